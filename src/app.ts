@@ -1,0 +1,42 @@
+/**
+ * @module
+ * The demo worker's app: the tutorial's routes and the JSON playground, wired to the
+ * library exactly as a user's own app would import it.
+ */
+import { Hono } from 'hono'
+import { HTTPException } from 'hono/http-exception'
+import { session, SessionError, type SessionOptions } from './session'
+import type { DemoData, DemoEnv } from './routes/env'
+import { sameOriginOnly } from './routes/guard'
+import { sessionApi } from './routes/session-api'
+import { tutorial } from './routes/tutorial'
+
+/** Paths that answer JSON, errors included. */
+const JSON_ROUTES = /^\/(session|login|logout|whoami)(\/|$)/
+
+/**
+ * Builds the demo app. Options go to the session middleware (tests inject a clock or a
+ * counting store here); the deployed worker uses the defaults.
+ */
+export function createApp(options: SessionOptions = {}): Hono<DemoEnv> {
+  const app = new Hono<DemoEnv>({ strict: false })
+  app.use(sameOriginOnly())
+  app.use(session<DemoData>(options))
+  app.route('/', tutorial)
+  app.route('/', sessionApi)
+
+  app.onError((err, c) => {
+    const json = JSON_ROUTES.test(c.req.path)
+    if (err instanceof SessionError && err.status < 500 || err instanceof SessionError && err.code === 'STORE_UNAVAILABLE') {
+      const headers: Record<string, string> = err.code === 'STORE_UNAVAILABLE' ? { 'Retry-After': '1' } : {}
+      return json
+        ? c.json({ error: err.message, code: err.code }, err.status, headers)
+        : c.html(`<h1>${err.status === 503 ? 'Please try again in a moment' : 'Request refused'}</h1><p>${err.message}</p>`, err.status, headers)
+    }
+    if (err instanceof HTTPException) return err.getResponse()
+    console.error(err)
+    return json ? c.json({ error: 'Internal Server Error' }, 500) : c.html('<h1>Internal Server Error</h1>', 500)
+  })
+  app.notFound((c) => (JSON_ROUTES.test(c.req.path) ? c.json({ error: 'Not Found' }, 404) : c.html('<h1>Not Found</h1>', 404)))
+  return app
+}

@@ -1,0 +1,7 @@
+/**
+ * @module
+ * The demo worker: `wrangler dev` and `wrangler deploy` serve this.
+ */
+import { createApp } from './app'
+
+export default createApp()

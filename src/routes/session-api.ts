@@ -1,0 +1,127 @@
+/**
+ * @module
+ * A JSON playground over the session API, and login/logout on top of it.
+ * Every answer but `/whoami`'s has the shape of `GET /session`.
+ */
+import { Hono, type Context } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
+import { SessionError, type Session } from '../session'
+import type { DemoData, DemoEnv } from './env'
+
+/** What `GET /session` answers. */
+export interface SessionState {
+  data: Record<string, unknown>
+  expiryAge: number
+  expiryDate: string
+  expireAtBrowserClose: boolean
+}
+
+/** The session's state; a store that could not be read is a 503, not an empty session. */
+export async function sessionState(session: Session<DemoData>): Promise<SessionState> {
+  const data = await session.toJSON()
+  if (session.unavailable) throw new SessionError('STORE_UNAVAILABLE', 'The session store is unavailable; try again shortly.')
+  return {
+    data,
+    expiryAge: await session.getExpiryAge(),
+    expiryDate: (await session.getExpiryDate()).toISOString(),
+    expireAtBrowserClose: await session.getExpireAtBrowserClose(),
+  }
+}
+
+/** A 400 with a message, for bodies the playground cannot use. */
+class BadRequest extends Error {}
+
+/** Parses the body as a JSON object; anything else is a {@link BadRequest}. */
+async function jsonObject(c: Context): Promise<Record<string, unknown>> {
+  let body: unknown
+  try {
+    body = JSON.parse(await c.req.text())
+  } catch {
+    throw new BadRequest('The body must be valid JSON.')
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new BadRequest('The body must be a JSON object.')
+  }
+  return body as Record<string, unknown>
+}
+
+/** Largest request body the playground reads; bigger ones are a 413 before parsing. */
+export const MAX_BODY_BYTES = 128 * 1024
+
+/** Django's `AbstractUser.username` limit. */
+const MAX_USERNAME = 150
+
+/** The JSON routes. Mounted by the demo app; the session middleware must run first. */
+export const sessionApi = new Hono<DemoEnv>({ strict: false })
+
+sessionApi.onError((err, c) => {
+  if (err instanceof BadRequest) return c.json({ error: err.message }, 400)
+  throw err
+})
+
+sessionApi.use(
+  '*',
+  bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: (c) => c.json({ error: `The body is over ${MAX_BODY_BYTES} bytes.` }, 413),
+  }),
+)
+
+const state = async (c: Context<DemoEnv>): Promise<Response> => c.json(await sessionState(c.get('session')))
+
+sessionApi.get('/session', state)
+
+sessionApi.post('/session', async (c) => {
+  const body = await jsonObject(c)
+  const session = c.get('session')
+  for (const key of Object.keys(body)) await session.set(key, body[key])
+  return state(c)
+})
+
+sessionApi.delete('/session/data/:name', async (c) => {
+  await c.get('session').delete(c.req.param('name'))
+  return state(c)
+})
+
+sessionApi.post('/session/expiry', async (c) => {
+  const { seconds } = await jsonObject(c)
+  if (seconds !== null && (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0)) {
+    throw new BadRequest('"seconds" must be a number >= 0, or null.')
+  }
+  await c.get('session').setExpiry(seconds)
+  return state(c)
+})
+
+sessionApi.post('/session/cycle', async (c) => {
+  await c.get('session').cycleKey()
+  return state(c)
+})
+
+sessionApi.post('/session/flush', async (c) => {
+  await c.get('session').flush()
+  return state(c)
+})
+
+sessionApi.post('/login', async (c) => {
+  const { username } = await jsonObject(c)
+  if (typeof username !== 'string' || username.trim() === '' || username.length > MAX_USERNAME) {
+    throw new BadRequest(`"username" must be a non-empty string of at most ${MAX_USERNAME} characters.`)
+  }
+  const session = c.get('session')
+  // A new key at login, so an id planted before it (session fixation) is worthless.
+  await session.cycleKey()
+  await session.set('username', username)
+  return state(c)
+})
+
+sessionApi.get('/whoami', async (c) => {
+  const session = c.get('session')
+  const username = (await session.get('username')) ?? null
+  if (session.unavailable) throw new SessionError('STORE_UNAVAILABLE', 'The session store is unavailable; try again shortly.')
+  return c.json({ username })
+})
+
+sessionApi.post('/logout', async (c) => {
+  await c.get('session').flush()
+  return state(c)
+})

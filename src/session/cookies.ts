@@ -1,0 +1,157 @@
+/**
+ * @module
+ * Cookie helpers over `hono/cookie` with Django's argument semantics
+ * (`set_cookie`, `COOKIES.get`, `delete_cookie`) and safe defaults.
+ */
+import type { Context } from 'hono'
+import { generateCookie, getCookie as honoGetCookie } from 'hono/cookie'
+import type { CookieOptions as HonoCookieOptions } from 'hono/utils/cookie'
+import { SessionError } from './errors'
+import { MAX_COOKIE_AGE, type SameSite } from './options'
+
+/** Browsers drop a cookie whose `name=value` exceeds 4096 bytes (RFC 6265bis §5.6). */
+export const MAX_COOKIE_BYTES = 4096
+
+/** Options of {@link setCookie}. */
+export interface CookieOptions {
+  /**
+   * Lifetime in seconds; fractions are truncated, values over 400 days are clamped to
+   * 400 days (browsers cap there), a negative value deletes the cookie. Without
+   * `maxAge` and `expires` the cookie is temporary: it ends when the browser closes.
+   * Cannot be combined with `expires`.
+   */
+  maxAge?: number
+  /** Absolute expiry. Cannot be combined with `maxAge`. */
+  expires?: Date
+  /** @default '/' */
+  path?: string
+  /** @default undefined (host-only) */
+  domain?: string
+  /** `'auto'` sets `Secure` when the request is https. @default 'auto' */
+  secure?: boolean | 'auto'
+  /** @default true */
+  httpOnly?: boolean
+  /** @default 'Lax' */
+  sameSite?: SameSite
+}
+
+const SAME_SITE: ReadonlySet<string> = new Set(['Lax', 'Strict', 'None'])
+
+/** Whether the request arrived over https (what `secure: 'auto'` follows). */
+export function isHttps(c: Context): boolean {
+  return c.req.url.startsWith('https:')
+}
+
+const cookieError = (message: string): SessionError => new SessionError('INVALID_COOKIE', message)
+
+/**
+ * Sets a cookie, as Django's `response.set_cookie()`.
+ *
+ * Defaults are the safe ones (`HttpOnly`, `SameSite=Lax`, `Secure` on https, `Path=/`),
+ * not Django's bare cookie. Throws `SessionError` `INVALID_COOKIE` when `maxAge` and
+ * `expires` are both given, `sameSite` is not a known value, a name or attribute holds a
+ * character that could split the header, or `name=value` exceeds 4096 bytes.
+ *
+ * @example
+ * ```ts
+ * setCookie(c, 'hit', String(n))                  // temporary: no Max-Age
+ * setCookie(c, 'hit', String(n), { maxAge: 120 }) // persistent: two minutes
+ * ```
+ */
+export function setCookie(c: Context, name: string, value: string, options: CookieOptions = {}): void {
+  c.header('Set-Cookie', serializeCookie(c, name, value, options), { append: true })
+}
+
+/**
+ * Builds the `Set-Cookie` value {@link setCookie} would append, with the same checks.
+ */
+export function serializeCookie(c: Context, name: string, value: string, options: CookieOptions = {}): string {
+  const { maxAge, expires } = options
+  if (maxAge !== undefined && expires !== undefined) throw cookieError(`Cookie "${name}": "expires" and "maxAge" cannot both be set`)
+  if (maxAge !== undefined && !Number.isFinite(maxAge)) throw cookieError(`Cookie "${name}": "maxAge" must be a finite number of seconds`)
+  if (expires !== undefined && Number.isNaN(expires.getTime())) throw cookieError(`Cookie "${name}": "expires" is an invalid Date`)
+  const sameSite = options.sameSite ?? 'Lax'
+  if (!SAME_SITE.has(sameSite)) throw cookieError(`Cookie "${name}": "sameSite" must be "Lax", "Strict" or "None"`)
+  const secureOption = options.secure ?? 'auto'
+  let secure = secureOption === 'auto' ? isHttps(c) : secureOption
+  if (/^__(host|secure)-/i.test(name)) secure = true
+
+  const opt: HonoCookieOptions = {
+    path: options.path ?? '/',
+    httpOnly: options.httpOnly ?? true,
+    sameSite,
+    secure,
+  }
+  if (options.domain !== undefined) opt.domain = options.domain
+  if (maxAge !== undefined) {
+    // Truncate like Django; negative means "delete now"; clamp to the browsers' cap
+    // instead of letting hono/cookie throw.
+    const seconds = Math.trunc(maxAge)
+    opt.maxAge = seconds < 0 ? 0 : Math.min(seconds, MAX_COOKIE_AGE)
+    if (seconds < 0) opt.expires = new Date(0)
+  } else if (expires !== undefined) {
+    const cap = Date.now() + MAX_COOKIE_AGE * 1000
+    opt.expires = expires.getTime() > cap ? new Date(cap) : expires
+  }
+
+  let serialized: string
+  try {
+    // hono/cookie's serialiser keeps its own checks: name token, prefix rules,
+    // no CR/LF/";" in attributes.
+    serialized = generateCookie(name, value, opt)
+  } catch (cause) {
+    throw new SessionError('INVALID_COOKIE', `Cookie "${name}": ${(cause as Error).message}`, { cause })
+  }
+  const pair = serialized.slice(0, serialized.indexOf(';') === -1 ? serialized.length : serialized.indexOf(';'))
+  if (new TextEncoder().encode(pair).byteLength > MAX_COOKIE_BYTES) {
+    throw cookieError(`Cookie "${name}" is over ${MAX_COOKIE_BYTES} bytes; browsers would silently drop it`)
+  }
+  return serialized
+}
+
+/**
+ * Deletes a cookie, as Django's `response.delete_cookie()`: an empty value with
+ * `Max-Age=0` and an `Expires` in 1970, on the same `path` and `domain` it was set with.
+ *
+ * @example
+ * ```ts
+ * deleteCookie(c, 'user')
+ * ```
+ */
+export function deleteCookie(c: Context, name: string, options: Omit<CookieOptions, 'maxAge' | 'expires'> = {}): void {
+  setCookie(c, name, '', { ...options, maxAge: -1 })
+}
+
+/**
+ * Reads a cookie from the request, as Django's `request.COOKIES.get(name, default)`.
+ * Malformed pairs are skipped; with several cookies of one name the first wins.
+ *
+ * @example
+ * ```ts
+ * const hits = Number(getCookie(c, 'hit', '0'))
+ * ```
+ */
+export function getCookie(c: Context, name: string): string | undefined
+export function getCookie(c: Context, name: string, defaultValue: string): string
+export function getCookie(c: Context, name: string, defaultValue?: string): string | undefined {
+  return honoGetCookie(c, name) ?? defaultValue
+}
+
+/**
+ * The raw value of the first `name=` pair of a `Cookie` header, without percent-decoding
+ * (surrounding double quotes removed), or `undefined`. The session middleware uses it so
+ * that a session cookie is taken exactly as sent: a later pair of the same name is never
+ * a fallback for a malformed first one.
+ */
+export function readRawCookie(header: string | null | undefined, name: string): string | undefined {
+  if (!header || header.indexOf(name) === -1) return undefined
+  for (const pair of header.split(';')) {
+    const eq = pair.indexOf('=')
+    if (eq === -1) continue
+    if (pair.slice(0, eq).trim() !== name) continue
+    let value = pair.slice(eq + 1).trim()
+    if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1)
+    return value
+  }
+  return undefined
+}

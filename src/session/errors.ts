@@ -1,0 +1,72 @@
+/**
+ * @module
+ * Typed errors of the session library: one class, a stable `code`, an HTTP status.
+ */
+import { HTTPException } from 'hono/http-exception'
+import type { ContentfulStatusCode } from 'hono/utils/http-status'
+
+/**
+ * Stable error codes. Match on `code`, never on the message.
+ *
+ * - `INVALID_OPTION`: bad configuration, thrown when `session()` is constructed.
+ * - `INVALID_VALUE`: a value JSON cannot carry faithfully was passed to `session.set()`.
+ * - `INVALID_EXPIRY`: `setExpiry()` got something other than seconds, a `Date` or `null`.
+ * - `PAYLOAD_TOO_LARGE`: the serialised session exceeds `maxPayloadBytes`.
+ * - `STORE_UNAVAILABLE`: the store failed to read or write; retry later.
+ * - `MISSING_STORE`: no store could be found for the request (e.g. no KV binding).
+ * - `INVALID_COOKIE`: a cookie could not be written as asked (bad name, value or attribute).
+ */
+export type SessionErrorCode =
+  | 'INVALID_OPTION'
+  | 'INVALID_VALUE'
+  | 'INVALID_EXPIRY'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'STORE_UNAVAILABLE'
+  | 'MISSING_STORE'
+  | 'INVALID_COOKIE'
+
+const STATUS: Record<SessionErrorCode, ContentfulStatusCode> = {
+  INVALID_OPTION: 500,
+  INVALID_VALUE: 500,
+  INVALID_EXPIRY: 500,
+  PAYLOAD_TOO_LARGE: 413,
+  STORE_UNAVAILABLE: 503,
+  MISSING_STORE: 500,
+  INVALID_COOKIE: 500,
+}
+
+/**
+ * The one error class of the library. It is an `HTTPException`, so Hono's default
+ * error handler answers it with its status and a short text that never includes the
+ * underlying cause (a KV error's text stays on the server, in `cause`).
+ *
+ * @example
+ * ```ts
+ * app.onError((err, c) => {
+ *   if (err instanceof SessionError && err.code === 'STORE_UNAVAILABLE') {
+ *     return c.text('Try again in a moment', 503, { 'Retry-After': '1' })
+ *   }
+ *   return c.text('Internal Server Error', 500)
+ * })
+ * ```
+ */
+export class SessionError extends HTTPException {
+  /** The stable code; see {@link SessionErrorCode}. */
+  readonly code: SessionErrorCode
+
+  constructor(code: SessionErrorCode, message: string, options: { cause?: unknown } = {}) {
+    super(STATUS[code], { message, cause: options.cause })
+    this.name = 'SessionError'
+    this.code = code
+  }
+
+  /**
+   * The response Hono sends when nothing else handles the error: the status, the
+   * message as text, and `Retry-After: 1` when the store is unavailable.
+   */
+  override getResponse(): Response {
+    const headers: Record<string, string> = { 'Content-Type': 'text/plain; charset=UTF-8' }
+    if (this.code === 'STORE_UNAVAILABLE') headers['Retry-After'] = '1'
+    return new Response(this.message, { status: this.status, headers })
+  }
+}

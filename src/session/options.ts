@@ -1,0 +1,206 @@
+/**
+ * @module
+ * Options of the `session()` middleware: their types, Django's defaults, and the
+ * validation that runs once, when the middleware is constructed.
+ */
+import type { Context } from 'hono'
+import { SessionError } from './errors'
+import { kvStoreFor } from './stores/kv'
+import type { SessionStore } from './stores/types'
+
+/** `SameSite` values a session cookie may carry. */
+export type SameSite = 'Lax' | 'Strict' | 'None'
+
+/** Sliding expiry: how eagerly an unmodified session is re-saved to extend its life. */
+export interface RollingOptions {
+  /**
+   * Share of the session's lifetime that must have passed before a read-only
+   * request extends it (KV TTL and cookie `Max-Age` together).
+   * @default 0.25
+   */
+  threshold?: number
+  /**
+   * Never extend a session more often than this many seconds.
+   * @default 60
+   */
+  minInterval?: number
+}
+
+/** Options of {@link session}. Every one is optional; defaults follow Django's settings. */
+export interface SessionOptions {
+  /**
+   * Where sessions are kept: a store, or a function returning one per request
+   * (bindings are only reachable through `c.env`).
+   * @default the Workers KV namespace bound as `kvBinding`
+   */
+  store?: SessionStore | ((c: Context) => SessionStore)
+  /**
+   * Name of the KV binding the default store uses.
+   * @default 'SESSIONS'
+   */
+  kvBinding?: string
+  /**
+   * Cookie name (Django's `SESSION_COOKIE_NAME`). A `__Host-` name requires
+   * `path: '/'`, no `domain` and forces `Secure`; a `__Secure-` name forces `Secure`.
+   * @default 'sessionid'
+   */
+  cookieName?: string
+  /**
+   * Session lifetime in seconds (`SESSION_COOKIE_AGE`), between 1 and 400 days.
+   * @default 1209600 (two weeks)
+   */
+  maxAge?: number
+  /** Cookie `Path` (`SESSION_COOKIE_PATH`). @default '/' */
+  path?: string
+  /** Cookie `Domain` (`SESSION_COOKIE_DOMAIN`). @default undefined (host-only) */
+  domain?: string
+  /** Cookie `HttpOnly` (`SESSION_COOKIE_HTTPONLY`). @default true */
+  httpOnly?: boolean
+  /** Cookie `SameSite` (`SESSION_COOKIE_SAMESITE`). `None` requires `Secure`. @default 'Lax' */
+  sameSite?: SameSite
+  /**
+   * Cookie `Secure` (`SESSION_COOKIE_SECURE`): `'auto'` sets it when the request URL is https.
+   * @default 'auto'
+   */
+  secure?: boolean | 'auto'
+  /** Sessions end when the browser closes (`SESSION_EXPIRE_AT_BROWSER_CLOSE`). @default false */
+  expireAtBrowserClose?: boolean
+  /** Save and refresh the cookie on every request that has a session (`SESSION_SAVE_EVERY_REQUEST`). @default false */
+  saveEveryRequest?: boolean
+  /**
+   * Sliding expiry without a write per request: `true` for the defaults, or the options.
+   * @default false
+   */
+  rolling?: boolean | RollingOptions
+  /**
+   * Largest serialised session, in bytes of UTF-8 JSON.
+   * @default 65536
+   */
+  maxPayloadBytes?: number
+  /** Name of the test cookie (Django's `TEST_COOKIE_NAME`). @default 'testcookie' */
+  testCookieName?: string
+  /**
+   * The clock, in milliseconds since the epoch. Inject one in tests: KV's own clock
+   * cannot be faked, so expiry decisions are made with this one.
+   * @default Date.now
+   */
+  now?: () => number
+}
+
+/** Options after defaults and validation: what the middleware uses on every request. */
+export interface ResolvedSessionOptions {
+  store: (c: Context) => SessionStore
+  cookieName: string
+  maxAge: number
+  path: string
+  domain: string | undefined
+  httpOnly: boolean
+  sameSite: SameSite
+  secure: boolean | 'auto'
+  expireAtBrowserClose: boolean
+  saveEveryRequest: boolean
+  rolling: Required<RollingOptions> | null
+  maxPayloadBytes: number
+  testCookieName: string
+  now: () => number
+}
+
+/** Browsers cap cookie lifetimes at 400 days (RFC 6265bis §5.5). */
+export const MAX_COOKIE_AGE = 400 * 24 * 60 * 60
+
+/** RFC 6265 §4.1.1 token: the characters a cookie name may use. */
+const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+/** No CTLs, no `;` (it would end the attribute), nothing outside printable ASCII. */
+const ATTRIBUTE_VALUE = /^[\x21-\x3a\x3c-\x7e]+$/
+
+const invalid = (option: string, why: string): SessionError =>
+  new SessionError('INVALID_OPTION', `session(): option "${option}" ${why}`)
+
+/**
+ * Applies the defaults and validates the options, once. Throws a `SessionError`
+ * with code `INVALID_OPTION` naming the offending option.
+ */
+export function resolveOptions(options: SessionOptions = {}): ResolvedSessionOptions {
+  const cookieName = options.cookieName ?? 'sessionid'
+  if (!COOKIE_NAME.test(cookieName)) throw invalid('cookieName', 'must be an RFC 6265 token')
+  const testCookieName = options.testCookieName ?? 'testcookie'
+  if (!COOKIE_NAME.test(testCookieName)) throw invalid('testCookieName', 'must be an RFC 6265 token')
+
+  const maxAge = options.maxAge ?? 1209600
+  if (!Number.isInteger(maxAge) || maxAge < 1 || maxAge > MAX_COOKIE_AGE) {
+    throw invalid('maxAge', `must be a whole number of seconds from 1 to ${MAX_COOKIE_AGE}`)
+  }
+  const path = options.path ?? '/'
+  if (!path.startsWith('/') || !ATTRIBUTE_VALUE.test(path)) throw invalid('path', 'must start with "/" and hold no ";", control or non-ASCII character')
+  const domain = options.domain
+  if (domain !== undefined && !ATTRIBUTE_VALUE.test(domain)) throw invalid('domain', 'must hold no ";", control or non-ASCII character')
+
+  const sameSite = options.sameSite ?? 'Lax'
+  if (sameSite !== 'Lax' && sameSite !== 'Strict' && sameSite !== 'None') throw invalid('sameSite', 'must be "Lax", "Strict" or "None"')
+  let secure = options.secure ?? 'auto'
+  if (secure !== true && secure !== false && secure !== 'auto') throw invalid('secure', 'must be true, false or "auto"')
+
+  // Cookie prefixes (RFC 6265bis §4.1.3): browsers drop cookies that break them.
+  const lower = cookieName.toLowerCase()
+  if (lower.startsWith('__host-')) {
+    if (path !== '/') throw invalid('path', 'must be "/" for a __Host- cookie')
+    if (domain !== undefined) throw invalid('domain', 'must be unset for a __Host- cookie')
+  }
+  if (lower.startsWith('__host-') || lower.startsWith('__secure-')) {
+    if (secure === false) throw invalid('secure', 'cannot be false for a __Host-/__Secure- cookie')
+    secure = true
+  }
+  if (sameSite === 'None' && secure === false) throw invalid('sameSite', '"None" requires secure')
+
+  const maxPayloadBytes = options.maxPayloadBytes ?? 65536
+  // KV values may be up to 25 MiB.
+  if (!Number.isInteger(maxPayloadBytes) || maxPayloadBytes < 1 || maxPayloadBytes > 25 * 1024 * 1024) {
+    throw invalid('maxPayloadBytes', 'must be a whole number of bytes from 1 to 26214400')
+  }
+
+  let rolling: Required<RollingOptions> | null = null
+  if (options.rolling) {
+    const r = options.rolling === true ? {} : options.rolling
+    rolling = { threshold: r.threshold ?? 0.25, minInterval: r.minInterval ?? 60 }
+    if (!(rolling.threshold > 0 && rolling.threshold < 1)) throw invalid('rolling.threshold', 'must be between 0 and 1')
+    if (!(rolling.minInterval >= 0) || !Number.isFinite(rolling.minInterval)) throw invalid('rolling.minInterval', 'must be a number of seconds >= 0')
+  }
+
+  const kvBinding = options.kvBinding ?? 'SESSIONS'
+  const store = resolveStore(options.store, kvBinding)
+
+  return {
+    store,
+    cookieName,
+    maxAge,
+    path,
+    domain,
+    httpOnly: options.httpOnly ?? true,
+    sameSite,
+    secure,
+    expireAtBrowserClose: options.expireAtBrowserClose ?? false,
+    saveEveryRequest: options.saveEveryRequest ?? false,
+    rolling,
+    maxPayloadBytes,
+    testCookieName,
+    now: options.now ?? Date.now,
+  }
+}
+
+function resolveStore(store: SessionOptions['store'], kvBinding: string): (c: Context) => SessionStore {
+  if (typeof store === 'function') return store
+  if (store !== undefined) {
+    if (typeof store.load !== 'function' || typeof store.save !== 'function' || typeof store.destroy !== 'function') {
+      throw invalid('store', 'must implement load(), save() and destroy()')
+    }
+    return () => store
+  }
+  return (c) => {
+    const env = c.env as Record<string, unknown> | undefined
+    const namespace = env?.[kvBinding] as KVNamespace | undefined
+    if (!namespace || typeof namespace.get !== 'function') {
+      throw new SessionError('MISSING_STORE', `session(): no KV namespace is bound as "${kvBinding}"`)
+    }
+    return kvStoreFor(namespace)
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * @module
+ * The stored form of a session (schema version 1): validation of what goes in,
+ * strict parsing of what comes out. Shared by every store.
+ *
+ * ```json
+ * { "v": 1, "data": { ... }, "expiry": null | { "age": n } | { "at": ms }, "expiresAt": ms }
+ * ```
+ */
+import { SessionError } from './errors'
+import type { ExpirySetting, SessionData, SessionRecord } from './stores/types'
+
+/** The schema version written today. Readers refuse any other. */
+export const RECORD_VERSION = 1
+
+const encoder = new TextEncoder()
+
+/** UTF-8 length of a string, without allocating when it is plainly ASCII-short. */
+export function byteLength(text: string): number {
+  return encoder.encode(text).byteLength
+}
+
+/**
+ * Throws `INVALID_VALUE` unless `value` survives a JSON round trip unchanged:
+ * `null`, booleans, finite numbers, strings, arrays and plain objects of those.
+ * Functions, symbols, `undefined`, BigInt, `NaN`/`Infinity`, `Date`s, class
+ * instances, `Map`/`Set` and cycles are refused: JSON would drop or distort them.
+ */
+export function assertJsonValue(value: unknown, path = 'value', seen: Set<object> = new Set()): void {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return
+    case 'number':
+      if (!Number.isFinite(value)) throw unfaithful(path, `${value} is not finite`)
+      return
+    case 'object': {
+      if (value === null) return
+      if (seen.has(value)) throw unfaithful(path, 'it contains a cycle')
+      seen.add(value)
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) {
+          // Holes in sparse arrays come back as null.
+          if (!(i in value)) throw unfaithful(`${path}[${i}]`, 'it is a hole in a sparse array')
+          assertJsonValue(value[i], `${path}[${i}]`, seen)
+        }
+      } else {
+        const proto: unknown = Object.getPrototypeOf(value)
+        if (proto !== Object.prototype && proto !== null) throw unfaithful(path, 'it is not a plain object')
+        for (const key of Object.keys(value)) {
+          assertJsonValue((value as Record<string, unknown>)[key], `${path}.${key}`, seen)
+        }
+      }
+      seen.delete(value)
+      return
+    }
+    default:
+      throw unfaithful(path, `a ${typeof value} cannot be stored as JSON`)
+  }
+}
+
+const unfaithful = (path: string, why: string): SessionError =>
+  new SessionError('INVALID_VALUE', `session.set(): ${path} cannot be stored: ${why}`)
+
+/**
+ * Serialises a record, refusing values JSON cannot carry and payloads over `maxBytes`
+ * (`PAYLOAD_TOO_LARGE`), before anything is written.
+ */
+export function encodeRecord(record: SessionRecord, maxBytes: number): string {
+  assertJsonValue(record.data, 'session')
+  const text = JSON.stringify({ v: RECORD_VERSION, data: record.data, expiry: record.expiry, expiresAt: record.expiresAt })
+  const size = byteLength(text)
+  if (size > maxBytes) {
+    throw new SessionError('PAYLOAD_TOO_LARGE', `The session is ${size} bytes; the limit is ${maxBytes}.`)
+  }
+  return text
+}
+
+/** Why a stored record was refused (for the security log; never shown to clients). */
+export type CorruptReason = 'not-json' | 'wrong-shape' | 'wrong-version'
+
+/**
+ * Parses a stored record. Objects come back with a null prototype at every depth,
+ * so keys like `__proto__` or `constructor` are plain data and pollute nothing.
+ * Returns the reason instead of a record when the text is not a valid v1 record.
+ */
+export function decodeRecord(text: string): SessionRecord | CorruptReason {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(text, nullPrototype)
+  } catch {
+    return 'not-json'
+  }
+  if (!isObject(parsed)) return 'wrong-shape'
+  if (parsed.v !== RECORD_VERSION) return 'wrong-version'
+  const { data, expiry, expiresAt } = parsed
+  if (!isObject(data) || typeof expiresAt !== 'number' || !Number.isFinite(expiresAt)) return 'wrong-shape'
+  const setting = parseExpiry(expiry)
+  if (setting === undefined) return 'wrong-shape'
+  return { data, expiry: setting, expiresAt }
+}
+
+function parseExpiry(value: unknown): ExpirySetting | undefined {
+  if (value === null) return null
+  if (!isObject(value)) return undefined
+  const keys = Object.keys(value)
+  if (keys.length !== 1) return undefined
+  if (typeof value.age === 'number' && Number.isInteger(value.age) && value.age >= 0) return { age: value.age }
+  if (typeof value.at === 'number' && Number.isFinite(value.at)) return { at: value.at }
+  return undefined
+}
+
+function isObject(value: unknown): value is SessionData {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+/** `JSON.parse` reviver: rebuilds every object on a null prototype. */
+function nullPrototype(_key: string, value: unknown): unknown {
+  if (!isObject(value)) return value
+  const out: SessionData = Object.create(null)
+  for (const key of Object.keys(value)) out[key] = value[key]
+  return out
+}

@@ -1,0 +1,6 @@
+// Bindings the tests see through `env` from 'cloudflare:test' (wrangler.toml).
+declare namespace Cloudflare {
+  interface Env {
+    SESSIONS: KVNamespace
+  }
+}
