@@ -1,0 +1,72 @@
+/**
+ * Wrappers around the real KV binding (never a mock): one counts operations, one
+ * fails on command. Both forward everything else to miniflare's local KV.
+ */
+
+/** Operation counts seen by a {@link countingKV}. */
+export interface KVCounts {
+  reads: number
+  writes: number
+  deletes: number
+  lists: number
+}
+
+/** Which operations a {@link faultyKV} should fail, and how. */
+export interface KVFaults {
+  read?: boolean
+  write?: boolean
+  delete?: boolean
+  /** The error thrown; defaults to an Error like KV's own. */
+  error?: () => Error
+}
+
+/** The real namespace plus live counters. `reset()` zeroes them. */
+export interface CountingKV {
+  namespace: KVNamespace
+  counts: KVCounts
+  reset(): void
+}
+
+/** Wraps `namespace`, counting get/put/delete/list calls. */
+export function countingKV(namespace: KVNamespace): CountingKV {
+  const counts: KVCounts = { reads: 0, writes: 0, deletes: 0, lists: 0 }
+  const wrapped = new Proxy(namespace, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver) as unknown
+      if (typeof value !== 'function') return value
+      return (...args: unknown[]) => {
+        if (prop === 'get' || prop === 'getWithMetadata') counts.reads++
+        else if (prop === 'put') counts.writes++
+        else if (prop === 'delete') counts.deletes++
+        else if (prop === 'list') counts.lists++
+        return (value as (...a: unknown[]) => unknown).apply(target, args)
+      }
+    },
+  })
+  return {
+    namespace: wrapped,
+    counts,
+    reset() {
+      counts.reads = counts.writes = counts.deletes = counts.lists = 0
+    },
+  }
+}
+
+/** Wraps `namespace`; operations named in `faults` (mutable at any time) reject. */
+export function faultyKV(namespace: KVNamespace, faults: KVFaults = {}): { namespace: KVNamespace; faults: KVFaults } {
+  const wrapped = new Proxy(namespace, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver) as unknown
+      if (typeof value !== 'function') return value
+      return async (...args: unknown[]) => {
+        const fail =
+          ((prop === 'get' || prop === 'getWithMetadata') && faults.read) ||
+          (prop === 'put' && faults.write) ||
+          (prop === 'delete' && faults.delete)
+        if (fail) throw (faults.error ?? (() => new Error(`KV ${String(prop)} failed: simulated outage`)))()
+        return (value as (...a: unknown[]) => unknown).apply(target, args)
+      }
+    },
+  })
+  return { namespace: wrapped, faults }
+}
