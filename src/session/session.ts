@@ -470,6 +470,8 @@ export class Session<Data extends SessionData = SessionData> {
     try {
       token = await this.#getStore().save(this.#token, { record, serialized, now: this.#now })
     } catch (cause) {
+      // A store's own typed error (e.g. a cookie store's size limit) passes through.
+      if (cause instanceof SessionError) throw cause
       throw new SessionError('STORE_UNAVAILABLE', 'The session could not be saved; try again shortly.', { cause })
     }
     this.#token = token
