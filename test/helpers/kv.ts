@@ -70,3 +70,16 @@ export function faultyKV(namespace: KVNamespace, faults: KVFaults = {}): { names
   })
   return { namespace: wrapped, faults }
 }
+
+/**
+ * Deletes every key of a namespace. Storage is isolated per test file, not per test,
+ * in vitest-pool-workers 0.15; call this in `beforeEach` where tests count records.
+ */
+export async function clearKV(namespace: KVNamespace): Promise<void> {
+  let cursor: string | undefined
+  do {
+    const page: KVNamespaceListResult<unknown, string> = await namespace.list(cursor ? { cursor } : {})
+    await Promise.all(page.keys.map((k) => namespace.delete(k.name)))
+    cursor = page.list_complete ? undefined : page.cursor
+  } while (cursor)
+}

@@ -1,0 +1,68 @@
+/**
+ * Small HTTP helpers for tests: read Set-Cookie headers, keep a cookie jar.
+ */
+
+/** One parsed Set-Cookie header. */
+export interface SetCookie {
+  name: string
+  value: string
+  /** Attribute names lower-cased; flag attributes map to ''. */
+  attrs: Record<string, string>
+  raw: string
+}
+
+/** Every Set-Cookie header of a response, parsed. */
+export function setCookies(res: Response): SetCookie[] {
+  return res.headers.getSetCookie().map((raw) => {
+    const [pair = '', ...rest] = raw.split(';')
+    const eq = pair.indexOf('=')
+    const attrs: Record<string, string> = {}
+    for (const part of rest) {
+      const i = part.indexOf('=')
+      const key = (i === -1 ? part : part.slice(0, i)).trim().toLowerCase()
+      attrs[key] = i === -1 ? '' : part.slice(i + 1).trim()
+    }
+    return { name: pair.slice(0, eq).trim(), value: pair.slice(eq + 1).trim(), attrs, raw }
+  })
+}
+
+/** The Set-Cookie for `name`, or undefined; fails if there is more than one. */
+export function setCookie(res: Response, name: string): SetCookie | undefined {
+  const found = setCookies(res).filter((c) => c.name === name)
+  if (found.length > 1) throw new Error(`${found.length} Set-Cookie headers for ${name}`)
+  return found[0]
+}
+
+/** A minimal browser-like cookie jar (names only; no paths or domains). */
+export class Jar {
+  readonly cookies = new Map<string, string>()
+
+  /** Applies a response's Set-Cookie headers: deletions (Max-Age<=0) remove. */
+  update(res: Response): this {
+    for (const c of setCookies(res)) {
+      const maxAge = c.attrs['max-age']
+      if (maxAge !== undefined && Number(maxAge) <= 0) this.cookies.delete(c.name)
+      else this.cookies.set(c.name, c.value)
+    }
+    return this
+  }
+
+  /** The Cookie header to send, or undefined when the jar is empty. */
+  header(): string | undefined {
+    if (this.cookies.size === 0) return undefined
+    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ')
+  }
+
+  /** Request init with this jar's Cookie header merged in. */
+  init(init: RequestInit = {}): RequestInit {
+    const headers = new Headers(init.headers)
+    const cookie = this.header()
+    if (cookie) headers.set('Cookie', cookie)
+    return { ...init, headers }
+  }
+}
+
+/** A JSON request init. */
+export function json(method: string, body: unknown): RequestInit {
+  return { method, headers: { 'Content-Type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) }
+}
