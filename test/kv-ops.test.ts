@@ -1,0 +1,228 @@
+/**
+ * KV operations and Set-Cookie headers per request, through the demo app in workerd,
+ * with a counting wrapper around the real KV binding: the floor of issue 5's table.
+ */
+import { env } from 'cloudflare:test'
+import { beforeEach, describe, expect, it } from 'vitest'
+import { createApp } from '../src/app'
+import { generateSessionId } from '../src/session'
+import { json, setCookies, type SetCookie } from './helpers/http'
+import { clearKV, countingKV, type KVCounts } from './helpers/kv'
+import { harness, type Step } from './helpers/harness'
+
+// One wrapper for the whole file: the default store is made once per namespace object,
+// exactly as it is for the real binding in production.
+const kv = countingKV(env.SESSIONS)
+const app = createApp()
+const bindings = { SESSIONS: kv.namespace }
+
+/** What the client sends as its session cookie. */
+type CookieKind = 'none' | 'valid' | 'forged' | 'unknown'
+/** What the response may carry. */
+type Expect = 'none' | 'one' | 'deletion' | 'at most the deletion'
+
+interface Row {
+  scenario: string
+  method: 'GET' | 'POST'
+  path: string
+  cookie: CookieKind
+  /** reads / writes / deletes as the issue writes them: `N` exactly, `≤N` at most. */
+  floor: string
+  setCookie: Expect
+}
+
+/** Issue 5's table, row by row, mapped onto the demo's routes. */
+const table: Row[] = [
+  // /get-cook/ reads a plain cookie and never the session.
+  { scenario: 'no cookie, handler never touches the session', method: 'GET', path: '/get-cook/', cookie: 'none', floor: '0 / 0 / 0', setCookie: 'none' },
+  { scenario: 'valid cookie, handler never touches the session', method: 'GET', path: '/get-cook/', cookie: 'valid', floor: '0 / 0 / 0', setCookie: 'none' },
+  // /whoami only reads `username`.
+  { scenario: 'no cookie, handler only reads', method: 'GET', path: '/whoami', cookie: 'none', floor: '0 / 0 / 0', setCookie: 'none' },
+  { scenario: 'valid cookie, handler reads', method: 'GET', path: '/whoami', cookie: 'valid', floor: '1 / 0 / 0', setCookie: 'none' },
+  // /session-hit/ reads `hits` and writes it back incremented.
+  { scenario: 'valid cookie, handler writes', method: 'GET', path: '/session-hit/', cookie: 'valid', floor: '1 / 1 / 0', setCookie: 'one' },
+  { scenario: 'no cookie, handler writes', method: 'GET', path: '/session-hit/', cookie: 'none', floor: '0 / 1 / 0', setCookie: 'one' },
+  { scenario: 'cycleKey()', method: 'POST', path: '/session/cycle', cookie: 'valid', floor: '1 / 1 / 1', setCookie: 'one' },
+  { scenario: 'flush()', method: 'POST', path: '/session/flush', cookie: 'valid', floor: '≤1 / 0 / 1', setCookie: 'deletion' },
+  // "forged or unknown id": a malformed id never reaches KV; a well-formed unknown one costs the one read.
+  { scenario: 'forged id, read', method: 'GET', path: '/whoami', cookie: 'forged', floor: '0 / 0 / 0', setCookie: 'at most the deletion' },
+  { scenario: 'unknown id, read', method: 'GET', path: '/whoami', cookie: 'unknown', floor: '1 / 0 / 0', setCookie: 'at most the deletion' },
+]
+
+/** Checks one count against `N` (exactly) or `≤N` (at most). */
+function expectCount(actual: number, bound: string, what: string): void {
+  const n = Number(bound.replace('≤', ''))
+  if (bound.startsWith('≤')) expect(actual, what).toBeLessThanOrEqual(n)
+  else expect(actual, what).toBe(n)
+}
+
+/** Creates a stored session (outside the count) and returns its cookie pair. */
+async function storedSession(): Promise<string> {
+  const res = await app.request('http://example.com/session-hit/', {}, bindings)
+  const cookie = setCookies(res).find((c) => c.name === 'sessionid')
+  if (!cookie) throw new Error('no session cookie from /session-hit/')
+  return `sessionid=${cookie.value}`
+}
+
+async function cookieFor(kind: CookieKind): Promise<string | undefined> {
+  switch (kind) {
+    case 'none':
+      return undefined
+    case 'valid':
+      return storedSession()
+    case 'forged':
+      return 'sessionid=../../forged%00value'
+    case 'unknown':
+      return `sessionid=${generateSessionId()}`
+  }
+}
+
+const isDeletion = (c: SetCookie): boolean => c.value === '' && c.attrs['max-age'] === '0'
+
+beforeEach(async () => {
+  await clearKV(env.SESSIONS)
+  kv.reset()
+})
+
+describe('KV operations per request (issue 5)', () => {
+  it.each(table)('$scenario: $floor, Set-Cookie: $setCookie', async (row) => {
+    const sent = await cookieFor(row.cookie)
+    const headers = new Headers({ Cookie: [sent, 'user=Raju'].filter(Boolean).join('; ') })
+    const init: RequestInit = row.method === 'POST' ? { ...json('POST', {}), headers } : { headers }
+    kv.reset()
+
+    const res = await app.request(`http://example.com${row.path}`, init, bindings)
+    await res.arrayBuffer()
+
+    expect(res.status).toBe(200)
+    const counts: KVCounts = { ...kv.counts }
+    const [reads = '', writes = '', deletes = ''] = row.floor.split(' / ')
+    expectCount(counts.reads, reads, 'reads')
+    expectCount(counts.writes, writes, 'writes')
+    expectCount(counts.deletes, deletes, 'deletes')
+    expect(counts.lists, 'lists').toBe(0)
+
+    const cookies = setCookies(res)
+    switch (row.setCookie) {
+      case 'none':
+        expect(cookies).toEqual([])
+        break
+      case 'one':
+        expect(cookies).toHaveLength(1)
+        expect(cookies[0]!.name).toBe('sessionid')
+        expect(isDeletion(cookies[0]!)).toBe(false)
+        // The new cookie names a session that is really stored.
+        const stored = await app.request('http://example.com/session/', { headers: { Cookie: `sessionid=${cookies[0]!.value}` } }, bindings)
+        expect(await stored.json()).toMatchObject({ data: { hits: expect.any(Number) } })
+        break
+      case 'deletion':
+        expect(cookies).toHaveLength(1)
+        expect(cookies[0]!.name).toBe('sessionid')
+        expect(isDeletion(cookies[0]!)).toBe(true)
+        break
+      case 'at most the deletion':
+        expect(cookies.length).toBeLessThanOrEqual(1)
+        for (const c of cookies) expect(c.name === 'sessionid' && isDeletion(c)).toBe(true)
+        break
+    }
+  })
+
+  it('reads a session once however often the handler uses it', async () => {
+    // GET /session calls toJSON(), getExpiryAge(), getExpiryDate(), getExpireAtBrowserClose().
+    const sent = await storedSession()
+    kv.reset()
+    const res = await app.request('http://example.com/session', { headers: { Cookie: sent } }, bindings)
+    expect(res.status).toBe(200)
+    expect(kv.counts).toMatchObject({ reads: 1, writes: 0, deletes: 0 })
+    expect(setCookies(res)).toEqual([])
+  })
+
+  it('costs one read, one write and one delete for a login (cycleKey() then set())', async () => {
+    const sent = await storedSession()
+    kv.reset()
+    const res = await app.request('http://example.com/login', { ...json('POST', { username: 'raju' }), headers: { Cookie: sent, 'Content-Type': 'application/json' } }, bindings)
+    expect(res.status).toBe(200)
+    expect(kv.counts).toMatchObject({ reads: 1, writes: 1, deletes: 1 })
+    expect(setCookies(res).map((c) => c.name)).toEqual(['sessionid'])
+  })
+
+  it('costs no KV operation for the test cookie', async () => {
+    for (const path of ['/test/', '/check/']) {
+      const res = await app.request(`http://example.com${path}`, { headers: { Cookie: 'testcookie=worked' } }, bindings)
+      expect(res.status).toBe(200)
+    }
+    expect(kv.counts).toEqual({ reads: 0, writes: 0, deletes: 0, lists: 0 })
+  })
+})
+
+describe('never more than one Set-Cookie per cookie name', () => {
+  /** Sequences of session calls in one request, each of which used to be a classic way to emit two headers. */
+  const sequences: [string, Step][] = [
+    ['set() twice', async (s) => {
+      await s.set('a', 1)
+      await s.set('b', 2)
+    }],
+    ['cycleKey() then set() (login)', async (s) => {
+      await s.cycleKey()
+      await s.set('user', 'raju')
+    }],
+    ['cycleKey() twice', async (s) => {
+      await s.cycleKey()
+      await s.cycleKey()
+    }],
+    ['set() then flush()', async (s) => {
+      await s.set('a', 1)
+      await s.flush()
+    }],
+    ['flush() then set()', async (s) => {
+      await s.flush()
+      await s.set('a', 1)
+    }],
+    ['clear() then set()', async (s) => {
+      await s.clear()
+      await s.set('a', 1)
+    }],
+    ['set(), setExpiry(), cycleKey(), set()', async (s) => {
+      await s.set('a', 1)
+      await s.setExpiry(600)
+      await s.cycleKey()
+      await s.set('b', 2)
+    }],
+    ['setTestCookie(), deleteTestCookie(), setTestCookie() and a session write', async (s) => {
+      s.setTestCookie()
+      s.deleteTestCookie()
+      s.setTestCookie()
+      await s.set('a', 1)
+    }],
+  ]
+
+  it.each(sequences)('%s: one header per name, with and without a prior session', async (_name, step) => {
+    for (const prior of [false, true]) {
+      const h = harness()
+      if (prior) await h.run(async (s) => s.set('seed', true))
+      const { res } = await h.run(step)
+      expect(res.status).toBe(200)
+      const names = setCookies(res).map((c) => c.name)
+      expect(new Set(names).size, names.join(', ')).toBe(names.length)
+    }
+  })
+
+  it('holds on every route of the demo app, with and without a session', async () => {
+    const routes: [string, string, unknown?][] = [
+      ['GET', '/test/'], ['GET', '/check/'], ['GET', '/set-cook/'], ['GET', '/get-cook/'], ['GET', '/del-cook/'],
+      ['GET', '/hit/'], ['GET', '/hit/persistent/'], ['GET', '/session-hit/'], ['GET', '/session'],
+      ['POST', '/session', { a: 1, b: [2] }], ['POST', '/session/expiry', { seconds: 600 }], ['POST', '/session/cycle', {}],
+      ['POST', '/session/flush', {}], ['POST', '/login', { username: 'raju' }], ['GET', '/whoami'], ['POST', '/logout', {}],
+    ]
+    for (const [method, path, body] of routes) {
+      for (const session of [undefined, await storedSession()]) {
+        const headers: Record<string, string> = { Cookie: [session, 'testcookie=worked; user=Raju; hit=3'].filter(Boolean).join('; ') }
+        const init: RequestInit = body === undefined ? { method, headers } : { ...json(method, body), headers: { ...headers, 'Content-Type': 'application/json' } }
+        const res = await app.request(`http://example.com${path}`, init, bindings)
+        expect(res.status, `${method} ${path}`).toBeLessThan(500)
+        const names = setCookies(res).map((c) => c.name)
+        expect(new Set(names).size, `${method} ${path}: ${names.join(', ')}`).toBe(names.length)
+      }
+    }
+  })
+})
