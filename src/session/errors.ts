@@ -15,6 +15,8 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status'
  * - `STORE_UNAVAILABLE`: the store failed to read or write; retry later.
  * - `MISSING_STORE`: no store could be found for the request (e.g. no KV binding).
  * - `INVALID_COOKIE`: a cookie could not be written as asked (bad name, value or attribute).
+ * - `BAD_SIGNATURE`: a signed value is malformed or its signature does not verify (`BadSignatureError`).
+ * - `SIGNATURE_EXPIRED`: a signed value verified but is older than `maxAge` (`SignatureExpiredError`).
  */
 export type SessionErrorCode =
   | 'INVALID_OPTION'
@@ -24,6 +26,8 @@ export type SessionErrorCode =
   | 'STORE_UNAVAILABLE'
   | 'MISSING_STORE'
   | 'INVALID_COOKIE'
+  | 'BAD_SIGNATURE'
+  | 'SIGNATURE_EXPIRED'
 
 const STATUS: Record<SessionErrorCode, ContentfulStatusCode> = {
   INVALID_OPTION: 500,
@@ -33,6 +37,8 @@ const STATUS: Record<SessionErrorCode, ContentfulStatusCode> = {
   STORE_UNAVAILABLE: 503,
   MISSING_STORE: 500,
   INVALID_COOKIE: 500,
+  BAD_SIGNATURE: 400,
+  SIGNATURE_EXPIRED: 400,
 }
 
 /**

@@ -1,0 +1,324 @@
+/**
+ * @module
+ * A signer with purpose, salt, timestamp and secret rotation: Django's
+ * `TimestampSigner` on Web Crypto, with a domain separation that cannot be confused.
+ *
+ * Format (stable across versions):
+ * ```
+ * signed    = value ":" timestamp ":" signature
+ * timestamp = base62 of whole seconds since the epoch (Django's alphabet 0-9A-Za-z)
+ * signature = base64url, no padding, of HMAC-SHA256(secret, message)
+ * message   = len(purpose) ":" purpose "|" len(salt) ":" salt "|" value ":" timestamp
+ * ```
+ * `len` is the UTF-8 byte length in decimal. Because purpose and salt are
+ * length-prefixed, `purpose: 'a', salt: 'bc'` and `purpose: 'ab', salt: 'c'` sign
+ * different messages (Django joins them, CVE-2026-6873), and a value signed for one
+ * purpose (a cookie name) never verifies for another.
+ */
+import { SessionError } from './errors'
+import { fromBase64Url, toBase64Url } from './id'
+
+/** Secrets shorter than this many UTF-8 bytes are refused: HMAC-SHA256's key strength. */
+export const MIN_SECRET_BYTES = 32
+
+/** Options of {@link createSigner}. */
+export interface SignerOptions {
+  /**
+   * The secret that signs (Django's `SECRET_KEY`), at least 32 bytes of UTF-8.
+   * Generate one with `openssl rand -base64 48`.
+   */
+  secret: string
+  /**
+   * Older secrets that still verify but never sign (Django's `SECRET_KEY_FALLBACKS`).
+   * Put the previous secret here when rotating; remove it once the values it signed
+   * have expired.
+   * @default []
+   */
+  fallbacks?: readonly string[]
+  /**
+   * The clock, in milliseconds since the epoch: timestamps and ages are read from it.
+   * @default Date.now
+   */
+  now?: () => number
+}
+
+/** Options of {@link Signer.sign}. */
+export interface SignOptions {
+  /**
+   * What the value is for; a value signed for one purpose never verifies for another.
+   * The cookie helpers use `cookie:` + the cookie name.
+   * @default ''
+   */
+  purpose?: string
+  /**
+   * Namespaces the signature further (Django's `salt`), e.g. per feature.
+   * @default ''
+   */
+  salt?: string
+  /**
+   * Signing time, in whole seconds since the epoch: pass a verified value's
+   * `timestamp` to re-sign it with the current secret without making it younger.
+   * @default now, from the signer's clock
+   */
+  timestamp?: number
+}
+
+/** Options of {@link Signer.unsign} and {@link Signer.verify}. */
+export interface UnsignOptions {
+  /** The purpose the value was signed for. @default '' */
+  purpose?: string
+  /** The salt the value was signed with. @default '' */
+  salt?: string
+  /**
+   * Largest accepted age in seconds; an older value throws {@link SignatureExpiredError}.
+   * @default undefined (no limit)
+   */
+  maxAge?: number
+}
+
+/** What {@link Signer.verify} resolves for a value that verified. */
+export interface VerifiedValue {
+  /** The original value. */
+  value: string
+  /** When it was signed, in whole seconds since the epoch. */
+  timestamp: number
+  /** `true` when a fallback secret verified it: re-sign it with the current one. */
+  rotated: boolean
+}
+
+/** Signs and verifies strings. Make one with {@link createSigner}. */
+export interface Signer {
+  /** Signs `value`: `value:timestamp:signature`. */
+  sign(value: string, options?: SignOptions): Promise<string>
+  /**
+   * The original value of a signed string. Throws {@link BadSignatureError} when it is
+   * malformed or no listed secret verifies it, {@link SignatureExpiredError} when it is
+   * older than `maxAge`.
+   */
+  unsign(signed: string, options?: UnsignOptions): Promise<string>
+  /** As {@link Signer.unsign}, with the timestamp and whether a fallback secret verified it. */
+  verify(signed: string, options?: UnsignOptions): Promise<VerifiedValue>
+}
+
+/** Why a signed value was refused. */
+export type BadSignatureReason =
+  /** Not in the signer's format: no separators, a signature of the wrong shape, a bad timestamp. */
+  | 'malformed'
+  /** Well-formed, but no listed secret signed it for this purpose and salt: tampered, or foreign. */
+  | 'mismatch'
+  /** Verified, but older than `maxAge` ({@link SignatureExpiredError}). */
+  | 'expired'
+
+/**
+ * A signed value was refused (Django's `BadSignature`). `code` is `'BAD_SIGNATURE'`
+ * (status 400), or `'SIGNATURE_EXPIRED'` for the {@link SignatureExpiredError} subclass;
+ * `reason` says why.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await signer.unsign(token, { purpose: 'reset' })
+ * } catch (err) {
+ *   if (err instanceof BadSignatureError) return c.text('Invalid link', 400)
+ *   throw err
+ * }
+ * ```
+ */
+export class BadSignatureError extends SessionError {
+  /** Why the value was refused. */
+  readonly reason: BadSignatureReason
+
+  constructor(reason: BadSignatureReason, message: string) {
+    super(reason === 'expired' ? 'SIGNATURE_EXPIRED' : 'BAD_SIGNATURE', message)
+    this.name = 'BadSignatureError'
+    this.reason = reason
+  }
+}
+
+/**
+ * A signed value verified but is older than `maxAge` (Django's `SignatureExpired`).
+ * `code` is `'SIGNATURE_EXPIRED'`; it is also a {@link BadSignatureError}.
+ *
+ * @example
+ * ```ts
+ * if (err instanceof SignatureExpiredError) return c.text(`Link expired ${err.age - err.maxAge} s ago`, 400)
+ * ```
+ */
+export class SignatureExpiredError extends BadSignatureError {
+  /** The value's age in seconds. */
+  readonly age: number
+  /** The limit it exceeded, in seconds. */
+  readonly maxAge: number
+
+  constructor(age: number, maxAge: number) {
+    super('expired', `Signature age ${age} > ${maxAge} seconds`)
+    this.name = 'SignatureExpiredError'
+    this.age = age
+    this.maxAge = maxAge
+  }
+}
+
+const encoder = new TextEncoder()
+const HMAC = { name: 'HMAC', hash: 'SHA-256' } as const
+const B62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'
+/**
+ * 32 bytes are 43 base64url characters; the last holds 4 bits of data and 2 of zero
+ * padding, so it must be one of these 16. Anything else would decode to the same bytes
+ * (a "different" signature that verifies) or is not ours.
+ */
+const SIGNATURE = /^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/
+/** Eight base62 digits reach the year 6.9 million; more could overflow a double. */
+const TIMESTAMP = /^[0-9A-Za-z]{1,8}$/
+/** A lone surrogate: TextEncoder would turn two different ones into the same U+FFFD bytes. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+
+/**
+ * Imported keys, per secret, for the life of the isolate (hono/cookie imports the key
+ * on every call). Bounded, so a caller minting secrets cannot grow it without end.
+ */
+const hmacKeys = new Map<string, Promise<CryptoKey>>()
+const MAX_CACHED_KEYS = 64
+
+function hmacKey(secret: string): Promise<CryptoKey> {
+  let key = hmacKeys.get(secret)
+  if (key === undefined) {
+    key = crypto.subtle.importKey('raw', encoder.encode(secret), HMAC, false, ['sign', 'verify'])
+    key.catch(() => hmacKeys.delete(secret))
+    if (hmacKeys.size >= MAX_CACHED_KEYS) hmacKeys.delete(hmacKeys.keys().next().value as string)
+    hmacKeys.set(secret, key)
+  }
+  return key
+}
+
+/**
+ * Validates a secret and its fallbacks; the error names the offending option.
+ * Shared by every part of the library that takes a secret.
+ * @internal
+ */
+export function resolveSecrets(caller: string, secret: unknown, fallbacks: unknown = []): string[] {
+  const invalid = (option: string, why: string): SessionError =>
+    new SessionError('INVALID_OPTION', `${caller}: option "${option}" ${why}`)
+  if (!Array.isArray(fallbacks)) throw invalid('fallbacks', 'must be an array of secrets')
+  const secrets: unknown[] = [secret, ...fallbacks]
+  return secrets.map((value, i) => {
+    const option = i === 0 ? 'secret' : `fallbacks[${i - 1}]`
+    if (typeof value !== 'string') throw invalid(option, 'must be a string')
+    const bytes = encoder.encode(value).byteLength
+    if (bytes < MIN_SECRET_BYTES) throw invalid(option, `must be at least ${MIN_SECRET_BYTES} bytes (it is ${bytes})`)
+    return value
+  })
+}
+
+/** Whole seconds in Django's base62. */
+export function b62Encode(n: number): string {
+  if (n === 0) return '0'
+  let out = ''
+  for (let rest = n; rest > 0; rest = Math.floor(rest / 62)) out = B62[rest % 62] + out
+  return out
+}
+
+function b62Decode(text: string): number {
+  let n = 0
+  for (const ch of text) n = n * 62 + B62.indexOf(ch)
+  return n
+}
+
+function message(purpose: string, salt: string, valueAndTimestamp: string): Uint8Array {
+  const p = encoder.encode(purpose).byteLength
+  const s = encoder.encode(salt).byteLength
+  return encoder.encode(`${p}:${purpose}|${s}:${salt}|${valueAndTimestamp}`)
+}
+
+/** A string UTF-8 represents faithfully (no lone surrogate), or `INVALID_VALUE`. */
+function assertText(option: string, text: unknown): asserts text is string {
+  if (typeof text !== 'string') throw new SessionError('INVALID_VALUE', `signer: "${option}" must be a string`)
+  if (LONE_SURROGATE.test(text)) throw new SessionError('INVALID_VALUE', `signer: "${option}" holds a lone surrogate`)
+}
+
+/**
+ * Makes a signer. Throws `SessionError` `INVALID_OPTION`, naming the option, when a
+ * secret is not a string of at least 32 bytes.
+ *
+ * The first secret signs; it and every fallback verify, so secrets can be rotated
+ * without logging anyone out. Keys are imported once per secret per isolate.
+ * Signatures are checked with `crypto.subtle.verify`, never by comparing strings.
+ *
+ * @example
+ * ```ts
+ * const signer = createSigner({ secret: c.env.SECRET, fallbacks: [c.env.OLD_SECRET] })
+ * const token = await signer.sign('user:42', { purpose: 'unsubscribe' })
+ * const id = await signer.unsign(token, { purpose: 'unsubscribe', maxAge: 7 * 86400 })
+ * ```
+ */
+export function createSigner(options: SignerOptions): Signer {
+  const secrets = resolveSecrets('createSigner()', options.secret, options.fallbacks)
+  const now = options.now ?? Date.now
+  if (typeof now !== 'function') throw new SessionError('INVALID_OPTION', 'createSigner(): option "now" must be a function')
+  // Warm the cache now, so the first request does not pay for the import.
+  for (const secret of secrets) hmacKey(secret).catch(() => {})
+  return new TimestampSigner(secrets, now)
+}
+
+class TimestampSigner implements Signer {
+  constructor(
+    readonly secrets: readonly string[],
+    readonly now: () => number,
+  ) {}
+
+  async sign(value: string, options: SignOptions = {}): Promise<string> {
+    const { purpose = '', salt = '' } = options
+    assertText('value', value)
+    assertText('purpose', purpose)
+    assertText('salt', salt)
+    const timestamp = options.timestamp ?? Math.floor(this.now() / 1000)
+    if (!Number.isSafeInteger(timestamp) || timestamp < 0 || timestamp >= 62 ** 8) {
+      throw new SessionError('INVALID_VALUE', 'sign(): "timestamp" must be whole seconds since the epoch')
+    }
+    const signedPart = `${value}:${b62Encode(timestamp)}`
+    const key = await hmacKey(this.secrets[0] as string)
+    const signature = await crypto.subtle.sign(HMAC.name, key, message(purpose, salt, signedPart))
+    return `${signedPart}:${toBase64Url(new Uint8Array(signature))}`
+  }
+
+  async unsign(signed: string, options: UnsignOptions = {}): Promise<string> {
+    return (await this.verify(signed, options)).value
+  }
+
+  async verify(signed: string, options: UnsignOptions = {}): Promise<VerifiedValue> {
+    const { purpose = '', salt = '', maxAge } = options
+    assertText('purpose', purpose)
+    assertText('salt', salt)
+    if (maxAge !== undefined && !(typeof maxAge === 'number' && maxAge >= 0 && Number.isFinite(maxAge))) {
+      throw new SessionError('INVALID_OPTION', 'unsign(): option "maxAge" must be a number of seconds >= 0')
+    }
+    if (typeof signed !== 'string') throw malformed('not a string')
+    // Split from the right, as Django's rsplit: the value itself may hold ":".
+    const sigAt = signed.lastIndexOf(':')
+    if (sigAt < 1) throw malformed('no signature')
+    const signature = signed.slice(sigAt + 1)
+    if (!SIGNATURE.test(signature)) throw malformed('the signature is not 43 canonical base64url characters')
+    const tsAt = signed.lastIndexOf(':', sigAt - 1)
+    if (tsAt === -1) throw malformed('no timestamp')
+    const ts = signed.slice(tsAt + 1, sigAt)
+    if (!TIMESTAMP.test(ts)) throw malformed('the timestamp is not base62')
+    const value = signed.slice(0, tsAt)
+    if (LONE_SURROGATE.test(value)) throw malformed('the value holds a lone surrogate')
+
+    const data = message(purpose, salt, signed.slice(0, sigAt))
+    const bytes = fromBase64Url(signature) as Uint8Array
+    for (let i = 0; i < this.secrets.length; i++) {
+      const key = await hmacKey(this.secrets[i] as string)
+      if (await crypto.subtle.verify(HMAC.name, key, bytes, data)) {
+        const timestamp = b62Decode(ts)
+        if (maxAge !== undefined) {
+          const age = this.now() / 1000 - timestamp
+          if (age > maxAge) throw new SignatureExpiredError(Math.floor(age), maxAge)
+        }
+        return { value, timestamp, rotated: i > 0 }
+      }
+    }
+    throw new BadSignatureError('mismatch', 'Signature does not match')
+  }
+}
+
+const malformed = (why: string): BadSignatureError => new BadSignatureError('malformed', `Malformed signed value: ${why}`)
