@@ -10,3 +10,5 @@ export { setCookie, getCookie, deleteCookie, serializeCookie, readRawCookie, isH
 export { kvStore, kvKeyFor, KV_KEY_PREFIX, KV_MIN_TTL, type KVStoreOptions, type SecurityEvent } from './stores/kv'
 export type { SessionStore, SessionRecord, SessionWrite, SessionData, ExpirySetting } from './stores/types'
 export { generateSessionId, isSessionId } from './id'
+export { createSigner, BadSignatureError, SignatureExpiredError, MIN_SECRET_BYTES, type Signer, type SignerOptions, type SignOptions, type UnsignOptions, type VerifiedValue, type BadSignatureReason } from './signing'
+export { setSignedCookie, getSignedCookie, type SetSignedCookieOptions, type GetSignedCookieOptions } from './signed-cookies'
