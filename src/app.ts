@@ -8,6 +8,7 @@ import { HTTPException } from 'hono/http-exception'
 import { session, SessionError, type SessionOptions } from './session'
 import type { DemoData, DemoEnv } from './routes/env'
 import { sameOriginOnly } from './routes/guard'
+import { errorPage, page } from './routes/page'
 import { sessionApi } from './routes/session-api'
 import { tutorial } from './routes/tutorial'
 
@@ -23,6 +24,8 @@ export function createApp(options: SessionOptions = {}): Hono<DemoEnv> {
   app.use(sameOriginOnly())
   app.use(session<DemoData>(options))
   app.route('/', tutorial)
+  // Before sessionApi: its body limit is registered on '*', which covers every path.
+  app.route('/', page)
   app.route('/', sessionApi)
 
   app.onError((err, c) => {
@@ -31,12 +34,12 @@ export function createApp(options: SessionOptions = {}): Hono<DemoEnv> {
       const headers: Record<string, string> = err.code === 'STORE_UNAVAILABLE' ? { 'Retry-After': '1' } : {}
       return json
         ? c.json({ error: err.message, code: err.code }, err.status, headers)
-        : c.html(`<h1>${err.status === 503 ? 'Please try again in a moment' : 'Request refused'}</h1><p>${err.message}</p>`, err.status, headers)
+        : errorPage(c, err.status, err.message)
     }
     if (err instanceof HTTPException) return err.getResponse()
     console.error(err)
-    return json ? c.json({ error: 'Internal Server Error' }, 500) : c.html('<h1>Internal Server Error</h1>', 500)
+    return json ? c.json({ error: 'Internal Server Error' }, 500) : errorPage(c, 500, 'The server failed to answer this request.')
   })
-  app.notFound((c) => (JSON_ROUTES.test(c.req.path) ? c.json({ error: 'Not Found' }, 404) : c.html('<h1>Not Found</h1>', 404)))
+  app.notFound((c) => (JSON_ROUTES.test(c.req.path) ? c.json({ error: 'Not Found' }, 404) : errorPage(c, 404, 'There is no page here.')))
   return app
 }
