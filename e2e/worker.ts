@@ -1,0 +1,134 @@
+/**
+ * @module
+ * Starts the demo worker with `wrangler dev` on free local ports and fresh local KV
+ * state, waits until it answers, and stops it (and workerd under it) afterwards.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+/** A running `wrangler dev`. */
+export interface DevWorker {
+  /** e.g. `http://127.0.0.1:41234` (no trailing slash). */
+  url: string
+  /** Stops wrangler and workerd and removes the KV state directory. */
+  stop(): Promise<void>
+}
+
+/** Options of {@link startWorker}. */
+export interface StartOptions {
+  /**
+   * How long to wait for the first answer, in ms.
+   * @default 60000
+   */
+  timeoutMs?: number
+  /**
+   * The project root (where wrangler.toml is).
+   * @default the parent of this folder
+   */
+  cwd?: string
+}
+
+/** A port the OS says is free right now (it is released before wrangler takes it). */
+export function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer()
+    server.unref()
+    server.on('error', fail)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      const port = typeof address === 'object' && address !== null ? address.port : 0
+      server.close(() => (port > 0 ? done(port) : fail(new Error('no free port'))))
+    })
+  })
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms))
+
+/** Resolves when the process has exited, or after `ms`, whichever comes first. */
+function exited(child: ChildProcess, ms: number): Promise<boolean> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true)
+  return new Promise((done) => {
+    const timer = setTimeout(() => done(false), ms)
+    child.once('exit', () => {
+      clearTimeout(timer)
+      done(true)
+    })
+  })
+}
+
+/** Signals the whole process group (wrangler runs workerd as a child). */
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return
+  try {
+    process.kill(-child.pid, signal)
+  } catch {
+    // Already gone.
+  }
+}
+
+/**
+ * Starts `wrangler dev` for the demo worker on a free port with its own inspector port
+ * (so it never collides with another `wrangler dev` on the machine) and a new, empty
+ * `--persist-to` directory (fresh local KV), and resolves once `GET /` answers.
+ *
+ * @example
+ * ```ts
+ * const worker = await startWorker()
+ * await fetch(`${worker.url}/test/`)
+ * await worker.stop()
+ * ```
+ */
+export async function startWorker(options: StartOptions = {}): Promise<DevWorker> {
+  const cwd = options.cwd ?? fileURLToPath(new URL('..', import.meta.url))
+  const timeoutMs = options.timeoutMs ?? 60_000
+  const [port, inspectorPort] = [await freePort(), await freePort()]
+  const persistTo = await mkdtemp(join(tmpdir(), 'edge-session-e2e-'))
+  const url = `http://127.0.0.1:${port}`
+
+  const child = spawn(
+    join(cwd, 'node_modules', '.bin', 'wrangler'),
+    ['dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspectorPort), '--persist-to', persistTo, '--log-level', 'warn', '--show-interactive-dev-session=false'],
+    {
+      cwd,
+      // Own process group, so stop() reaches workerd too.
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      // No network but npm and apt here: no Cloudflare lookups, no metrics.
+      env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_SEND_METRICS: 'false', CI: 'true' },
+    },
+  )
+  let output = ''
+  const keep = (chunk: Buffer): void => {
+    output = (output + chunk.toString()).slice(-8000)
+  }
+  child.stdout?.on('data', keep)
+  child.stderr?.on('data', keep)
+
+  const stop = async (): Promise<void> => {
+    signalGroup(child, 'SIGTERM')
+    if (!(await exited(child, 5000))) {
+      signalGroup(child, 'SIGKILL')
+      await exited(child, 2000)
+    }
+    await rm(persistTo, { recursive: true, force: true })
+  }
+
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) break
+    try {
+      const res = await fetch(`${url}/`, { signal: AbortSignal.timeout(2000) })
+      await res.arrayBuffer()
+      if (res.status === 200) return { url, stop }
+    } catch {
+      // Not listening yet.
+    }
+    await sleep(200)
+  }
+  await stop()
+  throw new Error(`wrangler dev did not answer on ${url} within ${timeoutMs} ms (exit code ${child.exitCode}).\n${output}`)
+}
