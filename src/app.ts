@@ -36,7 +36,9 @@ export function createApp(options: SessionOptions = {}): Hono<DemoEnv> {
         ? c.json({ error: err.message, code: err.code }, err.status, headers)
         : errorPage(c, err.status, err.message)
     }
-    if (err instanceof HTTPException) return err.getResponse()
+    // A SessionError of 500 is a server fault (no binding, a bad cookie write): its text
+    // names internals, so it is logged, never sent.
+    if (err instanceof HTTPException && !(err instanceof SessionError)) return err.getResponse()
     console.error(err)
     return json ? c.json({ error: 'Internal Server Error' }, 500) : errorPage(c, 500, 'The server failed to answer this request.')
   })

@@ -5,7 +5,7 @@
  */
 import { Hono, type Context } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
-import { SessionError, type Session } from '../session'
+import { MAX_COOKIE_AGE, SessionError, type Session } from '../session'
 import type { DemoData, DemoEnv } from './env'
 
 /** What `GET /session` answers. */
@@ -56,6 +56,9 @@ export const sessionApi = new Hono<DemoEnv>({ strict: false })
 
 sessionApi.onError((err, c) => {
   if (err instanceof BadRequest) return c.json({ error: err.message }, 400)
+  // Here session values come from the client's JSON (e.g. 1e400 parses as Infinity),
+  // so a value the session refuses is the client's mistake: 400, not the library's 500.
+  if (err instanceof SessionError && err.code === 'INVALID_VALUE') return c.json({ error: err.message, code: err.code }, 400)
   throw err
 })
 
@@ -85,8 +88,10 @@ sessionApi.delete('/session/data/:name', async (c) => {
 
 sessionApi.post('/session/expiry', async (c) => {
   const { seconds } = await jsonObject(c)
-  if (seconds !== null && (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0)) {
-    throw new BadRequest('"seconds" must be a number >= 0, or null.')
+  // Capped at the browsers' 400 days: a larger age outlives any cookie, and one past
+  // year 275760 makes the expiry an invalid Date.
+  if (seconds !== null && (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0 || seconds > MAX_COOKIE_AGE)) {
+    throw new BadRequest(`"seconds" must be a number from 0 to ${MAX_COOKIE_AGE}, or null.`)
   }
   await c.get('session').setExpiry(seconds)
   return state(c)
