@@ -12,3 +12,4 @@ export type { SessionStore, SessionRecord, SessionWrite, SessionData, ExpirySett
 export { generateSessionId, isSessionId } from './id'
 export { createSigner, BadSignatureError, SignatureExpiredError, MIN_SECRET_BYTES, type Signer, type SignerOptions, type SignOptions, type UnsignOptions, type VerifiedValue, type BadSignatureReason } from './signing'
 export { setSignedCookie, getSignedCookie, type SetSignedCookieOptions, type GetSignedCookieOptions } from './signed-cookies'
+export { cookieStore, type CookieStoreOptions } from './stores/cookie'

@@ -1,0 +1,175 @@
+/**
+ * @module
+ * The cookie session store: the whole session lives in its cookie, sealed with
+ * AES-256-GCM, so the client can neither read nor change it. Zero KV operations.
+ *
+ * Token format (stable across versions; a change bumps `v` in the additional data):
+ * - token = base64url, no padding, of `iv (12 random bytes) || ciphertext || tag (16 bytes)`;
+ * - plaintext = the JSON record of `record.ts` (`{"v":1,"data":…,"expiry":…,"expiresAt":ms}`),
+ *   so `setExpiry()` and the session's max age travel sealed inside it, and a cookie
+ *   replayed after `expiresAt` is refused by the middleware (unlike Django's
+ *   `signed_cookies` backend, ticket #27775);
+ * - key = HKDF-SHA256(secret, salt = empty, info = `edge-session/cookie-store/v1`),
+ *   derived once per secret per isolate; fallback secrets only decrypt;
+ * - additional data = `edge-session/cookie-store/v1|` + len(cookie name) + `:` + cookie
+ *   name, so a sealed session moved to another cookie name does not open.
+ *
+ * What a stateless store cannot do: revoke. `destroy()` has nothing to delete, so logging
+ * out clears the browser's cookie but a copy taken earlier keeps working until its
+ * `expiresAt`. Pick the KV store when a logout must end every copy of a session.
+ */
+import { SessionError } from '../errors'
+import { fromBase64Url, toBase64Url } from '../id'
+import { decodeRecord } from '../record'
+import { MAX_COOKIE_BYTES } from '../cookies'
+import { resolveSecrets } from '../signing'
+import type { SessionRecord, SessionStore, SessionWrite } from './types'
+
+/** Options of {@link cookieStore}. */
+export interface CookieStoreOptions {
+  /** The secret sealing sessions, at least 32 bytes (e.g. `c.env.SESSION_SECRET`). */
+  secret: string
+  /**
+   * Older secrets that still open sessions but never seal them. A session opened with
+   * one is sealed with `secret` the next time it is saved. Keep an old secret listed
+   * for the sessions' `maxAge`, or their owners are logged out.
+   * @default []
+   */
+  fallbacks?: readonly string[]
+  /**
+   * The session cookie's name: it must equal the `cookieName` given to `session()`.
+   * It is bound into every seal and counted in the 4096-byte limit.
+   * @default 'sessionid'
+   */
+  cookieName?: string
+}
+
+const VERSION_INFO = 'edge-session/cookie-store/v1'
+const IV_BYTES = 12
+const TAG_BYTES = 16
+const encoder = new TextEncoder()
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
+/** `{"v":1,"data":{},"expiry":null,"expiresAt":0}` is 44 bytes: nothing shorter can be a record. */
+const MIN_SEALED_BYTES = IV_BYTES + TAG_BYTES + 44
+/** base64url of at least {@link MIN_SEALED_BYTES} bytes, and never more than a cookie holds. */
+const TOKEN = new RegExp(`^[A-Za-z0-9_-]{${Math.ceil((MIN_SEALED_BYTES * 4) / 3)},${MAX_COOKIE_BYTES}}$`)
+
+/** Derived AES keys, per secret, for the life of the isolate. */
+const aesKeys = new Map<string, Promise<CryptoKey>>()
+const MAX_CACHED_KEYS = 64
+
+function aesKey(secret: string): Promise<CryptoKey> {
+  let key = aesKeys.get(secret)
+  if (key === undefined) {
+    key = crypto.subtle
+      .importKey('raw', encoder.encode(secret), 'HKDF', false, ['deriveKey'])
+      .then((base) =>
+        crypto.subtle.deriveKey(
+          { name: 'HKDF', hash: 'SHA-256', salt: new Uint8Array(0), info: encoder.encode(VERSION_INFO) },
+          base,
+          { name: 'AES-GCM', length: 256 },
+          false,
+          ['encrypt', 'decrypt'],
+        ),
+      )
+    key.catch(() => aesKeys.delete(secret))
+    if (aesKeys.size >= MAX_CACHED_KEYS) aesKeys.delete(aesKeys.keys().next().value as string)
+    aesKeys.set(secret, key)
+  }
+  return key
+}
+
+/**
+ * A session store that keeps the whole session in its cookie (Django's
+ * `signed_cookies` backend, encrypted rather than only signed, and honouring
+ * `setExpiry()`). Throws `SessionError` `INVALID_OPTION`, naming the option, for a
+ * secret under 32 bytes.
+ *
+ * Limits, by design: a session must fit a cookie (about 3 KB of JSON; `save` throws
+ * `SessionError` `PAYLOAD_TOO_LARGE` before any header is written), travels with every
+ * request, and cannot be revoked: see the module notes and the README.
+ *
+ * @example
+ * ```ts
+ * app.use(session({
+ *   store: (c) => cookieStore({ secret: c.env.SESSION_SECRET }),
+ * }))
+ * ```
+ */
+export function cookieStore(options: CookieStoreOptions): SessionStore {
+  const secrets = resolveSecrets('cookieStore()', options.secret, options.fallbacks)
+  const cookieName = options.cookieName ?? 'sessionid'
+  if (typeof cookieName !== 'string' || cookieName === '') {
+    throw new SessionError('INVALID_OPTION', 'cookieStore(): option "cookieName" must be a non-empty string')
+  }
+  for (const secret of secrets) aesKey(secret).catch(() => {})
+  return new CookieSessionStore(secrets, cookieName)
+}
+
+class CookieSessionStore implements SessionStore {
+  readonly #additionalData: Uint8Array
+  /** Bytes of `name=` in front of the token. */
+  readonly #prefixBytes: number
+
+  constructor(
+    readonly secrets: readonly string[],
+    readonly cookieName: string,
+  ) {
+    this.#additionalData = encoder.encode(`${VERSION_INFO}|${encoder.encode(cookieName).byteLength}:${cookieName}`)
+    this.#prefixBytes = encoder.encode(cookieName).byteLength + 1
+  }
+
+  isValidToken(token: string): boolean {
+    return TOKEN.test(token)
+  }
+
+  async load(token: string): Promise<SessionRecord | null> {
+    const sealed = fromBase64Url(token)
+    if (sealed === null || sealed.byteLength < MIN_SEALED_BYTES) return null
+    const iv = sealed.subarray(0, IV_BYTES)
+    const ciphertext = sealed.subarray(IV_BYTES)
+    for (const secret of this.secrets) {
+      let plain: ArrayBuffer
+      try {
+        plain = await crypto.subtle.decrypt({ name: 'AES-GCM', iv, additionalData: this.#additionalData }, await aesKey(secret), ciphertext)
+      } catch {
+        continue // not sealed with this secret (or changed): try the next one
+      }
+      let text: string
+      try {
+        text = decoder.decode(plain)
+      } catch {
+        return null
+      }
+      const record = decodeRecord(text)
+      return typeof record === 'string' ? null : record
+    }
+    return null
+  }
+
+  async save(_token: string | null, { serialized }: SessionWrite): Promise<string> {
+    // Refuse before encrypting when even the plaintext cannot fit (base64 grows by 4/3).
+    const plainBytes = encoder.encode(serialized)
+    const tokenLength = Math.ceil(((IV_BYTES + plainBytes.byteLength + TAG_BYTES) * 4) / 3)
+    if (this.#prefixBytes + tokenLength > MAX_COOKIE_BYTES) {
+      throw new SessionError(
+        'PAYLOAD_TOO_LARGE',
+        `The session is ${plainBytes.byteLength} bytes; sealed in cookie "${this.cookieName}" it would be ` +
+          `${this.#prefixBytes + tokenLength} bytes, over the ${MAX_COOKIE_BYTES} browsers keep. Store less, or use the KV store.`,
+      )
+    }
+    const iv = crypto.getRandomValues(new Uint8Array(IV_BYTES))
+    const ciphertext = await crypto.subtle.encrypt(
+      { name: 'AES-GCM', iv, additionalData: this.#additionalData },
+      await aesKey(this.secrets[0] as string),
+      plainBytes,
+    )
+    const sealed = new Uint8Array(IV_BYTES + ciphertext.byteLength)
+    sealed.set(iv)
+    sealed.set(new Uint8Array(ciphertext), IV_BYTES)
+    return toBase64Url(sealed)
+  }
+
+  /** Nothing to delete: the session is the cookie, and the middleware deletes that. */
+  async destroy(_token: string): Promise<void> {}
+}

@@ -1,0 +1,378 @@
+import { env } from 'cloudflare:test'
+import { beforeEach, describe, expect, it } from 'vitest'
+import { createApp } from '../src/app'
+import { cookieStore, kvStore, SessionError, type SessionRecord, type SessionStore } from '../src/session'
+import { encodeRecord } from '../src/session/record'
+import { Jar, json, setCookie } from './helpers/http'
+import { clearKV, countingKV, type CountingKV } from './helpers/kv'
+
+const SECRET = 'edge-session test secret number one, 32+ bytes'
+const SECRET_2 = 'edge-session test secret number two, 32+ bytes'
+const T0 = Date.parse('2026-01-01T00:00:00Z')
+
+beforeEach(async () => {
+  await clearKV(env.SESSIONS)
+})
+
+/** A record as the middleware would save it, and its write. */
+function write(data: Record<string, unknown>, expiresAt = T0 + 300_000, expiry: SessionRecord['expiry'] = null) {
+  const record: SessionRecord = { data, expiry, expiresAt }
+  return { record, serialized: encodeRecord(record, 1 << 20), now: T0 }
+}
+
+const plain = (record: SessionRecord | null): unknown => (record === null ? null : JSON.parse(JSON.stringify(record)))
+
+describe('cookieStore() sealing', () => {
+  // Sealed once with node:crypto (hkdfSync + createCipheriv('aes-256-gcm')) from the
+  // documented format, with the fixed IV 000102…0b: not with this code.
+  const KNOWN_TOKEN =
+    'AAECAwQFBgcICQoLJL0cyy1nJwyRRHlhxPTnuYD16Sj67NwVtQH-QELQtGz1GKxHkDZ5jIanhloNYLj9c8CqDX4pRAZmYDLf67Yuk1XjZvxbt13khQQXjawZ33tHVgldxf7lBEdfeebtvP5Q4mc'
+
+  it('opens a known-answer token sealed by an independent implementation', async () => {
+    const record = await cookieStore({ secret: SECRET }).load(KNOWN_TOKEN)
+    expect(plain(record)).toEqual({ data: { user: 'ada', n: 7 }, expiry: { age: 300 }, expiresAt: T0 + 300_000 })
+    expect(Object.getPrototypeOf(record?.data)).toBeNull()
+  })
+
+  it.each([
+    ['another secret', { secret: SECRET_2 }],
+    ['another cookie name (the name is additional data)', { secret: SECRET, cookieName: 'sid' }],
+  ])('does not open it with %s', async (_what, options) => {
+    expect(await cookieStore(options).load(KNOWN_TOKEN)).toBeNull()
+  })
+
+  it('round-trips a record, with a fresh IV every time, and hides its content', async () => {
+    const store = cookieStore({ secret: SECRET })
+    const w = write({ secret: 'the-plaintext-marker', list: [1, 'two', { three: null }] }, T0 + 5000, { age: 5 })
+    const a = await store.save(null, w)
+    const b = await store.save(a, w)
+    expect(a).toMatch(/^[A-Za-z0-9_-]+$/)
+    expect(a).not.toBe(b)
+    expect(atob(a.replace(/-/g, '+').replace(/_/g, '/'))).not.toContain('the-plaintext-marker')
+    for (const token of [a, b]) {
+      expect(store.isValidToken(token)).toBe(true)
+      expect(plain(await store.load(token))).toEqual(plain(w.record))
+    }
+  })
+
+  describe('refuses a changed token (load resolves null)', () => {
+    const flip = (token: string, at: number): string => {
+      const i = at < 0 ? token.length + at : at
+      return token.slice(0, i) + (token[i] === 'A' ? 'B' : 'A') + token.slice(i + 1)
+    }
+    it.each([
+      ['a flipped IV character', (t: string) => flip(t, 3)],
+      ['a flipped ciphertext character', (t: string) => flip(t, 40)],
+      ['a flipped tag character', (t: string) => flip(t, -2)],
+      ['the last character dropped', (t: string) => t.slice(0, -1)],
+      ['the tag dropped', (t: string) => t.slice(0, -22)],
+      ['trailing data', (t: string) => `${t}AAAA`],
+      ['leading data', (t: string) => `AAAA${t}`],
+      ['not base64url', (t: string) => `${t.slice(0, -1)}!`],
+      ['the tail of another token', (t: string) => t.slice(0, 16) + KNOWN_TOKEN.slice(16)],
+    ])('%s', async (_what, change) => {
+      const store = cookieStore({ secret: SECRET })
+      const token = await store.save(null, write({ a: 1 }))
+      expect(await store.load(token)).not.toBeNull()
+      expect(await store.load(change(token))).toBeNull()
+    })
+  })
+
+  it('binds the cookie name: a session moved to another cookie name does not open', async () => {
+    const token = await cookieStore({ secret: SECRET, cookieName: 'a' }).save(null, write({ a: 1 }))
+    expect(plain(await cookieStore({ secret: SECRET, cookieName: 'a' }).load(token))).toMatchObject({ data: { a: 1 } })
+    expect(await cookieStore({ secret: SECRET, cookieName: 'b' }).load(token)).toBeNull()
+    expect(await cookieStore({ secret: SECRET }).load(token)).toBeNull()
+  })
+
+  it('resolves null for a well-sealed plaintext that is not a v1 record', async () => {
+    const store = cookieStore({ secret: SECRET })
+    for (const serialized of ['not json', '[]', '{"v":2,"data":{},"expiry":null,"expiresAt":1}', '{"v":1,"data":[],"expiry":null,"expiresAt":1}']) {
+      const token = await store.save(null, { ...write({}), serialized })
+      expect(await store.load(token)).toBeNull()
+    }
+  })
+
+  it.each([
+    ['empty', '', false],
+    ['short', 'short', false],
+    ['95 characters (shorter than any sealed record)', 'A'.repeat(95), false],
+    ['96 characters', 'A'.repeat(96), true],
+    ['4096 characters', 'A'.repeat(4096), true],
+    ['4097 characters (longer than any cookie)', 'A'.repeat(4097), false],
+    ['base64 padding', `${'A'.repeat(95)}=`, false],
+    ['a dot', `${'A'.repeat(95)}.`, false],
+  ])('isValidToken() of %s is %s', (_what, token, valid) => {
+    expect(cookieStore({ secret: SECRET }).isValidToken(token)).toBe(valid)
+  })
+
+  it('does nothing on destroy() (nothing is stored)', async () => {
+    const store = cookieStore({ secret: SECRET })
+    const token = await store.save(null, write({ a: 1 }))
+    await store.destroy(token)
+    expect(await store.load(token)).not.toBeNull() // the revocation limit, stated in the README
+  })
+})
+
+describe('cookieStore() secret rotation', () => {
+  it('opens sessions of a listed fallback, seals with the current secret only', async () => {
+    const oldToken = await cookieStore({ secret: SECRET }).save(null, write({ a: 1 }))
+    const rotating = cookieStore({ secret: SECRET_2, fallbacks: [SECRET] })
+    expect(plain(await rotating.load(oldToken))).toMatchObject({ data: { a: 1 } })
+    const newToken = await rotating.save(oldToken, write({ a: 2 }))
+    expect(plain(await cookieStore({ secret: SECRET_2 }).load(newToken))).toMatchObject({ data: { a: 2 } })
+    expect(await cookieStore({ secret: SECRET }).load(newToken)).toBeNull()
+  })
+
+  it('refuses them once the fallback is removed', async () => {
+    const oldToken = await cookieStore({ secret: SECRET }).save(null, write({ a: 1 }))
+    expect(await cookieStore({ secret: SECRET_2 }).load(oldToken)).toBeNull()
+  })
+
+  it.each([
+    [{ secret: 'too short' }, 'cookieStore(): option "secret" must be at least 32 bytes (it is 9)'],
+    [{ secret: SECRET, fallbacks: ['x'.repeat(31)] }, 'cookieStore(): option "fallbacks[0]" must be at least 32 bytes (it is 31)'],
+    [{ secret: SECRET, cookieName: '' }, 'cookieStore(): option "cookieName" must be a non-empty string'],
+  ])('refuses %j at construction, naming the option', (options, message) => {
+    expect(() => cookieStore(options)).toThrowError(expect.objectContaining({ code: 'INVALID_OPTION', message }) as Error)
+  })
+})
+
+describe('cookieStore() size guard', () => {
+  // "sessionid=" is 10 bytes; 4086 base64url characters carry 3064 bytes: a 12-byte IV,
+  // a 16-byte tag and 3036 bytes of record.
+  const sized = (bytes: number) => {
+    const base = write({ p: '' })
+    const pad = 'x'.repeat(bytes - base.serialized.length)
+    return write({ p: pad })
+  }
+
+  it('seals a record of 3036 bytes into a cookie of exactly 4096', async () => {
+    const w = sized(3036)
+    expect(w.serialized.length).toBe(3036)
+    const token = await cookieStore({ secret: SECRET }).save(null, w)
+    expect(`sessionid=${token}`.length).toBe(4096)
+  })
+
+  it.each([
+    ['sessionid', 3037],
+    ['a-much-longer-session-cookie-name', 3036],
+  ])('refuses a record that would not fit cookie %j, with PAYLOAD_TOO_LARGE', async (cookieName, bytes) => {
+    const error = await cookieStore({ secret: SECRET, cookieName })
+      .save(null, sized(bytes))
+      .catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(SessionError)
+    expect(error).toMatchObject({ code: 'PAYLOAD_TOO_LARGE', status: 413 })
+    expect((error as Error).message).toContain('over the 4096 browsers keep')
+  })
+})
+
+// ----- the session API through the demo app, on both stores --------------------------
+
+type Kind = 'kv' | 'cookie'
+
+interface Browser {
+  kv: CountingKV
+  jar: Jar
+  clock: { now: number }
+  /** A request with the jar's cookies; the jar is updated; JSON bodies parsed. */
+  req(path: string, init?: RequestInit): Promise<{ res: Response; body: any }>
+}
+
+/** The demo app on `kind`, a counting KV bound as SESSIONS either way, and a browser. */
+function browser(kind: Kind): Browser {
+  const kv = countingKV(env.SESSIONS)
+  const clock = { now: T0 }
+  const store: SessionStore = kind === 'kv' ? kvStore({ namespace: kv.namespace }) : cookieStore({ secret: SECRET })
+  const app = createApp({ store, now: () => clock.now })
+  const jar = new Jar()
+  const bindings = { ...env, SESSIONS: kv.namespace }
+  return {
+    kv,
+    jar,
+    clock,
+    async req(path, init = {}) {
+      const res = await app.request(`http://example.com${path}`, jar.init(init), bindings)
+      jar.update(res)
+      const text = await res.text()
+      let body: unknown = text
+      try {
+        body = JSON.parse(text)
+      } catch {
+        // HTML: keep the text
+      }
+      return { res, body }
+    },
+  }
+}
+
+/** One session-API scenario, run against both stores. */
+type Scenario = [name: string, run: (b: Browser) => Promise<void>]
+
+const scenarios: Scenario[] = [
+  [
+    'POST /session then GET /session round-trips the data',
+    async (b) => {
+      await b.req('/session', json('POST', { color: 'blue', list: [1, { two: null }], n: 3.5 }))
+      const { body } = await b.req('/session')
+      expect(body.data).toEqual({ color: 'blue', list: [1, { two: null }], n: 3.5 })
+      expect(body.expiryAge).toBe(1209600)
+    },
+  ],
+  [
+    'DELETE /session/data/:name removes one key',
+    async (b) => {
+      await b.req('/session', json('POST', { a: 1, b: 2 }))
+      await b.req('/session/data/a', { method: 'DELETE' })
+      expect((await b.req('/session')).body.data).toEqual({ b: 2 })
+    },
+  ],
+  [
+    'GET /session-hit counts in the session',
+    async (b) => {
+      for (const n of [1, 2, 3]) expect((await b.req('/session-hit/')).body).toContain(`Visit number ${n}`)
+    },
+  ],
+  [
+    'POST /session/cycle gives a new cookie value and keeps the data',
+    async (b) => {
+      await b.req('/session', json('POST', { a: 1 }))
+      const before = b.jar.cookies.get('sessionid')
+      const { res, body } = await b.req('/session/cycle', { method: 'POST' })
+      expect(body.data).toEqual({ a: 1 })
+      expect(setCookie(res, 'sessionid')?.value).not.toBe(before)
+      expect((await b.req('/session')).body.data).toEqual({ a: 1 })
+    },
+  ],
+  [
+    'POST /session/flush deletes the cookie and empties the session',
+    async (b) => {
+      await b.req('/session', json('POST', { a: 1 }))
+      const { res, body } = await b.req('/session/flush', { method: 'POST' })
+      expect(body.data).toEqual({})
+      expect(setCookie(res, 'sessionid')?.attrs['max-age']).toBe('0')
+      expect(b.jar.cookies.has('sessionid')).toBe(false)
+      expect((await b.req('/session')).body.data).toEqual({})
+    },
+  ],
+  [
+    'POST /session/expiry 5 ends the session after 5 s',
+    async (b) => {
+      await b.req('/session', json('POST', { a: 1 }))
+      const { res } = await b.req('/session/expiry', json('POST', { seconds: 5 }))
+      expect(setCookie(res, 'sessionid')?.attrs['max-age']).toBe('5')
+      b.clock.now += 4000
+      expect((await b.req('/session')).body).toMatchObject({ data: { a: 1 }, expiryAge: 5 })
+      b.clock.now += 2000 // 6 s after the save; the cookie is replayed as is
+      expect((await b.req('/session')).body.data).toEqual({})
+    },
+  ],
+  [
+    'POST /session/expiry 0 makes a browser-session cookie',
+    async (b) => {
+      await b.req('/session', json('POST', { a: 1 }))
+      const { res, body } = await b.req('/session/expiry', json('POST', { seconds: 0 }))
+      expect(body.expireAtBrowserClose).toBe(true)
+      expect(setCookie(res, 'sessionid')?.attrs).not.toHaveProperty('max-age')
+      expect((await b.req('/session')).body).toMatchObject({ data: { a: 1 }, expireAtBrowserClose: true })
+    },
+  ],
+  [
+    'a session ends after the default two weeks',
+    async (b) => {
+      await b.req('/session', json('POST', { a: 1 }))
+      b.clock.now += 1209600_000 - 1000
+      expect((await b.req('/session')).body.data).toEqual({ a: 1 })
+      b.clock.now += 2000
+      expect((await b.req('/session')).body.data).toEqual({})
+    },
+  ],
+  [
+    'POST /login, GET /whoami, POST /logout',
+    async (b) => {
+      const before = (await b.req('/session', json('POST', { cart: [1] }))).res
+      const planted = setCookie(before, 'sessionid')?.value
+      const login = await b.req('/login', json('POST', { username: 'ada' }))
+      expect(login.body.data).toEqual({ cart: [1], username: 'ada' })
+      expect(setCookie(login.res, 'sessionid')?.value).not.toBe(planted) // cycled at login
+      expect((await b.req('/whoami')).body).toEqual({ username: 'ada' })
+      await b.req('/logout', { method: 'POST' })
+      expect((await b.req('/whoami')).body).toEqual({ username: null })
+    },
+  ],
+  [
+    'GET /test/ then /check/: the test cookie, which needs no session at all',
+    async (b) => {
+      await b.req('/test/')
+      const { res, body } = await b.req('/check/')
+      expect(body).toBe('<h1>Cookies are Deleted...!!</h1>')
+      expect(setCookie(res, 'testcookie')?.attrs['max-age']).toBe('0')
+      expect(res.headers.getSetCookie().some((c) => c.startsWith('sessionid='))).toBe(false)
+    },
+  ],
+  [
+    'a forged session cookie reads as no session',
+    async (b) => {
+      b.jar.cookies.set('sessionid', 'A'.repeat(120))
+      const { res, body } = await b.req('/session')
+      expect(res.status).toBe(200)
+      expect(body.data).toEqual({})
+    },
+  ],
+]
+
+describe.each<[Kind]>([['kv'], ['cookie']])('session API on the %s store', (kind) => {
+  it.each(scenarios)('%s', async (_name, run) => {
+    const b = browser(kind)
+    await run(b)
+    if (kind === 'cookie') expect(b.kv.counts).toEqual({ reads: 0, writes: 0, deletes: 0, lists: 0 })
+  })
+})
+
+describe('what only the cookie store does', () => {
+  it('keeps the whole session in the cookie and zero records in KV', async () => {
+    const b = browser('cookie')
+    await b.req('/session', json('POST', { color: 'blue' }))
+    const token = b.jar.cookies.get('sessionid') ?? ''
+    expect(token.length).toBeGreaterThan(96)
+    expect(plain(await cookieStore({ secret: SECRET }).load(token))).toMatchObject({ data: { color: 'blue' } })
+    expect((await env.SESSIONS.list()).keys).toEqual([])
+  })
+
+  it('refuses a sealed session replayed after its setExpiry() (Django ticket #27775)', async () => {
+    const b = browser('cookie')
+    await b.req('/session', json('POST', { a: 1 }))
+    await b.req('/session/expiry', json('POST', { seconds: 60 }))
+    const sealed = b.jar.cookies.get('sessionid') ?? ''
+    b.clock.now += 61_000
+    const replay = await b.req('/session', { headers: { Cookie: `sessionid=${sealed}` } })
+    expect(replay.body.data).toEqual({})
+  })
+
+  it('answers 413 PAYLOAD_TOO_LARGE for a session over a cookie, and writes no session cookie', async () => {
+    const b = browser('cookie')
+    await b.req('/session', json('POST', { a: 1 }))
+    const kept = b.jar.cookies.get('sessionid')
+    const { res, body } = await b.req('/session', json('POST', { big: 'x'.repeat(3100) }))
+    expect(res.status).toBe(413)
+    expect(body).toMatchObject({ code: 'PAYLOAD_TOO_LARGE' })
+    expect(body.error).toContain('over the 4096 browsers keep')
+    expect(res.headers.getSetCookie()).toEqual([])
+    expect(b.jar.cookies.get('sessionid')).toBe(kept)
+    expect((await b.req('/session')).body.data).toEqual({ a: 1 })
+  })
+
+  it.each<[Kind, boolean]>([
+    ['kv', false],
+    ['cookie', true],
+  ])('on the %s store, a copy of the cookie taken before logout still works after it: %s', async (kind, stillWorks) => {
+    // The revocation limit of a stateless store, stated in the README: pick KV when a
+    // logout must end every copy of a session.
+    const b = browser(kind)
+    await b.req('/login', json('POST', { username: 'ada' }))
+    const copy = b.jar.cookies.get('sessionid') ?? ''
+    await b.req('/logout', { method: 'POST' })
+    const replay = await b.req('/whoami', { headers: { Cookie: `sessionid=${copy}` } })
+    expect(replay.body).toEqual({ username: stillWorks ? 'ada' : null })
+  })
+})
