@@ -1,0 +1,427 @@
+/**
+ * KV faults: a wrapper around the real KV binding fails on command (reads, writes
+ * including KV's 429 for a second write to one key within a second, deletes), and
+ * corrupt records are planted under the real key (`kvKeyFor`).
+ */
+import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { createApp } from '../src/app'
+import { kvKeyFor, kvStore, type Session, type SessionError, type SessionOptions } from '../src/session'
+import { harness, type Harness } from './helpers/harness'
+import { json, setCookie, setCookies } from './helpers/http'
+import { clearKV, countingKV, faultyKV, type KVFaults } from './helpers/kv'
+
+const ORIGIN = 'http://example.com'
+const ID = /^[A-Za-z0-9_-]{43}$/
+
+/** KV's answer to more than one write per second to a key. */
+const tooManyRequests = (): Error => Object.assign(new Error('KV PUT failed: 429 Too Many Requests'), { status: 429 })
+
+/** Every console.warn line, parsed when it is JSON. */
+function warnings(): { lines: unknown[]; raw: string[] } {
+  const spy = vi.spyOn(console, 'warn').mockImplementation(() => undefined)
+  const result = { lines: [] as unknown[], raw: [] as string[] }
+  spy.mockImplementation((...args: unknown[]) => {
+    const text = args.map(String).join(' ')
+    result.raw.push(text)
+    try {
+      result.lines.push(JSON.parse(text))
+    } catch {
+      result.lines.push(text)
+    }
+  })
+  return result
+}
+
+beforeEach(async () => {
+  await clearKV(env.SESSIONS)
+})
+
+afterEach(() => {
+  vi.restoreAllMocks()
+})
+
+/** Names of every stored session record. */
+async function storedKeys(): Promise<string[]> {
+  return (await env.SESSIONS.list({ prefix: 'session:' })).keys.map((k) => k.name)
+}
+
+/** A harness whose store is the real KV behind a fail-on-command wrapper. */
+function faultyHarness(options: SessionOptions = {}): Harness & { faults: KVFaults } {
+  const faulty = faultyKV(env.SESSIONS)
+  const h = harness({ store: kvStore({ namespace: faulty.namespace }), ...options })
+  return Object.assign(h, { faults: faulty.faults })
+}
+
+describe('a KV read that throws', () => {
+  it('reads as an empty, unavailable session and leaves the cookie alone', async () => {
+    const log = warnings()
+    const h = faultyHarness()
+    await h.run((s) => s.set('n', 1))
+    const id = h.jar.cookies.get('sessionid')
+    expect(id).toMatch(ID)
+
+    h.faults.read = true
+    const { res, body } = await h.run(async (s) => ({ n: (await s.get('n')) ?? null, keys: await s.keys(), unavailable: s.unavailable, empty: await s.isEmpty() }))
+    expect(res.status).toBe(200)
+    expect(body).toEqual({ n: null, keys: [], unavailable: true, empty: true })
+    expect(setCookies(res)).toEqual([])
+    expect(h.jar.cookies.get('sessionid')).toBe(id)
+    expect(log.lines).toContainEqual(expect.objectContaining({ event: 'session.store_read_failed' }))
+    expect(log.raw.join('\n')).not.toContain(id)
+
+    h.faults.read = false
+    expect((await h.run(async (s) => s.get('n'))).body).toBe(1)
+  })
+
+  it.each([
+    ['set()', (s: Session) => s.set('n', 2)],
+    ['delete()', (s: Session) => s.delete('n')],
+    ['pop()', (s: Session) => s.pop('n')],
+    ['setExpiry()', (s: Session) => s.setExpiry(600)],
+    ['cycleKey()', (s: Session) => s.cycleKey()],
+  ])('%s rejects with STORE_UNAVAILABLE (503) and writes nothing', async (_label, write) => {
+    warnings()
+    const h = faultyHarness()
+    await h.run((s) => s.set('n', 1))
+    const id = h.jar.cookies.get('sessionid') as string
+    const before = await env.SESSIONS.get(await kvKeyFor(id))
+
+    h.faults.read = true
+    const { res, body } = await h.run(async (s) => {
+      try {
+        await write(s)
+        return { thrown: null }
+      } catch (error) {
+        const e = error as SessionError
+        return { thrown: e.code, status: e.status }
+      }
+    })
+    h.faults.read = false
+    expect(body).toEqual({ thrown: 'STORE_UNAVAILABLE', status: 503 })
+    expect(setCookies(res)).toEqual([])
+    expect(await env.SESSIONS.get(await kvKeyFor(id))).toBe(before)
+    expect(await storedKeys()).toHaveLength(1)
+  })
+
+  it.each([
+    ['saveEveryRequest', { saveEveryRequest: true }],
+    ['rolling expiry', { rolling: { threshold: 0.01, minInterval: 0 } }],
+  ])('with %s, a failed read neither saves nor refreshes the cookie', async (_label, options) => {
+    warnings()
+    const h = faultyHarness(options)
+    await h.run((s) => s.set('n', 1))
+    h.clock.now += 3600_000
+    h.faults.read = true
+    const { res } = await h.run(async (s) => s.get('n'))
+    expect(res.status).toBe(200)
+    expect(setCookies(res)).toEqual([])
+  })
+
+  it('an unhandled STORE_UNAVAILABLE is a 503 with Retry-After and no error text', async () => {
+    warnings()
+    const h = faultyHarness()
+    await h.run((s) => s.set('n', 1))
+    h.faults.read = true
+    const { res, body } = await h.run(async (s) => {
+      await s.set('n', 2)
+    })
+    expect(res.status).toBe(503)
+    expect(res.headers.get('Retry-After')).toBe('1')
+    expect(setCookies(res)).toEqual([])
+    expect(String(body)).not.toMatch(/simulated|KV get|\bat \S+ \(/)
+  })
+
+  it.each([
+    ['GET', '/session', 'application/json'],
+    ['GET', '/whoami', 'application/json'],
+    ['GET', '/session-hit/', 'text/html'],
+  ])('the demo answers %s %s with 503, Retry-After and no stack', async (method, path, type) => {
+    warnings()
+    const faulty = faultyKV(env.SESSIONS)
+    const app = createApp()
+    const login = await app.request(`${ORIGIN}/login`, json('POST', { username: 'amy' }), env)
+    const cookie = `sessionid=${setCookie(login, 'sessionid')?.value}`
+    faulty.faults.read = true
+    const res = await app.request(`${ORIGIN}${path}`, { method, headers: { Cookie: cookie } }, { SESSIONS: faulty.namespace })
+    expect(res.status).toBe(503)
+    expect(res.headers.get('Retry-After')).toBe('1')
+    expect(res.headers.get('Content-Type')).toContain(type)
+    expect(setCookies(res)).toEqual([])
+    const text = await res.text()
+    expect(text).not.toMatch(/simulated|KV get|\bat \S+ \(|Error:/)
+    if (type === 'application/json') expect(JSON.parse(text)).toMatchObject({ code: 'STORE_UNAVAILABLE' })
+  })
+})
+
+describe('a KV write that throws', () => {
+  it.each([
+    ['an outage', (): Error => new Error('KV PUT failed: simulated outage')],
+    ['a 429 (more than one write per second to a key)', tooManyRequests],
+  ])('%s: 503 without Set-Cookie; the stored session is unchanged', async (_label, error) => {
+    const h = faultyHarness()
+    await h.run((s) => s.set('n', 1))
+    const id = h.jar.cookies.get('sessionid') as string
+    const key = await kvKeyFor(id)
+    const before = await env.SESSIONS.get(key)
+
+    let caught: unknown
+    h.app.onError((err, c) => {
+      caught = err
+      return c.text('unavailable', 503, { 'Retry-After': '1' })
+    })
+    Object.assign(h.faults, { write: true, error })
+    const { res } = await h.run(async (s) => {
+      // The test cookie is written only once the session is safely stored.
+      s.setTestCookie()
+      await s.set('n', 2)
+    })
+    Object.assign(h.faults, { write: false, error: undefined })
+
+    expect(res.status).toBe(503)
+    expect(setCookies(res)).toEqual([])
+    expect(h.jar.cookies.get('sessionid')).toBe(id)
+    expect((caught as SessionError).code).toBe('STORE_UNAVAILABLE')
+    expect(String(((caught as SessionError).cause as Error).message)).toContain(_label.startsWith('a 429') ? '429' : 'simulated')
+    expect(await env.SESSIONS.get(key)).toBe(before)
+    expect((await h.run(async (s) => s.get('n'))).body).toBe(1)
+  })
+
+  it('a new session whose first write fails leaves no record and no cookie', async () => {
+    const h = faultyHarness()
+    h.faults.write = true
+    const { res } = await h.run(async (s) => {
+      await s.set('n', 1)
+    })
+    expect(res.status).toBe(503)
+    expect(res.headers.get('Retry-After')).toBe('1')
+    expect(setCookies(res)).toEqual([])
+    expect(await storedKeys()).toEqual([])
+  })
+
+  it('cycleKey() whose write fails keeps the old id working and deletes nothing', async () => {
+    const h = faultyHarness()
+    await h.run((s) => s.set('user', 'amy'))
+    const id = h.jar.cookies.get('sessionid') as string
+    h.faults.write = true
+    const { res } = await h.run(async (s) => {
+      await s.cycleKey()
+      await s.set('user', 'amy')
+    })
+    h.faults.write = false
+    expect(res.status).toBe(503)
+    expect(setCookies(res)).toEqual([])
+    expect(await storedKeys()).toEqual([await kvKeyFor(id)])
+    expect((await h.run(async (s) => s.get('user'))).body).toBe('amy')
+    expect(h.jar.cookies.get('sessionid')).toBe(id)
+  })
+
+  it.each([
+    ['POST', '/session', { probe: 1 }],
+    ['POST', '/login', { username: 'bea' }],
+    ['POST', '/session/cycle', {}],
+    ['POST', '/session/expiry', { seconds: 600 }],
+  ])('the demo answers %s %s with 503 and keeps the session', async (method, path, body) => {
+    const faulty = faultyKV(env.SESSIONS, { error: tooManyRequests })
+    const app = createApp()
+    const login = await app.request(`${ORIGIN}/login`, json('POST', { username: 'amy' }), env)
+    const id = setCookie(login, 'sessionid')?.value as string
+    const before = await env.SESSIONS.get(await kvKeyFor(id))
+    faulty.faults.write = true
+    const init = json(method, body)
+    const res = await app.request(`${ORIGIN}${path}`, { ...init, headers: { ...(init.headers as Record<string, string>), Cookie: `sessionid=${id}` } }, { SESSIONS: faulty.namespace })
+    expect(res.status).toBe(503)
+    expect(res.headers.get('Retry-After')).toBe('1')
+    expect(setCookies(res)).toEqual([])
+    expect(await res.json()).toMatchObject({ code: 'STORE_UNAVAILABLE' })
+    expect(await storedKeys()).toEqual([await kvKeyFor(id)])
+    expect(await env.SESSIONS.get(await kvKeyFor(id))).toBe(before)
+  })
+})
+
+describe('corrupt stored records', () => {
+  const future = Date.now() + 86400_000
+  const record = (fields: Record<string, unknown>): string => JSON.stringify({ v: 1, data: { a: 1 }, expiry: null, expiresAt: future, ...fields })
+
+  const corrupt: [label: string, text: string, reason: string][] = [
+    ['plain text', 'not json', 'not-json'],
+    ['truncated JSON', '{"v":1,"data":{', 'not-json'],
+    ['an empty value', '', 'not-json'],
+    ['a JSON array', '[1,2]', 'wrong-shape'],
+    ['JSON null', 'null', 'wrong-shape'],
+    ['a JSON number', '42', 'wrong-shape'],
+    ['a JSON string', '"session"', 'wrong-shape'],
+    ['no version', JSON.stringify({ data: { a: 1 }, expiry: null, expiresAt: future }), 'wrong-version'],
+    ['version 2', record({ v: 2 }), 'wrong-version'],
+    ['version "1"', record({ v: '1' }), 'wrong-version'],
+    ['version 0', record({ v: 0 }), 'wrong-version'],
+    ['no data', JSON.stringify({ v: 1, expiry: null, expiresAt: future }), 'wrong-shape'],
+    ['data as an array', record({ data: [1] }), 'wrong-shape'],
+    ['data as a string', record({ data: 'a' }), 'wrong-shape'],
+    ['data as null', record({ data: null }), 'wrong-shape'],
+    ['expiresAt as a string', record({ expiresAt: String(future) }), 'wrong-shape'],
+    ['no expiresAt', JSON.stringify({ v: 1, data: {}, expiry: null }), 'wrong-shape'],
+    ['an infinite expiresAt (1e400)', `{"v":1,"data":{},"expiry":null,"expiresAt":1e400}`, 'wrong-shape'],
+    ['a negative age', record({ expiry: { age: -1 } }), 'wrong-shape'],
+    ['a fractional age', record({ expiry: { age: 1.5 } }), 'wrong-shape'],
+    ['both age and at', record({ expiry: { age: 1, at: future } }), 'wrong-shape'],
+    ['expiry as a string', record({ expiry: 'never' }), 'wrong-shape'],
+    ['expiry as an array', record({ expiry: [] }), 'wrong-shape'],
+  ]
+
+  it.each(corrupt)('%s: an empty session, a security event, never a 500', async (_label, text, reason) => {
+    const log = warnings()
+    const app = createApp()
+    const id = '_'.repeat(10) + 'corrupt' + 'A'.repeat(26)
+    expect(id).toMatch(ID)
+    const key = await kvKeyFor(id)
+    await env.SESSIONS.put(key, text)
+
+    const res = await app.request(`${ORIGIN}/session`, { headers: { Cookie: `sessionid=${id}` } }, env)
+    expect(res.status).toBe(200)
+    expect(((await res.json()) as { data: unknown }).data).toEqual({})
+    // The id is not adopted: the cookie is deleted, nothing is written under it.
+    const cookie = setCookie(res, 'sessionid')
+    expect(cookie?.value).toBe('')
+    expect(await env.SESSIONS.get(key)).toBe(text)
+    expect(log.lines).toContainEqual({ event: 'session.corrupt_record', reason, keyPrefix: key.slice('session:'.length, 'session:'.length + 12) })
+    expect(log.raw.join('\n')).not.toContain(id)
+
+    // A write with that cookie starts a session under a fresh id; the record is not reused.
+    const write = await app.request(`${ORIGIN}/session`, { ...json('POST', { b: 2 }), headers: { 'Content-Type': 'application/json', Cookie: `sessionid=${id}` } }, env)
+    expect(write.status).toBe(200)
+    expect(((await write.json()) as { data: unknown }).data).toEqual({ b: 2 })
+    const fresh = setCookie(write, 'sessionid')?.value
+    expect(fresh).toMatch(ID)
+    expect(fresh).not.toBe(id)
+    expect(await env.SESSIONS.get(key)).toBe(text)
+  })
+
+  it('an expired but well-formed record is no security event', async () => {
+    const log = warnings()
+    const app = createApp()
+    const id = 'B'.repeat(43)
+    await env.SESSIONS.put(await kvKeyFor(id), record({ expiresAt: Date.now() - 1000 }))
+    const res = await app.request(`${ORIGIN}/session`, { headers: { Cookie: `sessionid=${id}` } }, env)
+    expect(res.status).toBe(200)
+    expect(((await res.json()) as { data: unknown }).data).toEqual({})
+    expect(log.raw).toEqual([])
+  })
+
+  it('a well-formed record planted under the key is read (the control case)', async () => {
+    const app = createApp()
+    const id = 'C'.repeat(43)
+    await env.SESSIONS.put(await kvKeyFor(id), record({}))
+    const res = await app.request(`${ORIGIN}/session`, { headers: { Cookie: `sessionid=${id}` } }, env)
+    expect(((await res.json()) as { data: unknown }).data).toEqual({ a: 1 })
+  })
+})
+
+describe('a KV delete that fails during flush()', () => {
+  /** Delays every delete after the first until `open()` is called: the retry is then observably in flight. */
+  function gated(namespace: KVNamespace): { namespace: KVNamespace; open(): void } {
+    let open: () => void = () => undefined
+    const gate = new Promise<void>((resolve) => {
+      open = resolve
+    })
+    let calls = 0
+    const wrapped = new Proxy(namespace, {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver) as unknown
+        if (typeof value !== 'function') return value
+        return async (...args: unknown[]) => {
+          if (prop === 'delete' && ++calls > 1) await gate
+          return (value as (...a: unknown[]) => unknown).apply(target, args)
+        }
+      },
+    })
+    return { namespace: wrapped, open: () => open() }
+  }
+
+  /** Logs in through the demo and returns the id and its KV key. */
+  async function loggedIn(app: ReturnType<typeof createApp>): Promise<{ id: string; key: string }> {
+    const res = await app.request(`${ORIGIN}/login`, json('POST', { username: 'cleo' }), env)
+    const id = setCookie(res, 'sessionid')?.value as string
+    return { id, key: await kvKeyFor(id) }
+  }
+
+  it.each([
+    ['POST /logout', 'POST', '/logout'],
+    ['POST /session/flush', 'POST', '/session/flush'],
+    ['DELETE of the last key', 'DELETE', '/session/data/username'],
+  ])('%s clears the cookie at once and retries the delete through waitUntil', async (_label, method, path) => {
+    const log = warnings()
+    const app = createApp()
+    const { id, key } = await loggedIn(app)
+
+    // The first delete fails, the retry succeeds (once it is let through).
+    const faulty = faultyKV(env.SESSIONS)
+    faulty.faults.delete = true
+    faulty.faults.error = () => {
+      faulty.faults.delete = false
+      return new Error('KV DELETE failed: simulated outage')
+    }
+    const gate = gated(faulty.namespace)
+    const counting = countingKV(gate.namespace)
+    const ctx = createExecutionContext()
+    const waitUntil = vi.spyOn(ctx, 'waitUntil')
+
+    const res = await app.fetch(new Request(`${ORIGIN}${path}`, { method, headers: { Cookie: `sessionid=${id}` } }), { SESSIONS: counting.namespace }, ctx)
+    expect(res.status).toBe(200)
+    const cleared = setCookie(res, 'sessionid')
+    expect(cleared?.value).toBe('')
+    expect(cleared?.attrs['max-age']).toBe('0')
+    expect(waitUntil).toHaveBeenCalledTimes(1)
+    // The retry is in flight, held at the gate: the record is still there.
+    expect(counting.counts.deletes).toBe(2)
+    expect(await env.SESSIONS.get(key)).not.toBeNull()
+
+    gate.open()
+    await waitOnExecutionContext(ctx)
+    expect(await env.SESSIONS.get(key)).toBeNull()
+    expect(log.lines).toContainEqual(expect.objectContaining({ event: 'session.store_delete_failed' }))
+    expect(log.raw.join('\n')).not.toContain(id)
+  })
+
+  it('a retry that fails too is logged; the cookie is still cleared and the response is not an error', async () => {
+    const log = warnings()
+    const app = createApp()
+    const { id, key } = await loggedIn(app)
+    const faulty = faultyKV(env.SESSIONS, { delete: true })
+    const ctx = createExecutionContext()
+    const res = await app.fetch(new Request(`${ORIGIN}/logout`, { method: 'POST', headers: { Cookie: `sessionid=${id}` } }), { SESSIONS: faulty.namespace }, ctx)
+    await waitOnExecutionContext(ctx)
+    expect(res.status).toBe(200)
+    expect(setCookie(res, 'sessionid')?.value).toBe('')
+    expect(log.lines).toContainEqual(expect.objectContaining({ event: 'session.store_delete_retry_failed' }))
+    // Both attempts failed: the record stays until its TTL (see README, "KV faults").
+    expect(await env.SESSIONS.get(key)).not.toBeNull()
+  })
+
+  it('POST /login over an old session retries the old record\'s delete through waitUntil', async () => {
+    warnings()
+    const app = createApp()
+    const { id, key } = await loggedIn(app)
+    const faulty = faultyKV(env.SESSIONS, { delete: true })
+    faulty.faults.error = () => {
+      faulty.faults.delete = false
+      return new Error('KV DELETE failed: simulated outage')
+    }
+    const ctx = createExecutionContext()
+    const waitUntil = vi.spyOn(ctx, 'waitUntil')
+    const init = json('POST', { username: 'cleo' })
+    const res = await app.fetch(
+      new Request(`${ORIGIN}/login`, { ...init, headers: { ...(init.headers as Record<string, string>), Cookie: `sessionid=${id}` } }),
+      { SESSIONS: faulty.namespace },
+      ctx,
+    )
+    expect(res.status).toBe(200)
+    const next = setCookie(res, 'sessionid')?.value
+    expect(next).toMatch(ID)
+    expect(next).not.toBe(id)
+    expect(waitUntil).toHaveBeenCalledTimes(1)
+    await waitOnExecutionContext(ctx)
+    expect(await env.SESSIONS.get(key)).toBeNull()
+    expect(await storedKeys()).toEqual([await kvKeyFor(next as string)])
+  })
+})
