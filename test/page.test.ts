@@ -311,7 +311,7 @@ describe('POST /form/login and /form/logout', () => {
     expect(body).toContain('The session is empty')
   })
 
-  it.each([{}, { username: '' }, { username: '   ' }, { username: 'r'.repeat(151) }])('answers 400 for %j', async (fields) => {
+  it.each<Record<string, string>>([{}, { username: '' }, { username: '   ' }, { username: 'r'.repeat(151) }])('answers 400 for %j', async (fields) => {
     const b = browser()
     const res = await b.post('/form/login', fields)
     expect(res.status).toBe(400)
