@@ -10,6 +10,8 @@ import type { DemoData, DemoEnv } from './routes/env'
 import { sameOriginOnly } from './routes/guard'
 import { errorPage, page } from './routes/page'
 import { sessionApi } from './routes/session-api'
+import { signed } from './routes/signed'
+import { selectStore } from './routes/store'
 import { tutorial } from './routes/tutorial'
 
 /** Paths that answer JSON, errors included. */
@@ -22,11 +24,13 @@ const JSON_ROUTES = /^\/(session|login|logout|whoami)(\/|$)/
 export function createApp(options: SessionOptions = {}): Hono<DemoEnv> {
   const app = new Hono<DemoEnv>({ strict: false })
   app.use(sameOriginOnly())
-  app.use(session<DemoData>(options))
+  // Without a store given, SESSION_STORE picks one: KV (default) or the cookie store.
+  app.use(session<DemoData>(options.store === undefined ? { ...options, store: selectStore(options) } : options))
   app.route('/', tutorial)
   // Before sessionApi: its body limit is registered on '*', which covers every path.
   app.route('/', page)
   app.route('/', sessionApi)
+  app.route('/', signed)
 
   app.onError((err, c) => {
     const json = JSON_ROUTES.test(c.req.path)

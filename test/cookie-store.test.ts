@@ -3,6 +3,7 @@ import { beforeEach, describe, expect, it } from 'vitest'
 import { createApp } from '../src/app'
 import { cookieStore, kvStore, SessionError, type SessionRecord, type SessionStore } from '../src/session'
 import { encodeRecord } from '../src/session/record'
+import { DEV_SECRET } from '../src/routes/store'
 import { Jar, json, setCookie } from './helpers/http'
 import { clearKV, countingKV, type CountingKV } from './helpers/kv'
 
@@ -374,5 +375,58 @@ describe('what only the cookie store does', () => {
     await b.req('/logout', { method: 'POST' })
     const replay = await b.req('/whoami', { headers: { Cookie: `sessionid=${copy}` } })
     expect(replay.body).toEqual({ username: stillWorks ? 'ada' : null })
+  })
+})
+
+describe('the demo store selection (SESSION_STORE)', () => {
+  const request = async (bindings: Record<string, unknown>, url = 'http://localhost:8787/session') => {
+    const kv = countingKV(env.SESSIONS)
+    const res = await createApp().request(url, json('POST', { a: 1 }), { ...env, SESSIONS: kv.namespace, ...bindings })
+    return { res, kv, cookie: setCookie(res, 'sessionid') }
+  }
+
+  it('uses KV for "kv" (wrangler.toml\'s default)', async () => {
+    expect(env.SESSION_STORE).toBe('kv')
+    const { res, kv, cookie } = await request({})
+    expect(res.status).toBe(200)
+    expect(kv.counts.writes).toBe(1)
+    expect(cookie?.value).toMatch(/^[A-Za-z0-9_-]{43}$/)
+  })
+
+  it('uses the cookie store for "cookie", sealed with the development secret on localhost', async () => {
+    const { res, kv, cookie } = await request({ SESSION_STORE: 'cookie' })
+    expect(res.status).toBe(200)
+    expect(kv.counts).toEqual({ reads: 0, writes: 0, deletes: 0, lists: 0 })
+    expect(plain(await cookieStore({ secret: DEV_SECRET }).load(cookie?.value ?? ''))).toMatchObject({ data: { a: 1 } })
+  })
+
+  it('seals with SESSION_SECRET when it is set, and opens SESSION_SECRET_FALLBACKS', async () => {
+    // Secrets as `openssl rand -base64 48` makes them: no commas (the list separator).
+    const OLD = 'dGhlIG9sZCBzZWNyZXQgb2YgdGhlIGRlbW8sIDQ4IGJ5dGVzIGxvbmcgZm9yIHRlc3Rz'
+    const NEW = 'dGhlIG5ldyBzZWNyZXQgb2YgdGhlIGRlbW8sIDQ4IGJ5dGVzIGxvbmcgZm9yIHRlc3Rz'
+    const { cookie } = await request({ SESSION_STORE: 'cookie', SESSION_SECRET: OLD }, 'https://example.com/session')
+    expect(await cookieStore({ secret: DEV_SECRET }).load(cookie?.value ?? '')).toBeNull()
+    expect(plain(await cookieStore({ secret: OLD }).load(cookie?.value ?? ''))).toMatchObject({ data: { a: 1 } })
+
+    const rotated = await createApp().request(
+      'https://example.com/session',
+      { headers: { Cookie: `sessionid=${cookie?.value}` } },
+      { ...env, SESSION_STORE: 'cookie', SESSION_SECRET: NEW, SESSION_SECRET_FALLBACKS: ` another-old-secret-of-at-least-32-bytes , ${OLD}` },
+    )
+    const text = await rotated.text()
+    expect(rotated.status, text).toBe(200)
+    expect((JSON.parse(text) as { data: unknown }).data).toEqual({ a: 1 })
+  })
+
+  it.each([
+    ['no SESSION_SECRET on a public host', { SESSION_STORE: 'cookie' }],
+    ['a short SESSION_SECRET', { SESSION_STORE: 'cookie', SESSION_SECRET: 'short' }],
+    ['a short fallback', { SESSION_STORE: 'cookie', SESSION_SECRET: SECRET, SESSION_SECRET_FALLBACKS: 'short' }],
+    ['an unknown SESSION_STORE', { SESSION_STORE: 'redis' }],
+  ])('fails closed with a 500 for %s, setting no cookie', async (_what, bindings) => {
+    const { res, kv, cookie } = await request(bindings, 'https://example.com/session')
+    expect(res.status).toBe(500)
+    expect(cookie).toBeUndefined()
+    expect(kv.counts.writes).toBe(0)
   })
 })

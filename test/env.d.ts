@@ -2,5 +2,8 @@
 declare namespace Cloudflare {
   interface Env {
     SESSIONS: KVNamespace
+    SESSION_STORE?: string
+    SESSION_SECRET?: string
+    SESSION_SECRET_FALLBACKS?: string
   }
 }

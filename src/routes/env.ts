@@ -14,6 +14,12 @@ export type DemoData = {
 /** Bindings from wrangler.toml. */
 export type Bindings = {
   SESSIONS: KVNamespace
+  /** `kv` (default) or `cookie`: which session store the demo uses (see routes/store.ts). */
+  SESSION_STORE?: string
+  /** Signs cookies and seals cookie-store sessions; `wrangler secret put SESSION_SECRET`. */
+  SESSION_SECRET?: string
+  /** Previous secrets, comma-separated: they still verify while being rotated out. */
+  SESSION_SECRET_FALLBACKS?: string
 }
 
 /** The demo app's environment. */

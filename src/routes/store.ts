@@ -1,0 +1,112 @@
+/**
+ * @module
+ * The demo's store and secrets, from its bindings:
+ * - `SESSION_STORE` (a `[vars]` entry in wrangler.toml): `kv` (default) or `cookie`;
+ * - `SESSION_SECRET` (production: `wrangler secret put SESSION_SECRET`) signs cookies
+ *   and seals cookie-store sessions; `SESSION_SECRET_FALLBACKS`, comma-separated,
+ *   holds the previous secrets while they are rotated out.
+ *
+ * With no `SESSION_SECRET`, a development secret (public, in this file) lets
+ * `npm run dev` work on a fresh clone; it is refused on any host but localhost, so a
+ * deployment that forgot the secret fails closed instead of signing with a known key.
+ */
+import type { Context } from 'hono'
+import { cookieStore, createSigner, resolveOptions, SessionError, type SessionStore, type Signer } from '../session'
+import type { DemoEnv } from './env'
+
+/** The development secret: anyone can read it, so it only ever serves localhost. */
+export const DEV_SECRET = 'edge-session development secret: localhost only, never deployed'
+
+/** The demo's secrets: the one that signs, then the ones that still verify. */
+export interface DemoSecrets {
+  secret: string
+  fallbacks: string[]
+}
+
+/** Whether a URL's host is this machine (the only place the development secret works). */
+export function isLocalhost(url: string): boolean {
+  const host = new URL(url).hostname
+  return host === 'localhost' || host.endsWith('.localhost') || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host)
+}
+
+/**
+ * The secrets for this request. Throws `SessionError` `INVALID_OPTION` (a 500) when
+ * `SESSION_SECRET` is unset on a host other than localhost.
+ */
+export function demoSecrets(c: Context<DemoEnv>): DemoSecrets {
+  const secret = c.env?.SESSION_SECRET
+  const fallbacks = (c.env?.SESSION_SECRET_FALLBACKS ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+  if (secret !== undefined && secret !== '') return { secret, fallbacks }
+  if (!isLocalhost(c.req.url)) {
+    throw new SessionError('INVALID_OPTION', 'SESSION_SECRET is not set; the development secret only serves localhost. Run `wrangler secret put SESSION_SECRET`.')
+  }
+  return { secret: DEV_SECRET, fallbacks }
+}
+
+// One signer and one cookie store per secret set, for the isolate's life: keys are
+// imported once, and nothing is allocated per request.
+const signers = new Map<string, Signer>()
+const cookieStores = new Map<string, SessionStore>()
+
+const cacheKey = (secrets: DemoSecrets, extra = ''): string => JSON.stringify([secrets.secret, secrets.fallbacks, extra])
+
+/** Renames the library's option names to the bindings they come from. */
+function fromBindings<T>(make: () => T): T {
+  try {
+    return make()
+  } catch (error) {
+    if (error instanceof SessionError && error.code === 'INVALID_OPTION') {
+      const message = error.message
+        .replace(/option "secret"/, 'SESSION_SECRET')
+        .replace(/option "fallbacks\[(\d+)\]"/, 'SESSION_SECRET_FALLBACKS entry $1')
+      throw new SessionError('INVALID_OPTION', message, { cause: error })
+    }
+    throw error
+  }
+}
+
+/** The demo's signer for this request (see {@link demoSecrets}). */
+export function demoSigner(c: Context<DemoEnv>): Signer {
+  const secrets = demoSecrets(c)
+  const key = cacheKey(secrets)
+  let signer = signers.get(key)
+  if (signer === undefined) {
+    signer = fromBindings(() => createSigner(secrets))
+    signers.set(key, signer)
+  }
+  return signer
+}
+
+/** Options of {@link selectStore}: those of `session()` the choice depends on. */
+export interface SelectStoreOptions {
+  /** @default 'SESSIONS' */
+  kvBinding?: string
+  /** @default 'sessionid' */
+  cookieName?: string
+}
+
+/**
+ * The demo's store, per request: the cookie store when `SESSION_STORE` is `cookie`,
+ * the KV store (exactly `session()`'s default) when it is `kv` or unset. Any other
+ * value is a `SessionError` `INVALID_OPTION` (a 500), never a silent fallback.
+ */
+export function selectStore(options: SelectStoreOptions = {}): (c: Context<DemoEnv>) => SessionStore {
+  const cookieName = options.cookieName ?? 'sessionid'
+  const kv = resolveOptions(options.kvBinding === undefined ? {} : { kvBinding: options.kvBinding }).store
+  return function demoStore(c) {
+    const choice = c.env?.SESSION_STORE ?? 'kv'
+    if (choice === 'kv' || choice === '') return kv(c)
+    if (choice !== 'cookie') throw new SessionError('INVALID_OPTION', `SESSION_STORE must be "kv" or "cookie", not ${JSON.stringify(choice)}`)
+    const secrets = demoSecrets(c)
+    const key = cacheKey(secrets, cookieName)
+    let store = cookieStores.get(key)
+    if (store === undefined) {
+      store = fromBindings(() => cookieStore({ ...secrets, cookieName }))
+      cookieStores.set(key, store)
+    }
+    return store
+  }
+}
