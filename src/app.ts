@@ -27,7 +27,6 @@ export function createApp(options: SessionOptions = {}): Hono<DemoEnv> {
   // Without a store given, SESSION_STORE picks one: KV (default) or the cookie store.
   app.use(session<DemoData>(options.store === undefined ? { ...options, store: selectStore(options) } : options))
   app.route('/', tutorial)
-  // Before sessionApi: its body limit is registered on '*', which covers every path.
   app.route('/', page)
   app.route('/', sessionApi)
   app.route('/', signed)

@@ -62,13 +62,12 @@ sessionApi.onError((err, c) => {
   throw err
 })
 
-sessionApi.use(
-  '*',
-  bodyLimit({
-    maxSize: MAX_BODY_BYTES,
-    onError: (c) => c.json({ error: `The body is over ${MAX_BODY_BYTES} bytes.` }, 413),
-  }),
-)
+// Only on this group's own paths: mounted at '/', a '*' would reach every route of the app.
+const limit = bodyLimit({
+  maxSize: MAX_BODY_BYTES,
+  onError: (c) => c.json({ error: `The body is over ${MAX_BODY_BYTES} bytes.` }, 413),
+})
+for (const path of ['/session', '/session/*', '/login', '/logout']) sessionApi.use(path, limit)
 
 const state = async (c: Context<DemoEnv>): Promise<Response> => c.json(await sessionState(c.get('session')))
 

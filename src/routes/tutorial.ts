@@ -71,5 +71,5 @@ tutorial.get('/session-hit', async (c) => {
   const session = c.get('session')
   const hits = count(String((await session.get('hits')) ?? 0)) + 1
   await session.set('hits', hits)
-  return c.html(html`<h1>Visit number ${hits}</h1><p>Counted in the session, kept in Workers KV.</p>`)
+  return c.html(html`<h1>Visit number ${hits}</h1><p>Counted in the session, kept in the session store (Workers KV by default).</p>`)
 })
