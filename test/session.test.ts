@@ -1,9 +1,10 @@
 import { env } from 'cloudflare:test'
 import { beforeEach, describe, expect, it } from 'vitest'
-import { kvKeyFor, SessionError } from '../src/session'
+import { Hono } from 'hono'
+import { kvKeyFor, kvStore, session, SessionError, type SessionEnv } from '../src/session'
 import { harness, storedRecords, T0 } from './helpers/harness'
 import { setCookie } from './helpers/http'
-import { clearKV } from './helpers/kv'
+import { clearKV, faultyKV } from './helpers/kv'
 
 beforeEach(async () => {
   await clearKV(env.SESSIONS)
@@ -512,5 +513,27 @@ describe('session() options', () => {
   ])('refuses %j naming the option', async (options, option) => {
     expect(() => harness(options)).toThrowError(SessionError)
     expect(() => harness(options)).toThrowError(`"${option}"`)
+  })
+})
+
+describe('session() when the store fails after the handler', () => {
+  it('hands app.onError a clean response it can add headers to, without the handler\'s cookies', async () => {
+    const kv = faultyKV(env.SESSIONS, { write: true })
+    const app = new Hono<SessionEnv>()
+    app.use(session({ store: kvStore({ namespace: kv.namespace }) }))
+    app.get('/', async (c) => {
+      c.header('Set-Cookie', 'other=1')
+      await c.get('session').set('a', 1)
+      return c.text('saved?')
+    })
+    app.onError((err, c) => {
+      c.header('X-Handled', (err as SessionError).code)
+      return c.text('later', 503)
+    })
+    const res = await app.request('http://example.com/', {}, env)
+    expect(res.status).toBe(503)
+    expect(res.headers.get('X-Handled')).toBe('STORE_UNAVAILABLE')
+    expect(res.headers.getSetCookie()).toEqual([])
+    expect(await res.text()).toBe('later')
   })
 })

@@ -51,9 +51,11 @@ export function session<Data extends SessionData = SessionData>(options?: Sessio
     try {
       await current[COMMIT]()
     } catch (error) {
-      // Drop the handler's response so the error response carries none of its headers
-      // (Hono would merge them in, Set-Cookie included).
+      // Replace the handler's response with a blank one, so the error response carries
+      // none of its headers (Hono merges the old response's headers, Set-Cookie
+      // included, into the next one) while app.onError can still call c.header().
       c.res = undefined
+      c.res = new Response(null, { status: 500 })
       throw error
     }
   }
