@@ -6,7 +6,7 @@
 import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createApp } from '../src/app'
-import { kvKeyFor, kvStore, type Session, type SessionError, type SessionOptions } from '../src/session'
+import { kvKeyFor, kvStore, setCookie as setAnyCookie, type Session, type SessionError, type SessionOptions } from '../src/session'
 import { harness, type Harness } from './helpers/harness'
 import { json, setCookie, setCookies } from './helpers/http'
 import { clearKV, countingKV, faultyKV, type KVFaults } from './helpers/kv'
@@ -168,18 +168,24 @@ describe('a KV write that throws', () => {
     let caught: unknown
     h.app.onError((err, c) => {
       caught = err
-      return c.text('unavailable', 503, { 'Retry-After': '1' })
+      c.header('Retry-After', '1')
+      return c.text('unavailable', 503)
     })
     Object.assign(h.faults, { write: true, error })
-    const { res } = await h.run(async (s) => {
-      // The test cookie is written only once the session is safely stored.
+    const { res } = await h.run(async (s, c) => {
+      // Nothing the handler set may go out with the error response: not its own cookie,
+      // not its headers, not the test cookie (written only once the session is stored).
+      setAnyCookie(c, 'csrftoken', 'x')
+      c.header('X-Handler', 'ran')
       s.setTestCookie()
       await s.set('n', 2)
     })
     Object.assign(h.faults, { write: false, error: undefined })
 
     expect(res.status).toBe(503)
+    expect(res.headers.get('Retry-After')).toBe('1')
     expect(setCookies(res)).toEqual([])
+    expect(res.headers.get('X-Handler')).toBeNull()
     expect(h.jar.cookies.get('sessionid')).toBe(id)
     expect((caught as SessionError).code).toBe('STORE_UNAVAILABLE')
     expect(String(((caught as SessionError).cause as Error).message)).toContain(_label.startsWith('a 429') ? '429' : 'simulated')
