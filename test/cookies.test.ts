@@ -143,6 +143,11 @@ describe('setCookie() header safety', () => {
   it.each([
     [{ domain: 'example.com; Secure' }, 'c'],
     [{ path: '/\r\nX: y' }, 'c'],
+    [{ path: '/a\x00b' }, 'c'],
+    [{ path: '/a\x01b' }, 'c'],
+    [{ path: '/é' }, 'c'],
+    [{ path: '/a b' }, 'c'],
+    [{ domain: 'exa\x7fmple.com' }, 'c'],
     [{}, 'bad name'],
     [{}, 'a;b'],
   ])('refuses %j for cookie %j', async (options, name) => {

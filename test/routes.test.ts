@@ -145,6 +145,7 @@ describe('JSON playground', () => {
     ['null', 'null', 'JSON object'],
     ['a string', '"x"', 'JSON object'],
     ['an empty body', '', 'valid JSON'],
+    ['arrays nested 10,000 deep', `{"a":${'['.repeat(10_000)}${']'.repeat(10_000)}}`, 'nested more than 100 levels'],
   ])('POST /session with %s is a 400 with a message', async (_label, body, message) => {
     const res = await SELF.fetch(`${BASE}/session`, json('POST', body))
     expect(res.status).toBe(400)

@@ -90,6 +90,20 @@ describe('session.set() and session.get()', () => {
     })
     expect(body).toEqual(Array(6).fill('INVALID_VALUE'))
   })
+
+  it('refuses nesting deeper than 100 levels instead of exhausting the stack', async () => {
+    const h = harness()
+    const deep = (n: number): unknown => JSON.parse('['.repeat(n) + ']'.repeat(n))
+    const { res, body } = await h.run(async (s) => {
+      await s.set('ok', deep(100))
+      return s.set('deep', deep(10_000)).then(
+        () => 'accepted',
+        (e: SessionError) => e.code,
+      )
+    })
+    expect(res.status).toBe(200)
+    expect(body).toBe('INVALID_VALUE')
+  })
 })
 
 describe('session.has(), keys(), values(), entries(), delete(), pop(), clear(), isEmpty()', () => {
@@ -197,6 +211,16 @@ describe('session.flush()', () => {
   })
 })
 
+describe('session.flush() and clear() on an id that is not stored', () => {
+  it.each([['flush'], ['clear']] as const)('%s() reads once and deletes nothing', async (method) => {
+    const h = harness()
+    h.jar.cookies.set('sessionid', 'B'.repeat(43))
+    const { res } = await h.run(async (s) => s[method]())
+    expect(h.kv.counts).toMatchObject({ reads: 1, writes: 0, deletes: 0 })
+    expect(setCookie(res, 'sessionid')?.attrs['max-age']).toBe('0')
+  })
+})
+
 describe('session.cycleKey()', () => {
   it('keeps the data under a new key and the old key stops working', async () => {
     const h = harness()
@@ -296,7 +320,7 @@ describe('session.setExpiry() and the expiry getters', () => {
     expect(setCookie(res, 'sessionid')?.attrs['max-age']).toBe('1209600')
   })
 
-  it.each([[-1], [Infinity], [NaN], ['10'], [new Date('nope')]])('refuses %s with INVALID_EXPIRY', async (value) => {
+  it.each([[-1], [Infinity], [NaN], ['10'], [new Date('nope')], [400 * 86400 + 1], [1e15], [new Date(T0 + 401 * 86400_000)]])('refuses %s with INVALID_EXPIRY', async (value) => {
     const h = harness()
     const { body } = await h.run(async (s) =>
       s.setExpiry(value as number).then(

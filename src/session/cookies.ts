@@ -7,7 +7,7 @@ import type { Context } from 'hono'
 import { generateCookie, getCookie as honoGetCookie } from 'hono/cookie'
 import type { CookieOptions as HonoCookieOptions } from 'hono/utils/cookie'
 import { SessionError } from './errors'
-import { MAX_COOKIE_AGE, type SameSite } from './options'
+import { ATTRIBUTE_VALUE, MAX_COOKIE_AGE, type SameSite } from './options'
 
 /** Browsers drop a cookie whose `name=value` exceeds 4096 bytes (RFC 6265bis §5.6). */
 export const MAX_COOKIE_BYTES = 4096
@@ -70,6 +70,10 @@ export function serializeCookie(c: Context, name: string, value: string, options
   if (maxAge !== undefined && expires !== undefined) throw cookieError(`Cookie "${name}": "expires" and "maxAge" cannot both be set`)
   if (maxAge !== undefined && !Number.isFinite(maxAge)) throw cookieError(`Cookie "${name}": "maxAge" must be a finite number of seconds`)
   if (expires !== undefined && Number.isNaN(expires.getTime())) throw cookieError(`Cookie "${name}": "expires" is an invalid Date`)
+  // hono/cookie only refuses ";", CR and LF here; a NUL would make the Headers API
+  // throw a TypeError and other controls or non-ASCII would reach the header.
+  if (options.path !== undefined && !ATTRIBUTE_VALUE.test(options.path)) throw cookieError(`Cookie "${name}": "path" must be printable ASCII without ";"`)
+  if (options.domain !== undefined && !ATTRIBUTE_VALUE.test(options.domain)) throw cookieError(`Cookie "${name}": "domain" must be printable ASCII without ";"`)
   const sameSite = options.sameSite ?? 'Lax'
   if (!SAME_SITE.has(sameSite)) throw cookieError(`Cookie "${name}": "sameSite" must be "Lax", "Strict" or "None"`)
   const secureOption = options.secure ?? 'auto'

@@ -111,7 +111,7 @@ export const MAX_COOKIE_AGE = 400 * 24 * 60 * 60
 /** RFC 6265 §4.1.1 token: the characters a cookie name may use. */
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 /** No CTLs, no `;` (it would end the attribute), nothing outside printable ASCII. */
-const ATTRIBUTE_VALUE = /^[\x21-\x3a\x3c-\x7e]+$/
+export const ATTRIBUTE_VALUE = /^[\x21-\x3a\x3c-\x7e]+$/
 
 const invalid = (option: string, why: string): SessionError =>
   new SessionError('INVALID_OPTION', `session(): option "${option}" ${why}`)

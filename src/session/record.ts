@@ -15,6 +15,9 @@ export const RECORD_VERSION = 1
 
 const encoder = new TextEncoder()
 
+/** Deepest nesting of arrays and objects a session value may have. */
+export const MAX_DEPTH = 100
+
 /** UTF-8 length of a string, without allocating when it is plainly ASCII-short. */
 export function byteLength(text: string): number {
   return encoder.encode(text).byteLength
@@ -27,6 +30,8 @@ export function byteLength(text: string): number {
  * instances, `Map`/`Set` and cycles are refused: JSON would drop or distort them.
  */
 export function assertJsonValue(value: unknown, path = 'value', seen: Set<object> = new Set()): void {
+  // A depth cap keeps hostile nesting from exhausting the stack (a 500) here or in JSON.
+  if (seen.size > MAX_DEPTH) throw unfaithful(path, `it is nested more than ${MAX_DEPTH} levels deep`)
   switch (typeof value) {
     case 'string':
     case 'boolean':

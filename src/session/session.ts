@@ -5,7 +5,7 @@
 import type { Context } from 'hono'
 import { deleteCookie, readRawCookie, setCookie, type CookieOptions } from './cookies'
 import { SessionError } from './errors'
-import type { ResolvedSessionOptions } from './options'
+import { MAX_COOKIE_AGE, type ResolvedSessionOptions } from './options'
 import { assertJsonValue, byteLength, encodeRecord } from './record'
 import type { ExpirySetting, SessionData, SessionRecord, SessionStore } from './stores/types'
 
@@ -186,10 +186,9 @@ export class Session<Data extends SessionData = SessionData> {
    * expiry). An emptied session's record and cookie are deleted at the end of the request.
    */
   async clear(): Promise<void> {
-    this.#accessed = true
-    this.#assertWritable()
+    // Read first: a delete costs as much as a write, and an unknown id needs none.
+    await this.#write()
     this.#data = emptyData()
-    this.#loading = Promise.resolve()
     this.#sizes.clear()
     this.#expiry = null
     this.#modified = true
@@ -210,9 +209,11 @@ export class Session<Data extends SessionData = SessionData> {
    * in the background (`waitUntil`).
    */
   async flush(): Promise<void> {
-    this.#accessed = true
+    // Read first, so that only a record that exists is deleted (a forged id costs one
+    // read, never a billed delete). If the read fails, the delete is still attempted:
+    // logging out must revoke.
+    await this.#read()
     this.#data = emptyData()
-    this.#loading = Promise.resolve()
     this.#sizes.clear()
     this.#expiry = null
     this.#modified = true
@@ -254,6 +255,12 @@ export class Session<Data extends SessionData = SessionData> {
       setting = { age: Math.trunc(value) }
     } else {
       throw new SessionError('INVALID_EXPIRY', 'setExpiry(): expected seconds >= 0, a Date, or null')
+    }
+    // Browsers cap cookies at 400 days and KV refuses far-off TTLs: past that, an
+    // expiry could never be honoured, so it is refused rather than turned into a 503.
+    const seconds = setting === null ? 0 : 'age' in setting ? setting.age : (setting.at - this.#now) / 1000
+    if (seconds > MAX_COOKIE_AGE) {
+      throw new SessionError('INVALID_EXPIRY', `setExpiry(): at most ${MAX_COOKIE_AGE} seconds (400 days) ahead`)
     }
     await this.#write()
     this.#expiry = setting
