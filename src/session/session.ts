@@ -188,6 +188,10 @@ export class Session<Data extends SessionData = SessionData> {
   async clear(): Promise<void> {
     // Read first: a delete costs as much as a write, and an unknown id needs none.
     await this.#write()
+    this.#empty()
+  }
+
+  #empty(): void {
     this.#data = emptyData()
     this.#sizes.clear()
     this.#expiry = null
@@ -213,15 +217,9 @@ export class Session<Data extends SessionData = SessionData> {
     // read, never a billed delete). If the read fails, the delete is still attempted:
     // logging out must revoke.
     await this.#read()
-    this.#data = emptyData()
-    this.#sizes.clear()
-    this.#expiry = null
-    this.#modified = true
+    this.#empty()
     this.#unavailable = false
-    const tokens = this.#retired.splice(0)
-    if (this.#token !== null) tokens.push(this.#token)
-    this.#token = null
-    await Promise.all(tokens.map((token) => this.#destroy(token)))
+    await this.#destroyAll()
   }
 
   /**
@@ -375,6 +373,14 @@ export class Session<Data extends SessionData = SessionData> {
     }
   }
 
+  /** Destroys the current record and any retired by `cycleKey()`; the session has no key after. */
+  async #destroyAll(): Promise<void> {
+    const tokens = this.#retired.splice(0)
+    if (this.#token !== null) tokens.push(this.#token)
+    this.#token = null
+    await Promise.all(tokens.map((token) => this.#destroy(token)))
+  }
+
   async #destroy(token: string): Promise<void> {
     try {
       await this.#getStore().destroy(token)
@@ -460,10 +466,7 @@ export class Session<Data extends SessionData = SessionData> {
       // and the cookie the client sent is deleted. Django keeps an empty record; we do not.
       // On a 5xx nothing is saved, emptiness included, unless the record is gone already.
       if (status >= 500 && (this.#token !== null || this.#retired.length > 0)) return
-      const tokens = this.#retired.splice(0)
-      if (this.#token !== null) tokens.push(this.#token)
-      this.#token = null
-      await Promise.all(tokens.map((token) => this.#destroy(token)))
+      await this.#destroyAll()
       if (sentCookie) cookies.push(() => deleteCookie(c, o.cookieName, this.#cookieOptions()))
       return
     }
