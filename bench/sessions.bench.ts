@@ -1,0 +1,97 @@
+/**
+ * Throughput of every variant, side by side in one file, inside workerd
+ * (`npm run bench` runs it three times and reports medians; see `run.mjs`).
+ *
+ * Each sample is a batch of sequential `app.request` calls: 200 for the routes that use
+ * KV, 1,000 for the untouched route, whose 200 requests take only 2-3 ms, too close to
+ * workerd's 1 ms clock. All variants share the file's KV namespace (miniflare's local KV,
+ * the one `wrangler dev` uses). Every request sends the variant's own valid session
+ * cookie, made once in the first (warm-up) sample.
+ *
+ * The order of the variants rotates with the run (`benchRound`), because a KV-heavy
+ * variant slows the local KV for a while after it and would otherwise always penalise
+ * the same neighbour.
+ */
+import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test'
+import { bench, describe, inject } from 'vitest'
+import { signedCookieBenches } from './signing'
+import { variants, type BenchBindings, type Route, type Variant } from './variants'
+
+declare module 'vitest' {
+  interface ProvidedContext {
+    /** Which run of `npm run bench` this is (0-based); rotates the order of the variants. */
+    benchRound: number
+  }
+}
+
+/** Requests per sample, per route. `run.mjs` reads them back from the group names. */
+export const BATCH: Record<'untouched' | 'read' | 'write', number> = { untouched: 1000, read: 200, write: 200 }
+
+/** Minimum 1 s or 5 samples per variant, whichever takes longer; one warm-up sample. */
+const options = { time: 1000, iterations: 5, warmupTime: 0, warmupIterations: 1 }
+
+const bindings: BenchBindings = { SESSIONS: env.SESSIONS }
+
+interface Prepared {
+  variant: Variant
+  app: ReturnType<Variant['create']>
+  init: RequestInit
+}
+
+const prepared = new Map<string, Prepared>()
+
+/** One request, body read, background work awaited. */
+async function once(p: Prepared, route: Route): Promise<{ res: Response; body: string }> {
+  const ctx = createExecutionContext()
+  const res = await p.app.request(`http://bench.local/${route}`, p.init, bindings, ctx)
+  const body = await res.text()
+  await waitOnExecutionContext(ctx)
+  return { res, body }
+}
+
+/**
+ * Builds a variant's app and gives it a stored session with `hits` = 1. Runs lazily in
+ * the warm-up sample: `beforeAll` hooks do not run in bench mode.
+ */
+async function prepare(variant: Variant): Promise<Prepared> {
+  const known = prepared.get(variant.id)
+  if (known) return known
+  const p: Prepared = { variant, app: variant.create(), init: {} }
+  if (variant.cookieName !== null) {
+    const { res } = await once(p, 'write')
+    const cookie = res.headers.getSetCookie().find((c) => c.startsWith(`${variant.cookieName}=`))
+    if (!cookie) throw new Error(`${variant.label}: no session cookie from /write`)
+    p.init = { headers: { Cookie: cookie.split(';')[0]! } }
+    // The session is really read back, so the read route measures a read.
+    const { body } = await once(p, 'read')
+    if (body !== '1') throw new Error(`${variant.label}: /read answered ${body}, expected 1`)
+  }
+  prepared.set(variant.id, p)
+  return p
+}
+
+/** One sample: `n` requests to `route`. */
+async function batch(variant: Variant, route: Route, n: number): Promise<void> {
+  const p = await prepare(variant)
+  const ctx = createExecutionContext()
+  const url = `http://bench.local/${route}`
+  for (let i = 0; i < n; i++) {
+    const res = await p.app.request(url, p.init, bindings, ctx)
+    await res.arrayBuffer()
+  }
+  // @hono/session writes KV in waitUntil: its writes belong to the sample.
+  await waitOnExecutionContext(ctx)
+}
+
+const round = inject('benchRound') ?? 0
+const order = variants.map((_, i) => variants[(i + round) % variants.length]!)
+
+for (const route of ['untouched', 'read', 'write'] as const) {
+  describe(`${route} (${BATCH[route]} requests per sample, valid session cookie)`, () => {
+    for (const variant of order) {
+      bench(variant.label, () => batch(variant, route, BATCH[route]), options)
+    }
+  })
+}
+
+signedCookieBenches({ ...options, warmupIterations: 2 })

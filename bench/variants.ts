@@ -1,0 +1,246 @@
+/**
+ * @module
+ * The benchmark's variants: the same five routes on the same KV namespace, served by
+ * bare Hono (the floor), by this library, and by the peers wired as their docs say.
+ *
+ * Routes, identical in every variant:
+ * - `GET /untouched`: never touches the session.
+ * - `GET /read`: reads `hits`.
+ * - `GET /write`: reads `hits` and writes it back incremented.
+ * - `GET /cycle`: new session key, same data (where the library has one).
+ * - `GET /flush`: deletes the session (logout).
+ *
+ * Shared by `sessions.bench.ts` (inside workerd through `app.request`), and by
+ * `worker.ts` (the worker `e2e.mjs` and `kv-ops.mjs` drive through `wrangler dev`).
+ * The cookie store's variant is here because `src/session/stores/cookie.ts` exists.
+ */
+import { useSession, useSessionStorage } from '@hono/session'
+import { Hono, type MiddlewareHandler } from 'hono'
+import { sessionMiddleware, type Session as HonoSessionsSession, type SessionData as HonoSessionsData } from 'hono-sessions'
+import { cookieStore, session, type SessionEnv } from '../src/session'
+
+/** What every variant reads from `c.env`. */
+export interface BenchBindings {
+  SESSIONS: KVNamespace
+}
+
+/** A variant's app, reduced to what the benchmark calls. */
+export type BenchRequest = (url: string, init: RequestInit, env: BenchBindings, ctx: ExecutionContext) => Response | Promise<Response>
+
+/** One contender. */
+export interface Variant {
+  /** Short id, also the path prefix in the e2e worker. */
+  id: string
+  /** Name in the results tables. */
+  label: string
+  /** Name of its session cookie; `null` for bare Hono. */
+  cookieName: string | null
+  /** Routes it has no equivalent for (answered 501). */
+  unsupported: readonly Route[]
+  /** Builds the app (once per isolate). */
+  create(): { request: BenchRequest; fetch: ExportedHandlerFetchHandler<BenchBindings> }
+}
+
+/** The routes every variant serves. */
+export type Route = 'untouched' | 'read' | 'write' | 'cycle' | 'flush'
+
+/** Session lifetime used by every variant: two weeks (Django's default). */
+export const MAX_AGE = 1_209_600
+
+/** A fixed secret for the variants that need one (32 bytes as hex). */
+export const BENCH_SECRET = '6a1f0e3c5b7d9f21c4e6a8b0d2f4163858a7c9e1b3d5f7092a4c6e8f0b1d3e5f7'
+
+const text = (n: unknown): string => String(typeof n === 'number' ? n : 0)
+
+function finish<E extends { Bindings: BenchBindings }>(app: Hono<E>): ReturnType<Variant['create']> {
+  app.all('*', (c) => c.text('no such route', 501))
+  return {
+    request: (url, init, env, ctx) => app.request(url, init, env, ctx),
+    fetch: (req, env, ctx) => app.fetch(req, env, ctx),
+  }
+}
+
+/** Bare Hono: the same routes, no session at all. The floor. */
+export const bare: Variant = {
+  id: 'bare',
+  label: 'bare Hono (floor)',
+  cookieName: null,
+  unsupported: [],
+  create() {
+    const app = new Hono<{ Bindings: BenchBindings }>()
+    for (const route of ['untouched', 'read', 'write', 'cycle', 'flush']) app.get(`/${route}`, (c) => c.text('0'))
+    return finish(app)
+  },
+}
+
+type Data = { hits?: number }
+
+/** Routes of this library, on any session store. */
+function edgeSessionApp(middleware: MiddlewareHandler<SessionEnv<Data>>): Hono<SessionEnv<Data> & { Bindings: BenchBindings }> {
+  const app = new Hono<SessionEnv<Data> & { Bindings: BenchBindings }>()
+  app.use(middleware)
+  app.get('/untouched', (c) => c.text('0'))
+  app.get('/read', async (c) => c.text(text(await c.get('session').get('hits'))))
+  app.get('/write', async (c) => {
+    const s = c.get('session')
+    const hits = ((await s.get('hits')) ?? 0) + 1
+    await s.set('hits', hits)
+    return c.text(text(hits))
+  })
+  app.get('/cycle', async (c) => {
+    await c.get('session').cycleKey()
+    return c.text('0')
+  })
+  app.get('/flush', async (c) => {
+    await c.get('session').flush()
+    return c.text('0')
+  })
+  return app
+}
+
+/** This library with its default store: Workers KV, bound as `SESSIONS`. */
+export const edgeSessionKV: Variant = {
+  id: 'kv',
+  label: 'edge-session, KV store',
+  cookieName: 'sessionid',
+  unsupported: [],
+  create: () => finish(edgeSessionApp(session<Data>())),
+}
+
+/**
+ * This library with its cookie store (the session sealed in the cookie, no KV), wired
+ * as the store's own example: `store: (c) => cookieStore({ secret: c.env.SESSION_SECRET })`.
+ */
+export const edgeSessionCookie: Variant = {
+  id: 'cookie',
+  label: 'edge-session, cookie store',
+  cookieName: 'sessionid',
+  unsupported: [],
+  create: () => finish(edgeSessionApp(session<Data>({ store: () => cookieStore({ secret: BENCH_SECRET }) }))),
+}
+
+/**
+ * A KV store for hono-sessions, as its wiki's "Creating a custom storage driver" and
+ * the KV adapter posted in jcs224/hono_sessions#20 write one (with `'json'` reads, and a
+ * TTL as long as the session so abandoned records do not pile up).
+ */
+class HonoSessionsKVStore {
+  constructor(readonly kv: KVNamespace) {}
+  async getSessionById(sid?: string): Promise<HonoSessionsData | null> {
+    return sid ? this.kv.get<HonoSessionsData>(`sessions/${sid}`, 'json') : null
+  }
+  async createSession(sid: string, data: HonoSessionsData): Promise<void> {
+    await this.kv.put(`sessions/${sid}`, JSON.stringify(data), { expirationTtl: MAX_AGE })
+  }
+  async persistSessionData(sid: string, data: HonoSessionsData): Promise<void> {
+    await this.kv.put(`sessions/${sid}`, JSON.stringify(data), { expirationTtl: MAX_AGE })
+  }
+  async deleteSession(sid: string): Promise<void> {
+    await this.kv.delete(`sessions/${sid}`)
+  }
+}
+
+type HonoSessionsEnv = { Bindings: BenchBindings; Variables: { session: HonoSessionsSession<Data>; session_key_rotation: boolean } }
+
+/**
+ * hono-sessions 0.8.1 as its README configures it (encryption key "recommended for
+ * others", 15-minute example lifetime replaced by ours), with the middleware built per
+ * request because its store needs `c.env`, the usual Hono pattern for bindings.
+ */
+function honoSessions(autoExtendExpiration: boolean | undefined): ReturnType<Variant['create']> {
+  const app = new Hono<HonoSessionsEnv>()
+  app.use(async (c, next) => {
+    const options = {
+      store: new HonoSessionsKVStore(c.env.SESSIONS),
+      encryptionKey: BENCH_SECRET,
+      expireAfterSeconds: MAX_AGE,
+      cookieOptions: { sameSite: 'Lax' as const, path: '/', httpOnly: true },
+      ...(autoExtendExpiration === undefined ? {} : { autoExtendExpiration }),
+    }
+    return sessionMiddleware(options)(c, next)
+  })
+  app.get('/untouched', (c) => c.text('0'))
+  app.get('/read', (c) => c.text(text(c.get('session').get('hits'))))
+  app.get('/write', (c) => {
+    const s = c.get('session')
+    const hits = (s.get('hits') ?? 0) + 1
+    s.set('hits', hits)
+    return c.text(text(hits))
+  })
+  app.get('/cycle', (c) => {
+    c.set('session_key_rotation', true)
+    return c.text('0')
+  })
+  app.get('/flush', (c) => {
+    c.get('session').deleteSession()
+    return c.text('0')
+  })
+  return finish(app)
+}
+
+/** hono-sessions with its defaults (`autoExtendExpiration: true`). */
+export const honoSessionsDefault: Variant = {
+  id: 'hs',
+  label: 'hono-sessions 0.8.1, KV',
+  cookieName: 'session',
+  unsupported: [],
+  create: () => honoSessions(undefined),
+}
+
+/** hono-sessions with `autoExtendExpiration: false`. */
+export const honoSessionsNoExtend: Variant = {
+  id: 'hs-noext',
+  label: 'hono-sessions 0.8.1, KV, autoExtendExpiration: false',
+  cookieName: 'session',
+  unsupported: [],
+  create: () => honoSessions(false),
+}
+
+type HonoSessionEnv = { Bindings: BenchBindings; Variables: { session: import('@hono/session').Session<Data>; sessionStorage?: import('@hono/session').Storage<Data> } }
+
+/**
+ * @hono/session 0.2.1 with KV storage exactly as its `examples/cloudflare-kv.ts`
+ * (writes and deletes in `waitUntil`), plus the `duration.absolute` its README
+ * recommends, set to our lifetime.
+ */
+export const honoSession: Variant = {
+  id: 'hono-session',
+  label: '@hono/session 0.2.1, KV',
+  cookieName: 'sid',
+  unsupported: ['cycle'],
+  create() {
+    const app = new Hono<HonoSessionEnv>()
+    app.use(
+      useSessionStorage<Data, HonoSessionEnv>((c) => ({
+        delete(sid) {
+          c.executionCtx.waitUntil(c.env.SESSIONS.delete(sid))
+        },
+        get(sid) {
+          return c.env.SESSIONS.get<Data>(sid, 'json')
+        },
+        set(sid, data) {
+          c.executionCtx.waitUntil(c.env.SESSIONS.put(sid, JSON.stringify(data), { expirationTtl: 2_592_000 }))
+        },
+      })),
+      useSession<Data>({ secret: BENCH_SECRET, duration: { absolute: MAX_AGE } }) as unknown as MiddlewareHandler<HonoSessionEnv>,
+    )
+    app.get('/untouched', (c) => c.text('0'))
+    app.get('/read', async (c) => c.text(text((await c.get('session').get())?.hits)))
+    app.get('/write', async (c) => {
+      let hits = 0
+      await c.get('session').update((prev) => ({ ...prev, hits: (hits = (prev?.hits ?? 0) + 1) }))
+      return c.text(text(hits))
+    })
+    // No way to give a session a new id while keeping its data.
+    app.get('/cycle', (c) => c.text('not supported', 501))
+    app.get('/flush', async (c) => {
+      await c.get('session').get()
+      c.get('session').delete()
+      return c.text('0')
+    })
+    return finish(app)
+  },
+}
+
+/** Every variant, in table order. */
+export const variants: readonly Variant[] = [bare, edgeSessionKV, edgeSessionCookie, honoSessionsDefault, honoSessionsNoExtend, honoSession]
