@@ -1,0 +1,238 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench`: the whole benchmark, never part of `npm test` or CI.
+ *
+ * 1. `vitest bench` inside workerd (bench/sessions.bench.ts), `--runs` times (default 3),
+ *    the order of the variants rotating from run to run; throughput is vitest's (batch ÷
+ *    mean sample time), as a ratio to bare Hono in the same run, then the median over runs.
+ * 2. KV operations per request for every variant and scenario (bench/kv-ops.mjs).
+ * 3. End to end: autocannon against `wrangler dev`, interleaved rounds (bench/e2e.mjs).
+ *
+ * Prints the tables; with `--write`, also replaces the generated part of bench/RESULTS.md
+ * (between its `bench:generated` markers), leaving the written notes alone.
+ *
+ *   npm run bench -- [--runs 3] [--e2e-rounds 3] [--e2e-duration 2] [--skip-e2e] [--skip-kv-ops] [--write]
+ */
+import { execFileSync, spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import * as e2e from './e2e.mjs'
+import * as kvOps from './kv-ops.mjs'
+import { startWrangler } from './wrangler.mjs'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+/** A ratio with two significant digits below 0.1 (0.036×), two decimals above (0.87×). */
+const fmt = (x) => (x < 0.1 ? x.toPrecision(2) : x.toFixed(2))
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b)
+  const m = s.length >> 1
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
+}
+
+const { values: args } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '3' },
+    'e2e-rounds': { type: 'string', default: '3' },
+    'e2e-duration': { type: 'string', default: '2' },
+    'skip-e2e': { type: 'boolean', default: false },
+    'skip-kv-ops': { type: 'boolean', default: false },
+    write: { type: 'boolean', default: false },
+  },
+})
+const out = mkdtempSync(join(os.tmpdir(), 'edge-session-bench-results-'))
+const env = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_SEND_METRICS: 'false' }
+const started = Date.now()
+
+// ----- 1. vitest bench in workerd ------------------------------------------------
+
+/** One run's results: group -> { batch, benches: name -> { mean, median } ms per sample }. */
+function readRun(file) {
+  const json = JSON.parse(readFileSync(file, 'utf8'))
+  const groups = {}
+  for (const f of json.files) {
+    for (const g of f.groups) {
+      const name = g.fullName.split(' > ').slice(1).join(' > ')
+      const batch = Number(/\((\d+) (?:requests )?per sample/.exec(name)?.[1])
+      const benches = {}
+      for (const b of g.benchmarks) {
+        if (!b.sampleCount) throw new Error(`${name} > ${b.name}: no samples (did it throw?)`)
+        benches[b.name] = { median: b.median, mean: b.mean, samples: b.sampleCount }
+      }
+      groups[name] = { batch, benches }
+    }
+  }
+  return groups
+}
+
+const runs = []
+for (let i = 0; i < Number(args.runs); i++) {
+  const file = join(out, `vitest-${i}.json`)
+  process.stderr.write(`vitest bench, run ${i + 1} of ${args.runs}…\n`)
+  const r = spawnSync('npx', ['vitest', 'bench', '--run', '--config', 'bench/vitest.bench.config.ts', '--outputJson', file], {
+    cwd: root,
+    env: { ...env, BENCH_ROUND: String(i) },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  })
+  if (r.status !== 0) throw new Error(`vitest bench exited with ${r.status}`)
+  runs.push(readRun(file))
+}
+
+const BARE = 'bare Hono (floor)'
+const groupsOf = (prefix) => Object.keys(runs[0]).filter((g) => g.startsWith(prefix))
+
+/** Throughput table rows: per variant and route, req/s (median over runs) and ratio to bare (median of per-run ratios). */
+function throughput() {
+  const routes = ['untouched', 'read', 'write']
+  const names = Object.keys(runs[0][groupsOf('untouched')[0]].benches)
+  const variants = [BARE, ...names.filter((n) => n !== BARE)]
+  const cells = {}
+  for (const route of routes) {
+    const group = groupsOf(route)[0]
+    for (const v of variants) {
+      const rps = runs.map((r) => (r[group].batch / r[group].benches[v].mean) * 1000)
+      const ratios = runs.map((r) => r[group].benches[BARE].mean / r[group].benches[v].mean)
+      cells[`${route}/${v}`] = { rps: median(rps), ratio: median(ratios), ratios }
+    }
+  }
+  const head = `| variant | ${routes.map((r) => `${r}: × bare [range over runs] (req/s)`).join(' | ')} |`
+  const rule = `|---|${routes.map(() => '---').join('|')}|`
+  const cell = ({ ratio, ratios, rps }) => `${fmt(ratio)}× [${fmt(Math.min(...ratios))}–${fmt(Math.max(...ratios))}] (${Math.round(rps)})`
+  const rows = variants.map((v) => `| ${v} | ${routes.map((r) => cell(cells[`${r}/${v}`])).join(' | ')} |`)
+  return { variants, cells, md: [head, rule, ...rows].join('\n') }
+}
+
+/** Signed cookies: ops/s of each side and the speed-up, median over runs. */
+function signing() {
+  const rows = []
+  const out = {}
+  for (const op of ['sign', 'verify']) {
+    const group = groupsOf(`signed cookie: ${op}`)[0]
+    if (!group) continue
+    const names = Object.keys(runs[0][group].benches)
+    const hono = names.find((n) => n.startsWith('hono/cookie'))
+    const ours = names.find((n) => n.startsWith('edge-session'))
+    const ops = (n) => median(runs.map((r) => (r[group].batch / r[group].benches[n].mean) * 1000))
+    const speedup = median(runs.map((r) => r[group].benches[hono].mean / r[group].benches[ours].mean))
+    out[op] = speedup
+    rows.push(`| ${op} | ${Math.round(ops(hono))} | ${Math.round(ops(ours))} | ${speedup.toFixed(2)}× |`)
+  }
+  return { speedups: out, md: ['| operation | hono/cookie (ops/s) | edge-session (ops/s) | edge-session ÷ hono/cookie |', '|---|---|---|---|', ...rows].join('\n') }
+}
+
+const tp = throughput()
+const sig = signing()
+
+// ----- 2. KV operations per request -------------------------------------------------
+
+let ops
+if (!args['skip-kv-ops']) {
+  process.stderr.write('KV operations per request (wrangler dev, counting wrapper)…\n')
+  const server = await startWrangler({ port: 8791, vars: { COUNT_KV: '1' } })
+  try {
+    ops = await kvOps.collect(server.origin)
+  } finally {
+    await server.stop()
+  }
+  writeFileSync(join(out, 'kv-ops.json'), JSON.stringify(ops, null, 2))
+}
+
+// ----- 3. end to end ----------------------------------------------------------------
+
+let end
+if (!args['skip-e2e']) {
+  process.stderr.write('End to end (autocannon against wrangler dev)…\n')
+  const server = await startWrangler({ port: 8792 })
+  try {
+    end = await e2e.measure(server.origin, { rounds: Number(args['e2e-rounds']), duration: Number(args['e2e-duration']), connections: 10 })
+  } finally {
+    await server.stop()
+  }
+  writeFileSync(join(out, 'e2e.json'), JSON.stringify(end, null, 2))
+}
+
+// ----- targets ------------------------------------------------------------------------
+
+const OURS = 'edge-session, KV store'
+const peers = tp.variants.filter((v) => v !== BARE && !v.startsWith('edge-session'))
+const targets = []
+const untouched = tp.cells[`untouched/${OURS}`].ratio
+targets.push(`- untouched route ≥ 0.95× bare Hono (in workerd): **${fmt(untouched)}×** ${untouched >= 0.95 ? 'met' : 'MISSED'}`)
+if (end) {
+  const e = end.summary.find((s) => s.route === 'untouched' && s.variant === 'kv').ratio
+  targets.push(`- untouched route ≥ 0.95× bare Hono (end to end): **${e.toFixed(2)}×** ${e >= 0.95 ? 'met' : 'MISSED'}`)
+}
+// Ours against the fastest peer of the same run (or round), then the median.
+const readGroup = groupsOf('read')[0]
+const vsPeers = median(runs.map((r) => Math.max(...peers.map((p) => r[readGroup].benches[p].mean)) / r[readGroup].benches[OURS].mean))
+targets.push(`- session-reading route ahead of every peer (in workerd): **${vsPeers.toFixed(2)}×** the fastest peer's throughput ${vsPeers > 1 ? 'met' : 'MISSED'}`)
+if (end) {
+  const rounds = [...new Set(end.samples.map((s) => s.round))]
+  const rps = (round, id) => end.samples.find((s) => s.round === round && s.route === 'read' && s.variant === id).rps
+  const peerIds = end.variants.filter((v) => v.cookieName !== null && !['kv', 'cookie'].includes(v.id)).map((v) => v.id)
+  const e = median(rounds.map((round) => rps(round, 'kv') / Math.max(...peerIds.map((id) => rps(round, id)))))
+  targets.push(`- session-reading route ahead of every peer (end to end): **${e.toFixed(2)}×** the fastest peer's throughput ${e > 1 ? 'met' : 'MISSED'}`)
+}
+if (ops) {
+  const oursAt = ops.results.filter((r) => r.variant === 'kv' && !r.unsupported).every((r) => r.within)
+  const peersAbove = ops.variants.filter((v) => v.cookieName !== null && !['kv', 'cookie'].includes(v.id)).every((v) => ops.results.some((r) => r.variant === v.id && r.within === false))
+  targets.push(`- KV operations at the floor in every scenario: ${oursAt ? 'met' : 'MISSED'}; every peer above it somewhere: ${peersAbove ? 'yes' : 'NO'}`)
+}
+if (sig.speedups.verify !== undefined) {
+  targets.push(`- signed-cookie verify ≥ 2× hono/cookie: **${sig.speedups.verify.toFixed(2)}×** ${sig.speedups.verify >= 2 ? 'met' : 'MISSED'}`)
+}
+
+// ----- report ---------------------------------------------------------------------------
+
+const sh = (cmd, a) => {
+  try {
+    return execFileSync(cmd, a, { encoding: 'utf8' }).trim()
+  } catch {
+    return '(unavailable)'
+  }
+}
+const machine = [
+  `- date: ${new Date().toISOString()}`,
+  `- machine: \`nproc\` = ${sh('nproc', [])}, ${os.cpus()[0]?.model ?? 'unknown CPU'}; load average at the end ${os.loadavg().map((n) => n.toFixed(2)).join(' / ')}`,
+  `- memory (\`free -h\`):\n\n\`\`\`\n${sh('free', ['-h'])}\n\`\`\``,
+  `- node ${process.version}; workerd via wrangler ${JSON.parse(readFileSync(join(root, 'node_modules/wrangler/package.json'), 'utf8')).version}; vitest ${JSON.parse(readFileSync(join(root, 'node_modules/vitest/package.json'), 'utf8')).version}`,
+  `- ${args.runs} vitest bench runs; e2e ${end ? `${end.rounds} rounds × ${end.duration} s × ${end.connections} connections per variant and route` : 'skipped'}; total ${Math.round((Date.now() - started) / 1000)} s`,
+].join('\n')
+
+const report = [
+  '### Machine and run',
+  '',
+  machine,
+  '',
+  '### Targets',
+  '',
+  targets.join('\n'),
+  '',
+  `### Throughput inside workerd (\`vitest bench\`, median of ${args.runs} runs)`,
+  '',
+  tp.md,
+  '',
+  '### Signed cookies inside workerd (2,000 operations per sample)',
+  '',
+  sig.md,
+  '',
+  ...(ops ? ['### KV operations and Set-Cookie per request (`wrangler dev`, counting wrapper)', '', kvOps.toMarkdown(ops), ''] : []),
+  ...(end ? [`### End to end (autocannon against \`wrangler dev\`, median of ${end.rounds} interleaved rounds)`, '', e2e.toMarkdown(end), ''] : []),
+  `Raw results: \`${out}\``,
+].join('\n')
+
+console.log(report)
+
+if (args.write) {
+  const file = join(root, 'bench/RESULTS.md')
+  const text = readFileSync(file, 'utf8')
+  const start = '<!-- bench:generated:start -->'
+  const stop = '<!-- bench:generated:end -->'
+  const a = text.indexOf(start)
+  const b = text.indexOf(stop)
+  if (a === -1 || b === -1) throw new Error('bench/RESULTS.md has no bench:generated markers')
+  writeFileSync(file, `${text.slice(0, a + start.length)}\n${report.replace(/\nRaw results: .*$/, '')}\n${text.slice(b)}`)
+  process.stderr.write('bench/RESULTS.md updated.\n')
+}
