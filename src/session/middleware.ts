@@ -5,7 +5,7 @@
  */
 import type { MiddlewareHandler } from 'hono'
 import { resolveOptions, type SessionOptions } from './options'
-import { COMMIT, Session } from './session'
+import { COMMIT, PENDING, Session } from './session'
 import type { SessionData } from './stores/types'
 
 /**
@@ -48,6 +48,7 @@ export function session<Data extends SessionData = SessionData>(options?: Sessio
     const current = new Session<Data>({ options: resolved, context: c, now: resolved.now() })
     c.set('session', current)
     await next()
+    if (!current[PENDING]) return
     try {
       await current[COMMIT]()
     } catch (error) {

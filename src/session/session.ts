@@ -14,6 +14,8 @@ export const TEST_COOKIE_VALUE = 'worked'
 
 /** Key of the method the middleware calls after the handler; not part of the public API. */
 export const COMMIT: unique symbol = Symbol('edge-session.commit')
+/** Key of the getter telling the middleware whether {@link COMMIT} has work; not public. */
+export const PENDING: unique symbol = Symbol('edge-session.pending')
 
 /** What the middleware hands to a new {@link Session}. */
 export interface SessionInit {
@@ -44,10 +46,12 @@ export class Session<Data extends SessionData = SessionData> {
   readonly #c: Context
   readonly #now: number
   #store: SessionStore | undefined
+  /** Whether the request's session cookie has been read (lazily: untouched requests never do). */
+  #cookieRead = false
   /** The raw session cookie the client sent, if any (valid or not). */
-  readonly #sentCookie: string | undefined
+  #sentCookie: string | undefined
   /** The token the session is stored under now; `null` = none (new, flushed, cycled, or not adopted). */
-  #token: string | null
+  #token: string | null = null
   #data: SessionData | null = null
   #loading: Promise<void> | null = null
   #expiry: ExpirySetting = null
@@ -66,8 +70,24 @@ export class Session<Data extends SessionData = SessionData> {
     this.#options = init.options
     this.#c = init.context
     this.#now = init.now
-    this.#sentCookie = readRawCookie(init.context.req.raw.headers.get('Cookie'), init.options.cookieName)
-    this.#token = this.#sentCookie !== undefined && this.#getStore().isValidToken(this.#sentCookie) ? this.#sentCookie : null
+  }
+
+  /** Reads the session cookie once; only a value of the store's exact token format is kept. */
+  #readCookie(): void {
+    if (this.#cookieRead) return
+    this.#cookieRead = true
+    const sent = readRawCookie(this.#c.req.raw.headers.get('Cookie'), this.#options.cookieName)
+    this.#sentCookie = sent
+    this.#token = sent !== undefined && this.#getStore().isValidToken(sent) ? sent : null
+  }
+
+  /**
+   * Whether the end of the request has anything to do; when not, the middleware skips
+   * the commit entirely (the untouched fast path).
+   * @internal
+   */
+  get [PENDING](): boolean {
+    return this.#accessed || this.#testCookie !== null || this.#options.saveEveryRequest
   }
 
   // ----- state flags --------------------------------------------------------
@@ -346,6 +366,7 @@ export class Session<Data extends SessionData = SessionData> {
   }
 
   async #load(): Promise<void> {
+    this.#readCookie()
     const token = this.#token
     let record: SessionRecord | null = null
     if (token !== null) {
@@ -442,6 +463,7 @@ export class Session<Data extends SessionData = SessionData> {
 
     // Only a session whose data was used is committed; reading the test cookie is not
     // using the session, so it costs no store operation.
+    this.#readCookie()
     if (o.saveEveryRequest && this.#loading === null && this.#token !== null) await this.#read()
     if (this.#accessed) this.#vary()
     if (this.#loading !== null && !this.#unavailable) await this.#commitSession(status, cookies)
