@@ -83,24 +83,29 @@ for (let i = 0; i < Number(args.runs); i++) {
 const BARE = 'bare Hono (floor)'
 const groupsOf = (prefix) => Object.keys(runs[0]).filter((g) => g.startsWith(prefix))
 
-/** Throughput table rows: per variant and route, req/s (median over runs) and ratio to bare (median of per-run ratios). */
+/** Throughput table rows: per variant and group, req/s (median over runs) and ratio to bare (median of per-run ratios). */
 function throughput() {
-  const routes = ['untouched', 'read', 'write']
-  const names = Object.keys(runs[0][groupsOf('untouched')[0]].benches)
+  const columns = [
+    ['untouched', 'untouched ('],
+    ['read', 'read ('],
+    ['write', 'write ('],
+    ['read, CPU only', 'read, CPU only ('],
+  ]
+  const names = Object.keys(runs[0][groupsOf('untouched (')[0]].benches)
   const variants = [BARE, ...names.filter((n) => n !== BARE)]
   const cells = {}
-  for (const route of routes) {
-    const group = groupsOf(route)[0]
+  for (const [column, prefix] of columns) {
+    const group = groupsOf(prefix)[0]
     for (const v of variants) {
       const rps = runs.map((r) => (r[group].batch / r[group].benches[v].mean) * 1000)
       const ratios = runs.map((r) => r[group].benches[BARE].mean / r[group].benches[v].mean)
-      cells[`${route}/${v}`] = { rps: median(rps), ratio: median(ratios), ratios }
+      cells[`${column}/${v}`] = { rps: median(rps), ratio: median(ratios), ratios }
     }
   }
-  const head = `| variant | ${routes.map((r) => `${r}: × bare [range over runs] (req/s)`).join(' | ')} |`
-  const rule = `|---|${routes.map(() => '---').join('|')}|`
+  const head = `| variant | ${columns.map(([c]) => `${c}: × bare [range over runs] (req/s)`).join(' | ')} |`
+  const rule = `|---|${columns.map(() => '---').join('|')}|`
   const cell = ({ ratio, ratios, rps }) => `${fmt(ratio)}× [${fmt(Math.min(...ratios))}–${fmt(Math.max(...ratios))}] (${Math.round(rps)})`
-  const rows = variants.map((v) => `| ${v} | ${routes.map((r) => cell(cells[`${r}/${v}`])).join(' | ')} |`)
+  const rows = variants.map((v) => `| ${v} | ${columns.map(([c]) => cell(cells[`${c}/${v}`])).join(' | ')} |`)
   return { variants, cells, md: [head, rule, ...rows].join('\n') }
 }
 
@@ -165,9 +170,13 @@ if (end) {
   targets.push(`- untouched route ≥ 0.95× bare Hono (end to end): **${e.toFixed(2)}×** ${e >= 0.95 ? 'met' : 'MISSED'}`)
 }
 // Ours against the fastest peer of the same run (or round), then the median.
-const readGroup = groupsOf('read')[0]
-const vsPeers = median(runs.map((r) => Math.max(...peers.map((p) => r[readGroup].benches[p].mean)) / r[readGroup].benches[OURS].mean))
-targets.push(`- session-reading route ahead of every peer (in workerd): **${vsPeers.toFixed(2)}×** the fastest peer's throughput ${vsPeers > 1 ? 'met' : 'MISSED'}`)
+const readGroup = groupsOf('read (')[0]
+// Mean sample times: the fastest peer has the smallest.
+const vsPeers = median(runs.map((r) => Math.min(...peers.map((p) => r[readGroup].benches[p].mean)) / r[readGroup].benches[OURS].mean))
+targets.push(`- session-reading route ahead of every peer (in workerd, local KV): **${vsPeers.toFixed(2)}×** the fastest peer's throughput ${vsPeers > 1 ? 'met' : 'MISSED'}`)
+const cpuGroup = groupsOf('read, CPU only (')[0]
+const cpuVsPeers = median(runs.map((r) => Math.min(...peers.map((p) => r[cpuGroup].benches[p].mean)) / r[cpuGroup].benches[OURS].mean))
+targets.push(`- session-reading route ahead of every peer (in workerd, CPU only): **${cpuVsPeers.toFixed(2)}×** the fastest peer's throughput ${cpuVsPeers > 1 ? 'met' : 'MISSED'}`)
 if (end) {
   const rounds = [...new Set(end.samples.map((s) => s.round))]
   const rps = (round, id) => end.samples.find((s) => s.round === round && s.route === 'read' && s.variant === id).rps
@@ -188,7 +197,7 @@ if (sig.speedups.verify !== undefined) {
 
 const sh = (cmd, a) => {
   try {
-    return execFileSync(cmd, a, { encoding: 'utf8' }).trim()
+    return execFileSync(cmd, a, { encoding: 'utf8' }).trimEnd()
   } catch {
     return '(unavailable)'
   }
