@@ -29,6 +29,16 @@ export interface SessionInit {
 
 const emptyData = (): SessionData => Object.create(null) as SessionData
 
+/** Approximate serialised size of one entry: `"key":value,`. */
+const entrySize = (key: string, value: unknown): number => byteLength(key) + byteLength(JSON.stringify(value)) + 4
+
+/** The size of every entry of `data`. */
+function sizesOf(data: SessionData): Map<string, number> {
+  const sizes = new Map<string, number>()
+  for (const key of Object.keys(data)) sizes.set(key, entrySize(key, data[key]))
+  return sizes
+}
+
 /**
  * One request's view of a session. Get it with `c.get('session')` after the
  * {@link session} middleware. Every data method is async: the session is read from its
@@ -57,8 +67,11 @@ export class Session<Data extends SessionData = SessionData> {
   #expiry: ExpirySetting = null
   /** `expiresAt` of the record as loaded, for sliding expiry. */
   #loadedExpiresAt: number | null = null
-  /** Approximate serialised size of each key, to refuse an oversized `set()` at once. */
-  #sizes = new Map<string, number>()
+  /**
+   * Approximate serialised size of each key, to refuse an oversized `set()` at once.
+   * Filled at the first `set()`, so read-only requests never re-serialise the data.
+   */
+  #sizes: Map<string, number> | null = null
   /** Tokens whose records must be removed once the new state is safely written. */
   #retired: string[] = []
   #accessed = false
@@ -145,15 +158,16 @@ export class Session<Data extends SessionData = SessionData> {
   async set<K extends keyof Data & string>(key: K, value: Data[K]): Promise<void> {
     if (typeof key !== 'string') throw new SessionError('INVALID_VALUE', 'session.set(): keys must be strings')
     assertJsonValue(value, key)
-    const size = byteLength(key) + byteLength(JSON.stringify(value)) + 4
+    const size = entrySize(key, value)
     const data = await this.#write()
+    const sizes = (this.#sizes ??= sizesOf(data))
     let total = size
-    for (const [k, n] of this.#sizes) if (k !== key) total += n
+    for (const [k, n] of sizes) if (k !== key) total += n
     if (total > this.#options.maxPayloadBytes) {
       throw new SessionError('PAYLOAD_TOO_LARGE', `The session would be about ${total} bytes; the limit is ${this.#options.maxPayloadBytes}.`)
     }
     data[key] = value
-    this.#sizes.set(key, size)
+    sizes.set(key, size)
     this.#modified = true
   }
 
@@ -162,7 +176,7 @@ export class Session<Data extends SessionData = SessionData> {
     const data = await this.#write()
     if (!(key in data)) return false
     delete data[key]
-    this.#sizes.delete(key)
+    this.#sizes?.delete(key)
     this.#modified = true
     return true
   }
@@ -213,7 +227,7 @@ export class Session<Data extends SessionData = SessionData> {
 
   #empty(): void {
     this.#data = emptyData()
-    this.#sizes.clear()
+    this.#sizes = null
     this.#expiry = null
     this.#modified = true
   }
@@ -383,9 +397,6 @@ export class Session<Data extends SessionData = SessionData> {
       this.#data = record.data
       this.#expiry = record.expiry
       this.#loadedExpiresAt = record.expiresAt
-      for (const key of Object.keys(record.data)) {
-        this.#sizes.set(key, byteLength(key) + byteLength(JSON.stringify(record.data[key])) + 4)
-      }
     } else {
       this.#data = emptyData()
       // Unknown, expired or unreadable: never adopt the id (a store failure keeps it
