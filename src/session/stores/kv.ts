@@ -33,6 +33,9 @@ export interface KVStoreOptions {
   onSecurityEvent?: (event: SecurityEvent) => void
 }
 
+/** How many id -> key hashes a store remembers (oldest dropped first). */
+const KEY_CACHE_SIZE = 64
+
 /** A security-relevant observation, safe to log: it holds no id and no data. */
 export interface SecurityEvent {
   event: 'session.corrupt_record'
@@ -68,9 +71,9 @@ export function kvStore(options: KVStoreOptions): SessionStore {
 }
 
 class KVSessionStore implements SessionStore {
-  // One hash per request: load() and save() of the same id share it.
-  #lastId = ''
-  #lastKey = ''
+  // A few recent id -> key hashes, so load(), save() and destroy() of one request share
+  // one SHA-256 even while other requests interleave in the isolate.
+  #keys = new Map<string, string>()
 
   constructor(
     readonly namespace: KVNamespace,
@@ -82,11 +85,13 @@ class KVSessionStore implements SessionStore {
   }
 
   async #key(id: string): Promise<string> {
-    if (id !== this.#lastId) {
-      this.#lastKey = await kvKeyFor(id)
-      this.#lastId = id
+    let key = this.#keys.get(id)
+    if (key === undefined) {
+      key = await kvKeyFor(id)
+      if (this.#keys.size >= KEY_CACHE_SIZE) this.#keys.delete(this.#keys.keys().next().value as string)
+      this.#keys.set(id, key)
     }
-    return this.#lastKey
+    return key
   }
 
   async load(token: string): Promise<SessionRecord | null> {
