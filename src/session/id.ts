@@ -34,12 +34,33 @@ export function toBase64Url(bytes: Uint8Array): string {
   return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
 }
 
-/** Decodes base64url (padding optional); `null` for anything that is not base64url. */
+/** base64url character code -> 6-bit value, or -1. */
+const B64URL = new Int8Array(128).fill(-1)
+for (let i = 0; i < 64; i++) B64URL['ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'.charCodeAt(i)] = i
+
+/**
+ * Decodes base64url without padding; `null` for anything that is not base64url.
+ * Table-driven: on the signature-verify hot path it is several times faster than
+ * `atob` after two `replace`s.
+ */
 export function fromBase64Url(text: string): Uint8Array | null {
-  if (!/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) return null
-  const binary = atob(text.replace(/-/g, '+').replace(/_/g, '/'))
-  const bytes = new Uint8Array(binary.length)
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i)
+  const length = text.length
+  if (length % 4 === 1) return null
+  const bytes = new Uint8Array((length * 3) >> 2)
+  let bits = 0
+  let buffer = 0
+  let out = 0
+  for (let i = 0; i < length; i++) {
+    const code = text.charCodeAt(i)
+    const value = code < 128 ? (B64URL[code] as number) : -1
+    if (value === -1) return null
+    buffer = (buffer << 6) | value
+    bits += 6
+    if (bits >= 8) {
+      bits -= 8
+      bytes[out++] = (buffer >> bits) & 0xff
+    }
+  }
   return bytes
 }
 

@@ -86,7 +86,7 @@ export async function getSignedCookie(
   if (raw === undefined) return hasDefault ? options.default : undefined
   let signed = raw
   try {
-    signed = decodeURIComponent(raw)
+    if (raw.includes('%')) signed = decodeURIComponent(raw)
   } catch {
     // Not percent-encoding we wrote: verify it as sent, and let it fail there.
   }
