@@ -79,6 +79,9 @@ function aesKey(secret: string): Promise<CryptoKey> {
   return key
 }
 
+/** Stores made by {@link cookieStore}, per configuration. */
+const stores = new Map<string, SessionStore>()
+
 /**
  * A session store that keeps the whole session in its cookie (Django's
  * `signed_cookies` backend, encrypted rather than only signed, and honouring
@@ -97,13 +100,21 @@ function aesKey(secret: string): Promise<CryptoKey> {
  * ```
  */
 export function cookieStore(options: CookieStoreOptions): SessionStore {
-  const secrets = resolveSecrets('cookieStore()', options.secret, options.fallbacks)
   const cookieName = options.cookieName ?? 'sessionid'
+  // Stores are memoised per configuration, so `store: (c) => cookieStore({...})`
+  // costs a Map lookup per request, not a validation and three encodes.
+  const memo = JSON.stringify([cookieName, options.secret, options.fallbacks ?? []])
+  const known = stores.get(memo)
+  if (known !== undefined) return known
+  const secrets = resolveSecrets('cookieStore()', options.secret, options.fallbacks)
   if (typeof cookieName !== 'string' || cookieName === '') {
     throw new SessionError('INVALID_OPTION', 'cookieStore(): option "cookieName" must be a non-empty string')
   }
   for (const secret of secrets) aesKey(secret).catch(() => {})
-  return new CookieSessionStore(secrets, cookieName)
+  const store = new CookieSessionStore(secrets, cookieName)
+  if (stores.size >= MAX_CACHED_KEYS) stores.delete(stores.keys().next().value as string)
+  stores.set(memo, store)
+  return store
 }
 
 class CookieSessionStore implements SessionStore {
