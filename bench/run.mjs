@@ -161,10 +161,15 @@ if (!args['skip-e2e']) {
 // ----- targets ------------------------------------------------------------------------
 
 const OURS = 'edge-session, KV store'
-const peers = tp.variants.filter((v) => v !== BARE && !v.startsWith('edge-session'))
+const NOOP = 'Hono + an empty middleware'
+const peers = tp.variants.filter((v) => v !== BARE && v !== NOOP && !v.startsWith('edge-session'))
 const targets = []
 const untouched = tp.cells[`untouched/${OURS}`].ratio
 targets.push(`- untouched route ≥ 0.95× bare Hono (in workerd): **${fmt(untouched)}×** ${untouched >= 0.95 ? 'met' : 'MISSED'}`)
+const noopCell = tp.cells[`untouched/${NOOP}`]
+if (noopCell) {
+  targets.push(`  - for scale: one empty middleware is **${fmt(noopCell.ratio)}×** bare Hono in the same runs, so the session layer itself is at **${fmt(untouched / noopCell.ratio)}×** the floor any middleware has`)
+}
 if (end) {
   const e = end.summary.find((s) => s.route === 'untouched' && s.variant === 'kv').ratio
   targets.push(`- untouched route ≥ 0.95× bare Hono (end to end): **${e.toFixed(2)}×** ${e >= 0.95 ? 'met' : 'MISSED'}`)

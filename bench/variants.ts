@@ -73,6 +73,24 @@ export const bare: Variant = {
   },
 }
 
+/**
+ * Bare Hono plus one empty middleware: the floor for *any* middleware. Hono calls a
+ * lone handler directly but sends a route with middleware through `compose()`, so no
+ * session layer can beat this row on an untouched route.
+ */
+export const noop: Variant = {
+  id: 'noop',
+  label: 'Hono + an empty middleware',
+  cookieName: null,
+  unsupported: [],
+  create() {
+    const app = new Hono<{ Bindings: BenchBindings }>()
+    app.use(async (_c, next) => next())
+    for (const route of ['untouched', 'read', 'write', 'cycle', 'flush']) app.get(`/${route}`, (c) => c.text('0'))
+    return finish(app)
+  },
+}
+
 type Data = { hits?: number }
 
 /** Routes of this library, on any session store. */
@@ -243,4 +261,4 @@ export const honoSession: Variant = {
 }
 
 /** Every variant, in table order. */
-export const variants: readonly Variant[] = [bare, edgeSessionKV, edgeSessionCookie, honoSessionsDefault, honoSessionsNoExtend, honoSession]
+export const variants: readonly Variant[] = [bare, noop, edgeSessionKV, edgeSessionCookie, honoSessionsDefault, honoSessionsNoExtend, honoSession]
