@@ -433,7 +433,7 @@ describe('oversized and malicious JSON bodies', () => {
     ['an expiry without seconds', 'POST', '/session/expiry', '{}', 400],
   ]
 
-  it.each(bodies)('%s to %s %s answers %i', async (_label, method, path, body, status) => {
+  it.each(bodies)('%s to %s %s answers its deliberate status', async (_label, method, path, body, status) => {
     const id = await legitimate('heidi')
     const header = `sessionid=${id}`
     const res = await send(path, { method, headers: { 'Content-Type': 'application/json' }, body }, header)
@@ -536,7 +536,7 @@ describe('KV faults seen over HTTP', () => {
     ['a failed write', { write: true }, 'POST', '/session/expiry', { seconds: 600 }, 503],
   ]
 
-  it.each(cases)('%s on %s %s answers %i, keeps the cookie and loses nothing', async (_label, faults, method, path, body, status) => {
+  it.each(cases)('%s (%o) on %s %s answers its deliberate status, keeps the cookie and loses nothing', async (_label, faults, method, path, body, status) => {
     vi.spyOn(console, 'warn').mockImplementation(() => undefined)
     const id = await legitimate('kim')
     const header = `sessionid=${id}`
