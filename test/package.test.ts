@@ -1,0 +1,23 @@
+import { env } from 'cloudflare:test'
+import { Hono } from 'hono'
+import { describe, expect, it } from 'vitest'
+// The package's own name: resolved through package.json "exports", as another
+// project that depends on edge-session would import it.
+import { session, type SessionEnv } from 'edge-session'
+import * as direct from '../src/session'
+
+describe('package exports', () => {
+  it('resolves "edge-session" to the library entry the demo uses', async () => {
+    expect(session).toBe(direct.session)
+    const app = new Hono<SessionEnv<{ hits: number }>>()
+    app.use(session())
+    app.get('/', async (c) => {
+      const s = c.get('session')
+      await s.set('hits', ((await s.get('hits')) ?? 0) + 1)
+      return c.text(String(await s.get('hits')))
+    })
+    const res = await app.request('http://example.com/', {}, env)
+    expect(await res.text()).toBe('1')
+    expect(res.headers.get('Set-Cookie')).toMatch(/^sessionid=[A-Za-z0-9_-]{43}; Max-Age=1209600; Path=\/; HttpOnly; SameSite=Lax$/)
+  })
+})
