@@ -45,7 +45,7 @@ export interface SessionEnv<Data extends SessionData = SessionData> {
 export function session<Data extends SessionData = SessionData>(options?: SessionOptions): MiddlewareHandler<SessionEnv<Data>> {
   const resolved = resolveOptions(options)
   return async function sessionMiddleware(c, next) {
-    const current = new Session<Data>({ options: resolved, context: c, now: resolved.now() })
+    const current = new Session<Data>({ options: resolved, context: c })
     c.set('session', current)
     await next()
     if (!current[PENDING]) return

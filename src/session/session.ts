@@ -23,8 +23,6 @@ export interface SessionInit {
   options: ResolvedSessionOptions
   /** The request's context (cookies are read from it; store resolved from it). */
   context: Context
-  /** The clock reading for this request, in ms. */
-  now: number
 }
 
 const emptyData = (): SessionData => Object.create(null) as SessionData
@@ -54,7 +52,8 @@ function sizesOf(data: SessionData): Map<string, number> {
 export class Session<Data extends SessionData = SessionData> {
   readonly #options: ResolvedSessionOptions
   readonly #c: Context
-  readonly #now: number
+  /** The clock, read once per request at first use (untouched requests never read it). */
+  #nowMs: number | undefined
   #store: SessionStore | undefined
   /** Whether the request's session cookie has been read (lazily: untouched requests never do). */
   #cookieRead = false
@@ -82,7 +81,11 @@ export class Session<Data extends SessionData = SessionData> {
   constructor(init: SessionInit) {
     this.#options = init.options
     this.#c = init.context
-    this.#now = init.now
+  }
+
+  /** This request's clock reading, in ms, fixed at first use. */
+  #now(): number {
+    return (this.#nowMs ??= this.#options.now())
   }
 
   /** Reads the session cookie once; only a value of the store's exact token format is kept. */
@@ -290,7 +293,7 @@ export class Session<Data extends SessionData = SessionData> {
     }
     // Browsers cap cookies at 400 days and KV refuses far-off TTLs: past that, an
     // expiry could never be honoured, so it is refused rather than turned into a 503.
-    const seconds = setting === null ? 0 : 'age' in setting ? setting.age : (setting.at - this.#now) / 1000
+    const seconds = setting === null ? 0 : 'age' in setting ? setting.age : (setting.at - this.#now()) / 1000
     if (seconds > MAX_COOKIE_AGE) {
       throw new SessionError('INVALID_EXPIRY', `setExpiry(): at most ${MAX_COOKIE_AGE} seconds (400 days) ahead`)
     }
@@ -310,7 +313,7 @@ export class Session<Data extends SessionData = SessionData> {
     await this.#read()
     const expiry = this.#expiry
     if (expiry !== null && 'at' in expiry) return new Date(expiry.at)
-    return new Date(this.#now + this.#expiryAge() * 1000)
+    return new Date(this.#now() + this.#expiryAge() * 1000)
   }
 
   /** Whether the cookie ends when the browser closes (Django's `get_expire_at_browser_close()`). */
@@ -323,7 +326,7 @@ export class Session<Data extends SessionData = SessionData> {
     const expiry = this.#expiry
     if (expiry === null) return this.#options.maxAge
     if ('age' in expiry) return expiry.age === 0 ? this.#options.maxAge : expiry.age
-    return Math.floor((expiry.at - this.#now) / 1000)
+    return Math.floor((expiry.at - this.#now()) / 1000)
   }
 
   #browserClose(): boolean {
@@ -393,7 +396,7 @@ export class Session<Data extends SessionData = SessionData> {
       }
     }
     if (this.#data !== null) return // cleared or flushed while loading
-    if (record !== null && record.expiresAt > this.#now) {
+    if (record !== null && record.expiresAt > this.#now()) {
       this.#data = record.data
       this.#expiry = record.expiry
       this.#loadedExpiresAt = record.expiresAt
@@ -451,7 +454,7 @@ export class Session<Data extends SessionData = SessionData> {
     const expiry = this.#expiry
     if (expiry !== null && 'at' in expiry) return false
     const lifetime = this.#expiryAge() * 1000
-    const elapsed = lifetime - (this.#loadedExpiresAt - this.#now)
+    const elapsed = lifetime - (this.#loadedExpiresAt - this.#now())
     return elapsed >= rolling.threshold * lifetime && elapsed >= rolling.minInterval * 1000
   }
 
@@ -507,11 +510,11 @@ export class Session<Data extends SessionData = SessionData> {
     if (!(this.#modified || o.saveEveryRequest || this.#rollingDue()) || status >= 500) return
 
     const age = this.#expiryAge()
-    const record: SessionRecord = { data, expiry: this.#expiry, expiresAt: this.#now + age * 1000 }
+    const record: SessionRecord = { data, expiry: this.#expiry, expiresAt: this.#now() + age * 1000 }
     const serialized = encodeRecord(record, o.maxPayloadBytes)
     let token: string
     try {
-      token = await this.#getStore().save(this.#token, { record, serialized, now: this.#now })
+      token = await this.#getStore().save(this.#token, { record, serialized, now: this.#now() })
     } catch (cause) {
       // A store's own typed error (e.g. a cookie store's size limit) passes through.
       if (cause instanceof SessionError) throw cause
