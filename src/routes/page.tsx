@@ -11,13 +11,10 @@ import type { Child, FC } from 'hono/jsx'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import { MAX_COOKIE_AGE, SessionError } from '../session'
 import type { DemoEnv } from './env'
-import { MAX_BODY_BYTES, sessionState, type SessionState } from './session-api'
+import { isUsername, logIn, MAX_BODY_BYTES, MAX_USERNAME, sessionState, type SessionState } from './session-api'
 
 /** Longest key the "set a key" form accepts. */
 export const MAX_KEY_LENGTH = 128
-
-/** Django's `AbstractUser.username` limit, as `POST /login`. */
-const MAX_USERNAME = 150
 
 /** Where each form posts; every one answers `303 See Other` to `/` when it succeeds. */
 export const FORM_ROUTES = {
@@ -336,7 +333,7 @@ async function renderPage(c: Context<DemoEnv>, status: ContentfulStatusCode = 20
     if (err instanceof SessionError && err.code === 'STORE_UNAVAILABLE') return null
     throw err
   })
-  if (state === null || session.unavailable) {
+  if (state === null) {
     return errorPage(c, 503, 'The session store could not be read just now. Nothing was lost: your cookie is unchanged. Reload in a moment.')
   }
   const username = typeof state.data.username === 'string' ? state.data.username : null
@@ -429,13 +426,10 @@ page.post(FORM_ROUTES.flush, async (c) => {
 
 page.post(FORM_ROUTES.login, async (c) => {
   const { username } = await formFields(c)
-  if (username === undefined || username.trim() === '' || username.length > MAX_USERNAME) {
+  if (!isUsername(username)) {
     throw new BadInput(`The name must be 1 to ${MAX_USERNAME} characters, not all spaces.`)
   }
-  const session = c.get('session')
-  // A new key at login, so an id planted before it (session fixation) is worthless.
-  await session.cycleKey()
-  await session.set('username', username)
+  await logIn(c.get('session'), username)
   return backToPage(c)
 })
 

@@ -49,7 +49,21 @@ async function jsonObject(c: Context): Promise<Record<string, unknown>> {
 export const MAX_BODY_BYTES = 128 * 1024
 
 /** Django's `AbstractUser.username` limit. */
-const MAX_USERNAME = 150
+export const MAX_USERNAME = 150
+
+/** Whether `value` can be a username: text, not only spaces, at most {@link MAX_USERNAME} characters. */
+export function isUsername(value: unknown): value is string {
+  return typeof value === 'string' && value.trim() !== '' && value.length <= MAX_USERNAME
+}
+
+/**
+ * Logs `username` in: a new key first, so an id planted before login (session
+ * fixation) is worthless, then the name. Shared by `POST /login` and the page's form.
+ */
+export async function logIn(session: Session<DemoData>, username: string): Promise<void> {
+  await session.cycleKey()
+  await session.set('username', username)
+}
 
 /** The JSON routes. Mounted by the demo app; the session middleware must run first. */
 export const sessionApi = new Hono<DemoEnv>({ strict: false })
@@ -108,13 +122,10 @@ sessionApi.post('/session/flush', async (c) => {
 
 sessionApi.post('/login', async (c) => {
   const { username } = await jsonObject(c)
-  if (typeof username !== 'string' || username.trim() === '' || username.length > MAX_USERNAME) {
+  if (!isUsername(username)) {
     throw new BadRequest(`"username" must be a non-empty string of at most ${MAX_USERNAME} characters.`)
   }
-  const session = c.get('session')
-  // A new key at login, so an id planted before it (session fixation) is worthless.
-  await session.cycleKey()
-  await session.set('username', username)
+  await logIn(c.get('session'), username)
   return state(c)
 })
 

@@ -46,12 +46,9 @@ export function demoSecrets(c: Context<DemoEnv>): DemoSecrets {
   return { secret: DEV_SECRET, fallbacks }
 }
 
-// One signer and one cookie store per secret set, for the isolate's life: keys are
-// imported once, and nothing is allocated per request.
+// One signer per secret set, for the isolate's life: keys are imported once. (Cookie
+// stores need no such map: cookieStore() memoises per configuration itself.)
 const signers = new Map<string, Signer>()
-const cookieStores = new Map<string, SessionStore>()
-
-const cacheKey = (secrets: DemoSecrets, extra = ''): string => JSON.stringify([secrets.secret, secrets.fallbacks, extra])
 
 /** Renames the library's option names to the bindings they come from. */
 function fromBindings<T>(make: () => T): T {
@@ -71,7 +68,7 @@ function fromBindings<T>(make: () => T): T {
 /** The demo's signer for this request (see {@link demoSecrets}). */
 export function demoSigner(c: Context<DemoEnv>): Signer {
   const secrets = demoSecrets(c)
-  const key = cacheKey(secrets)
+  const key = JSON.stringify([secrets.secret, secrets.fallbacks])
   let signer = signers.get(key)
   if (signer === undefined) {
     signer = fromBindings(() => createSigner(secrets))
@@ -101,12 +98,6 @@ export function selectStore(options: SelectStoreOptions = {}): (c: Context<DemoE
     if (choice === 'kv' || choice === '') return kv(c)
     if (choice !== 'cookie') throw new SessionError('INVALID_OPTION', `SESSION_STORE must be "kv" or "cookie", not ${JSON.stringify(choice)}`)
     const secrets = demoSecrets(c)
-    const key = cacheKey(secrets, cookieName)
-    let store = cookieStores.get(key)
-    if (store === undefined) {
-      store = fromBindings(() => cookieStore({ ...secrets, cookieName }))
-      cookieStores.set(key, store)
-    }
-    return store
+    return fromBindings(() => cookieStore({ ...secrets, cookieName }))
   }
 }
