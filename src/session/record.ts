@@ -18,7 +18,7 @@ const encoder = new TextEncoder()
 /** Deepest nesting of arrays and objects a session value may have. */
 export const MAX_DEPTH = 100
 
-/** UTF-8 length of a string, without allocating when it is plainly ASCII-short. */
+/** UTF-8 length of a string, in bytes. */
 export function byteLength(text: string): number {
   return encoder.encode(text).byteLength
 }
