@@ -8,6 +8,7 @@ import { generateCookie, getCookie as honoGetCookie } from 'hono/cookie'
 import type { CookieOptions as HonoCookieOptions } from 'hono/utils/cookie'
 import { SessionError } from './errors'
 import { ATTRIBUTE_VALUE, MAX_COOKIE_AGE, type SameSite } from './options'
+import { byteLength } from './record'
 
 /** Browsers drop a cookie whose `name=value` exceeds 4096 bytes (RFC 6265bis §5.6). */
 export const MAX_COOKIE_BYTES = 4096
@@ -107,7 +108,7 @@ export function serializeCookie(c: Context, name: string, value: string, options
     throw new SessionError('INVALID_COOKIE', `Cookie "${name}": ${(cause as Error).message}`, { cause })
   }
   const pair = serialized.slice(0, serialized.indexOf(';') === -1 ? serialized.length : serialized.indexOf(';'))
-  if (new TextEncoder().encode(pair).byteLength > MAX_COOKIE_BYTES) {
+  if (byteLength(pair) > MAX_COOKIE_BYTES) {
     throw cookieError(`Cookie "${name}" is over ${MAX_COOKIE_BYTES} bytes; browsers would silently drop it`)
   }
   return serialized

@@ -3,6 +3,8 @@
  * Session ids: 256 bits from `crypto.getRandomValues`, base64url without padding.
  */
 
+const encoder = new TextEncoder()
+
 /** 32 random bytes encode to exactly 43 base64url characters. */
 const SESSION_ID = /^[A-Za-z0-9_-]{43}$/
 
@@ -66,7 +68,7 @@ export function fromBase64Url(text: string): Uint8Array | null {
 
 /** Lower-case hex of the SHA-256 of a string. */
 export async function sha256Hex(value: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(value)))
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(value)))
   let hex = ''
   for (const byte of digest) hex += byte.toString(16).padStart(2, '0')
   return hex
