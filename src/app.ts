@@ -5,14 +5,14 @@
  */
 import { Hono } from 'hono'
 import { HTTPException } from 'hono/http-exception'
-import { session, SessionError, type SessionOptions } from './session'
-import type { DemoData, DemoEnv } from './routes/env'
-import { sameOriginOnly } from './routes/guard'
-import { errorPage, page } from './routes/page'
-import { sessionApi } from './routes/session-api'
-import { signed } from './routes/signed'
-import { selectStore } from './routes/store'
-import { tutorial } from './routes/tutorial'
+import { session, SessionError, type SessionOptions } from './session/index.js'
+import type { DemoData, DemoEnv } from './routes/env.js'
+import { sameOriginOnly } from './routes/guard.js'
+import { errorPage, page } from './routes/page.js'
+import { sessionApi } from './routes/session-api.js'
+import { signed } from './routes/signed.js'
+import { selectStore } from './routes/store.js'
+import { tutorial } from './routes/tutorial.js'
 
 /** Paths that answer JSON, errors included. */
 const JSON_ROUTES = /^\/(session|login|logout|whoami)(\/|$)/

@@ -2,6 +2,6 @@
  * @module
  * The demo worker: `wrangler dev` and `wrangler deploy` serve this.
  */
-import { createApp } from './app'
+import { createApp } from './app.js'
 
 export default createApp()

@@ -9,9 +9,9 @@ import { bodyLimit } from 'hono/body-limit'
 import { html } from 'hono/html'
 import type { Child, FC } from 'hono/jsx'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
-import { MAX_COOKIE_AGE, SessionError } from '../session'
-import type { DemoEnv } from './env'
-import { isUsername, logIn, MAX_BODY_BYTES, MAX_USERNAME, sessionState, type SessionState } from './session-api'
+import { MAX_COOKIE_AGE, SessionError } from '../session/index.js'
+import type { DemoEnv } from './env.js'
+import { isUsername, logIn, MAX_BODY_BYTES, MAX_USERNAME, sessionState, type SessionState } from './session-api.js'
 
 /** Longest key the "set a key" form accepts. */
 export const MAX_KEY_LENGTH = 128

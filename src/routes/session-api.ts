@@ -5,8 +5,8 @@
  */
 import { Hono, type Context } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
-import { MAX_COOKIE_AGE, SessionError, type Session } from '../session'
-import type { DemoData, DemoEnv } from './env'
+import { MAX_COOKIE_AGE, SessionError, type Session } from '../session/index.js'
+import type { DemoData, DemoEnv } from './env.js'
 
 /** What `GET /session` answers. */
 export interface SessionState {

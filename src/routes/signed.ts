@@ -5,9 +5,9 @@
  */
 import { Hono } from 'hono'
 import { html } from 'hono/html'
-import { BadSignatureError, getSignedCookie, SessionError, setSignedCookie, SignatureExpiredError } from '../session'
-import type { DemoEnv } from './env'
-import { demoSigner } from './store'
+import { BadSignatureError, getSignedCookie, SessionError, setSignedCookie, SignatureExpiredError } from '../session/index.js'
+import type { DemoEnv } from './env.js'
+import { demoSigner } from './store.js'
 
 /** The cookie the demo signs, and its salt. */
 export const SIGNED_COOKIE = 'signed'

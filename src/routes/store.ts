@@ -11,8 +11,8 @@
  * deployment that forgot the secret fails closed instead of signing with a known key.
  */
 import type { Context } from 'hono'
-import { cookieStore, createSigner, resolveOptions, SessionError, type SessionStore, type Signer } from '../session'
-import type { DemoEnv } from './env'
+import { cookieStore, createSigner, resolveOptions, SessionError, type SessionStore, type Signer } from '../session/index.js'
+import type { DemoEnv } from './env.js'
 
 /** The development secret: anyone can read it, so it only ever serves localhost. */
 export const DEV_SECRET = 'edge-session development secret: localhost only, never deployed'

@@ -5,8 +5,8 @@
  */
 import { Hono } from 'hono'
 import { html } from 'hono/html'
-import { deleteCookie, getCookie, setCookie } from '../session'
-import type { DemoEnv } from './env'
+import { deleteCookie, getCookie, setCookie } from '../session/index.js'
+import type { DemoEnv } from './env.js'
 
 /** A non-negative integer from a cookie, or 0 for anything else (missing, "abc", "-3", "1e3"). */
 function count(value: string | undefined): number {

@@ -6,9 +6,9 @@
 import type { Context } from 'hono'
 import { generateCookie, getCookie as honoGetCookie } from 'hono/cookie'
 import type { CookieOptions as HonoCookieOptions } from 'hono/utils/cookie'
-import { SessionError } from './errors'
-import { ATTRIBUTE_VALUE, MAX_COOKIE_AGE, type SameSite } from './options'
-import { byteLength } from './record'
+import { SessionError } from './errors.js'
+import { ATTRIBUTE_VALUE, MAX_COOKIE_AGE, type SameSite } from './options.js'
+import { byteLength } from './record.js'
 
 /** Browsers drop a cookie whose `name=value` exceeds 4096 bytes (RFC 6265bis §5.6). */
 export const MAX_COOKIE_BYTES = 4096

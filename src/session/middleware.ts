@@ -4,9 +4,9 @@
  * the handler as Django's `SessionMiddleware` does.
  */
 import type { MiddlewareHandler } from 'hono'
-import { resolveOptions, type SessionOptions } from './options'
-import { COMMIT, PENDING, Session } from './session'
-import type { SessionData } from './stores/types'
+import { resolveOptions, type SessionOptions } from './options.js'
+import { COMMIT, PENDING, Session } from './session.js'
+import type { SessionData } from './stores/types.js'
 
 /**
  * The Hono environment the middleware provides: `c.get('session')` is typed.

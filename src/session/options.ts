@@ -4,9 +4,9 @@
  * validation that runs once, when the middleware is constructed.
  */
 import type { Context } from 'hono'
-import { SessionError } from './errors'
-import { kvStoreFor } from './stores/kv'
-import type { SessionStore } from './stores/types'
+import { SessionError } from './errors.js'
+import { kvStoreFor } from './stores/kv.js'
+import type { SessionStore } from './stores/types.js'
 
 /** `SameSite` values a session cookie may carry. */
 export type SameSite = 'Lax' | 'Strict' | 'None'

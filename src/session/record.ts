@@ -7,8 +7,8 @@
  * { "v": 1, "data": { ... }, "expiry": null | { "age": n } | { "at": ms }, "expiresAt": ms }
  * ```
  */
-import { SessionError } from './errors'
-import type { ExpirySetting, SessionData, SessionRecord } from './stores/types'
+import { SessionError } from './errors.js'
+import type { ExpirySetting, SessionData, SessionRecord } from './stores/types.js'
 
 /** The schema version written today. Readers refuse any other. */
 export const RECORD_VERSION = 1

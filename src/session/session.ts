@@ -3,11 +3,11 @@
  * The Session object: Django's `SessionBase` in camelCase, loaded lazily from its store.
  */
 import type { Context } from 'hono'
-import { deleteCookie, readRawCookie, setCookie, type CookieOptions } from './cookies'
-import { SessionError } from './errors'
-import { MAX_COOKIE_AGE, type ResolvedSessionOptions } from './options'
-import { assertJsonValue, byteLength, encodeRecord } from './record'
-import type { ExpirySetting, SessionData, SessionRecord, SessionStore } from './stores/types'
+import { deleteCookie, readRawCookie, setCookie, type CookieOptions } from './cookies.js'
+import { SessionError } from './errors.js'
+import { MAX_COOKIE_AGE, type ResolvedSessionOptions } from './options.js'
+import { assertJsonValue, byteLength, encodeRecord } from './record.js'
+import type { ExpirySetting, SessionData, SessionRecord, SessionStore } from './stores/types.js'
 
 /** Value of the test cookie (Django's `TEST_COOKIE_VALUE`). */
 export const TEST_COOKIE_VALUE = 'worked'

@@ -8,8 +8,8 @@
  * name, or signed with another salt, does not verify.
  */
 import type { Context } from 'hono'
-import { readRawCookie, setCookie, type CookieOptions } from './cookies'
-import { BadSignatureError, type SignatureExpiredError, type Signer } from './signing'
+import { readRawCookie, setCookie, type CookieOptions } from './cookies.js'
+import { BadSignatureError, type SignatureExpiredError, type Signer } from './signing.js'
 
 /** Options of {@link setSignedCookie}: the signer, a salt, and every {@link CookieOptions}. */
 export interface SetSignedCookieOptions extends CookieOptions {

@@ -15,8 +15,8 @@
  * different messages (Django joins them, CVE-2026-6873), and a value signed for one
  * purpose (a cookie name) never verifies for another.
  */
-import { SessionError } from './errors'
-import { fromBase64Url, toBase64Url } from './id'
+import { SessionError } from './errors.js'
+import { fromBase64Url, toBase64Url } from './id.js'
 
 /** Secrets shorter than this many UTF-8 bytes are refused: HMAC-SHA256's key strength. */
 export const MIN_SECRET_BYTES = 32

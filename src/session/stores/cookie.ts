@@ -18,12 +18,12 @@
  * out clears the browser's cookie but a copy taken earlier keeps working until its
  * `expiresAt`. Pick the KV store when a logout must end every copy of a session.
  */
-import { SessionError } from '../errors'
-import { fromBase64Url, toBase64Url } from '../id'
-import { decodeRecord } from '../record'
-import { MAX_COOKIE_BYTES } from '../cookies'
-import { resolveSecrets } from '../signing'
-import type { SessionRecord, SessionStore, SessionWrite } from './types'
+import { SessionError } from '../errors.js'
+import { fromBase64Url, toBase64Url } from '../id.js'
+import { decodeRecord } from '../record.js'
+import { MAX_COOKIE_BYTES } from '../cookies.js'
+import { resolveSecrets } from '../signing.js'
+import type { SessionRecord, SessionStore, SessionWrite } from './types.js'
 
 /** Options of {@link cookieStore}. */
 export interface CookieStoreOptions {

@@ -12,9 +12,9 @@
  *   `expiresAt` is treated as absent, so a 5-second session ends after 5 seconds even
  *   though KV keeps the bytes for 60.
  */
-import { generateSessionId, isSessionId, sha256Hex } from '../id'
-import { decodeRecord } from '../record'
-import type { SessionRecord, SessionStore, SessionWrite } from './types'
+import { generateSessionId, isSessionId, sha256Hex } from '../id.js'
+import { decodeRecord } from '../record.js'
+import type { SessionRecord, SessionStore, SessionWrite } from './types.js'
 
 /** Prefix of every session key in the namespace. */
 export const KV_KEY_PREFIX = 'session:'
