@@ -45,7 +45,7 @@ for (let i = 0; i < 64; i++) B64URL['ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopq
  * Table-driven: on the signature-verify hot path it is several times faster than
  * `atob` after two `replace`s.
  */
-export function fromBase64Url(text: string): Uint8Array | null {
+export function fromBase64Url(text: string): Uint8Array<ArrayBuffer> | null {
   const length = text.length
   if (length % 4 === 1) return null
   const bytes = new Uint8Array((length * 3) >> 2)

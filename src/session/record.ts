@@ -98,8 +98,10 @@ export function decodeRecord(text: string): SessionRecord | CorruptReason {
     return error instanceof DepthError ? 'wrong-shape' : 'not-json'
   }
   if (!isObject(parsed)) return 'wrong-shape'
-  if (parsed.v !== RECORD_VERSION) return 'wrong-version'
-  const { data, expiry, expiresAt } = parsed
+  if (parsed['v'] !== RECORD_VERSION) return 'wrong-version'
+  const data = parsed['data']
+  const expiry = parsed['expiry']
+  const expiresAt = parsed['expiresAt']
   if (!isObject(data) || typeof expiresAt !== 'number' || !Number.isFinite(expiresAt)) return 'wrong-shape'
   const setting = parseExpiry(expiry)
   if (setting === undefined) return 'wrong-shape'
@@ -111,8 +113,10 @@ function parseExpiry(value: unknown): ExpirySetting | undefined {
   if (!isObject(value)) return undefined
   const keys = Object.keys(value)
   if (keys.length !== 1) return undefined
-  if (typeof value.age === 'number' && Number.isInteger(value.age) && value.age >= 0) return { age: value.age }
-  if (typeof value.at === 'number' && Number.isFinite(value.at)) return { at: value.at }
+  const age = value['age']
+  const at = value['at']
+  if (typeof age === 'number' && Number.isInteger(age) && age >= 0) return { age }
+  if (typeof at === 'number' && Number.isFinite(at)) return { at }
   return undefined
 }
 

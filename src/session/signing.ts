@@ -255,8 +255,9 @@ function messagePrefix(purpose: string, salt: string): string {
   return prefix
 }
 
-function message(purpose: string, salt: string, valueAndTimestamp: string): Uint8Array {
-  return encoder.encode(messagePrefix(purpose, salt) + valueAndTimestamp)
+function message(purpose: string, salt: string, valueAndTimestamp: string): Uint8Array<ArrayBuffer> {
+  // TextEncoder's bytes always sit on a plain ArrayBuffer (BufferSource under DOM's lib).
+  return encoder.encode(messagePrefix(purpose, salt) + valueAndTimestamp) as Uint8Array<ArrayBuffer>
 }
 
 /** A string UTF-8 represents faithfully (no lone surrogate), or `INVALID_VALUE`. */
@@ -290,10 +291,13 @@ export function createSigner(options: SignerOptions): Signer {
 }
 
 class TimestampSigner implements Signer {
-  constructor(
-    readonly secrets: readonly string[],
-    readonly now: () => number,
-  ) {}
+  readonly secrets: readonly string[]
+  readonly now: () => number
+
+  constructor(secrets: readonly string[], now: () => number) {
+    this.secrets = secrets
+    this.now = now
+  }
 
   async sign(value: string, options: SignOptions = {}): Promise<string> {
     const { purpose = '', salt = '' } = options
@@ -333,7 +337,7 @@ class TimestampSigner implements Signer {
     if (LONE_SURROGATE.test(value)) throw malformed('the value holds a lone surrogate')
 
     const data = message(purpose, salt, signed.slice(0, sigAt))
-    const bytes = fromBase64Url(signature) as Uint8Array
+    const bytes = fromBase64Url(signature) as Uint8Array<ArrayBuffer>
     for (let i = 0; i < this.secrets.length; i++) {
       const key = await hmacKey(this.secrets[i] as string)
       if (await crypto.subtle.verify(HMAC.name, key, bytes, data)) {

@@ -118,15 +118,17 @@ export function cookieStore(options: CookieStoreOptions): SessionStore {
 }
 
 class CookieSessionStore implements SessionStore {
-  readonly #additionalData: Uint8Array
+  readonly #additionalData: Uint8Array<ArrayBuffer>
   /** Bytes of `name=` in front of the token. */
   readonly #prefixBytes: number
 
-  constructor(
-    readonly secrets: readonly string[],
-    readonly cookieName: string,
-  ) {
-    this.#additionalData = encoder.encode(`${VERSION_INFO}|${encoder.encode(cookieName).byteLength}:${cookieName}`)
+  readonly secrets: readonly string[]
+  readonly cookieName: string
+
+  constructor(secrets: readonly string[], cookieName: string) {
+    this.secrets = secrets
+    this.cookieName = cookieName
+    this.#additionalData = encoder.encode(`${VERSION_INFO}|${encoder.encode(cookieName).byteLength}:${cookieName}`) as Uint8Array<ArrayBuffer>
     this.#prefixBytes = encoder.encode(cookieName).byteLength + 1
   }
 
@@ -160,7 +162,7 @@ class CookieSessionStore implements SessionStore {
 
   async save(_token: string | null, { serialized }: SessionWrite): Promise<string> {
     // Refuse before encrypting when even the plaintext cannot fit (base64 grows by 4/3).
-    const plainBytes = encoder.encode(serialized)
+    const plainBytes = encoder.encode(serialized) as Uint8Array<ArrayBuffer>
     const tokenLength = Math.ceil(((IV_BYTES + plainBytes.byteLength + TAG_BYTES) * 4) / 3)
     if (this.#prefixBytes + tokenLength > MAX_COOKIE_BYTES) {
       throw new SessionError(

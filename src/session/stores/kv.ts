@@ -75,10 +75,13 @@ class KVSessionStore implements SessionStore {
   // one SHA-256 even while other requests interleave in the isolate.
   #keys = new Map<string, string>()
 
-  constructor(
-    readonly namespace: KVNamespace,
-    readonly onSecurityEvent: (event: SecurityEvent) => void,
-  ) {}
+  readonly namespace: KVNamespace
+  readonly onSecurityEvent: (event: SecurityEvent) => void
+
+  constructor(namespace: KVNamespace, onSecurityEvent: (event: SecurityEvent) => void) {
+    this.namespace = namespace
+    this.onSecurityEvent = onSecurityEvent
+  }
 
   isValidToken(token: string): boolean {
     return isSessionId(token)
