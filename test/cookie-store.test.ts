@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:test'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { createApp } from '../src/app'
-import { cookieStore, kvStore, SessionError, type SessionRecord, type SessionStore } from '../src/session'
+import { cookieStore, kvStore, SessionError, type SessionRecord, type SessionStore, type SessionWrite, type StoreContext } from '../src/session'
 import { encodeRecord } from '../src/session/record'
 import { DEV_SECRET } from '../src/routes/store'
 import { Jar, json, setCookie } from './helpers/http'
@@ -16,10 +16,13 @@ beforeEach(async () => {
 })
 
 /** A record as the middleware would save it, and its write. */
-function write(data: Record<string, unknown>, expiresAt = T0 + 300_000, expiry: SessionRecord['expiry'] = null) {
+function write(data: Record<string, unknown>, expiresAt = T0 + 300_000, expiry: SessionRecord['expiry'] = null): SessionWrite {
   const record: SessionRecord = { data, expiry, expiresAt }
-  return { record, serialized: encodeRecord(record, 1 << 20), now: T0 }
+  return { record, serialized: encodeRecord(record, 1 << 20), changes: null, maxPayloadBytes: 1 << 20, now: T0, request: new Request('http://example.com/') }
 }
+
+/** What the middleware tells a store about the request. */
+const CTX: StoreContext = { now: T0, request: new Request('http://example.com/') }
 
 const plain = (record: SessionRecord | null): unknown => (record === null ? null : JSON.parse(JSON.stringify(record)))
 
@@ -30,7 +33,7 @@ describe('cookieStore() sealing', () => {
     'AAECAwQFBgcICQoLJL0cyy1nJwyRRHlhxPTnuYD16Sj67NwVtQH-QELQtGz1GKxHkDZ5jIanhloNYLj9c8CqDX4pRAZmYDLf67Yuk1XjZvxbt13khQQXjawZ33tHVgldxf7lBEdfeebtvP5Q4mc'
 
   it('opens a known-answer token sealed by an independent implementation', async () => {
-    const record = await cookieStore({ secret: SECRET }).load(KNOWN_TOKEN)
+    const record = await cookieStore({ secret: SECRET }).load(KNOWN_TOKEN, CTX)
     expect(plain(record)).toEqual({ data: { user: 'ada', n: 7 }, expiry: { age: 300 }, expiresAt: T0 + 300_000 })
     expect(Object.getPrototypeOf(record?.data)).toBeNull()
   })
@@ -39,7 +42,7 @@ describe('cookieStore() sealing', () => {
     ['another secret', { secret: SECRET_2 }],
     ['another cookie name (the name is additional data)', { secret: SECRET, cookieName: 'sid' }],
   ])('does not open it with %s', async (_what, options) => {
-    expect(await cookieStore(options).load(KNOWN_TOKEN)).toBeNull()
+    expect(await cookieStore(options).load(KNOWN_TOKEN, CTX)).toBeNull()
   })
 
   it('round-trips a record, with a fresh IV every time, and hides its content', async () => {
@@ -52,7 +55,7 @@ describe('cookieStore() sealing', () => {
     expect(atob(a.replace(/-/g, '+').replace(/_/g, '/'))).not.toContain('the-plaintext-marker')
     for (const token of [a, b]) {
       expect(store.isValidToken(token)).toBe(true)
-      expect(plain(await store.load(token))).toEqual(plain(w.record))
+      expect(plain(await store.load(token, CTX))).toEqual(plain(w.record))
     }
   })
 
@@ -74,23 +77,23 @@ describe('cookieStore() sealing', () => {
     ])('%s', async (_what, change) => {
       const store = cookieStore({ secret: SECRET })
       const token = await store.save(null, write({ a: 1 }))
-      expect(await store.load(token)).not.toBeNull()
-      expect(await store.load(change(token))).toBeNull()
+      expect(await store.load(token, CTX)).not.toBeNull()
+      expect(await store.load(change(token), CTX)).toBeNull()
     })
   })
 
   it('binds the cookie name: a session moved to another cookie name does not open', async () => {
     const token = await cookieStore({ secret: SECRET, cookieName: 'a' }).save(null, write({ a: 1 }))
-    expect(plain(await cookieStore({ secret: SECRET, cookieName: 'a' }).load(token))).toMatchObject({ data: { a: 1 } })
-    expect(await cookieStore({ secret: SECRET, cookieName: 'b' }).load(token)).toBeNull()
-    expect(await cookieStore({ secret: SECRET }).load(token)).toBeNull()
+    expect(plain(await cookieStore({ secret: SECRET, cookieName: 'a' }).load(token, CTX))).toMatchObject({ data: { a: 1 } })
+    expect(await cookieStore({ secret: SECRET, cookieName: 'b' }).load(token, CTX)).toBeNull()
+    expect(await cookieStore({ secret: SECRET }).load(token, CTX)).toBeNull()
   })
 
   it('resolves null for a well-sealed plaintext that is not a v1 record', async () => {
     const store = cookieStore({ secret: SECRET })
     for (const serialized of ['not json', '[]', '{"v":2,"data":{},"expiry":null,"expiresAt":1}', '{"v":1,"data":[],"expiry":null,"expiresAt":1}']) {
       const token = await store.save(null, { ...write({}), serialized })
-      expect(await store.load(token)).toBeNull()
+      expect(await store.load(token, CTX)).toBeNull()
     }
   })
 
@@ -110,8 +113,8 @@ describe('cookieStore() sealing', () => {
   it('does nothing on destroy() (nothing is stored)', async () => {
     const store = cookieStore({ secret: SECRET })
     const token = await store.save(null, write({ a: 1 }))
-    await store.destroy(token)
-    expect(await store.load(token)).not.toBeNull() // the revocation limit, stated in the README
+    await store.destroy(token, CTX)
+    expect(await store.load(token, CTX)).not.toBeNull() // the revocation limit, stated in the README
   })
 })
 
@@ -119,15 +122,15 @@ describe('cookieStore() secret rotation', () => {
   it('opens sessions of a listed fallback, seals with the current secret only', async () => {
     const oldToken = await cookieStore({ secret: SECRET }).save(null, write({ a: 1 }))
     const rotating = cookieStore({ secret: SECRET_2, fallbacks: [SECRET] })
-    expect(plain(await rotating.load(oldToken))).toMatchObject({ data: { a: 1 } })
+    expect(plain(await rotating.load(oldToken, CTX))).toMatchObject({ data: { a: 1 } })
     const newToken = await rotating.save(oldToken, write({ a: 2 }))
-    expect(plain(await cookieStore({ secret: SECRET_2 }).load(newToken))).toMatchObject({ data: { a: 2 } })
-    expect(await cookieStore({ secret: SECRET }).load(newToken)).toBeNull()
+    expect(plain(await cookieStore({ secret: SECRET_2 }).load(newToken, CTX))).toMatchObject({ data: { a: 2 } })
+    expect(await cookieStore({ secret: SECRET }).load(newToken, CTX)).toBeNull()
   })
 
   it('refuses them once the fallback is removed', async () => {
     const oldToken = await cookieStore({ secret: SECRET }).save(null, write({ a: 1 }))
-    expect(await cookieStore({ secret: SECRET_2 }).load(oldToken)).toBeNull()
+    expect(await cookieStore({ secret: SECRET_2 }).load(oldToken, CTX)).toBeNull()
   })
 
   it.each([
@@ -336,7 +339,7 @@ describe('what only the cookie store does', () => {
     await b.req('/session', json('POST', { color: 'blue' }))
     const token = b.jar.cookies.get('sessionid') ?? ''
     expect(token.length).toBeGreaterThan(96)
-    expect(plain(await cookieStore({ secret: SECRET }).load(token))).toMatchObject({ data: { color: 'blue' } })
+    expect(plain(await cookieStore({ secret: SECRET }).load(token, CTX))).toMatchObject({ data: { color: 'blue' } })
     expect((await env.SESSIONS.list()).keys).toEqual([])
   })
 
@@ -397,7 +400,7 @@ describe('the demo store selection (SESSION_STORE)', () => {
     const { res, kv, cookie } = await request({ SESSION_STORE: 'cookie' })
     expect(res.status).toBe(200)
     expect(kv.counts).toEqual({ reads: 0, writes: 0, deletes: 0, lists: 0 })
-    expect(plain(await cookieStore({ secret: DEV_SECRET }).load(cookie?.value ?? ''))).toMatchObject({ data: { a: 1 } })
+    expect(plain(await cookieStore({ secret: DEV_SECRET }).load(cookie?.value ?? '', CTX))).toMatchObject({ data: { a: 1 } })
   })
 
   it('seals with SESSION_SECRET when it is set, and opens SESSION_SECRET_FALLBACKS', async () => {
@@ -405,8 +408,8 @@ describe('the demo store selection (SESSION_STORE)', () => {
     const OLD = 'dGhlIG9sZCBzZWNyZXQgb2YgdGhlIGRlbW8sIDQ4IGJ5dGVzIGxvbmcgZm9yIHRlc3Rz'
     const NEW = 'dGhlIG5ldyBzZWNyZXQgb2YgdGhlIGRlbW8sIDQ4IGJ5dGVzIGxvbmcgZm9yIHRlc3Rz'
     const { cookie } = await request({ SESSION_STORE: 'cookie', SESSION_SECRET: OLD }, 'https://example.com/session')
-    expect(await cookieStore({ secret: DEV_SECRET }).load(cookie?.value ?? '')).toBeNull()
-    expect(plain(await cookieStore({ secret: OLD }).load(cookie?.value ?? ''))).toMatchObject({ data: { a: 1 } })
+    expect(await cookieStore({ secret: DEV_SECRET }).load(cookie?.value ?? '', CTX)).toBeNull()
+    expect(plain(await cookieStore({ secret: OLD }).load(cookie?.value ?? '', CTX))).toMatchObject({ data: { a: 1 } })
 
     const rotated = await createApp().request(
       'https://example.com/session',

@@ -76,3 +76,61 @@ export class SessionError extends HTTPException {
     return new Response(this.message, { status: this.status, headers })
   }
 }
+
+/** Why a signed value was refused. */
+export type BadSignatureReason =
+  /** Not in the signer's format: no separators, a signature of the wrong shape, a bad timestamp. */
+  | 'malformed'
+  /** Well-formed, but no listed secret signed it for this purpose and salt: tampered, or foreign. */
+  | 'mismatch'
+  /** Verified, but older than `maxAge` ({@link SignatureExpiredError}). */
+  | 'expired'
+
+/**
+ * A signed value was refused (Django's `BadSignature`). `code` is `'BAD_SIGNATURE'`
+ * (status 400), or `'SIGNATURE_EXPIRED'` for the {@link SignatureExpiredError} subclass;
+ * `reason` says why.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await signer.unsign(token, { purpose: 'reset' })
+ * } catch (err) {
+ *   if (err instanceof BadSignatureError) return c.text('Invalid link', 400)
+ *   throw err
+ * }
+ * ```
+ */
+export class BadSignatureError extends SessionError {
+  /** Why the value was refused. */
+  readonly reason: BadSignatureReason
+
+  constructor(reason: BadSignatureReason, message: string) {
+    super(reason === 'expired' ? 'SIGNATURE_EXPIRED' : 'BAD_SIGNATURE', message)
+    this.name = 'BadSignatureError'
+    this.reason = reason
+  }
+}
+
+/**
+ * A signed value verified but is older than `maxAge` (Django's `SignatureExpired`).
+ * `code` is `'SIGNATURE_EXPIRED'`; it is also a {@link BadSignatureError}.
+ *
+ * @example
+ * ```ts
+ * if (err instanceof SignatureExpiredError) return c.text(`Link expired ${err.age - err.maxAge} s ago`, 400)
+ * ```
+ */
+export class SignatureExpiredError extends BadSignatureError {
+  /** The value's age in seconds. */
+  readonly age: number
+  /** The limit it exceeded, in seconds. */
+  readonly maxAge: number
+
+  constructor(age: number, maxAge: number) {
+    super('expired', `Signature age ${age} > ${maxAge} seconds`)
+    this.name = 'SignatureExpiredError'
+    this.age = age
+    this.maxAge = maxAge
+  }
+}

@@ -4,8 +4,10 @@
  * the handler as Django's `SessionMiddleware` does.
  */
 import type { MiddlewareHandler } from 'hono'
+import { commit } from './commit.js'
 import { resolveOptions, type SessionOptions } from './options.js'
-import { COMMIT, PENDING, Session } from './session.js'
+import { Session } from './session.js'
+import { SessionState } from './state.js'
 import type { SessionData } from './stores/types.js'
 
 /**
@@ -45,12 +47,12 @@ export interface SessionEnv<Data extends SessionData = SessionData> {
 export function session<Data extends SessionData = SessionData>(options?: SessionOptions): MiddlewareHandler<SessionEnv<Data>> {
   const resolved = resolveOptions(options)
   return async function sessionMiddleware(c, next) {
-    const current = new Session<Data>({ options: resolved, context: c })
-    c.set('session', current)
+    const state = new SessionState(resolved, c)
+    c.set('session', new Session<Data>(state))
     await next()
-    if (!current[PENDING]) return
+    if (!state.pending) return
     try {
-      await current[COMMIT]()
+      await commit(state)
     } catch (error) {
       // Replace the handler's response with a blank one, so the error response carries
       // none of its headers (Hono merges the old response's headers, Set-Cookie

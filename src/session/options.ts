@@ -5,6 +5,7 @@
  */
 import type { Context } from 'hono'
 import { SessionError } from './errors.js'
+import { MAX_COOKIE_AGE } from './expiry.js'
 import { kvStoreFor } from './stores/kv.js'
 import type { SessionStore } from './stores/types.js'
 
@@ -105,8 +106,7 @@ export interface ResolvedSessionOptions {
   now: () => number
 }
 
-/** Browsers cap cookie lifetimes at 400 days (RFC 6265bis §5.5). */
-export const MAX_COOKIE_AGE = 400 * 24 * 60 * 60
+export { MAX_COOKIE_AGE }
 
 /** RFC 6265 §4.1.1 token: the characters a cookie name may use. */
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/

@@ -18,6 +18,9 @@ const encoder = new TextEncoder()
 /** Deepest nesting of arrays and objects a session value may have. */
 export const MAX_DEPTH = 100
 
+/** Approximate serialised size of one entry of the data: `"key":value,`. */
+export const entrySize = (key: string, value: unknown): number => byteLength(key) + byteLength(JSON.stringify(value)) + 4
+
 /** UTF-8 length of a string, in bytes. */
 export function byteLength(text: string): number {
   return encoder.encode(text).byteLength

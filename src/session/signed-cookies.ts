@@ -9,7 +9,8 @@
  */
 import type { Context } from 'hono'
 import { readRawCookie, setCookie, type CookieOptions } from './cookies.js'
-import { BadSignatureError, type SignatureExpiredError, type Signer } from './signing.js'
+import { BadSignatureError, type SignatureExpiredError } from './errors.js'
+import type { Signer } from './signing.js'
 
 /** Options of {@link setSignedCookie}: the signer, a salt, and every {@link CookieOptions}. */
 export interface SetSignedCookieOptions extends CookieOptions {

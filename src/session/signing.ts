@@ -15,11 +15,9 @@
  * different messages (Django joins them, CVE-2026-6873), and a value signed for one
  * purpose (a cookie name) never verifies for another.
  */
-import { SessionError } from './errors.js'
+import { BadSignatureError, SessionError, SignatureExpiredError } from './errors.js'
+import { resolveSecrets } from './secrets.js'
 import { fromBase64Url, toBase64Url } from './id.js'
-
-/** Secrets shorter than this many UTF-8 bytes are refused: HMAC-SHA256's key strength. */
-export const MIN_SECRET_BYTES = 32
 
 /** Options of {@link createSigner}. */
 export interface SignerOptions {
@@ -100,64 +98,6 @@ export interface Signer {
   verify(signed: string, options?: UnsignOptions): Promise<VerifiedValue>
 }
 
-/** Why a signed value was refused. */
-export type BadSignatureReason =
-  /** Not in the signer's format: no separators, a signature of the wrong shape, a bad timestamp. */
-  | 'malformed'
-  /** Well-formed, but no listed secret signed it for this purpose and salt: tampered, or foreign. */
-  | 'mismatch'
-  /** Verified, but older than `maxAge` ({@link SignatureExpiredError}). */
-  | 'expired'
-
-/**
- * A signed value was refused (Django's `BadSignature`). `code` is `'BAD_SIGNATURE'`
- * (status 400), or `'SIGNATURE_EXPIRED'` for the {@link SignatureExpiredError} subclass;
- * `reason` says why.
- *
- * @example
- * ```ts
- * try {
- *   await signer.unsign(token, { purpose: 'reset' })
- * } catch (err) {
- *   if (err instanceof BadSignatureError) return c.text('Invalid link', 400)
- *   throw err
- * }
- * ```
- */
-export class BadSignatureError extends SessionError {
-  /** Why the value was refused. */
-  readonly reason: BadSignatureReason
-
-  constructor(reason: BadSignatureReason, message: string) {
-    super(reason === 'expired' ? 'SIGNATURE_EXPIRED' : 'BAD_SIGNATURE', message)
-    this.name = 'BadSignatureError'
-    this.reason = reason
-  }
-}
-
-/**
- * A signed value verified but is older than `maxAge` (Django's `SignatureExpired`).
- * `code` is `'SIGNATURE_EXPIRED'`; it is also a {@link BadSignatureError}.
- *
- * @example
- * ```ts
- * if (err instanceof SignatureExpiredError) return c.text(`Link expired ${err.age - err.maxAge} s ago`, 400)
- * ```
- */
-export class SignatureExpiredError extends BadSignatureError {
-  /** The value's age in seconds. */
-  readonly age: number
-  /** The limit it exceeded, in seconds. */
-  readonly maxAge: number
-
-  constructor(age: number, maxAge: number) {
-    super('expired', `Signature age ${age} > ${maxAge} seconds`)
-    this.name = 'SignatureExpiredError'
-    this.age = age
-    this.maxAge = maxAge
-  }
-}
-
 const encoder = new TextEncoder()
 const HMAC = { name: 'HMAC', hash: 'SHA-256' } as const
 const B62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'
@@ -199,25 +139,6 @@ function hmacKey(secret: string): Promise<CryptoKey> | CryptoKey {
     hmacKeys.set(secret, key)
   }
   return key
-}
-
-/**
- * Validates a secret and its fallbacks; the error names the offending option.
- * Shared by every part of the library that takes a secret.
- * @internal
- */
-export function resolveSecrets(caller: string, secret: unknown, fallbacks: unknown = []): string[] {
-  const invalid = (option: string, why: string): SessionError =>
-    new SessionError('INVALID_OPTION', `${caller}: option "${option}" ${why}`)
-  if (!Array.isArray(fallbacks)) throw invalid('fallbacks', 'must be an array of secrets')
-  const secrets: unknown[] = [secret, ...fallbacks]
-  return secrets.map((value, i) => {
-    const option = i === 0 ? 'secret' : `fallbacks[${i - 1}]`
-    if (typeof value !== 'string') throw invalid(option, 'must be a string')
-    const bytes = encoder.encode(value).byteLength
-    if (bytes < MIN_SECRET_BYTES) throw invalid(option, `must be at least ${MIN_SECRET_BYTES} bytes (it is ${bytes})`)
-    return value
-  })
 }
 
 /** Whole seconds in Django's base62. */

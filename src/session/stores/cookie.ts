@@ -22,7 +22,7 @@ import { SessionError } from '../errors.js'
 import { fromBase64Url, toBase64Url } from '../id.js'
 import { decodeRecord } from '../record.js'
 import { MAX_COOKIE_BYTES } from '../cookies.js'
-import { resolveSecrets } from '../signing.js'
+import { resolveSecrets } from '../secrets.js'
 import type { SessionRecord, SessionStore, SessionWrite } from './types.js'
 
 /** Options of {@link cookieStore}. */

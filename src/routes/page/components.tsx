@@ -1,17 +1,11 @@
 /**
  * @module
- * The demo's page: `GET /` explains the tutorial, links to each step and shows what the
- * server sees (the cookies it received, the session's data and expiry); plain HTML forms
- * drive the session API with POST + 303 redirect, so it all works without JavaScript.
+ * The demo page's markup: `hono/jsx` components for the page and its error pages, with
+ * no request handling (that is `routes.ts`) and no session access (that is `render.tsx`).
  */
-import { Hono, type Context } from 'hono'
-import { bodyLimit } from 'hono/body-limit'
-import { html } from 'hono/html'
 import type { Child, FC } from 'hono/jsx'
-import type { ContentfulStatusCode } from 'hono/utils/http-status'
-import { MAX_COOKIE_AGE, SessionError } from '../session/index.js'
-import type { DemoEnv } from './env.js'
-import { isUsername, logIn, MAX_BODY_BYTES, MAX_USERNAME, sessionState, type SessionState } from './session-api.js'
+import { MAX_COOKIE_AGE } from '../../session/index.js'
+import { MAX_USERNAME, type SessionState } from '../session-api.js'
 
 /** Longest key the "set a key" form accepts. */
 export const MAX_KEY_LENGTH = 128
@@ -27,36 +21,11 @@ export const FORM_ROUTES = {
   logout: '/form/logout',
 } as const
 
-/** A form field the page cannot use; answered 400 with the page and the message. */
-class BadInput extends Error {}
-
-// ----- what the server sees -----------------------------------------------------
 
 /** One `name=value` pair of a `Cookie` header, exactly as sent. */
 export interface ReceivedCookie {
   name: string
   value: string
-}
-
-/**
- * Every pair of a `Cookie` header, in order, without decoding or dropping anything
- * (duplicates and malformed pairs included): the page shows what arrived, not what a
- * parser kept. A pair without `=` is a nameless cookie, as browsers send it.
- *
- * @example
- * ```ts
- * receivedCookies('a=1; sessionid=abc') // [{ name: 'a', value: '1' }, { name: 'sessionid', value: 'abc' }]
- * ```
- */
-export function receivedCookies(header: string | null | undefined): ReceivedCookie[] {
-  if (!header) return []
-  const cookies: ReceivedCookie[] = []
-  for (const pair of header.split(';')) {
-    if (pair.trim() === '') continue
-    const eq = pair.indexOf('=')
-    cookies.push(eq === -1 ? { name: '', value: pair.trim() } : { name: pair.slice(0, eq).trim(), value: pair.slice(eq + 1).trim() })
-  }
-  return cookies
 }
 
 /** "1209600 s (14 days)", "90 s (1 min 30 s)". */
@@ -254,7 +223,7 @@ const Forms: FC = () => (
   </>
 )
 
-const Page: FC<{ cookies: ReceivedCookie[]; state: SessionState; username: string | null; error?: string }> = ({ cookies, state, username, error }) => (
+export const Page: FC<{ cookies: ReceivedCookie[]; state: SessionState; username: string | null; error?: string }> = ({ cookies, state, username, error }) => (
   <Layout title="edge-session demo">
     <h1>edge-session demo</h1>
     <p>
@@ -284,7 +253,7 @@ const Page: FC<{ cookies: ReceivedCookie[]; state: SessionState; username: strin
   </Layout>
 )
 
-const ErrorPage: FC<{ status: number; title: string; message: string }> = ({ status, title, message }) => (
+export const ErrorPage: FC<{ status: number; title: string; message: string }> = ({ status, title, message }) => (
   <Layout title={`${status} ${title}`}>
     <h1>{title}</h1>
     <p class="alert" role="alert" id="error">
@@ -295,145 +264,3 @@ const ErrorPage: FC<{ status: number; title: string; message: string }> = ({ sta
     </p>
   </Layout>
 )
-
-// ----- rendering -----------------------------------------------------------------
-
-const htmlDocument = (node: Child): ReturnType<typeof html> => html`<!DOCTYPE html>${node}`
-
-/** Heading of an error page for a status. */
-function titleFor(status: number): string {
-  if (status === 503) return 'Please try again in a moment'
-  if (status === 404) return 'Not found'
-  if (status === 413) return 'Too large'
-  if (status >= 500) return 'Something went wrong'
-  return 'Request refused'
-}
-
-/**
- * A complete HTML error page: a heading for the status, the message (escaped), and a
- * link back to `/`. A 503 carries `Retry-After: 1`.
- *
- * @example
- * ```ts
- * app.notFound((c) => errorPage(c, 404, 'There is no page here.'))
- * ```
- */
-export function errorPage(c: Context, status: ContentfulStatusCode, message: string): Response | Promise<Response> {
-  // Headers go with the response, not through c.header(): when the session failed to
-  // commit, the middleware has dropped c.res and c.header() would have nothing to set.
-  const headers: Record<string, string> = { 'Cache-Control': 'no-store' }
-  if (status === 503) headers['Retry-After'] = '1'
-  return c.html(htmlDocument(<ErrorPage status={status} title={titleFor(status)} message={message} />), status, headers)
-}
-
-/** The page with the session's current state; a 503 page if the store could not be read. */
-async function renderPage(c: Context<DemoEnv>, status: ContentfulStatusCode = 200, error?: string): Promise<Response> {
-  const session = c.get('session')
-  const state = await sessionState(session).catch((err: unknown) => {
-    if (err instanceof SessionError && err.code === 'STORE_UNAVAILABLE') return null
-    throw err
-  })
-  if (state === null) {
-    return errorPage(c, 503, 'The session store could not be read just now. Nothing was lost: your cookie is unchanged. Reload in a moment.')
-  }
-  const username = typeof state.data.username === 'string' ? state.data.username : null
-  const cookies = receivedCookies(c.req.header('Cookie'))
-  // The page shows this browser's cookies and session: never let a cache keep it.
-  return c.html(htmlDocument(<Page cookies={cookies} state={state} username={username} error={error} />), status, { 'Cache-Control': 'no-store' })
-}
-
-/** The text fields of a submitted form (urlencoded or multipart); files are left out. */
-async function formFields(c: Context): Promise<Record<string, string>> {
-  const fields: Record<string, string> = Object.create(null) as Record<string, string>
-  for (const [name, value] of Object.entries(await c.req.parseBody())) {
-    if (typeof value === 'string') fields[name] = value
-  }
-  return fields
-}
-
-/** A `303 See Other` back to the page: the browser follows it with a GET (RFC 9110 §15.4.4). */
-const backToPage = (c: Context): Response => c.redirect('/', 303)
-
-// ----- routes --------------------------------------------------------------------
-
-/**
- * The page (`GET /`) and its form routes (`POST /form/*`). Mounted by the demo app after
- * the session middleware; bad form input answers 400 with the page and the message.
- *
- * @example
- * ```ts
- * app.use(session())
- * app.route('/', page)
- * ```
- */
-export const page = new Hono<DemoEnv>({ strict: false })
-
-page.onError((err, c) => {
-  if (err instanceof BadInput) return renderPage(c, 400, err.message)
-  // Too large for the session: the set was refused before anything changed.
-  if (err instanceof SessionError && err.code === 'PAYLOAD_TOO_LARGE') return renderPage(c, 413, err.message)
-  throw err
-})
-
-page.use(
-  '/form/*',
-  bodyLimit({
-    maxSize: MAX_BODY_BYTES,
-    onError: (c) => errorPage(c, 413, `The form is over ${MAX_BODY_BYTES} bytes.`),
-  }),
-)
-
-page.get('/', (c) => renderPage(c))
-
-page.post(FORM_ROUTES.set, async (c) => {
-  const { key, value } = await formFields(c)
-  if (key === undefined || key === '' || key.length > MAX_KEY_LENGTH) {
-    throw new BadInput(`The key must be 1 to ${MAX_KEY_LENGTH} characters.`)
-  }
-  await c.get('session').set(key, value ?? '')
-  return backToPage(c)
-})
-
-page.post(FORM_ROUTES.delete, async (c) => {
-  const { key } = await formFields(c)
-  if (key === undefined || key === '') throw new BadInput('Name the key to delete.')
-  await c.get('session').delete(key)
-  return backToPage(c)
-})
-
-page.post(FORM_ROUTES.expiry, async (c) => {
-  const raw = (await formFields(c)).seconds?.trim() ?? ''
-  let seconds: number | null = null
-  if (raw !== '') {
-    if (!/^\d{1,9}$/.test(raw) || Number(raw) > MAX_COOKIE_AGE) {
-      throw new BadInput(`The expiry must be a whole number of seconds from 0 to ${MAX_COOKIE_AGE}, or empty for the default.`)
-    }
-    seconds = Number(raw)
-  }
-  await c.get('session').setExpiry(seconds)
-  return backToPage(c)
-})
-
-page.post(FORM_ROUTES.cycle, async (c) => {
-  await c.get('session').cycleKey()
-  return backToPage(c)
-})
-
-page.post(FORM_ROUTES.flush, async (c) => {
-  await c.get('session').flush()
-  return backToPage(c)
-})
-
-page.post(FORM_ROUTES.login, async (c) => {
-  const { username } = await formFields(c)
-  if (!isUsername(username)) {
-    throw new BadInput(`The name must be 1 to ${MAX_USERNAME} characters, not all spaces.`)
-  }
-  await logIn(c.get('session'), username)
-  return backToPage(c)
-})
-
-page.post(FORM_ROUTES.logout, async (c) => {
-  await c.get('session').flush()
-  return backToPage(c)
-})

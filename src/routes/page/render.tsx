@@ -1,0 +1,82 @@
+/**
+ * @module
+ * Rendering the demo page for a request: what the server received, the session's state,
+ * and the error pages, as complete HTML documents.
+ */
+import type { Context } from 'hono'
+import { html } from 'hono/html'
+import type { Child } from 'hono/jsx'
+import type { ContentfulStatusCode } from 'hono/utils/http-status'
+import { SessionError } from '../../session/index.js'
+import type { DemoEnv } from '../env.js'
+import { sessionState } from '../session-api.js'
+import { ErrorPage, Page, type ReceivedCookie } from './components.js'
+
+
+/**
+ * Every pair of a `Cookie` header, in order, without decoding or dropping anything
+ * (duplicates and malformed pairs included): the page shows what arrived, not what a
+ * parser kept. A pair without `=` is a nameless cookie, as browsers send it.
+ *
+ * @example
+ * ```ts
+ * receivedCookies('a=1; sessionid=abc') // [{ name: 'a', value: '1' }, { name: 'sessionid', value: 'abc' }]
+ * ```
+ */
+export function receivedCookies(header: string | null | undefined): ReceivedCookie[] {
+  if (!header) return []
+  const cookies: ReceivedCookie[] = []
+  for (const pair of header.split(';')) {
+    if (pair.trim() === '') continue
+    const eq = pair.indexOf('=')
+    cookies.push(eq === -1 ? { name: '', value: pair.trim() } : { name: pair.slice(0, eq).trim(), value: pair.slice(eq + 1).trim() })
+  }
+  return cookies
+}
+
+
+// ----- rendering -----------------------------------------------------------------
+
+const htmlDocument = (node: Child): ReturnType<typeof html> => html`<!DOCTYPE html>${node}`
+
+/** Heading of an error page for a status. */
+function titleFor(status: number): string {
+  if (status === 503) return 'Please try again in a moment'
+  if (status === 404) return 'Not found'
+  if (status === 413) return 'Too large'
+  if (status >= 500) return 'Something went wrong'
+  return 'Request refused'
+}
+
+/**
+ * A complete HTML error page: a heading for the status, the message (escaped), and a
+ * link back to `/`. A 503 carries `Retry-After: 1`.
+ *
+ * @example
+ * ```ts
+ * app.notFound((c) => errorPage(c, 404, 'There is no page here.'))
+ * ```
+ */
+export function errorPage(c: Context, status: ContentfulStatusCode, message: string): Response | Promise<Response> {
+  // Headers go with the response, not through c.header(): when the session failed to
+  // commit, the middleware has dropped c.res and c.header() would have nothing to set.
+  const headers: Record<string, string> = { 'Cache-Control': 'no-store' }
+  if (status === 503) headers['Retry-After'] = '1'
+  return c.html(htmlDocument(<ErrorPage status={status} title={titleFor(status)} message={message} />), status, headers)
+}
+
+/** The page with the session's current state; a 503 page if the store could not be read. */
+export async function renderPage(c: Context<DemoEnv>, status: ContentfulStatusCode = 200, error?: string): Promise<Response> {
+  const session = c.get('session')
+  const state = await sessionState(session).catch((err: unknown) => {
+    if (err instanceof SessionError && err.code === 'STORE_UNAVAILABLE') return null
+    throw err
+  })
+  if (state === null) {
+    return errorPage(c, 503, 'The session store could not be read just now. Nothing was lost: your cookie is unchanged. Reload in a moment.')
+  }
+  const username = typeof state.data.username === 'string' ? state.data.username : null
+  const cookies = receivedCookies(c.req.header('Cookie'))
+  // The page shows this browser's cookies and session: never let a cache keep it.
+  return c.html(htmlDocument(<Page cookies={cookies} state={state} username={username} error={error} />), status, { 'Cache-Control': 'no-store' })
+}

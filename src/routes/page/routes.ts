@@ -1,0 +1,112 @@
+/**
+ * @module
+ * The demo page's routes: `GET /` and the form handlers (`POST /form/*`), each answering
+ * `303 See Other` back to the page, or the page again with a 4xx and the message.
+ */
+import { Hono, type Context } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
+import { MAX_COOKIE_AGE, SessionError } from '../../session/index.js'
+import type { DemoEnv } from '../env.js'
+import { isUsername, logIn, MAX_BODY_BYTES, MAX_USERNAME } from '../session-api.js'
+import { FORM_ROUTES, MAX_KEY_LENGTH } from './components.js'
+import { errorPage, renderPage } from './render.js'
+
+/** A form field the page cannot use; answered 400 with the page and the message. */
+class BadInput extends Error {}
+
+/** The text fields of a submitted form (urlencoded or multipart); files are left out. */
+async function formFields(c: Context): Promise<Record<string, string>> {
+  const fields: Record<string, string> = Object.create(null) as Record<string, string>
+  for (const [name, value] of Object.entries(await c.req.parseBody())) {
+    if (typeof value === 'string') fields[name] = value
+  }
+  return fields
+}
+
+/** A `303 See Other` back to the page: the browser follows it with a GET (RFC 9110 §15.4.4). */
+const backToPage = (c: Context): Response => c.redirect('/', 303)
+
+// ----- routes --------------------------------------------------------------------
+
+/**
+ * The page (`GET /`) and its form routes (`POST /form/*`). Mounted by the demo app after
+ * the session middleware; bad form input answers 400 with the page and the message.
+ *
+ * @example
+ * ```ts
+ * app.use(session())
+ * app.route('/', page)
+ * ```
+ */
+export const page = new Hono<DemoEnv>({ strict: false })
+
+page.onError((err, c) => {
+  if (err instanceof BadInput) return renderPage(c, 400, err.message)
+  // Too large for the session: the set was refused before anything changed.
+  if (err instanceof SessionError && err.code === 'PAYLOAD_TOO_LARGE') return renderPage(c, 413, err.message)
+  throw err
+})
+
+page.use(
+  '/form/*',
+  bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: (c) => errorPage(c, 413, `The form is over ${MAX_BODY_BYTES} bytes.`),
+  }),
+)
+
+page.get('/', (c) => renderPage(c))
+
+page.post(FORM_ROUTES.set, async (c) => {
+  const { key, value } = await formFields(c)
+  if (key === undefined || key === '' || key.length > MAX_KEY_LENGTH) {
+    throw new BadInput(`The key must be 1 to ${MAX_KEY_LENGTH} characters.`)
+  }
+  await c.get('session').set(key, value ?? '')
+  return backToPage(c)
+})
+
+page.post(FORM_ROUTES.delete, async (c) => {
+  const { key } = await formFields(c)
+  if (key === undefined || key === '') throw new BadInput('Name the key to delete.')
+  await c.get('session').delete(key)
+  return backToPage(c)
+})
+
+page.post(FORM_ROUTES.expiry, async (c) => {
+  const raw = (await formFields(c)).seconds?.trim() ?? ''
+  let seconds: number | null = null
+  if (raw !== '') {
+    if (!/^\d{1,9}$/.test(raw) || Number(raw) > MAX_COOKIE_AGE) {
+      throw new BadInput(`The expiry must be a whole number of seconds from 0 to ${MAX_COOKIE_AGE}, or empty for the default.`)
+    }
+    seconds = Number(raw)
+  }
+  await c.get('session').setExpiry(seconds)
+  return backToPage(c)
+})
+
+page.post(FORM_ROUTES.cycle, async (c) => {
+  await c.get('session').cycleKey()
+  return backToPage(c)
+})
+
+page.post(FORM_ROUTES.flush, async (c) => {
+  await c.get('session').flush()
+  return backToPage(c)
+})
+
+page.post(FORM_ROUTES.login, async (c) => {
+  const { username } = await formFields(c)
+  if (!isUsername(username)) {
+    throw new BadInput(`The name must be 1 to ${MAX_USERNAME} characters, not all spaces.`)
+  }
+  await logIn(c.get('session'), username)
+  return backToPage(c)
+})
+
+page.post(FORM_ROUTES.logout, async (c) => {
+  await c.get('session').flush()
+  return backToPage(c)
+})
+

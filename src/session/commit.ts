@@ -1,0 +1,132 @@
+/**
+ * @module
+ * The end of the request, as Django's `SessionMiddleware.process_response`: given the
+ * session's state and the handler's response, decide what to save and destroy, and
+ * which cookies and headers to write. Store work happens before any header is touched,
+ * so a failure leaves no `Set-Cookie`.
+ */
+import type { Context } from 'hono'
+import { deleteCookie, readRawCookie, setCookie, type CookieOptions } from './cookies.js'
+import { SessionError } from './errors.js'
+import { expiresAtBrowserClose, expiryAge, rollingDue } from './expiry.js'
+import type { ResolvedSessionOptions } from './options.js'
+import { encodeRecord } from './record.js'
+import { TEST_COOKIE_VALUE } from './session.js'
+import type { SessionState } from './state.js'
+import type { SessionRecord } from './stores/types.js'
+
+/** A header write, deferred until every store operation has succeeded. */
+type Deferred = () => void
+
+/**
+ * Persists the session and writes its cookies. Throws `SessionError` (`STORE_UNAVAILABLE`,
+ * `PAYLOAD_TOO_LARGE`, or a store's own) with no header written.
+ */
+export async function commit(state: SessionState): Promise<void> {
+  const { c, options } = state
+  const status = c.res.status
+  const cookies: Deferred[] = []
+
+  const testCookie = testCookieWrite(state, status)
+  if (testCookie !== null) cookies.push(testCookie)
+
+  // Only a session whose data was used is committed; reading the test cookie is not
+  // using the session, so it costs no store operation.
+  state.readCookie()
+  if (options.saveEveryRequest && state.loading === null && state.token !== null) await state.read()
+  if (state.accessed) vary(c)
+  if (state.loading !== null && !state.unavailable) {
+    const session = await commitSession(state, status)
+    if (session !== null) cookies.push(session)
+  }
+
+  for (const write of cookies) write()
+}
+
+/** The session cookie's attributes, from the options. */
+export function cookieOptions(o: ResolvedSessionOptions): CookieOptions {
+  const options: CookieOptions = { path: o.path, httpOnly: o.httpOnly, sameSite: o.sameSite, secure: o.secure }
+  if (o.domain !== undefined) options.domain = o.domain
+  return options
+}
+
+/** The test cookie's write, if `setTestCookie()` or `deleteTestCookie()` asked for one. */
+function testCookieWrite(state: SessionState, status: number): Deferred | null {
+  const { c, options } = state
+  if (state.testCookie === 'set' && status < 500) {
+    return () => setCookie(c, options.testCookieName, TEST_COOKIE_VALUE, cookieOptions(options))
+  }
+  if (state.testCookie === 'delete' && readRawCookie(c.req.raw.headers.get('Cookie'), options.testCookieName) !== undefined) {
+    return () => deleteCookie(c, options.testCookieName, cookieOptions(options))
+  }
+  return null
+}
+
+/** Saves or destroys the session; resolves the session cookie's write, if any. */
+async function commitSession(state: SessionState, status: number): Promise<Deferred | null> {
+  const { c, options: o } = state
+  const data = await state.read()
+  const now = state.now()
+  let empty = true
+  for (const _ in data) {
+    empty = false
+    break
+  }
+  const age = expiryAge(state.expiry, o, now)
+  const expired = !empty && age <= 0
+
+  if (empty || expired) {
+    // An emptied (or already expired) session leaves nothing behind: its records go,
+    // and the cookie the client sent is deleted. Django keeps an empty record; we do not.
+    // On a 5xx nothing is saved, emptiness included, unless the record is gone already.
+    if (status >= 500 && (state.token !== null || state.retired.length > 0)) return null
+    await state.destroyAll()
+    return state.sentCookie !== undefined ? () => deleteCookie(c, o.cookieName, cookieOptions(o)) : null
+  }
+
+  const rolling = state.token !== null && state.loadedExpiresAt !== null && rollingDue(state.expiry, o, now, state.loadedExpiresAt)
+  if (!(state.modified || o.saveEveryRequest || rolling) || status >= 500) return null
+
+  const record: SessionRecord = { data, expiry: state.expiry, expiresAt: now + age * 1000 }
+  const serialized = encodeRecord(record, o.maxPayloadBytes)
+  let token: string
+  try {
+    token = await state.store().save(state.token, {
+      record,
+      serialized,
+      changes: state.storeChanges(),
+      maxPayloadBytes: o.maxPayloadBytes,
+      now,
+      request: c.req.raw,
+    })
+  } catch (cause) {
+    // A store's own typed error (e.g. a cookie store's size limit) passes through.
+    if (cause instanceof SessionError) throw cause
+    throw new SessionError('STORE_UNAVAILABLE', 'The session could not be saved; try again shortly.', { cause })
+  }
+  state.token = token
+  await Promise.all(state.retired.splice(0).map((old) => state.destroy(old)))
+
+  const options = cookieOptions(o)
+  if (!expiresAtBrowserClose(state.expiry, o)) options.maxAge = age
+  return () => {
+    setCookie(c, o.cookieName, token, options)
+    privateCache(c)
+  }
+}
+
+/** Adds `Vary: Cookie`, unless the response already varies on it (or on everything). */
+function vary(c: Context): void {
+  const current = c.res.headers.get('Vary')
+  if (current === null) c.header('Vary', 'Cookie')
+  else if (!/(^|,)\s*(cookie|\*)\s*(,|$)/i.test(current)) c.header('Vary', `${current}, Cookie`)
+}
+
+/** A response that hands out a session must never be stored by a shared cache. */
+function privateCache(c: Context): void {
+  const cacheControl = c.res.headers.get('Cache-Control')
+  if (cacheControl === null) c.header('Cache-Control', 'private')
+  else if (!/\b(private|no-store)\b/i.test(cacheControl)) {
+    c.header('Cache-Control', ['private', ...cacheControl.split(',').map((d) => d.trim()).filter((d) => d && !/^public$/i.test(d))].join(', '))
+  }
+}

@@ -1,0 +1,202 @@
+/**
+ * @module
+ * One request's session state, shared by the `Session` view and the end-of-request
+ * commit: the cookie as sent, the token, the data and what changed, loaded lazily.
+ * Internal: not exported from the package.
+ */
+import type { Context } from 'hono'
+import { readRawCookie } from './cookies.js'
+import { SessionError } from './errors.js'
+import type { ResolvedSessionOptions } from './options.js'
+import { entrySize } from './record.js'
+import type { ExpirySetting, SessionChanges, SessionData, SessionRecord, SessionStore, StoreContext } from './stores/types.js'
+
+/** A new, empty, null-prototype data object. */
+export const emptyData = (): SessionData => Object.create(null) as SessionData
+
+/** Logs one JSON line; never an id or a value. */
+const warn = (event: string, error: unknown): void => console.warn(JSON.stringify({ event, error: String(error) }))
+
+/**
+ * The mutable state behind one request's `Session`. Everything is lazy: an untouched
+ * request never reads the cookie, the clock or the store.
+ */
+export class SessionState {
+  readonly options: ResolvedSessionOptions
+  readonly c: Context
+  /** The clock, read once per request at first use. */
+  #nowMs: number | undefined
+  #store: SessionStore | undefined
+  /** Whether the request's session cookie has been read. */
+  #cookieRead = false
+  /** The raw session cookie the client sent, if any (valid or not). */
+  sentCookie: string | undefined
+  /** The token the session is stored under now; `null` = none (new, flushed, cycled, or not adopted). */
+  token: string | null = null
+  /** The data, once loaded (or emptied). */
+  data: SessionData | null = null
+  /** The load in progress or done; `null` until the session is first used. */
+  loading: Promise<void> | null = null
+  expiry: ExpirySetting = null
+  /** `expiresAt` of the record as loaded, for sliding expiry. */
+  loadedExpiresAt: number | null = null
+  /** Per-key changes since the load, or `null` once the data is to be replaced whole. */
+  changes: { set: SessionData; deleted: Set<string> } | null = { set: emptyData(), deleted: new Set() }
+  /** Approximate serialised size of each key (filled at the first `set()`). */
+  sizes: Map<string, number> | null = null
+  /** Tokens whose records must be removed once the new state is safely written. */
+  retired: string[] = []
+  accessed = false
+  modified = false
+  unavailable = false
+  testCookie: 'set' | 'delete' | null = null
+
+  constructor(options: ResolvedSessionOptions, c: Context) {
+    this.options = options
+    this.c = c
+  }
+
+  /** This request's clock reading, in ms, fixed at first use. */
+  now(): number {
+    return (this.#nowMs ??= this.options.now())
+  }
+
+  /** The request's store, resolved once. */
+  store(): SessionStore {
+    return (this.#store ??= this.options.store(this.c))
+  }
+
+  /** What stores are told about this request. */
+  context(): StoreContext {
+    return { now: this.now(), request: this.c.req.raw }
+  }
+
+  /** Reads the session cookie once; only a value of the store's exact token format is kept. */
+  readCookie(): void {
+    if (this.#cookieRead) return
+    this.#cookieRead = true
+    const sent = readRawCookie(this.c.req.raw.headers.get('Cookie'), this.options.cookieName)
+    this.sentCookie = sent
+    this.token = sent !== undefined && this.store().isValidToken(sent) ? sent : null
+  }
+
+  /** Whether the end of the request has anything to do (untouched requests skip it). */
+  get pending(): boolean {
+    return this.accessed || this.testCookie !== null || this.options.saveEveryRequest
+  }
+
+  /** The data, loaded once; marks the session accessed. */
+  async read(): Promise<SessionData> {
+    this.accessed = true
+    if (this.data === null) await (this.loading ??= this.#load())
+    return this.data as SessionData
+  }
+
+  /** The data, refusing to go on if the store could not be read. */
+  async write(): Promise<SessionData> {
+    const data = await this.read()
+    if (this.unavailable) throw new SessionError('STORE_UNAVAILABLE', 'The session store is unavailable; try again shortly.')
+    return data
+  }
+
+  async #load(): Promise<void> {
+    this.readCookie()
+    const token = this.token
+    let record: SessionRecord | null = null
+    if (token !== null) {
+      try {
+        record = await this.store().load(token, this.context())
+      } catch (cause) {
+        // Go on without a session; the client's cookie is left alone.
+        warn('session.store_read_failed', cause)
+        this.unavailable = true
+      }
+    }
+    if (this.data !== null) return // cleared or flushed while loading
+    if (record !== null && record.expiresAt > this.now()) {
+      this.data = record.data
+      this.expiry = record.expiry
+      this.loadedExpiresAt = record.expiresAt
+    } else {
+      this.data = emptyData()
+      // Unknown, expired or unreadable: never adopt the id (a store failure keeps it
+      // only so that nothing is written under another one).
+      if (!this.unavailable) this.token = null
+    }
+  }
+
+  /** Records that `key` now holds `value`; refuses a session over `maxPayloadBytes`. */
+  put(data: SessionData, key: string, value: unknown): void {
+    const size = entrySize(key, value)
+    const sizes = (this.sizes ??= sizesOf(data))
+    let total = size
+    for (const [k, n] of sizes) if (k !== key) total += n
+    if (total > this.options.maxPayloadBytes) {
+      throw new SessionError('PAYLOAD_TOO_LARGE', `The session would be about ${total} bytes; the limit is ${this.options.maxPayloadBytes}.`)
+    }
+    data[key] = value
+    sizes.set(key, size)
+    if (this.changes !== null) {
+      this.changes.set[key] = value
+      this.changes.deleted.delete(key)
+    }
+    this.modified = true
+  }
+
+  /** Records that `key` was removed. */
+  remove(data: SessionData, key: string): void {
+    delete data[key]
+    this.sizes?.delete(key)
+    if (this.changes !== null) {
+      delete this.changes.set[key]
+      this.changes.deleted.add(key)
+    }
+    this.modified = true
+  }
+
+  /** Empties data and expiry; from now on the data is replaced whole. */
+  empty(): void {
+    this.data = emptyData()
+    this.sizes = null
+    this.expiry = null
+    this.changes = null
+    this.modified = true
+  }
+
+  /** This request's changes in the form stores take, or `null` for a whole replacement. */
+  storeChanges(): SessionChanges | null {
+    if (this.changes === null || this.token === null) return null
+    return { set: this.changes.set, deleted: [...this.changes.deleted] }
+  }
+
+  /** Destroys the current record and any retired by `cycleKey()`; the session has no key after. */
+  async destroyAll(): Promise<void> {
+    const tokens = this.retired.splice(0)
+    if (this.token !== null) tokens.push(this.token)
+    this.token = null
+    await Promise.all(tokens.map((token) => this.destroy(token)))
+  }
+
+  /** Destroys one record; a failure is logged and retried once in the background. */
+  async destroy(token: string): Promise<void> {
+    const store = this.store()
+    try {
+      await store.destroy(token, this.context())
+    } catch (cause) {
+      warn('session.store_delete_failed', cause)
+      const retry = store.destroy(token, this.context()).catch((error: unknown) => warn('session.store_delete_retry_failed', error))
+      try {
+        this.c.executionCtx.waitUntil(retry)
+      } catch {
+        // No execution context (e.g. app.request in a unit test): the retry still runs.
+      }
+    }
+  }
+}
+
+/** The size of every entry of `data`. */
+function sizesOf(data: SessionData): Map<string, number> {
+  const sizes = new Map<string, number>()
+  for (const key of Object.keys(data)) sizes.set(key, entrySize(key, data[key]))
+  return sizes
+}
