@@ -17,8 +17,8 @@ beforeEach(async () => {
 
 /** A record as the middleware would save it, and its write. */
 function write(data: Record<string, unknown>, expiresAt = T0 + 300_000, expiry: SessionRecord['expiry'] = null): SessionWrite {
-  const record: SessionRecord = { data, expiry, expiresAt }
-  return { record, serialized: encodeRecord(record, 1 << 20), changes: null, maxPayloadBytes: 1 << 20, now: T0, request: new Request('http://example.com/') }
+  const record: SessionRecord = { data, expiry, expiresAt, createdAt: T0, auth: null }
+  return { record, serialized: encodeRecord(record, 1 << 20), changes: null, replaces: [], maxPayloadBytes: 1 << 20, now: T0, request: new Request('http://example.com/') }
 }
 
 /** What the middleware tells a store about the request. */
@@ -34,7 +34,8 @@ describe('cookieStore() sealing', () => {
 
   it('opens a known-answer token sealed by an independent implementation', async () => {
     const record = await cookieStore({ secret: SECRET }).load(KNOWN_TOKEN, CTX)
-    expect(plain(record)).toEqual({ data: { user: 'ada', n: 7 }, expiry: { age: 300 }, expiresAt: T0 + 300_000 })
+    // Sealed in the 0.1 format, without createdAt and auth: it still opens, created at an unknown time, by no user.
+    expect(plain(record)).toEqual({ data: { user: 'ada', n: 7 }, expiry: { age: 300 }, expiresAt: T0 + 300_000, createdAt: null, auth: null })
     expect(Object.getPrototypeOf(record?.data)).toBeNull()
   })
 

@@ -4,7 +4,7 @@ import { SessionError } from '../src/session'
 import { expiresAtBrowserClose, expiryAge, expiryDate, MAX_COOKIE_AGE, rollingDue, toExpirySetting, type ExpiryPolicy } from '../src/session/expiry'
 
 const NOW = Date.parse('2026-01-01T00:00:00Z')
-const policy = (over: Partial<ExpiryPolicy> = {}): ExpiryPolicy => ({ maxAge: 1209600, expireAtBrowserClose: false, rolling: null, ...over })
+const policy = (over: Partial<ExpiryPolicy> = {}): ExpiryPolicy => ({ maxAge: 1209600, expireAtBrowserClose: false, rolling: null, absoluteMaxAge: null, ...over })
 
 describe('toExpirySetting()', () => {
   it.each([

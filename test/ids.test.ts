@@ -6,13 +6,13 @@
 import { env, SELF } from 'cloudflare:test'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createApp } from '../src/app'
-import { generateSessionId, isSessionId, KV_KEY_PREFIX, KV_MIN_TTL, kvKeyFor } from '../src/session'
+import { generateSessionId, isSessionId, KV_KEY_PREFIX, KV_MIN_TTL, kvKeyFor, kvRevokedKeyFor } from '../src/session'
 import { fromBase64Url, sha256Hex } from '../src/session/id'
 import { json, setCookie } from './helpers/http'
 import { clearKV } from './helpers/kv'
 
 const ORIGIN = 'http://example.com'
-const KEY = /^session:[0-9a-f]{64}$/
+const KEY = /^(session|revoked):[0-9a-f]{64}$/
 
 beforeEach(async () => {
   await clearKV(env.SESSIONS)
@@ -154,13 +154,15 @@ describe('what KV holds', () => {
     for (const k of list.keys) expect(k.metadata).toBeUndefined()
   })
 
-  it('stores the documented schema: {"v":1,"data","expiry","expiresAt"} with a TTL of the session\'s life', async () => {
+  it('stores the documented schema: {"v":1,"data","expiry","expiresAt","createdAt","auth"} with a TTL of the session\'s life', async () => {
     const before = Date.now()
     const res = await SELF.fetch(`${ORIGIN}/login`, json('POST', { username: 'fay' }))
     const id = setCookie(res, 'sessionid')?.value as string
     const key = await kvKeyFor(id)
     const record = JSON.parse((await env.SESSIONS.get(key)) as string) as Record<string, unknown>
-    expect(Object.keys(record)).toEqual(['v', 'data', 'expiry', 'expiresAt'])
+    expect(Object.keys(record)).toEqual(['v', 'data', 'expiry', 'expiresAt', 'createdAt', 'auth'])
+    expect(record.createdAt).toBeGreaterThanOrEqual(before)
+    expect(record.createdAt).toBeLessThanOrEqual(Date.now())
     expect(record).toMatchObject({ v: 1, data: { username: 'fay' }, expiry: null })
     expect(record.expiresAt).toBeGreaterThanOrEqual(before + 1209600_000)
     expect(record.expiresAt).toBeLessThanOrEqual(Date.now() + 1209600_000)
@@ -203,7 +205,7 @@ describe('what KV holds', () => {
       expect(key).not.toContain(first)
       expect(key).not.toContain(second)
     }
-    expect(new Set(kv.keys)).toEqual(new Set([await kvKeyFor(first), await kvKeyFor(second)]))
+    expect(new Set(kv.keys)).toEqual(new Set([await kvKeyFor(first), await kvKeyFor(second), await kvRevokedKeyFor(first), await kvRevokedKeyFor(second)]))
   })
 
   it.each([

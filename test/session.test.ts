@@ -228,7 +228,8 @@ describe('session.cycleKey()', () => {
     const oldId = idOf(h)
     h.kv.reset()
     const { res } = await h.run(async (s) => s.cycleKey())
-    expect(h.kv.counts).toMatchObject({ reads: 1, writes: 1, deletes: 1 })
+    // Read the old, write the new, check the old's revocation marker; then mark and delete the old.
+    expect(h.kv.counts).toMatchObject({ reads: 2, writes: 2, deletes: 1 })
     const newId = setCookie(res, 'sessionid')?.value
     expect(newId).toMatch(/^[A-Za-z0-9_-]{43}$/)
     expect(newId).not.toBe(oldId)
@@ -348,7 +349,7 @@ describe('session.setExpiry() and the expiry getters', () => {
       await s.setExpiry(120)
     })
     const [record] = await storedRecords()
-    expect(record?.value).toEqual({ v: 1, data: { a: 1 }, expiry: { age: 120 }, expiresAt: T0 + 120_000 })
+    expect(record?.value).toEqual({ v: 1, data: { a: 1 }, expiry: { age: 120 }, expiresAt: T0 + 120_000, createdAt: T0, auth: null })
     const { body } = await h.run(async (s) => s.keys())
     expect(body).toEqual(['a'])
   })
@@ -506,7 +507,7 @@ describe('session() middleware', () => {
     h.kv.reset()
     h.clock.now += 10_000
     const { res } = await h.run(() => 'untouched')
-    expect(h.kv.counts).toMatchObject({ reads: 1, writes: 1 })
+    expect(h.kv.counts).toMatchObject({ reads: 2, writes: 1 })
     expect(setCookie(res, 'sessionid')?.attrs['max-age']).toBe('1209600')
     const [record] = await storedRecords()
     expect((record?.value as { expiresAt: number }).expiresAt).toBe(T0 + 10_000 + 1209600_000)

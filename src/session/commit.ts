@@ -67,12 +67,14 @@ async function commitSession(state: SessionState, status: number): Promise<Defer
   const { c, options: o } = state
   const data = await state.read()
   const now = state.now()
-  let empty = true
+  // A session bound to a user is kept even without data.
+  let empty = state.auth === null
   for (const _ in data) {
     empty = false
     break
   }
-  const age = expiryAge(state.expiry, o, now)
+  const createdAt = state.createdAt ?? now
+  const age = expiryAge(state.expiry, o, now, createdAt)
   const expired = !empty && age <= 0
 
   if (empty || expired) {
@@ -87,7 +89,7 @@ async function commitSession(state: SessionState, status: number): Promise<Defer
   const rolling = state.token !== null && state.loadedExpiresAt !== null && rollingDue(state.expiry, o, now, state.loadedExpiresAt)
   if (!(state.modified || o.saveEveryRequest || rolling) || status >= 500) return null
 
-  const record: SessionRecord = { data, expiry: state.expiry, expiresAt: now + age * 1000 }
+  const record: SessionRecord = { data, expiry: state.expiry, expiresAt: now + age * 1000, createdAt, auth: state.auth }
   const serialized = encodeRecord(record, o.maxPayloadBytes)
   let token: string
   try {
@@ -95,6 +97,7 @@ async function commitSession(state: SessionState, status: number): Promise<Defer
       record,
       serialized,
       changes: state.storeChanges(),
+      replaces: [...state.retired],
       maxPayloadBytes: o.maxPayloadBytes,
       now,
       request: c.req.raw,
@@ -105,6 +108,7 @@ async function commitSession(state: SessionState, status: number): Promise<Defer
     throw new SessionError('STORE_UNAVAILABLE', 'The session could not be saved; try again shortly.', { cause })
   }
   state.token = token
+  state.createdAt = createdAt
   await Promise.all(state.retired.splice(0).map((old) => state.destroy(old)))
 
   const options = cookieOptions(o)

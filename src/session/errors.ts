@@ -17,6 +17,11 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status'
  * - `INVALID_COOKIE`: a cookie could not be written as asked (bad name, value or attribute).
  * - `BAD_SIGNATURE`: a signed value is malformed or its signature does not verify (`BadSignatureError`).
  * - `SIGNATURE_EXPIRED`: a signed value verified but is older than `maxAge` (`SignatureExpiredError`).
+ * - `SESSION_INTERRUPTED`: the session was destroyed (logged out, cycled, revoked) by a
+ *   concurrent request while this one ran, so this request's save was refused rather than
+ *   bring it back (Django's `SessionInterrupted`; Django answers 400, we answer 409).
+ * - `NOT_SUPPORTED`: the store cannot do what was asked (e.g. list a user's sessions on KV).
+ * - `NOT_LOGGED_IN`: a per-user operation on a session bound to no user (see `login()`).
  */
 export type SessionErrorCode =
   | 'INVALID_OPTION'
@@ -28,6 +33,9 @@ export type SessionErrorCode =
   | 'INVALID_COOKIE'
   | 'BAD_SIGNATURE'
   | 'SIGNATURE_EXPIRED'
+  | 'SESSION_INTERRUPTED'
+  | 'NOT_SUPPORTED'
+  | 'NOT_LOGGED_IN'
 
 const STATUS: Record<SessionErrorCode, ContentfulStatusCode> = {
   INVALID_OPTION: 500,
@@ -39,6 +47,9 @@ const STATUS: Record<SessionErrorCode, ContentfulStatusCode> = {
   INVALID_COOKIE: 500,
   BAD_SIGNATURE: 400,
   SIGNATURE_EXPIRED: 400,
+  SESSION_INTERRUPTED: 409,
+  NOT_SUPPORTED: 501,
+  NOT_LOGGED_IN: 401,
 }
 
 /**

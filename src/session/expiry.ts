@@ -17,6 +17,8 @@ export interface ExpiryPolicy {
   readonly expireAtBrowserClose: boolean
   /** Sliding expiry, or `null` when off. */
   readonly rolling: { readonly threshold: number; readonly minInterval: number } | null
+  /** The absolute lifetime in seconds, counted from creation (OWASP ASVS V7.3), or `null` for none. */
+  readonly absoluteMaxAge: number | null
 }
 
 /**
@@ -48,18 +50,35 @@ export function toExpirySetting(value: unknown, now: number): ExpirySetting {
 /**
  * Seconds until a session saved at `now` expires (Django's `get_expiry_age()`): the
  * custom age, the seconds left until a fixed date (negative once it has passed), or the
- * policy's `maxAge` (also for `{ age: 0 }`, a browser-close session's server-side life).
+ * policy's `maxAge` (also for `{ age: 0 }`, a browser-close session's server-side life);
+ * never past the absolute lifetime of a session created at `createdAt`.
  */
-export function expiryAge(setting: ExpirySetting, policy: ExpiryPolicy, now: number): number {
-  if (setting === null) return policy.maxAge
-  if ('age' in setting) return setting.age === 0 ? policy.maxAge : setting.age
-  return Math.floor((setting.at - now) / 1000)
+export function expiryAge(setting: ExpirySetting, policy: ExpiryPolicy, now: number, createdAt: number | null = null): number {
+  const age = setting === null ? policy.maxAge : 'age' in setting ? (setting.age === 0 ? policy.maxAge : setting.age) : Math.floor((setting.at - now) / 1000)
+  const end = absoluteEnd(policy, createdAt)
+  return end === null ? age : Math.min(age, Math.floor((end - now) / 1000))
 }
 
 /** When a session saved at `now` expires, in ms since the epoch (Django's `get_expiry_date()`). */
-export function expiryDate(setting: ExpirySetting, policy: ExpiryPolicy, now: number): number {
-  if (setting !== null && 'at' in setting) return setting.at
-  return now + expiryAge(setting, policy, now) * 1000
+export function expiryDate(setting: ExpirySetting, policy: ExpiryPolicy, now: number, createdAt: number | null = null): number {
+  const end = absoluteEnd(policy, createdAt)
+  const at = setting !== null && 'at' in setting ? setting.at : now + expiryAge(setting, policy, now) * 1000
+  return end === null ? at : Math.min(at, end)
+}
+
+/** When the absolute lifetime of a session created at `createdAt` ends, or `null` when there is none. */
+export function absoluteEnd(policy: ExpiryPolicy, createdAt: number | null): number | null {
+  return policy.absoluteMaxAge === null || createdAt === null ? null : createdAt + policy.absoluteMaxAge * 1000
+}
+
+/**
+ * The creation time of a record written before records carried one: its last save,
+ * recovered from its expiry (`expiresAt` minus the lifetime that save gave it). It can
+ * only be later than the true creation, so an upgrade never ends a session early.
+ */
+export function legacyCreatedAt(setting: ExpirySetting, policy: ExpiryPolicy, expiresAt: number): number {
+  const lifetime = setting !== null && 'age' in setting && setting.age > 0 ? setting.age : policy.maxAge
+  return expiresAt - lifetime * 1000
 }
 
 /** Whether the cookie ends when the browser closes (Django's `get_expire_at_browser_close()`). */

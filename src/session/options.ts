@@ -81,6 +81,22 @@ export interface SessionOptions {
   /** Name of the test cookie (Django's `TEST_COOKIE_NAME`). @default 'testcookie' */
   testCookieName?: string
   /**
+   * Absolute session lifetime in seconds, counted from the session's creation (its
+   * `login()`), that neither `rolling`, `saveEveryRequest` nor `cycleKey()` extends
+   * (OWASP ASVS V7.3); `maxAge` stays the idle timeout. Django has no such setting.
+   * @default undefined (none)
+   */
+  absoluteMaxAge?: number
+  /**
+   * The current verifier of a user (Django's `get_session_auth_hash()`): any string that
+   * changes when the user's credentials do, e.g. derived from the password hash, or
+   * `null` when the user no longer exists. `login()` binds the session to its SHA-256;
+   * a session whose verifier no longer matches reads as logged out (and its record is
+   * deleted), so a password change logs every other session out, on every store.
+   * @default undefined (sessions are bound to a user only)
+   */
+  authHash?: (c: Context, user: string) => string | null | undefined | Promise<string | null | undefined>
+  /**
    * The clock, in milliseconds since the epoch. Inject one in tests: KV's own clock
    * cannot be faked, so expiry decisions are made with this one.
    * @default Date.now
@@ -103,6 +119,8 @@ export interface ResolvedSessionOptions {
   rolling: Required<RollingOptions> | null
   maxPayloadBytes: number
   testCookieName: string
+  absoluteMaxAge: number | null
+  authHash: ((c: Context, user: string) => string | null | undefined | Promise<string | null | undefined>) | null
   now: () => number
 }
 
@@ -166,6 +184,13 @@ export function resolveOptions(options: SessionOptions = {}): ResolvedSessionOpt
     if (!(rolling.minInterval >= 0) || !Number.isFinite(rolling.minInterval)) throw invalid('rolling.minInterval', 'must be a number of seconds >= 0')
   }
 
+  const absoluteMaxAge = options.absoluteMaxAge ?? null
+  if (absoluteMaxAge !== null && (!Number.isSafeInteger(absoluteMaxAge) || absoluteMaxAge < 1)) {
+    throw invalid('absoluteMaxAge', 'must be a whole number of seconds >= 1')
+  }
+  const authHash = options.authHash ?? null
+  if (authHash !== null && typeof authHash !== 'function') throw invalid('authHash', 'must be a function (c, user) => verifier')
+
   const kvBinding = options.kvBinding ?? 'SESSIONS'
   const store = resolveStore(options.store, kvBinding)
 
@@ -183,6 +208,8 @@ export function resolveOptions(options: SessionOptions = {}): ResolvedSessionOpt
     rolling,
     maxPayloadBytes,
     testCookieName,
+    absoluteMaxAge,
+    authHash,
     now: options.now ?? Date.now,
   }
 }

@@ -4,11 +4,14 @@
  * strict parsing of what comes out. Shared by every store.
  *
  * ```json
- * { "v": 1, "data": { ... }, "expiry": null | { "age": n } | { "at": ms }, "expiresAt": ms }
+ * { "v": 1, "data": { ... }, "expiry": null | { "age": n } | { "at": ms }, "expiresAt": ms,
+ *   "createdAt": ms, "auth": null | { "user": "…", "hash": null | "<64 hex>" } }
  * ```
+ * `createdAt` and `auth` were added in 0.2.0 without a new `v`: readers of 0.1 ignore
+ * them, and a record without them reads as created at an unknown time, by no user.
  */
 import { SessionError } from './errors.js'
-import type { ExpirySetting, SessionData, SessionRecord } from './stores/types.js'
+import type { ExpirySetting, SessionAuth, SessionData, SessionRecord } from './stores/types.js'
 
 /** The schema version written today. Readers refuse any other. */
 export const RECORD_VERSION = 1
@@ -76,7 +79,8 @@ const unfaithful = (path: string, why: string): SessionError =>
  */
 export function encodeRecord(record: SessionRecord, maxBytes: number): string {
   assertJsonValue(record.data, 'session')
-  const text = JSON.stringify({ v: RECORD_VERSION, data: record.data, expiry: record.expiry, expiresAt: record.expiresAt })
+  const { data, expiry, expiresAt, createdAt, auth } = record
+  const text = JSON.stringify({ v: RECORD_VERSION, data, expiry, expiresAt, createdAt, auth })
   const size = byteLength(text)
   if (size > maxBytes) {
     throw new SessionError('PAYLOAD_TOO_LARGE', `The session is ${size} bytes; the limit is ${maxBytes}.`)
@@ -108,7 +112,22 @@ export function decodeRecord(text: string): SessionRecord | CorruptReason {
   if (!isObject(data) || typeof expiresAt !== 'number' || !Number.isFinite(expiresAt)) return 'wrong-shape'
   const setting = parseExpiry(expiry)
   if (setting === undefined) return 'wrong-shape'
-  return { data, expiry: setting, expiresAt }
+  const createdAt = parsed['createdAt'] ?? null
+  if (createdAt !== null && (typeof createdAt !== 'number' || !Number.isFinite(createdAt))) return 'wrong-shape'
+  const auth = parseAuth(parsed['auth'] ?? null)
+  if (auth === undefined) return 'wrong-shape'
+  return { data, expiry: setting, expiresAt, createdAt, auth }
+}
+
+/** A user binding: `null`, or `{ user: string, hash: null | 64 hex }`. */
+function parseAuth(value: unknown): SessionAuth | null | undefined {
+  if (value === null) return null
+  if (!isObject(value)) return undefined
+  const user = value['user']
+  const hash = value['hash'] ?? null
+  if (typeof user !== 'string' || user === '') return undefined
+  if (hash !== null && (typeof hash !== 'string' || !/^[0-9a-f]{64}$/.test(hash))) return undefined
+  return { user, hash }
 }
 
 function parseExpiry(value: unknown): ExpirySetting | undefined {

@@ -8,8 +8,10 @@ import { readRawCookie } from './cookies.js'
 import { SessionError } from './errors.js'
 import { expiresAtBrowserClose, expiryAge, expiryDate, toExpirySetting } from './expiry.js'
 import { assertJsonValue } from './record.js'
+import { login, retire, updateAuthHash } from './auth.js'
+import { listSessions, revokeAllSessions, revokeOtherSessions, revokeSession } from './registry.js'
 import { emptyData, type SessionState } from './state.js'
-import type { SessionData } from './stores/types.js'
+import type { SessionData, SessionInfo } from './stores/types.js'
 
 /** Value of the test cookie (Django's `TEST_COOKIE_VALUE`). */
 export const TEST_COOKIE_VALUE = 'worked'
@@ -177,9 +179,63 @@ export class Session<Data extends SessionData = SessionData> {
    */
   async cycleKey(): Promise<void> {
     await this.#s.write()
-    if (this.#s.token !== null) this.#s.retired.push(this.#s.token)
-    this.#s.token = null
-    this.#s.modified = true
+    retire(this.#s)
+  }
+
+  // ----- the user -------------------------------------------------------------
+
+  /**
+   * Logs `user` in (Django's `login()`): `cycleKey()` against session fixation, the user id
+   * kept beside the data (not in it), bound to the user's verifier when `session({ authHash })`
+   * is set, and the absolute lifetime (`absoluteMaxAge`) starting now. A session bound to
+   * another user is emptied first. Log out with `flush()`.
+   *
+   * @example
+   * ```ts
+   * if (await checkPassword(name, password)) await c.get('session').login(userId)
+   * ```
+   */
+  async login(user: string): Promise<void> {
+    await login(this.#s, user)
+  }
+
+  /** The user the session is bound to by {@link Session.login}, or `null`. */
+  async getUser(): Promise<string | null> {
+    await this.#s.read()
+    return this.#s.auth?.user ?? null
+  }
+
+  /**
+   * Keeps this session logged in after the user's credentials changed (Django's
+   * `update_session_auth_hash()`): a new key, bound to the new verifier, while every
+   * other session of the user reads as logged out on its next request. Needs `authHash`.
+   */
+  async updateAuthHash(): Promise<void> {
+    await updateAuthHash(this.#s)
+  }
+
+  /**
+   * The logged-in user's sessions (device, created, last seen, expiry), the current one
+   * marked. Only on stores with a registry (Durable Objects): elsewhere `SessionError`
+   * `NOT_SUPPORTED`; `NOT_LOGGED_IN` without `login()`.
+   */
+  async listSessions(): Promise<SessionInfo[]> {
+    return listSessions(this.#s)
+  }
+
+  /** Revokes one of the user's sessions by `handle`, at once for every device; resolves whether it existed. */
+  async revokeSession(handle: string): Promise<boolean> {
+    return revokeSession(this.#s, handle)
+  }
+
+  /** Revokes every other session of the user ("log out other devices"); resolves how many. */
+  async revokeOtherSessions(): Promise<number> {
+    return revokeOtherSessions(this.#s)
+  }
+
+  /** Revokes every session of the user, this one included ("log out everywhere"); resolves how many. */
+  async revokeAllSessions(): Promise<number> {
+    return revokeAllSessions(this.#s)
   }
 
   // ----- expiry ---------------------------------------------------------------
@@ -200,13 +256,15 @@ export class Session<Data extends SessionData = SessionData> {
   /** Seconds until the session expires, counted from now (Django's `get_expiry_age()`). */
   async getExpiryAge(): Promise<number> {
     await this.#s.read()
-    return expiryAge(this.#s.expiry, this.#s.options, this.#s.now())
+    const now = this.#s.now()
+    return expiryAge(this.#s.expiry, this.#s.options, now, this.#s.createdAt ?? now)
   }
 
   /** When the session expires if it is saved now (Django's `get_expiry_date()`). */
   async getExpiryDate(): Promise<Date> {
     await this.#s.read()
-    return new Date(expiryDate(this.#s.expiry, this.#s.options, this.#s.now()))
+    const now = this.#s.now()
+    return new Date(expiryDate(this.#s.expiry, this.#s.options, now, this.#s.createdAt ?? now))
   }
 
   /** Whether the cookie ends when the browser closes (Django's `get_expire_at_browser_close()`). */

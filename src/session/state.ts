@@ -9,7 +9,9 @@ import { readRawCookie } from './cookies.js'
 import { SessionError } from './errors.js'
 import type { ResolvedSessionOptions } from './options.js'
 import { entrySize } from './record.js'
-import type { ExpirySetting, SessionChanges, SessionData, SessionRecord, SessionStore, StoreContext } from './stores/types.js'
+import { absoluteEnd, legacyCreatedAt } from './expiry.js'
+import type { ExpirySetting, SessionAuth, SessionChanges, SessionData, SessionRecord, SessionStore, StoreContext } from './stores/types.js'
+import { authHashMatches } from './auth.js'
 
 /** A new, empty, null-prototype data object. */
 export const emptyData = (): SessionData => Object.create(null) as SessionData
@@ -38,6 +40,10 @@ export class SessionState {
   /** The load in progress or done; `null` until the session is first used. */
   loading: Promise<void> | null = null
   expiry: ExpirySetting = null
+  /** When the session was created (`null` until a new one is first saved). */
+  createdAt: number | null = null
+  /** The user the session is bound to, if any. */
+  auth: SessionAuth | null = null
   /** `expiresAt` of the record as loaded, for sliding expiry. */
   loadedExpiresAt: number | null = null
   /** Per-key changes since the load, or `null` once the data is to be replaced whole. */
@@ -112,10 +118,19 @@ export class SessionState {
         this.unavailable = true
       }
     }
+    if (record !== null) {
+      const verdict = await this.#honours(record)
+      // Bound to credentials that changed: the record goes at the end of the request, as
+      // Django's get_user() flushes it. An expired one is left to the store's own TTL.
+      if (verdict === 'revoked' && token !== null) this.retired.push(token)
+      if (verdict !== 'ok') record = null
+    }
     if (this.data !== null) return // cleared or flushed while loading
-    if (record !== null && record.expiresAt > this.now()) {
+    if (record !== null) {
       this.data = record.data
       this.expiry = record.expiry
+      this.createdAt = record.createdAt
+      this.auth = record.auth
       this.loadedExpiresAt = record.expiresAt
     } else {
       this.data = emptyData()
@@ -123,6 +138,21 @@ export class SessionState {
       // only so that nothing is written under another one).
       if (!this.unavailable) this.token = null
     }
+  }
+
+  /**
+   * Whether a loaded record may be used: not expired, within its absolute lifetime, and
+   * (when the app verifies users) bound to the user's current verifier. Fills in the
+   * creation time of a record written before records carried one.
+   */
+  async #honours(record: SessionRecord): Promise<'ok' | 'expired' | 'revoked'> {
+    const now = this.now()
+    if (record.expiresAt <= now) return 'expired'
+    if (record.createdAt === null) record.createdAt = legacyCreatedAt(record.expiry, this.options, record.expiresAt)
+    const end = absoluteEnd(this.options, record.createdAt)
+    if (end !== null && end <= now) return 'expired'
+    if (record.auth !== null && !(await authHashMatches(this, record.auth))) return 'revoked'
+    return 'ok'
   }
 
   /** Records that `key` now holds `value`; refuses a session over `maxPayloadBytes`. */
@@ -154,11 +184,20 @@ export class SessionState {
     this.modified = true
   }
 
-  /** Empties data and expiry; from now on the data is replaced whole. */
+  /**
+   * Empties data, expiry and user binding: a new session from now on, replacing the data
+   * whole. A logged-in session also leaves its key behind (logging out is a new session).
+   */
   empty(): void {
+    if (this.auth !== null && this.token !== null) {
+      this.retired.push(this.token)
+      this.token = null
+    }
     this.data = emptyData()
     this.sizes = null
     this.expiry = null
+    this.createdAt = null
+    this.auth = null
     this.changes = null
     this.modified = true
   }

@@ -27,6 +27,25 @@ export interface SessionRecord {
    * this instant is treated as absent.
    */
   expiresAt: number
+  /**
+   * When the session was created, in ms since the epoch: the absolute lifetime
+   * (`absoluteMaxAge`) counts from here, and neither `rolling` nor `cycleKey()` moves it.
+   * `null` in a record written before the field existed (see `expiry.ts`).
+   */
+  createdAt: number | null
+  /** The user the session is bound to by `login()`, kept beside the data; `null` = anonymous. */
+  auth: SessionAuth | null
+}
+
+/** A session's binding to a user (Django keeps `_auth_user_id` and `_auth_user_hash` in the data). */
+export interface SessionAuth {
+  /** The user's id, as the app gave it to `login()`. */
+  readonly user: string
+  /**
+   * SHA-256 (lower-case hex) of the user's verifier at login (`session({ authHash })`, e.g.
+   * derived from the password hash), or `null` when the app verifies none.
+   */
+  readonly hash: string | null
 }
 
 /**
@@ -53,6 +72,12 @@ export interface SessionWrite {
    * that cannot merge write `record` and ignore this.
    */
   changes: SessionChanges | null
+  /**
+   * Tokens of the sessions this one replaces (`cycleKey()`, `login()`): their records are
+   * destroyed after this save. A store that can tell one of them was destroyed since this
+   * request loaded it must refuse with `SESSION_INTERRUPTED` and leave nothing written.
+   */
+  replaces: readonly string[]
   /** The largest serialised session allowed, for stores that merge and must check the result. */
   maxPayloadBytes: number
   /** The session's clock at this request, in ms: TTLs are `record.expiresAt - now`. */
@@ -105,4 +130,39 @@ export interface SessionStore {
   save(token: string | null, write: SessionWrite): Promise<string>
   /** Removes a session so its token stops working, and refuses saves of it still in flight. */
   destroy(token: string, context: StoreContext): Promise<void>
+  /** The per-user registry, on stores that keep one (Durable Objects); absent elsewhere. */
+  readonly registry?: SessionRegistry
+}
+
+/** One of a user's sessions, as {@link SessionRegistry.list} describes it. */
+export interface SessionInfo {
+  /** A stable, non-secret name for the session: it cannot be turned into its token. */
+  handle: string
+  /** Whether this is the session of the request that asked. */
+  current: boolean
+  /** When the session was created (its `login()`), ms since the epoch. */
+  createdAt: number
+  /** When it was last used, ms since the epoch, updated at most once per the store's interval. */
+  lastSeenAt: number
+  /** When it expires unless used again, ms since the epoch. */
+  expiresAt: number
+  /** The `User-Agent` it was created with (truncated), or `null`. */
+  userAgent: string | null
+  /** `request.cf.country` at creation, when the store records locations; else `null`. */
+  country: string | null
+  /** `request.cf.colo` at creation, when the store records locations; else `null`. */
+  colo: string | null
+}
+
+/**
+ * What a store with a per-user registry can do beside keeping sessions. Every revocation
+ * takes effect before the promise resolves, for every later request with the token.
+ */
+export interface SessionRegistry {
+  /** The user's live sessions, newest first; `current` marks the one of `token`. */
+  list(user: string, token: string | null, context: StoreContext): Promise<SessionInfo[]>
+  /** Revokes the user's session named `handle`; resolves whether it existed and whether it was `token`'s. */
+  revoke(user: string, handle: string, token: string | null, context: StoreContext): Promise<{ revoked: boolean; current: boolean }>
+  /** Revokes every session of the user except `keep`'s (all of them when `keep` is `null`); resolves how many. */
+  revokeAll(user: string, keep: string | null, context: StoreContext): Promise<number>
 }

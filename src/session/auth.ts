@@ -1,0 +1,84 @@
+/**
+ * @module
+ * Binding a session to a user (Django's `login()`, `update_session_auth_hash()` and the
+ * session auth hash `get_user()` checks), kept beside the data, on every store.
+ */
+import { SessionError } from './errors.js'
+import { sha256Hex } from './id.js'
+import type { SessionState } from './state.js'
+import type { SessionAuth } from './stores/types.js'
+
+/** Longest user id `login()` accepts, in UTF-16 code units. */
+export const MAX_USER_ID = 256
+
+/** Compares two equal-length hex digests without an early exit. */
+function sameDigest(a: string, b: string): boolean {
+  if (a.length !== b.length) return false
+  let diff = 0
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i)
+  return diff === 0
+}
+
+/** The SHA-256 of the user's current verifier, or `null` without `authHash` (or when it has none). */
+async function currentHash(state: SessionState, user: string): Promise<string | null> {
+  const authHash = state.options.authHash
+  if (authHash === null) return null
+  const verifier = await authHash(state.c, user)
+  if (verifier === null || verifier === undefined) return null
+  if (typeof verifier !== 'string') throw new SessionError('INVALID_VALUE', 'authHash() must return a string, null or undefined')
+  return sha256Hex(verifier)
+}
+
+/**
+ * Whether a loaded session's binding still holds: always without `authHash`; otherwise
+ * only while the user's current verifier hashes to the one bound at login (Django's
+ * `get_user()`, which flushes the session otherwise).
+ */
+export async function authHashMatches(state: SessionState, auth: SessionAuth): Promise<boolean> {
+  if (state.options.authHash === null) return true
+  const current = await currentHash(state, auth.user)
+  return current !== null && auth.hash !== null && sameDigest(current, auth.hash)
+}
+
+/**
+ * Logs `user` in (Django's `login()`): a new key against session fixation, the user (and
+ * the SHA-256 of their verifier) kept beside the data, and the absolute lifetime starting
+ * now. A session bound to another user is emptied first, as Django flushes it.
+ */
+export async function login(state: SessionState, user: string): Promise<void> {
+  if (typeof user !== 'string' || user === '' || user.length > MAX_USER_ID) {
+    throw new SessionError('INVALID_VALUE', `login(): the user id must be a string of 1 to ${MAX_USER_ID} characters`)
+  }
+  await state.write()
+  const hash = await currentHash(state, user)
+  if (state.options.authHash !== null && hash === null) {
+    throw new SessionError('INVALID_VALUE', 'login(): authHash() gave no verifier for this user')
+  }
+  if (state.auth !== null && state.auth.user !== user) state.empty()
+  retire(state)
+  state.auth = { user, hash }
+  state.createdAt = null
+}
+
+/**
+ * Keeps the current session after the user's credentials changed (Django's
+ * `update_session_auth_hash()`): a new key, bound to the new verifier. Every other
+ * session of the user reads as logged out from its next request.
+ */
+export async function updateAuthHash(state: SessionState): Promise<void> {
+  await state.write()
+  const auth = state.auth
+  if (auth === null) throw new SessionError('NOT_LOGGED_IN', 'updateAuthHash(): the session is not logged in')
+  if (state.options.authHash === null) throw new SessionError('INVALID_OPTION', 'updateAuthHash(): session() has no "authHash" option')
+  const hash = await currentHash(state, auth.user)
+  if (hash === null) throw new SessionError('INVALID_VALUE', 'updateAuthHash(): authHash() gave no verifier for this user')
+  retire(state)
+  state.auth = { user: auth.user, hash }
+}
+
+/** Moves the session to a new key (the old one is destroyed once the new one is saved). */
+export function retire(state: SessionState): void {
+  if (state.token !== null) state.retired.push(state.token)
+  state.token = null
+  state.modified = true
+}

@@ -1,0 +1,55 @@
+/**
+ * @module
+ * "Your sessions": list a user's sessions and revoke one, the others, or all, on stores
+ * that keep a per-user registry (Durable Objects). Elsewhere each call is `NOT_SUPPORTED`.
+ */
+import { SessionError } from './errors.js'
+import type { SessionState } from './state.js'
+import type { SessionInfo, SessionRegistry } from './stores/types.js'
+
+/** The store's registry and the session's user, or the typed error saying why there are none. */
+async function scope(state: SessionState, call: string): Promise<{ registry: SessionRegistry; user: string }> {
+  const registry = state.store().registry
+  if (registry === undefined) {
+    throw new SessionError('NOT_SUPPORTED', `${call}: this session store keeps no per-user registry (the Durable Object store does)`)
+  }
+  await state.write()
+  const user = state.auth?.user
+  if (user === undefined) throw new SessionError('NOT_LOGGED_IN', `${call}: the session is not logged in`)
+  return { registry, user }
+}
+
+/** Forgets the current session locally once the store has revoked it: the cookie goes at the end. */
+function dropCurrent(state: SessionState): void {
+  state.token = null
+  state.empty()
+}
+
+/** The user's live sessions, newest first, the current one marked. */
+export async function listSessions(state: SessionState): Promise<SessionInfo[]> {
+  const { registry, user } = await scope(state, 'listSessions()')
+  return registry.list(user, state.token, state.context())
+}
+
+/** Revokes one of the user's sessions by its handle; resolves whether it existed. */
+export async function revokeSession(state: SessionState, handle: string): Promise<boolean> {
+  if (typeof handle !== 'string') throw new SessionError('INVALID_VALUE', 'revokeSession(): the handle must be a string')
+  const { registry, user } = await scope(state, 'revokeSession()')
+  const { revoked, current } = await registry.revoke(user, handle, state.token, state.context())
+  if (current) dropCurrent(state)
+  return revoked
+}
+
+/** Revokes every session of the user but this one ("log out other devices"); resolves how many. */
+export async function revokeOtherSessions(state: SessionState): Promise<number> {
+  const { registry, user } = await scope(state, 'revokeOtherSessions()')
+  return registry.revokeAll(user, state.token, state.context())
+}
+
+/** Revokes every session of the user, this one included ("log out everywhere"); resolves how many. */
+export async function revokeAllSessions(state: SessionState): Promise<number> {
+  const { registry, user } = await scope(state, 'revokeAllSessions()')
+  const count = await registry.revokeAll(user, null, state.context())
+  dropCurrent(state)
+  return count
+}
