@@ -10,12 +10,14 @@ import type { DemoData, DemoEnv } from './routes/env.js'
 import { sameOriginOnly } from './routes/guard.js'
 import { errorPage, page } from './routes/page/index.js'
 import { sessionApi } from './routes/session-api.js'
+import { sessions } from './routes/sessions.js'
 import { signed } from './routes/signed.js'
 import { selectStore } from './routes/store.js'
 import { tutorial } from './routes/tutorial.js'
+import { demoAuthHash } from './routes/users.js'
 
 /** Paths that answer JSON, errors included. */
-const JSON_ROUTES = /^\/(session|login|logout|whoami)(\/|$)/
+const JSON_ROUTES = /^\/(session|sessions|login|logout|whoami|password)(\/|$)/
 
 /**
  * Builds the demo app. Options go to the session middleware (tests inject a clock or a
@@ -24,16 +26,21 @@ const JSON_ROUTES = /^\/(session|login|logout|whoami)(\/|$)/
 export function createApp(options: SessionOptions = {}): Hono<DemoEnv> {
   const app = new Hono<DemoEnv>({ strict: false })
   app.use(sameOriginOnly())
-  // Without a store given, SESSION_STORE picks one: KV (default) or the cookie store.
-  app.use(session<DemoData>(options.store === undefined ? { ...options, store: selectStore(options) } : options))
+  // Without a store given, SESSION_STORE picks one: KV (default), the cookie store or
+  // Durable Objects. Logins are bound to the user's verifier in USERS ("change password").
+  const withStore = options.store === undefined ? { ...options, store: selectStore(options) } : options
+  app.use(session<DemoData>({ authHash: demoAuthHash, ...withStore }))
   app.route('/', tutorial)
   app.route('/', page)
   app.route('/', sessionApi)
+  app.route('/', sessions)
   app.route('/', signed)
 
   app.onError((err, c) => {
     const json = JSON_ROUTES.test(c.req.path)
-    if (err instanceof SessionError && err.status < 500 || err instanceof SessionError && err.code === 'STORE_UNAVAILABLE') {
+    // Client-side session errors (4xx), a store outage (503) and a store that cannot do
+    // what was asked (501) are told to the client; other 5xx SessionErrors are not.
+    if (err instanceof SessionError && (err.status < 500 || err.code === 'STORE_UNAVAILABLE' || err.code === 'NOT_SUPPORTED')) {
       const headers: Record<string, string> = err.code === 'STORE_UNAVAILABLE' ? { 'Retry-After': '1' } : {}
       return json
         ? c.json({ error: err.message, code: err.code }, err.status, headers)

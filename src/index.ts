@@ -4,4 +4,7 @@
  */
 import { createApp } from './app.js'
 
+// The Durable Object store's class must be exported by the worker's entry module.
+export { SessionObject } from './session/durable-object/index.js'
+
 export default createApp()

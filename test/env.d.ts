@@ -2,6 +2,8 @@
 declare namespace Cloudflare {
   interface Env {
     SESSIONS: KVNamespace
+    USERS: KVNamespace
+    SESSION_OBJECTS: DurableObjectNamespace<import('../src/session/durable-object/index').SessionObject>
     SESSION_STORE?: string
     SESSION_SECRET?: string
     SESSION_SECRET_FALLBACKS?: string

@@ -516,7 +516,8 @@ describe('KV faults seen over HTTP', () => {
   const request = (path: string, init: RequestInit, cookie: string): Promise<Response> => {
     const headers = new Headers(init.headers)
     headers.set('Cookie', cookie)
-    return Promise.resolve(app.request(`${ORIGIN}${path}`, { ...init, headers }, { SESSIONS: faulty.namespace }))
+    // The same deployment (its USERS binding included), with a faulty SESSIONS namespace.
+    return Promise.resolve(app.request(`${ORIGIN}${path}`, { ...init, headers }, { ...env, SESSIONS: faulty.namespace }))
   }
   const tooMany = (): Error => new Error('KV PUT failed: 429 Too Many Requests')
 

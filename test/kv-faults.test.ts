@@ -235,7 +235,8 @@ describe('a KV write that throws', () => {
     const before = await env.SESSIONS.get(await kvKeyFor(id))
     faulty.faults.write = true
     const init = json(method, body)
-    const res = await app.request(`${ORIGIN}${path}`, { ...init, headers: { ...(init.headers as Record<string, string>), Cookie: `sessionid=${id}` } }, { SESSIONS: faulty.namespace })
+    // The same deployment (its USERS binding included), with a faulty SESSIONS namespace.
+    const res = await app.request(`${ORIGIN}${path}`, { ...init, headers: { ...(init.headers as Record<string, string>), Cookie: `sessionid=${id}` } }, { ...env, SESSIONS: faulty.namespace })
     expect(res.status).toBe(503)
     expect(res.headers.get('Retry-After')).toBe('1')
     expect(setCookies(res)).toEqual([])
@@ -378,8 +379,9 @@ describe('a KV delete that fails during flush()', () => {
     expect(cleared?.value).toBe('')
     expect(cleared?.attrs['max-age']).toBe('0')
     expect(waitUntil).toHaveBeenCalledTimes(1)
-    // The retry is in flight, held at the gate: the record is still there.
-    expect(counting.counts.deletes).toBe(2)
+    // The retry is in flight (its revocation marker first, then the delete, held at the
+    // gate): the record is still there.
+    await vi.waitFor(() => expect(counting.counts.deletes).toBe(2))
     expect(await env.SESSIONS.get(key)).not.toBeNull()
 
     gate.open()

@@ -2,6 +2,7 @@
  * @module
  * The demo worker's Hono environment: its bindings and the session's data shape.
  */
+import type { SessionObject } from '../session/durable-object/index.js'
 import type { SessionEnv } from '../session/index.js'
 
 /** What the demo keeps in a session. Any other key set through `POST /session` is allowed too. */
@@ -14,7 +15,11 @@ export type DemoData = {
 /** Bindings from wrangler.toml. */
 export type Bindings = {
   SESSIONS: KVNamespace
-  /** `kv` (default) or `cookie`: which session store the demo uses (see routes/store.ts). */
+  /** The demo's users' verifiers (see routes/users.ts); optional: without it, "change password" is off. */
+  USERS?: KVNamespace
+  /** The Durable Object store's objects (`SESSION_STORE=do`). */
+  SESSION_OBJECTS: DurableObjectNamespace<SessionObject>
+  /** `kv` (default), `cookie` or `do`: which session store the demo uses (see routes/store.ts). */
   SESSION_STORE?: string
   /** Signs cookies and seals cookie-store sessions; `wrangler secret put SESSION_SECRET`. */
   SESSION_SECRET?: string

@@ -7,6 +7,7 @@ import { Hono, type Context } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { MAX_COOKIE_AGE, SessionError, type Session } from '../session/index.js'
 import type { DemoData, DemoEnv } from './env.js'
+import { ensureUser } from './users.js'
 
 /** What `GET /session` answers. */
 export interface SessionState {
@@ -57,11 +58,14 @@ export function isUsername(value: unknown): value is string {
 }
 
 /**
- * Logs `username` in: a new key first, so an id planted before login (session
- * fixation) is worthless, then the name. Shared by `POST /login` and the page's form.
+ * Logs `username` in with `session.login()` (a new key, so an id planted before login is
+ * worthless; the user bound beside the data, to the user's verifier), and keeps the name
+ * in the data too, for the page to show. Shared by `POST /login` and the page's form.
  */
-export async function logIn(session: Session<DemoData>, username: string): Promise<void> {
-  await session.cycleKey()
+export async function logIn(c: Context<DemoEnv>, username: string): Promise<void> {
+  await ensureUser(c, username)
+  const session = c.get('session')
+  await session.login(username)
   await session.set('username', username)
 }
 
@@ -125,13 +129,13 @@ sessionApi.post('/login', async (c) => {
   if (!isUsername(username)) {
     throw new BadRequest(`"username" must be a non-empty string of at most ${MAX_USERNAME} characters.`)
   }
-  await logIn(c.get('session'), username)
+  await logIn(c, username)
   return state(c)
 })
 
 sessionApi.get('/whoami', async (c) => {
   const session = c.get('session')
-  const username = (await session.get('username')) ?? null
+  const username = await session.getUser()
   if (session.unavailable) throw new SessionError('STORE_UNAVAILABLE', 'The session store is unavailable; try again shortly.')
   return c.json({ username })
 })

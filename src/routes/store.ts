@@ -1,7 +1,7 @@
 /**
  * @module
  * The demo's store and secrets, from its bindings:
- * - `SESSION_STORE` (a `[vars]` entry in wrangler.toml): `kv` (default) or `cookie`;
+ * - `SESSION_STORE` (a `[vars]` entry in wrangler.toml): `kv` (default), `cookie` or `do`;
  * - `SESSION_SECRET` (production: `wrangler secret put SESSION_SECRET`) signs cookies
  *   and seals cookie-store sessions; `SESSION_SECRET_FALLBACKS`, comma-separated,
  *   holds the previous secrets while they are rotated out.
@@ -11,6 +11,7 @@
  * deployment that forgot the secret fails closed instead of signing with a known key.
  */
 import type { Context } from 'hono'
+import { durableObjectStore } from '../session/durable-object/index.js'
 import { cookieStore, createSigner, resolveOptions, SessionError, type SessionStore, type Signer } from '../session/index.js'
 import type { DemoEnv } from './env.js'
 
@@ -86,9 +87,11 @@ export interface SelectStoreOptions {
 }
 
 /**
- * The demo's store, per request: the cookie store when `SESSION_STORE` is `cookie`,
- * the KV store (exactly `session()`'s default) when it is `kv` or unset. Any other
- * value is a `SessionError` `INVALID_OPTION` (a 500), never a silent fallback.
+ * The demo's store, per request: the cookie store when `SESSION_STORE` is `cookie`, the
+ * Durable Object store (binding `SESSION_OBJECTS`, locations recorded for "your
+ * sessions") when it is `do`, the KV store (exactly `session()`'s default) when it is
+ * `kv` or unset. Any other value is a `SessionError` `INVALID_OPTION` (a 500), never a
+ * silent fallback.
  */
 export function selectStore(options: SelectStoreOptions = {}): (c: Context<DemoEnv>) => SessionStore {
   const cookieName = options.cookieName ?? 'sessionid'
@@ -96,7 +99,8 @@ export function selectStore(options: SelectStoreOptions = {}): (c: Context<DemoE
   return function demoStore(c) {
     const choice = c.env?.SESSION_STORE ?? 'kv'
     if (choice === 'kv' || choice === '') return kv(c)
-    if (choice !== 'cookie') throw new SessionError('INVALID_OPTION', `SESSION_STORE must be "kv" or "cookie", not ${JSON.stringify(choice)}`)
+    if (choice === 'do') return durableObjectStore({ namespace: c.env.SESSION_OBJECTS, recordLocation: true })
+    if (choice !== 'cookie') throw new SessionError('INVALID_OPTION', `SESSION_STORE must be "kv", "cookie" or "do", not ${JSON.stringify(choice)}`)
     const secrets = demoSecrets(c)
     return fromBindings(() => cookieStore({ ...secrets, cookieName }))
   }

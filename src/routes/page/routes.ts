@@ -101,7 +101,7 @@ page.post(FORM_ROUTES.login, async (c) => {
   if (!isUsername(username)) {
     throw new BadInput(`The name must be 1 to ${MAX_USERNAME} characters, not all spaces.`)
   }
-  await logIn(c.get('session'), username)
+  await logIn(c, username)
   return backToPage(c)
 })
 

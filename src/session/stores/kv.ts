@@ -11,8 +11,19 @@
  *   never less than 60 s, because KV refuses shorter TTLs. A record read after its
  *   `expiresAt` is treated as absent, so a 5-second session ends after 5 seconds even
  *   though KV keeps the bytes for 60.
+ * - revocation marker: `revoked:` + the same hash, value `1`, for {@link KV_REVOCATION_TTL}
+ *   seconds after the session was destroyed (logout, `cycleKey()`, emptied, revoked).
+ *
+ * KV has no compare-and-set, so a request that loaded a session before a concurrent
+ * logout would write it back (Django's db backend refuses that save: `UpdateError`).
+ * The order of operations closes that race within one location: `destroy()` writes the
+ * marker first and deletes the record second; a save of a loaded session writes first
+ * and reads the marker second, and removes its own write and refuses when the marker is
+ * there. Whichever lands second sees the other. Another location may still read the
+ * old record, or miss the marker, for about 60 s (KV's propagation).
  */
 import { generateSessionId, isSessionId, sha256Hex } from '../id.js'
+import { SessionError } from '../errors.js'
 import { decodeRecord } from '../record.js'
 import type { SessionRecord, SessionStore, SessionWrite } from './types.js'
 
@@ -21,6 +32,15 @@ export const KV_KEY_PREFIX = 'session:'
 
 /** KV refuses an expiration less than 60 seconds away. */
 export const KV_MIN_TTL = 60
+
+/** Prefix of the revocation markers `destroy()` leaves behind. */
+export const KV_REVOKED_PREFIX = 'revoked:'
+
+/**
+ * How long a revocation marker outlives its session, in seconds: longer than any request
+ * that loaded the session before it was destroyed can still be running.
+ */
+export const KV_REVOCATION_TTL = 3600
 
 /** Options of {@link kvStore}. */
 export interface KVStoreOptions {
@@ -53,6 +73,11 @@ export async function kvKeyFor(id: string): Promise<string> {
   return KV_KEY_PREFIX + (await sha256Hex(id))
 }
 
+/** The KV key of the revocation marker of a session id. */
+export async function kvRevokedKeyFor(id: string): Promise<string> {
+  return KV_REVOKED_PREFIX + (await sha256Hex(id))
+}
+
 /**
  * A session store on a Workers KV namespace.
  *
@@ -71,10 +96,9 @@ export function kvStore(options: KVStoreOptions): SessionStore {
 }
 
 class KVSessionStore implements SessionStore {
-  // A few recent id -> key hashes, so load(), save() and destroy() of one request share
+  // A few recent id -> hash pairs, so load(), save() and destroy() of one request share
   // one SHA-256 even while other requests interleave in the isolate.
-  #keys = new Map<string, string>()
-
+  #hashes = new Map<string, string>()
   readonly namespace: KVNamespace
   readonly onSecurityEvent: (event: SecurityEvent) => void
 
@@ -87,39 +111,58 @@ class KVSessionStore implements SessionStore {
     return isSessionId(token)
   }
 
-  async #key(id: string): Promise<string> {
-    let key = this.#keys.get(id)
-    if (key === undefined) {
-      key = await kvKeyFor(id)
-      if (this.#keys.size >= KEY_CACHE_SIZE) this.#keys.delete(this.#keys.keys().next().value as string)
-      this.#keys.set(id, key)
+  async #hash(id: string): Promise<string> {
+    let hash = this.#hashes.get(id)
+    if (hash === undefined) {
+      hash = await sha256Hex(id)
+      if (this.#hashes.size >= KEY_CACHE_SIZE) this.#hashes.delete(this.#hashes.keys().next().value as string)
+      this.#hashes.set(id, hash)
     }
-    return key
+    return hash
   }
 
   async load(token: string): Promise<SessionRecord | null> {
-    const key = await this.#key(token)
-    const text = await this.namespace.get(key, 'text')
+    const hash = await this.#hash(token)
+    const text = await this.namespace.get(KV_KEY_PREFIX + hash, 'text')
     if (text === null) return null
     const record = decodeRecord(text)
     if (typeof record === 'string') {
-      this.onSecurityEvent({ event: 'session.corrupt_record', reason: record, keyPrefix: key.slice(KV_KEY_PREFIX.length, KV_KEY_PREFIX.length + 12) })
+      this.onSecurityEvent({ event: 'session.corrupt_record', reason: record, keyPrefix: hash.slice(0, 12) })
       return null
     }
     return record
   }
 
-  async save(token: string | null, { record, serialized, now }: SessionWrite): Promise<string> {
+  async save(token: string | null, { record, serialized, now, replaces }: SessionWrite): Promise<string> {
     const id = token ?? generateSessionId()
+    const key = KV_KEY_PREFIX + (await this.#hash(id))
     // A relative TTL, not an absolute `expiration`: it stays right even when the
     // session's clock (injectable) and KV's clock disagree.
     const ttl = Math.max(KV_MIN_TTL, Math.ceil((record.expiresAt - now) / 1000))
-    await this.namespace.put(await this.#key(id), serialized, { expirationTtl: ttl })
+    await this.namespace.put(key, serialized, { expirationTtl: ttl })
+    // Write first, then look for a marker of the session this request loaded (or the
+    // ones it replaces): see the module notes for why this order closes the race.
+    const loaded = token === null ? replaces : [token, ...replaces]
+    if (loaded.length > 0 && (await this.#revokedAny(loaded))) {
+      await this.namespace.delete(key).catch((error: unknown) => {
+        console.warn(JSON.stringify({ event: 'session.store_delete_failed', error: String(error) }))
+      })
+      throw new SessionError('SESSION_INTERRUPTED', 'The session was ended by another request while this one ran; its changes were not saved.')
+    }
     return id
   }
 
+  async #revokedAny(tokens: readonly string[]): Promise<boolean> {
+    const markers = await Promise.all(tokens.map(async (t) => this.namespace.get(KV_REVOKED_PREFIX + (await this.#hash(t)), 'text')))
+    return markers.some((marker) => marker !== null)
+  }
+
   async destroy(token: string): Promise<void> {
-    await this.namespace.delete(await this.#key(token))
+    const hash = await this.#hash(token)
+    // The marker before the delete: a save racing this one either lands before the
+    // delete (and is deleted with it) or sees the marker (and removes itself).
+    await this.namespace.put(KV_REVOKED_PREFIX + hash, '1', { expirationTtl: KV_REVOCATION_TTL })
+    await this.namespace.delete(KV_KEY_PREFIX + hash)
   }
 }
 

@@ -1,0 +1,15 @@
+/**
+ * @module
+ * `edge-session/durable-object`: the Durable Object session store and the object class
+ * a worker re-exports from its entry. Its own entry point because the class imports
+ * `cloudflare:workers`; the main entry stays importable from plain Node.
+ *
+ * @example
+ * ```ts
+ * import { durableObjectStore } from 'edge-session/durable-object'
+ * export { SessionObject } from 'edge-session/durable-object'
+ * ```
+ */
+export { SessionObject, type SessionUpdate, type UpdateResult, type ListedRow } from './object.js'
+export { durableObjectStore, type DurableObjectStoreOptions } from './store.js'
+export { SCHEMA_VERSION, type SessionRow } from './schema.js'

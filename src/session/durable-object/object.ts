@@ -1,0 +1,173 @@
+/**
+ * @module
+ * `SessionObject`: the Durable Object (SQLite storage backend) that keeps sessions, one
+ * object per user and a few shards for anonymous sessions. Its public methods are its RPC
+ * surface; each check and the write it guards run in one synchronous stretch of SQL, so
+ * no other request can come between them.
+ */
+import { DurableObject } from 'cloudflare:workers'
+import { SessionError } from '../errors.js'
+import { decodeRecord, encodeRecord } from '../record.js'
+import type { ExpirySetting, SessionChanges, SessionData } from '../stores/types.js'
+import { migrate, type SessionRow } from './schema.js'
+
+/** What {@link SessionObject.update} is asked to apply. */
+export interface SessionUpdate {
+  /** The request's whole record, used as is when `changes` is `null`. */
+  record: string
+  /** The request's per-key changes, applied to the session as it is now. */
+  changes: SessionChanges | null
+  expiry: ExpirySetting
+  expiresAt: number
+  /** The request's clock, in ms. */
+  now: number
+  maxPayloadBytes: number
+}
+
+/** How an update ended: applied, refused because the session is gone, or refused for its size. */
+export type UpdateResult = 'ok' | 'gone' | 'too-large'
+
+/** One row of {@link SessionObject.list}: everything but the record. */
+export type ListedRow = Omit<SessionRow, 'record' | 'user'>
+
+/** Expired rows are swept at most this often, so short sessions do not wake the object each time. */
+const SWEEP_INTERVAL_MS = 60_000
+
+/**
+ * The Durable Object class to re-export from the worker's entry module and bind with
+ * `new_sqlite_classes` (see the README). Talk to it through `durableObjectStore()`.
+ *
+ * @example
+ * ```ts
+ * export { SessionObject } from 'edge-session/durable-object'
+ * ```
+ */
+export class SessionObject extends DurableObject<unknown> {
+  readonly #sql: SqlStorage
+
+  constructor(ctx: DurableObjectState, env: unknown) {
+    super(ctx, env)
+    this.#sql = ctx.storage.sql
+    void ctx.blockConcurrencyWhile(async () => migrate(ctx.storage))
+  }
+
+  /** The record of a live session, or `null`; marks it seen when `touchAfterMs` have passed. */
+  load(hash: string, now: number, touchAfterMs: number): string | null {
+    const row = this.#sql
+      .exec<Pick<SessionRow, 'record' | 'last_seen_at'>>('SELECT record, last_seen_at FROM sessions WHERE hash = ? AND expires_at > ?', hash, now)
+      .toArray()[0]
+    if (row === undefined) return null
+    if (now - row.last_seen_at >= touchAfterMs) this.#sql.exec('UPDATE sessions SET last_seen_at = ? WHERE hash = ?', now, hash)
+    return row.record
+  }
+
+  /**
+   * Adds a new session; refuses (`false`, nothing written) when one of `requireLive`, the
+   * sessions it replaces in this object, was destroyed meanwhile.
+   */
+  async create(row: SessionRow, requireLive: readonly string[], now: number): Promise<boolean> {
+    if (!this.#allLive(requireLive, now)) return false
+    this.#sql.exec(
+      `INSERT INTO sessions (hash, handle, user, record, created_at, last_seen_at, expires_at, user_agent, country, colo)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      row.hash, row.handle, row.user, row.record, row.created_at, row.last_seen_at, row.expires_at, row.user_agent, row.country, row.colo,
+    )
+    await this.#wakeBy(row.expires_at)
+    return true
+  }
+
+  /**
+   * Applies one request's changes to the session as it is now (other requests' changes to
+   * other keys survive); `'gone'` when it was destroyed or expired since that request
+   * loaded it, `'too-large'` when the merged session would pass `maxPayloadBytes`.
+   */
+  async update(hash: string, update: SessionUpdate): Promise<UpdateResult> {
+    const row = this.#sql.exec<Pick<SessionRow, 'record'>>('SELECT record FROM sessions WHERE hash = ? AND expires_at > ?', hash, update.now).toArray()[0]
+    if (row === undefined) return 'gone'
+    const stored = decodeRecord(row.record)
+    const mine = decodeRecord(update.record)
+    if (typeof stored === 'string' || typeof mine === 'string') return 'gone'
+    const data = update.changes === null ? mine.data : merge(stored.data, update.changes)
+    let record: string
+    try {
+      record = encodeRecord({ data, expiry: update.expiry, expiresAt: update.expiresAt, createdAt: stored.createdAt, auth: stored.auth }, update.maxPayloadBytes)
+    } catch (error) {
+      if (error instanceof SessionError && error.code === 'PAYLOAD_TOO_LARGE') return 'too-large'
+      throw error
+    }
+    this.#sql.exec('UPDATE sessions SET record = ?, expires_at = ?, last_seen_at = ? WHERE hash = ?', record, update.expiresAt, update.now, hash)
+    await this.#wakeBy(update.expiresAt)
+    return 'ok'
+  }
+
+  /** Whether every one of `hashes` is a live session here. */
+  exists(hashes: readonly string[], now: number): boolean {
+    return this.#allLive(hashes, now)
+  }
+
+  /** Deletes a session; resolves whether it was there. */
+  destroy(hash: string): boolean {
+    return this.#sql.exec('DELETE FROM sessions WHERE hash = ?', hash).rowsWritten > 0
+  }
+
+  /** The user's live sessions, newest first. */
+  list(user: string, now: number): ListedRow[] {
+    return this.#sql
+      .exec<ListedRow>(
+        `SELECT hash, handle, created_at, last_seen_at, expires_at, user_agent, country, colo
+         FROM sessions WHERE user = ? AND expires_at > ? ORDER BY created_at DESC, handle`,
+        user,
+        now,
+      )
+      .toArray()
+  }
+
+  /** Deletes the user's session named `handle`; resolves its hash, or `null` when there was none. */
+  revoke(user: string, handle: string): string | null {
+    const row = this.#sql.exec<{ hash: string }>('SELECT hash FROM sessions WHERE user = ? AND handle = ?', user, handle).toArray()[0]
+    if (row === undefined) return null
+    this.#sql.exec('DELETE FROM sessions WHERE hash = ?', row.hash)
+    return row.hash
+  }
+
+  /** Deletes every session of the user but `keep` (a hash, or `null` for none); resolves how many. */
+  revokeAll(user: string, keep: string | null): number {
+    return this.#sql.exec('DELETE FROM sessions WHERE user = ? AND hash IS NOT ?', user, keep).rowsWritten
+  }
+
+  /** Live and expired rows, for tests and monitoring. */
+  count(): number {
+    return this.#sql.exec<{ n: number }>('SELECT count(*) AS n FROM sessions').one().n
+  }
+
+  /**
+   * Deletes every expired row and wakes again at the next expiry. Alarms run at least
+   * once, maybe twice: running it again deletes nothing more and schedules the same.
+   */
+  override async alarm(): Promise<void> {
+    const now = Date.now()
+    this.#sql.exec('DELETE FROM sessions WHERE expires_at <= ?', now)
+    const next = this.#sql.exec<{ next: number | null }>('SELECT min(expires_at) AS next FROM sessions').one().next
+    if (next !== null) await this.ctx.storage.setAlarm(Math.max(next, now + SWEEP_INTERVAL_MS))
+  }
+
+  #allLive(hashes: readonly string[], now: number): boolean {
+    for (const hash of hashes) {
+      if (this.#sql.exec('SELECT 1 FROM sessions WHERE hash = ? AND expires_at > ?', hash, now).toArray().length === 0) return false
+    }
+    return true
+  }
+
+  /** Makes sure the alarm runs by `expiresAt` (a storage call: the input gate stays closed). */
+  async #wakeBy(expiresAt: number): Promise<void> {
+    const alarm = await this.ctx.storage.getAlarm()
+    if (alarm === null || alarm > expiresAt) await this.ctx.storage.setAlarm(expiresAt)
+  }
+}
+
+/** Applies per-key changes to stored data (a null-prototype object, changed in place). */
+function merge(data: SessionData, changes: SessionChanges): SessionData {
+  for (const key of changes.deleted) delete data[key]
+  for (const key of Object.keys(changes.set)) data[key] = changes.set[key]
+  return data
+}

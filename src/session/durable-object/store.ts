@@ -1,0 +1,256 @@
+/**
+ * @module
+ * The Durable Object session store: `durableObjectStore({ namespace })`, a `SessionStore`
+ * with a per-user registry, talking to {@link SessionObject} over RPC.
+ *
+ * Placement, straight from the cookie: the token is `<id>.<object id>` (43 base64url
+ * characters of the 256-bit session id, a dot, and the 64 hex digits of the object's id),
+ * so a request reaches its session's object with no lookup. A logged-in session lives in
+ * its user's object (`idFromName('user:' + userId)`), so listing and revoking a user's
+ * sessions is one transaction in one object; an anonymous one in a shard picked at random
+ * among `anonymousShards` (`anon:0` …), so no object is hot for everybody. Only the
+ * SHA-256 of the id is stored; the object id is not a secret, and one the namespace did
+ * not make is refused by `idFromString()` before any request.
+ */
+import { SessionError } from '../errors.js'
+import { generateSessionId, sha256Hex, toBase64Url } from '../id.js'
+import { decodeRecord } from '../record.js'
+import type { SecurityEvent } from '../stores/kv.js'
+import type { SessionInfo, SessionRecord, SessionRegistry, SessionStore, SessionWrite, StoreContext } from '../stores/types.js'
+import type { SessionObject } from './object.js'
+import type { SessionRow } from './schema.js'
+
+/** Options of {@link durableObjectStore}. */
+export interface DurableObjectStoreOptions {
+  /** The namespace bound to {@link SessionObject}, e.g. `c.env.SESSION_OBJECTS`. */
+  namespace: DurableObjectNamespace<SessionObject>
+  /**
+   * How many objects anonymous sessions are spread over. The token names its object, so
+   * this may change at any time; only new sessions follow it.
+   * @default 32
+   */
+  anonymousShards?: number
+  /**
+   * A read-only request marks its session as seen at most this often, in seconds (a
+   * row write), so "last seen" never costs a write per request.
+   * @default 300
+   */
+  lastSeenInterval?: number
+  /**
+   * Keep `request.cf.country` and `request.cf.colo` of the request that created a
+   * logged-in session, for "your sessions". Off by default: it is personal data.
+   * @default false
+   */
+  recordLocation?: boolean
+  /**
+   * Where security events (corrupt records) are reported. Never receives a session id.
+   * @default console.warn of one JSON line
+   */
+  onSecurityEvent?: (event: SecurityEvent) => void
+}
+
+/** `<43 base64url>.<64 hex>` */
+const TOKEN = /^([A-Za-z0-9_-]{43})\.([0-9a-f]{64})$/
+/** Longest `User-Agent` kept. */
+const MAX_USER_AGENT = 256
+
+const logSecurityEvent = (event: SecurityEvent): void => {
+  console.warn(JSON.stringify(event))
+}
+
+/** A parsed token: the session id, its hash, and its object. */
+interface Place {
+  hash: string
+  stub: DurableObjectStub<SessionObject>
+  object: string
+}
+
+/** Stores made by {@link durableObjectStore}, per namespace and options. */
+const stores = new WeakMap<DurableObjectNamespace<SessionObject>, Map<string, SessionStore>>()
+
+/**
+ * A session store on Durable Objects with SQLite storage: strongly consistent, so a
+ * logout, a `cycleKey()` or a revocation ends the old id everywhere before the response
+ * goes out, a save racing it is refused (`SessionError` `SESSION_INTERRUPTED`), and
+ * concurrent requests writing different keys of one session keep each other's writes.
+ * It keeps a per-user registry (`session.listSessions()`, `revokeSession()`, …).
+ * Throws `SessionError` `INVALID_OPTION`, naming the option, for bad options.
+ *
+ * @example
+ * ```ts
+ * import { durableObjectStore } from 'edge-session/durable-object'
+ * app.use(session({ store: (c) => durableObjectStore({ namespace: c.env.SESSION_OBJECTS }) }))
+ * ```
+ */
+export function durableObjectStore(options: DurableObjectStoreOptions): SessionStore {
+  const { namespace } = options
+  if (namespace === null || typeof namespace !== 'object' || typeof namespace.idFromName !== 'function') {
+    throw new SessionError('INVALID_OPTION', 'durableObjectStore(): option "namespace" must be a Durable Object namespace binding')
+  }
+  const shards = options.anonymousShards ?? 32
+  if (!Number.isSafeInteger(shards) || shards < 1) throw new SessionError('INVALID_OPTION', 'durableObjectStore(): option "anonymousShards" must be a whole number >= 1')
+  const interval = options.lastSeenInterval ?? 300
+  if (!(interval >= 0) || !Number.isFinite(interval)) throw new SessionError('INVALID_OPTION', 'durableObjectStore(): option "lastSeenInterval" must be a number of seconds >= 0')
+  const recordLocation = options.recordLocation ?? false
+  // Memoised, so `store: (c) => durableObjectStore({...})` costs a lookup per request.
+  const memo = `${shards}|${interval}|${recordLocation}|${options.onSecurityEvent === undefined}`
+  let known = stores.get(namespace)
+  if (known === undefined) stores.set(namespace, (known = new Map()))
+  const existing = options.onSecurityEvent === undefined ? known.get(memo) : undefined
+  if (existing !== undefined) return existing
+  const store = new DurableObjectSessionStore(namespace, shards, interval * 1000, recordLocation, options.onSecurityEvent ?? logSecurityEvent)
+  if (options.onSecurityEvent === undefined) known.set(memo, store)
+  return store
+}
+
+class DurableObjectSessionStore implements SessionStore, SessionRegistry {
+  readonly #ns: DurableObjectNamespace<SessionObject>
+  readonly #shards: number
+  readonly #touchAfterMs: number
+  readonly #recordLocation: boolean
+  readonly #onSecurityEvent: (event: SecurityEvent) => void
+  readonly registry: SessionRegistry = this
+
+  constructor(ns: DurableObjectNamespace<SessionObject>, shards: number, touchAfterMs: number, recordLocation: boolean, onSecurityEvent: (event: SecurityEvent) => void) {
+    this.#ns = ns
+    this.#shards = shards
+    this.#touchAfterMs = touchAfterMs
+    this.#recordLocation = recordLocation
+    this.#onSecurityEvent = onSecurityEvent
+  }
+
+  isValidToken(token: string): boolean {
+    return TOKEN.test(token)
+  }
+
+  /** Where a token's session lives, or `null` for an object id this namespace did not make. */
+  async #place(token: string): Promise<Place | null> {
+    const match = TOKEN.exec(token)
+    if (match === null) return null
+    let id: DurableObjectId
+    try {
+      id = this.#ns.idFromString(match[2] as string)
+    } catch {
+      return null // "not valid for this namespace": forged or foreign
+    }
+    return { hash: await sha256Hex(match[1] as string), stub: this.#ns.get(id), object: match[2] as string }
+  }
+
+  async load(token: string, { now }: StoreContext): Promise<SessionRecord | null> {
+    const place = await this.#place(token)
+    if (place === null) return null
+    const text = await place.stub.load(place.hash, now, this.#touchAfterMs)
+    if (text === null) return null
+    const record = decodeRecord(text)
+    if (typeof record === 'string') {
+      this.#onSecurityEvent({ event: 'session.corrupt_record', reason: record, keyPrefix: place.hash.slice(0, 12) })
+      return null
+    }
+    return record
+  }
+
+  async save(token: string | null, write: SessionWrite): Promise<string> {
+    if (token !== null) return this.#update(token, write)
+    const { record, serialized, now, request, replaces } = write
+    const user = record.auth?.user ?? null
+    const replaced = (await Promise.all(replaces.map((t) => this.#place(t)))).filter((p): p is Place => p !== null)
+    // A logged-in session goes to its user's object, an anonymous one to a random shard.
+    const objectId = this.#ns.idFromName(user !== null ? `user:${user}` : `anon:${randomShard(this.#shards)}`)
+    const object = objectId.toString()
+    const stub = this.#ns.get(objectId)
+    const id = generateSessionId()
+    const hash = await sha256Hex(id)
+    const device = this.#device(request, user !== null)
+    const row: SessionRow = {
+      hash,
+      handle: toBase64Url(crypto.getRandomValues(new Uint8Array(16))),
+      user,
+      record: serialized,
+      created_at: record.createdAt ?? now,
+      last_seen_at: now,
+      expires_at: record.expiresAt,
+      ...device,
+    }
+    // The sessions this one replaces must still be alive: checked with the insert in one
+    // transaction where they share its object, and right after it elsewhere.
+    const here = replaced.filter((p) => p.object === object)
+    const elsewhere = replaced.filter((p) => p.object !== object)
+    if (!(await stub.create(row, here.map((p) => p.hash), now))) throw interrupted()
+    for (const p of elsewhere) {
+      if (!(await p.stub.exists([p.hash], now))) {
+        await stub.destroy(hash)
+        throw interrupted()
+      }
+    }
+    return `${id}.${object}`
+  }
+
+  async #update(token: string, { record, serialized, changes, now, maxPayloadBytes }: SessionWrite): Promise<string> {
+    const place = await this.#place(token)
+    if (place === null) throw interrupted()
+    const result = await place.stub.update(place.hash, { record: serialized, changes, expiry: record.expiry, expiresAt: record.expiresAt, now, maxPayloadBytes })
+    if (result === 'gone') throw interrupted()
+    if (result === 'too-large') throw new SessionError('PAYLOAD_TOO_LARGE', `With the changes of concurrent requests, the session would pass ${maxPayloadBytes} bytes.`)
+    return token
+  }
+
+  #device(request: Request, loggedIn: boolean): Pick<SessionRow, 'user_agent' | 'country' | 'colo'> {
+    const agent = request.headers.get('User-Agent')
+    const cf = (request as { cf?: { country?: unknown; colo?: unknown } }).cf
+    const location = this.#recordLocation && loggedIn && cf !== undefined
+    return {
+      user_agent: agent === null ? null : agent.slice(0, MAX_USER_AGENT),
+      country: location && typeof cf.country === 'string' ? cf.country : null,
+      colo: location && typeof cf.colo === 'string' ? cf.colo : null,
+    }
+  }
+
+  async destroy(token: string): Promise<void> {
+    const place = await this.#place(token)
+    if (place !== null) await place.stub.destroy(place.hash)
+  }
+
+  // ----- the registry -----------------------------------------------------------
+
+  #userStub(user: string): DurableObjectStub<SessionObject> {
+    return this.#ns.get(this.#ns.idFromName(`user:${user}`))
+  }
+
+  /** The hash of `token` when it lives in `user`'s object, else `null`. */
+  async #ownHash(user: string, token: string | null): Promise<string | null> {
+    if (token === null) return null
+    const place = await this.#place(token)
+    return place !== null && place.object === this.#ns.idFromName(`user:${user}`).toString() ? place.hash : null
+  }
+
+  async list(user: string, token: string | null, { now }: StoreContext): Promise<SessionInfo[]> {
+    const [rows, current] = await Promise.all([this.#userStub(user).list(user, now), this.#ownHash(user, token)])
+    return rows.map((row) => ({
+      handle: row.handle,
+      current: row.hash === current,
+      createdAt: row.created_at,
+      lastSeenAt: row.last_seen_at,
+      expiresAt: row.expires_at,
+      userAgent: row.user_agent,
+      country: row.country,
+      colo: row.colo,
+    }))
+  }
+
+  async revoke(user: string, handle: string, token: string | null): Promise<{ revoked: boolean; current: boolean }> {
+    const [hash, current] = await Promise.all([this.#userStub(user).revoke(user, handle), this.#ownHash(user, token)])
+    return { revoked: hash !== null, current: hash !== null && hash === current }
+  }
+
+  async revokeAll(user: string, keep: string | null): Promise<number> {
+    return this.#userStub(user).revokeAll(user, await this.#ownHash(user, keep))
+  }
+}
+
+const interrupted = (): SessionError =>
+  new SessionError('SESSION_INTERRUPTED', 'The session was ended by another request while this one ran; its changes were not saved.')
+
+/** A shard number in `[0, shards)`, uniformly. */
+function randomShard(shards: number): number {
+  return crypto.getRandomValues(new Uint32Array(1))[0]! % shards
+}
