@@ -83,3 +83,45 @@ export async function clearKV(namespace: KVNamespace): Promise<void> {
     cursor = page.list_complete ? undefined : page.cursor
   } while (cursor)
 }
+
+/** A point where a {@link scriptedKV} holds an operation: `reached` once it is held, `release()` lets it go. */
+export interface Hold {
+  reached: Promise<void>
+  release(): void
+}
+
+/**
+ * Wraps `namespace`; `hold(op, prefix)` makes the next `op` ('get' | 'put' | 'delete') on a
+ * key starting with `prefix` wait until released, so a test can put two requests' KV
+ * calls in any order it wants. Everything else goes straight to the real binding.
+ */
+export function scriptedKV(namespace: KVNamespace): { namespace: KVNamespace; hold(op: 'get' | 'put' | 'delete', prefix: string): Hold } {
+  const holds: { op: string; prefix: string; arrive: () => void; gate: Promise<void> }[] = []
+  const wrapped = new Proxy(namespace, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver) as unknown
+      if (typeof value !== 'function') return value
+      return async (...args: unknown[]) => {
+        const key = String(args[0])
+        const i = holds.findIndex((h) => h.op === prop && key.startsWith(h.prefix))
+        if (i !== -1) {
+          const [held] = holds.splice(i, 1)
+          held!.arrive()
+          await held!.gate
+        }
+        return (value as (...a: unknown[]) => unknown).apply(target, args)
+      }
+    },
+  })
+  return {
+    namespace: wrapped,
+    hold(op, prefix) {
+      let arrive: () => void = () => undefined
+      let release: () => void = () => undefined
+      const reached = new Promise<void>((resolve) => (arrive = resolve))
+      const gate = new Promise<void>((resolve) => (release = resolve))
+      holds.push({ op, prefix, arrive, gate })
+      return { reached, release }
+    },
+  }
+}

@@ -1,0 +1,165 @@
+/**
+ * A logout racing a request already in flight, on the KV store (issue 13, item 3): the
+ * in-flight request loaded the session before the logout and saves after it. Without the
+ * revocation marker its `put` brought the whole record back, `username` included, with a
+ * fresh TTL and a Set-Cookie for the logged-out id. Every order of the two requests' KV
+ * calls must end logged out, within one location.
+ */
+import { env } from 'cloudflare:test'
+import { beforeEach, describe, expect, it } from 'vitest'
+import { createApp } from '../src/app'
+import { KV_REVOCATION_TTL, kvKeyFor, kvRevokedKeyFor } from '../src/session'
+import { json, setCookie } from './helpers/http'
+import { clearKV, scriptedKV } from './helpers/kv'
+
+const ORIGIN = 'http://localhost'
+const app = createApp()
+
+beforeEach(async () => {
+  await clearKV(env.SESSIONS)
+})
+
+/** Logs in as `username` and stores `hits: 1`; resolves the cookie. */
+async function loggedIn(username: string): Promise<string> {
+  const login = await app.request(`${ORIGIN}/login`, json('POST', { username }), env)
+  const cookie = `sessionid=${setCookie(login, 'sessionid')?.value}`
+  await app.request(`${ORIGIN}/session-hit/`, { headers: { Cookie: cookie } }, env)
+  return cookie
+}
+
+const whoami = async (cookie: string): Promise<unknown> => (await app.request(`${ORIGIN}/whoami`, { headers: { Cookie: cookie } }, env)).json()
+
+/** The two requests of the race, each on its own scripted view of the same real KV. */
+function race(cookie: string, path: 'GET /session-hit/' | 'POST /session' = 'GET /session-hit/'): {
+  inFlight: ReturnType<typeof scriptedKV>
+  logout: ReturnType<typeof scriptedKV>
+  startInFlight(): Promise<Response>
+  startLogout(): Promise<Response>
+} {
+  const inFlight = scriptedKV(env.SESSIONS)
+  const logout = scriptedKV(env.SESSIONS)
+  return {
+    inFlight,
+    logout,
+    // GET /session-hit/ reads the session and writes it back, as any page view that writes;
+    // POST /session (JSON) sets a key.
+    startInFlight: async () =>
+      path === 'POST /session'
+        ? app.request(`${ORIGIN}/session`, { ...json('POST', { color: 'blue' }), headers: { Cookie: cookie, 'Content-Type': 'application/json' } }, { ...env, SESSIONS: inFlight.namespace })
+        : app.request(`${ORIGIN}/session-hit/`, { headers: { Cookie: cookie } }, { ...env, SESSIONS: inFlight.namespace }),
+    startLogout: async () => app.request(`${ORIGIN}/logout`, { method: 'POST', headers: { Cookie: cookie } }, { ...env, SESSIONS: logout.namespace }),
+  }
+}
+
+/** What must hold after every order: no record, no session for the old id. */
+async function expectLoggedOut(cookie: string): Promise<void> {
+  const id = cookie.slice('sessionid='.length)
+  expect(await env.SESSIONS.get(await kvKeyFor(id))).toBeNull()
+  expect(await whoami(cookie)).toEqual({ username: null })
+}
+
+/** A refused in-flight save: 409 saying why (a page, or JSON on the JSON routes), and no Set-Cookie at all. */
+async function expectRefused(res: Response): Promise<void> {
+  expect(res.status).toBe(409)
+  expect(res.headers.getSetCookie()).toEqual([])
+  if (res.headers.get('Content-Type')?.startsWith('application/json')) {
+    expect(await res.json()).toMatchObject({ code: 'SESSION_INTERRUPTED' })
+  } else {
+    expect(await res.text()).toContain('The session was ended by another request while this one ran')
+  }
+}
+
+describe('a logout racing an in-flight write (KV, one location)', () => {
+  it.each(['GET /session-hit/', 'POST /session'] as const)('the issue\'s scenario (%s): the write lands after the logout finished, and is undone and refused', async (path) => {
+    const cookie = await loggedIn('raju')
+    const r = race(cookie, path)
+    const write = r.inFlight.hold('put', 'session:')
+    const inFlight = r.startInFlight()
+    await write.reached // loaded, about to write
+
+    const logout = await r.startLogout()
+    expect(logout.status).toBe(200)
+    expect(setCookie(logout, 'sessionid')?.attrs['max-age']).toBe('0')
+
+    write.release()
+    await expectRefused(await inFlight)
+    await expectLoggedOut(cookie)
+  })
+
+  // W = the in-flight put, C = its marker check; M = the logout's marker put, D = its delete.
+  it.each([
+    ['M W C D', ['put session:'], ['delete session:']],
+    ['M W D C', ['put session:', 'get revoked:'], ['delete session:']],
+    ['W M C D', ['get revoked:'], ['delete session:']],
+    ['W M D C', ['get revoked:'], ['delete session:']],
+  ] as const)('%s ends logged out, the in-flight write refused', async (order, inFlightHolds, logoutHolds) => {
+    const cookie = await loggedIn('raju')
+    const r = race(cookie)
+    const hold = (kv: ReturnType<typeof scriptedKV>, spec: string) => {
+      const [op, prefix] = spec.split(' ') as ['get' | 'put' | 'delete', string]
+      return kv.hold(op, prefix)
+    }
+    const a = inFlightHolds.map((spec) => hold(r.inFlight, spec))
+    const b = logoutHolds.map((spec) => hold(r.logout, spec))
+    const inFlight = r.startInFlight()
+    await a[0]!.reached
+    const logout = r.startLogout()
+    await b[0]!.reached // the logout's marker is written; its delete is held
+
+    if (order === 'M W C D' || order === 'W M C D') {
+      // The in-flight request writes (if not yet) and checks before the delete.
+      for (const h of a) h.release()
+      await expectRefused(await inFlight)
+      b[0]!.release()
+    } else if (order === 'M W D C') {
+      a[0]!.release() // W
+      await a[1]!.reached // about to check
+      b[0]!.release() // D
+      expect((await logout).status).toBe(200)
+      a[1]!.release() // C
+      await expectRefused(await inFlight)
+    } else {
+      // W M D C: the write is in; the logout deletes it; then the check.
+      b[0]!.release()
+      expect((await logout).status).toBe(200)
+      a[0]!.release()
+      await expectRefused(await inFlight)
+    }
+    expect((await logout).status).toBe(200)
+    await expectLoggedOut(cookie)
+  })
+
+  it('W C M D: a write that finished before the logout began is simply logged out after', async () => {
+    const cookie = await loggedIn('raju')
+    const r = race(cookie)
+    const res = await r.startInFlight()
+    expect(res.status).toBe(200)
+    expect((await r.startLogout()).status).toBe(200)
+    await expectLoggedOut(cookie)
+  })
+
+  it('leaves a revocation marker with a short TTL, holding nothing of the session', async () => {
+    const cookie = await loggedIn('raju')
+    const before = Math.floor(Date.now() / 1000)
+    await app.request(`${ORIGIN}/logout`, { method: 'POST', headers: { Cookie: cookie } }, env)
+    const key = await kvRevokedKeyFor(cookie.slice('sessionid='.length))
+    expect(await env.SESSIONS.get(key)).toBe('1')
+    const [entry] = (await env.SESSIONS.list({ prefix: key })).keys
+    expect(entry?.expiration).toBeGreaterThanOrEqual(before + KV_REVOCATION_TTL - 1)
+    expect(entry?.expiration).toBeLessThanOrEqual(Math.ceil(Date.now() / 1000) + KV_REVOCATION_TTL + 1)
+  })
+
+  it('a login racing the logout of the session it replaces is refused too, and leaves no new session', async () => {
+    const cookie = await loggedIn('raju')
+    const login = scriptedKV(env.SESSIONS)
+    const check = login.hold('get', 'revoked:') // the new record is written; the old one's marker not yet read
+    const inFlight = app.request(`${ORIGIN}/login`, { ...json('POST', { username: 'raju' }), headers: { Cookie: cookie, 'Content-Type': 'application/json' } }, { ...env, SESSIONS: login.namespace })
+    await check.reached
+    expect((await app.request(`${ORIGIN}/logout`, { method: 'POST', headers: { Cookie: cookie } }, env)).status).toBe(200)
+    check.release()
+    await expectRefused(await inFlight)
+    await expectLoggedOut(cookie)
+    // The new record was removed again: nothing but revocation markers is left.
+    expect((await env.SESSIONS.list({ prefix: 'session:' })).keys).toEqual([])
+  })
+})
