@@ -6,6 +6,7 @@
 import type { Child, FC } from 'hono/jsx'
 import { MAX_COOKIE_AGE } from '../../session/index.js'
 import { MAX_USERNAME, type SessionState } from '../session-api.js'
+import { Account, type AccountState } from './account.js'
 
 /** Longest key the "set a key" form accepts. */
 export const MAX_KEY_LENGTH = 128
@@ -62,6 +63,7 @@ form{margin:.4rem 0;padding:.6rem .8rem;border:1px solid #d6dbe0;border-radius:4
 form.inline{display:inline-block;margin-right:.5rem}
 label{margin-right:.75rem}input{font:inherit;padding:.15rem .35rem}button{font:inherit;padding:.15rem .7rem;cursor:pointer}
 ol>li{margin-bottom:.6rem}small{color:#5b6670}
+tr.current{background:#eef6ee}
 `
 
 const Layout: FC<{ title: string; children?: Child }> = ({ title, children }) => (
@@ -223,7 +225,7 @@ const Forms: FC = () => (
   </>
 )
 
-export const Page: FC<{ cookies: ReceivedCookie[]; state: SessionState; username: string | null; error?: string }> = ({ cookies, state, username, error }) => (
+export const Page: FC<{ cookies: ReceivedCookie[]; state: SessionState; username: string | null; account: AccountState | null; error?: string }> = ({ cookies, state, username, account, error }) => (
   <Layout title="edge-session demo">
     <h1>edge-session demo</h1>
     <p>
@@ -250,6 +252,7 @@ export const Page: FC<{ cookies: ReceivedCookie[]; state: SessionState; username
     <Tutorial />
     <h2>Change the session</h2>
     <Forms />
+    {account === null ? null : <Account account={account} />}
   </Layout>
 )
 

@@ -10,6 +10,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import { SessionError } from '../../session/index.js'
 import type { DemoEnv } from '../env.js'
 import { sessionState } from '../session-api.js'
+import { sessionView, type SessionView } from '../sessions.js'
 import { ErrorPage, Page, type ReceivedCookie } from './components.js'
 
 
@@ -44,6 +45,8 @@ function titleFor(status: number): string {
   if (status === 503) return 'Please try again in a moment'
   if (status === 404) return 'Not found'
   if (status === 413) return 'Too large'
+  if (status === 409) return 'Your session ended meanwhile'
+  if (status === 401) return 'Not logged in'
   if (status >= 500) return 'Something went wrong'
   return 'Request refused'
 }
@@ -75,8 +78,19 @@ export async function renderPage(c: Context<DemoEnv>, status: ContentfulStatusCo
   if (state === null) {
     return errorPage(c, 503, 'The session store could not be read just now. Nothing was lost: your cookie is unchanged. Reload in a moment.')
   }
-  const username = typeof state.data.username === 'string' ? state.data.username : null
+  const username = await session.getUser()
+  const account = username === null ? null : { user: username, sessions: await listed(c) }
   const cookies = receivedCookies(c.req.header('Cookie'))
   // The page shows this browser's cookies and session: never let a cache keep it.
-  return c.html(htmlDocument(<Page cookies={cookies} state={state} username={username} error={error} />), status, { 'Cache-Control': 'no-store' })
+  return c.html(htmlDocument(<Page cookies={cookies} state={state} username={username} account={account} error={error} />), status, { 'Cache-Control': 'no-store' })
+}
+
+/** The logged-in user's sessions, or `null` on a store without a registry. */
+async function listed(c: Context<DemoEnv>): Promise<SessionView[] | null> {
+  try {
+    return (await c.get('session').listSessions()).map(sessionView)
+  } catch (error) {
+    if (error instanceof SessionError && error.code === 'NOT_SUPPORTED') return null
+    throw error
+  }
 }

@@ -8,6 +8,8 @@ import { bodyLimit } from 'hono/body-limit'
 import { MAX_COOKIE_AGE, SessionError } from '../../session/index.js'
 import type { DemoEnv } from '../env.js'
 import { isUsername, logIn, MAX_BODY_BYTES, MAX_USERNAME } from '../session-api.js'
+import { changeOwnPassword } from '../sessions.js'
+import { ACCOUNT_ROUTES } from './account.js'
 import { FORM_ROUTES, MAX_KEY_LENGTH } from './components.js'
 import { errorPage, renderPage } from './render.js'
 
@@ -110,3 +112,24 @@ page.post(FORM_ROUTES.logout, async (c) => {
   return backToPage(c)
 })
 
+page.post(ACCOUNT_ROUTES.password, async (c) => {
+  await changeOwnPassword(c)
+  return backToPage(c)
+})
+
+page.post(ACCOUNT_ROUTES.revoke, async (c) => {
+  const { handle } = await formFields(c)
+  if (handle === undefined || handle === '') throw new BadInput('Name the session to log out.')
+  await c.get('session').revokeSession(handle)
+  return backToPage(c)
+})
+
+page.post(ACCOUNT_ROUTES.revokeOthers, async (c) => {
+  await c.get('session').revokeOtherSessions()
+  return backToPage(c)
+})
+
+page.post(ACCOUNT_ROUTES.revokeAll, async (c) => {
+  await c.get('session').revokeAllSessions()
+  return backToPage(c)
+})
