@@ -30,6 +30,11 @@ export interface StartOptions {
    * @default the parent of this folder
    */
   cwd?: string
+  /**
+   * `[vars]` to override, e.g. `{ SESSION_STORE: 'do' }` (wrangler's `--var NAME:VALUE`).
+   * @default {}
+   */
+  vars?: Record<string, string>
 }
 
 /** A port the OS says is free right now (it is released before wrangler takes it). */
@@ -89,9 +94,10 @@ export async function startWorker(options: StartOptions = {}): Promise<DevWorker
   const persistTo = await mkdtemp(join(tmpdir(), 'edge-session-e2e-'))
   const url = `http://127.0.0.1:${port}`
 
+  const vars = Object.entries(options.vars ?? {}).flatMap(([name, value]) => ['--var', `${name}:${value}`])
   const child = spawn(
     join(cwd, 'node_modules', '.bin', 'wrangler'),
-    ['dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspectorPort), '--persist-to', persistTo, '--log-level', 'warn', '--show-interactive-dev-session=false'],
+    ['dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspectorPort), '--persist-to', persistTo, '--log-level', 'warn', '--show-interactive-dev-session=false', ...vars],
     {
       cwd,
       // Own process group, so stop() reaches workerd too.

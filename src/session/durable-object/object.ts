@@ -8,15 +8,26 @@
 import { DurableObject } from 'cloudflare:workers'
 import { SessionError } from '../errors.js'
 import { decodeRecord, encodeRecord } from '../record.js'
-import type { ExpirySetting, SessionChanges, SessionData } from '../stores/types.js'
+import type { ExpirySetting, SessionData } from '../stores/types.js'
 import { migrate, type SessionRow } from './schema.js'
+
+/**
+ * Which keys one request changed. The values travel in the request's record: RPC's
+ * structured clone refuses the null-prototype objects session data is made of.
+ */
+export interface KeyChanges {
+  /** Keys the request stored; their values are those of its record. */
+  set: string[]
+  /** Keys the request removed. */
+  deleted: string[]
+}
 
 /** What {@link SessionObject.update} is asked to apply. */
 export interface SessionUpdate {
-  /** The request's whole record, used as is when `changes` is `null`. */
+  /** The request's whole record: its data is used as is when `changes` is `null`. */
   record: string
   /** The request's per-key changes, applied to the session as it is now. */
-  changes: SessionChanges | null
+  changes: KeyChanges | null
   expiry: ExpirySetting
   expiresAt: number
   /** The request's clock, in ms. */
@@ -87,7 +98,7 @@ export class SessionObject extends DurableObject<unknown> {
     const stored = decodeRecord(row.record)
     const mine = decodeRecord(update.record)
     if (typeof stored === 'string' || typeof mine === 'string') return 'gone'
-    const data = update.changes === null ? mine.data : merge(stored.data, update.changes)
+    const data = update.changes === null ? mine.data : merge(stored.data, mine.data, update.changes)
     let record: string
     try {
       record = encodeRecord({ data, expiry: update.expiry, expiresAt: update.expiresAt, createdAt: stored.createdAt, auth: stored.auth }, update.maxPayloadBytes)
@@ -165,9 +176,9 @@ export class SessionObject extends DurableObject<unknown> {
   }
 }
 
-/** Applies per-key changes to stored data (a null-prototype object, changed in place). */
-function merge(data: SessionData, changes: SessionChanges): SessionData {
+/** Applies one request's changes (values from its own data) to the stored data, in place. */
+function merge(data: SessionData, mine: SessionData, changes: KeyChanges): SessionData {
   for (const key of changes.deleted) delete data[key]
-  for (const key of Object.keys(changes.set)) data[key] = changes.set[key]
+  for (const key of changes.set) if (key in mine) data[key] = mine[key]
   return data
 }
