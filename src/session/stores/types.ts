@@ -103,8 +103,11 @@ export interface StoreContext {
  *
  * | | consistency | revocation (`flush()`, `cycleKey()`, emptied) | a save racing a revocation | concurrent saves |
  * |---|---|---|---|---|
- * | KV (`kvStore`) | eventual: at once in the writing location, ~60 s elsewhere | at once in that location, ~60 s elsewhere | not detected: the save writes the record back | the last whole record wins |
+ * | KV (`kvStore`) | eventual: at once in the writing location, ~60 s elsewhere | at once in that location, ~60 s elsewhere | refused within one location (revocation markers) | the last whole record wins |
  * | cookie (`cookieStore`) | the cookie is the session | none: an earlier copy of the cookie works until it expires | not detectable | the last cookie the browser keeps wins |
+ * | Durable Objects (`durableObjectStore`) | strong | at once, everywhere | always refused | merged key by key (`changes`) |
+ *
+ * Only the Durable Object store has a {@link SessionRegistry}.
  *
  * A store added later implements the same methods; nothing in the core asks which
  * store it talks to.
