@@ -67,17 +67,14 @@ async function commitSession(state: SessionState, status: number): Promise<Defer
   const { c, options: o } = state
   const data = await state.read()
   const now = state.now()
-  let empty = true
-  for (const _ in data) {
-    empty = false
-    break
-  }
+  const empty = state.isEmpty(data)
   const age = expiryAge(state.expiry, o, now)
   const expired = !empty && age <= 0
 
   if (empty || expired) {
     // An emptied (or already expired) session leaves nothing behind: its records go,
     // and the cookie the client sent is deleted. Django keeps an empty record; we do not.
+    // A custom expiry alone is not empty (Django keeps it in the data, so saves it).
     // On a 5xx nothing is saved, emptiness included, unless the record is gone already.
     if (status >= 500 && (state.token !== null || state.retired.length > 0)) return null
     await state.destroyAll()

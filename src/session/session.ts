@@ -146,10 +146,13 @@ export class Session<Data extends SessionData = SessionData> {
     this.#s.empty()
   }
 
-  /** Whether the session holds no data. */
+  /**
+   * Whether the session holds nothing: no data and no custom expiry (Django's
+   * `is_empty()`, whose data holds the expiry). An empty session is not stored, and its
+   * cookie is deleted at the end of the request.
+   */
   async isEmpty(): Promise<boolean> {
-    for (const _ in await this.#s.read()) return false
-    return true
+    return this.#s.isEmpty(await this.#s.read())
   }
 
   // ----- keys -----------------------------------------------------------------

@@ -125,6 +125,17 @@ export class SessionState {
     }
   }
 
+  /**
+   * Whether nothing would be stored: no data and no custom expiry. Django keeps the
+   * expiry in the data (`_session_expiry`), so an expiry-only session is not empty there
+   * either; the commit deletes only what is empty in this sense.
+   */
+  isEmpty(data: SessionData): boolean {
+    if (this.expiry !== null) return false
+    for (const _ in data) return false
+    return true
+  }
+
   /** Records that `key` now holds `value`; refuses a session over `maxPayloadBytes`. */
   put(data: SessionData, key: string, value: unknown): void {
     const size = entrySize(key, value)
