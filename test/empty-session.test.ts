@@ -104,3 +104,30 @@ describe.each<[Kind]>([['kv'], ['cookie']])('an empty session on the %s store', 
     expect(await records(kind, h)).toBe(0)
   })
 })
+
+describe('session.setExpiry(null) without a custom expiry (Django: del of a missing key)', () => {
+  it('writes nothing and sends no cookie for a stored session', async () => {
+    const h = harness()
+    await h.run(async (s) => s.set('a', 1))
+    h.kv.reset()
+    const { res, body } = await h.run(async (s) => {
+      await s.setExpiry(null)
+      return s.modified
+    })
+    expect(body).toBe(false)
+    expect(h.kv.counts).toEqual({ reads: 1, writes: 0, deletes: 0, lists: 0 })
+    expect(res.headers.getSetCookie()).toEqual([])
+  })
+
+  it('still goes back to the default when a custom expiry is set', async () => {
+    const h = harness()
+    await h.run(async (s) => {
+      await s.set('a', 1)
+      await s.setExpiry(30)
+    })
+    h.kv.reset()
+    const { res } = await h.run(async (s) => s.setExpiry(null))
+    expect(h.kv.counts).toMatchObject({ reads: 1, writes: 1 })
+    expect(setCookie(res, 'sessionid')?.attrs['max-age']).toBe('1209600')
+  })
+})

@@ -190,12 +190,15 @@ export class Session<Data extends SessionData = SessionData> {
   /**
    * Sets the session's expiry (Django's `set_expiry()`): a number of seconds of
    * inactivity (fractions truncated; `0` = when the browser closes), a `Date`, or `null`
-   * for the default (`maxAge`, or browser close if `expireAtBrowserClose`).
+   * for the default (`maxAge`, or browser close if `expireAtBrowserClose`); `null` on a
+   * session without a custom expiry changes nothing (no write, no cookie), as in Django.
    * Anything else, or more than 400 days ahead, is a `SessionError` `INVALID_EXPIRY`.
    */
   async setExpiry(value: number | Date | null): Promise<void> {
     const setting = toExpirySetting(value, this.#s.now())
     await this.#s.write()
+    // Django deletes `_session_expiry` here, and a KeyError leaves the session unmodified.
+    if (setting === null && this.#s.expiry === null) return
     this.#s.expiry = setting
     this.#s.modified = true
   }
