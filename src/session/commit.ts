@@ -105,7 +105,10 @@ async function commitSession(state: SessionState, status: number): Promise<Defer
   await Promise.all(state.retired.splice(0).map((old) => state.destroy(old)))
 
   const options = cookieOptions(o)
-  if (!expiresAtBrowserClose(state.expiry, o)) options.maxAge = age
+  if (!expiresAtBrowserClose(state.expiry, o)) {
+    options.maxAge = age
+    options.now = now // Expires from the session's clock, as the record's expiresAt
+  }
   return () => {
     setCookie(c, o.cookieName, token, options)
     privateCache(c)
