@@ -148,6 +148,38 @@ describe('setCookie() sameSite', () => {
   })
 })
 
+describe('setCookie() partitioned (CHIPS)', () => {
+  it('adds Partitioned with Secure on https', async () => {
+    const res = await run((c) => setCookie(c, 'c', 'v', { partitioned: true }), { url: 'https://example.com/' })
+    expect(readSetCookie(res, 'c')?.raw).toBe('c=v; Path=/; HttpOnly; Secure; SameSite=Lax; Partitioned')
+  })
+
+  it.each([
+    [{ partitioned: true }, 'http: secure "auto" is off, so an ordinary cookie', 'c=v; Path=/; HttpOnly; SameSite=Lax'],
+    [{ partitioned: true, secure: true }, 'http with secure: true', 'c=v; Path=/; HttpOnly; Secure; SameSite=Lax; Partitioned'],
+    [{ partitioned: true, sameSite: 'None' as const, secure: true }, 'the third-party case', 'c=v; Path=/; HttpOnly; Secure; SameSite=None; Partitioned'],
+    [{ partitioned: false, secure: true }, 'off', 'c=v; Path=/; HttpOnly; Secure; SameSite=Lax'],
+  ])('%j (%s)', async (options, _what, raw) => {
+    expect((await emitted(options))?.raw).toBe(raw)
+  })
+
+  it('is Secure and Partitioned for a __Host- name, whatever the scheme', async () => {
+    expect((await emitted({ partitioned: true }, '__Host-c'))?.raw).toBe('__Host-c=v; Path=/; HttpOnly; Secure; SameSite=Lax; Partitioned')
+  })
+
+  it.each([
+    [{ partitioned: true, secure: false }, '"partitioned" requires Secure, but "secure" is false'],
+    [{ partitioned: 'yes' as unknown as boolean }, '"partitioned" must be a boolean'],
+  ])('refuses %j', async (options, message) => {
+    expect(await refused(options)).toMatchObject({ code: 'INVALID_COOKIE', message: `Cookie "c": ${message}` })
+  })
+
+  it('lets deleteCookie() delete a partitioned cookie (the deletion must be partitioned too)', async () => {
+    const res = await run((c) => deleteCookie(c, 'c', { partitioned: true }), { url: 'https://example.com/' })
+    expect(readSetCookie(res, 'c')?.raw).toBe('c=; Max-Age=0; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; Secure; SameSite=Lax; Partitioned')
+  })
+})
+
 describe('setCookie() size guard', () => {
   // "c=" is 2 bytes, so a value of n bytes makes a pair of n + 2.
   it.each([

@@ -525,6 +525,34 @@ describe('session() middleware', () => {
   })
 })
 
+describe('session({ partitioned: true })', () => {
+  it('partitions the session cookie, its deletion and the test cookie on https', async () => {
+    const h = harness({ partitioned: true })
+    const https = { url: 'https://example.com/' }
+    const { res } = await h.run(async (s) => {
+      s.setTestCookie()
+      await s.set('a', 1)
+    }, https)
+    expect(setCookie(res, 'sessionid')?.attrs).toMatchObject({ secure: '', partitioned: '' })
+    expect(setCookie(res, 'testcookie')?.attrs).toMatchObject({ secure: '', partitioned: '' })
+    const { res: flushed } = await h.run(async (s) => s.flush(), https)
+    expect(setCookie(flushed, 'sessionid')?.attrs).toMatchObject({ 'max-age': '0', secure: '', partitioned: '' })
+  })
+
+  it('sends an ordinary cookie on http with secure "auto": a Partitioned cookie must be Secure', async () => {
+    const h = harness({ partitioned: true })
+    const { res } = await h.run(async (s) => s.set('a', 1))
+    expect(setCookie(res, 'sessionid')?.attrs).not.toHaveProperty('partitioned')
+    expect(setCookie(res, 'sessionid')?.attrs).not.toHaveProperty('secure')
+  })
+
+  it('partitions on http too with secure: true', async () => {
+    const h = harness({ partitioned: true, secure: true })
+    const { res } = await h.run(async (s) => s.set('a', 1))
+    expect(setCookie(res, 'sessionid')?.raw).toMatch(/; Secure; SameSite=Lax; Partitioned$/)
+  })
+})
+
 describe('session() options', () => {
   it.each([
     [{ cookieName: 'bad name' }, 'cookieName'],
@@ -537,6 +565,8 @@ describe('session() options', () => {
     [{ cookieName: '__Host-sid', path: '/app' }, 'path'],
     [{ cookieName: '__Host-sid', domain: 'example.com' }, 'domain'],
     [{ cookieName: '__Secure-sid', secure: false }, 'secure'],
+    [{ partitioned: true, secure: false }, 'partitioned'],
+    [{ partitioned: 'yes' as unknown as boolean }, 'partitioned'],
     [{ maxPayloadBytes: 0 }, 'maxPayloadBytes'],
     [{ rolling: { threshold: 2 } }, 'rolling.threshold'],
   ])('refuses %j naming the option', async (options, option) => {

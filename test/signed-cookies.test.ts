@@ -76,8 +76,14 @@ describe('setSignedCookie()', () => {
     })
   })
 
+  it('passes partitioned through to setCookie', async () => {
+    const { res } = await run(async (c) => setSignedCookie(c, 'signed', 'v', { signer: current, partitioned: true, secure: true }))
+    expect(readSetCookie(res, 'signed')?.raw).toMatch(/; Secure; SameSite=Lax; Partitioned$/)
+  })
+
   it.each([
     [{ maxAge: 60, expires: new Date(Date.now() + 60_000) }, 'v', 'INVALID_COOKIE'],
+    [{ partitioned: true, secure: false }, 'v', 'INVALID_COOKIE'],
     [{}, 'x'.repeat(MAX_COOKIE_BYTES), 'INVALID_COOKIE'], // over 4096 bytes once signed
     [{}, '\uD800', 'INVALID_VALUE'],
   ])('refuses %j with a value of %#, before any header is written', async (options, value, code) => {

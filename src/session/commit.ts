@@ -47,6 +47,7 @@ export async function commit(state: SessionState): Promise<void> {
 export function cookieOptions(o: ResolvedSessionOptions): CookieOptions {
   const options: CookieOptions = { path: o.path, httpOnly: o.httpOnly, sameSite: o.sameSite, secure: o.secure }
   if (o.domain !== undefined) options.domain = o.domain
+  if (o.partitioned) options.partitioned = true
   return options
 }
 

@@ -45,6 +45,15 @@ export interface CookieOptions {
   httpOnly?: boolean
   /** @default 'Lax' */
   sameSite?: SameSite
+  /**
+   * `Partitioned` (CHIPS): the browser keeps the cookie in a separate jar for each
+   * top-level site it is embedded under, so a cookie set in a third-party iframe is not
+   * shared across the sites embedding it. It requires `Secure`: with `secure: false` the
+   * cookie is refused (`INVALID_COOKIE`); with `secure: 'auto'` it is partitioned on https
+   * and sent as an ordinary cookie on http, where it could not be `Secure`.
+   * @default false
+   */
+  partitioned?: boolean
 }
 
 const SAME_SITE: ReadonlySet<string> = new Set(['Lax', 'Strict', 'None'])
@@ -61,8 +70,9 @@ const cookieError = (message: string): SessionError => new SessionError('INVALID
  *
  * Defaults are the safe ones (`HttpOnly`, `SameSite=Lax`, `Secure` on https, `Path=/`),
  * not Django's bare cookie. Throws `SessionError` `INVALID_COOKIE` when `maxAge` and
- * `expires` are both given, `sameSite` is not a known value, a name or attribute holds a
- * character that could split the header, or `name=value` exceeds 4096 bytes.
+ * `expires` are both given, `sameSite` is not a known value, `partitioned` comes with
+ * `secure: false`, a name or attribute holds a character that could split the header, or
+ * `name=value` exceeds 4096 bytes.
  *
  * @example
  * ```ts
@@ -93,6 +103,10 @@ export function serializeCookie(c: Context, name: string, value: string, options
   const secureOption = options.secure ?? 'auto'
   let secure = secureOption === 'auto' ? isHttps(c) : secureOption
   if (/^__(host|secure)-/i.test(name)) secure = true
+  const partitioned = options.partitioned ?? false
+  if (typeof partitioned !== 'boolean') throw cookieError(`Cookie "${name}": "partitioned" must be a boolean`)
+  // CHIPS: browsers drop a Partitioned cookie without Secure.
+  if (partitioned && secureOption === false && !secure) throw cookieError(`Cookie "${name}": "partitioned" requires Secure, but "secure" is false`)
 
   const opt: HonoCookieOptions = {
     path: options.path ?? '/',
@@ -101,6 +115,7 @@ export function serializeCookie(c: Context, name: string, value: string, options
     secure,
   }
   if (options.domain !== undefined) opt.domain = options.domain
+  if (partitioned && secure) opt.partitioned = true
   // Persistent cookies carry both attributes, as Django's set_cookie() writes them:
   // clients that read only Expires would otherwise keep them as browser-session cookies.
   // Expires never lies more than 400 days past the real clock (the browsers' cap, and

@@ -64,6 +64,15 @@ export interface SessionOptions {
    * @default 'auto'
    */
   secure?: boolean | 'auto'
+  /**
+   * Cookie `Partitioned` (CHIPS), for a session used inside a third-party iframe: one
+   * cookie jar per top-level site. Requires `Secure`: `secure: false` is refused; with
+   * `'auto'` the cookie is partitioned on https and ordinary on http (a plain-http
+   * development server keeps working first-party). Applies to the test cookie too.
+   * Django has no setting for it.
+   * @default false
+   */
+  partitioned?: boolean
   /** Sessions end when the browser closes (`SESSION_EXPIRE_AT_BROWSER_CLOSE`). @default false */
   expireAtBrowserClose?: boolean
   /** Save and refresh the cookie on every request that has a session (`SESSION_SAVE_EVERY_REQUEST`). @default false */
@@ -98,6 +107,7 @@ export interface ResolvedSessionOptions {
   httpOnly: boolean
   sameSite: SameSite
   secure: boolean | 'auto'
+  partitioned: boolean
   expireAtBrowserClose: boolean
   saveEveryRequest: boolean
   rolling: Required<RollingOptions> | null
@@ -151,6 +161,10 @@ export function resolveOptions(options: SessionOptions = {}): ResolvedSessionOpt
     secure = true
   }
   if (sameSite === 'None' && secure === false) throw invalid('sameSite', '"None" requires secure')
+  const partitioned = options.partitioned ?? false
+  if (typeof partitioned !== 'boolean') throw invalid('partitioned', 'must be true or false')
+  // CHIPS (RFC 6265bis draft, "Partitioned"): browsers drop a Partitioned cookie without Secure.
+  if (partitioned && secure === false) throw invalid('partitioned', 'requires secure: true or "auto" (a Partitioned cookie must be Secure)')
 
   const maxPayloadBytes = options.maxPayloadBytes ?? 65536
   // KV values may be up to 25 MiB.
@@ -178,6 +192,7 @@ export function resolveOptions(options: SessionOptions = {}): ResolvedSessionOpt
     httpOnly: options.httpOnly ?? true,
     sameSite,
     secure,
+    partitioned,
     expireAtBrowserClose: options.expireAtBrowserClose ?? false,
     saveEveryRequest: options.saveEveryRequest ?? false,
     rolling,
