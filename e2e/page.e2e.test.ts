@@ -273,6 +273,43 @@ describe('a short expiry', () => {
   })
 })
 
+describe('the page\'s stylesheet and security headers', () => {
+  it('applies the stylesheet\'s child-combinator rule (sent raw, not HTML-escaped)', async () => {
+    const { page } = await open()
+    await visit(page, '/')
+    // `ol>li{margin-bottom:.6rem}`: 9.6px at the page's 16px; an escaped `ol&gt;li` matches nothing (0px).
+    expect(await page.locator('ol > li').first().evaluate((li) => getComputedStyle(li).marginBottom)).toBe('9.6px')
+  })
+
+  it('arrive with the page', async () => {
+    const { page } = await open()
+    const response = await page.goto(base + '/')
+    expect(response?.headers()).toMatchObject({
+      'x-frame-options': 'DENY',
+      'x-content-type-options': 'nosniff',
+      'referrer-policy': 'same-origin',
+      'cross-origin-opener-policy': 'same-origin',
+    })
+  })
+
+  it('keep Chromium from framing the page (X-Frame-Options: DENY), even on its own origin', async () => {
+    const { page } = await open()
+    // DENY refuses every parent, the demo's own pages included (SAMEORIGIN would not):
+    // a frame of `/` added to the demo's 404 page gets Chromium's error page instead.
+    await visit(page, '/framed-here')
+    await page.evaluate((src) => {
+      const frame = document.createElement('iframe')
+      frame.id = 'f'
+      frame.src = src
+      document.body.append(frame)
+    }, base + '/')
+    const frame = await (await page.waitForSelector('#f')).contentFrame()
+    await frame?.waitForLoadState()
+    expect(frame?.url()).toMatch(/^chrome-error:/)
+    expect(await frame?.locator('#form-set').count()).toBe(0)
+  })
+})
+
 describe('the screenshot', () => {
   it('shows the page after a few actions', async () => {
     const { page } = await open()

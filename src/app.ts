@@ -9,6 +9,7 @@ import { session, SessionError, type SessionOptions } from './session/index.js'
 import type { DemoData, DemoEnv } from './routes/env.js'
 import { sameOriginOnly } from './routes/guard.js'
 import { errorPage, page } from './routes/page/index.js'
+import { djangoSecurityHeaders } from './routes/security-headers.js'
 import { sessionApi } from './routes/session-api.js'
 import { signed } from './routes/signed.js'
 import { selectStore } from './routes/store.js'
@@ -23,6 +24,8 @@ const JSON_ROUTES = /^\/(session|login|logout|whoami)(\/|$)/
  */
 export function createApp(options: SessionOptions = {}): Hono<DemoEnv> {
   const app = new Hono<DemoEnv>({ strict: false })
+  // First, so that every response carries them: refusals, error pages and 404s too.
+  app.use(djangoSecurityHeaders())
   app.use(sameOriginOnly())
   // Without a store given, SESSION_STORE picks one: KV (default) or the cookie store.
   app.use(session<DemoData>(options.store === undefined ? { ...options, store: selectStore(options) } : options))

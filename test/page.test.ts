@@ -146,6 +146,45 @@ describe('GET /', () => {
   })
 })
 
+describe('security headers (Django\'s SecurityMiddleware and XFrameOptionsMiddleware defaults)', () => {
+  /** Every header Django's defaults send, and the ones they do not (HSTS is off by default). */
+  const expectDjangoHeaders = (res: Response): void => {
+    expect(res.headers.get('X-Frame-Options')).toBe('DENY')
+    expect(res.headers.get('X-Content-Type-Options')).toBe('nosniff')
+    expect(res.headers.get('Referrer-Policy')).toBe('same-origin')
+    expect(res.headers.get('Cross-Origin-Opener-Policy')).toBe('same-origin')
+    for (const absent of ['Strict-Transport-Security', 'X-XSS-Protection', 'Cross-Origin-Resource-Policy', 'Origin-Agent-Cluster', 'X-DNS-Prefetch-Control', 'X-Download-Options', 'X-Permitted-Cross-Domain-Policies']) {
+      expect(res.headers.get(absent), absent).toBeNull()
+    }
+  }
+
+  it('sends them with the page, its redirects, its error pages and the JSON routes', async () => {
+    const b = browser()
+    expectDjangoHeaders(await b.get('/'))
+    expectDjangoHeaders(await submit(b, '/form/set', { key: 'k', value: 'v' }))
+    expectDjangoHeaders(await b.post('/form/set', { key: '' })) // 400 page
+    expectDjangoHeaders(await b.post('/form/set', { key: 'k' }, { Origin: 'https://evil.example' })) // 403
+    expectDjangoHeaders(await b.get('/nope')) // 404 page
+    expectDjangoHeaders(await b.get('/session'))
+  })
+
+  it('sends them with the 503 page of a store that failed after the handler', async () => {
+    const kv = faultyKV(env.SESSIONS, { write: true })
+    const res = await browser({ store: kvStore({ namespace: kv.namespace }) }).post('/form/set', { key: 'k', value: 'v' })
+    expect(res.status).toBe(503)
+    expectDjangoHeaders(res)
+  })
+})
+
+describe('GET / stylesheet', () => {
+  it('is sent raw: a child combinator stays ">", not "&gt;", which no browser would match', async () => {
+    const body = await (await browser().get('/')).text()
+    const style = /<style>([\s\S]*?)<\/style>/.exec(body)?.[1] ?? ''
+    expect(style).toContain('ol>li{margin-bottom:.6rem}')
+    expect(style).not.toContain('&gt;')
+  })
+})
+
 describe('POST /form/set and /form/delete', () => {
   it('stores a key as a string, redirects 303 to /, and deletes it', async () => {
     const b = browser()

@@ -3,6 +3,7 @@
  * The demo page's markup: `hono/jsx` components for the page and its error pages, with
  * no request handling (that is `routes.ts`) and no session access (that is `render.tsx`).
  */
+import { raw } from 'hono/html'
 import type { Child, FC } from 'hono/jsx'
 import { MAX_COOKIE_AGE } from '../../session/index.js'
 import { MAX_USERNAME, type SessionState } from '../session-api.js'
@@ -70,7 +71,9 @@ const Layout: FC<{ title: string; children?: Child }> = ({ title, children }) =>
       <meta charset="utf-8" />
       <meta name="viewport" content="width=device-width, initial-scale=1" />
       <title>{title}</title>
-      <style>{STYLE}</style>
+      {/* Raw: <style> content is CSS, not HTML, so an escaped "ol&gt;li" is a selector no
+          browser matches. STYLE is a constant of this file and holds no "</style". */}
+      <style>{raw(STYLE)}</style>
     </head>
     <body>{children}</body>
   </html>
