@@ -6,7 +6,7 @@
 import { Hono } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import { session, SessionError, type SessionOptions } from './session/index.js'
-import type { DemoData, DemoEnv } from './routes/env.js'
+import type { DemoEnv } from './routes/env.js'
 import { sameOriginOnly } from './routes/guard.js'
 import { errorPage, page } from './routes/page/index.js'
 import { djangoSecurityHeaders } from './routes/security-headers.js'
@@ -28,7 +28,8 @@ export function createApp(options: SessionOptions = {}): Hono<DemoEnv> {
   app.use(djangoSecurityHeaders())
   app.use(sameOriginOnly())
   // Without a store given, SESSION_STORE picks one: KV (default) or the cookie store.
-  app.use(session<DemoData>(options.store === undefined ? { ...options, store: selectStore(options) } : options))
+  // The app's environment as the type argument: the store callback's c.env is typed.
+  app.use(session<DemoEnv>(options.store === undefined ? { ...options, store: selectStore(options) } : options))
   app.route('/', tutorial)
   app.route('/', page)
   app.route('/', sessionApi)

@@ -2,7 +2,7 @@
  * @module
  * edge-session: Django-grade sessions for Hono on Cloudflare Workers.
  */
-export { session, type SessionEnv } from './middleware.js'
+export { session, type SessionEnv, type SessionEnvFor, type StoreEnvFor } from './middleware.js'
 export { Session, TEST_COOKIE_VALUE } from './session.js'
 export { resolveOptions, MAX_COOKIE_AGE, type SessionOptions, type RollingOptions, type SameSite, type ResolvedSessionOptions } from './options.js'
 export { SessionError, BadSignatureError, SignatureExpiredError, type SessionErrorCode, type BadSignatureReason } from './errors.js'

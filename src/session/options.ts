@@ -3,7 +3,7 @@
  * Options of the `session()` middleware: their types, Django's defaults, and the
  * validation that runs once, when the middleware is constructed.
  */
-import type { Context } from 'hono'
+import type { Context, Env } from 'hono'
 import { SessionError } from './errors.js'
 import { MAX_COOKIE_AGE } from './expiry.js'
 import { kvStoreFor } from './stores/kv.js'
@@ -27,14 +27,18 @@ export interface RollingOptions {
   minInterval?: number
 }
 
-/** Options of {@link session}. Every one is optional; defaults follow Django's settings. */
-export interface SessionOptions {
+/**
+ * Options of {@link session}. Every one is optional; defaults follow Django's settings.
+ * `E` is the app's Hono environment, which types `c.env` in the `store` callback
+ * (`session<AppEnv>({ … })`); by default `c.env` is untyped.
+ */
+export interface SessionOptions<E extends Env = any> {
   /**
    * Where sessions are kept: a store, or a function returning one per request
    * (bindings are only reachable through `c.env`).
    * @default the Workers KV namespace bound as `kvBinding`
    */
-  store?: SessionStore | ((c: Context) => SessionStore)
+  store?: SessionStore | ((c: Context<E>) => SessionStore)
   /**
    * Name of the KV binding the default store uses.
    * @default 'SESSIONS'

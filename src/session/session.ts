@@ -26,7 +26,7 @@ export const TEST_COOKIE_VALUE = 'worked'
  * await s.set('hits', hits)
  * ```
  */
-export class Session<Data extends SessionData = SessionData> {
+export class Session<Data extends object = SessionData> {
   readonly #s: SessionState
 
   /** Made by the {@link session} middleware, one per request; not for direct use. */
@@ -68,15 +68,17 @@ export class Session<Data extends SessionData = SessionData> {
   // ----- data (Django's dict interface) -------------------------------------
 
   /**
-   * The value stored under `key`, or `defaultValue` (default `undefined`).
+   * The value stored under `key`, or `defaultValue` (default `undefined`). With a
+   * default, the result is the key's type or the default's, never `undefined` from
+   * a missing key (Django's `session.get(key, default)`).
    *
    * @example
    * ```ts
-   * const user = await c.get('session').get('username', 'anonymous')
+   * const user = await c.get('session').get('username', 'anonymous') // string
    * ```
    */
   async get<K extends keyof Data & string>(key: K): Promise<Data[K] | undefined>
-  async get<K extends keyof Data & string>(key: K, defaultValue: Data[K]): Promise<Data[K]>
+  async get<K extends keyof Data & string, D>(key: K, defaultValue: D): Promise<Exclude<Data[K], undefined> | D>
   async get(key: string, defaultValue?: unknown): Promise<unknown> {
     const data = await this.#s.read()
     return key in data ? data[key] : defaultValue
@@ -86,9 +88,11 @@ export class Session<Data extends SessionData = SessionData> {
    * Stores `value` under `key`. The value must survive JSON unchanged (`SessionError`
    * `INVALID_VALUE` otherwise) and keep the session under `maxPayloadBytes`
    * (`PAYLOAD_TOO_LARGE`). Rejects with `STORE_UNAVAILABLE` when the store could not
-   * be read, rather than overwrite a session it could not see.
+   * be read, rather than overwrite a session it could not see. `undefined` is not a
+   * value (JSON drops it), so an optional key takes its type without `undefined`:
+   * remove a key with {@link delete}.
    */
-  async set<K extends keyof Data & string>(key: K, value: Data[K]): Promise<void> {
+  async set<K extends keyof Data & string>(key: K, value: Exclude<Data[K], undefined>): Promise<void> {
     if (typeof key !== 'string') throw new SessionError('INVALID_VALUE', 'session.set(): keys must be strings')
     assertJsonValue(value, key)
     this.#s.put(await this.#s.write(), key, value)
@@ -102,11 +106,16 @@ export class Session<Data extends SessionData = SessionData> {
     return true
   }
 
-  /** Removes `key` and resolves its value, or `defaultValue` (Django's `pop`). */
-  async pop<K extends keyof Data & string>(key: K, defaultValue?: Data[K]): Promise<Data[K] | undefined> {
+  /**
+   * Removes `key` and resolves its value, or `defaultValue` (Django's `pop`); with a
+   * default, never `undefined` from a missing key.
+   */
+  async pop<K extends keyof Data & string>(key: K): Promise<Data[K] | undefined>
+  async pop<K extends keyof Data & string, D>(key: K, defaultValue: D): Promise<Exclude<Data[K], undefined> | D>
+  async pop(key: string, defaultValue?: unknown): Promise<unknown> {
     const data = await this.#s.write()
     if (!(key in data)) return defaultValue
-    const value = data[key] as Data[K]
+    const value = data[key]
     this.#s.remove(data, key)
     return value
   }
@@ -131,9 +140,12 @@ export class Session<Data extends SessionData = SessionData> {
     return Object.entries(await this.#s.read())
   }
 
-  /** A plain copy of all data (a null-prototype object). */
-  async toJSON(): Promise<SessionData> {
-    return Object.assign(emptyData(), await this.#s.read())
+  /**
+   * A plain copy of all data (a null-prototype object). Typed `Partial<Data>`: a session
+   * holds only the keys stored so far (a new one holds none), whatever `Data` requires.
+   */
+  async toJSON(): Promise<Partial<Data>> {
+    return Object.assign(emptyData(), await this.#s.read()) as Partial<Data>
   }
 
   /**
