@@ -6,7 +6,7 @@
  */
 import { Hono, type MiddlewareHandler } from 'hono'
 import { describe, expectTypeOf, it } from 'vitest'
-import { cookieStore, kvStore, session, type Session, type SessionEnv, type SessionOptions } from '../src/session'
+import { cookieStore, getMessages, kvStore, messages, session, type Message, type Session, type SessionEnv, type SessionOptions } from '../src/session'
 
 /** Data declared as most adopters first write it: an interface, one key optional. */
 interface Prefs {
@@ -126,5 +126,18 @@ describe('session<AppEnv>({ store: (c) => … })', () => {
         },
       }),
     )
+  })
+})
+
+describe('flash messages on a typed session', () => {
+  it('take a typed session or context, and need no key in Data', () => {
+    expectTypeOf(messages.success(s, 'saved')).toEqualTypeOf<Promise<boolean>>()
+    expectTypeOf(getMessages(s)).toEqualTypeOf<Promise<Message[]>>()
+    new Hono<AppEnv>().post('/', async (c) => {
+      await messages.info(c, 'saved', { extraTags: 'sticky' })
+      // @ts-expect-error "loud" is not a level
+      await messages.add(c, 'loud', 'x')
+      return c.redirect('/', 303)
+    })
   })
 })

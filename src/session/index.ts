@@ -14,3 +14,20 @@ export { createSigner, type Signer, type SignerOptions, type SignOptions, type U
 export { MIN_SECRET_BYTES } from './secrets.js'
 export { setSignedCookie, getSignedCookie, type SetSignedCookieOptions, type GetSignedCookieOptions } from './signed-cookies.js'
 export { cookieStore, type CookieStoreOptions } from './stores/cookie.js'
+export {
+  messages,
+  createMessages,
+  addMessage,
+  getMessages,
+  Message,
+  MESSAGE_LEVELS,
+  DEFAULT_MESSAGE_TAGS,
+  MESSAGES_KEY,
+  type Messages,
+  type MessagesOptions,
+  type AddMessageOptions,
+  type AddAtLevel,
+  type MessageLevel,
+  type MessageLevelName,
+  type MessageTarget,
+} from './messages.js'
