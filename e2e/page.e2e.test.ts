@@ -250,6 +250,37 @@ describe('the forms, without JavaScript', () => {
   })
 })
 
+describe('flash messages', () => {
+  /** The page's flash messages as [class, text] pairs. */
+  const flashes = async (page: Page): Promise<[string | null, string][]> =>
+    Promise.all((await page.locator('#messages li').all()).map(async (li) => [await li.getAttribute('class'), (await li.innerText()).trim()] as [string | null, string]))
+
+  it('show what each form did on the page after it, once: a reload no longer shows them', async () => {
+    const { context, page } = await open({ javaScriptEnabled: false })
+    await visit(page, '/')
+    expect(await flashes(page)).toEqual([])
+
+    await submit(page, 'form-set', { key: 'color', value: 'blue' })
+    expect(await flashes(page)).toEqual([['success', 'Key color set']])
+    expect(await shownSession(page)).toEqual({ color: '"blue"' }) // the message is not session data on the page
+    await page.reload()
+    expect(await flashes(page)).toEqual([])
+
+    await submit(page, 'form-login', { username: 'Raju' })
+    expect(await flashes(page)).toEqual([['success', 'Logged in as Raju']])
+    await submit(page, 'form-delete', { key: 'nope' })
+    expect(await flashes(page)).toEqual([['info', 'There was no key nope']])
+
+    await submit(page, 'form-logout')
+    expect(await flashes(page)).toEqual([['success', 'Logged out']])
+    // The message-only session that carried it is gone once shown, cookie included.
+    expect(await jarCookie(context, 'sessionid')).toBeUndefined()
+    await page.reload()
+    expect(await flashes(page)).toEqual([])
+    expect(await page.textContent('body')).toContain('Nobody is logged in.')
+  })
+})
+
 describe('a short expiry', () => {
   it('empties the session once it passes, even for a browser that kept the cookie', async () => {
     const { context, page } = await open()

@@ -5,7 +5,7 @@
  */
 import { raw } from 'hono/html'
 import type { Child, FC } from 'hono/jsx'
-import { MAX_COOKIE_AGE } from '../../session/index.js'
+import { MAX_COOKIE_AGE, type Message } from '../../session/index.js'
 import { MAX_USERNAME, type SessionState } from '../session-api.js'
 
 /** Longest key the "set a key" form accepts. */
@@ -59,6 +59,8 @@ th{background:#f3f5f7;font-weight:600}th:first-child,td:first-child{width:14rem}
 .empty{color:#5b6670;font-style:italic}
 .alert{border:2px solid #b3261e;background:#fdecea;padding:.6rem .9rem;border-radius:4px}
 .alert strong{color:#b3261e}
+.messages{list-style:none;padding:0;margin:.75rem 0}.messages li{padding:.5rem .9rem;border-radius:4px;margin:.25rem 0;border:1px solid #9db4c9;background:#eef4fa}
+.messages li.success{border-color:#7fb38a;background:#edf7ef}.messages li.warning{border-color:#d9b45a;background:#fdf6e3}.messages li.error{border-color:#b3261e;background:#fdecea}
 form{margin:.4rem 0;padding:.6rem .8rem;border:1px solid #d6dbe0;border-radius:4px;background:#fafbfc}
 form.inline{display:inline-block;margin-right:.5rem}
 label{margin-right:.75rem}input{font:inherit;padding:.15rem .35rem}button{font:inherit;padding:.15rem .7rem;cursor:pointer}
@@ -78,6 +80,16 @@ const Layout: FC<{ title: string; children?: Child }> = ({ title, children }) =>
     <body>{children}</body>
   </html>
 )
+
+/** The flash messages, each with Django's tags as its class (`success`, `sticky warning`). */
+const Flashes: FC<{ messages: Message[] }> = ({ messages }) =>
+  messages.length === 0 ? null : (
+    <ul class="messages" id="messages" role="status">
+      {messages.map((m) => (
+        <li class={m.tags}>{m.message}</li>
+      ))}
+    </ul>
+  )
 
 const CookieTable: FC<{ cookies: ReceivedCookie[] }> = ({ cookies }) =>
   cookies.length === 0 ? (
@@ -226,13 +238,20 @@ const Forms: FC = () => (
   </>
 )
 
-export const Page: FC<{ cookies: ReceivedCookie[]; state: SessionState; username: string | null; error?: string }> = ({ cookies, state, username, error }) => (
+export const Page: FC<{ cookies: ReceivedCookie[]; state: SessionState; username: string | null; messages: Message[]; error?: string }> = ({
+  cookies,
+  state,
+  username,
+  messages,
+  error,
+}) => (
   <Layout title="edge-session demo">
     <h1>edge-session demo</h1>
     <p>
       Django's cookie and session tutorial on Cloudflare Workers: every link below is a step of it, and this page
       shows what the server sees on each request. {username === null ? 'Nobody is logged in.' : <>Logged in as <strong id="whoami">{username}</strong>.</>}
     </p>
+    <Flashes messages={messages} />
     {error === undefined ? null : (
       <p class="alert" role="alert" id="error">
         <strong>That did not work:</strong> {error}

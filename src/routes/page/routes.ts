@@ -1,11 +1,12 @@
 /**
  * @module
  * The demo page's routes: `GET /` and the form handlers (`POST /form/*`), each answering
- * `303 See Other` back to the page, or the page again with a 4xx and the message.
+ * `303 See Other` back to the page with a flash message saying what happened (shown
+ * once), or the page again with a 4xx and the error.
  */
 import { Hono, type Context } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
-import { MAX_COOKIE_AGE, SessionError } from '../../session/index.js'
+import { MAX_COOKIE_AGE, messages, SessionError } from '../../session/index.js'
 import type { DemoEnv } from '../env.js'
 import { isUsername, logIn, MAX_BODY_BYTES, MAX_USERNAME } from '../session-api.js'
 import { FORM_ROUTES, MAX_KEY_LENGTH } from './components.js'
@@ -23,8 +24,14 @@ async function formFields(c: Context): Promise<Record<string, string>> {
   return fields
 }
 
-/** A `303 See Other` back to the page: the browser follows it with a GET (RFC 9110 §15.4.4). */
-const backToPage = (c: Context): Response => c.redirect('/', 303)
+/**
+ * Says what happened in a flash message, shown once by the page, and answers `303 See
+ * Other` back to it: the browser follows with a GET (RFC 9110 §15.4.4).
+ */
+async function backToPage(c: Context, done: string, level: 'success' | 'info' = 'success'): Promise<Response> {
+  await messages[level](c, done)
+  return c.redirect('/', 303)
+}
 
 // ----- routes --------------------------------------------------------------------
 
@@ -63,14 +70,14 @@ page.post(FORM_ROUTES.set, async (c) => {
     throw new BadInput(`The key must be 1 to ${MAX_KEY_LENGTH} characters.`)
   }
   await c.get('session').set(key, value ?? '')
-  return backToPage(c)
+  return backToPage(c, `Key ${key} set`)
 })
 
 page.post(FORM_ROUTES.delete, async (c) => {
   const { key } = await formFields(c)
   if (key === undefined || key === '') throw new BadInput('Name the key to delete.')
-  await c.get('session').delete(key)
-  return backToPage(c)
+  const deleted = await c.get('session').delete(key)
+  return deleted ? backToPage(c, `Key ${key} deleted`) : backToPage(c, `There was no key ${key}`, 'info')
 })
 
 page.post(FORM_ROUTES.expiry, async (c) => {
@@ -83,17 +90,18 @@ page.post(FORM_ROUTES.expiry, async (c) => {
     seconds = Number(raw)
   }
   await c.get('session').setExpiry(seconds)
-  return backToPage(c)
+  if (seconds === null) return backToPage(c, 'Expiry back to the default')
+  return backToPage(c, seconds === 0 ? 'The session now ends when the browser closes' : `The session now expires after ${seconds} s of inactivity`)
 })
 
 page.post(FORM_ROUTES.cycle, async (c) => {
   await c.get('session').cycleKey()
-  return backToPage(c)
+  return backToPage(c, 'Session key cycled')
 })
 
 page.post(FORM_ROUTES.flush, async (c) => {
   await c.get('session').flush()
-  return backToPage(c)
+  return backToPage(c, 'Session flushed')
 })
 
 page.post(FORM_ROUTES.login, async (c) => {
@@ -102,11 +110,11 @@ page.post(FORM_ROUTES.login, async (c) => {
     throw new BadInput(`The name must be 1 to ${MAX_USERNAME} characters, not all spaces.`)
   }
   await logIn(c.get('session'), username)
-  return backToPage(c)
+  return backToPage(c, `Logged in as ${username}`)
 })
 
 page.post(FORM_ROUTES.logout, async (c) => {
   await c.get('session').flush()
-  return backToPage(c)
+  return backToPage(c, 'Logged out')
 })
 
