@@ -250,6 +250,37 @@ describe('the forms, without JavaScript', () => {
   })
 })
 
+describe('flash messages', () => {
+  /** The page's flash messages as [class, text] pairs. */
+  const flashes = async (page: Page): Promise<[string | null, string][]> =>
+    Promise.all((await page.locator('#messages li').all()).map(async (li) => [await li.getAttribute('class'), (await li.innerText()).trim()] as [string | null, string]))
+
+  it('show what each form did on the page after it, once: a reload no longer shows them', async () => {
+    const { context, page } = await open({ javaScriptEnabled: false })
+    await visit(page, '/')
+    expect(await flashes(page)).toEqual([])
+
+    await submit(page, 'form-set', { key: 'color', value: 'blue' })
+    expect(await flashes(page)).toEqual([['success', 'Key color set']])
+    expect(await shownSession(page)).toEqual({ color: '"blue"' }) // the message is not session data on the page
+    await page.reload()
+    expect(await flashes(page)).toEqual([])
+
+    await submit(page, 'form-login', { username: 'Raju' })
+    expect(await flashes(page)).toEqual([['success', 'Logged in as Raju']])
+    await submit(page, 'form-delete', { key: 'nope' })
+    expect(await flashes(page)).toEqual([['info', 'There was no key nope']])
+
+    await submit(page, 'form-logout')
+    expect(await flashes(page)).toEqual([['success', 'Logged out']])
+    // The message-only session that carried it is gone once shown, cookie included.
+    expect(await jarCookie(context, 'sessionid')).toBeUndefined()
+    await page.reload()
+    expect(await flashes(page)).toEqual([])
+    expect(await page.textContent('body')).toContain('Nobody is logged in.')
+  })
+})
+
 describe('a short expiry', () => {
   it('empties the session once it passes, even for a browser that kept the cookie', async () => {
     const { context, page } = await open()
@@ -270,6 +301,43 @@ describe('a short expiry', () => {
     await page.reload()
     expect(await shownSession(page)).toBe('empty')
     expect(await jarCookie(context, 'sessionid')).toBeUndefined() // the server deleted it
+  })
+})
+
+describe('the page\'s stylesheet and security headers', () => {
+  it('applies the stylesheet\'s child-combinator rule (sent raw, not HTML-escaped)', async () => {
+    const { page } = await open()
+    await visit(page, '/')
+    // `ol>li{margin-bottom:.6rem}`: 9.6px at the page's 16px; an escaped `ol&gt;li` matches nothing (0px).
+    expect(await page.locator('ol > li').first().evaluate((li) => getComputedStyle(li).marginBottom)).toBe('9.6px')
+  })
+
+  it('arrive with the page', async () => {
+    const { page } = await open()
+    const response = await page.goto(base + '/')
+    expect(response?.headers()).toMatchObject({
+      'x-frame-options': 'DENY',
+      'x-content-type-options': 'nosniff',
+      'referrer-policy': 'same-origin',
+      'cross-origin-opener-policy': 'same-origin',
+    })
+  })
+
+  it('keep Chromium from framing the page (X-Frame-Options: DENY), even on its own origin', async () => {
+    const { page } = await open()
+    // DENY refuses every parent, the demo's own pages included (SAMEORIGIN would not):
+    // a frame of `/` added to the demo's 404 page gets Chromium's error page instead.
+    await visit(page, '/framed-here')
+    await page.evaluate((src) => {
+      const frame = document.createElement('iframe')
+      frame.id = 'f'
+      frame.src = src
+      document.body.append(frame)
+    }, base + '/')
+    const frame = await (await page.waitForSelector('#f')).contentFrame()
+    await frame?.waitForLoadState()
+    expect(frame?.url()).toMatch(/^chrome-error:/)
+    expect(await frame?.locator('#form-set').count()).toBe(0)
   })
 })
 

@@ -6,9 +6,10 @@
 import { Hono } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import { session, SessionError, type SessionOptions } from './session/index.js'
-import type { DemoData, DemoEnv } from './routes/env.js'
+import type { DemoEnv } from './routes/env.js'
 import { sameOriginOnly } from './routes/guard.js'
 import { errorPage, page } from './routes/page/index.js'
+import { djangoSecurityHeaders } from './routes/security-headers.js'
 import { sessionApi } from './routes/session-api.js'
 import { sessions } from './routes/sessions.js'
 import { signed } from './routes/signed.js'
@@ -25,11 +26,14 @@ const JSON_ROUTES = /^\/(session|sessions|login|logout|whoami|password)(\/|$)/
  */
 export function createApp(options: SessionOptions = {}): Hono<DemoEnv> {
   const app = new Hono<DemoEnv>({ strict: false })
+  // First, so that every response carries them: refusals, error pages and 404s too.
+  app.use(djangoSecurityHeaders())
   app.use(sameOriginOnly())
   // Without a store given, SESSION_STORE picks one: KV (default), the cookie store or
   // Durable Objects. Logins are bound to the user's verifier in USERS ("change password").
+  // The app's environment as the type argument: the store callback's c.env is typed.
   const withStore = options.store === undefined ? { ...options, store: selectStore(options) } : options
-  app.use(session<DemoData>({ authHash: demoAuthHash, ...withStore }))
+  app.use(session<DemoEnv>({ authHash: demoAuthHash, ...withStore }))
   app.route('/', tutorial)
   app.route('/', page)
   app.route('/', sessionApi)

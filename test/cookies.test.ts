@@ -51,19 +51,46 @@ describe('setCookie() defaults', () => {
   })
 })
 
+/** A fixed clock for `now`: 2026-01-01T00:00:00Z. */
+const NOW = Date.parse('2026-01-01T00:00:00Z')
+/** The Expires date `seconds` after {@link NOW}, in Django's `http_date` format. */
+const at = (seconds: number): string => new Date(NOW + seconds * 1000).toUTCString()
+
 describe('setCookie() maxAge', () => {
   it.each([
-    [120, { 'max-age': '120' }],
-    [1.9, { 'max-age': '1' }], // fractions truncated, as Django's int(max_age)
-    [0.5, { 'max-age': '0' }],
-    [0, { 'max-age': '0' }],
-    [MAX_COOKIE_AGE, { 'max-age': '34560000' }],
-    [MAX_COOKIE_AGE + 1, { 'max-age': '34560000' }], // clamped where hono/cookie would throw
-    [1e12, { 'max-age': '34560000' }],
+    // Expires beside Max-Age, as Django's set_cookie(max_age=…): http_date(now + max_age).
+    [120, { 'max-age': '120', expires: at(120) }],
+    [1.9, { 'max-age': '1', expires: at(1) }], // fractions truncated, as Django's int(max_age)
+    [0.5, { 'max-age': '0', expires: at(0) }],
+    [0, { 'max-age': '0', expires: at(0) }],
+    [MAX_COOKIE_AGE, { 'max-age': '34560000', expires: at(MAX_COOKIE_AGE) }],
+    [MAX_COOKIE_AGE + 1, { 'max-age': '34560000', expires: at(MAX_COOKIE_AGE) }], // clamped where hono/cookie would throw
+    [1e12, { 'max-age': '34560000', expires: at(MAX_COOKIE_AGE) }],
     [-1, { 'max-age': '0', expires: 'Thu, 01 Jan 1970 00:00:00 GMT' }], // negative: a deletion
     [-86400.7, { 'max-age': '0', expires: 'Thu, 01 Jan 1970 00:00:00 GMT' }],
   ])('maxAge %d gives %j', async (maxAge, attrs) => {
-    expect((await emitted({ maxAge }))?.attrs).toEqual({ path: '/', httponly: '', samesite: 'Lax', ...attrs })
+    expect((await emitted({ maxAge, now: NOW }))?.attrs).toEqual({ path: '/', httponly: '', samesite: 'Lax', ...attrs })
+  })
+
+  it('writes Expires in the order hono/cookie serialises attributes, in Django\'s date format', async () => {
+    expect((await emitted({ maxAge: 120, now: NOW }))?.raw).toBe('c=v; Max-Age=120; Path=/; Expires=Thu, 01 Jan 2026 00:02:00 GMT; HttpOnly; SameSite=Lax')
+  })
+
+  it('counts Expires from the real clock when no `now` is given', async () => {
+    const before = Math.floor(Date.now() / 1000) * 1000
+    const attrs = (await emitted({ maxAge: 120 }))?.attrs
+    const after = Date.now()
+    const written = Date.parse(attrs?.expires ?? '')
+    expect(written).toBeGreaterThanOrEqual(before + 120_000)
+    expect(written).toBeLessThanOrEqual(after + 120_000)
+  })
+
+  it('keeps Expires within 400 days of the real clock when `now` runs ahead of it', async () => {
+    const before = Date.now()
+    const attrs = (await emitted({ maxAge: MAX_COOKIE_AGE, now: before + 86400_000 }))?.attrs
+    expect(attrs?.['max-age']).toBe('34560000')
+    expect(Date.parse(attrs?.expires ?? '')).toBeLessThanOrEqual(Date.now() + MAX_COOKIE_AGE * 1000)
+    expect(Date.parse(attrs?.expires ?? '')).toBeGreaterThan(before + MAX_COOKIE_AGE * 1000 - 2000)
   })
 
   it.each([Number.NaN, Infinity, -Infinity])('refuses maxAge %d', async (maxAge) => {
@@ -72,9 +99,17 @@ describe('setCookie() maxAge', () => {
 })
 
 describe('setCookie() expires', () => {
-  it('writes an absolute expiry', async () => {
-    const expires = new Date(Date.now() + 3600_000)
-    expect((await emitted({ expires }))?.attrs).toEqual({ path: '/', httponly: '', samesite: 'Lax', expires: expires.toUTCString() })
+  it('writes an absolute expiry, and Max-Age beside it as Django turns expires into max_age', async () => {
+    const expires = new Date(NOW + 3600_000)
+    expect((await emitted({ expires, now: NOW }))?.attrs).toEqual({ path: '/', httponly: '', samesite: 'Lax', 'max-age': '3600', expires: expires.toUTCString() })
+  })
+
+  it.each([
+    [3600_400, '3601'], // rounded up: the cookie never ends before its Expires
+    [0, '0'],
+    [-60_000, '0'], // already passed: Django's max(0, delta)
+  ])('gives an expiry %d ms ahead Max-Age %s', async (ahead, maxAge) => {
+    expect((await emitted({ expires: new Date(NOW + ahead), now: NOW }))?.attrs['max-age']).toBe(maxAge)
   })
 
   it('clamps an expiry past 400 days to 400 days', async () => {
@@ -83,13 +118,14 @@ describe('setCookie() expires', () => {
     const written = Date.parse(attrs?.expires ?? '')
     // Expires has second precision.
     expect(Math.abs(written - (before + MAX_COOKIE_AGE * 1000))).toBeLessThan(2000)
-    expect(attrs).not.toHaveProperty('max-age')
+    expect(attrs?.['max-age']).toBe('34560000')
   })
 
   it.each([
     [{ maxAge: 60, expires: new Date(Date.now() + 60_000) }, '"expires" and "maxAge" cannot both be set'], // Django's ValueError
     [{ maxAge: 0, expires: new Date(0) }, '"expires" and "maxAge" cannot both be set'],
     [{ expires: new Date(Number.NaN) }, '"expires" is an invalid Date'],
+    [{ maxAge: 60, now: Number.NaN }, '"now" must be a finite number of milliseconds'],
   ])('refuses %j', async (options, message) => {
     expect(await refused(options)).toMatchObject({ code: 'INVALID_COOKIE', message: `Cookie "c": ${message}` })
   })
@@ -109,6 +145,38 @@ describe('setCookie() sameSite', () => {
       code: 'INVALID_COOKIE',
       message: 'Cookie "c": "sameSite" must be "Lax", "Strict" or "None"',
     })
+  })
+})
+
+describe('setCookie() partitioned (CHIPS)', () => {
+  it('adds Partitioned with Secure on https', async () => {
+    const res = await run((c) => setCookie(c, 'c', 'v', { partitioned: true }), { url: 'https://example.com/' })
+    expect(readSetCookie(res, 'c')?.raw).toBe('c=v; Path=/; HttpOnly; Secure; SameSite=Lax; Partitioned')
+  })
+
+  it.each([
+    [{ partitioned: true }, 'http: secure "auto" is off, so an ordinary cookie', 'c=v; Path=/; HttpOnly; SameSite=Lax'],
+    [{ partitioned: true, secure: true }, 'http with secure: true', 'c=v; Path=/; HttpOnly; Secure; SameSite=Lax; Partitioned'],
+    [{ partitioned: true, sameSite: 'None' as const, secure: true }, 'the third-party case', 'c=v; Path=/; HttpOnly; Secure; SameSite=None; Partitioned'],
+    [{ partitioned: false, secure: true }, 'off', 'c=v; Path=/; HttpOnly; Secure; SameSite=Lax'],
+  ])('%j (%s)', async (options, _what, raw) => {
+    expect((await emitted(options))?.raw).toBe(raw)
+  })
+
+  it('is Secure and Partitioned for a __Host- name, whatever the scheme', async () => {
+    expect((await emitted({ partitioned: true }, '__Host-c'))?.raw).toBe('__Host-c=v; Path=/; HttpOnly; Secure; SameSite=Lax; Partitioned')
+  })
+
+  it.each([
+    [{ partitioned: true, secure: false }, '"partitioned" requires Secure, but "secure" is false'],
+    [{ partitioned: 'yes' as unknown as boolean }, '"partitioned" must be a boolean'],
+  ])('refuses %j', async (options, message) => {
+    expect(await refused(options)).toMatchObject({ code: 'INVALID_COOKIE', message: `Cookie "c": ${message}` })
+  })
+
+  it('lets deleteCookie() delete a partitioned cookie (the deletion must be partitioned too)', async () => {
+    const res = await run((c) => deleteCookie(c, 'c', { partitioned: true }), { url: 'https://example.com/' })
+    expect(readSetCookie(res, 'c')?.raw).toBe('c=; Max-Age=0; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; Secure; SameSite=Lax; Partitioned')
   })
 })
 

@@ -151,6 +151,18 @@ describe('KV operations per request (issues 5 and 13)', () => {
     expect(setCookies(res).map((c) => c.name)).toEqual(['sessionid'])
   })
 
+  it('costs the page nothing to look for flash messages when none wait (issue 9)', async () => {
+    const none = await app.request('http://example.com/', {}, bindings)
+    expect(none.status).toBe(200)
+    expect(kv.counts).toEqual({ reads: 0, writes: 0, deletes: 0, lists: 0 })
+    const sent = await storedSession()
+    kv.reset()
+    const res = await app.request('http://example.com/', { headers: { Cookie: sent } }, bindings)
+    expect(res.status).toBe(200)
+    expect(kv.counts).toEqual({ reads: 1, writes: 0, deletes: 0, lists: 0 })
+    expect(setCookies(res)).toEqual([])
+  })
+
   it('costs no KV operation for the test cookie', async () => {
     for (const path of ['/test/', '/check/']) {
       const res = await app.request(`http://example.com${path}`, { headers: { Cookie: 'testcookie=worked' } }, bindings)

@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:test'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { createApp } from '../src/app'
-import { generateSessionId, kvKeyFor, kvStore, MAX_COOKIE_AGE, type SessionOptions } from '../src/session'
+import { cookieStore, generateSessionId, kvKeyFor, kvStore, MAX_COOKIE_AGE, type SessionOptions } from '../src/session'
 import { receivedCookies } from '../src/routes/page'
 import { MAX_BODY_BYTES } from '../src/routes/session-api'
 import { T0 } from './helpers/harness'
@@ -121,6 +121,9 @@ describe('GET /', () => {
     const b = browser()
     await submit(b, '/form/set', { key: 'k', value: 'v' })
     await submit(b, '/form/expiry', { seconds: '5' })
+    // The page the 303 leads to, as a browser follows it: it shows (and so removes) the
+    // flash messages, which saves the session again at T0.
+    await b.get('/')
     b.clock.now += 4_000
     expect(await (await b.get('/')).text()).toContain('<td class="v">&quot;v&quot;</td>')
     b.clock.now += 2_000
@@ -146,6 +149,45 @@ describe('GET /', () => {
   })
 })
 
+describe('security headers (Django\'s SecurityMiddleware and XFrameOptionsMiddleware defaults)', () => {
+  /** Every header Django's defaults send, and the ones they do not (HSTS is off by default). */
+  const expectDjangoHeaders = (res: Response): void => {
+    expect(res.headers.get('X-Frame-Options')).toBe('DENY')
+    expect(res.headers.get('X-Content-Type-Options')).toBe('nosniff')
+    expect(res.headers.get('Referrer-Policy')).toBe('same-origin')
+    expect(res.headers.get('Cross-Origin-Opener-Policy')).toBe('same-origin')
+    for (const absent of ['Strict-Transport-Security', 'X-XSS-Protection', 'Cross-Origin-Resource-Policy', 'Origin-Agent-Cluster', 'X-DNS-Prefetch-Control', 'X-Download-Options', 'X-Permitted-Cross-Domain-Policies']) {
+      expect(res.headers.get(absent), absent).toBeNull()
+    }
+  }
+
+  it('sends them with the page, its redirects, its error pages and the JSON routes', async () => {
+    const b = browser()
+    expectDjangoHeaders(await b.get('/'))
+    expectDjangoHeaders(await submit(b, '/form/set', { key: 'k', value: 'v' }))
+    expectDjangoHeaders(await b.post('/form/set', { key: '' })) // 400 page
+    expectDjangoHeaders(await b.post('/form/set', { key: 'k' }, { Origin: 'https://evil.example' })) // 403
+    expectDjangoHeaders(await b.get('/nope')) // 404 page
+    expectDjangoHeaders(await b.get('/session'))
+  })
+
+  it('sends them with the 503 page of a store that failed after the handler', async () => {
+    const kv = faultyKV(env.SESSIONS, { write: true })
+    const res = await browser({ store: kvStore({ namespace: kv.namespace }) }).post('/form/set', { key: 'k', value: 'v' })
+    expect(res.status).toBe(503)
+    expectDjangoHeaders(res)
+  })
+})
+
+describe('GET / stylesheet', () => {
+  it('is sent raw: a child combinator stays ">", not "&gt;", which no browser would match', async () => {
+    const body = await (await browser().get('/')).text()
+    const style = /<style>([\s\S]*?)<\/style>/.exec(body)?.[1] ?? ''
+    expect(style).toContain('ol>li{margin-bottom:.6rem}')
+    expect(style).not.toContain('&gt;')
+  })
+})
+
 describe('POST /form/set and /form/delete', () => {
   it('stores a key as a string, redirects 303 to /, and deletes it', async () => {
     const b = browser()
@@ -153,14 +195,20 @@ describe('POST /form/set and /form/delete', () => {
     const cookie = setCookie(set, 'sessionid')
     expect(cookie?.attrs).toHaveProperty('httponly')
     const record = JSON.parse((await env.SESSIONS.get(await kvKeyFor(cookie!.value))) ?? 'null') as { data: unknown }
-    expect(record.data).toEqual({ color: 'blue' })
+    // The flash message waits in the session until the page shows it.
+    expect(record.data).toEqual({ color: 'blue', _messages: [{ level: 25, message: 'Key color set' }] })
     expect(await (await b.get('/')).text()).toMatch(/<code>color<\/code><\/td><td class="v">&quot;blue&quot;<\/td>/)
 
-    const del = await submit(b, '/form/delete', { key: 'color' })
-    // The session is empty now: its record and cookie go.
-    expect(setCookie(del, 'sessionid')?.attrs['max-age']).toBe('0')
+    await submit(b, '/form/delete', { key: 'color' })
+    // Only the flash message is left, so the session is kept until the page has shown it;
+    // then it is empty, and its record and cookie go.
+    expect(await sessionCount()).toBe(1)
+    const shown = await b.get('/')
+    const body = await shown.text()
+    expect(body).toContain('<li class="success">Key color deleted</li>')
+    expect(body).toContain('The session is empty')
+    expect(setCookie(shown, 'sessionid')?.attrs['max-age']).toBe('0')
     expect(await sessionCount()).toBe(0)
-    expect(await (await b.get('/')).text()).toContain('The session is empty')
   })
 
   it('keeps other keys when one is deleted', async () => {
@@ -279,14 +327,23 @@ describe('POST /form/cycle and /form/flush', () => {
     expect(await (await b.get('/')).text()).toContain('<code>k</code>')
   })
 
-  it('flush deletes the record and the cookie', async () => {
+  it('flush deletes the record at once and, once its message is shown, the cookie', async () => {
     const b = browser()
     await submit(b, '/form/set', { key: 'k', value: 'v' })
+    await b.get('/')
+    const flushed = b.jar.cookies.get('sessionid')!
     const res = await submit(b, '/form/flush')
-    expect(setCookie(res, 'sessionid')?.attrs['max-age']).toBe('0')
+    // The flushed record is gone at once; the flash message travels in a new session
+    // that holds nothing else, under a new id.
+    expect(await env.SESSIONS.get(await kvKeyFor(flushed))).toBeNull()
+    expect(setCookie(res, 'sessionid')?.value).not.toBe(flushed)
+    const shown = await b.get('/')
+    const body = await shown.text()
+    expect(body).toContain('<li class="success">Session flushed</li>')
+    expect(body).toContain('The session is empty')
+    expect(setCookie(shown, 'sessionid')?.attrs['max-age']).toBe('0')
     expect(b.jar.cookies.has('sessionid')).toBe(false)
     expect(await sessionCount()).toBe(0)
-    expect(await (await b.get('/')).text()).toContain('The session is empty')
   })
 })
 
@@ -304,11 +361,17 @@ describe('POST /form/login and /form/logout', () => {
     expect(body).toContain('<code>cart</code>') // data survives login, as Django's cycle_key()
 
     const out = await submit(b, '/form/logout')
-    expect(setCookie(out, 'sessionid')?.attrs['max-age']).toBe('0')
-    expect(await sessionCount()).toBe(0)
-    body = await (await b.get('/')).text()
+    // The logged-in record is gone at once; only the "Logged out" message remains, in a
+    // new session, until the page shows it.
+    expect(await env.SESSIONS.get(await kvKeyFor(loggedIn))).toBeNull()
+    expect(setCookie(out, 'sessionid')?.value).not.toBe(loggedIn)
+    const shown = await b.get('/')
+    body = await shown.text()
+    expect(body).toContain('<li class="success">Logged out</li>')
     expect(body).toContain('Nobody is logged in.')
     expect(body).toContain('The session is empty')
+    expect(setCookie(shown, 'sessionid')?.attrs['max-age']).toBe('0')
+    expect(await sessionCount()).toBe(0)
   })
 
   it.each<Record<string, string>>([{}, { username: '' }, { username: '   ' }, { username: 'r'.repeat(151) }])('answers 400 for %j', async (fields) => {
@@ -317,6 +380,64 @@ describe('POST /form/login and /form/logout', () => {
     expect(res.status).toBe(400)
     expect(await res.text()).toContain('The name must be 1 to 150 characters, not all spaces.')
     expect(res.headers.getSetCookie()).toEqual([])
+    expect(await sessionCount()).toBe(0)
+  })
+})
+
+describe('flash messages after each form (Django\'s messages framework)', () => {
+  /** The page's flash messages as [class, text] pairs, or [] when it shows none. */
+  const flashes = (html: string): [string, string][] =>
+    [...(/<ul class="messages"[^>]*>(.*?)<\/ul>/.exec(html)?.[1] ?? '').matchAll(/<li class="([^"]*)">(.*?)<\/li>/g)].map((m) => [m[1] ?? '', m[2] ?? ''])
+
+  it.each<[string, string, Record<string, string>, [string, string]]>([
+    ['set', '/form/set', { key: 'color', value: 'blue' }, ['success', 'Key color set']],
+    ['delete', '/form/delete', { key: 'k' }, ['success', 'Key k deleted']],
+    ['delete of a missing key', '/form/delete', { key: 'nope' }, ['info', 'There was no key nope']],
+    ['expiry', '/form/expiry', { seconds: '30' }, ['success', 'The session now expires after 30 s of inactivity']],
+    ['expiry 0', '/form/expiry', { seconds: '0' }, ['success', 'The session now ends when the browser closes']],
+    ['default expiry', '/form/expiry', { seconds: '' }, ['success', 'Expiry back to the default']],
+    ['cycle', '/form/cycle', {}, ['success', 'Session key cycled']],
+    ['flush', '/form/flush', {}, ['success', 'Session flushed']],
+    ['login', '/form/login', { username: 'Raju' }, ['success', 'Logged in as Raju']],
+    ['logout', '/form/logout', {}, ['success', 'Logged out']],
+  ])('%s: the page after the 303 says what happened, once; a reload no longer does', async (_form, path, fields, shown) => {
+    const b = browser()
+    await submit(b, '/form/set', { key: 'k', value: 'v' })
+    await b.get('/') // shows "Key k set"
+    await submit(b, path, fields)
+    expect(flashes(await (await b.get('/')).text())).toEqual([shown])
+    expect(flashes(await (await b.get('/')).text())).toEqual([])
+  })
+
+  it('escapes the message and shows several in order', async () => {
+    const b = browser()
+    await submit(b, '/form/set', { key: '<b>', value: '1' })
+    await submit(b, '/form/set', { key: 'a&b', value: '2' })
+    expect(flashes(await (await b.get('/')).text())).toEqual([
+      ['success', 'Key &lt;b&gt; set'],
+      ['success', 'Key a&amp;b set'],
+    ])
+  })
+
+  it('leaves pending messages to the next page when a form is refused, writing nothing', async () => {
+    const b = browser()
+    await submit(b, '/form/set', { key: 'keep', value: 'me' })
+    const refused = await b.post('/form/set', { key: '' })
+    expect(refused.status).toBe(400)
+    expect(flashes(await refused.text())).toEqual([])
+    expect(refused.headers.getSetCookie()).toEqual([])
+    expect(flashes(await (await b.get('/')).text())).toEqual([['success', 'Key keep set']])
+  })
+
+  it('works on the cookie store too', async () => {
+    const b = browser({ store: cookieStore({ secret: 'edge-session test secret number one, 32+ bytes' }) })
+    await submit(b, '/form/login', { username: 'Raju' })
+    expect(flashes(await (await b.get('/')).text())).toEqual([['success', 'Logged in as Raju']])
+    expect(flashes(await (await b.get('/')).text())).toEqual([])
+    await submit(b, '/form/logout')
+    const shown = await b.get('/')
+    expect(flashes(await shown.text())).toEqual([['success', 'Logged out']])
+    expect(b.jar.cookies.has('sessionid')).toBe(false)
     expect(await sessionCount()).toBe(0)
   })
 })

@@ -192,6 +192,48 @@ describe('JSON playground', () => {
   })
 })
 
+describe('JSON playground: numbers are stored as sent, or refused', () => {
+  it.each([
+    ['an integer above 2^53', '{"a":12345678901234567890}', 'would become 12345678901234567000'],
+    ['2^53 + 1', '{"a":9007199254740993}', 'would become 9007199254740992'],
+    ['a nested negative one', '{"a":[1,{"b":-123456789012345678901234}]}', 'would become -1.2345678901234569e+23'],
+    ['more digits than a double holds', '{"a":0.1000000000000000000001}', 'would become 0.1'],
+    ['an underflow to 0', '{"a":1e-400}', 'would become 0'],
+    ['an overflow to Infinity', '{"a":1e400}', 'it is out of range'],
+    ['a lossy expiry', '{"seconds":12345678901234567890}', 'would become 12345678901234567000'],
+  ])('POST /session refuses %s with 400, storing nothing', async (_label, body, message) => {
+    const path = body.includes('seconds') ? '/session/expiry' : '/session'
+    const res = await SELF.fetch(`${BASE}${path}`, json('POST', body))
+    expect(res.status).toBe(400)
+    expect(((await res.json()) as { error: string }).error).toContain(message)
+    expect(res.headers.getSetCookie()).toEqual([])
+    expect(await sessionCount()).toBe(0)
+  })
+
+  it('keeps every number a double holds exactly as written, and digits inside strings', async () => {
+    const b = browser()
+    const body =
+      '{"max":9007199254740992,"min":-9007199254740992,"one":1.0,"hundred":1E2,"tenth":0.1,"zero":-0,' +
+      '"small":1.5e-7,"tiny":5e-324,"huge":1.7976931348623157e308,"text":"12345678901234567890","quoted":"a\\"1e400"}'
+    const res = await b.get('/session', json('POST', body))
+    expect(res.status).toBe(200)
+    const { data } = (await (await b.get('/session')).json()) as { data: Record<string, unknown> }
+    expect(data).toEqual({
+      max: 9007199254740992,
+      min: -9007199254740992,
+      one: 1,
+      hundred: 100,
+      tenth: 0.1,
+      zero: 0,
+      small: 1.5e-7,
+      tiny: 5e-324,
+      huge: 1.7976931348623157e308,
+      text: '12345678901234567890',
+      quoted: 'a"1e400',
+    })
+  })
+})
+
 describe('login, whoami, logout', () => {
   it('logs in with a new key, remembers the user, and logs out', async () => {
     const b = browser()

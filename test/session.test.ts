@@ -10,6 +10,9 @@ beforeEach(async () => {
   await clearKV(env.SESSIONS)
 })
 
+/** The Expires of a session cookie saved at T0 with the default two weeks (Django's http_date). */
+const TWO_WEEKS = new Date(T0 + 1209600_000).toUTCString()
+
 /** The id the jar holds for the session cookie. */
 const idOf = (h: ReturnType<typeof harness>, name = 'sessionid'): string => {
   const id = h.jar.cookies.get(name)
@@ -36,7 +39,7 @@ describe('session.set() and session.get()', () => {
     const { res } = await h.run(async (s) => s.set('a', 1))
     const cookie = setCookie(res, 'sessionid')
     expect(cookie?.value).toMatch(/^[A-Za-z0-9_-]{43}$/)
-    expect(cookie?.attrs).toEqual({ 'max-age': '1209600', path: '/', httponly: '', samesite: 'Lax' })
+    expect(cookie?.attrs).toEqual({ 'max-age': '1209600', expires: TWO_WEEKS, path: '/', httponly: '', samesite: 'Lax' })
     expect(res.headers.get('Cache-Control')).toBe('private')
     expect(res.headers.get('Vary')).toBe('Cookie')
   })
@@ -48,13 +51,13 @@ describe('session.set() and session.get()', () => {
   })
 
   it.each([
-    [{ cookieName: 'sid' }, 'sid', { 'max-age': '1209600', path: '/', httponly: '', samesite: 'Lax' }],
-    [{ maxAge: 60 }, 'sessionid', { 'max-age': '60', path: '/', httponly: '', samesite: 'Lax' }],
-    [{ path: '/app', domain: 'example.com' }, 'sessionid', { 'max-age': '1209600', path: '/app', domain: 'example.com', httponly: '', samesite: 'Lax' }],
-    [{ httpOnly: false, sameSite: 'Strict' as const }, 'sessionid', { 'max-age': '1209600', path: '/', samesite: 'Strict' }],
-    [{ secure: true }, 'sessionid', { 'max-age': '1209600', path: '/', httponly: '', secure: '', samesite: 'Lax' }],
-    [{ sameSite: 'None' as const, secure: true }, 'sessionid', { 'max-age': '1209600', path: '/', httponly: '', secure: '', samesite: 'None' }],
-    [{ cookieName: '__Host-sid' }, '__Host-sid', { 'max-age': '1209600', path: '/', httponly: '', secure: '', samesite: 'Lax' }],
+    [{ cookieName: 'sid' }, 'sid', { 'max-age': '1209600', expires: TWO_WEEKS, path: '/', httponly: '', samesite: 'Lax' }],
+    [{ maxAge: 60 }, 'sessionid', { 'max-age': '60', expires: new Date(T0 + 60_000).toUTCString(), path: '/', httponly: '', samesite: 'Lax' }],
+    [{ path: '/app', domain: 'example.com' }, 'sessionid', { 'max-age': '1209600', expires: TWO_WEEKS, path: '/app', domain: 'example.com', httponly: '', samesite: 'Lax' }],
+    [{ httpOnly: false, sameSite: 'Strict' as const }, 'sessionid', { 'max-age': '1209600', expires: TWO_WEEKS, path: '/', samesite: 'Strict' }],
+    [{ secure: true }, 'sessionid', { 'max-age': '1209600', expires: TWO_WEEKS, path: '/', httponly: '', secure: '', samesite: 'Lax' }],
+    [{ sameSite: 'None' as const, secure: true }, 'sessionid', { 'max-age': '1209600', expires: TWO_WEEKS, path: '/', httponly: '', secure: '', samesite: 'None' }],
+    [{ cookieName: '__Host-sid' }, '__Host-sid', { 'max-age': '1209600', expires: TWO_WEEKS, path: '/', httponly: '', secure: '', samesite: 'Lax' }],
   ])('honours options %j in the cookie', async (options, name, attrs) => {
     const h = harness(options)
     const { res } = await h.run(async (s) => s.set('a', 1))
@@ -523,6 +526,34 @@ describe('session() middleware', () => {
   })
 })
 
+describe('session({ partitioned: true })', () => {
+  it('partitions the session cookie, its deletion and the test cookie on https', async () => {
+    const h = harness({ partitioned: true })
+    const https = { url: 'https://example.com/' }
+    const { res } = await h.run(async (s) => {
+      s.setTestCookie()
+      await s.set('a', 1)
+    }, https)
+    expect(setCookie(res, 'sessionid')?.attrs).toMatchObject({ secure: '', partitioned: '' })
+    expect(setCookie(res, 'testcookie')?.attrs).toMatchObject({ secure: '', partitioned: '' })
+    const { res: flushed } = await h.run(async (s) => s.flush(), https)
+    expect(setCookie(flushed, 'sessionid')?.attrs).toMatchObject({ 'max-age': '0', secure: '', partitioned: '' })
+  })
+
+  it('sends an ordinary cookie on http with secure "auto": a Partitioned cookie must be Secure', async () => {
+    const h = harness({ partitioned: true })
+    const { res } = await h.run(async (s) => s.set('a', 1))
+    expect(setCookie(res, 'sessionid')?.attrs).not.toHaveProperty('partitioned')
+    expect(setCookie(res, 'sessionid')?.attrs).not.toHaveProperty('secure')
+  })
+
+  it('partitions on http too with secure: true', async () => {
+    const h = harness({ partitioned: true, secure: true })
+    const { res } = await h.run(async (s) => s.set('a', 1))
+    expect(setCookie(res, 'sessionid')?.raw).toMatch(/; Secure; SameSite=Lax; Partitioned$/)
+  })
+})
+
 describe('session() options', () => {
   it.each([
     [{ cookieName: 'bad name' }, 'cookieName'],
@@ -535,6 +566,8 @@ describe('session() options', () => {
     [{ cookieName: '__Host-sid', path: '/app' }, 'path'],
     [{ cookieName: '__Host-sid', domain: 'example.com' }, 'domain'],
     [{ cookieName: '__Secure-sid', secure: false }, 'secure'],
+    [{ partitioned: true, secure: false }, 'partitioned'],
+    [{ partitioned: 'yes' as unknown as boolean }, 'partitioned'],
     [{ maxPayloadBytes: 0 }, 'maxPayloadBytes'],
     [{ rolling: { threshold: 2 } }, 'rolling.threshold'],
   ])('refuses %j naming the option', async (options, option) => {

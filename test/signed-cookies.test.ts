@@ -64,13 +64,26 @@ describe('setSignedCookie()', () => {
 
   it('passes cookie options through to setCookie', async () => {
     const { res } = await run(async (c) =>
-      setSignedCookie(c, 'signed', 'v', { signer: current, maxAge: 90.9, path: '/app', sameSite: 'Strict', secure: true }),
+      setSignedCookie(c, 'signed', 'v', { signer: current, maxAge: 90.9, path: '/app', sameSite: 'Strict', secure: true, now: T0 * 1000 }),
     )
-    expect(readSetCookie(res, 'signed')?.attrs).toEqual({ 'max-age': '90', path: '/app', httponly: '', secure: '', samesite: 'Strict' })
+    expect(readSetCookie(res, 'signed')?.attrs).toEqual({
+      'max-age': '90',
+      expires: new Date((T0 + 90) * 1000).toUTCString(),
+      path: '/app',
+      httponly: '',
+      secure: '',
+      samesite: 'Strict',
+    })
+  })
+
+  it('passes partitioned through to setCookie', async () => {
+    const { res } = await run(async (c) => setSignedCookie(c, 'signed', 'v', { signer: current, partitioned: true, secure: true }))
+    expect(readSetCookie(res, 'signed')?.raw).toMatch(/; Secure; SameSite=Lax; Partitioned$/)
   })
 
   it.each([
     [{ maxAge: 60, expires: new Date(Date.now() + 60_000) }, 'v', 'INVALID_COOKIE'],
+    [{ partitioned: true, secure: false }, 'v', 'INVALID_COOKIE'],
     [{}, 'x'.repeat(MAX_COOKIE_BYTES), 'INVALID_COOKIE'], // over 4096 bytes once signed
     [{}, '\uD800', 'INVALID_VALUE'],
   ])('refuses %j with a value of %#, before any header is written', async (options, value, code) => {
@@ -170,10 +183,10 @@ describe('getSignedCookie() with a rotated secret', () => {
     clock.s = T0
     const old = await signedPair('signed', 'hello', current, 'demo')
     clock.s = T0 + 100
-    const { outcome, res } = await run(read('signed', { signer: rotating, salt: 'demo', resign: { maxAge: 3600 } }), old)
+    const { outcome, res } = await run(read('signed', { signer: rotating, salt: 'demo', resign: { maxAge: 3600, now: (T0 + 100) * 1000 } }), old)
     expect(outcome).toEqual({ value: 'hello' })
     const fresh = readSetCookie(res, 'signed')
-    expect(fresh?.attrs).toEqual({ 'max-age': '3600', path: '/', httponly: '', samesite: 'Lax' })
+    expect(fresh?.attrs).toEqual({ 'max-age': '3600', expires: new Date((T0 + 100 + 3600) * 1000).toUTCString(), path: '/', httponly: '', samesite: 'Lax' })
     // Signed with the new secret, keeping the original timestamp (it grows no younger).
     const verified = await onlyNew.verify(decodeURIComponent(fresh?.value ?? ''), { purpose: 'cookie:signed', salt: 'demo' })
     expect(verified).toEqual({ value: 'hello', timestamp: T0, rotated: false })

@@ -1,7 +1,8 @@
 /**
  * @module
  * A JSON playground over the session API, and login/logout on top of it.
- * Every answer but `/whoami`'s has the shape of `GET /session`.
+ * Every answer but `/whoami`'s has the shape of `GET /session`. Bodies are parsed so
+ * that no number is silently rounded: one a double cannot hold exactly is a 400.
  */
 import { Hono, type Context } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
@@ -32,13 +33,84 @@ export async function sessionState(session: Session<DemoData>): Promise<SessionS
 /** A 400 with a message, for bodies the playground cannot use. */
 class BadRequest extends Error {}
 
+/** A JSON number as written: sign, digits, fraction, exponent. */
+const JSON_NUMBER = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/
+
+/**
+ * A decimal in canonical form, `digits` + `e` + exponent with no leading or trailing
+ * zeros (`"1.50e1"` and `"15"` are both `"15e0"`), or `"0"`; `null` if not a JSON number.
+ */
+function canonicalDecimal(text: string): string | null {
+  const match = JSON_NUMBER.exec(text)
+  if (match === null) return null
+  const [, sign = '', whole = '', fraction = '', exponent = '0'] = match
+  let digits = (whole + fraction).replace(/^0+/, '')
+  if (digits === '') return '0' // -0 too: JSON has no negative zero to keep
+  const trailing = digits.length - digits.replace(/0+$/, '').length
+  digits = digits.slice(0, digits.length - trailing)
+  // Exact while the exponent is below 2^53; a larger one (an Infinity, or a 0) only ever
+  // has to differ from a double's exponent, which never passes ±400.
+  const power = Number(exponent) - fraction.length + trailing
+  return `${sign}${digits}e${power}`
+}
+
+/**
+ * Whether `value`, the double `JSON.parse` made of the number written as `source`, is
+ * that number: its shortest decimal form (what JSON.stringify writes back, and what the
+ * session will store) denotes the same decimal. `12345678901234567890` parses to
+ * 12345678901234567000 and `1e400` to Infinity: both are refused, where
+ * `9007199254740992` (2^53), `1.0`, `1e2` and `0.1` are kept.
+ */
+function isFaithfulNumber(source: string, value: number): boolean {
+  if (!Number.isFinite(value)) return false
+  const written = canonicalDecimal(source)
+  return written !== null && written === canonicalDecimal(String(value))
+}
+
+/** A number token at a given position (sticky). */
+const NUMBER_TOKEN = /-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/y
+
+/**
+ * The first number of `text` (JSON that `JSON.parse` accepted) that would not be stored
+ * as written, or `null`. A scan of the text, not a reviver: workerd's V8 does offer
+ * JSON.parse source text access (`context.source` in a reviver), but a reviver recurses
+ * and throws RangeError on deeply nested bodies, which the session refuses with a
+ * clearer message of its own; the scan is linear and needs no stack.
+ */
+function firstUnfaithfulNumber(text: string): string | null {
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i)
+    if (ch === 0x22) {
+      // A string: skip to its closing quote, escapes included.
+      for (i++; i < text.length && text.charCodeAt(i) !== 0x22; i++) if (text.charCodeAt(i) === 0x5c) i++
+    } else if (ch === 0x2d || (ch >= 0x30 && ch <= 0x39)) {
+      // Outside strings, only a number starts with "-" or a digit.
+      NUMBER_TOKEN.lastIndex = i
+      const token = NUMBER_TOKEN.exec(text)?.[0] ?? ''
+      // Number() rounds a decimal exactly as JSON.parse does (both correctly rounded).
+      if (!isFaithfulNumber(token, Number(token))) return token
+      i += token.length - 1
+    }
+  }
+  return null
+}
+
 /** Parses the body as a JSON object; anything else is a {@link BadRequest}. */
 async function jsonObject(c: Context): Promise<Record<string, unknown>> {
+  const text = await c.req.text()
   let body: unknown
   try {
-    body = JSON.parse(await c.req.text())
+    body = JSON.parse(text)
   } catch {
     throw new BadRequest('The body must be valid JSON.')
+  }
+  // A number JSON.parse rounds would be stored silently changed: refuse it, as 1e400.
+  const lossy = firstUnfaithfulNumber(text)
+  if (lossy !== null) {
+    const stored = Number(lossy)
+    throw new BadRequest(
+      `The number ${lossy.slice(0, 40)} cannot be stored exactly: ${Number.isFinite(stored) ? `it would become ${stored}` : 'it is out of range'}. Send it as a string.`,
+    )
   }
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new BadRequest('The body must be a JSON object.')

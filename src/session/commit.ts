@@ -47,6 +47,7 @@ export async function commit(state: SessionState): Promise<void> {
 export function cookieOptions(o: ResolvedSessionOptions): CookieOptions {
   const options: CookieOptions = { path: o.path, httpOnly: o.httpOnly, sameSite: o.sameSite, secure: o.secure }
   if (o.domain !== undefined) options.domain = o.domain
+  if (o.partitioned) options.partitioned = true
   return options
 }
 
@@ -67,12 +68,8 @@ async function commitSession(state: SessionState, status: number): Promise<Defer
   const { c, options: o } = state
   const data = await state.read()
   const now = state.now()
-  // A session bound to a user is kept even without data.
-  let empty = state.auth === null
-  for (const _ in data) {
-    empty = false
-    break
-  }
+  // A custom expiry or a bound user alone is not empty (Django keeps both in the data).
+  const empty = state.isEmpty(data)
   const createdAt = state.createdAt ?? now
   const age = expiryAge(state.expiry, o, now, createdAt)
   const expired = !empty && age <= 0
@@ -80,6 +77,7 @@ async function commitSession(state: SessionState, status: number): Promise<Defer
   if (empty || expired) {
     // An emptied (or already expired) session leaves nothing behind: its records go,
     // and the cookie the client sent is deleted. Django keeps an empty record; we do not.
+    // A custom expiry alone is not empty (Django keeps it in the data, so saves it).
     // On a 5xx nothing is saved, emptiness included, unless the record is gone already.
     if (status >= 500 && (state.token !== null || state.retired.length > 0)) return null
     await state.destroyAll()
@@ -112,7 +110,10 @@ async function commitSession(state: SessionState, status: number): Promise<Defer
   await Promise.all(state.retired.splice(0).map((old) => state.destroy(old)))
 
   const options = cookieOptions(o)
-  if (!expiresAtBrowserClose(state.expiry, o)) options.maxAge = age
+  if (!expiresAtBrowserClose(state.expiry, o)) {
+    options.maxAge = age
+    options.now = now // Expires from the session's clock, as the record's expiresAt
+  }
   return () => {
     setCookie(c, o.cookieName, token, options)
     privateCache(c)

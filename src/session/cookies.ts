@@ -16,14 +16,25 @@ export const MAX_COOKIE_BYTES = 4096
 /** Options of {@link setCookie}. */
 export interface CookieOptions {
   /**
-   * Lifetime in seconds; fractions are truncated, values over 400 days are clamped to
-   * 400 days (browsers cap there), a negative value deletes the cookie. Without
-   * `maxAge` and `expires` the cookie is temporary: it ends when the browser closes.
-   * Cannot be combined with `expires`.
+   * Lifetime in seconds, written as `Max-Age` and as the `Expires` date it comes to
+   * (see `now`), as Django's `set_cookie(max_age=…)`. Fractions are truncated, values over
+   * 400 days are clamped to 400 days (browsers cap there), a negative value deletes the
+   * cookie. Without `maxAge` and `expires` the cookie is temporary: it ends when the
+   * browser closes. Cannot be combined with `expires`.
    */
   maxAge?: number
-  /** Absolute expiry. Cannot be combined with `maxAge`. */
+  /**
+   * Absolute expiry; `Max-Age` is written beside it (the seconds until then, rounded up),
+   * as Django turns an `expires` datetime into `max_age`. Cannot be combined with `maxAge`.
+   */
   expires?: Date
+  /**
+   * The instant `maxAge` counts from, in ms since the epoch: `Expires` is written as
+   * `now + maxAge` (Django's `http_date(time.time() + max_age)`). The session middleware
+   * passes its own clock (`session({ now })`).
+   * @default Date.now()
+   */
+  now?: number
   /** @default '/' */
   path?: string
   /** @default undefined (host-only) */
@@ -34,6 +45,15 @@ export interface CookieOptions {
   httpOnly?: boolean
   /** @default 'Lax' */
   sameSite?: SameSite
+  /**
+   * `Partitioned` (CHIPS): the browser keeps the cookie in a separate jar for each
+   * top-level site it is embedded under, so a cookie set in a third-party iframe is not
+   * shared across the sites embedding it. It requires `Secure`: with `secure: false` the
+   * cookie is refused (`INVALID_COOKIE`); with `secure: 'auto'` it is partitioned on https
+   * and sent as an ordinary cookie on http, where it could not be `Secure`.
+   * @default false
+   */
+  partitioned?: boolean
 }
 
 const SAME_SITE: ReadonlySet<string> = new Set(['Lax', 'Strict', 'None'])
@@ -50,13 +70,14 @@ const cookieError = (message: string): SessionError => new SessionError('INVALID
  *
  * Defaults are the safe ones (`HttpOnly`, `SameSite=Lax`, `Secure` on https, `Path=/`),
  * not Django's bare cookie. Throws `SessionError` `INVALID_COOKIE` when `maxAge` and
- * `expires` are both given, `sameSite` is not a known value, a name or attribute holds a
- * character that could split the header, or `name=value` exceeds 4096 bytes.
+ * `expires` are both given, `sameSite` is not a known value, `partitioned` comes with
+ * `secure: false`, a name or attribute holds a character that could split the header, or
+ * `name=value` exceeds 4096 bytes.
  *
  * @example
  * ```ts
  * setCookie(c, 'hit', String(n))                  // temporary: no Max-Age
- * setCookie(c, 'hit', String(n), { maxAge: 120 }) // persistent: two minutes
+ * setCookie(c, 'hit', String(n), { maxAge: 120 }) // persistent: Max-Age=120 and Expires two minutes ahead
  * ```
  */
 export function setCookie(c: Context, name: string, value: string, options: CookieOptions = {}): void {
@@ -71,6 +92,8 @@ export function serializeCookie(c: Context, name: string, value: string, options
   if (maxAge !== undefined && expires !== undefined) throw cookieError(`Cookie "${name}": "expires" and "maxAge" cannot both be set`)
   if (maxAge !== undefined && !Number.isFinite(maxAge)) throw cookieError(`Cookie "${name}": "maxAge" must be a finite number of seconds`)
   if (expires !== undefined && Number.isNaN(expires.getTime())) throw cookieError(`Cookie "${name}": "expires" is an invalid Date`)
+  const now = options.now ?? Date.now()
+  if (!Number.isFinite(now)) throw cookieError(`Cookie "${name}": "now" must be a finite number of milliseconds`)
   // hono/cookie only refuses ";", CR and LF here; a NUL would make the Headers API
   // throw a TypeError and other controls or non-ASCII would reach the header.
   if (options.path !== undefined && !ATTRIBUTE_VALUE.test(options.path)) throw cookieError(`Cookie "${name}": "path" must be printable ASCII without ";"`)
@@ -80,6 +103,10 @@ export function serializeCookie(c: Context, name: string, value: string, options
   const secureOption = options.secure ?? 'auto'
   let secure = secureOption === 'auto' ? isHttps(c) : secureOption
   if (/^__(host|secure)-/i.test(name)) secure = true
+  const partitioned = options.partitioned ?? false
+  if (typeof partitioned !== 'boolean') throw cookieError(`Cookie "${name}": "partitioned" must be a boolean`)
+  // CHIPS: browsers drop a Partitioned cookie without Secure.
+  if (partitioned && secureOption === false && !secure) throw cookieError(`Cookie "${name}": "partitioned" requires Secure, but "secure" is false`)
 
   const opt: HonoCookieOptions = {
     path: options.path ?? '/',
@@ -88,15 +115,21 @@ export function serializeCookie(c: Context, name: string, value: string, options
     secure,
   }
   if (options.domain !== undefined) opt.domain = options.domain
+  if (partitioned && secure) opt.partitioned = true
+  // Persistent cookies carry both attributes, as Django's set_cookie() writes them:
+  // clients that read only Expires would otherwise keep them as browser-session cookies.
+  // Expires never lies more than 400 days past the real clock (the browsers' cap, and
+  // hono/cookie throws beyond it), whatever clock `now` comes from.
+  const cap = Date.now() + MAX_COOKIE_AGE * 1000
   if (maxAge !== undefined) {
     // Truncate like Django; negative means "delete now"; clamp to the browsers' cap
     // instead of letting hono/cookie throw.
     const seconds = Math.trunc(maxAge)
     opt.maxAge = seconds < 0 ? 0 : Math.min(seconds, MAX_COOKIE_AGE)
-    if (seconds < 0) opt.expires = new Date(0)
+    opt.expires = seconds < 0 ? new Date(0) : new Date(Math.min(now + opt.maxAge * 1000, cap))
   } else if (expires !== undefined) {
-    const cap = Date.now() + MAX_COOKIE_AGE * 1000
     opt.expires = expires.getTime() > cap ? new Date(cap) : expires
+    opt.maxAge = Math.min(Math.max(0, Math.ceil((opt.expires.getTime() - now) / 1000)), MAX_COOKIE_AGE)
   }
 
   let serialized: string
@@ -116,14 +149,15 @@ export function serializeCookie(c: Context, name: string, value: string, options
 
 /**
  * Deletes a cookie, as Django's `response.delete_cookie()`: an empty value with
- * `Max-Age=0` and an `Expires` in 1970, on the same `path` and `domain` it was set with.
+ * `Max-Age=0` and `Expires=Thu, 01 Jan 1970 00:00:00 GMT`, on the same `path` and
+ * `domain` it was set with.
  *
  * @example
  * ```ts
  * deleteCookie(c, 'user')
  * ```
  */
-export function deleteCookie(c: Context, name: string, options: Omit<CookieOptions, 'maxAge' | 'expires'> = {}): void {
+export function deleteCookie(c: Context, name: string, options: Omit<CookieOptions, 'maxAge' | 'expires' | 'now'> = {}): void {
   setCookie(c, name, '', { ...options, maxAge: -1 })
 }
 

@@ -2,7 +2,7 @@
  * @module
  * edge-session: Django-grade sessions for Hono on Cloudflare Workers.
  */
-export { session, type SessionEnv } from './middleware.js'
+export { session, type SessionEnv, type SessionEnvFor, type StoreEnvFor } from './middleware.js'
 export { Session, TEST_COOKIE_VALUE } from './session.js'
 export { resolveOptions, MAX_COOKIE_AGE, type SessionOptions, type RollingOptions, type SameSite, type ResolvedSessionOptions } from './options.js'
 export { SessionError, BadSignatureError, SignatureExpiredError, type SessionErrorCode, type BadSignatureReason } from './errors.js'
@@ -14,3 +14,20 @@ export { createSigner, type Signer, type SignerOptions, type SignOptions, type U
 export { MIN_SECRET_BYTES } from './secrets.js'
 export { setSignedCookie, getSignedCookie, type SetSignedCookieOptions, type GetSignedCookieOptions } from './signed-cookies.js'
 export { cookieStore, type CookieStoreOptions } from './stores/cookie.js'
+export {
+  messages,
+  createMessages,
+  addMessage,
+  getMessages,
+  Message,
+  MESSAGE_LEVELS,
+  DEFAULT_MESSAGE_TAGS,
+  MESSAGES_KEY,
+  type Messages,
+  type MessagesOptions,
+  type AddMessageOptions,
+  type AddAtLevel,
+  type MessageLevel,
+  type MessageLevelName,
+  type MessageTarget,
+} from './messages.js'

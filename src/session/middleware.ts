@@ -11,21 +11,42 @@ import { SessionState } from './state.js'
 import type { SessionData } from './stores/types.js'
 
 /**
- * The Hono environment the middleware provides: `c.get('session')` is typed.
+ * The Hono environment the middleware provides: `c.get('session')` is typed. `Data` may
+ * be an `interface` or a type alias.
  *
  * @example
  * ```ts
- * type Data = { username: string; hits: number }
+ * interface Data { username: string; hits: number }
  * const app = new Hono<SessionEnv<Data> & { Bindings: { SESSIONS: KVNamespace } }>()
  * ```
  */
-export interface SessionEnv<Data extends SessionData = SessionData> {
+export interface SessionEnv<Data extends object = SessionData> {
   Variables: { session: Session<Data> }
 }
 
 /**
+ * What `session<T>()` provides: `T` itself when it is an app's whole environment
+ * (`SessionEnv<Data> & { Bindings: … }`), or `SessionEnv<T>` when `T` is only the data.
+ */
+export type SessionEnvFor<T extends object> = T extends SessionEnv<any> ? T : SessionEnv<T>
+
+/**
+ * The environment the `store` callback's context is typed with: the app's when
+ * `session<AppEnv>()` was given it (so `c.env` has the app's bindings), `any` when only
+ * the data was given (`c.env` untyped, as before).
+ */
+export type StoreEnvFor<T extends object> = T extends SessionEnv<any> ? T : any
+
+/**
  * Session middleware. Handlers get `c.get('session')`; the session is read from the
  * store only if they use it, and written (with its cookie) only if they change it.
+ *
+ * The one type argument is the app's environment, so that `c.env` in a
+ * `store: (c) => …` callback has the app's bindings and a typo fails to compile:
+ * `app.use(session<AppEnv>({ store: (c) => kvStore({ namespace: c.env.SESSIONS }) }))`.
+ * TypeScript cannot infer it from `app.use()` (Hono infers the middleware's environment
+ * from the middleware, not the other way round), so name it. `session<Data>()` with only
+ * the data type still works, with `c.env` untyped there.
  *
  * Throws `SessionError` `INVALID_OPTION` at construction for bad options.
  * After the handler, a store failure becomes `SessionError` `STORE_UNAVAILABLE` (503)
@@ -42,13 +63,18 @@ export interface SessionEnv<Data extends SessionData = SessionData> {
  *   await s.set('hits', hits)
  *   return c.text(`${hits}`)
  * })
+ *
+ * // Typed bindings in the store callback: name the app's environment.
+ * type AppEnv = SessionEnv<{ hits: number }> & { Bindings: { SESSION_SECRET: string } }
+ * const typed = new Hono<AppEnv>()
+ * typed.use(session<AppEnv>({ store: (c) => cookieStore({ secret: c.env.SESSION_SECRET }) }))
  * ```
  */
-export function session<Data extends SessionData = SessionData>(options?: SessionOptions): MiddlewareHandler<SessionEnv<Data>> {
+export function session<T extends object = SessionData>(options?: SessionOptions<StoreEnvFor<T>>): MiddlewareHandler<SessionEnvFor<T>> {
   const resolved = resolveOptions(options)
-  return async function sessionMiddleware(c, next) {
+  const middleware: MiddlewareHandler<SessionEnv> = async function sessionMiddleware(c, next) {
     const state = new SessionState(resolved, c)
-    c.set('session', new Session<Data>(state))
+    c.set('session', new Session(state))
     await next()
     if (!state.pending) return
     try {
@@ -62,4 +88,6 @@ export function session<Data extends SessionData = SessionData>(options?: Sessio
       throw error
     }
   }
+  // The handler only ever uses its own variable; the app's environment is the caller's.
+  return middleware as unknown as MiddlewareHandler<SessionEnvFor<T>>
 }

@@ -3,7 +3,7 @@
  * Options of the `session()` middleware: their types, Django's defaults, and the
  * validation that runs once, when the middleware is constructed.
  */
-import type { Context } from 'hono'
+import type { Context, Env } from 'hono'
 import { SessionError } from './errors.js'
 import { MAX_COOKIE_AGE } from './expiry.js'
 import { kvStoreFor } from './stores/kv.js'
@@ -27,14 +27,18 @@ export interface RollingOptions {
   minInterval?: number
 }
 
-/** Options of {@link session}. Every one is optional; defaults follow Django's settings. */
-export interface SessionOptions {
+/**
+ * Options of {@link session}. Every one is optional; defaults follow Django's settings.
+ * `E` is the app's Hono environment, which types `c.env` in the `store` callback
+ * (`session<AppEnv>({ … })`); by default `c.env` is untyped.
+ */
+export interface SessionOptions<E extends Env = any> {
   /**
    * Where sessions are kept: a store, or a function returning one per request
    * (bindings are only reachable through `c.env`).
    * @default the Workers KV namespace bound as `kvBinding`
    */
-  store?: SessionStore | ((c: Context) => SessionStore)
+  store?: SessionStore | ((c: Context<E>) => SessionStore)
   /**
    * Name of the KV binding the default store uses.
    * @default 'SESSIONS'
@@ -64,6 +68,15 @@ export interface SessionOptions {
    * @default 'auto'
    */
   secure?: boolean | 'auto'
+  /**
+   * Cookie `Partitioned` (CHIPS), for a session used inside a third-party iframe: one
+   * cookie jar per top-level site. Requires `Secure`: `secure: false` is refused; with
+   * `'auto'` the cookie is partitioned on https and ordinary on http (a plain-http
+   * development server keeps working first-party). Applies to the test cookie too.
+   * Django has no setting for it.
+   * @default false
+   */
+  partitioned?: boolean
   /** Sessions end when the browser closes (`SESSION_EXPIRE_AT_BROWSER_CLOSE`). @default false */
   expireAtBrowserClose?: boolean
   /** Save and refresh the cookie on every request that has a session (`SESSION_SAVE_EVERY_REQUEST`). @default false */
@@ -114,6 +127,7 @@ export interface ResolvedSessionOptions {
   httpOnly: boolean
   sameSite: SameSite
   secure: boolean | 'auto'
+  partitioned: boolean
   expireAtBrowserClose: boolean
   saveEveryRequest: boolean
   rolling: Required<RollingOptions> | null
@@ -169,6 +183,10 @@ export function resolveOptions(options: SessionOptions = {}): ResolvedSessionOpt
     secure = true
   }
   if (sameSite === 'None' && secure === false) throw invalid('sameSite', '"None" requires secure')
+  const partitioned = options.partitioned ?? false
+  if (typeof partitioned !== 'boolean') throw invalid('partitioned', 'must be true or false')
+  // CHIPS (RFC 6265bis draft, "Partitioned"): browsers drop a Partitioned cookie without Secure.
+  if (partitioned && secure === false) throw invalid('partitioned', 'requires secure: true or "auto" (a Partitioned cookie must be Secure)')
 
   const maxPayloadBytes = options.maxPayloadBytes ?? 65536
   // KV values may be up to 25 MiB.
@@ -203,6 +221,7 @@ export function resolveOptions(options: SessionOptions = {}): ResolvedSessionOpt
     httpOnly: options.httpOnly ?? true,
     sameSite,
     secure,
+    partitioned,
     expireAtBrowserClose: options.expireAtBrowserClose ?? false,
     saveEveryRequest: options.saveEveryRequest ?? false,
     rolling,

@@ -28,7 +28,7 @@ export const TEST_COOKIE_VALUE = 'worked'
  * await s.set('hits', hits)
  * ```
  */
-export class Session<Data extends SessionData = SessionData> {
+export class Session<Data extends object = SessionData> {
   readonly #s: SessionState
 
   /** Made by the {@link session} middleware, one per request; not for direct use. */
@@ -70,15 +70,17 @@ export class Session<Data extends SessionData = SessionData> {
   // ----- data (Django's dict interface) -------------------------------------
 
   /**
-   * The value stored under `key`, or `defaultValue` (default `undefined`).
+   * The value stored under `key`, or `defaultValue` (default `undefined`). With a
+   * default, the result is the key's type or the default's, never `undefined` from
+   * a missing key (Django's `session.get(key, default)`).
    *
    * @example
    * ```ts
-   * const user = await c.get('session').get('username', 'anonymous')
+   * const user = await c.get('session').get('username', 'anonymous') // string
    * ```
    */
   async get<K extends keyof Data & string>(key: K): Promise<Data[K] | undefined>
-  async get<K extends keyof Data & string>(key: K, defaultValue: Data[K]): Promise<Data[K]>
+  async get<K extends keyof Data & string, D>(key: K, defaultValue: D): Promise<Exclude<Data[K], undefined> | D>
   async get(key: string, defaultValue?: unknown): Promise<unknown> {
     const data = await this.#s.read()
     return key in data ? data[key] : defaultValue
@@ -88,9 +90,11 @@ export class Session<Data extends SessionData = SessionData> {
    * Stores `value` under `key`. The value must survive JSON unchanged (`SessionError`
    * `INVALID_VALUE` otherwise) and keep the session under `maxPayloadBytes`
    * (`PAYLOAD_TOO_LARGE`). Rejects with `STORE_UNAVAILABLE` when the store could not
-   * be read, rather than overwrite a session it could not see.
+   * be read, rather than overwrite a session it could not see. `undefined` is not a
+   * value (JSON drops it), so an optional key takes its type without `undefined`:
+   * remove a key with {@link delete}.
    */
-  async set<K extends keyof Data & string>(key: K, value: Data[K]): Promise<void> {
+  async set<K extends keyof Data & string>(key: K, value: Exclude<Data[K], undefined>): Promise<void> {
     if (typeof key !== 'string') throw new SessionError('INVALID_VALUE', 'session.set(): keys must be strings')
     assertJsonValue(value, key)
     this.#s.put(await this.#s.write(), key, value)
@@ -104,11 +108,16 @@ export class Session<Data extends SessionData = SessionData> {
     return true
   }
 
-  /** Removes `key` and resolves its value, or `defaultValue` (Django's `pop`). */
-  async pop<K extends keyof Data & string>(key: K, defaultValue?: Data[K]): Promise<Data[K] | undefined> {
+  /**
+   * Removes `key` and resolves its value, or `defaultValue` (Django's `pop`); with a
+   * default, never `undefined` from a missing key.
+   */
+  async pop<K extends keyof Data & string>(key: K): Promise<Data[K] | undefined>
+  async pop<K extends keyof Data & string, D>(key: K, defaultValue: D): Promise<Exclude<Data[K], undefined> | D>
+  async pop(key: string, defaultValue?: unknown): Promise<unknown> {
     const data = await this.#s.write()
     if (!(key in data)) return defaultValue
-    const value = data[key] as Data[K]
+    const value = data[key]
     this.#s.remove(data, key)
     return value
   }
@@ -133,9 +142,12 @@ export class Session<Data extends SessionData = SessionData> {
     return Object.entries(await this.#s.read())
   }
 
-  /** A plain copy of all data (a null-prototype object). */
-  async toJSON(): Promise<SessionData> {
-    return Object.assign(emptyData(), await this.#s.read())
+  /**
+   * A plain copy of all data (a null-prototype object). Typed `Partial<Data>`: a session
+   * holds only the keys stored so far (a new one holds none), whatever `Data` requires.
+   */
+  async toJSON(): Promise<Partial<Data>> {
+    return Object.assign(emptyData(), await this.#s.read()) as Partial<Data>
   }
 
   /**
@@ -148,10 +160,13 @@ export class Session<Data extends SessionData = SessionData> {
     this.#s.empty()
   }
 
-  /** Whether the session holds no data. */
+  /**
+   * Whether the session holds nothing: no data and no custom expiry (Django's
+   * `is_empty()`, whose data holds the expiry). An empty session is not stored, and its
+   * cookie is deleted at the end of the request.
+   */
   async isEmpty(): Promise<boolean> {
-    for (const _ in await this.#s.read()) return false
-    return true
+    return this.#s.isEmpty(await this.#s.read())
   }
 
   // ----- keys -----------------------------------------------------------------
@@ -243,12 +258,15 @@ export class Session<Data extends SessionData = SessionData> {
   /**
    * Sets the session's expiry (Django's `set_expiry()`): a number of seconds of
    * inactivity (fractions truncated; `0` = when the browser closes), a `Date`, or `null`
-   * for the default (`maxAge`, or browser close if `expireAtBrowserClose`).
+   * for the default (`maxAge`, or browser close if `expireAtBrowserClose`); `null` on a
+   * session without a custom expiry changes nothing (no write, no cookie), as in Django.
    * Anything else, or more than 400 days ahead, is a `SessionError` `INVALID_EXPIRY`.
    */
   async setExpiry(value: number | Date | null): Promise<void> {
     const setting = toExpirySetting(value, this.#s.now())
     await this.#s.write()
+    // Django deletes `_session_expiry` here, and a KeyError leaves the session unmodified.
+    if (setting === null && this.#s.expiry === null) return
     this.#s.expiry = setting
     this.#s.modified = true
   }

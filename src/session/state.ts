@@ -155,6 +155,17 @@ export class SessionState {
     return 'ok'
   }
 
+  /**
+   * Whether nothing would be stored: no data, no custom expiry and no user. Django keeps
+   * the expiry and the user in the data (`_session_expiry`, `_auth_user_id`), so such a
+   * session is not empty there either; the commit deletes only what is empty in this sense.
+   */
+  isEmpty(data: SessionData): boolean {
+    if (this.expiry !== null || this.auth !== null) return false
+    for (const _ in data) return false
+    return true
+  }
+
   /** Records that `key` now holds `value`; refuses a session over `maxPayloadBytes`. */
   put(data: SessionData, key: string, value: unknown): void {
     const size = entrySize(key, value)

@@ -3,8 +3,9 @@
  * The demo page's markup: `hono/jsx` components for the page and its error pages, with
  * no request handling (that is `routes.ts`) and no session access (that is `render.tsx`).
  */
+import { raw } from 'hono/html'
 import type { Child, FC } from 'hono/jsx'
-import { MAX_COOKIE_AGE } from '../../session/index.js'
+import { MAX_COOKIE_AGE, type Message } from '../../session/index.js'
 import { MAX_USERNAME, type SessionState } from '../session-api.js'
 import { Account, type AccountState } from './account.js'
 
@@ -59,6 +60,8 @@ th{background:#f3f5f7;font-weight:600}th:first-child,td:first-child{width:14rem}
 .empty{color:#5b6670;font-style:italic}
 .alert{border:2px solid #b3261e;background:#fdecea;padding:.6rem .9rem;border-radius:4px}
 .alert strong{color:#b3261e}
+.messages{list-style:none;padding:0;margin:.75rem 0}.messages li{padding:.5rem .9rem;border-radius:4px;margin:.25rem 0;border:1px solid #9db4c9;background:#eef4fa}
+.messages li.success{border-color:#7fb38a;background:#edf7ef}.messages li.warning{border-color:#d9b45a;background:#fdf6e3}.messages li.error{border-color:#b3261e;background:#fdecea}
 form{margin:.4rem 0;padding:.6rem .8rem;border:1px solid #d6dbe0;border-radius:4px;background:#fafbfc}
 form.inline{display:inline-block;margin-right:.5rem}
 label{margin-right:.75rem}input{font:inherit;padding:.15rem .35rem}button{font:inherit;padding:.15rem .7rem;cursor:pointer}
@@ -72,11 +75,23 @@ const Layout: FC<{ title: string; children?: Child }> = ({ title, children }) =>
       <meta charset="utf-8" />
       <meta name="viewport" content="width=device-width, initial-scale=1" />
       <title>{title}</title>
-      <style>{STYLE}</style>
+      {/* Raw: <style> content is CSS, not HTML, so an escaped "ol&gt;li" is a selector no
+          browser matches. STYLE is a constant of this file and holds no "</style". */}
+      <style>{raw(STYLE)}</style>
     </head>
     <body>{children}</body>
   </html>
 )
+
+/** The flash messages, each with Django's tags as its class (`success`, `sticky warning`). */
+const Flashes: FC<{ messages: Message[] }> = ({ messages }) =>
+  messages.length === 0 ? null : (
+    <ul class="messages" id="messages" role="status">
+      {messages.map((m) => (
+        <li class={m.tags}>{m.message}</li>
+      ))}
+    </ul>
+  )
 
 const CookieTable: FC<{ cookies: ReceivedCookie[] }> = ({ cookies }) =>
   cookies.length === 0 ? (
@@ -225,13 +240,21 @@ const Forms: FC = () => (
   </>
 )
 
-export const Page: FC<{ cookies: ReceivedCookie[]; state: SessionState; username: string | null; account: AccountState | null; error?: string }> = ({ cookies, state, username, account, error }) => (
+export const Page: FC<{ cookies: ReceivedCookie[]; state: SessionState; username: string | null; account: AccountState | null; messages: Message[]; error?: string }> = ({
+  cookies,
+  state,
+  username,
+  account,
+  messages,
+  error,
+}) => (
   <Layout title="edge-session demo">
     <h1>edge-session demo</h1>
     <p>
       Django's cookie and session tutorial on Cloudflare Workers: every link below is a step of it, and this page
       shows what the server sees on each request. {username === null ? 'Nobody is logged in.' : <>Logged in as <strong id="whoami">{username}</strong>.</>}
     </p>
+    <Flashes messages={messages} />
     {error === undefined ? null : (
       <p class="alert" role="alert" id="error">
         <strong>That did not work:</strong> {error}

@@ -7,7 +7,7 @@ import type { Context } from 'hono'
 import { html } from 'hono/html'
 import type { Child } from 'hono/jsx'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
-import { SessionError } from '../../session/index.js'
+import { getMessages, SessionError } from '../../session/index.js'
 import type { DemoEnv } from '../env.js'
 import { sessionState } from '../session-api.js'
 import { sessionView, type SessionView } from '../sessions.js'
@@ -68,9 +68,15 @@ export function errorPage(c: Context, status: ContentfulStatusCode, message: str
   return c.html(htmlDocument(<ErrorPage status={status} title={titleFor(status)} message={message} />), status, headers)
 }
 
-/** The page with the session's current state; a 503 page if the store could not be read. */
+/**
+ * The page with the session's current state and the flash messages waiting for it (read
+ * first, so they show once and are not listed as session data); a 503 page if the store
+ * could not be read. A page re-rendered with an error leaves the messages for the next
+ * page, so a refused form writes nothing.
+ */
 export async function renderPage(c: Context<DemoEnv>, status: ContentfulStatusCode = 200, error?: string): Promise<Response> {
   const session = c.get('session')
+  const flashes = error === undefined ? await getMessages(c) : []
   const state = await sessionState(session).catch((err: unknown) => {
     if (err instanceof SessionError && err.code === 'STORE_UNAVAILABLE') return null
     throw err
@@ -82,7 +88,7 @@ export async function renderPage(c: Context<DemoEnv>, status: ContentfulStatusCo
   const account = username === null ? null : { user: username, sessions: await listed(c) }
   const cookies = receivedCookies(c.req.header('Cookie'))
   // The page shows this browser's cookies and session: never let a cache keep it.
-  return c.html(htmlDocument(<Page cookies={cookies} state={state} username={username} account={account} error={error} />), status, { 'Cache-Control': 'no-store' })
+  return c.html(htmlDocument(<Page cookies={cookies} state={state} username={username} account={account} messages={flashes} error={error} />), status, { 'Cache-Control': 'no-store' })
 }
 
 /** The logged-in user's sessions, or `null` on a store without a registry. */

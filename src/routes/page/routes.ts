@@ -1,11 +1,12 @@
 /**
  * @module
  * The demo page's routes: `GET /` and the form handlers (`POST /form/*`), each answering
- * `303 See Other` back to the page, or the page again with a 4xx and the message.
+ * `303 See Other` back to the page with a flash message saying what happened (shown
+ * once), or the page again with a 4xx and the error.
  */
 import { Hono, type Context } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
-import { MAX_COOKIE_AGE, SessionError } from '../../session/index.js'
+import { MAX_COOKIE_AGE, messages, SessionError } from '../../session/index.js'
 import type { DemoEnv } from '../env.js'
 import { isUsername, logIn, MAX_BODY_BYTES, MAX_USERNAME } from '../session-api.js'
 import { changeOwnPassword } from '../sessions.js'
@@ -25,8 +26,14 @@ async function formFields(c: Context): Promise<Record<string, string>> {
   return fields
 }
 
-/** A `303 See Other` back to the page: the browser follows it with a GET (RFC 9110 §15.4.4). */
-const backToPage = (c: Context): Response => c.redirect('/', 303)
+/**
+ * Says what happened in a flash message, shown once by the page, and answers `303 See
+ * Other` back to it: the browser follows with a GET (RFC 9110 §15.4.4).
+ */
+async function backToPage(c: Context, done: string, level: 'success' | 'info' = 'success'): Promise<Response> {
+  await messages[level](c, done)
+  return c.redirect('/', 303)
+}
 
 // ----- routes --------------------------------------------------------------------
 
@@ -65,14 +72,14 @@ page.post(FORM_ROUTES.set, async (c) => {
     throw new BadInput(`The key must be 1 to ${MAX_KEY_LENGTH} characters.`)
   }
   await c.get('session').set(key, value ?? '')
-  return backToPage(c)
+  return backToPage(c, `Key ${key} set`)
 })
 
 page.post(FORM_ROUTES.delete, async (c) => {
   const { key } = await formFields(c)
   if (key === undefined || key === '') throw new BadInput('Name the key to delete.')
-  await c.get('session').delete(key)
-  return backToPage(c)
+  const deleted = await c.get('session').delete(key)
+  return deleted ? backToPage(c, `Key ${key} deleted`) : backToPage(c, `There was no key ${key}`, 'info')
 })
 
 page.post(FORM_ROUTES.expiry, async (c) => {
@@ -85,17 +92,18 @@ page.post(FORM_ROUTES.expiry, async (c) => {
     seconds = Number(raw)
   }
   await c.get('session').setExpiry(seconds)
-  return backToPage(c)
+  if (seconds === null) return backToPage(c, 'Expiry back to the default')
+  return backToPage(c, seconds === 0 ? 'The session now ends when the browser closes' : `The session now expires after ${seconds} s of inactivity`)
 })
 
 page.post(FORM_ROUTES.cycle, async (c) => {
   await c.get('session').cycleKey()
-  return backToPage(c)
+  return backToPage(c, 'Session key cycled')
 })
 
 page.post(FORM_ROUTES.flush, async (c) => {
   await c.get('session').flush()
-  return backToPage(c)
+  return backToPage(c, 'Session flushed')
 })
 
 page.post(FORM_ROUTES.login, async (c) => {
@@ -104,32 +112,32 @@ page.post(FORM_ROUTES.login, async (c) => {
     throw new BadInput(`The name must be 1 to ${MAX_USERNAME} characters, not all spaces.`)
   }
   await logIn(c, username)
-  return backToPage(c)
+  return backToPage(c, `Logged in as ${username}`)
 })
 
 page.post(FORM_ROUTES.logout, async (c) => {
   await c.get('session').flush()
-  return backToPage(c)
+  return backToPage(c, 'Logged out')
 })
 
 page.post(ACCOUNT_ROUTES.password, async (c) => {
   await changeOwnPassword(c)
-  return backToPage(c)
+  return backToPage(c, 'Password changed: your other sessions are logged out')
 })
 
 page.post(ACCOUNT_ROUTES.revoke, async (c) => {
   const { handle } = await formFields(c)
   if (handle === undefined || handle === '') throw new BadInput('Name the session to log out.')
-  await c.get('session').revokeSession(handle)
-  return backToPage(c)
+  const revoked = await c.get('session').revokeSession(handle)
+  return revoked ? backToPage(c, 'That device is logged out') : backToPage(c, 'That session had already ended', 'info')
 })
 
 page.post(ACCOUNT_ROUTES.revokeOthers, async (c) => {
-  await c.get('session').revokeOtherSessions()
-  return backToPage(c)
+  const count = await c.get('session').revokeOtherSessions()
+  return backToPage(c, `Logged out ${count} other ${count === 1 ? 'device' : 'devices'}`)
 })
 
 page.post(ACCOUNT_ROUTES.revokeAll, async (c) => {
   await c.get('session').revokeAllSessions()
-  return backToPage(c)
+  return backToPage(c, 'Logged out everywhere')
 })
