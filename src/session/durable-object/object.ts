@@ -15,8 +15,12 @@ import { migrate, type SessionRow } from './schema.js'
 export interface SessionUpdate {
   /** The request's whole record, used as is when `changes` is `null`. */
   record: string
-  /** The request's per-key changes, applied to the session as it is now. */
-  changes: SessionChanges | null
+  /**
+   * The request's per-key changes (`SessionChanges` as JSON), applied to the session as
+   * it is now. JSON, not the object: session data has null prototypes at every depth,
+   * and RPC's structured clone refuses those (`DataCloneError`).
+   */
+  changes: string | null
   expiry: ExpirySetting
   expiresAt: number
   /** The request's clock, in ms. */
@@ -87,7 +91,7 @@ export class SessionObject extends DurableObject<unknown> {
     const stored = decodeRecord(row.record)
     const mine = decodeRecord(update.record)
     if (typeof stored === 'string' || typeof mine === 'string') return 'gone'
-    const data = update.changes === null ? mine.data : merge(stored.data, update.changes)
+    const data = update.changes === null ? mine.data : merge(stored.data, JSON.parse(update.changes) as SessionChanges)
     let record: string
     try {
       record = encodeRecord({ data, expiry: update.expiry, expiresAt: update.expiresAt, createdAt: stored.createdAt, auth: stored.auth }, update.maxPayloadBytes)

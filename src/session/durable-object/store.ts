@@ -188,7 +188,15 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
   async #update(token: string, { record, serialized, changes, now, maxPayloadBytes }: SessionWrite): Promise<string> {
     const place = await this.#place(token)
     if (place === null) throw interrupted()
-    const result = await place.stub.update(place.hash, { record: serialized, changes, expiry: record.expiry, expiresAt: record.expiresAt, now, maxPayloadBytes })
+    const result = await place.stub.update(place.hash, {
+      record: serialized,
+      // As JSON: RPC cannot clone the null-prototype objects session data is made of.
+      changes: changes === null ? null : JSON.stringify(changes),
+      expiry: record.expiry,
+      expiresAt: record.expiresAt,
+      now,
+      maxPayloadBytes,
+    })
     if (result === 'gone') throw interrupted()
     if (result === 'too-large') throw new SessionError('PAYLOAD_TOO_LARGE', `With the changes of concurrent requests, the session would pass ${maxPayloadBytes} bytes.`)
     return token
