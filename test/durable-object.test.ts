@@ -364,6 +364,35 @@ describe('storage: what is kept, and where', () => {
     expect(used.size).toBeGreaterThan(1)
   })
 
+  it('keeps a cycled anonymous session in its shard, where the session it replaces is checked with the insert', async () => {
+    const { objects, bindings } = instrumented()
+    const b = device(bindings)
+    await b.call('/session', json('POST', { cart: 1 }))
+    for (let i = 0; i < 5; i++) {
+      const before = b.token!
+      objects.reset()
+      expect((await b.send('/session/cycle', { method: 'POST' })).status).toBe(200)
+      expect(b.token).not.toBe(before)
+      expect(splitToken(b.token!).object).toBe(splitToken(before).object)
+      expect(objects.calls.log).toEqual(['load', 'create', 'destroy'].map((m) => `${m}@${splitToken(before).object.slice(0, 8)}`))
+    }
+    expect(await storedSessionCount()).toBe(1)
+  })
+
+  it('puts an anonymous session that replaces a logged-in one (logout, then a write) in an anonymous shard', async () => {
+    const user = newUser()
+    const shards = new Set(Array.from({ length: 32 }, (_, n) => env.SESSION_OBJECTS.idFromName(`anon:${n}`).toString()))
+    const h = harness({ store: durableObjectStore({ namespace: env.SESSION_OBJECTS }) }, { start: Date.now() })
+    await h.run(async (s) => s.login(user))
+    await h.run(async (s) => {
+      await s.flush()
+      await s.set('after', 'logout')
+    })
+    const token = h.jar.cookies.get('sessionid')!
+    expect(shards.has(splitToken(token).object)).toBe(true)
+    expect(await rowsIn(namedStub(`user:${user}`))).toEqual([])
+  })
+
   it('keeps every anonymous session in anon:0 with anonymousShards: 1', async () => {
     const h = harness({ store: durableObjectStore({ namespace: env.SESSION_OBJECTS, anonymousShards: 1 }) }, { start: Date.now() })
     for (let i = 0; i < 3; i++) {
