@@ -209,6 +209,56 @@ describe('POST /sessions/revoke-others and /sessions/revoke-all', () => {
   })
 })
 
+describe('registry calls after login(), cycleKey() or updateAuthHash() in the same request', () => {
+  /** Two browsers of one user on the DO store, with a verifier the test changes ("the password"). */
+  async function twoBrowsers(): Promise<{ h: ReturnType<typeof harness>; other: ReturnType<typeof harness>; user: string; password: { value: string } }> {
+    const user = newUser()
+    const password = { value: 'first' }
+    const options = { store: durableObjectStore({ namespace: env.SESSION_OBJECTS }), authHash: () => password.value }
+    const h = harness(options, { start: Date.now() })
+    const other = harness(options, { start: Date.now() })
+    await h.run(async (s) => s.login(user))
+    await other.run(async (s) => s.login(user))
+    return { h, other, user, password }
+  }
+
+  it('change the password and log out the other devices: updateAuthHash() then revokeOtherSessions() keeps this session', async () => {
+    const { h, other, user, password } = await twoBrowsers()
+    const { res, body } = await h.run(async (s) => {
+      await s.getUser()
+      password.value = 'second'
+      await s.updateAuthHash()
+      return s.revokeOtherSessions()
+    })
+    expect(res.status).toBe(200)
+    expect(body).toBe(1)
+    expect((await h.run(async (s) => s.getUser())).body).toBe(user)
+    expect((await other.run(async (s) => s.getUser())).body).toBeNull()
+    expect(await rowsIn(namedStub(`user:${user}`))).toHaveLength(1)
+  })
+
+  it('login() again then revokeOtherSessions() keeps this device logged in', async () => {
+    const { h, other, user } = await twoBrowsers()
+    const { res, body } = await h.run(async (s) => {
+      await s.login(user)
+      return s.revokeOtherSessions()
+    })
+    expect(res.status).toBe(200)
+    expect(body).toBe(1)
+    expect((await h.run(async (s) => s.getUser())).body).toBe(user)
+    expect((await other.run(async (s) => s.getUser())).body).toBeNull()
+  })
+
+  it('listSessions() after cycleKey() marks this device\'s session as current', async () => {
+    const { h } = await twoBrowsers()
+    const { body } = await h.run(async (s) => {
+      await s.cycleKey()
+      return (await s.listSessions()).map((info) => info.current).sort()
+    })
+    expect(body).toEqual([false, true])
+  })
+})
+
 describe('handles', () => {
   it('cannot be turned into a token: the list shows neither ids nor their hashes, and a handle as a cookie is no session', async () => {
     const user = newUser()
