@@ -83,3 +83,44 @@ export async function clearKV(namespace: KVNamespace): Promise<void> {
     cursor = page.list_complete ? undefined : page.cursor
   } while (cursor)
 }
+
+/** A held KV call: `reached` resolves once it arrived; `release()` lets it reach KV. */
+export interface KVHold {
+  reached: Promise<void>
+  release(): void
+}
+
+/**
+ * Wraps `namespace`; `hold(op, keyPrefix)` makes the next call of `op` on a key with that
+ * prefix wait, before it reaches KV, until the test releases it: a request "in flight" at
+ * exactly that step, built deterministically.
+ */
+export function holdingKV(namespace: KVNamespace): { namespace: KVNamespace; hold(op: 'get' | 'put' | 'delete', keyPrefix: string): KVHold } {
+  const holds: { op: string; prefix: string; arrived: () => void; gate: Promise<void>; taken: boolean }[] = []
+  const wrapped = new Proxy(namespace, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver) as unknown
+      if (typeof value !== 'function') return value
+      return async (...args: unknown[]) => {
+        const hold = holds.find((h) => !h.taken && h.op === prop && typeof args[0] === 'string' && args[0].startsWith(h.prefix))
+        if (hold !== undefined) {
+          hold.taken = true
+          hold.arrived()
+          await hold.gate
+        }
+        return (value as (...a: unknown[]) => unknown).apply(target, args)
+      }
+    },
+  })
+  return {
+    namespace: wrapped,
+    hold(op, prefix) {
+      let release!: () => void
+      let arrived!: () => void
+      const gate = new Promise<void>((resolve) => (release = resolve))
+      const reached = new Promise<void>((resolve) => (arrived = resolve))
+      holds.push({ op, prefix, arrived, gate, taken: false })
+      return { reached, release }
+    },
+  }
+}
