@@ -10,7 +10,7 @@ import { beforeEach, describe, expect, it } from 'vitest'
 import { createApp } from '../src/app'
 import { KV_REVOCATION_TTL, kvKeyFor, kvRevokedKeyFor } from '../src/session'
 import { json, setCookie } from './helpers/http'
-import { clearKV, scriptedKV } from './helpers/kv'
+import { clearKV, holdingKV } from './helpers/kv'
 
 const ORIGIN = 'http://localhost'
 const app = createApp()
@@ -31,13 +31,13 @@ const whoami = async (cookie: string): Promise<unknown> => (await app.request(`$
 
 /** The two requests of the race, each on its own scripted view of the same real KV. */
 function race(cookie: string, path: 'GET /session-hit/' | 'POST /session' = 'GET /session-hit/'): {
-  inFlight: ReturnType<typeof scriptedKV>
-  logout: ReturnType<typeof scriptedKV>
+  inFlight: ReturnType<typeof holdingKV>
+  logout: ReturnType<typeof holdingKV>
   startInFlight(): Promise<Response>
   startLogout(): Promise<Response>
 } {
-  const inFlight = scriptedKV(env.SESSIONS)
-  const logout = scriptedKV(env.SESSIONS)
+  const inFlight = holdingKV(env.SESSIONS)
+  const logout = holdingKV(env.SESSIONS)
   return {
     inFlight,
     logout,
@@ -95,7 +95,7 @@ describe('a logout racing an in-flight write (KV, one location)', () => {
   ] as const)('%s ends logged out, the in-flight write refused', async (order, inFlightHolds, logoutHolds) => {
     const cookie = await loggedIn('raju')
     const r = race(cookie)
-    const hold = (kv: ReturnType<typeof scriptedKV>, spec: string) => {
+    const hold = (kv: ReturnType<typeof holdingKV>, spec: string) => {
       const [op, prefix] = spec.split(' ') as ['get' | 'put' | 'delete', string]
       return kv.hold(op, prefix)
     }
@@ -138,6 +138,22 @@ describe('a logout racing an in-flight write (KV, one location)', () => {
     await expectLoggedOut(cookie)
   })
 
+  it.each(['GET /session-hit/', 'POST /session'] as const)('a cycleKey() that answered first (%s in flight): the old id stays dead, the write refused', async (path) => {
+    const cookie = await loggedIn('raju')
+    const r = race(cookie, path)
+    const write = r.inFlight.hold('put', 'session:')
+    const inFlight = r.startInFlight()
+    await write.reached
+    const cycled = await app.request(`${ORIGIN}/session/cycle`, { method: 'POST', headers: { Cookie: cookie } }, env)
+    expect(cycled.status).toBe(200)
+    write.release()
+    await expectRefused(await inFlight)
+    await expectLoggedOut(cookie)
+    // The cycled session, under its new id, is untouched.
+    const fresh = `sessionid=${setCookie(cycled, 'sessionid')?.value}`
+    expect(await whoami(fresh)).toEqual({ username: 'raju' })
+  })
+
   it('leaves a revocation marker with a short TTL, holding nothing of the session', async () => {
     const cookie = await loggedIn('raju')
     const before = Math.floor(Date.now() / 1000)
@@ -151,7 +167,7 @@ describe('a logout racing an in-flight write (KV, one location)', () => {
 
   it('a login racing the logout of the session it replaces is refused too, and leaves no new session', async () => {
     const cookie = await loggedIn('raju')
-    const login = scriptedKV(env.SESSIONS)
+    const login = holdingKV(env.SESSIONS)
     const check = login.hold('get', 'revoked:') // the new record is written; the old one's marker not yet read
     const inFlight = app.request(`${ORIGIN}/login`, { ...json('POST', { username: 'raju' }), headers: { Cookie: cookie, 'Content-Type': 'application/json' } }, { ...env, SESSIONS: login.namespace })
     await check.reached

@@ -19,6 +19,17 @@ async function scope(state: SessionState, call: string): Promise<{ registry: Ses
   return { registry, user }
 }
 
+/**
+ * This request's own session: its token, or, once `login()`, `cycleKey()` or
+ * `updateAuthHash()` moved it to a new key (saved at the end of the request), the token it
+ * is leaving. A request retires at most one token, since retiring clears `token`. Without
+ * this, "the others" would include the session being replaced, and its replacement would
+ * then be refused as interrupted (409) and the user logged out everywhere.
+ */
+function ownToken(state: SessionState): string | null {
+  return state.token ?? state.retired[0] ?? null
+}
+
 /** Forgets the current session locally once the store has revoked it: the cookie goes at the end. */
 function dropCurrent(state: SessionState): void {
   state.token = null
@@ -28,14 +39,14 @@ function dropCurrent(state: SessionState): void {
 /** The user's live sessions, newest first, the current one marked. */
 export async function listSessions(state: SessionState): Promise<SessionInfo[]> {
   const { registry, user } = await scope(state, 'listSessions()')
-  return registry.list(user, state.token, state.context())
+  return registry.list(user, ownToken(state), state.context())
 }
 
 /** Revokes one of the user's sessions by its handle; resolves whether it existed. */
 export async function revokeSession(state: SessionState, handle: string): Promise<boolean> {
   if (typeof handle !== 'string') throw new SessionError('INVALID_VALUE', 'revokeSession(): the handle must be a string')
   const { registry, user } = await scope(state, 'revokeSession()')
-  const { revoked, current } = await registry.revoke(user, handle, state.token, state.context())
+  const { revoked, current } = await registry.revoke(user, handle, ownToken(state), state.context())
   if (current) dropCurrent(state)
   return revoked
 }
@@ -43,7 +54,7 @@ export async function revokeSession(state: SessionState, handle: string): Promis
 /** Revokes every session of the user but this one ("log out other devices"); resolves how many. */
 export async function revokeOtherSessions(state: SessionState): Promise<number> {
   const { registry, user } = await scope(state, 'revokeOtherSessions()')
-  return registry.revokeAll(user, state.token, state.context())
+  return registry.revokeAll(user, ownToken(state), state.context())
 }
 
 /** Revokes every session of the user, this one included ("log out everywhere"); resolves how many. */

@@ -25,9 +25,13 @@ export interface Harness {
   run(step: Step, init?: RequestInit & { url?: string; status?: number }): Promise<{ res: Response; body: unknown }>
 }
 
-/** Builds a harness; `options` go to `session()` (store and clock are the harness's unless given). */
-export function harness(options: SessionOptions = {}): Harness {
-  const clock = { now: T0 }
+/**
+ * Builds a harness; `options` go to `session()` (store and clock are the harness's unless
+ * given). `start` is the clock's first reading: a Durable Object store's alarm deletes rows
+ * that expired by the REAL clock, so tests on it start near `Date.now()`, not at {@link T0}.
+ */
+export function harness(options: SessionOptions = {}, { start = T0 }: { start?: number } = {}): Harness {
+  const clock = { now: start }
   const kv = countingKV(env.SESSIONS)
   const app = new Hono<SessionEnv>()
   let current: { step: Step; status: number } = { step: () => null, status: 200 }

@@ -84,30 +84,29 @@ export async function clearKV(namespace: KVNamespace): Promise<void> {
   } while (cursor)
 }
 
-/** A point where a {@link scriptedKV} holds an operation: `reached` once it is held, `release()` lets it go. */
-export interface Hold {
+/** A held KV call: `reached` resolves once it arrived; `release()` lets it reach KV. */
+export interface KVHold {
   reached: Promise<void>
   release(): void
 }
 
 /**
- * Wraps `namespace`; `hold(op, prefix)` makes the next `op` ('get' | 'put' | 'delete') on a
- * key starting with `prefix` wait until released, so a test can put two requests' KV
- * calls in any order it wants. Everything else goes straight to the real binding.
+ * Wraps `namespace`; `hold(op, keyPrefix)` makes the next call of `op` on a key with that
+ * prefix wait, before it reaches KV, until the test releases it: a request "in flight" at
+ * exactly that step, built deterministically.
  */
-export function scriptedKV(namespace: KVNamespace): { namespace: KVNamespace; hold(op: 'get' | 'put' | 'delete', prefix: string): Hold } {
-  const holds: { op: string; prefix: string; arrive: () => void; gate: Promise<void> }[] = []
+export function holdingKV(namespace: KVNamespace): { namespace: KVNamespace; hold(op: 'get' | 'put' | 'delete', keyPrefix: string): KVHold } {
+  const holds: { op: string; prefix: string; arrived: () => void; gate: Promise<void>; taken: boolean }[] = []
   const wrapped = new Proxy(namespace, {
     get(target, prop, receiver) {
       const value = Reflect.get(target, prop, receiver) as unknown
       if (typeof value !== 'function') return value
       return async (...args: unknown[]) => {
-        const key = String(args[0])
-        const i = holds.findIndex((h) => h.op === prop && key.startsWith(h.prefix))
-        if (i !== -1) {
-          const [held] = holds.splice(i, 1)
-          held!.arrive()
-          await held!.gate
+        const hold = holds.find((h) => !h.taken && h.op === prop && typeof args[0] === 'string' && args[0].startsWith(h.prefix))
+        if (hold !== undefined) {
+          hold.taken = true
+          hold.arrived()
+          await hold.gate
         }
         return (value as (...a: unknown[]) => unknown).apply(target, args)
       }
@@ -116,11 +115,11 @@ export function scriptedKV(namespace: KVNamespace): { namespace: KVNamespace; ho
   return {
     namespace: wrapped,
     hold(op, prefix) {
-      let arrive: () => void = () => undefined
-      let release: () => void = () => undefined
-      const reached = new Promise<void>((resolve) => (arrive = resolve))
+      let release!: () => void
+      let arrived!: () => void
       const gate = new Promise<void>((resolve) => (release = resolve))
-      holds.push({ op, prefix, arrive, gate })
+      const reached = new Promise<void>((resolve) => (arrived = resolve))
+      holds.push({ op, prefix, arrived, gate, taken: false })
       return { reached, release }
     },
   }

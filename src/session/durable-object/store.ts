@@ -8,7 +8,8 @@
  * so a request reaches its session's object with no lookup. A logged-in session lives in
  * its user's object (`idFromName('user:' + userId)`), so listing and revoking a user's
  * sessions is one transaction in one object; an anonymous one in a shard picked at random
- * among `anonymousShards` (`anon:0` …), so no object is hot for everybody. Only the
+ * among `anonymousShards` (`anon:0` …), so no object is hot for everybody (`cycleKey()` of
+ * an anonymous session keeps it in its shard). Only the
  * SHA-256 of the id is stored; the object id is not a secret, and one the namespace did
  * not make is refused by `idFromString()` before any request.
  */
@@ -109,6 +110,8 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
   readonly #touchAfterMs: number
   readonly #recordLocation: boolean
   readonly #onSecurityEvent: (event: SecurityEvent) => void
+  /** The anonymous shards' object ids, computed at the first save that needs them. */
+  #anonymousObjects: Set<string> | undefined
   readonly registry: SessionRegistry = this
 
   constructor(ns: DurableObjectNamespace<SessionObject>, shards: number, touchAfterMs: number, recordLocation: boolean, onSecurityEvent: (event: SecurityEvent) => void) {
@@ -154,10 +157,13 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
     const { record, serialized, now, request, replaces } = write
     const user = record.auth?.user ?? null
     const replaced = (await Promise.all(replaces.map((t) => this.#place(t)))).filter((p): p is Place => p !== null)
-    // A logged-in session goes to its user's object, an anonymous one to a random shard.
-    const objectId = this.#ns.idFromName(user !== null ? `user:${user}` : `anon:${randomShard(this.#shards)}`)
+    // A logged-in session goes to its user's object, an anonymous one to a random shard;
+    // but a cycled anonymous session stays in its shard, so that the session it replaces
+    // is checked in the insert's own transaction, at no extra call.
+    const shard = user === null ? this.#sameShard(replaced) : null
+    const objectId = shard?.stub.id ?? this.#ns.idFromName(user !== null ? `user:${user}` : `anon:${randomShard(this.#shards)}`)
     const object = objectId.toString()
-    const stub = this.#ns.get(objectId)
+    const stub = shard?.stub ?? this.#ns.get(objectId)
     const id = generateSessionId()
     const hash = await sha256Hex(id)
     const device = this.#device(request, user !== null)
@@ -193,6 +199,14 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
     if (result === 'gone') throw interrupted()
     if (result === 'too-large') throw new SessionError('PAYLOAD_TOO_LARGE', `With the changes of concurrent requests, the session would pass ${maxPayloadBytes} bytes.`)
     return token
+  }
+
+  /** The one anonymous shard all of `replaced` live in, or `null` (none, several, or a user's object). */
+  #sameShard(replaced: readonly Place[]): Place | null {
+    const first = replaced[0]
+    if (first === undefined || replaced.some((p) => p.object !== first.object)) return null
+    this.#anonymousObjects ??= new Set(Array.from({ length: this.#shards }, (_, n) => this.#ns.idFromName(`anon:${n}`).toString()))
+    return this.#anonymousObjects.has(first.object) ? first : null
   }
 
   #device(request: Request, loggedIn: boolean): Pick<SessionRow, 'user_agent' | 'country' | 'colo'> {

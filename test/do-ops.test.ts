@@ -1,0 +1,146 @@
+/**
+ * Requests to the Durable Objects per request, through the demo app on the DO store
+ * (`SESSION_STORE=do`), with a counting wrapper around the real namespace: the DO
+ * analogue of kv-ops.test.ts's table (issue 13, section 8: untouched and anonymous reads
+ * cost none).
+ */
+import { env } from 'cloudflare:test'
+import { beforeEach, describe, expect, it } from 'vitest'
+import { createApp } from '../src/app'
+import { generateSessionId } from '../src/session'
+import { device, type Device } from './helpers/demo'
+import { clearObjects, instrument, type ObjectMethod } from './helpers/do'
+import { json, setCookies, type SetCookie } from './helpers/http'
+
+const objects = instrument()
+const bindings = { ...env, SESSION_STORE: 'do', SESSION_OBJECTS: objects.namespace }
+const app = createApp()
+
+/** What the client sends as its session cookie. */
+type CookieKind = 'none' | 'anonymous' | 'logged in' | 'malformed' | 'foreign object' | 'unknown id'
+/** What the response may carry. */
+type Expect = 'none' | 'one' | 'deletion' | 'at most the deletion'
+
+interface Row {
+  scenario: string
+  method: 'GET' | 'POST' | 'DELETE'
+  /** `:other` is replaced by the handle of another session of the same user. */
+  path: string
+  body?: unknown
+  cookie: CookieKind
+  /** The RPC calls to objects, in order. */
+  calls: ObjectMethod[]
+  setCookie: Expect
+}
+
+const table: Row[] = [
+  { scenario: 'no cookie, handler never touches the session', method: 'GET', path: '/get-cook/', cookie: 'none', calls: [], setCookie: 'none' },
+  { scenario: 'valid cookie, handler never touches the session', method: 'GET', path: '/get-cook/', cookie: 'anonymous', calls: [], setCookie: 'none' },
+  { scenario: 'no cookie, handler only reads', method: 'GET', path: '/whoami', cookie: 'none', calls: [], setCookie: 'none' },
+  { scenario: 'valid cookie, handler reads', method: 'GET', path: '/whoami', cookie: 'anonymous', calls: ['load'], setCookie: 'none' },
+  { scenario: 'valid cookie, GET /session (four reads of the session)', method: 'GET', path: '/session', cookie: 'logged in', calls: ['load'], setCookie: 'none' },
+  { scenario: 'valid cookie, handler writes', method: 'GET', path: '/session-hit/', cookie: 'anonymous', calls: ['load', 'update'], setCookie: 'one' },
+  { scenario: 'no cookie, handler writes', method: 'GET', path: '/session-hit/', cookie: 'none', calls: ['create'], setCookie: 'one' },
+  { scenario: 'cycleKey()', method: 'POST', path: '/session/cycle', body: {}, cookie: 'anonymous', calls: ['load', 'create', 'destroy'], setCookie: 'one' },
+  { scenario: 'flush()', method: 'POST', path: '/session/flush', body: {}, cookie: 'anonymous', calls: ['load', 'destroy'], setCookie: 'deletion' },
+  { scenario: 'logout of a logged-in session', method: 'POST', path: '/logout', body: {}, cookie: 'logged in', calls: ['load', 'destroy'], setCookie: 'deletion' },
+  { scenario: 'login without a session', method: 'POST', path: '/login', body: { username: 'raju' }, cookie: 'none', calls: ['create'], setCookie: 'one' },
+  // The new session is in the user's object; the anonymous one it replaces is checked in its shard.
+  { scenario: 'login from an anonymous session', method: 'POST', path: '/login', body: { username: 'raju' }, cookie: 'anonymous', calls: ['load', 'create', 'exists', 'destroy'], setCookie: 'one' },
+  // Same object: the replaced session is checked inside create(), in one transaction.
+  { scenario: 'login again as the same user', method: 'POST', path: '/login', body: { username: 'raju' }, cookie: 'logged in', calls: ['load', 'create', 'destroy'], setCookie: 'one' },
+  { scenario: 'listSessions()', method: 'GET', path: '/sessions', cookie: 'logged in', calls: ['load', 'list'], setCookie: 'none' },
+  { scenario: 'revokeSession() of another device', method: 'DELETE', path: '/sessions/:other', cookie: 'logged in', calls: ['load', 'revoke'], setCookie: 'none' },
+  { scenario: 'revokeOtherSessions()', method: 'POST', path: '/sessions/revoke-others', cookie: 'logged in', calls: ['load', 'revokeAll'], setCookie: 'none' },
+  { scenario: 'revokeAllSessions()', method: 'POST', path: '/sessions/revoke-all', cookie: 'logged in', calls: ['load', 'revokeAll'], setCookie: 'deletion' },
+  // Forged ids never reach an object: a malformed token fails the format check, a foreign object id idFromString().
+  { scenario: 'malformed id, read', method: 'GET', path: '/whoami', cookie: 'malformed', calls: [], setCookie: 'at most the deletion' },
+  { scenario: 'object id the namespace did not make, read', method: 'GET', path: '/whoami', cookie: 'foreign object', calls: [], setCookie: 'at most the deletion' },
+  { scenario: 'unknown id in a real object, read', method: 'GET', path: '/whoami', cookie: 'unknown id', calls: ['load'], setCookie: 'at most the deletion' },
+]
+
+/** A stored session of the wanted kind (made outside the count), and the other device of its user. */
+async function cookieFor(kind: CookieKind): Promise<{ cookie: string | undefined; other?: Device }> {
+  const d = device(bindings, { app })
+  switch (kind) {
+    case 'none':
+      return { cookie: undefined }
+    case 'anonymous':
+      await d.send('/session-hit/')
+      return { cookie: d.token }
+    case 'logged in': {
+      await d.login('raju')
+      const other = device(bindings, { app })
+      await other.login('raju')
+      return { cookie: d.token, other }
+    }
+    case 'malformed':
+      return { cookie: '../../forged%00value' }
+    case 'foreign object':
+      return { cookie: `${generateSessionId()}.${'0'.repeat(64)}` }
+    case 'unknown id':
+      return { cookie: `${generateSessionId()}.${env.SESSION_OBJECTS.idFromName('anon:0').toString()}` }
+  }
+}
+
+const isDeletion = (c: SetCookie): boolean => c.value === '' && c.attrs['max-age'] === '0'
+
+beforeEach(async () => {
+  await clearObjects()
+  objects.reset()
+})
+
+describe('requests to Durable Objects per request (issue 13)', () => {
+  it.each(table)('$scenario: $calls.length ($calls), Set-Cookie: $setCookie', async (row) => {
+    const { cookie, other } = await cookieFor(row.cookie)
+    let path = row.path
+    if (path.includes(':other')) {
+      const { body } = await other!.call<{ sessions: { handle: string; current: boolean }[] }>('/sessions')
+      path = path.replace(':other', body.sessions.find((s) => s.current)!.handle)
+    }
+    const headers = new Headers({ Cookie: [cookie === undefined ? undefined : `sessionid=${cookie}`, 'user=Raju'].filter(Boolean).join('; ') })
+    const init: RequestInit = row.body === undefined ? { method: row.method, headers } : { ...json(row.method, row.body), headers }
+    if (row.body !== undefined) headers.set('Content-Type', 'application/json')
+    objects.reset()
+
+    const res = await app.request(`http://localhost${path}`, init, bindings)
+    await res.arrayBuffer()
+
+    expect(res.status).toBe(200)
+    expect(objects.calls.log.map((c) => c.split('@')[0])).toEqual(row.calls)
+    if (row.calls.length === 0) expect(objects.calls.namespace).toEqual(row.cookie === 'foreign object' ? { idFromString: 1 } : {})
+
+    const cookies = setCookies(res)
+    switch (row.setCookie) {
+      case 'none':
+        expect(cookies).toEqual([])
+        break
+      case 'one': {
+        expect(cookies).toHaveLength(1)
+        expect(cookies[0]!.name).toBe('sessionid')
+        expect(isDeletion(cookies[0]!)).toBe(false)
+        // The new cookie names a session that is really stored.
+        const stored = await app.request('http://localhost/session', { headers: { Cookie: `sessionid=${cookies[0]!.value}` } }, bindings)
+        expect(Object.keys(((await stored.json()) as { data: object }).data).length).toBeGreaterThan(0)
+        break
+      }
+      case 'deletion':
+        expect(cookies).toHaveLength(1)
+        expect(isDeletion(cookies[0]!)).toBe(true)
+        break
+      case 'at most the deletion':
+        expect(cookies.length).toBeLessThanOrEqual(1)
+        for (const c of cookies) expect(c.name === 'sessionid' && isDeletion(c)).toBe(true)
+        break
+    }
+  })
+
+  it('costs no object call for the test cookie', async () => {
+    for (const path of ['/test/', '/check/']) {
+      const res = await app.request(`http://localhost${path}`, { headers: { Cookie: 'testcookie=worked' } }, bindings)
+      expect(res.status).toBe(200)
+    }
+    expect(objects.calls.log).toEqual([])
+    expect(objects.calls.namespace).toEqual({})
+  })
+})

@@ -1,0 +1,76 @@
+/**
+ * A browser-like client of the demo app (`createApp()`), for suites that run it on a
+ * chosen store through the bindings (`SESSION_STORE`), with a `User-Agent` and the
+ * `request.cf` a device would have (the pool gives none unless the Request carries it).
+ */
+import { createApp } from '../../src/app'
+import { Jar, json } from './http'
+
+export const BASE = 'http://localhost:8787'
+
+/** What a device is. */
+export interface DeviceOptions {
+  /** The app to talk to; a new `createApp()` when absent. */
+  app?: ReturnType<typeof createApp>
+  userAgent?: string
+  cf?: { country?: string; colo?: string }
+}
+
+/** One browser: its cookie jar, raw requests, and JSON requests. */
+export interface Device {
+  jar: Jar
+  /** The session cookie's value, or `undefined`. */
+  readonly token: string | undefined
+  send(path: string, init?: RequestInit): Promise<Response>
+  /** Sends, and parses the JSON body. */
+  call<T = Record<string, unknown>>(path: string, init?: RequestInit): Promise<{ res: Response; body: T }>
+  /** `POST /login` as `user`; resolves the new session cookie. */
+  login(user: string): Promise<string>
+  /** `GET /whoami`'s username. */
+  whoami(): Promise<string | null>
+}
+
+/** A device talking to the demo app with `bindings` (e.g. `{ ...env, SESSION_STORE: 'do' }`). */
+export function device(bindings: Record<string, unknown>, options: DeviceOptions = {}): Device {
+  const app = options.app ?? createApp()
+  const jar = new Jar()
+  const send = async (path: string, init: RequestInit = {}): Promise<Response> => {
+    const headers = new Headers(jar.init(init).headers)
+    if (options.userAgent !== undefined) headers.set('User-Agent', options.userAgent)
+    const request = new Request(BASE + path, { ...init, headers, ...(options.cf === undefined ? {} : { cf: options.cf }) } as RequestInit)
+    const res = await app.request(request, undefined, bindings)
+    jar.update(res)
+    return res
+  }
+  const call = async <T>(path: string, init?: RequestInit): Promise<{ res: Response; body: T }> => {
+    const res = await send(path, init)
+    return { res, body: (await res.json()) as T }
+  }
+  return {
+    jar,
+    get token() {
+      return jar.cookies.get('sessionid')
+    },
+    send,
+    call,
+    async login(user) {
+      const { res } = await call('/login', json('POST', { username: user }))
+      if (res.status !== 200) throw new Error(`POST /login answered ${res.status}`)
+      const token = jar.cookies.get('sessionid')
+      if (token === undefined) throw new Error('POST /login set no session cookie')
+      return token
+    },
+    async whoami() {
+      const { res, body } = await call<{ username: string | null }>('/whoami')
+      if (res.status !== 200) throw new Error(`GET /whoami answered ${res.status}`)
+      return body.username
+    },
+  }
+}
+
+/** A fresh browser (and a fresh app instance) that sends `token` as its session cookie. */
+export function deviceWith(bindings: Record<string, unknown>, token: string, options: DeviceOptions = {}): Device {
+  const d = device(bindings, options)
+  d.jar.cookies.set('sessionid', token)
+  return d
+}
