@@ -7,43 +7,38 @@
 //   so the profile leaves out node10 and node16-from-CJS, which cannot load it;
 // - publint --strict: package.json's fields against the files, warnings as errors.
 import { join } from 'node:path'
-import { output, pkg, root, run, step, tarball } from './lib.mjs'
+import { main, output, pkg, root, run, step, tarball } from './lib.mjs'
 
-const file = tarball()
-console.log(`tarball: ${file}`)
-if (!file.endsWith(`${pkg.name}-${pkg.version}.tgz`)) {
-  console.error(`✗ ${file} is not ${pkg.name} ${pkg.version}, the version in package.json`)
-  process.exit(1)
-}
-const bin = (name) => join(root, 'node_modules', '.bin', name)
+await main(async () => {
+  const file = tarball()
+  console.log(`tarball: ${file}`)
+  if (!file.endsWith(`${pkg.name}-${pkg.version}.tgz`)) throw new Error(`${file} is not ${pkg.name} ${pkg.version}, the version in package.json`)
+  const bin = (name) => join(root, 'node_modules', '.bin', name)
 
-await step('tarball contents', () => {
-  const files = output('tar', ['-tzf', file])
-    .split('\n')
-    .filter(Boolean)
-    .map((path) => path.replace(/^package\//, ''))
-  const allowed = /^(package\.json|README\.md|LICENSE|CHANGELOG\.md|dist\/.+\.(js|d\.ts)(\.map)?|src\/session\/.+\.ts)$/
-  const stray = files.filter((path) => !allowed.test(path) || /\.test\./.test(path))
-  const sources = files.filter((path) => path.startsWith('src/session/'))
-  const unbuilt = sources.flatMap((source) => {
-    const base = source.replace(/^src\/session\//, 'dist/').replace(/\.ts$/, '')
-    return ['.js', '.js.map', '.d.ts', '.d.ts.map'].map((ext) => base + ext).filter((built) => !files.includes(built))
-  })
-  const missing = ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md'].filter((path) => !files.includes(path))
-  for (const [what, list] of [['not meant for the package', stray], ['not built', unbuilt], ['missing', missing]]) {
-    if (list.length > 0) {
-      console.error(`✗ ${what}:\n  ${list.join('\n  ')}`)
-      process.exit(1)
+  await step('tarball contents', () => {
+    const files = output('tar', ['-tzf', file])
+      .split('\n')
+      .filter(Boolean)
+      .map((path) => path.replace(/^package\//, ''))
+    const allowed = /^(package\.json|README\.md|LICENSE|CHANGELOG\.md|dist\/.+\.(js|d\.ts)(\.map)?|src\/session\/.+\.ts)$/
+    const stray = files.filter((path) => !allowed.test(path) || /\.test\./.test(path))
+    const sources = files.filter((path) => path.startsWith('src/session/'))
+    const unbuilt = sources.flatMap((source) => {
+      const base = source.replace(/^src\/session\//, 'dist/').replace(/\.ts$/, '')
+      return ['.js', '.js.map', '.d.ts', '.d.ts.map'].map((ext) => base + ext).filter((built) => !files.includes(built))
+    })
+    const missing = ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md'].filter((path) => !files.includes(path))
+    for (const [what, list] of [['not meant for the package', stray], ['not built', unbuilt], ['missing', missing]]) {
+      if (list.length > 0) throw new Error(`${what}:\n  ${list.join('\n  ')}`)
     }
-  }
-  console.log(`${files.length} files: ${sources.length} sources in src/session, each built to dist/ (.js, .d.ts and their maps)`)
-})
+    console.log(`${files.length} files: ${sources.length} sources in src/session, each built to dist/ (.js, .d.ts and their maps)`)
+  })
 
-await step('@arethetypeswrong/cli --profile esm-only', () => {
-  run(bin('attw'), [file, '--profile', 'esm-only', '--format', 'table-flipped'])
-})
+  await step('@arethetypeswrong/cli --profile esm-only', () => {
+    run(bin('attw'), [file, '--profile', 'esm-only', '--format', 'table-flipped'])
+  })
 
-await step('publint --strict', () => {
-  run(bin('publint'), ['run', file, '--strict'])
+  await step('publint --strict', () => {
+    run(bin('publint'), ['run', file, '--strict'])
+  })
 })
-

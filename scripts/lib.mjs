@@ -1,6 +1,6 @@
 // Helpers shared by the package checks (check-package.mjs, check-consumers.mjs).
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -21,23 +21,30 @@ export function exportedSpecifiers() {
     .map((subpath) => (subpath === '.' ? pkg.name : `${pkg.name}/${subpath.slice(2)}`))
 }
 
-/** Runs a command with inherited output; exits this process if it fails. */
+/** Runs a command with inherited output; throws if it fails. */
 export function run(command, args, options = {}) {
   const result = spawnSync(command, args, { stdio: 'inherit', ...options })
-  if (result.status !== 0) {
-    console.error(`\n✗ ${command} ${args.join(' ')} failed (${result.error?.message ?? `exit ${result.status ?? result.signal}`})`)
-    process.exit(1)
-  }
+  if (result.status !== 0) throw failed(command, args, result)
 }
 
-/** Runs a command and returns its stdout; exits this process if it fails. */
+/** Runs a command and returns its stdout; throws if it fails. */
 export function output(command, args, options = {}) {
   const result = spawnSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], ...options })
-  if (result.status !== 0) {
-    console.error(`\n✗ ${command} ${args.join(' ')} failed (${result.error?.message ?? `exit ${result.status ?? result.signal}`})`)
-    process.exit(1)
-  }
+  if (result.status !== 0) throw failed(command, args, result)
   return result.stdout
+}
+
+const failed = (command, args, result) =>
+  new Error(`${command} ${args.join(' ')} failed (${result.error?.message ?? `exit ${result.status ?? result.signal}`})`)
+
+/** Runs the script's body; a thrown error is printed as one line and exits 1. */
+export async function main(body) {
+  try {
+    await body()
+  } catch (error) {
+    console.error(`\n✗ ${error instanceof Error ? error.message : String(error)}`)
+    process.exitCode = 1
+  }
 }
 
 /** Runs `fn` under a heading and prints how long it took. */
@@ -51,17 +58,18 @@ export async function step(title, fn) {
 
 /**
  * The tarball to check: the path given on the command line, else a fresh `npm pack`
- * (whose prepack builds dist/) into a temporary folder.
+ * (whose prepack builds dist/) into a temporary folder, removed when the script exits.
  */
 export function tarball() {
   const given = process.argv[2]
-  if (given !== undefined) return resolve(given)
+  if (given !== undefined) {
+    if (!existsSync(given)) throw new Error(`no tarball at ${given}`)
+    return resolve(given)
+  }
   const destination = mkdtempSync(join(tmpdir(), 'edge-session-pack-'))
+  process.on('exit', () => rmSync(destination, { recursive: true, force: true }))
   run('npm', ['pack', '--pack-destination', destination], { cwd: root })
   const [file] = readdirSync(destination).filter((name) => name.endsWith('.tgz'))
-  if (file === undefined) {
-    console.error(`✗ npm pack left no tarball in ${destination}`)
-    process.exit(1)
-  }
+  if (file === undefined) throw new Error(`npm pack left no tarball in ${destination}`)
   return join(destination, file)
 }
