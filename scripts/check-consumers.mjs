@@ -1,9 +1,10 @@
 // `npm run check:consumers [tarball]`: the packed package as a user gets it. Copies
 // test-consumers/ (a user's project) out of the repository, installs the tarball into it
 // with npm, and then:
-// 1. typechecks it under every tsconfig.*.json there (bundler, node16, nodenext; the
-//    workers types package or `wrangler types`; "DOM" beside them; Node's types), all with
-//    the strict flags of tsconfig.base.json and skipLibCheck off;
+// 1. typechecks it, with the README's example copied in, under every tsconfig.*.json
+//    there (bundler, node16, nodenext; the workers types package or `wrangler types`;
+//    "DOM" beside them; Node's types), all with the strict flags of tsconfig.base.json
+//    and skipLibCheck off;
 // 2. runs its tests in workerd (vitest workers pool, KV store, real requests to the Worker);
 // 3. runs its Node test on plain Node (@hono/node-server, cookie store and signer, real
 //    HTTP requests on 127.0.0.1);
@@ -101,6 +102,11 @@ await main(async () => {
     const { version } = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8'))
     if (version !== pkg.version) throw new Error(`installed ${pkg.name}@${version}, expected ${pkg.version}`)
     console.log(`installed ${pkg.name}@${version} from ${file}`)
+    // The README's example, as a user pastes it: its first ts block importing the package.
+    const readme = readFileSync(join(root, 'README.md'), 'utf8')
+    const example = [...readme.matchAll(/^```ts\n([\s\S]*?)^```$/gm)].map((m) => m[1]).find((code) => code.includes(`from '${pkg.name}'`))
+    if (example === undefined) throw new Error(`README.md has no ts example importing '${pkg.name}'`)
+    writeFileSync(join(project, 'src', 'readme-example.ts'), `// Copied from README.md by scripts/check-consumers.mjs.\n${example}`)
     // One static import per subpath in exports, typechecked and imported in workerd below.
     const specifiers = exportedSpecifiers()
     writeFileSync(
