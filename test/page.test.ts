@@ -5,6 +5,7 @@ import { generateSessionId, kvKeyFor, kvStore, MAX_COOKIE_AGE, type SessionOptio
 import { receivedCookies } from '../src/routes/page'
 import { MAX_BODY_BYTES } from '../src/routes/session-api'
 import { T0 } from './helpers/harness'
+import { captureConsole } from './helpers/console'
 import { Jar, json, setCookie } from './helpers/http'
 import { clearKV, faultyKV } from './helpers/kv'
 
@@ -129,7 +130,8 @@ describe('GET /', () => {
     expect(setCookie(res, 'sessionid')?.attrs['max-age']).toBe('0')
   })
 
-  it('answers 503 with a readable page when the store cannot be read', async () => {
+  it('answers 503 with a readable page when the store cannot be read, and logs the failure', async () => {
+    const warnings = captureConsole('warn')
     const kv = faultyKV(env.SESSIONS, { read: true })
     const b = browser({ store: kvStore({ namespace: kv.namespace }) })
     const id = generateSessionId()
@@ -143,6 +145,7 @@ describe('GET /', () => {
     expect(body).toContain('<h1>Please try again in a moment</h1>')
     expect(body).toContain('your cookie is unchanged')
     expect(body).toContain('<a href="/">')
+    expect(warnings).toEqual([[JSON.stringify({ event: 'session.store_read_failed', error: 'Error: KV get failed: simulated outage' })]])
   })
 })
 
