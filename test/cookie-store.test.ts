@@ -4,6 +4,7 @@ import { createApp } from '../src/app'
 import { cookieStore, kvStore, SessionError, type SessionRecord, type SessionStore, type SessionWrite, type StoreContext } from '../src/session'
 import { encodeRecord } from '../src/session/record'
 import { DEV_SECRET } from '../src/routes/store'
+import { captureConsole } from './helpers/console'
 import { Jar, json, setCookie } from './helpers/http'
 import { clearKV, countingKV, type CountingKV } from './helpers/kv'
 
@@ -423,14 +424,16 @@ describe('the demo store selection (SESSION_STORE)', () => {
   })
 
   it.each([
-    ['no SESSION_SECRET on a public host', { SESSION_STORE: 'cookie' }],
-    ['a short SESSION_SECRET', { SESSION_STORE: 'cookie', SESSION_SECRET: 'short' }],
-    ['a short fallback', { SESSION_STORE: 'cookie', SESSION_SECRET: SECRET, SESSION_SECRET_FALLBACKS: 'short' }],
-    ['an unknown SESSION_STORE', { SESSION_STORE: 'redis' }],
-  ])('fails closed with a 500 for %s, setting no cookie', async (_what, bindings) => {
+    ['no SESSION_SECRET on a public host', { SESSION_STORE: 'cookie' }, 'SESSION_SECRET is not set; the development secret only serves localhost.'],
+    ['a short SESSION_SECRET', { SESSION_STORE: 'cookie', SESSION_SECRET: 'short' }, 'cookieStore(): SESSION_SECRET must be at least 32 bytes (it is 5)'],
+    ['a short fallback', { SESSION_STORE: 'cookie', SESSION_SECRET: SECRET, SESSION_SECRET_FALLBACKS: 'short' }, 'cookieStore(): SESSION_SECRET_FALLBACKS entry 0 must be at least 32 bytes (it is 5)'],
+    ['an unknown SESSION_STORE', { SESSION_STORE: 'redis' }, 'not "redis"'],
+  ])('fails closed with a 500 for %s, setting no cookie, and logs why', async (_what, bindings, logged) => {
+    const errors = captureConsole('error')
     const { res, kv, cookie } = await request(bindings, 'https://example.com/session')
     expect(res.status).toBe(500)
     expect(cookie).toBeUndefined()
     expect(kv.counts.writes).toBe(0)
+    expect(errors).toEqual([[expect.objectContaining({ name: 'SessionError', code: 'INVALID_OPTION', message: expect.stringContaining(logged) })]])
   })
 })

@@ -1,14 +1,20 @@
 import { env } from 'cloudflare:test'
 import { Hono } from 'hono'
 import { describe, expect, it } from 'vitest'
-// The package's own name: resolved through package.json "exports", as another
-// project that depends on edge-session would import it.
+// The package's own name: resolved through package.json "exports" to the built
+// dist/ (`npm test` builds first), as another project that depends on edge-session
+// would import it. The packed tarball itself is checked by `npm run check:consumers`.
+import * as pkg from 'edge-session'
 import { session, type SessionEnv } from 'edge-session'
 import * as direct from '../src/session'
 
 describe('package exports', () => {
-  it('resolves "edge-session" to the library entry the demo uses', async () => {
-    expect(session).toBe(direct.session)
+  it('resolves "edge-session" to the built entry, with every export of the sources', () => {
+    expect(session).not.toBe(direct.session)
+    expect(Object.keys(pkg).sort()).toEqual(Object.keys(direct).sort())
+  })
+
+  it('runs a session on the built entry', async () => {
     const app = new Hono<SessionEnv<{ hits: number }>>()
     app.use(session())
     app.get('/', async (c) => {

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { createApp } from '../src/app'
 import { createSigner } from '../src/session'
 import { DEV_SECRET, isLocalhost } from '../src/routes/store'
+import { captureConsole } from './helpers/console'
 import { setCookie } from './helpers/http'
 
 const LOCAL = 'http://localhost:8787'
@@ -141,12 +142,15 @@ describe('GET /get-signed', () => {
 
 describe('the demo secrets', () => {
   it('refuse the development secret on a host other than localhost: 500, nothing signed', async () => {
+    const errors = captureConsole('error')
     const set = await get('/set-signed/?value=hello', undefined, 'https://example.com')
     expect(set.res.status).toBe(500)
     expect(set.res.headers.getSetCookie()).toEqual([])
     expect(set.body).not.toContain('SESSION_SECRET') // configuration is logged, not told
     const read = await get('/get-signed/', await forge('hello'), 'https://example.com')
     expect(read.res.status).toBe(500)
+    const unset = expect.objectContaining({ code: 'INVALID_OPTION', message: expect.stringContaining('SESSION_SECRET is not set') })
+    expect(errors).toEqual([[unset], [unset]])
   })
 
   it.each([
@@ -191,11 +195,13 @@ describe('the demo secrets', () => {
   })
 
   it.each([
-    [{ SESSION_SECRET: 'too short' }],
-    [{ SESSION_SECRET: NEW, SESSION_SECRET_FALLBACKS: 'too short' }],
-  ])('answer 500 for a secret under 32 bytes: %j', async (bindings) => {
+    [{ SESSION_SECRET: 'too short' }, 'createSigner(): SESSION_SECRET must be at least 32 bytes (it is 9)'],
+    [{ SESSION_SECRET: NEW, SESSION_SECRET_FALLBACKS: 'too short' }, 'createSigner(): SESSION_SECRET_FALLBACKS entry 0 must be at least 32 bytes (it is 9)'],
+  ])('answer 500 for a secret under 32 bytes, and log why: %j', async (bindings, logged) => {
+    const errors = captureConsole('error')
     const { res } = await getWith(bindings, '/set-signed/?value=hello')
     expect(res.status).toBe(500)
     expect(res.headers.getSetCookie()).toEqual([])
+    expect(errors).toEqual([[expect.objectContaining({ code: 'INVALID_OPTION', message: logged })]])
   })
 })

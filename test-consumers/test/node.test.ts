@@ -1,0 +1,64 @@
+// Plain Node.js, no Workers runtime: the cookie store, the signer and the cookie
+// helpers behind @hono/node-server, driven by real HTTP requests on 127.0.0.1.
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import * as edgeSession from 'edge-session'
+import { start } from '../src/node-server.js'
+
+const SECRET = 'a node secret of at least thirty-two bytes'
+
+describe('edge-session on plain Node', () => {
+  let base = ''
+  let close: () => void = () => {}
+  before(async () => {
+    const { url, server } = await start(SECRET)
+    base = url
+    close = () => server.close()
+  })
+  after(() => close())
+
+  it('loads the package as ESM with its public API', () => {
+    for (const name of ['session', 'cookieStore', 'createSigner', 'setSignedCookie', 'getSignedCookie', 'kvStore']) {
+      assert.equal(typeof (edgeSession as Record<string, unknown>)[name], 'function', name)
+    }
+  })
+
+  it('keeps a session in its sealed cookie across requests', async () => {
+    const first = await fetch(`${base}/cart/apple`, { method: 'POST' })
+    assert.deepEqual(await first.json(), { items: ['apple'] })
+    const sealed = first.headers.get('set-cookie') ?? ''
+    assert.match(sealed, /^cart=[A-Za-z0-9_-]+; Max-Age=1209600; Path=\/; HttpOnly; SameSite=Lax$/)
+    const cookie = sealed.split(';')[0] ?? ''
+    assert.doesNotMatch(cookie, /apple/)
+
+    const second = await fetch(`${base}/cart/pear`, { method: 'POST', headers: { cookie } })
+    assert.deepEqual(await second.json(), { items: ['apple', 'pear'] })
+    const next = (second.headers.get('set-cookie') ?? '').split(';')[0] ?? ''
+    const read = await fetch(`${base}/cart`, { headers: { cookie: next } })
+    assert.deepEqual(await read.json(), { items: ['apple', 'pear'] })
+    const tampered = await fetch(`${base}/cart`, { headers: { cookie: `${next.slice(0, -2)}AA` } })
+    assert.deepEqual(await tampered.json(), { items: [] })
+  })
+
+  it('sets plain and signed cookies, and reads back only an untampered signature', async () => {
+    const set = await fetch(`${base}/theme/dark`)
+    const cookies = set.headers.getSetCookie().map((header) => header.split(';')[0] ?? '')
+    assert.equal(cookies.length, 2)
+    assert.match(cookies[0] ?? '', /^theme=dark$/)
+    assert.match(cookies[1] ?? '', /^user=raju(:|%3A)/)
+    const whoami = await fetch(`${base}/whoami`, { headers: { cookie: cookies.join('; ') } })
+    assert.deepEqual(await whoami.json(), { user: 'raju', theme: 'dark' })
+    const forged = cookies[1]?.replace('raju', 'root') ?? ''
+    const refused = await fetch(`${base}/whoami`, { headers: { cookie: forged } })
+    assert.deepEqual(await refused.json(), { user: null, theme: null })
+  })
+
+  it('signs and verifies tokens with createSigner', async () => {
+    const token = await (await fetch(`${base}/token/reset-42`)).text()
+    const ok = await fetch(`${base}/verify?token=${encodeURIComponent(token)}`)
+    assert.deepEqual(await ok.json(), { value: 'reset-42', rotated: false })
+    const bad = await fetch(`${base}/verify?token=${encodeURIComponent(token.replace('reset-42', 'reset-43'))}`)
+    assert.equal(bad.status, 400)
+    assert.deepEqual(await bad.json(), { error: 'mismatch' })
+  })
+})
