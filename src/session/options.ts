@@ -6,7 +6,7 @@
 import type { Context, Env } from 'hono'
 import { SessionError } from './errors.js'
 import { MAX_COOKIE_AGE } from './expiry.js'
-import { kvStoreFor } from './stores/kv.js'
+import { kvStoreFor, type KVNamespaceLike } from './stores/kv.js'
 import type { SessionStore } from './stores/types.js'
 
 /** `SameSite` values a session cookie may carry. */
@@ -243,7 +243,7 @@ function resolveStore(store: SessionOptions['store'], kvBinding: string): (c: Co
   }
   return (c) => {
     const env = c.env as Record<string, unknown> | undefined
-    const namespace = env?.[kvBinding] as KVNamespace | undefined
+    const namespace = env?.[kvBinding] as KVNamespaceLike | undefined
     if (!namespace || typeof namespace.get !== 'function') {
       throw new SessionError('MISSING_STORE', `session(): no KV namespace is bound as "${kvBinding}"`)
     }

@@ -22,7 +22,7 @@ describe('the README example (KV store)', () => {
     const first = await SELF.fetch('https://example.com/hits')
     expect(await first.text()).toBe('hits: 1')
     const cookie = cookieOf(first, 'sessionid')
-    expect(first.headers.get('Set-Cookie')).toMatch(/^sessionid=[A-Za-z0-9_-]{43}; Max-Age=1209600; Path=\/; HttpOnly; Secure; SameSite=Lax$/)
+    expect(first.headers.get('Set-Cookie')).toMatch(/^sessionid=[A-Za-z0-9_-]{43}; Max-Age=1209600; Path=\/; Expires=\w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} GMT; HttpOnly; Secure; SameSite=Lax$/)
 
     const second = await SELF.fetch('https://example.com/hits', { headers: { Cookie: cookie } })
     expect(await second.text()).toBe('hits: 2')

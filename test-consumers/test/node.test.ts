@@ -27,7 +27,7 @@ describe('edge-session on plain Node', () => {
     const first = await fetch(`${base}/cart/apple`, { method: 'POST' })
     assert.deepEqual(await first.json(), { items: ['apple'] })
     const sealed = first.headers.get('set-cookie') ?? ''
-    assert.match(sealed, /^cart=[A-Za-z0-9_-]+; Max-Age=1209600; Path=\/; HttpOnly; SameSite=Lax$/)
+    assert.match(sealed, /^cart=[A-Za-z0-9_-]+; Max-Age=1209600; Path=\/; Expires=\w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} GMT; HttpOnly; SameSite=Lax$/)
     const cookie = sealed.split(';')[0] ?? ''
     assert.doesNotMatch(cookie, /apple/)
 

@@ -42,10 +42,21 @@ export const KV_REVOKED_PREFIX = 'revoked:'
  */
 export const KV_REVOCATION_TTL = 3600
 
+/**
+ * The part of a Workers KV namespace binding the store uses. `c.env.SESSIONS` (a
+ * `KVNamespace`) is one; declared here so that the library's types need no Workers
+ * types where KV is not used (plain Node, with the cookie store).
+ */
+export interface KVNamespaceLike {
+  get(key: string, type: 'text'): Promise<string | null>
+  put(key: string, value: string, options: { expirationTtl: number }): Promise<void>
+  delete(key: string): Promise<void>
+}
+
 /** Options of {@link kvStore}. */
 export interface KVStoreOptions {
   /** The namespace, e.g. `c.env.SESSIONS`. */
-  namespace: KVNamespace
+  namespace: KVNamespaceLike
   /**
    * Where security events (corrupt records) are reported. Never receives a session id.
    * @default console.warn of one JSON line
@@ -99,10 +110,10 @@ class KVSessionStore implements SessionStore {
   // A few recent id -> hash pairs, so load(), save() and destroy() of one request share
   // one SHA-256 even while other requests interleave in the isolate.
   #hashes = new Map<string, string>()
-  readonly namespace: KVNamespace
+  readonly namespace: KVNamespaceLike
   readonly onSecurityEvent: (event: SecurityEvent) => void
 
-  constructor(namespace: KVNamespace, onSecurityEvent: (event: SecurityEvent) => void) {
+  constructor(namespace: KVNamespaceLike, onSecurityEvent: (event: SecurityEvent) => void) {
     this.namespace = namespace
     this.onSecurityEvent = onSecurityEvent
   }
@@ -167,10 +178,10 @@ class KVSessionStore implements SessionStore {
 }
 
 // A store per namespace object, so the default store costs no allocation per request.
-const stores = new WeakMap<KVNamespace, SessionStore>()
+const stores = new WeakMap<KVNamespaceLike, SessionStore>()
 
 /** The default store for a namespace, made once per isolate. */
-export function kvStoreFor(namespace: KVNamespace): SessionStore {
+export function kvStoreFor(namespace: KVNamespaceLike): SessionStore {
   let store = stores.get(namespace)
   if (!store) {
     store = kvStore({ namespace })
