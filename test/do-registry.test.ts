@@ -259,6 +259,45 @@ describe('registry calls after login(), cycleKey() or updateAuthHash() in the sa
   })
 })
 
+describe('after a password change (authHash)', () => {
+  it('lists only the sessions bound to the new verifier: the logged-out ones are gone from the list and from storage', async () => {
+    const user = newUser()
+    const { app } = clockedApp()
+    const mine = device(DO, { app, userAgent: 'mine' })
+    const others = [device(DO, { app, userAgent: 'other 1' }), device(DO, { app, userAgent: 'other 2' })]
+    await mine.login(user)
+    for (const d of others) await d.login(user)
+    expect(await list(mine)).toHaveLength(3)
+
+    expect((await mine.call('/password', { method: 'POST' })).res.status).toBe(200)
+    // The other devices have not made a request since; they are logged out all the same.
+    const after = await list(mine)
+    expect(after.map((s) => [s.userAgent, s.current])).toEqual([['mine', true]])
+    expect(await rowsIn(namedStub(`user:${user}`))).toHaveLength(1)
+    for (const d of others) expect(await d.whoami()).toBeNull()
+  })
+})
+
+describe('a session moved to a new key in its object', () => {
+  it.each([
+    ['cycleKey()', '/session/cycle'],
+    ['updateAuthHash()', '/password'],
+  ])('keeps its handle through %s, so a revocation by handle still finds it', async (_what, path) => {
+    const user = newUser()
+    const { app } = clockedApp()
+    const phone = device(DO, { app })
+    await phone.login(user)
+    const before = (await list(phone)).find((s) => s.current)!.handle
+    const token = phone.token
+    expect((await phone.send(path, { method: 'POST' })).status).toBe(200)
+    expect(phone.token).not.toBe(token)
+    const after = await list(phone)
+    expect(after.map((s) => [s.handle, s.current])).toEqual([[before, true]])
+    expect((await phone.call(`/sessions/${before}`, { method: 'DELETE' })).body).toEqual({ revoked: true })
+    expect(await phone.whoami()).toBeNull()
+  })
+})
+
 describe('handles', () => {
   it('cannot be turned into a token: the list shows neither ids nor their hashes, and a handle as a cookie is no session', async () => {
     const user = newUser()

@@ -8,7 +8,7 @@ export { resolveOptions, MAX_COOKIE_AGE, type SessionOptions, type RollingOption
 export { SessionError, BadSignatureError, SignatureExpiredError, type SessionErrorCode, type BadSignatureReason } from './errors.js'
 export { setCookie, getCookie, deleteCookie, serializeCookie, readRawCookie, isHttps, MAX_COOKIE_BYTES, type CookieOptions } from './cookies.js'
 export { kvStore, kvKeyFor, kvRevokedKeyFor, KV_KEY_PREFIX, KV_MIN_TTL, KV_REVOKED_PREFIX, KV_REVOCATION_TTL, type KVStoreOptions, type KVNamespaceLike, type SecurityEvent } from './stores/kv.js'
-export type { SessionStore, SessionRecord, SessionWrite, SessionChanges, StoreContext, SessionData, ExpirySetting, SessionAuth, SessionInfo, SessionRegistry } from './stores/types.js'
+export type { SessionStore, SessionRecord, SessionWrite, SessionChanges, StoreContext, SessionData, ExpirySetting, SessionAuth, SessionInfo, SessionRegistry, RegistryContext } from './stores/types.js'
 export { generateSessionId, isSessionId } from './id.js'
 export { createSigner, type Signer, type SignerOptions, type SignOptions, type UnsignOptions, type VerifiedValue } from './signing.js'
 export { MIN_SECRET_BYTES } from './secrets.js'

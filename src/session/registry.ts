@@ -39,7 +39,7 @@ function dropCurrent(state: SessionState): void {
 /** The user's live sessions, newest first, the current one marked. */
 export async function listSessions(state: SessionState): Promise<SessionInfo[]> {
   const { registry, user } = await scope(state, 'listSessions()')
-  return registry.list(user, ownToken(state), state.context())
+  return registry.list(user, ownToken(state), { ...state.context(), authHash: state.auth?.hash ?? null })
 }
 
 /** Revokes one of the user's sessions by its handle; resolves whether it existed. */

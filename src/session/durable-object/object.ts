@@ -78,6 +78,13 @@ export class SessionObject extends DurableObject<unknown> {
    */
   async create(row: SessionRow, requireLive: readonly string[], now: number): Promise<boolean> {
     if (!this.#allLive(requireLive, now)) return false
+    // A session moved to a new key here (cycleKey(), updateAuthHash()) is the same device:
+    // it keeps its handle, so "your sessions" and a revocation by handle still find it.
+    const moved = requireLive[0]
+    if (moved !== undefined) {
+      const handle = this.#sql.exec<{ handle: string }>('SELECT handle FROM sessions WHERE hash = ?', moved).toArray()[0]?.handle
+      if (handle !== undefined) row = { ...row, handle }
+    }
     this.#sql.exec(
       `INSERT INTO sessions (hash, handle, user, record, created_at, last_seen_at, expires_at, user_agent, country, colo)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -121,8 +128,16 @@ export class SessionObject extends DurableObject<unknown> {
     return this.#sql.exec('DELETE FROM sessions WHERE hash = ?', hash).rowsWritten > 0
   }
 
-  /** The user's live sessions, newest first. */
-  list(user: string, now: number): ListedRow[] {
+  /**
+   * The user's live sessions, newest first. With `authHash` (the verifier hash of the
+   * asking session, checked by the app just now), sessions bound to another verifier are
+   * deleted first: a password change logged them out, and each would drop itself on its
+   * next request anyway, so they are not listed as live.
+   */
+  list(user: string, now: number, authHash: string | null = null): ListedRow[] {
+    if (authHash !== null) {
+      this.#sql.exec("DELETE FROM sessions WHERE user = ? AND json_extract(record, '$.auth.hash') IS NOT ?", user, authHash)
+    }
     return this.#sql
       .exec<ListedRow>(
         `SELECT hash, handle, created_at, last_seen_at, expires_at, user_agent, country, colo
@@ -133,12 +148,15 @@ export class SessionObject extends DurableObject<unknown> {
       .toArray()
   }
 
-  /** Deletes the user's session named `handle`; resolves its hash, or `null` when there was none. */
-  revoke(user: string, handle: string): string | null {
-    const row = this.#sql.exec<{ hash: string }>('SELECT hash FROM sessions WHERE user = ? AND handle = ?', user, handle).toArray()[0]
-    if (row === undefined) return null
-    this.#sql.exec('DELETE FROM sessions WHERE hash = ?', row.hash)
-    return row.hash
+  /**
+   * Deletes the user's session named `handle` (both rows, for the moment a `cycleKey()`
+   * has the new one and not yet deleted the old); resolves their hashes, none when there
+   * was no such session.
+   */
+  revoke(user: string, handle: string): string[] {
+    const rows = this.#sql.exec<{ hash: string }>('SELECT hash FROM sessions WHERE user = ? AND handle = ?', user, handle).toArray()
+    if (rows.length > 0) this.#sql.exec('DELETE FROM sessions WHERE user = ? AND handle = ?', user, handle)
+    return rows.map((row) => row.hash)
   }
 
   /** Deletes every session of the user but `keep` (a hash, or `null` for none); resolves how many. */
@@ -171,8 +189,10 @@ export class SessionObject extends DurableObject<unknown> {
 
   /** Makes sure the alarm runs by `expiresAt` (a storage call: the input gate stays closed). */
   async #wakeBy(expiresAt: number): Promise<void> {
+    // Not sooner than a sweep interval from now, as the alarm re-schedules itself.
+    const at = Math.max(expiresAt, Date.now() + SWEEP_INTERVAL_MS)
     const alarm = await this.ctx.storage.getAlarm()
-    if (alarm === null || alarm > expiresAt) await this.ctx.storage.setAlarm(expiresAt)
+    if (alarm === null || alarm > at) await this.ctx.storage.setAlarm(at)
   }
 }
 

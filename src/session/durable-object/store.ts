@@ -17,7 +17,7 @@ import { SessionError } from '../errors.js'
 import { generateSessionId, sha256Hex, toBase64Url } from '../id.js'
 import { decodeRecord } from '../record.js'
 import type { SecurityEvent } from '../stores/kv.js'
-import type { SessionInfo, SessionRecord, SessionRegistry, SessionStore, SessionWrite, StoreContext } from '../stores/types.js'
+import type { RegistryContext, SessionInfo, SessionRecord, SessionRegistry, SessionStore, SessionWrite, StoreContext } from '../stores/types.js'
 import type { SessionObject } from './object.js'
 import type { SessionRow } from './schema.js'
 
@@ -238,8 +238,8 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
     return place !== null && place.object === this.#ns.idFromName(`user:${user}`).toString() ? place.hash : null
   }
 
-  async list(user: string, token: string | null, { now }: StoreContext): Promise<SessionInfo[]> {
-    const [rows, current] = await Promise.all([this.#userStub(user).list(user, now), this.#ownHash(user, token)])
+  async list(user: string, token: string | null, { now, authHash }: RegistryContext): Promise<SessionInfo[]> {
+    const [rows, current] = await Promise.all([this.#userStub(user).list(user, now, authHash), this.#ownHash(user, token)])
     return rows.map((row) => ({
       handle: row.handle,
       current: row.hash === current,
@@ -253,8 +253,8 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
   }
 
   async revoke(user: string, handle: string, token: string | null): Promise<{ revoked: boolean; current: boolean }> {
-    const [hash, current] = await Promise.all([this.#userStub(user).revoke(user, handle), this.#ownHash(user, token)])
-    return { revoked: hash !== null, current: hash !== null && hash === current }
+    const [hashes, current] = await Promise.all([this.#userStub(user).revoke(user, handle), this.#ownHash(user, token)])
+    return { revoked: hashes.length > 0, current: current !== null && hashes.includes(current) }
   }
 
   async revokeAll(user: string, keep: string | null): Promise<number> {

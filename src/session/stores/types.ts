@@ -137,9 +137,18 @@ export interface SessionStore {
   readonly registry?: SessionRegistry
 }
 
+/** What {@link SessionRegistry.list} is told beside the request. */
+export interface RegistryContext extends StoreContext {
+  /** The asking session's verifier hash (`SessionAuth.hash`), just checked by the app; `null` without `authHash`. */
+  authHash: string | null
+}
+
 /** One of a user's sessions, as {@link SessionRegistry.list} describes it. */
 export interface SessionInfo {
-  /** A stable, non-secret name for the session: it cannot be turned into its token. */
+  /**
+   * A non-secret name for the session, kept when it moves to a new key in its object
+   * (`cycleKey()`, `updateAuthHash()`); it cannot be turned into its token.
+   */
   handle: string
   /** Whether this is the session of the request that asked. */
   current: boolean
@@ -162,8 +171,11 @@ export interface SessionInfo {
  * takes effect before the promise resolves, for every later request with the token.
  */
 export interface SessionRegistry {
-  /** The user's live sessions, newest first; `current` marks the one of `token`. */
-  list(user: string, token: string | null, context: StoreContext): Promise<SessionInfo[]>
+  /**
+   * The user's live sessions, newest first; `current` marks the one of `token`. Sessions
+   * bound to another verifier than `context.authHash` are logged out: they are not listed.
+   */
+  list(user: string, token: string | null, context: RegistryContext): Promise<SessionInfo[]>
   /** Revokes the user's session named `handle`; resolves whether it existed and whether it was `token`'s. */
   revoke(user: string, handle: string, token: string | null, context: StoreContext): Promise<{ revoked: boolean; current: boolean }>
   /** Revokes every session of the user except `keep`'s (all of them when `keep` is `null`); resolves how many. */
