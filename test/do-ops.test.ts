@@ -9,7 +9,9 @@ import { beforeEach, describe, expect, it } from 'vitest'
 import { createApp } from '../src/app'
 import { generateSessionId } from '../src/session'
 import { device, type Device } from './helpers/demo'
-import { clearObjects, instrument, type ObjectMethod } from './helpers/do'
+import { durableObjectStore } from '../src/session/durable-object'
+import { clearObjects, instrument, stubOf, type ObjectMethod } from './helpers/do'
+import { harness, type Step } from './helpers/harness'
 import { json, setCookies, type SetCookie } from './helpers/http'
 
 const objects = instrument()
@@ -142,5 +144,33 @@ describe('requests to Durable Objects per request (issue 13)', () => {
     }
     expect(objects.calls.log).toEqual([])
     expect(objects.calls.namespace).toEqual({})
+  })
+})
+
+describe('SQLite rows written per request (what Durable Object storage bills)', () => {
+  it('one row for a new session, a save and a logout; none for a read within lastSeenInterval; one for a login from anonymous', async () => {
+    const store = durableObjectStore({ namespace: env.SESSION_OBJECTS })
+    const h = harness({ store }, { start: Date.now() })
+    /** Rows the object of the jar's session writes during `step`. */
+    const written = async (step: Step, token = h.jar.cookies.get('sessionid') as string): Promise<number> => {
+      const stub = stubOf(token)
+      const before = (await stub.usage()).rowsWritten
+      await h.run(step)
+      return (await stub.usage()).rowsWritten - before
+    }
+
+    await h.run(async (s) => s.set('n', 1))
+    const anonymous = h.jar.cookies.get('sessionid') as string
+    expect(await written(async (s) => s.get('n'))).toBe(0) // read: last seen is fresh
+    expect(await written(async (s) => s.set('n', 2))).toBe(1) // save: the one row (no index)
+    h.clock.now += 301_000
+    expect(await written(async (s) => s.get('n'))).toBe(1) // read after lastSeenInterval: last seen moves
+    // Login: the new row in the user's object, the anonymous one deleted in its shard.
+    const shardBefore = (await stubOf(anonymous).usage()).rowsWritten
+    await h.run(async (s) => s.login('rows'))
+    const user = h.jar.cookies.get('sessionid') as string
+    expect((await stubOf(anonymous).usage()).rowsWritten - shardBefore).toBe(1)
+    expect((await stubOf(user).usage()).rowsWritten).toBeGreaterThanOrEqual(1)
+    expect(await written(async (s) => s.flush(), user)).toBe(1) // logout: the one row
   })
 })
