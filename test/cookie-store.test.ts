@@ -224,6 +224,19 @@ const scenarios: Scenario[] = [
     },
   ],
   [
+    'POST /session stores a value nested at the limit and refuses one nested past it (400)',
+    async (b) => {
+      const atLimit = `${'['.repeat(101)}${']'.repeat(101)}` // 100 arrays around the innermost
+      const set = await b.req('/session', json('POST', `{"deep":${atLimit}}`))
+      expect(set.res.status).toBe(200)
+      expect(JSON.stringify((await b.req('/session')).body.data.deep)).toBe(atLimit)
+      const past = await b.req('/session', json('POST', `{"deeper":[${atLimit}]}`))
+      expect(past.res.status).toBe(400)
+      expect(past.body).toMatchObject({ code: 'INVALID_VALUE' })
+      expect(JSON.stringify((await b.req('/session')).body.data)).toBe(`{"deep":${atLimit}}`)
+    },
+  ],
+  [
     'DELETE /session/data/:name removes one key',
     async (b) => {
       await b.req('/session', json('POST', { a: 1, b: 2 }))

@@ -401,6 +401,7 @@ describe('session fixation: an id planted before login is worthless after it', (
 
 describe('oversized and malicious JSON bodies', () => {
   const nested = (depth: number): string => `{"a":${'['.repeat(depth)}${']'.repeat(depth)}}`
+  const nestedObjects = (depth: number): string => `{"a":${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}}`
   const manyKeys = (n: number): string => `{${Array.from({ length: n }, (_, i) => `"k${String(i).padStart(5, '0')}":"${'x'.repeat(10)}"`).join(',')}}`
 
   /** [label, method, path, body, status]: each runs against a fresh legitimate session. */
@@ -417,6 +418,11 @@ describe('oversized and malicious JSON bodies', () => {
     ['a value over the 64 KiB session cap', 'POST', '/session', JSON.stringify({ a: 'x'.repeat(100 * 1024) }), 413],
     ['6,000 small keys over the cap', 'POST', '/session', manyKeys(6000), 413],
     ['moderately nested arrays (depth 50)', 'POST', '/session', nested(50), 200],
+    // The limit: at most 100 arrays or objects around any part of a value.
+    ['101 empty arrays (100 around the innermost: at the limit)', 'POST', '/session', nested(101), 200],
+    ['100 objects around a number (at the limit)', 'POST', '/session', nestedObjects(100), 200],
+    ['102 empty arrays (one past the limit)', 'POST', '/session', nested(102), 400],
+    ['101 objects around a number (one past the limit)', 'POST', '/session', nestedObjects(101), 400],
     ['duplicate keys', 'POST', '/session', '{"d":1,"d":2}', 200],
     ['invalid UTF-8 bytes', 'POST', '/session', new Uint8Array([0x7b, 0x22, 0x75, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d]), 200],
     ['a lone surrogate', 'POST', '/session', '{"s":"\\ud800"}', 200],

@@ -1,7 +1,8 @@
 import { env } from 'cloudflare:test'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { Hono } from 'hono'
-import { kvKeyFor, kvStore, session, SessionError, type SessionEnv } from '../src/session'
+import { cookieStore, kvKeyFor, kvStore, session, SessionError, type SessionEnv } from '../src/session'
+import { MAX_DEPTH } from '../src/session/record'
 import { harness, storedRecords, T0 } from './helpers/harness'
 import { setCookie } from './helpers/http'
 import { clearKV, faultyKV } from './helpers/kv'
@@ -103,6 +104,46 @@ describe('session.set() and session.get()', () => {
     })
     expect(res.status).toBe(200)
     expect(body).toBe('INVALID_VALUE')
+  })
+})
+
+describe.each([
+  ['KV', () => ({})],
+  ['cookie', () => ({ store: cookieStore({ secret: 'edge-session test secret number one, 32+ bytes' }) })],
+] as const)('session.set() at the nesting limit, on the %s store', (_store, options) => {
+  /** `levels` arrays around the innermost value, as JSON. */
+  const arrays = (levels: number, inner = '1'): string => `${'['.repeat(levels)}${inner}${']'.repeat(levels)}`
+  const objects = (levels: number): string => `${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}`
+
+  it.each([
+    [`${MAX_DEPTH} arrays around a number`, arrays(MAX_DEPTH)],
+    [`${MAX_DEPTH + 1} empty arrays (${MAX_DEPTH} around the innermost)`, arrays(MAX_DEPTH, '[]')],
+    [`${MAX_DEPTH} objects around a number`, objects(MAX_DEPTH)],
+  ])('stores %s, saves it, and reads it back', async (_label, text) => {
+    const h = harness(options())
+    const value = JSON.parse(text) as unknown
+    const { res } = await h.run((s) => s.set('deep', value as never))
+    expect(res.status).toBe(200)
+    expect(setCookie(res, 'sessionid')?.value).toBeTruthy()
+    const { body } = await h.run(async (s) => JSON.stringify(await s.get('deep')))
+    expect(body).toBe(text)
+  })
+
+  it.each([
+    [`${MAX_DEPTH + 1} arrays around a number`, arrays(MAX_DEPTH + 1)],
+    [`${MAX_DEPTH + 2} empty arrays`, arrays(MAX_DEPTH + 1, '[]')],
+    [`${MAX_DEPTH + 1} objects around a number`, objects(MAX_DEPTH + 1)],
+  ])('refuses %s at set(), before anything is saved', async (_label, text) => {
+    const h = harness(options())
+    const { res, body } = await h.run((s) =>
+      s.set('deep', JSON.parse(text) as never).then(
+        () => 'accepted',
+        (e: SessionError) => e.code,
+      ),
+    )
+    expect(body).toBe('INVALID_VALUE')
+    expect(res.status).toBe(200)
+    expect(setCookie(res, 'sessionid')).toBeUndefined()
   })
 })
 
