@@ -477,6 +477,57 @@ describe('oversized and malicious JSON bodies', () => {
   })
 })
 
+describe('malformed multipart/form-data on the form routes', () => {
+  const part = (name: string, value: string): string => `--XB\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`
+  /** [label, Content-Type, body]: what a broken client or an attacker sends. */
+  const bodies: [label: string, contentType: string, body: (field: string) => string][] = [
+    ['no boundary', 'multipart/form-data', (f) => `${part(f, 'x')}--XB--\r\n`],
+    ['an empty boundary', 'multipart/form-data; boundary=', (f) => `${part(f, 'x')}--XB--\r\n`],
+    ['an empty quoted boundary', 'multipart/form-data; boundary=""', (f) => `${part(f, 'x')}--XB--\r\n`],
+    ['a urlencoded body', 'multipart/form-data; boundary=XB', (f) => `${f}=x`],
+    ['an empty body', 'multipart/form-data; boundary=XB', () => ''],
+    ['a truncated body', 'multipart/form-data; boundary=XB', (f) => part(f, 'x').slice(0, -6)],
+    ['no closing boundary', 'multipart/form-data; boundary=XB', (f) => part(f, 'x')],
+    ['a part without headers', 'multipart/form-data; boundary=XB', () => '--XB\r\n\r\nx\r\n--XB--\r\n'],
+  ]
+  const routes: [path: string, field: string][] = [
+    ['/form/set', 'key'],
+    ['/form/delete', 'key'],
+    ['/form/expiry', 'seconds'],
+    ['/form/login', 'username'],
+  ]
+  const cases = routes.flatMap(([path, field]) => bodies.map(([label, type, body]) => [path, label, type, body(field)] as const))
+
+  let victim: string
+  beforeAll(async () => {
+    victim = await legitimate('mia')
+  })
+
+  it.each(cases)('POST %s with %s re-renders the page with 400 and changes nothing', async (path, _label, contentType, body) => {
+    const header = `sessionid=${victim}`
+    const res = await send(path, { method: 'POST', headers: { 'Content-Type': contentType }, body }, header)
+    expect(res.status).toBe(400)
+    expect(res.headers.get('Content-Type')).toMatch(/^text\/html/)
+    const text = await res.text()
+    expect(text).toContain('<strong>That did not work:</strong> The form could not be read')
+    expect(text).toContain('<form method="post" action="/form/set"')
+    expect(text).not.toMatch(/TypeError|\bat \S+ \(/)
+    expect(setCookie(res, 'sessionid')).toBeUndefined()
+    await expectIntact(victim, { username: 'mia', hits: 3 })
+  })
+
+  it('a well-formed multipart form still works (303)', async () => {
+    const res = await send('/form/set', {
+      method: 'POST',
+      headers: { 'Content-Type': 'multipart/form-data; boundary=XB' },
+      body: `${part('key', 'k')}${part('value', 'v')}--XB--\r\n`,
+      redirect: 'manual',
+    })
+    expect(res.status).toBe(303)
+    expect(await dataOf(issuedId(res) as string)).toEqual({ k: 'v' })
+  })
+})
+
 describe('cross-site POST and DELETE', () => {
   const routes: [method: string, path: string][] = [
     ['POST', '/session'],
