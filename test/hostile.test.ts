@@ -10,7 +10,7 @@ import { SELF, env } from 'cloudflare:test'
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { createApp } from '../src/app'
 import { generateSessionId, kvKeyFor } from '../src/session'
-import { json, setCookie, setCookies } from './helpers/http'
+import { json, setCookie, setCookies, UNICODE_SPACES } from './helpers/http'
 import { faultyKV, type KVFaults } from './helpers/kv'
 
 const ORIGIN = 'http://example.com'
@@ -225,6 +225,66 @@ describe('duplicate session cookies: the first one wins, never a fallback, never
     await expectIntact(bob, bobData)
     const cleanup = await send('/session/data/probe', { method: 'DELETE' }, `sessionid=${alice}`)
     expect(cleanup.status).toBe(200)
+  })
+})
+
+describe('Unicode whitespace around a cookie name: another cookie, never trimmed into ours', () => {
+  // Cookie tossing: a sibling subdomain sets "\u2000sessionid" (or "\u2000__Host-…", to
+  // which browsers apply no prefix rule) with a longer path, so browsers send it first.
+  // RFC 6265 §5.2 trims only SP and HTAB; String.prototype.trim() strips these too.
+  const LOCALHOST = 'http://localhost:8787'
+  let alice: string
+  let mallory: string
+  let aliceSigned: string
+  let mallorySigned: string
+  beforeAll(async () => {
+    alice = await legitimate('alice')
+    mallory = await legitimate('mallory')
+    const signed = async (value: string): Promise<string> => setCookie(await SELF.fetch(`${LOCALHOST}/set-signed/?value=${value}`), 'signed')?.value as string
+    aliceSigned = await signed('alice')
+    mallorySigned = await signed('mallory')
+  })
+
+  it.each(UNICODE_SPACES)('with %s, the session, signed and plain cookies are the ones named exactly', async (_label, ch) => {
+    const header = [
+      `${ch}sessionid=${mallory}`,
+      `sessionid${ch}=${mallory}`,
+      `${ch}signed=${mallorySigned}`,
+      `signed${ch}=${mallorySigned}`,
+      `${ch}user=Mallory`,
+      `sessionid=${alice}`,
+      `signed=${aliceSigned}`,
+      'user=Raju',
+    ].join('; ')
+    const whoami = await send('/whoami', {}, header)
+    expect(whoami.status).toBe(200)
+    expect(await whoami.json()).toEqual({ username: 'alice' })
+    expectNoAdoption(whoami, header, alice)
+    // On localhost, where the demo signs with its development secret.
+    const signed = await SELF.fetch(`${LOCALHOST}/get-signed/`, { headers: { Cookie: header } })
+    expect([signed.status, await signed.text()]).toEqual([200, 'alice'])
+    const plain = await send('/get-cook/', {}, header)
+    expect([plain.status, await plain.text()]).toEqual([200, 'Raju Hey Get Cookie Success'])
+  })
+
+  describe('a __Host- session cookie', () => {
+    const app = createApp({ cookieName: '__Host-sessionid' })
+    const request = async (path: string, init: RequestInit, cookie?: string): Promise<Response> => {
+      const headers = new Headers(init.headers)
+      if (cookie !== undefined) headers.set('Cookie', cookie)
+      return app.request(`https://example.com${path}`, { ...init, headers }, env)
+    }
+    const hostId = async (username: string): Promise<string> => setCookie(await request('/login', json('POST', { username })), '__Host-sessionid')?.value as string
+
+    it.each(UNICODE_SPACES)('with %s before or after its name is another cookie', async (_label, ch) => {
+      const [victim, attacker] = [await hostId('victim'), await hostId('attacker')]
+      const header = `${ch}__Host-sessionid=${attacker}; __Host-sessionid${ch}=${attacker}; __Host-sessionid=${victim}`
+      const res = await request('/whoami', {}, header)
+      expect(await res.json()).toEqual({ username: 'victim' })
+      const alone = await request('/whoami', {}, `${ch}__Host-sessionid=${attacker}`)
+      expect(await alone.json()).toEqual({ username: null })
+      expect(alone.headers.getSetCookie()).toEqual([])
+    })
   })
 })
 

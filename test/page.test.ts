@@ -5,7 +5,7 @@ import { generateSessionId, kvKeyFor, kvStore, MAX_COOKIE_AGE, type SessionOptio
 import { receivedCookies } from '../src/routes/page'
 import { MAX_BODY_BYTES } from '../src/routes/session-api'
 import { T0 } from './helpers/harness'
-import { Jar, json, setCookie } from './helpers/http'
+import { Jar, json, setCookie, UNICODE_SPACES } from './helpers/http'
 import { clearKV, faultyKV } from './helpers/kv'
 
 const BASE = 'http://localhost:8787'
@@ -64,6 +64,14 @@ describe('receivedCookies()', () => {
     ])
     expect(receivedCookies(null)).toEqual([])
     expect(receivedCookies('')).toEqual([])
+  })
+
+  it.each(UNICODE_SPACES)('shows %s around a name as part of the name: it is another cookie', (_label, ch) => {
+    expect(receivedCookies(`${ch}sessionid=a; sessionid${ch}=b;\t sessionid =c`)).toEqual([
+      { name: `${ch}sessionid`, value: 'a' },
+      { name: `sessionid${ch}`, value: 'b' },
+      { name: 'sessionid', value: 'c' },
+    ])
   })
 })
 
