@@ -1,5 +1,5 @@
 import { env } from 'cloudflare:test'
-import { beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createApp } from '../src/app'
 import { cookieStore, kvStore, SessionError, type SessionRecord, type SessionStore, type SessionWrite, type StoreContext } from '../src/session'
 import { encodeRecord } from '../src/session/record'
@@ -13,6 +13,10 @@ const T0 = Date.parse('2026-01-01T00:00:00Z')
 
 beforeEach(async () => {
   await clearKV(env.SESSIONS)
+})
+
+afterEach(() => {
+  vi.restoreAllMocks()
 })
 
 /** A record as the middleware would save it, and its write. */
@@ -89,12 +93,21 @@ describe('cookieStore() sealing', () => {
     expect(await cookieStore({ secret: SECRET }).load(token, CTX)).toBeNull()
   })
 
-  it('resolves null for a well-sealed plaintext that is not a v1 record', async () => {
+  it.each([
+    // (Anything shorter than the shortest record is refused before it is even decrypted.)
+    ['not JSON', `not json${' '.repeat(40)}`, 'not-json'],
+    ['a JSON array', `[${'1,'.repeat(30)}1]`, 'wrong-shape'],
+    ['version 2', '{"v":2,"data":{},"expiry":null,"expiresAt":1}', 'wrong-version'],
+    ['data as an array', '{"v":1,"data":[],"expiry":null,"expiresAt":1}', 'wrong-shape'],
+    ['an expiresAt past the range of Date', '{"v":1,"data":{},"expiry":null,"expiresAt":1e300}', 'out-of-range'],
+    ['an expiry.at past the range of Date', '{"v":1,"data":{},"expiry":{"at":8640000000000001},"expiresAt":1}', 'out-of-range'],
+    ['an expiry age over 400 days', '{"v":1,"data":{},"expiry":{"age":34560001},"expiresAt":1}', 'out-of-range'],
+  ])('resolves null for a well-sealed plaintext that is not a v1 record (%s), and logs a security event', async (_label, serialized, reason) => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined)
     const store = cookieStore({ secret: SECRET })
-    for (const serialized of ['not json', '[]', '{"v":2,"data":{},"expiry":null,"expiresAt":1}', '{"v":1,"data":[],"expiry":null,"expiresAt":1}']) {
-      const token = await store.save(null, { ...write({}), serialized })
-      expect(await store.load(token, CTX)).toBeNull()
-    }
+    const token = await store.save(null, { ...write({}), serialized })
+    expect(await store.load(token, CTX)).toBeNull()
+    expect(warn.mock.calls).toEqual([[JSON.stringify({ event: 'session.corrupt_record', reason, store: 'cookie' })]])
   })
 
   it.each([
@@ -354,6 +367,21 @@ describe('what only the cookie store does', () => {
     expect(token.length).toBeGreaterThan(96)
     expect(plain(await cookieStore({ secret: SECRET }).load(token, CTX))).toMatchObject({ data: { color: 'blue' } })
     expect((await env.SESSIONS.list()).keys).toEqual([])
+  })
+
+  it.each([
+    ['an expiresAt past the range of Date', { data: { a: 1 }, expiry: null, expiresAt: 1e300 }],
+    ['an expiry.at past the range of Date', { data: { a: 1 }, expiry: { at: 8.64e15 + 1 }, expiresAt: T0 + 60_000 }],
+  ])('reads a sealed record with %s as no session (never a 500), and deletes its cookie', async (_label, record) => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined)
+    const b = browser('cookie')
+    const sealed = await cookieStore({ secret: SECRET }).save(null, { ...write({}), serialized: JSON.stringify({ v: 1, ...record }) })
+    b.jar.cookies.set('sessionid', sealed)
+    const { res, body } = await b.req('/session')
+    expect(res.status).toBe(200)
+    expect(body.data).toEqual({})
+    expect(setCookie(res, 'sessionid')?.attrs['max-age']).toBe('0')
+    expect(warn.mock.calls).toEqual([[JSON.stringify({ event: 'session.corrupt_record', reason: 'out-of-range', store: 'cookie' })]])
   })
 
   it('refuses a sealed session replayed after its setExpiry() (Django ticket #27775)', async () => {

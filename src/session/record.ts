@@ -8,6 +8,7 @@
  * ```
  */
 import { SessionError } from './errors.js'
+import { MAX_COOKIE_AGE } from './expiry.js'
 import type { ExpirySetting, SessionData, SessionRecord } from './stores/types.js'
 
 /** The schema version written today. Readers refuse any other. */
@@ -94,8 +95,18 @@ export function encodeRecord(record: SessionRecord, maxBytes: number): string {
   return text
 }
 
-/** Why a stored record was refused (for the security log; never shown to clients). */
-export type CorruptReason = 'not-json' | 'wrong-shape' | 'wrong-version'
+/**
+ * Why a stored record was refused (for the security log; never shown to clients):
+ * not JSON; not the v1 shape; another version; or a field of the right type that cannot
+ * be honoured (`out-of-range`: a time a `Date` cannot hold, an age past 400 days).
+ */
+export type CorruptReason = 'not-json' | 'wrong-shape' | 'wrong-version' | 'out-of-range'
+
+/** The largest distance from the epoch a `Date` can hold, in ms (ECMA-262 TimeClip). */
+const MAX_TIME = 8.64e15
+
+/** Whether a finite number of ms since the epoch is one a `Date` can hold. */
+const inDateRange = (ms: number): boolean => ms >= -MAX_TIME && ms <= MAX_TIME
 
 /**
  * Parses a stored record. Objects come back with a null prototype at every depth,
@@ -118,20 +129,26 @@ export function decodeRecord(text: string): SessionRecord | CorruptReason {
   const expiresAt = parsed['expiresAt']
   if (!isObject(data) || typeof expiresAt !== 'number' || !Number.isFinite(expiresAt)) return 'wrong-shape'
   const setting = parseExpiry(expiry)
-  if (setting === undefined) return 'wrong-shape'
+  if (typeof setting === 'string') return setting
+  // A record that parses but cannot be honoured is as corrupt as one that does not parse:
+  // its dates would throw a RangeError (a 500) wherever they became a Date.
+  if (!inDateRange(expiresAt)) return 'out-of-range'
   return { data, expiry: setting, expiresAt }
 }
 
-function parseExpiry(value: unknown): ExpirySetting | undefined {
+function parseExpiry(value: unknown): ExpirySetting | CorruptReason {
   if (value === null) return null
-  if (!isObject(value)) return undefined
+  if (!isObject(value)) return 'wrong-shape'
   const keys = Object.keys(value)
-  if (keys.length !== 1) return undefined
+  if (keys.length !== 1) return 'wrong-shape'
   const age = value['age']
   const at = value['at']
-  if (typeof age === 'number' && Number.isInteger(age) && age >= 0) return { age }
-  if (typeof at === 'number' && Number.isFinite(at)) return { at }
-  return undefined
+  if (typeof age === 'number' && Number.isInteger(age) && age >= 0) {
+    // setExpiry() refuses more than 400 days: no cookie and no KV TTL lasts longer.
+    return age <= MAX_COOKIE_AGE ? { age } : 'out-of-range'
+  }
+  if (typeof at === 'number' && Number.isFinite(at)) return inDateRange(at) ? { at } : 'out-of-range'
+  return 'wrong-shape'
 }
 
 function isObject(value: unknown): value is SessionData {
