@@ -86,6 +86,50 @@ describe('cookieStore() sealing', () => {
     })
   })
 
+  describe('accepts only the canonical base64url of a token', () => {
+    const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+    /** A sealed token whose length leaves `unused` low bits in its last character (4 or 2). */
+    async function tokenWithUnusedBits(store: SessionStore, unused: 2 | 4): Promise<string> {
+      // 4n+2 characters carry 3n+1 bytes (4 unused bits), 4n+3 carry 3n+2 (2 unused bits).
+      for (let pad = 0; ; pad++) {
+        const token = await store.save(null, write({ p: 'x'.repeat(pad) }))
+        if (token.length % 4 === (unused === 4 ? 2 : 3)) return token
+      }
+    }
+    // Each unused bit alone, and all of them.
+    const cases = [[4, 0b0001], [4, 0b0010], [4, 0b0100], [4, 0b1000], [4, 0b1111], [2, 0b01], [2, 0b10], [2, 0b11]] as const
+
+    it.each(cases)('refuses a token whose %i unused low bits are set to %i', async (unused, bits) => {
+      const store = cookieStore({ secret: SECRET })
+      const token = await tokenWithUnusedBits(store, unused)
+      const last = ALPHABET.indexOf(token.at(-1) as string)
+      expect(last & ((1 << unused) - 1)).toBe(0) // what we seal is canonical
+      const twin = token.slice(0, -1) + (ALPHABET[last | bits] as string)
+      expect(twin).not.toBe(token)
+      expect(store.isValidToken(twin)).toBe(true) // the format check passes: it is the decoding that refuses
+      expect(await store.load(token, CTX)).not.toBeNull()
+      expect(await store.load(twin, CTX)).toBeNull()
+    })
+
+    it('reads a twin with changed unused bits as no session over HTTP, and deletes its cookie', async () => {
+      const b = browser('cookie')
+      await b.req('/session', json('POST', { user: 'ada', pad: 'x' }))
+      let token = b.jar.cookies.get('sessionid') as string
+      for (let pad = 'xx'; token.length % 4 !== 2; pad += 'x') {
+        await b.req('/session', json('POST', { pad }))
+        token = b.jar.cookies.get('sessionid') as string
+      }
+      const twin = token.slice(0, -1) + (ALPHABET[ALPHABET.indexOf(token.at(-1) as string) | 0b1111] as string)
+      b.jar.cookies.set('sessionid', twin)
+      const { res, body } = await b.req('/session')
+      expect(res.status).toBe(200)
+      expect(body.data).toEqual({})
+      expect(setCookie(res, 'sessionid')?.attrs['max-age']).toBe('0')
+      b.jar.cookies.set('sessionid', token)
+      expect((await b.req('/session')).body.data).toMatchObject({ user: 'ada' })
+    })
+  })
+
   it('binds the cookie name: a session moved to another cookie name does not open', async () => {
     const token = await cookieStore({ secret: SECRET, cookieName: 'a' }).save(null, write({ a: 1 }))
     expect(plain(await cookieStore({ secret: SECRET, cookieName: 'a' }).load(token, CTX))).toMatchObject({ data: { a: 1 } })
