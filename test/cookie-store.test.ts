@@ -506,6 +506,19 @@ describe('the demo store selection (SESSION_STORE)', () => {
     expect((JSON.parse(text) as { data: unknown }).data).toEqual({ a: 1 })
   })
 
+  it('opens sessions sealed with a fallback secret that holds commas, listed as a JSON array', async () => {
+    const COMMA = 'an old secret, with commas, and "quotes", 48 bytes'
+    const { cookie } = await request({ SESSION_STORE: 'cookie', SESSION_SECRET: COMMA }, 'https://example.com/session')
+    const rotated = await createApp().request(
+      'https://example.com/session',
+      { headers: { Cookie: `sessionid=${cookie?.value}` } },
+      { ...env, SESSION_STORE: 'cookie', SESSION_SECRET: SECRET_2, SESSION_SECRET_FALLBACKS: JSON.stringify([COMMA]) },
+    )
+    const text = await rotated.text()
+    expect(rotated.status, text).toBe(200)
+    expect((JSON.parse(text) as { data: unknown }).data).toEqual({ a: 1 })
+  })
+
   it.each([
     ['no SESSION_SECRET on a public host', { SESSION_STORE: 'cookie' }],
     ['a short SESSION_SECRET', { SESSION_STORE: 'cookie', SESSION_SECRET: 'short' }],
