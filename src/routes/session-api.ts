@@ -4,7 +4,7 @@
  * Every answer but `/whoami`'s has the shape of `GET /session`.
  */
 import { Hono, type Context } from 'hono'
-import { bodyLimit } from 'hono/body-limit'
+import { bodyLimit } from './body-limit.js'
 import { MAX_COOKIE_AGE, SessionError, type Session } from '../session/index.js'
 import type { DemoData, DemoEnv } from './env.js'
 

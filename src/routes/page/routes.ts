@@ -4,7 +4,7 @@
  * `303 See Other` back to the page, or the page again with a 4xx and the message.
  */
 import { Hono, type Context } from 'hono'
-import { bodyLimit } from 'hono/body-limit'
+import { bodyLimit } from '../body-limit.js'
 import { MAX_COOKIE_AGE, SessionError } from '../../session/index.js'
 import type { DemoEnv } from '../env.js'
 import { isUsername, logIn, MAX_BODY_BYTES, MAX_USERNAME } from '../session-api.js'
