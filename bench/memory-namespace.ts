@@ -5,9 +5,11 @@
  * a read can be compared. Never used by the tests, which run against the real binding.
  */
 
-/** The subset of `KVNamespace` the variants call, backed by a `Map`. */
-export function memoryNamespace(): KVNamespace {
-  const values = new Map<string, string>()
+/**
+ * The subset of `KVNamespace` the variants call, backed by a `Map`. `values` is the
+ * `Map` itself, for a group that must not keep what every request writes.
+ */
+export function memoryNamespace(values = new Map<string, string>()): KVNamespace {
   const namespace = {
     async get(key: string, type?: string | { type?: string }): Promise<unknown> {
       const value = values.get(key) ?? null

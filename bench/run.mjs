@@ -4,7 +4,8 @@
  *
  * 1. `vitest bench` inside workerd (bench/sessions.bench.ts), `--runs` times (default 3),
  *    the order of the variants rotating from run to run; throughput is vitest's (batch ÷
- *    mean sample time), as a ratio to bare Hono in the same run, then the median over runs.
+ *    mean sample time), as a ratio to bare Hono in the same run, then the median over runs;
+ *    the anonymous-read and set() rows beside the hand-rolled floor, the same way.
  * 2. KV operations per request for every variant and scenario (bench/kv-ops.mjs).
  * 3. End to end: autocannon against `wrangler dev`, interleaved rounds (bench/e2e.mjs).
  *
@@ -81,6 +82,8 @@ for (let i = 0; i < Number(args.runs); i++) {
 }
 
 const BARE = 'bare Hono (floor)'
+const FLOOR = 'hand-rolled session (hono/cookie + KV)'
+const OURS = 'edge-session, KV store'
 const groupsOf = (prefix) => Object.keys(runs[0]).filter((g) => g.startsWith(prefix))
 
 /** Throughput table rows: per variant and group, req/s (median over runs) and ratio to bare (median of per-run ratios). */
@@ -127,8 +130,53 @@ function signing() {
   return { speedups: out, md: ['| operation | hono/cookie (ops/s) | edge-session (ops/s) | edge-session ÷ hono/cookie |', '|---|---|---|---|', ...rows].join('\n') }
 }
 
+/**
+ * The rows beside the hand-rolled floor: the anonymous read (no cookie, a handler that
+ * reads), as throughput × bare Hono and ÷ the floor's, and set() of 6,300 small keys
+ * against one value of the same size, as the cost of many keys ÷ the cost of one value.
+ * Every ratio is taken within one run, then the median over runs.
+ */
+function besideFloor() {
+  const anonGroup = groupsOf('anonymous read (')[0]
+  const bulkGroup = groupsOf('set(), many keys vs one value (')[0]
+  if (!anonGroup || !bulkGroup) return null
+  const names = Object.keys(runs[0][anonGroup].benches)
+  const variants = [BARE, ...names.filter((n) => n !== BARE)]
+  const mean = (r, group, name) => r[group].benches[name].mean
+  const range = (xs) => `[${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))}]`
+  const anon = {}
+  const anonRows = variants.map((v) => {
+    const toBare = runs.map((r) => mean(r, anonGroup, BARE) / mean(r, anonGroup, v))
+    const toFloor = runs.map((r) => mean(r, anonGroup, FLOOR) / mean(r, anonGroup, v))
+    const rps = median(runs.map((r) => (r[anonGroup].batch / mean(r, anonGroup, v)) * 1000))
+    anon[v] = { toBare: median(toBare), toFloor: median(toFloor) }
+    return `| ${v} | ${fmt(median(toBare))}× ${range(toBare)} | ${fmt(median(toFloor))}× ${range(toFloor)} | ${Math.round(rps)} |`
+  })
+  const bulk = {}
+  const bulkRows = [FLOOR, OURS].map((v) => {
+    const many = `${v}: 6,300 keys`
+    const one = `${v}: one value`
+    const ratio = runs.map((r) => mean(r, bulkGroup, many) / mean(r, bulkGroup, one))
+    const vsFloor = runs.map((r) => mean(r, bulkGroup, many) / mean(r, bulkGroup, `${FLOOR}: 6,300 keys`))
+    const perRequest = (name) => median(runs.map((r) => mean(r, bulkGroup, name) / r[bulkGroup].batch))
+    bulk[v] = { ratio: median(ratio), vsFloor: median(vsFloor) }
+    return `| ${v} | ${perRequest(many).toFixed(2)} ms | ${perRequest(one).toFixed(2)} ms | ${fmt(median(ratio))}× ${range(ratio)} | ${fmt(median(vsFloor))}× ${range(vsFloor)} |`
+  })
+  const md = [
+    '| variant | anonymous read: × bare [range] | ÷ the hand-rolled floor [range] (≥ 1: at or under its cost) | req/s |',
+    '|---|---|---|---|',
+    ...anonRows,
+    '',
+    '| variant | 6,300 keys, per request | one value of the same size, per request | many keys ÷ one value [range] | many keys ÷ the floor\'s [range] |',
+    '|---|---|---|---|---|',
+    ...bulkRows,
+  ].join('\n')
+  return { anon, bulk, md }
+}
+
 const tp = throughput()
 const sig = signing()
+const floor = besideFloor()
 
 // ----- 2. KV operations per request -------------------------------------------------
 
@@ -160,9 +208,8 @@ if (!args['skip-e2e']) {
 
 // ----- targets ------------------------------------------------------------------------
 
-const OURS = 'edge-session, KV store'
 const NOOP = 'Hono + an empty middleware'
-const peers = tp.variants.filter((v) => v !== BARE && v !== NOOP && !v.startsWith('edge-session'))
+const peers = tp.variants.filter((v) => v !== BARE && v !== NOOP && v !== FLOOR && !v.startsWith('edge-session'))
 const targets = []
 const untouched = tp.cells[`untouched/${OURS}`].ratio
 targets.push(`- untouched route ≥ 0.95× bare Hono (in workerd): **${fmt(untouched)}×** ${untouched >= 0.95 ? 'met' : 'MISSED'}`)
@@ -185,14 +232,20 @@ targets.push(`- session-reading route ahead of every peer (in workerd, CPU only)
 if (end) {
   const rounds = [...new Set(end.samples.map((s) => s.round))]
   const rps = (round, id) => end.samples.find((s) => s.round === round && s.route === 'read' && s.variant === id).rps
-  const peerIds = end.variants.filter((v) => v.cookieName !== null && !['kv', 'cookie'].includes(v.id)).map((v) => v.id)
+  const peerIds = end.variants.filter((v) => v.cookieName !== null && !['kv', 'cookie', 'floor'].includes(v.id)).map((v) => v.id)
   const e = median(rounds.map((round) => rps(round, 'kv') / Math.max(...peerIds.map((id) => rps(round, id)))))
   targets.push(`- session-reading route ahead of every peer (end to end): **${e.toFixed(2)}×** the fastest peer's throughput ${e > 1 ? 'met' : 'MISSED'}`)
 }
 if (ops) {
   const oursAt = ops.results.filter((r) => r.variant === 'kv' && !r.unsupported).every((r) => r.within)
-  const peersAbove = ops.variants.filter((v) => v.cookieName !== null && !['kv', 'cookie'].includes(v.id)).every((v) => ops.results.some((r) => r.variant === v.id && r.within === false))
+  const peersAbove = ops.variants.filter((v) => v.cookieName !== null && !['kv', 'cookie', 'floor'].includes(v.id)).every((v) => ops.results.some((r) => r.variant === v.id && r.within === false))
   targets.push(`- KV operations at the floor in every scenario: ${oursAt ? 'met' : 'MISSED'}; every peer above it somewhere: ${peersAbove ? 'yes' : 'NO'}`)
+}
+if (floor) {
+  const anon = floor.anon[OURS].toFloor
+  targets.push(`- anonymous read (no cookie, the handler reads) at or under the hand-rolled floor's cost: **${fmt(anon)}×** the floor's throughput ${anon >= 1 ? 'met' : 'MISSED'}`)
+  const { ratio, vsFloor } = floor.bulk[OURS]
+  targets.push(`- set() linear in the data: 6,300 small keys cost **${fmt(ratio)}×** one value of the same size (the floor: ${fmt(floor.bulk[FLOOR].ratio)}×), and **${fmt(vsFloor)}×** the floor's 6,300 keys`)
 }
 if (sig.speedups.verify !== undefined) {
   targets.push(`- signed-cookie verify ≥ 2× hono/cookie: **${sig.speedups.verify.toFixed(2)}×** ${sig.speedups.verify >= 2 ? 'met' : 'MISSED'}`)
@@ -228,6 +281,7 @@ const report = [
   '',
   tp.md,
   '',
+  ...(floor ? ['### Beside the hand-rolled floor (in workerd, a Map in place of KV)', '', floor.md, ''] : []),
   '### Signed cookies inside workerd (2,000 operations per sample)',
   '',
   sig.md,

@@ -12,13 +12,16 @@
  * always follows the same neighbour.
  *
  * One more group, "read, CPU only", runs the read route against a `Map` in place of KV:
- * the local KV's ~0.4 ms per read otherwise hides the CPU each library spends.
+ * the local KV's ~0.4 ms per read otherwise hides the CPU each library spends. Two more
+ * set edge-session beside the hand-rolled floor: "anonymous read" (no cookie, a handler
+ * that reads) and "set(), many keys vs one value" (6,300 small keys against one value of
+ * the same size, in one request each).
  */
 import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test'
 import { bench, describe, inject } from 'vitest'
 import { memoryNamespace } from './memory-namespace'
 import { signedCookieBenches } from './signing'
-import { variants, type BenchBindings, type Route, type Variant } from './variants'
+import { BULK_VARIANTS, variants, type BenchBindings, type BulkRoute, type Route, type Variant } from './variants'
 
 declare module 'vitest' {
   interface ProvidedContext {
@@ -28,13 +31,16 @@ declare module 'vitest' {
 }
 
 /** Requests per sample, per group. `run.mjs` reads them back from the group names. */
-export const BATCH = { untouched: 1000, read: 200, write: 200, cpu: 1000 } as const
+export const BATCH = { untouched: 1000, read: 200, write: 200, cpu: 1000, anonymous: 1000, bulk: 20 } as const
 
 /** At least 1 s and 5 samples per variant; warm-up: at least 300 ms and one sample (it also prepares the variant). */
 const options = { time: 1000, iterations: 5, warmupTime: 300, warmupIterations: 1 }
 
 const kvBindings: BenchBindings = { SESSIONS: env.SESSIONS }
 const memoryBindings: BenchBindings = { SESSIONS: memoryNamespace() }
+/** The `set()` rows write 63 KB per request: their `Map` is emptied after every sample. */
+const bulkValues = new Map<string, string>()
+const bulkBindings: BenchBindings = { SESSIONS: memoryNamespace(bulkValues) }
 
 interface Prepared {
   variant: Variant
@@ -76,13 +82,15 @@ async function prepare(variant: Variant, bindings: BenchBindings): Promise<Prepa
   return p
 }
 
-/** One sample: `n` requests to `route`. */
-async function batch(variant: Variant, route: Route, n: number, bindings = kvBindings): Promise<void> {
+/** One sample: `n` requests to `route`, with the variant's session cookie or (`anonymous`) none. */
+async function batch(variant: Variant, route: Route | BulkRoute, n: number, bindings = kvBindings, anonymous = false): Promise<void> {
   const p = await prepare(variant, bindings)
   const ctx = createExecutionContext()
   const url = `http://bench.local/${route}`
+  const init = anonymous ? {} : p.init
   for (let i = 0; i < n; i++) {
-    const res = await p.app.request(url, p.init, bindings, ctx)
+    const res = await p.app.request(url, init, bindings, ctx)
+    if (res.status !== 200) throw new Error(`${variant.label} /${route}: HTTP ${res.status}`)
     await res.arrayBuffer()
   }
   // @hono/session writes KV in waitUntil: its writes belong to the sample.
@@ -103,6 +111,27 @@ for (const route of ['untouched', 'read', 'write'] as const) {
 describe(`read, CPU only (${BATCH.cpu} requests per sample, a Map in place of KV)`, () => {
   for (const variant of order) {
     bench(variant.label, () => batch(variant, 'read', BATCH.cpu, memoryBindings), options)
+  }
+})
+
+// No cookie, a handler that only reads: the floor does nothing, edge-session must do no
+// more. No variant at the floor touches KV here; the Map keeps the peers' writes cheap.
+describe(`anonymous read (${BATCH.anonymous} requests per sample, no cookie, a Map in place of KV)`, () => {
+  for (const variant of order) {
+    bench(variant.label, () => batch(variant, 'read', BATCH.anonymous, memoryBindings, true), options)
+  }
+})
+
+// One request setting 6,300 small keys against one setting a single value of the same
+// JSON size: linear set() costs about the same for both; quadratic size tracking did not.
+describe(`set(), many keys vs one value (${BATCH.bulk} requests per sample, no cookie, a Map in place of KV)`, () => {
+  for (const variant of BULK_VARIANTS) {
+    for (const [route, what] of [['set-many', '6,300 keys'], ['set-one', 'one value']] as const) {
+      bench(`${variant.label}: ${what}`, async () => {
+        await batch(variant, route, BATCH.bulk, bulkBindings, true)
+        bulkValues.clear()
+      }, options)
+    }
   }
 })
 

@@ -1,7 +1,8 @@
 /**
  * @module
  * The benchmark's variants: the same five routes on the same KV namespace, served by
- * bare Hono (the floor), by this library, and by the peers wired as their docs say.
+ * bare Hono (the floor for any app), a session hand-rolled on `hono/cookie` and KV (the
+ * floor for a session), this library, and the peers wired as their docs say.
  *
  * Routes, identical in every variant:
  * - `GET /untouched`: never touches the session.
@@ -9,13 +10,16 @@
  * - `GET /write`: reads `hits` and writes it back incremented.
  * - `GET /cycle`: new session key, same data (where the library has one).
  * - `GET /flush`: deletes the session (logout).
+ * - `GET /set-many`, `GET /set-one` (the floor and the KV store only): 6,300 small keys,
+ *   or one value of the same JSON size, set one by one, as the `set()` rows measure.
  *
  * Shared by `sessions.bench.ts` (inside workerd through `app.request`), and by
  * `worker.ts` (the worker `e2e.mjs` and `kv-ops.mjs` drive through `wrangler dev`).
  * The cookie store's variant is here because `src/session/stores/cookie.ts` exists.
  */
 import { useSession, useSessionStorage } from '@hono/session'
-import { Hono, type MiddlewareHandler } from 'hono'
+import { Hono, type Context, type MiddlewareHandler } from 'hono'
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
 import { sessionMiddleware, type Session as HonoSessionsSession, type SessionData as HonoSessionsData } from 'hono-sessions'
 import { cookieStore, session, type SessionEnv } from '../src/session'
 
@@ -91,12 +95,33 @@ export const noop: Variant = {
   },
 }
 
-type Data = { hits?: number }
+type Data = { hits?: number; [key: string]: unknown }
+
+/**
+ * What the `set()` rows store in one request: {@link MANY_KEYS} (6,300 small keys) or
+ * {@link ONE_VALUE} (one string), whose JSON is exactly as long (63,001 bytes, under the
+ * 64 KiB cap). Served at `/set-many` and `/set-one` by the variants in `BULK_VARIANTS`.
+ */
+export const MANY_KEYS: Readonly<Record<string, number>> = Object.fromEntries(Array.from({ length: 6300 }, (_, i) => [`k${String(i).padStart(4, '0')}`, 1]))
+export const ONE_VALUE: Readonly<Record<string, string>> = { v: 'x'.repeat(JSON.stringify(MANY_KEYS).length - '{"v":""}'.length) }
+
+/** The bulk routes and what each stores. */
+const BULK = { 'set-many': MANY_KEYS, 'set-one': ONE_VALUE } as const
+
+/** The routes of the `set()` rows. */
+export type BulkRoute = keyof typeof BULK
 
 /** Routes of this library, on any session store. */
 function edgeSessionApp(middleware: MiddlewareHandler<SessionEnv<Data>>): Hono<SessionEnv<Data> & { Bindings: BenchBindings }> {
   const app = new Hono<SessionEnv<Data> & { Bindings: BenchBindings }>()
   app.use(middleware)
+  for (const [route, data] of Object.entries(BULK)) {
+    app.get(`/${route}`, async (c) => {
+      const s = c.get('session')
+      for (const key in data) await s.set(key, data[key as keyof typeof data])
+      return c.text('0')
+    })
+  }
   app.get('/untouched', (c) => c.text('0'))
   app.get('/read', async (c) => c.text(text(await c.get('session').get('hits'))))
   app.get('/write', async (c) => {
@@ -135,6 +160,63 @@ export const edgeSessionCookie: Variant = {
   cookieName: 'sessionid',
   unsupported: [],
   create: () => finish(edgeSessionApp(session<Data>({ store: () => cookieStore({ secret: BENCH_SECRET }) }))),
+}
+
+/**
+ * The floor a session layer is measured against: a session hand-rolled on `hono/cookie`
+ * and KV, as a Hono user would write one in a few lines. The id comes from `getCookie()`;
+ * a request with a cookie costs one KV `get`, one without costs nothing; a write is a
+ * `JSON.stringify`, a `put` and a `setCookie()`. No validation of ids or values, no
+ * payload cap, no expiry beyond the TTL, no `Vary`: everything edge-session adds, left out.
+ */
+export const handRolled: Variant = {
+  id: 'floor',
+  label: 'hand-rolled session (hono/cookie + KV)',
+  cookieName: 'sid',
+  unsupported: [],
+  create() {
+    const app = new Hono<{ Bindings: BenchBindings }>()
+    const cookie = { path: '/', httpOnly: true, sameSite: 'Lax', maxAge: MAX_AGE } as const
+    const load = async (kv: KVNamespace, id: string | undefined): Promise<Data | null> => (id ? kv.get<Data>(`s:${id}`, 'json') : null)
+    const save = async (c: Context<{ Bindings: BenchBindings }>, id: string | undefined, data: Data): Promise<void> => {
+      const sid = id ?? crypto.randomUUID()
+      await c.env.SESSIONS.put(`s:${sid}`, JSON.stringify(data), { expirationTtl: MAX_AGE })
+      setCookie(c, 'sid', sid, cookie)
+    }
+    app.get('/untouched', (c) => c.text('0'))
+    app.get('/read', async (c) => c.text(text((await load(c.env.SESSIONS, getCookie(c, 'sid')))?.hits)))
+    app.get('/write', async (c) => {
+      const id = getCookie(c, 'sid')
+      const data = (await load(c.env.SESSIONS, id)) ?? {}
+      data.hits = (data.hits ?? 0) + 1
+      await save(c, id, data)
+      return c.text(text(data.hits))
+    })
+    app.get('/cycle', async (c) => {
+      const id = getCookie(c, 'sid')
+      await save(c, undefined, (await load(c.env.SESSIONS, id)) ?? {})
+      if (id) await c.env.SESSIONS.delete(`s:${id}`)
+      return c.text('0')
+    })
+    app.get('/flush', async (c) => {
+      const id = getCookie(c, 'sid')
+      if (id) {
+        await c.env.SESSIONS.delete(`s:${id}`)
+        deleteCookie(c, 'sid', { path: '/' })
+      }
+      return c.text('0')
+    })
+    for (const [route, values] of Object.entries(BULK)) {
+      app.get(`/${route}`, async (c) => {
+        const id = getCookie(c, 'sid')
+        const data = (await load(c.env.SESSIONS, id)) ?? {}
+        for (const key in values) data[key] = values[key as keyof typeof values]
+        await save(c, id, data)
+        return c.text('0')
+      })
+    }
+    return finish(app)
+  },
 }
 
 /**
@@ -261,4 +343,7 @@ export const honoSession: Variant = {
 }
 
 /** Every variant, in table order. */
-export const variants: readonly Variant[] = [bare, noop, edgeSessionKV, edgeSessionCookie, honoSessionsDefault, honoSessionsNoExtend, honoSession]
+export const variants: readonly Variant[] = [bare, noop, handRolled, edgeSessionKV, edgeSessionCookie, honoSessionsDefault, honoSessionsNoExtend, honoSession]
+
+/** The variants with the `/set-many` and `/set-one` routes (the cookie store cannot hold 63 KB). */
+export const BULK_VARIANTS: readonly Variant[] = [handRolled, edgeSessionKV]

@@ -1,5 +1,5 @@
 import { env } from 'cloudflare:test'
-import { beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createApp } from '../src/app'
 import { cookieStore, kvStore, SessionError, type SessionRecord, type SessionStore, type SessionWrite, type StoreContext } from '../src/session'
 import { encodeRecord } from '../src/session/record'
@@ -14,6 +14,10 @@ const T0 = Date.parse('2026-01-01T00:00:00Z')
 
 beforeEach(async () => {
   await clearKV(env.SESSIONS)
+})
+
+afterEach(() => {
+  vi.restoreAllMocks()
 })
 
 /** A record as the middleware would save it, and its write. */
@@ -84,6 +88,50 @@ describe('cookieStore() sealing', () => {
     })
   })
 
+  describe('accepts only the canonical base64url of a token', () => {
+    const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+    /** A sealed token whose length leaves `unused` low bits in its last character (4 or 2). */
+    async function tokenWithUnusedBits(store: SessionStore, unused: 2 | 4): Promise<string> {
+      // 4n+2 characters carry 3n+1 bytes (4 unused bits), 4n+3 carry 3n+2 (2 unused bits).
+      for (let pad = 0; ; pad++) {
+        const token = await store.save(null, write({ p: 'x'.repeat(pad) }))
+        if (token.length % 4 === (unused === 4 ? 2 : 3)) return token
+      }
+    }
+    // Each unused bit alone, and all of them.
+    const cases = [[4, 0b0001], [4, 0b0010], [4, 0b0100], [4, 0b1000], [4, 0b1111], [2, 0b01], [2, 0b10], [2, 0b11]] as const
+
+    it.each(cases)('refuses a token whose %i unused low bits are set to %i', async (unused, bits) => {
+      const store = cookieStore({ secret: SECRET })
+      const token = await tokenWithUnusedBits(store, unused)
+      const last = ALPHABET.indexOf(token.at(-1) as string)
+      expect(last & ((1 << unused) - 1)).toBe(0) // what we seal is canonical
+      const twin = token.slice(0, -1) + (ALPHABET[last | bits] as string)
+      expect(twin).not.toBe(token)
+      expect(store.isValidToken(twin)).toBe(true) // the format check passes: it is the decoding that refuses
+      expect(await store.load(token, CTX)).not.toBeNull()
+      expect(await store.load(twin, CTX)).toBeNull()
+    })
+
+    it('reads a twin with changed unused bits as no session over HTTP, and deletes its cookie', async () => {
+      const b = browser('cookie')
+      await b.req('/session', json('POST', { user: 'ada', pad: 'x' }))
+      let token = b.jar.cookies.get('sessionid') as string
+      for (let pad = 'xx'; token.length % 4 !== 2; pad += 'x') {
+        await b.req('/session', json('POST', { pad }))
+        token = b.jar.cookies.get('sessionid') as string
+      }
+      const twin = token.slice(0, -1) + (ALPHABET[ALPHABET.indexOf(token.at(-1) as string) | 0b1111] as string)
+      b.jar.cookies.set('sessionid', twin)
+      const { res, body } = await b.req('/session')
+      expect(res.status).toBe(200)
+      expect(body.data).toEqual({})
+      expect(setCookie(res, 'sessionid')?.attrs['max-age']).toBe('0')
+      b.jar.cookies.set('sessionid', token)
+      expect((await b.req('/session')).body.data).toMatchObject({ user: 'ada' })
+    })
+  })
+
   it('binds the cookie name: a session moved to another cookie name does not open', async () => {
     const token = await cookieStore({ secret: SECRET, cookieName: 'a' }).save(null, write({ a: 1 }))
     expect(plain(await cookieStore({ secret: SECRET, cookieName: 'a' }).load(token, CTX))).toMatchObject({ data: { a: 1 } })
@@ -91,12 +139,21 @@ describe('cookieStore() sealing', () => {
     expect(await cookieStore({ secret: SECRET }).load(token, CTX)).toBeNull()
   })
 
-  it('resolves null for a well-sealed plaintext that is not a v1 record', async () => {
+  it.each([
+    // (Anything shorter than the shortest record is refused before it is even decrypted.)
+    ['not JSON', `not json${' '.repeat(40)}`, 'not-json'],
+    ['a JSON array', `[${'1,'.repeat(30)}1]`, 'wrong-shape'],
+    ['version 2', '{"v":2,"data":{},"expiry":null,"expiresAt":1}', 'wrong-version'],
+    ['data as an array', '{"v":1,"data":[],"expiry":null,"expiresAt":1}', 'wrong-shape'],
+    ['an expiresAt past the range of Date', '{"v":1,"data":{},"expiry":null,"expiresAt":1e300}', 'out-of-range'],
+    ['an expiry.at past the range of Date', '{"v":1,"data":{},"expiry":{"at":8640000000000001},"expiresAt":1}', 'out-of-range'],
+    ['an expiry age over 400 days', '{"v":1,"data":{},"expiry":{"age":34560001},"expiresAt":1}', 'out-of-range'],
+  ])('resolves null for a well-sealed plaintext that is not a v1 record (%s), and logs a security event', async (_label, serialized, reason) => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined)
     const store = cookieStore({ secret: SECRET })
-    for (const serialized of ['not json', '[]', '{"v":2,"data":{},"expiry":null,"expiresAt":1}', '{"v":1,"data":[],"expiry":null,"expiresAt":1}']) {
-      const token = await store.save(null, { ...write({}), serialized })
-      expect(await store.load(token, CTX)).toBeNull()
-    }
+    const token = await store.save(null, { ...write({}), serialized })
+    expect(await store.load(token, CTX)).toBeNull()
+    expect(warn.mock.calls).toEqual([[JSON.stringify({ event: 'session.corrupt_record', reason, store: 'cookie' })]])
   })
 
   it.each([
@@ -226,6 +283,19 @@ const scenarios: Scenario[] = [
     },
   ],
   [
+    'POST /session stores a value nested at the limit and refuses one nested past it (400)',
+    async (b) => {
+      const atLimit = `${'['.repeat(101)}${']'.repeat(101)}` // 100 arrays around the innermost
+      const set = await b.req('/session', json('POST', `{"deep":${atLimit}}`))
+      expect(set.res.status).toBe(200)
+      expect(JSON.stringify((await b.req('/session')).body.data.deep)).toBe(atLimit)
+      const past = await b.req('/session', json('POST', `{"deeper":[${atLimit}]}`))
+      expect(past.res.status).toBe(400)
+      expect(past.body).toMatchObject({ code: 'INVALID_VALUE' })
+      expect(JSON.stringify((await b.req('/session')).body.data)).toBe(`{"deep":${atLimit}}`)
+    },
+  ],
+  [
     'DELETE /session/data/:name removes one key',
     async (b) => {
       await b.req('/session', json('POST', { a: 1, b: 2 }))
@@ -345,6 +415,21 @@ describe('what only the cookie store does', () => {
     expect((await env.SESSIONS.list()).keys).toEqual([])
   })
 
+  it.each([
+    ['an expiresAt past the range of Date', { data: { a: 1 }, expiry: null, expiresAt: 1e300 }],
+    ['an expiry.at past the range of Date', { data: { a: 1 }, expiry: { at: 8.64e15 + 1 }, expiresAt: T0 + 60_000 }],
+  ])('reads a sealed record with %s as no session (never a 500), and deletes its cookie', async (_label, record) => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined)
+    const b = browser('cookie')
+    const sealed = await cookieStore({ secret: SECRET }).save(null, { ...write({}), serialized: JSON.stringify({ v: 1, ...record }) })
+    b.jar.cookies.set('sessionid', sealed)
+    const { res, body } = await b.req('/session')
+    expect(res.status).toBe(200)
+    expect(body.data).toEqual({})
+    expect(setCookie(res, 'sessionid')?.attrs['max-age']).toBe('0')
+    expect(warn.mock.calls).toEqual([[JSON.stringify({ event: 'session.corrupt_record', reason: 'out-of-range', store: 'cookie' })]])
+  })
+
   it('refuses a sealed session replayed after its setExpiry() (Django ticket #27775)', async () => {
     const b = browser('cookie')
     await b.req('/session', json('POST', { a: 1 }))
@@ -417,6 +502,19 @@ describe('the demo store selection (SESSION_STORE)', () => {
       'https://example.com/session',
       { headers: { Cookie: `sessionid=${cookie?.value}` } },
       { ...env, SESSION_STORE: 'cookie', SESSION_SECRET: NEW, SESSION_SECRET_FALLBACKS: ` another-old-secret-of-at-least-32-bytes , ${OLD}` },
+    )
+    const text = await rotated.text()
+    expect(rotated.status, text).toBe(200)
+    expect((JSON.parse(text) as { data: unknown }).data).toEqual({ a: 1 })
+  })
+
+  it('opens sessions sealed with a fallback secret that holds commas, listed as a JSON array', async () => {
+    const COMMA = 'an old secret, with commas, and "quotes", 48 bytes'
+    const { cookie } = await request({ SESSION_STORE: 'cookie', SESSION_SECRET: COMMA }, 'https://example.com/session')
+    const rotated = await createApp().request(
+      'https://example.com/session',
+      { headers: { Cookie: `sessionid=${cookie?.value}` } },
+      { ...env, SESSION_STORE: 'cookie', SESSION_SECRET: SECRET_2, SESSION_SECRET_FALLBACKS: JSON.stringify([COMMA]) },
     )
     const text = await rotated.text()
     expect(rotated.status, text).toBe(200)

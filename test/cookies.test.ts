@@ -1,7 +1,7 @@
 import { Hono, type Context } from 'hono'
 import { describe, expect, it } from 'vitest'
-import { deleteCookie, getCookie, MAX_COOKIE_AGE, MAX_COOKIE_BYTES, SessionError, setCookie, type CookieOptions } from '../src/session'
-import { setCookie as readSetCookie } from './helpers/http'
+import { deleteCookie, getCookie, MAX_COOKIE_AGE, MAX_COOKIE_BYTES, readRawCookie, SessionError, setCookie, type CookieOptions } from '../src/session'
+import { setCookie as readSetCookie, UNICODE_SPACES } from './helpers/http'
 
 /**
  * Runs `handler` in a real Hono request and returns the response; a thrown error comes
@@ -242,5 +242,20 @@ describe('getCookie()', () => {
       read = getCookie(c, 'user', 'fallback')
     }, { cookie })
     expect(read).toBe(expected)
+  })
+})
+
+describe('readRawCookie()', () => {
+  it('trims SP and HTAB around names and values (RFC 6265 §5.2), and one pair of quotes', () => {
+    expect(readRawCookie(' \tsessionid \t= \tabc\t ', 'sessionid')).toBe('abc')
+    expect(readRawCookie('sessionid="abc"', 'sessionid')).toBe('abc')
+  })
+
+  it.each(UNICODE_SPACES)('does not trim %s: a name with it around is another name, and the value keeps it', (_label, ch) => {
+    expect(readRawCookie(`${ch}sessionid=abc`, 'sessionid')).toBeUndefined()
+    expect(readRawCookie(`sessionid${ch}=abc`, 'sessionid')).toBeUndefined()
+    expect(readRawCookie(` ${ch} __Host-sessionid=abc`, '__Host-sessionid')).toBeUndefined()
+    expect(readRawCookie(`${ch}sessionid=evil; sessionid=abc`, 'sessionid')).toBe('abc')
+    expect(readRawCookie(`sessionid=${ch}abc${ch}`, 'sessionid')).toBe(`${ch}abc${ch}`)
   })
 })

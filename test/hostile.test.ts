@@ -10,7 +10,7 @@ import { SELF, env } from 'cloudflare:test'
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { createApp } from '../src/app'
 import { generateSessionId, kvKeyFor } from '../src/session'
-import { json, setCookie, setCookies } from './helpers/http'
+import { json, setCookie, setCookies, UNICODE_SPACES } from './helpers/http'
 import { faultyKV, type KVFaults } from './helpers/kv'
 
 const ORIGIN = 'http://example.com'
@@ -228,6 +228,66 @@ describe('duplicate session cookies: the first one wins, never a fallback, never
   })
 })
 
+describe('Unicode whitespace around a cookie name: another cookie, never trimmed into ours', () => {
+  // Cookie tossing: a sibling subdomain sets "\u2000sessionid" (or "\u2000__Host-…", to
+  // which browsers apply no prefix rule) with a longer path, so browsers send it first.
+  // RFC 6265 §5.2 trims only SP and HTAB; String.prototype.trim() strips these too.
+  const LOCALHOST = 'http://localhost:8787'
+  let alice: string
+  let mallory: string
+  let aliceSigned: string
+  let mallorySigned: string
+  beforeAll(async () => {
+    alice = await legitimate('alice')
+    mallory = await legitimate('mallory')
+    const signed = async (value: string): Promise<string> => setCookie(await SELF.fetch(`${LOCALHOST}/set-signed/?value=${value}`), 'signed')?.value as string
+    aliceSigned = await signed('alice')
+    mallorySigned = await signed('mallory')
+  })
+
+  it.each(UNICODE_SPACES)('with %s, the session, signed and plain cookies are the ones named exactly', async (_label, ch) => {
+    const header = [
+      `${ch}sessionid=${mallory}`,
+      `sessionid${ch}=${mallory}`,
+      `${ch}signed=${mallorySigned}`,
+      `signed${ch}=${mallorySigned}`,
+      `${ch}user=Mallory`,
+      `sessionid=${alice}`,
+      `signed=${aliceSigned}`,
+      'user=Raju',
+    ].join('; ')
+    const whoami = await send('/whoami', {}, header)
+    expect(whoami.status).toBe(200)
+    expect(await whoami.json()).toEqual({ username: 'alice' })
+    expectNoAdoption(whoami, header, alice)
+    // On localhost, where the demo signs with its development secret.
+    const signed = await SELF.fetch(`${LOCALHOST}/get-signed/`, { headers: { Cookie: header } })
+    expect([signed.status, await signed.text()]).toEqual([200, 'alice'])
+    const plain = await send('/get-cook/', {}, header)
+    expect([plain.status, await plain.text()]).toEqual([200, 'Raju Hey Get Cookie Success'])
+  })
+
+  describe('a __Host- session cookie', () => {
+    const app = createApp({ cookieName: '__Host-sessionid' })
+    const request = async (path: string, init: RequestInit, cookie?: string): Promise<Response> => {
+      const headers = new Headers(init.headers)
+      if (cookie !== undefined) headers.set('Cookie', cookie)
+      return app.request(`https://example.com${path}`, { ...init, headers }, env)
+    }
+    const hostId = async (username: string): Promise<string> => setCookie(await request('/login', json('POST', { username })), '__Host-sessionid')?.value as string
+
+    it.each(UNICODE_SPACES)('with %s before or after its name is another cookie', async (_label, ch) => {
+      const [victim, attacker] = [await hostId('victim'), await hostId('attacker')]
+      const header = `${ch}__Host-sessionid=${attacker}; __Host-sessionid${ch}=${attacker}; __Host-sessionid=${victim}`
+      const res = await request('/whoami', {}, header)
+      expect(await res.json()).toEqual({ username: 'victim' })
+      const alone = await request('/whoami', {}, `${ch}__Host-sessionid=${attacker}`)
+      expect(await alone.json()).toEqual({ username: null })
+      expect(alone.headers.getSetCookie()).toEqual([])
+    })
+  })
+})
+
 describe('forged and replayed ids', () => {
   /** Each scenario returns the Cookie header to replay and the session that must survive it. */
   const scenarios: [label: string, setup: () => Promise<{ header: string; survivor?: { id: string; data: Record<string, unknown> } }>][] = [
@@ -401,6 +461,7 @@ describe('session fixation: an id planted before login is worthless after it', (
 
 describe('oversized and malicious JSON bodies', () => {
   const nested = (depth: number): string => `{"a":${'['.repeat(depth)}${']'.repeat(depth)}}`
+  const nestedObjects = (depth: number): string => `{"a":${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}}`
   const manyKeys = (n: number): string => `{${Array.from({ length: n }, (_, i) => `"k${String(i).padStart(5, '0')}":"${'x'.repeat(10)}"`).join(',')}}`
 
   /** [label, method, path, body, status]: each runs against a fresh legitimate session. */
@@ -417,6 +478,11 @@ describe('oversized and malicious JSON bodies', () => {
     ['a value over the 64 KiB session cap', 'POST', '/session', JSON.stringify({ a: 'x'.repeat(100 * 1024) }), 413],
     ['6,000 small keys over the cap', 'POST', '/session', manyKeys(6000), 413],
     ['moderately nested arrays (depth 50)', 'POST', '/session', nested(50), 200],
+    // The limit: at most 100 arrays or objects around any part of a value.
+    ['101 empty arrays (100 around the innermost: at the limit)', 'POST', '/session', nested(101), 200],
+    ['100 objects around a number (at the limit)', 'POST', '/session', nestedObjects(100), 200],
+    ['102 empty arrays (one past the limit)', 'POST', '/session', nested(102), 400],
+    ['101 objects around a number (one past the limit)', 'POST', '/session', nestedObjects(101), 400],
     ['duplicate keys', 'POST', '/session', '{"d":1,"d":2}', 200],
     ['invalid UTF-8 bytes', 'POST', '/session', new Uint8Array([0x7b, 0x22, 0x75, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d]), 200],
     ['a lone surrogate', 'POST', '/session', '{"s":"\\ud800"}', 200],
@@ -468,6 +534,58 @@ describe('oversized and malicious JSON bodies', () => {
     const del = await send(`/session/data/${encodeURIComponent(key)}`, { method: 'DELETE' }, `sessionid=${id}`)
     expect(del.status).toBe(200)
     await expectIntact(id, { username: 'ivan', hits: 3 })
+  })
+})
+
+describe('malformed multipart/form-data on the form routes', () => {
+  const part = (name: string, value: string): string => `--XB\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`
+  /** [label, Content-Type, body]: what a broken client or an attacker sends. */
+  const bodies: [label: string, contentType: string, body: (field: string) => string][] = [
+    ['no boundary', 'multipart/form-data', (f) => `${part(f, 'x')}--XB--\r\n`],
+    ['an empty boundary', 'multipart/form-data; boundary=', (f) => `${part(f, 'x')}--XB--\r\n`],
+    ['an empty quoted boundary', 'multipart/form-data; boundary=""', (f) => `${part(f, 'x')}--XB--\r\n`],
+    ['a urlencoded body', 'multipart/form-data; boundary=XB', (f) => `${f}=x`],
+    ['an empty body', 'multipart/form-data; boundary=XB', () => ''],
+    ['a truncated body', 'multipart/form-data; boundary=XB', (f) => part(f, 'x').slice(0, -6)],
+    ['no closing boundary', 'multipart/form-data; boundary=XB', (f) => part(f, 'x')],
+    ['a part without headers', 'multipart/form-data; boundary=XB', () => '--XB\r\n\r\nx\r\n--XB--\r\n'],
+  ]
+  const routes: [path: string, field: string][] = [
+    ['/form/set', 'key'],
+    ['/form/delete', 'key'],
+    ['/form/expiry', 'seconds'],
+    ['/form/login', 'username'],
+  ]
+  const cases = routes.flatMap(([path, field]) => bodies.map(([label, type, body]) => [path, label, type, body(field)] as const))
+
+  let victim: string
+  beforeAll(async () => {
+    victim = await legitimate('mia')
+  })
+
+  it.each(cases)('POST %s with %s re-renders the page with 400 and changes nothing', async (path, _label, contentType, body) => {
+    const header = `sessionid=${victim}`
+    const res = await send(path, { method: 'POST', headers: { 'Content-Type': contentType }, body }, header)
+    expect(res.status).toBe(400)
+    expect(res.headers.get('Content-Type')).toMatch(/^text\/html/)
+    const text = await res.text()
+    expect(text).toContain('<strong>That did not work:</strong> The form could not be read')
+    expect(text).toContain('<form method="post" action="/form/set"')
+    expect(text).not.toMatch(/TypeError|\bat \S+ \(/)
+    expect(setCookie(res, 'sessionid')).toBeUndefined()
+    await expectIntact(victim, { username: 'mia', hits: 3 })
+  })
+
+  it('a well-formed multipart form still works (303)', async () => {
+    const res = await send('/form/set', {
+      method: 'POST',
+      headers: { 'Content-Type': 'multipart/form-data; boundary=XB' },
+      body: `${part('key', 'k')}${part('value', 'v')}--XB--\r\n`,
+      redirect: 'manual',
+    })
+    expect(res.status).toBe(303)
+    // The key, and the flash message saying so, waiting for the page.
+    expect(await dataOf(issuedId(res) as string)).toEqual({ k: 'v', _messages: [{ level: 25, message: 'Key k set' }] })
   })
 })
 

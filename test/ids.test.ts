@@ -60,6 +60,16 @@ describe('generateSessionId()', () => {
     for (const id of ids) expect(id.at(-1)).toMatch(/^[AEIMQUYcgkosw048]$/)
   })
 
+  it('decodes only the canonical base64url: unused low bits of the last character must be zero', () => {
+    expect([...(fromBase64Url('AA') as Uint8Array)]).toEqual([0])
+    expect(fromBase64Url('AB')).toBeNull() // the same byte, with a padding bit set
+    expect([...(fromBase64Url('AAA') as Uint8Array)]).toEqual([0, 0])
+    expect(fromBase64Url('AAB')).toBeNull()
+    expect([...(fromBase64Url('AAAB') as Uint8Array)]).toEqual([0, 0, 1]) // no padding bits
+    const id = ids[0] as string
+    expect(fromBase64Url(id.slice(0, -1) + 'B')).toBeNull()
+  })
+
   it('never repeats in 10,000 ids', () => {
     expect(new Set(ids).size).toBe(ids.length)
   })

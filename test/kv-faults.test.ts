@@ -274,6 +274,15 @@ describe('corrupt stored records', () => {
     ['both age and at', record({ expiry: { age: 1, at: future } }), 'wrong-shape'],
     ['expiry as a string', record({ expiry: 'never' }), 'wrong-shape'],
     ['expiry as an array', record({ expiry: [] }), 'wrong-shape'],
+    // Parses, but cannot be honoured: a Date holds only |t| <= 8.64e15 ms, and no cookie
+    // or KV TTL outlives 400 days.
+    ['an expiresAt past the range of Date (8.64e15 + 1)', record({ expiresAt: 8.64e15 + 1 }), 'out-of-range'],
+    ['an expiresAt of 1e300', record({ expiresAt: 1e300 }), 'out-of-range'],
+    ['an expiresAt before the range of Date', record({ expiresAt: -8.64e15 - 1 }), 'out-of-range'],
+    ['an expiry.at past the range of Date', record({ expiry: { at: 8.64e15 + 1 } }), 'out-of-range'],
+    ['an expiry.at of -1e300', record({ expiry: { at: -1e300 } }), 'out-of-range'],
+    ['an expiry age over 400 days', record({ expiry: { age: 400 * 86400 + 1 } }), 'out-of-range'],
+    ['an expiry age of 1e300', record({ expiry: { age: 1e300 } }), 'out-of-range'],
   ]
 
   it.each(corrupt)('%s: an empty session, a security event, never a 500', async (_label, text, reason) => {
@@ -312,6 +321,21 @@ describe('corrupt stored records', () => {
     const res = await app.request(`${ORIGIN}/session`, { headers: { Cookie: `sessionid=${id}` } }, env)
     expect(res.status).toBe(200)
     expect(((await res.json()) as { data: unknown }).data).toEqual({})
+    expect(log.raw).toEqual([])
+  })
+
+  it.each([
+    ['an expiresAt at the end of the range of Date', { expiresAt: 8.64e15 }],
+    ['an expiry age of exactly 400 days', { expiry: { age: 400 * 86400 } }],
+    ['an expiry.at at the end of the range of Date', { expiry: { at: 8.64e15 } }],
+  ])('%s is honoured, not corrupt', async (_label, fields) => {
+    const log = warnings()
+    const app = createApp()
+    const id = 'D'.repeat(43)
+    await env.SESSIONS.put(await kvKeyFor(id), record(fields))
+    const res = await app.request(`${ORIGIN}/session`, { headers: { Cookie: `sessionid=${id}` } }, env)
+    expect(res.status).toBe(200)
+    expect(((await res.json()) as { data: unknown }).data).toEqual({ a: 1 })
     expect(log.raw).toEqual([])
   })
 

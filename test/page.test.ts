@@ -3,7 +3,7 @@ import { createApp } from '../src/app'
 import { cookieStore, MAX_COOKIE_AGE, type SessionOptions } from '../src/session'
 import { receivedCookies } from '../src/routes/page'
 import { MAX_BODY_BYTES } from '../src/routes/session-api'
-import { Jar, json, setCookie } from './helpers/http'
+import { Jar, json, setCookie, UNICODE_SPACES } from './helpers/http'
 import { SERVER_STORES, type StoreUnderTest } from './helpers/stores'
 
 const BASE = 'http://localhost:8787'
@@ -23,6 +23,14 @@ describe('receivedCookies()', () => {
     ])
     expect(receivedCookies(null)).toEqual([])
     expect(receivedCookies('')).toEqual([])
+  })
+
+  it.each(UNICODE_SPACES)('shows %s around a name as part of the name: it is another cookie', (_label, ch) => {
+    expect(receivedCookies(`${ch}sessionid=a; sessionid${ch}=b;\t sessionid =c`)).toEqual([
+      { name: `${ch}sessionid`, value: 'a' },
+      { name: `sessionid${ch}`, value: 'b' },
+      { name: 'sessionid', value: 'c' },
+    ])
   })
 })
 

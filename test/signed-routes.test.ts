@@ -1,12 +1,16 @@
 import { env, SELF } from 'cloudflare:test'
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createApp } from '../src/app'
 import { createSigner } from '../src/session'
-import { DEV_SECRET, isLocalhost } from '../src/routes/store'
+import { DEV_SECRET, isLocalhost, parseFallbacks } from '../src/routes/store'
 import { captureConsole } from './helpers/console'
 import { setCookie } from './helpers/http'
 
 const LOCAL = 'http://localhost:8787'
+
+afterEach(() => {
+  vi.restoreAllMocks()
+})
 // Secrets as `openssl rand -base64 48` makes them (no commas: the list separator).
 const OLD = 'b2xkIHNlY3JldCBvZiB0aGUgc2lnbmVkIHJvdXRlcyB0ZXN0cywgNDggYnl0ZXMgbG9uZw'
 const NEW = 'bmV3IHNlY3JldCBvZiB0aGUgc2lnbmVkIHJvdXRlcyB0ZXN0cywgNDggYnl0ZXMgbG9uZw'
@@ -188,6 +192,55 @@ describe('the demo secrets', () => {
     expect(refused.body).toContain('was tampered with')
   })
 
+  describe('SESSION_SECRET_FALLBACKS', () => {
+    // A secret is any string of 32 bytes or more: commas, spaces, quotes and all.
+    const COMMA = 'an old secret, with commas, and "quotes", 48 bytes'
+
+    it.each([
+      ['a JSON array', JSON.stringify([COMMA])],
+      ['a JSON array with another entry and whitespace around', ` [\n  ${JSON.stringify(OLD)},\n  ${JSON.stringify(COMMA)}\n] `],
+    ])('as %s, rotates a secret that holds commas: its cookie verifies and is re-signed', async (_label, fallbacks) => {
+      const old = pairOf((await getWith({ SESSION_SECRET: COMMA }, '/set-signed/?value=hello')).res)
+      const read = await getWith({ SESSION_SECRET: NEW, SESSION_SECRET_FALLBACKS: fallbacks }, '/get-signed/', old)
+      expect([read.res.status, read.body]).toEqual([200, 'hello'])
+      const fresh = pairOf(read.res)
+      expect((await getWith({ SESSION_SECRET: NEW }, '/get-signed/', fresh)).body).toBe('hello')
+    })
+
+    it.each([
+      [undefined, []],
+      ['', []],
+      [' \n ', []],
+      ['[]', []],
+      ['a', ['a']],
+      [' a , , b\n', ['a', 'b']],
+      [' ["a, b", " c "]\n', ['a, b', ' c ']],
+    ])('parseFallbacks(%j) is %j', (value, expected) => {
+      expect(parseFallbacks(value)).toEqual(expected)
+    })
+
+    it('as a comma-separated list (the earlier format), still rotates secrets without commas', async () => {
+      const old = pairOf((await getWith({ SESSION_SECRET: OLD }, '/set-signed/?value=hello')).res)
+      const read = await getWith({ SESSION_SECRET: NEW, SESSION_SECRET_FALLBACKS: ` ${NEW.slice(1)}x , ${OLD} ` }, '/get-signed/', old)
+      expect([read.res.status, read.body]).toEqual([200, 'hello'])
+    })
+
+    it.each([
+      ['a comma list that cuts a secret into short pieces', COMMA, /SESSION_SECRET_FALLBACKS entry 0 must be at least 32 bytes \(it is 13\).*JSON array of strings/],
+      ['JSON that does not parse', '["unterminated', /SESSION_SECRET_FALLBACKS starts with "\[" but is not a JSON array of strings/],
+      ['a JSON array holding a number', `[${JSON.stringify(OLD)}, 42]`, /SESSION_SECRET_FALLBACKS entry 1 must be a string/],
+      ['a JSON array with a short entry', '["short"]', /SESSION_SECRET_FALLBACKS entry 0 must be at least 32 bytes \(it is 5\)/],
+    ])('refuses %s with a message naming the entry (500, nothing signed)', async (_label, fallbacks, message) => {
+      const error = vi.spyOn(console, 'error').mockImplementation(() => undefined)
+      const { res, body } = await getWith({ SESSION_SECRET: NEW, SESSION_SECRET_FALLBACKS: fallbacks }, '/set-signed/?value=hello')
+      expect(res.status).toBe(500)
+      expect(res.headers.getSetCookie()).toEqual([])
+      expect(body).not.toContain('SESSION_SECRET') // configuration is logged, not told
+      expect(error).toHaveBeenCalledTimes(1)
+      expect(String(error.mock.calls[0]?.[0])).toMatch(message)
+    })
+  })
+
   it('do not re-sign a cookie of the current secret', async () => {
     const current = pairOf((await getWith({ SESSION_SECRET: NEW }, '/set-signed/?value=hello')).res)
     const read = await getWith({ SESSION_SECRET: NEW, SESSION_SECRET_FALLBACKS: OLD }, '/get-signed/', current)
@@ -196,7 +249,7 @@ describe('the demo secrets', () => {
 
   it.each([
     [{ SESSION_SECRET: 'too short' }, 'createSigner(): SESSION_SECRET must be at least 32 bytes (it is 9)'],
-    [{ SESSION_SECRET: NEW, SESSION_SECRET_FALLBACKS: 'too short' }, 'createSigner(): SESSION_SECRET_FALLBACKS entry 0 must be at least 32 bytes (it is 9)'],
+    [{ SESSION_SECRET: NEW, SESSION_SECRET_FALLBACKS: 'too short' }, 'createSigner(): SESSION_SECRET_FALLBACKS entry 0 must be at least 32 bytes (it is 9); if a secret holds a comma, write SESSION_SECRET_FALLBACKS as a JSON array of strings: ["…", "…"]'],
   ])('answer 500 for a secret under 32 bytes, and log why: %j', async (bindings, logged) => {
     const errors = captureConsole('error')
     const { res } = await getWith(bindings, '/set-signed/?value=hello')

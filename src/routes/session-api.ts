@@ -5,7 +5,7 @@
  * that no number is silently rounded: one a double cannot hold exactly is a 400.
  */
 import { Hono, type Context } from 'hono'
-import { bodyLimit } from 'hono/body-limit'
+import { bodyLimit } from './body-limit.js'
 import { MAX_COOKIE_AGE, SessionError, type Session } from '../session/index.js'
 import type { DemoData, DemoEnv } from './env.js'
 import { ensureUser } from './users.js'

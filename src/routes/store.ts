@@ -3,8 +3,9 @@
  * The demo's store and secrets, from its bindings:
  * - `SESSION_STORE` (a `[vars]` entry in wrangler.toml): `kv` (default), `cookie` or `do`;
  * - `SESSION_SECRET` (production: `wrangler secret put SESSION_SECRET`) signs cookies
- *   and seals cookie-store sessions; `SESSION_SECRET_FALLBACKS`, comma-separated,
- *   holds the previous secrets while they are rotated out.
+ *   and seals cookie-store sessions; `SESSION_SECRET_FALLBACKS` holds the previous
+ *   secrets while they are rotated out, as a JSON array of strings (or, the earlier
+ *   format, comma-separated: see {@link parseFallbacks}).
  *
  * With no `SESSION_SECRET`, a development secret (public, in this file) lets
  * `npm run dev` work on a fresh clone; it is refused on any host but localhost, so a
@@ -36,16 +37,60 @@ export function isLocalhost(url: string): boolean {
  */
 export function demoSecrets(c: Context<DemoEnv>): DemoSecrets {
   const secret = c.env?.SESSION_SECRET
-  const fallbacks = (c.env?.SESSION_SECRET_FALLBACKS ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '')
+  const fallbacks = parseFallbacks(c.env?.SESSION_SECRET_FALLBACKS)
   if (secret !== undefined && secret !== '') return { secret, fallbacks }
   if (!isLocalhost(c.req.url)) {
     throw new SessionError('INVALID_OPTION', 'SESSION_SECRET is not set; the development secret only serves localhost. Run `wrangler secret put SESSION_SECRET`.')
   }
   return { secret: DEV_SECRET, fallbacks }
 }
+
+/** Spaces, tabs and line breaks: what may surround the list and its entries. */
+const AROUND = /^[ \t\r\n]+|[ \t\r\n]+$/g
+
+/**
+ * The secrets in `SESSION_SECRET_FALLBACKS`, oldest last:
+ * - a JSON array of strings, `["previous secret", "the one before"]`: each secret
+ *   exactly as written, commas, spaces and quotes included;
+ * - otherwise (the earlier format, still read) a comma-separated list, each entry
+ *   without the spaces, tabs and line breaks around it. `openssl rand -base64 48`
+ *   secrets hold no comma, but any other secret might: list those as JSON.
+ *
+ * Throws `SessionError` `INVALID_OPTION` naming the entry when the value starts with
+ * `[` but is not a JSON array of strings. (Entries under 32 bytes are refused where
+ * every secret is checked, by the signer and the cookie store.)
+ *
+ * @example
+ * ```ts
+ * parseFallbacks('["a, b and c, an old secret of 32+ bytes"]') // ['a, b and c, an old secret of 32+ bytes']
+ * parseFallbacks('old1, old2') // ['old1', 'old2']
+ * ```
+ */
+export function parseFallbacks(value: string | undefined): string[] {
+  const text = (value ?? '').replace(AROUND, '')
+  if (!text.startsWith('[')) {
+    return text
+      .split(',')
+      .map((s) => s.replace(AROUND, ''))
+      .filter((s) => s !== '')
+  }
+  let list: unknown
+  try {
+    list = JSON.parse(text)
+  } catch {
+    list = undefined
+  }
+  if (!Array.isArray(list)) {
+    throw new SessionError('INVALID_OPTION', 'SESSION_SECRET_FALLBACKS starts with "[" but is not a JSON array of strings.')
+  }
+  list.forEach((entry, i) => {
+    if (typeof entry !== 'string') throw new SessionError('INVALID_OPTION', `SESSION_SECRET_FALLBACKS entry ${i} must be a string.`)
+  })
+  return list as string[]
+}
+
+/** Said with every refused fallback: the likeliest cause is a comma inside a secret. */
+const LIST_HINT = '; if a secret holds a comma, write SESSION_SECRET_FALLBACKS as a JSON array of strings: ["…", "…"]'
 
 // One signer per secret set, for the isolate's life: keys are imported once. (Cookie
 // stores need no such map: cookieStore() memoises per configuration itself.)
@@ -57,10 +102,9 @@ function fromBindings<T>(make: () => T): T {
     return make()
   } catch (error) {
     if (error instanceof SessionError && error.code === 'INVALID_OPTION') {
-      const message = error.message
-        .replace(/option "secret"/, 'SESSION_SECRET')
-        .replace(/option "fallbacks\[(\d+)\]"/, 'SESSION_SECRET_FALLBACKS entry $1')
-      throw new SessionError('INVALID_OPTION', message, { cause: error })
+      const fallback = /option "fallbacks\[(\d+)\]"/
+      const message = error.message.replace(/option "secret"/, 'SESSION_SECRET').replace(fallback, 'SESSION_SECRET_FALLBACKS entry $1')
+      throw new SessionError('INVALID_OPTION', fallback.test(error.message) ? message + LIST_HINT : message, { cause: error })
     }
     throw error
   }

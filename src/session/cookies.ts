@@ -177,18 +177,43 @@ export function getCookie(c: Context, name: string, defaultValue?: string): stri
 }
 
 /**
+ * `text` without the spaces and horizontal tabs around it: the only whitespace RFC 6265
+ * §5.2 removes from a cookie's name and value. `String.prototype.trim()` also strips
+ * Unicode spaces (U+00A0, U+2000, U+3000, U+FEFF, …): a cookie named `\u2000sessionid`
+ * would then be read as `sessionid`, and a sibling subdomain could toss one in front of
+ * a `__Host-` cookie, whose prefix rules browsers do not apply to that other name.
+ *
+ * @example
+ * ```ts
+ * trimCookieWhitespace(' \tsessionid ') // 'sessionid'
+ * trimCookieWhitespace('\u2000sessionid') // unchanged: another name
+ * ```
+ */
+export function trimCookieWhitespace(text: string): string {
+  let start = 0
+  let end = text.length
+  while (start < end && isWsp(text.charCodeAt(start))) start++
+  while (end > start && isWsp(text.charCodeAt(end - 1))) end--
+  return start === 0 && end === text.length ? text : text.slice(start, end)
+}
+
+/** SP or HTAB (RFC 5234 `WSP`). */
+const isWsp = (code: number): boolean => code === 0x20 || code === 0x09
+
+/**
  * The raw value of the first `name=` pair of a `Cookie` header, without percent-decoding
- * (surrounding double quotes removed), or `undefined`. The session middleware uses it so
- * that a session cookie is taken exactly as sent: a later pair of the same name is never
- * a fallback for a malformed first one.
+ * (surrounding double quotes removed), or `undefined`. Names are compared exactly, after
+ * removing only SP and HTAB ({@link trimCookieWhitespace}). The session middleware uses
+ * it so that a session cookie is taken exactly as sent: a later pair of the same name is
+ * never a fallback for a malformed first one.
  */
 export function readRawCookie(header: string | null | undefined, name: string): string | undefined {
   if (!header || header.indexOf(name) === -1) return undefined
   for (const pair of header.split(';')) {
     const eq = pair.indexOf('=')
     if (eq === -1) continue
-    if (pair.slice(0, eq).trim() !== name) continue
-    let value = pair.slice(eq + 1).trim()
+    if (trimCookieWhitespace(pair.slice(0, eq)) !== name) continue
+    let value = trimCookieWhitespace(pair.slice(eq + 1))
     if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1)
     return value
   }

@@ -41,9 +41,11 @@ const B64URL = new Int8Array(128).fill(-1)
 for (let i = 0; i < 64; i++) B64URL['ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'.charCodeAt(i)] = i
 
 /**
- * Decodes base64url without padding; `null` for anything that is not base64url.
- * Table-driven: on the signature-verify hot path it is several times faster than
- * `atob` after two `replace`s.
+ * Decodes base64url without padding; `null` for anything that is not its canonical
+ * encoding (RFC 4648 §3.5): a last character whose unused low bits are not zero would
+ * decode to the same bytes as the canonical one, so it is refused, and no two strings
+ * decode to the same bytes. Table-driven: on the signature-verify hot path it is several
+ * times faster than `atob` after two `replace`s.
  */
 export function fromBase64Url(text: string): Uint8Array<ArrayBuffer> | null {
   const length = text.length
@@ -63,6 +65,8 @@ export function fromBase64Url(text: string): Uint8Array<ArrayBuffer> | null {
       bytes[out++] = (buffer >> bits) & 0xff
     }
   }
+  // 0, 2 or 4 bits are left over: padding, which must be zero.
+  if ((buffer & ((1 << bits) - 1)) !== 0) return null
   return bytes
 }
 

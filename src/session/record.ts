@@ -11,6 +11,7 @@
  * them, and a record without them reads as created at an unknown time, by no user.
  */
 import { SessionError } from './errors.js'
+import { MAX_COOKIE_AGE } from './expiry.js'
 import type { ExpirySetting, SessionAuth, SessionData, SessionRecord } from './stores/types.js'
 
 /** The schema version written today. Readers refuse any other. */
@@ -18,8 +19,17 @@ export const RECORD_VERSION = 1
 
 const encoder = new TextEncoder()
 
-/** Deepest nesting of arrays and objects a session value may have. */
+/**
+ * Deepest nesting a session value may have: at most this many arrays and objects around
+ * any part of it. A value stored with `set(key, value)` is at level 0, each array or
+ * object adds one level to what it holds, and nothing may sit below level `MAX_DEPTH`.
+ * `set()`, the encoder and the decoder all count this way, through {@link tooDeep}, so
+ * whatever `set()` accepts is encoded and read back.
+ */
 export const MAX_DEPTH = 100
+
+/** Whether something at `level` (0 = a value as given to `set()`) is nested too deep. */
+const tooDeep = (level: number): boolean => level > MAX_DEPTH
 
 /** Approximate serialised size of one entry of the data: `"key":value,`. */
 export const entrySize = (key: string, value: unknown): number => byteLength(key) + byteLength(JSON.stringify(value)) + 4
@@ -35,9 +45,9 @@ export function byteLength(text: string): number {
  * Functions, symbols, `undefined`, BigInt, `NaN`/`Infinity`, `Date`s, class
  * instances, `Map`/`Set` and cycles are refused: JSON would drop or distort them.
  */
-export function assertJsonValue(value: unknown, path = 'value', seen: Set<object> = new Set()): void {
+export function assertJsonValue(value: unknown, path = 'value', level = 0, seen: Set<object> = new Set()): void {
   // A depth cap keeps hostile nesting from exhausting the stack (a 500) here or in JSON.
-  if (seen.size > MAX_DEPTH) throw unfaithful(path, `it is nested more than ${MAX_DEPTH} levels deep`)
+  if (tooDeep(level)) throw unfaithful(path, `it is nested more than ${MAX_DEPTH} levels deep`)
   switch (typeof value) {
     case 'string':
     case 'boolean':
@@ -53,13 +63,13 @@ export function assertJsonValue(value: unknown, path = 'value', seen: Set<object
         for (let i = 0; i < value.length; i++) {
           // Holes in sparse arrays come back as null.
           if (!(i in value)) throw unfaithful(`${path}[${i}]`, 'it is a hole in a sparse array')
-          assertJsonValue(value[i], `${path}[${i}]`, seen)
+          assertJsonValue(value[i], `${path}[${i}]`, level + 1, seen)
         }
       } else {
         const proto: unknown = Object.getPrototypeOf(value)
         if (proto !== Object.prototype && proto !== null) throw unfaithful(path, 'it is not a plain object')
         for (const key of Object.keys(value)) {
-          assertJsonValue((value as Record<string, unknown>)[key], `${path}.${key}`, seen)
+          assertJsonValue((value as Record<string, unknown>)[key], `${path}.${key}`, level + 1, seen)
         }
       }
       seen.delete(value)
@@ -78,7 +88,8 @@ const unfaithful = (path: string, why: string): SessionError =>
  * (`PAYLOAD_TOO_LARGE`), before anything is written.
  */
 export function encodeRecord(record: SessionRecord, maxBytes: number): string {
-  assertJsonValue(record.data, 'session')
+  // Each value again, at level 0 as set() saw it: it may have been changed in place since.
+  for (const key of Object.keys(record.data)) assertJsonValue(record.data[key], key)
   const { data, expiry, expiresAt, createdAt, auth } = record
   const text = JSON.stringify({ v: RECORD_VERSION, data, expiry, expiresAt, createdAt, auth })
   const size = byteLength(text)
@@ -88,8 +99,18 @@ export function encodeRecord(record: SessionRecord, maxBytes: number): string {
   return text
 }
 
-/** Why a stored record was refused (for the security log; never shown to clients). */
-export type CorruptReason = 'not-json' | 'wrong-shape' | 'wrong-version'
+/**
+ * Why a stored record was refused (for the security log; never shown to clients):
+ * not JSON; not the v1 shape; another version; or a field of the right type that cannot
+ * be honoured (`out-of-range`: a time a `Date` cannot hold, an age past 400 days).
+ */
+export type CorruptReason = 'not-json' | 'wrong-shape' | 'wrong-version' | 'out-of-range'
+
+/** The largest distance from the epoch a `Date` can hold, in ms (ECMA-262 TimeClip). */
+const MAX_TIME = 8.64e15
+
+/** Whether a finite number of ms since the epoch is one a `Date` can hold. */
+const inDateRange = (ms: number): boolean => ms >= -MAX_TIME && ms <= MAX_TIME
 
 /**
  * Parses a stored record. Objects come back with a null prototype at every depth,
@@ -99,8 +120,9 @@ export type CorruptReason = 'not-json' | 'wrong-shape' | 'wrong-version'
 export function decodeRecord(text: string): SessionRecord | CorruptReason {
   let parsed: unknown
   try {
-    // A plain parse and one walk is about 3x faster than a reviver.
-    parsed = nullPrototype(JSON.parse(text), 0)
+    // A plain parse and one walk is about 3x faster than a reviver. The envelope and its
+    // `data` object sit above level 0: a session value is at level 0, as set() counts.
+    parsed = nullPrototype(JSON.parse(text), -2)
   } catch (error) {
     return error instanceof DepthError ? 'wrong-shape' : 'not-json'
   }
@@ -111,9 +133,13 @@ export function decodeRecord(text: string): SessionRecord | CorruptReason {
   const expiresAt = parsed['expiresAt']
   if (!isObject(data) || typeof expiresAt !== 'number' || !Number.isFinite(expiresAt)) return 'wrong-shape'
   const setting = parseExpiry(expiry)
-  if (setting === undefined) return 'wrong-shape'
+  if (typeof setting === 'string') return setting
+  // A record that parses but cannot be honoured is as corrupt as one that does not parse:
+  // its dates would throw a RangeError (a 500) wherever they became a Date.
+  if (!inDateRange(expiresAt)) return 'out-of-range'
   const createdAt = parsed['createdAt'] ?? null
   if (createdAt !== null && (typeof createdAt !== 'number' || !Number.isFinite(createdAt))) return 'wrong-shape'
+  if (createdAt !== null && !inDateRange(createdAt)) return 'out-of-range'
   const auth = parseAuth(parsed['auth'] ?? null)
   if (auth === undefined) return 'wrong-shape'
   return { data, expiry: setting, expiresAt, createdAt, auth }
@@ -130,16 +156,19 @@ function parseAuth(value: unknown): SessionAuth | null | undefined {
   return { user, hash }
 }
 
-function parseExpiry(value: unknown): ExpirySetting | undefined {
+function parseExpiry(value: unknown): ExpirySetting | CorruptReason {
   if (value === null) return null
-  if (!isObject(value)) return undefined
+  if (!isObject(value)) return 'wrong-shape'
   const keys = Object.keys(value)
-  if (keys.length !== 1) return undefined
+  if (keys.length !== 1) return 'wrong-shape'
   const age = value['age']
   const at = value['at']
-  if (typeof age === 'number' && Number.isInteger(age) && age >= 0) return { age }
-  if (typeof at === 'number' && Number.isFinite(at)) return { at }
-  return undefined
+  if (typeof age === 'number' && Number.isInteger(age) && age >= 0) {
+    // setExpiry() refuses more than 400 days: no cookie and no KV TTL lasts longer.
+    return age <= MAX_COOKIE_AGE ? { age } : 'out-of-range'
+  }
+  if (typeof at === 'number' && Number.isFinite(at)) return inDateRange(at) ? { at } : 'out-of-range'
+  return 'wrong-shape'
 }
 
 function isObject(value: unknown): value is SessionData {
@@ -152,15 +181,15 @@ class DepthError extends Error {}
  * Rebuilds every object on a null prototype (arrays stay arrays). `JSON.parse` makes
  * `__proto__` an own property, and assigning it on a null-prototype object keeps it one.
  */
-function nullPrototype(value: unknown, depth: number): unknown {
+function nullPrototype(value: unknown, level: number): unknown {
+  // Nothing deeper than set() accepts was ever written.
+  if (tooDeep(level)) throw new DepthError()
   if (typeof value !== 'object' || value === null) return value
-  // Nothing deeper than set() accepts was ever written; the envelope adds two levels.
-  if (depth > MAX_DEPTH + 2) throw new DepthError()
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) value[i] = nullPrototype(value[i], depth + 1)
+    for (let i = 0; i < value.length; i++) value[i] = nullPrototype(value[i], level + 1)
     return value
   }
   const out: SessionData = Object.create(null)
-  for (const key of Object.keys(value)) out[key] = nullPrototype((value as SessionData)[key], depth + 1)
+  for (const key of Object.keys(value)) out[key] = nullPrototype((value as SessionData)[key], level + 1)
   return out
 }

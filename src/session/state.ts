@@ -50,6 +50,8 @@ export class SessionState {
   changes: { set: SessionData; deleted: Set<string> } | null = { set: emptyData(), deleted: new Set() }
   /** Approximate serialised size of each key (filled at the first `set()`). */
   sizes: Map<string, number> | null = null
+  /** The sum of `sizes`, kept as they change, so a `set()` costs the same however many keys there are. */
+  #total = 0
   /** Tokens whose records must be removed once the new state is safely written. */
   retired: string[] = []
   accessed = false
@@ -169,14 +171,14 @@ export class SessionState {
   /** Records that `key` now holds `value`; refuses a session over `maxPayloadBytes`. */
   put(data: SessionData, key: string, value: unknown): void {
     const size = entrySize(key, value)
-    const sizes = (this.sizes ??= sizesOf(data))
-    let total = size
-    for (const [k, n] of sizes) if (k !== key) total += n
+    const sizes = this.sizes ?? this.#measure(data)
+    const total = this.#total - (sizes.get(key) ?? 0) + size
     if (total > this.options.maxPayloadBytes) {
       throw new SessionError('PAYLOAD_TOO_LARGE', `The session would be about ${total} bytes; the limit is ${this.options.maxPayloadBytes}.`)
     }
     data[key] = value
     sizes.set(key, size)
+    this.#total = total
     if (this.changes !== null) {
       this.changes.set[key] = value
       this.changes.deleted.delete(key)
@@ -184,10 +186,27 @@ export class SessionState {
     this.modified = true
   }
 
+  /** Sizes every entry of the loaded data, once, at the first `set()`. */
+  #measure(data: SessionData): Map<string, number> {
+    const sizes = new Map<string, number>()
+    let total = 0
+    for (const key of Object.keys(data)) {
+      const size = entrySize(key, data[key])
+      sizes.set(key, size)
+      total += size
+    }
+    this.sizes = sizes
+    this.#total = total
+    return sizes
+  }
+
   /** Records that `key` was removed. */
   remove(data: SessionData, key: string): void {
     delete data[key]
-    this.sizes?.delete(key)
+    if (this.sizes !== null) {
+      this.#total -= this.sizes.get(key) ?? 0
+      this.sizes.delete(key)
+    }
     if (this.changes !== null) {
       delete this.changes.set[key]
       this.changes.deleted.add(key)
@@ -206,6 +225,7 @@ export class SessionState {
     }
     this.data = emptyData()
     this.sizes = null
+    this.#total = 0
     this.expiry = null
     this.createdAt = null
     this.auth = null
@@ -242,11 +262,4 @@ export class SessionState {
       }
     }
   }
-}
-
-/** The size of every entry of `data`. */
-function sizesOf(data: SessionData): Map<string, number> {
-  const sizes = new Map<string, number>()
-  for (const key of Object.keys(data)) sizes.set(key, entrySize(key, data[key]))
-  return sizes
 }

@@ -66,3 +66,19 @@ export class Jar {
 export function json(method: string, body: unknown): RequestInit {
   return { method, headers: { 'Content-Type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) }
 }
+
+/**
+ * Unicode whitespace that `String.prototype.trim()` strips but RFC 6265 §5.2 does not
+ * (it trims only SP and HTAB): a name carrying one is another cookie's name.
+ */
+export const UNICODE_SPACES: [label: string, char: string][] = [
+  ['U+00A0', '\u00a0'],
+  ['U+1680', '\u1680'],
+  ['U+2000', '\u2000'],
+  ['U+200A', '\u200a'],
+  ['U+2028', '\u2028'],
+  ['U+202F', '\u202f'],
+  ['U+205F', '\u205f'],
+  ['U+3000', '\u3000'],
+  ['U+FEFF', '\ufeff'],
+]

@@ -7,7 +7,7 @@ import type { Context } from 'hono'
 import { html } from 'hono/html'
 import type { Child } from 'hono/jsx'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
-import { getMessages, SessionError } from '../../session/index.js'
+import { getMessages, SessionError, trimCookieWhitespace } from '../../session/index.js'
 import type { DemoEnv } from '../env.js'
 import { sessionState } from '../session-api.js'
 import { sessionView, type SessionView } from '../sessions.js'
@@ -17,7 +17,8 @@ import { ErrorPage, Page, type ReceivedCookie } from './components.js'
 /**
  * Every pair of a `Cookie` header, in order, without decoding or dropping anything
  * (duplicates and malformed pairs included): the page shows what arrived, not what a
- * parser kept. A pair without `=` is a nameless cookie, as browsers send it.
+ * parser kept. A pair without `=` is a nameless cookie, as browsers send it. Only SP
+ * and HTAB are trimmed (RFC 6265 §5.2).
  *
  * @example
  * ```ts
@@ -28,9 +29,15 @@ export function receivedCookies(header: string | null | undefined): ReceivedCook
   if (!header) return []
   const cookies: ReceivedCookie[] = []
   for (const pair of header.split(';')) {
-    if (pair.trim() === '') continue
+    // Trimmed as cookies are read (SP and HTAB only), so a name with U+2000 around it
+    // shows as the other cookie it is.
+    if (trimCookieWhitespace(pair) === '') continue
     const eq = pair.indexOf('=')
-    cookies.push(eq === -1 ? { name: '', value: pair.trim() } : { name: pair.slice(0, eq).trim(), value: pair.slice(eq + 1).trim() })
+    cookies.push(
+      eq === -1
+        ? { name: '', value: trimCookieWhitespace(pair) }
+        : { name: trimCookieWhitespace(pair.slice(0, eq)), value: trimCookieWhitespace(pair.slice(eq + 1)) },
+    )
   }
   return cookies
 }

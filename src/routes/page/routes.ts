@@ -5,7 +5,7 @@
  * once), or the page again with a 4xx and the error.
  */
 import { Hono, type Context } from 'hono'
-import { bodyLimit } from 'hono/body-limit'
+import { bodyLimit } from '../body-limit.js'
 import { MAX_COOKIE_AGE, messages, SessionError } from '../../session/index.js'
 import type { DemoEnv } from '../env.js'
 import { isUsername, logIn, MAX_BODY_BYTES, MAX_USERNAME } from '../session-api.js'
@@ -17,10 +17,22 @@ import { errorPage, renderPage } from './render.js'
 /** A form field the page cannot use; answered 400 with the page and the message. */
 class BadInput extends Error {}
 
-/** The text fields of a submitted form (urlencoded or multipart); files are left out. */
+/**
+ * The text fields of a submitted form (urlencoded or multipart); files are left out.
+ * A body the runtime cannot parse as the form its `Content-Type` names (a multipart
+ * type without a boundary, or with a body that is not, or not all, multipart) is a
+ * {@link BadInput}: `FormData` parsing rejects it with a `TypeError`.
+ */
 async function formFields(c: Context): Promise<Record<string, string>> {
+  let body: Awaited<ReturnType<typeof c.req.parseBody>>
+  try {
+    body = await c.req.parseBody()
+  } catch (error) {
+    if (!(error instanceof TypeError)) throw error
+    throw new BadInput('The form could not be read: send it as application/x-www-form-urlencoded, or as complete multipart/form-data with its boundary.')
+  }
   const fields: Record<string, string> = Object.create(null) as Record<string, string>
-  for (const [name, value] of Object.entries(await c.req.parseBody())) {
+  for (const [name, value] of Object.entries(body)) {
     if (typeof value === 'string') fields[name] = value
   }
   return fields

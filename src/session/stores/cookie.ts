@@ -20,7 +20,7 @@
  */
 import { SessionError } from '../errors.js'
 import { fromBase64Url, toBase64Url } from '../id.js'
-import { decodeRecord } from '../record.js'
+import { decodeRecord, type CorruptReason } from '../record.js'
 import { MAX_COOKIE_BYTES } from '../cookies.js'
 import { resolveSecrets } from '../secrets.js'
 import type { SessionRecord, SessionStore, SessionWrite } from './types.js'
@@ -53,6 +53,16 @@ const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 const MIN_SEALED_BYTES = IV_BYTES + TAG_BYTES + 44
 /** base64url of at least {@link MIN_SEALED_BYTES} bytes, and never more than a cookie holds. */
 const TOKEN = new RegExp(`^[A-Za-z0-9_-]{${Math.ceil((MIN_SEALED_BYTES * 4) / 3)},${MAX_COOKIE_BYTES}}$`)
+
+/**
+ * A record that opened with one of our secrets but is not a valid v1 record (or cannot
+ * be honoured) was sealed by something holding the secret: logged as a security event,
+ * holding no token and no data, and read as no session.
+ */
+function corrupt(reason: CorruptReason): null {
+  console.warn(JSON.stringify({ event: 'session.corrupt_record', reason, store: 'cookie' }))
+  return null
+}
 
 /** Derived AES keys, per secret, for the life of the isolate. */
 const aesKeys = new Map<string, Promise<CryptoKey>>()
@@ -152,10 +162,10 @@ class CookieSessionStore implements SessionStore {
       try {
         text = decoder.decode(plain)
       } catch {
-        return null
+        return corrupt('not-json')
       }
       const record = decodeRecord(text)
-      return typeof record === 'string' ? null : record
+      return typeof record === 'string' ? corrupt(record) : record
     }
     return null
   }
