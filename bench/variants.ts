@@ -22,10 +22,13 @@ import { Hono, type Context, type MiddlewareHandler } from 'hono'
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
 import { sessionMiddleware, type Session as HonoSessionsSession, type SessionData as HonoSessionsData } from 'hono-sessions'
 import { cookieStore, session, type SessionEnv } from '../src/session'
+import { durableObjectStore, type SessionObject } from '../src/session/durable-object'
 
 /** What every variant reads from `c.env`. */
 export interface BenchBindings {
   SESSIONS: KVNamespace
+  /** The Durable Object store's objects (the edge-session, Durable Objects variant). */
+  SESSION_OBJECTS: DurableObjectNamespace<SessionObject>
 }
 
 /** A variant's app, reduced to what the benchmark calls. */
@@ -160,6 +163,18 @@ export const edgeSessionCookie: Variant = {
   cookieName: 'sessionid',
   unsupported: [],
   create: () => finish(edgeSessionApp(session<Data>({ store: () => cookieStore({ secret: BENCH_SECRET }) }))),
+}
+
+/**
+ * This library with its Durable Object store, wired as its README shows:
+ * `store: (c) => durableObjectStore({ namespace: c.env.SESSION_OBJECTS })`.
+ */
+export const edgeSessionDO: Variant = {
+  id: 'do',
+  label: 'edge-session, Durable Objects',
+  cookieName: 'sessionid',
+  unsupported: [],
+  create: () => finish(edgeSessionApp(session<Data>({ store: (c) => durableObjectStore({ namespace: (c.env as BenchBindings).SESSION_OBJECTS }) }))),
 }
 
 /**
@@ -343,7 +358,7 @@ export const honoSession: Variant = {
 }
 
 /** Every variant, in table order. */
-export const variants: readonly Variant[] = [bare, noop, handRolled, edgeSessionKV, edgeSessionCookie, honoSessionsDefault, honoSessionsNoExtend, honoSession]
+export const variants: readonly Variant[] = [bare, noop, handRolled, edgeSessionKV, edgeSessionDO, edgeSessionCookie, honoSessionsDefault, honoSessionsNoExtend, honoSession]
 
 /** The variants with the `/set-many` and `/set-one` routes (the cookie store cannot hold 63 KB). */
 export const BULK_VARIANTS: readonly Variant[] = [handRolled, edgeSessionKV]
