@@ -618,6 +618,46 @@ describe('session() middleware', () => {
   })
 })
 
+describe('headers on the handler\'s own response', () => {
+  type Env = SessionEnv<{ a: number }> & { Bindings: { SESSIONS: KVNamespace } }
+  const appReturning = (response: () => Response, write: boolean): Hono<Env> => {
+    const app = new Hono<Env>()
+    app.use(session<Env>())
+    app.get('/', async (c) => {
+      const s = c.get('session')
+      if (write) await s.set('a', 1)
+      else await s.get('a')
+      return response()
+    })
+    return app
+  }
+
+  it('adds Vary, Cache-Control and the cookie to a response whose headers are immutable', async () => {
+    // Response.redirect()'s headers are immutable, as a fetch() passed through: set in
+    // place they would throw, so they are set on a copy.
+    const redirect = (): Response => Response.redirect('https://example.com/next', 302)
+    expect(() => redirect().headers.set('X-Probe', '1')).toThrow(TypeError)
+    for (const write of [false, true]) {
+      const res = await appReturning(redirect, write).request('/', {}, env)
+      expect(res.status).toBe(302)
+      expect(res.headers.get('Location')).toBe('https://example.com/next')
+      expect(res.headers.get('Vary')).toBe('Cookie')
+      expect(res.headers.get('Cache-Control')).toBe(write ? 'private' : null)
+      expect(setCookie(res, 'sessionid') !== undefined).toBe(write)
+    }
+  })
+
+  it('keeps the body, status and headers of a response it adds its headers to in place', async () => {
+    const res = await appReturning(() => new Response('made by hand', { status: 201, headers: { 'Cache-Control': 'public, max-age=60', 'X-Own': 'yes' } }), true).request('/', {}, env)
+    expect(res.status).toBe(201)
+    expect(await res.text()).toBe('made by hand')
+    expect(res.headers.get('X-Own')).toBe('yes')
+    expect(res.headers.get('Vary')).toBe('Cookie')
+    expect(res.headers.get('Cache-Control')).toBe('private, max-age=60')
+    expect(setCookie(res, 'sessionid')).toBeDefined()
+  })
+})
+
 describe('session({ partitioned: true })', () => {
   it('partitions the session cookie, its deletion and the test cookie on https', async () => {
     const h = harness({ partitioned: true })

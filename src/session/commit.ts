@@ -35,7 +35,9 @@ export async function commit(state: SessionState): Promise<void> {
   state.readCookie()
   if (options.saveEveryRequest && state.loading === null && state.token !== null) await state.read()
   if (state.accessed) vary(c)
-  if (state.loading !== null && !state.unavailable) {
+  // A session never stored, not changed, and no cookie sent: nothing to save or delete.
+  const untouched = state.token === null && !state.modified && state.retired.length === 0 && state.sentCookie === undefined
+  if (state.loading !== null && !state.unavailable && !untouched) {
     const session = await commitSession(state, status)
     if (session !== null) cookies.push(session)
   }
@@ -123,15 +125,35 @@ async function commitSession(state: SessionState, status: number): Promise<Defer
 /** Adds `Vary: Cookie`, unless the response already varies on it (or on everything). */
 function vary(c: Context): void {
   const current = c.res.headers.get('Vary')
-  if (current === null) c.header('Vary', 'Cookie')
-  else if (!/(^|,)\s*(cookie|\*)\s*(,|$)/i.test(current)) c.header('Vary', `${current}, Cookie`)
+  if (current === null) setHeader(c, 'Vary', 'Cookie')
+  else if (!/(^|,)\s*(cookie|\*)\s*(,|$)/i.test(current)) setHeader(c, 'Vary', `${current}, Cookie`)
 }
 
 /** A response that hands out a session must never be stored by a shared cache. */
 function privateCache(c: Context): void {
   const cacheControl = c.res.headers.get('Cache-Control')
-  if (cacheControl === null) c.header('Cache-Control', 'private')
+  if (cacheControl === null) setHeader(c, 'Cache-Control', 'private')
   else if (!/\b(private|no-store)\b/i.test(cacheControl)) {
-    c.header('Cache-Control', ['private', ...cacheControl.split(',').map((d) => d.trim()).filter((d) => d && !/^public$/i.test(d))].join(', '))
+    setHeader(c, 'Cache-Control', ['private', ...cacheControl.split(',').map((d) => d.trim()).filter((d) => d && !/^public$/i.test(d))].join(', '))
   }
+}
+
+/**
+ * Sets a header on the handler's response in place (`c.res.headers.set()`, as Hono's own
+ * `cors` and `secureHeaders` do), not with `c.header()`, which copies a finalized response
+ * whole for every header it sets: that copy was most of what an anonymous read cost. A
+ * response with immutable headers (a `fetch()` passed through) is copied by `c.header()`.
+ * Only for `Vary` and `Cache-Control`, which are harmless on a response object an app
+ * reuses across requests; `Set-Cookie` always goes through `c.header()`.
+ */
+function setHeader(c: Context, name: string, value: string): void {
+  if (c.finalized) {
+    try {
+      c.res.headers.set(name, value)
+      return
+    } catch {
+      // Immutable headers: fall through to a copy.
+    }
+  }
+  c.header(name, value)
 }

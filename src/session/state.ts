@@ -13,6 +13,15 @@ import { absoluteEnd, legacyCreatedAt } from './expiry.js'
 import type { ExpirySetting, SessionAuth, SessionChanges, SessionData, SessionRecord, SessionStore, StoreContext } from './stores/types.js'
 import { authHashMatches } from './auth.js'
 
+/** What changed, key by key, since the session was loaded. */
+interface KeyChanges {
+  set: SessionData
+  deleted: Set<string>
+}
+
+/** The `loading` of a session that needed no store read (no cookie, or not a token). */
+const LOADED: Promise<void> = Promise.resolve()
+
 /** A new, empty, null-prototype data object. */
 export const emptyData = (): SessionData => Object.create(null) as SessionData
 
@@ -46,8 +55,11 @@ export class SessionState {
   auth: SessionAuth | null = null
   /** `expiresAt` of the record as loaded, for sliding expiry. */
   loadedExpiresAt: number | null = null
-  /** Per-key changes since the load, or `null` once the data is to be replaced whole. */
-  changes: { set: SessionData; deleted: Set<string> } | null = { set: emptyData(), deleted: new Set() }
+  /**
+   * Per-key changes since the load (`undefined`: none yet, made at the first change), or
+   * `null` once the data is to be replaced whole.
+   */
+  changes: KeyChanges | null | undefined = undefined
   /** Approximate serialised size of each key (filled at the first `set()`). */
   sizes: Map<string, number> | null = null
   /** The sum of `sizes`, kept as they change, so a `set()` costs the same however many keys there are. */
@@ -96,7 +108,18 @@ export class SessionState {
   /** The data, loaded once; marks the session accessed. */
   async read(): Promise<SessionData> {
     this.accessed = true
-    if (this.data === null) await (this.loading ??= this.#load())
+    if (this.data === null) {
+      if (this.loading === null) {
+        this.readCookie()
+        // Nothing to load (the common anonymous request): no promise chain, no store.
+        if (this.token === null) {
+          this.data = emptyData()
+          this.loading = LOADED
+          return this.data
+        }
+      }
+      await (this.loading ??= this.#load())
+    }
     return this.data as SessionData
   }
 
@@ -179,9 +202,10 @@ export class SessionState {
     data[key] = value
     sizes.set(key, size)
     this.#total = total
-    if (this.changes !== null) {
-      this.changes.set[key] = value
-      this.changes.deleted.delete(key)
+    const changes = this.#changes()
+    if (changes !== null) {
+      changes.set[key] = value
+      changes.deleted.delete(key)
     }
     this.modified = true
   }
@@ -207,9 +231,10 @@ export class SessionState {
       this.#total -= this.sizes.get(key) ?? 0
       this.sizes.delete(key)
     }
-    if (this.changes !== null) {
-      delete this.changes.set[key]
-      this.changes.deleted.add(key)
+    const changes = this.#changes()
+    if (changes !== null) {
+      delete changes.set[key]
+      changes.deleted.add(key)
     }
     this.modified = true
   }
@@ -233,10 +258,15 @@ export class SessionState {
     this.modified = true
   }
 
+  /** The per-key changes, made at the first change; `null` once the data is replaced whole. */
+  #changes(): KeyChanges | null {
+    return this.changes === null ? null : (this.changes ??= { set: emptyData(), deleted: new Set() })
+  }
+
   /** This request's changes in the form stores take, or `null` for a whole replacement. */
   storeChanges(): SessionChanges | null {
     if (this.changes === null || this.token === null) return null
-    return { set: this.changes.set, deleted: [...this.changes.deleted] }
+    return { set: this.changes?.set ?? emptyData(), deleted: this.changes === undefined ? [] : [...this.changes.deleted] }
   }
 
   /** Destroys the current record and any retired by `cycleKey()`; the session has no key after. */
