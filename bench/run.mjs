@@ -6,6 +6,8 @@
  *    the order of the variants rotating from run to run; throughput is vitest's (batch ÷
  *    mean sample time), as a ratio to bare Hono in the same run, then the median over runs;
  *    the anonymous-read and set() rows beside the hand-rolled floor, the same way.
+ *    Then CPU per request in Node (bench/cpu.mjs, on the built package): the untouched
+ *    route and the anonymous read, where the target is judged.
  * 2. KV operations per request for every variant and scenario (bench/kv-ops.mjs).
  * 3. End to end: autocannon against `wrangler dev`, interleaved rounds (bench/e2e.mjs).
  *
@@ -191,6 +193,14 @@ const tp = throughput()
 const sig = signing()
 const floor = besideFloor()
 
+// ----- 1b. CPU in Node: the built package, no workerd clock -------------------------
+
+process.stderr.write('CPU per request in Node (bench/cpu.mjs, the built package)…\n')
+execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] })
+const cpuBench = await import('./cpu.mjs')
+const cpu = await cpuBench.measure()
+writeFileSync(join(out, 'cpu.json'), JSON.stringify(cpu, null, 2))
+
 // ----- 2. KV operations per request -------------------------------------------------
 
 let ops
@@ -259,9 +269,14 @@ if (ops) {
   const peersAbove = ops.variants.filter((v) => v.cookieName !== null && !OUR_IDS.includes(v.id)).every((v) => ops.results.some((r) => r.variant === v.id && r.within === false))
   targets.push(`- KV operations at the floor in every scenario, plus the revocation marker where a save or a destroy pays for it (issue 13): ${oursAt ? 'met' : 'MISSED'}; every peer above the floor somewhere: ${peersAbove ? 'yes' : 'NO'}`)
 }
+{
+  // Judged in Node (bench/cpu.mjs): inside workerd one sample of this route swings ±50%.
+  const anon = cpu['anonymous read'][cpuBench.OURS]
+  const withVary = anon.toFloor.median / cpu['anonymous read'][cpuBench.FLOOR_VARY].toFloor.median
+  targets.push(`- anonymous read (no cookie, the handler reads) at or under the hand-rolled floor's cost (Node, ${anon.us.toFixed(2)} µs a request): **${fmt(anon.toFloor.median)}×** the floor's throughput [${fmt(anon.toFloor.min)}–${fmt(anon.toFloor.max)} over rounds] ${anon.toFloor.median >= 1 ? 'met' : 'MISSED'}; **${fmt(withVary)}×** the floor that also sends \`Vary: Cookie\``)
+  if (floor) targets.push(`  - in workerd (median samples): **${fmt(floor.anon[OURS].toFloor)}×** the floor's throughput`)
+}
 if (floor) {
-  const anon = floor.anon[OURS].toFloor
-  targets.push(`- anonymous read (no cookie, the handler reads) at or under the hand-rolled floor's cost: **${fmt(anon)}×** the floor's throughput ${anon >= 1 ? 'met' : 'MISSED'}`)
   const { ratio, vsFloor } = floor.bulk[OURS]
   targets.push(`- set() linear in the data: 6,300 small keys cost **${fmt(ratio)}×** one value of the same size (the floor: ${fmt(floor.bulk[FLOOR].ratio)}×), and **${fmt(vsFloor)}×** the floor's 6,300 keys`)
 }
@@ -300,6 +315,10 @@ const report = [
   tp.md,
   '',
   ...(floor ? ['### Beside the hand-rolled floor (in workerd, a Map in place of KV)', '', floor.md, ''] : []),
+  '### CPU per request in Node (`bench/cpu.mjs`: the built package, interleaved rounds, ratios within a round)',
+  '',
+  cpuBench.table(cpu),
+  '',
   '### Signed cookies inside workerd (2,000 operations per sample)',
   '',
   sig.md,

@@ -21,8 +21,31 @@ type Deferred = () => void
 /**
  * Persists the session and writes its cookies. Throws `SessionError` (`STORE_UNAVAILABLE`,
  * `PAYLOAD_TOO_LARGE`, or a store's own) with no header written.
+ *
+ * Returns `undefined` when there is no store work, having done everything at once: an
+ * anonymous read, the common case, then costs the middleware no promise to await.
  */
-export async function commit(state: SessionState): Promise<void> {
+export function commit(state: SessionState): Promise<void> | undefined {
+  // Only a session whose data was used is committed; reading the test cookie is not
+  // using the session, so it costs no store operation.
+  state.readCookie()
+  if (needsStore(state)) return commitWithStore(state)
+  const testCookie = testCookieWrite(state, state.c.res.status)
+  if (state.accessed) vary(state.c)
+  testCookie?.()
+  return undefined
+}
+
+/** Whether the end of the request must read, save or destroy anything in the store. */
+function needsStore(state: SessionState): boolean {
+  if (state.options.saveEveryRequest && state.loading === null && state.token !== null) return true
+  // A session never stored, not changed, and no cookie sent: nothing to save or delete.
+  const untouched = state.token === null && !state.modified && state.retired.length === 0 && state.sentCookie === undefined
+  return state.loading !== null && !state.unavailable && !untouched
+}
+
+/** {@link commit} with store work: every store operation first, then every header. */
+async function commitWithStore(state: SessionState): Promise<void> {
   const { c, options } = state
   const status = c.res.status
   const cookies: Deferred[] = []
@@ -30,17 +53,10 @@ export async function commit(state: SessionState): Promise<void> {
   const testCookie = testCookieWrite(state, status)
   if (testCookie !== null) cookies.push(testCookie)
 
-  // Only a session whose data was used is committed; reading the test cookie is not
-  // using the session, so it costs no store operation.
-  state.readCookie()
   if (options.saveEveryRequest && state.loading === null && state.token !== null) await state.read()
   if (state.accessed) vary(c)
-  // A session never stored, not changed, and no cookie sent: nothing to save or delete.
-  const untouched = state.token === null && !state.modified && state.retired.length === 0 && state.sentCookie === undefined
-  if (state.loading !== null && !state.unavailable && !untouched) {
-    const session = await commitSession(state, status)
-    if (session !== null) cookies.push(session)
-  }
+  const session = await commitSession(state, status)
+  if (session !== null) cookies.push(session)
 
   for (const write of cookies) write()
 }

@@ -78,7 +78,8 @@ export function session<T extends object = SessionData>(options?: SessionOptions
     await next()
     if (!state.pending) return
     try {
-      await commit(state)
+      const stored = commit(state)
+      if (stored !== undefined) await stored
     } catch (error) {
       // Replace the handler's response with a blank one, so the error response carries
       // none of its headers (Hono merges the old response's headers, Set-Cookie

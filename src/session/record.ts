@@ -34,9 +34,28 @@ const tooDeep = (level: number): boolean => level > MAX_DEPTH
 /** Approximate serialised size of one entry of the data: `"key":value,`. */
 export const entrySize = (key: string, value: unknown): number => byteLength(key) + byteLength(JSON.stringify(value)) + 4
 
-/** UTF-8 length of a string, in bytes. */
+/** Above this many UTF-16 units, {@link byteLength} lets `TextEncoder` count. */
+const COUNT_IN_JS = 256
+
+/**
+ * UTF-8 length of a string, in bytes, as `TextEncoder` encodes it (a lone surrogate
+ * becomes U+FFFD, 3 bytes). Short strings, the usual keys and values, are counted in JS:
+ * a call into the runtime's encoder and the array it allocates cost more than the loop.
+ */
 export function byteLength(text: string): number {
-  return encoder.encode(text).byteLength
+  const length = text.length
+  if (length > COUNT_IN_JS) return encoder.encode(text).byteLength
+  let bytes = length
+  for (let i = 0; i < length; i++) {
+    const code = text.charCodeAt(i)
+    if (code < 0x80) continue
+    if (code < 0x800) bytes += 1
+    else if (code <= 0xdbff && code >= 0xd800 && i + 1 < length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 2 // a surrogate pair: 2 units, 4 bytes
+      i++
+    } else bytes += 2
+  }
+  return bytes
 }
 
 /**
@@ -45,7 +64,7 @@ export function byteLength(text: string): number {
  * Functions, symbols, `undefined`, BigInt, `NaN`/`Infinity`, `Date`s, class
  * instances, `Map`/`Set` and cycles are refused: JSON would drop or distort them.
  */
-export function assertJsonValue(value: unknown, path = 'value', level = 0, seen: Set<object> = new Set()): void {
+export function assertJsonValue(value: unknown, path = 'value', level = 0, seen?: Set<object>): void {
   // A depth cap keeps hostile nesting from exhausting the stack (a 500) here or in JSON.
   if (tooDeep(level)) throw unfaithful(path, `it is nested more than ${MAX_DEPTH} levels deep`)
   switch (typeof value) {
@@ -57,6 +76,8 @@ export function assertJsonValue(value: unknown, path = 'value', level = 0, seen:
       return
     case 'object': {
       if (value === null) return
+      // Made at the first object: a primitive, the usual value, allocates nothing.
+      seen ??= new Set()
       if (seen.has(value)) throw unfaithful(path, 'it contains a cycle')
       seen.add(value)
       if (Array.isArray(value)) {

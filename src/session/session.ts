@@ -82,7 +82,7 @@ export class Session<Data extends object = SessionData> {
   async get<K extends keyof Data & string>(key: K): Promise<Data[K] | undefined>
   async get<K extends keyof Data & string, D>(key: K, defaultValue: D): Promise<Exclude<Data[K], undefined> | D>
   async get(key: string, defaultValue?: unknown): Promise<unknown> {
-    const data = await this.#s.read()
+    const data = this.#s.loaded() ?? (await this.#s.read())
     return key in data ? data[key] : defaultValue
   }
 
@@ -97,7 +97,7 @@ export class Session<Data extends object = SessionData> {
   async set<K extends keyof Data & string>(key: K, value: Exclude<Data[K], undefined>): Promise<void> {
     if (typeof key !== 'string') throw new SessionError('INVALID_VALUE', 'session.set(): keys must be strings')
     assertJsonValue(value, key)
-    this.#s.put(await this.#s.write(), key, value)
+    this.#s.put(this.#s.loaded(true) ?? (await this.#s.write()), key, value)
   }
 
   /** Removes `key`; resolves whether it was there. */

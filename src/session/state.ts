@@ -105,22 +105,38 @@ export class SessionState {
     return this.accessed || this.testCookie !== null || this.options.saveEveryRequest
   }
 
+
+  /**
+   * The data if it is loaded already (marking the session accessed), else `null`, so the
+   * `Session` methods can skip a promise per call: a loop of `set()`s pays one, not each.
+   * With `write`, `null` too when the store could not be read, for {@link write} to refuse.
+   */
+  loaded(write = false): SessionData | null {
+    if (this.data === null && this.loading === null) this.#loadWithoutStore()
+    if (this.data === null || (write && this.unavailable)) return null
+    this.accessed = true
+    return this.data
+  }
+
   /** The data, loaded once; marks the session accessed. */
   async read(): Promise<SessionData> {
     this.accessed = true
     if (this.data === null) {
-      if (this.loading === null) {
-        this.readCookie()
-        // Nothing to load (the common anonymous request): no promise chain, no store.
-        if (this.token === null) {
-          this.data = emptyData()
-          this.loading = LOADED
-          return this.data
-        }
-      }
-      await (this.loading ??= this.#load())
+      if (this.loading === null) this.#loadWithoutStore()
+      if (this.data === null) await (this.loading ??= this.#load())
     }
     return this.data as SessionData
+  }
+
+  /**
+   * Loads at once what needs no store: no session cookie, or one that is not a token
+   * (the common anonymous request) is an empty session, with no promise chain.
+   */
+  #loadWithoutStore(): void {
+    this.readCookie()
+    if (this.token !== null) return
+    this.data = emptyData()
+    this.loading = LOADED
   }
 
   /** The data, refusing to go on if the store could not be read. */
