@@ -105,7 +105,6 @@ export class SessionState {
     return this.accessed || this.testCookie !== null || this.options.saveEveryRequest
   }
 
-
   /**
    * The data if it is loaded already (marking the session accessed), else `null`, so the
    * `Session` methods can skip a promise per call: a loop of `set()`s pays one, not each.
