@@ -4,31 +4,17 @@
  * password" logging the user's other browsers out (every store), and 30 racing logouts
  * that must all end logged out (KV within its one location, Durable Objects always).
  */
-import type { Browser, BrowserContext, Page } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest'
-import { launchChromium } from './browser'
+import type { Page } from 'playwright-core'
+import { describe, expect, inject, it } from 'vitest'
+import { useBrowser } from './browser'
 
 const urls = inject('storeURLs')
 
-let browser: Browser
-const contexts: BrowserContext[] = []
-
-beforeAll(async () => {
-  browser = await launchChromium()
-})
-
-afterEach(async () => {
-  await Promise.all(contexts.splice(0).map((context) => context.close()))
-})
-
-afterAll(async () => {
-  await browser?.close()
-})
+const newContext = useBrowser()
 
 /** A new browser profile (its own cookie jar) on `base`, with a recognisable User-Agent. */
 async function device(base: string, name: string): Promise<Page> {
-  const context = await browser.newContext({ baseURL: base, userAgent: `edge-session e2e (${name})` })
-  contexts.push(context)
+  const context = await newContext({ baseURL: base, userAgent: `edge-session e2e (${name})` })
   const page = await context.newPage()
   await page.goto('/')
   return page

@@ -6,7 +6,8 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { chromium, type Browser, type BrowserContext } from 'playwright-core'
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions } from 'playwright-core'
+import { afterAll, afterEach, beforeAll } from 'vitest'
 
 /** Debian's Chromium (`apt-get install -y chromium`); Playwright's own download does not work here. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
@@ -33,6 +34,36 @@ export const CHROMIUM_ARGS = [
  */
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS })
+}
+
+/**
+ * One Chromium for a test file: launched before its tests, closed after them. Each call of
+ * the returned function opens a new context (its own cookie jar), closed after the test.
+ *
+ * @example
+ * ```ts
+ * const newContext = useBrowser()
+ * it('…', async () => { const page = await (await newContext()).newPage() })
+ * ```
+ */
+export function useBrowser(): (options?: BrowserContextOptions) => Promise<BrowserContext> {
+  let browser: Browser | undefined
+  const contexts: BrowserContext[] = []
+  beforeAll(async () => {
+    browser = await launchChromium()
+  })
+  afterEach(async () => {
+    await Promise.all(contexts.splice(0).map((context) => context.close()))
+  })
+  afterAll(async () => {
+    await browser?.close()
+  })
+  return async (options) => {
+    if (!browser) throw new Error('useBrowser(): no browser yet (call it at the top of the file, use it in a test)')
+    const context = await browser.newContext(options)
+    contexts.push(context)
+    return context
+  }
 }
 
 /** A browser context that stores no cookies, and how to dispose of it. */

@@ -5,31 +5,17 @@
 import { mkdtemp, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import type { Browser, BrowserContext, Cookie, Page } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest'
-import { launchChromium, launchCookieBlockingChromium } from './browser'
+import type { BrowserContext, Cookie, Page } from 'playwright-core'
+import { describe, expect, inject, it } from 'vitest'
+import { launchCookieBlockingChromium, useBrowser } from './browser'
 
 const base = inject('baseURL')
 
-let browser: Browser
-const contexts: BrowserContext[] = []
-
-beforeAll(async () => {
-  browser = await launchChromium()
-})
-
-afterEach(async () => {
-  await Promise.all(contexts.splice(0).map((context) => context.close()))
-})
-
-afterAll(async () => {
-  await browser?.close()
-})
+const newContext = useBrowser()
 
 /** A new context (its own cookie jar) and a page in it. */
 async function open(options: { javaScriptEnabled?: boolean } = {}): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext(options)
-  contexts.push(context)
+  const context = await newContext(options)
   return { context, page: await context.newPage() }
 }
 
