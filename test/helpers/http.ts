@@ -2,6 +2,8 @@
  * Small HTTP helpers for tests: read Set-Cookie headers, keep a cookie jar.
  */
 
+import { expect } from 'vitest'
+
 /** One parsed Set-Cookie header. */
 export interface SetCookie {
   name: string
@@ -82,3 +84,36 @@ export const UNICODE_SPACES: [label: string, char: string][] = [
   ['U+3000', '\u3000'],
   ['U+FEFF', '\ufeff'],
 ]
+
+/** What a response's `Set-Cookie` must be, in the words of the per-request ops tables. */
+export type SetCookieExpectation = 'none' | 'one' | 'deletion' | 'at most the deletion'
+
+/** Whether `c` deletes its cookie: an empty value and `Max-Age=0`. */
+export const isDeletion = (c: SetCookie): boolean => c.value === '' && c.attrs['max-age'] === '0'
+
+/**
+ * Asserts that `res` sets cookies as `expected` says, for the session cookie `name`, and
+ * returns the new session cookie's value for `'one'` (for the caller to read it back).
+ */
+export function expectSetCookies(res: Response, expected: SetCookieExpectation, name = 'sessionid'): string | undefined {
+  const cookies = setCookies(res)
+  switch (expected) {
+    case 'none':
+      expect(cookies).toEqual([])
+      return undefined
+    case 'one':
+      expect(cookies).toHaveLength(1)
+      expect(cookies[0]!.name).toBe(name)
+      expect(isDeletion(cookies[0]!)).toBe(false)
+      return cookies[0]!.value
+    case 'deletion':
+      expect(cookies).toHaveLength(1)
+      expect(cookies[0]!.name).toBe(name)
+      expect(isDeletion(cookies[0]!)).toBe(true)
+      return undefined
+    case 'at most the deletion':
+      expect(cookies.length).toBeLessThanOrEqual(1)
+      for (const c of cookies) expect(c.name === name && isDeletion(c)).toBe(true)
+      return undefined
+  }
+}
