@@ -36,9 +36,12 @@ export function commit(state: SessionState): Promise<void> | undefined {
   return undefined
 }
 
+/** Whether `saveEveryRequest` makes the commit load a session the handler never used. */
+const mustLoad = (state: SessionState): boolean => state.options.saveEveryRequest && state.loading === null && state.token !== null
+
 /** Whether the end of the request must read, save or destroy anything in the store. */
 function needsStore(state: SessionState): boolean {
-  if (state.options.saveEveryRequest && state.loading === null && state.token !== null) return true
+  if (mustLoad(state)) return true
   // A session never stored, not changed, and no cookie sent: nothing to save or delete.
   const untouched = state.token === null && !state.modified && state.retired.length === 0 && state.sentCookie === undefined
   return state.loading !== null && !state.unavailable && !untouched
@@ -46,14 +49,14 @@ function needsStore(state: SessionState): boolean {
 
 /** {@link commit} with store work: every store operation first, then every header. */
 async function commitWithStore(state: SessionState): Promise<void> {
-  const { c, options } = state
+  const { c } = state
   const status = c.res.status
   const cookies: Deferred[] = []
 
   const testCookie = testCookieWrite(state, status)
   if (testCookie !== null) cookies.push(testCookie)
 
-  if (options.saveEveryRequest && state.loading === null && state.token !== null) await state.read()
+  if (mustLoad(state)) await state.read()
   if (state.accessed) vary(c)
   const session = await commitSession(state, status)
   if (session !== null) cookies.push(session)
