@@ -10,8 +10,8 @@
 import { Context } from 'hono'
 import { getSignedCookie as honoGetSigned, setSignedCookie as honoSetSigned } from 'hono/cookie'
 import { bench, describe } from 'vitest'
-import { getSignedCookie, setSignedCookie } from '../src/session/signed-cookies'
-import { createSigner } from '../src/session/signing'
+import { getSignedCookie, setSignedCookie } from '../src/session/cookies/signed'
+import { createSigner } from '../src/session/cookies/signing'
 import { BENCH_SECRET } from './variants'
 
 /** Operations per sample: 200 take about 2 ms, too close to workerd's 1 ms clock. */

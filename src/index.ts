@@ -5,6 +5,6 @@
 import { createApp } from './app.js'
 
 // The Durable Object store's class must be exported by the worker's entry module.
-export { SessionObject } from './session/durable-object/index.js'
+export { SessionObject } from './session/durable-object.js'
 
 export default createApp()

@@ -6,7 +6,7 @@
 import { env } from 'cloudflare:test'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { cookieStore, kvKeyFor, SessionError, type SessionOptions, type SessionStore } from '../src/session'
-import { sha256Hex } from '../src/session/id'
+import { sha256Hex } from '../src/session/foundation/id'
 import { harness, storedRecords, T0 } from './helpers/harness'
 import { clearKV } from './helpers/kv'
 

@@ -9,7 +9,7 @@ import { env, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { durableObjectStore } from '../src/session/durable-object'
 import type { SessionObject } from '../src/session/durable-object'
-import { sha256Hex } from '../src/session/id'
+import { sha256Hex } from '../src/session/foundation/id'
 import { clearObjects, namedStub, rowsIn, splitToken } from './helpers/do'
 import { harness } from './helpers/harness'
 

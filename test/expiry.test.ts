@@ -1,7 +1,8 @@
 // The expiry rules as pure functions: plain numbers in, plain numbers out; no Hono, no store.
 import { describe, expect, it } from 'vitest'
 import { SessionError } from '../src/session'
-import { expiresAtBrowserClose, expiryAge, expiryDate, MAX_COOKIE_AGE, rollingDue, toExpirySetting, type ExpiryPolicy } from '../src/session/expiry'
+import { MAX_COOKIE_AGE } from '../src/session/foundation/cookie-grammar'
+import { expiresAtBrowserClose, expiryAge, expiryDate, rollingDue, toExpirySetting, type ExpiryPolicy } from '../src/session/core/expiry'
 
 const NOW = Date.parse('2026-01-01T00:00:00Z')
 const policy = (over: Partial<ExpiryPolicy> = {}): ExpiryPolicy => ({ maxAge: 1209600, expireAtBrowserClose: false, rolling: null, absoluteMaxAge: null, ...over })

@@ -3,7 +3,7 @@
  * `TextEncoder` to the byte, in its own loop (short strings) and beyond it (long ones).
  */
 import { describe, expect, it } from 'vitest'
-import { byteLength } from '../src/session/record'
+import { byteLength } from '../src/session/foundation/bytes'
 
 const encoded = (s: string): number => new TextEncoder().encode(s).byteLength
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { BadSignatureError, createSigner, SessionError, SignatureExpiredError, type Signer } from '../src/session'
-import { b62Encode } from '../src/session/signing'
+import { b62Encode } from '../src/session/cookies/signing'
 
 const SECRET = 'edge-session test secret number one, 32+ bytes'
 const SECRET_2 = 'edge-session test secret number two, 32+ bytes'

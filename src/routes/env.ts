@@ -2,7 +2,7 @@
  * @module
  * The demo worker's Hono environment: its bindings and the session's data shape.
  */
-import type { SessionObject } from '../session/durable-object/index.js'
+import type { SessionObject } from '../session/durable-object.js'
 import type { SessionEnv } from '../session/index.js'
 
 /** What the demo keeps in a session. Any other key set through `POST /session` is allowed too. */

@@ -12,7 +12,7 @@
  * deployment that forgot the secret fails closed instead of signing with a known key.
  */
 import type { Context } from 'hono'
-import { durableObjectStore } from '../session/durable-object/index.js'
+import { durableObjectStore } from '../session/durable-object.js'
 import { cookieStore, createSigner, resolveOptions, SessionError, type SessionStore, type Signer } from '../session/index.js'
 import type { DemoEnv } from './env.js'
 

@@ -5,7 +5,7 @@
  * or fail one on the caller's side; and readers of the objects' SQLite rows.
  */
 import { env, listDurableObjectIds, runInDurableObject } from 'cloudflare:test'
-import { sha256Hex } from '../../src/session/id'
+import { sha256Hex } from '../../src/session/foundation/id'
 import type { SessionObject, SessionRow } from '../../src/session/durable-object'
 
 /** The object's RPC methods the store calls. */

@@ -7,7 +7,7 @@
 import { env } from 'cloudflare:test'
 import { generateSessionId, kvKeyFor, kvStore, type SessionData, type SessionStore } from '../../src/session'
 import { durableObjectStore } from '../../src/session/durable-object'
-import { decodeRecord } from '../../src/session/record'
+import { decodeRecord } from '../../src/session/stores/record'
 import { clearObjects, instrument, rowOf, storedSessionCount } from './do'
 import { clearKV, faultyKV } from './kv'
 

@@ -18,11 +18,11 @@
  * out clears the browser's cookie but a copy taken earlier keeps working until its
  * `expiresAt`. Pick the KV store when a logout must end every copy of a session.
  */
-import { SessionError } from '../errors.js'
-import { fromBase64Url, toBase64Url } from '../id.js'
-import { decodeRecord, type CorruptReason } from '../record.js'
-import { MAX_COOKIE_BYTES } from '../cookies.js'
-import { resolveSecrets } from '../secrets.js'
+import { SessionError } from '../foundation/errors.js'
+import { fromBase64Url, toBase64Url } from '../foundation/bytes.js'
+import { decodeRecord, type CorruptReason } from './record.js'
+import { MAX_COOKIE_BYTES } from '../foundation/cookie-grammar.js'
+import { resolveSecrets } from '../cookies/secrets.js'
 import type { SessionRecord, SessionStore, SessionWrite } from './types.js'
 
 /** Options of {@link cookieStore}. */

@@ -22,10 +22,10 @@
  * there. Whichever lands second sees the other. Another location may still read the
  * old record, or miss the marker, for about 60 s (KV's propagation).
  */
-import { generateSessionId, isSessionId, sha256Hex } from '../id.js'
-import { SessionError } from '../errors.js'
-import { decodeRecord } from '../record.js'
-import type { SessionRecord, SessionStore, SessionWrite } from './types.js'
+import { generateSessionId, isSessionId, sha256Hex } from '../foundation/id.js'
+import { SessionError } from '../foundation/errors.js'
+import { decodeRecord } from './record.js'
+import { logSecurityEvent, type SecurityEvent, type SessionRecord, type SessionStore, type SessionWrite } from './types.js'
 
 /** Prefix of every session key in the namespace. */
 export const KV_KEY_PREFIX = 'session:'
@@ -66,18 +66,6 @@ export interface KVStoreOptions {
 
 /** How many id -> key hashes a store remembers (oldest dropped first). */
 const KEY_CACHE_SIZE = 64
-
-/** A security-relevant observation, safe to log: it holds no id and no data. */
-export interface SecurityEvent {
-  event: 'session.corrupt_record'
-  reason: string
-  /** First 12 hex characters of the KV key, enough to find the record, useless to an attacker. */
-  keyPrefix: string
-}
-
-const logSecurityEvent = (event: SecurityEvent): void => {
-  console.warn(JSON.stringify(event))
-}
 
 /** The KV key a session id is stored under. */
 export async function kvKeyFor(id: string): Promise<string> {

@@ -1,7 +1,8 @@
 /**
  * @module
- * The small async interface every session store implements, the record it keeps, and
- * what each store promises about consistency, revocation and concurrent writes.
+ * The small async interface every session store implements, the record it keeps,
+ * what each store promises about consistency, revocation and concurrent writes, and the
+ * security events a store reports.
  */
 
 /** Session data: a null-prototype object of JSON values. */
@@ -180,4 +181,17 @@ export interface SessionRegistry {
   revoke(user: string, handle: string, token: string | null, context: StoreContext): Promise<{ revoked: boolean; current: boolean }>
   /** Revokes every session of the user except `keep`'s (all of them when `keep` is `null`); resolves how many. */
   revokeAll(user: string, keep: string | null, context: StoreContext): Promise<number>
+}
+
+/** A security-relevant observation, safe to log: it holds no id and no data. */
+export interface SecurityEvent {
+  event: 'session.corrupt_record'
+  reason: string
+  /** First 12 hex characters of the store key, enough to find the record, useless to an attacker. */
+  keyPrefix: string
+}
+
+/** The stores' default `onSecurityEvent`: one JSON line on `console.warn`. */
+export const logSecurityEvent = (event: SecurityEvent): void => {
+  console.warn(JSON.stringify(event))
 }

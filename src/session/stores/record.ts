@@ -10,14 +10,13 @@
  * `createdAt` and `auth` were added in 0.2.0 without a new `v`: readers of 0.1 ignore
  * them, and a record without them reads as created at an unknown time, by no user.
  */
-import { SessionError } from './errors.js'
-import { MAX_COOKIE_AGE } from './expiry.js'
-import type { ExpirySetting, SessionAuth, SessionData, SessionRecord } from './stores/types.js'
+import { byteLength } from '../foundation/bytes.js'
+import { MAX_COOKIE_AGE } from '../foundation/cookie-grammar.js'
+import { SessionError } from '../foundation/errors.js'
+import type { ExpirySetting, SessionAuth, SessionData, SessionRecord } from './types.js'
 
 /** The schema version written today. Readers refuse any other. */
 export const RECORD_VERSION = 1
-
-const encoder = new TextEncoder()
 
 /**
  * Deepest nesting a session value may have: at most this many arrays and objects around
@@ -34,29 +33,6 @@ const tooDeep = (level: number): boolean => level > MAX_DEPTH
 /** Approximate serialised size of one entry of the data: `"key":value,`. */
 export const entrySize = (key: string, value: unknown): number => byteLength(key) + byteLength(JSON.stringify(value)) + 4
 
-/** Above this many UTF-16 units, {@link byteLength} lets `TextEncoder` count. */
-const COUNT_IN_JS = 256
-
-/**
- * UTF-8 length of a string, in bytes, as `TextEncoder` encodes it (a lone surrogate
- * becomes U+FFFD, 3 bytes). Short strings, the usual keys and values, are counted in JS:
- * a call into the runtime's encoder and the array it allocates cost more than the loop.
- */
-export function byteLength(text: string): number {
-  const length = text.length
-  if (length > COUNT_IN_JS) return encoder.encode(text).byteLength
-  let bytes = length
-  for (let i = 0; i < length; i++) {
-    const code = text.charCodeAt(i)
-    if (code < 0x80) continue
-    if (code < 0x800) bytes += 1
-    else if (code <= 0xdbff && code >= 0xd800 && i + 1 < length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
-      bytes += 2 // a surrogate pair: 2 units, 4 bytes
-      i++
-    } else bytes += 2
-  }
-  return bytes
-}
 
 /**
  * Throws `INVALID_VALUE` unless `value` survives a JSON round trip unchanged:

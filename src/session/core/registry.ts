@@ -3,9 +3,9 @@
  * "Your sessions": list a user's sessions and revoke one, the others, or all, on stores
  * that keep a per-user registry (Durable Objects). Elsewhere each call is `NOT_SUPPORTED`.
  */
-import { SessionError } from './errors.js'
+import { SessionError } from '../foundation/errors.js'
 import type { SessionState } from './state.js'
-import type { SessionInfo, SessionRegistry } from './stores/types.js'
+import type { SessionInfo, SessionRegistry } from '../stores/types.js'
 
 /** The store's registry and the session's user, or the typed error saying why there are none. */
 async function scope(state: SessionState, call: string): Promise<{ registry: SessionRegistry; user: string }> {

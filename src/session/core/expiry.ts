@@ -3,11 +3,9 @@
  * Expiry arithmetic as pure functions of (setting, policy, clock): ages, dates, browser
  * close and sliding expiry. No Hono, no store: every rule is testable with plain numbers.
  */
-import { SessionError } from './errors.js'
-import type { ExpirySetting } from './stores/types.js'
-
-/** Browsers cap cookie lifetimes at 400 days (RFC 6265bis §5.5). */
-export const MAX_COOKIE_AGE = 400 * 24 * 60 * 60
+import { MAX_COOKIE_AGE } from '../foundation/cookie-grammar.js'
+import { SessionError } from '../foundation/errors.js'
+import type { ExpirySetting } from '../stores/types.js'
 
 /** The options expiry depends on (a subset of the resolved `session()` options). */
 export interface ExpiryPolicy {

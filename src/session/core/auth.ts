@@ -1,44 +1,14 @@
 /**
  * @module
- * Binding a session to a user (Django's `login()`, `update_session_auth_hash()` and the
- * session auth hash `get_user()` checks), kept beside the data, on every store.
+ * Binding a session to a user (Django's `login()` and `update_session_auth_hash()`): a new
+ * key, the user and the hash of their verifier kept beside the data, on every store.
  */
-import { SessionError } from './errors.js'
-import { sha256Hex } from './id.js'
+import { SessionError } from '../foundation/errors.js'
+import { currentHash } from './auth-hash.js'
 import type { SessionState } from './state.js'
-import type { SessionAuth } from './stores/types.js'
 
 /** Longest user id `login()` accepts, in UTF-16 code units. */
 export const MAX_USER_ID = 256
-
-/** Compares two equal-length hex digests without an early exit. */
-function sameDigest(a: string, b: string): boolean {
-  if (a.length !== b.length) return false
-  let diff = 0
-  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i)
-  return diff === 0
-}
-
-/** The SHA-256 of the user's current verifier, or `null` without `authHash` (or when it has none). */
-async function currentHash(state: SessionState, user: string): Promise<string | null> {
-  const authHash = state.options.authHash
-  if (authHash === null) return null
-  const verifier = await authHash(state.c, user)
-  if (verifier === null || verifier === undefined) return null
-  if (typeof verifier !== 'string') throw new SessionError('INVALID_VALUE', 'authHash() must return a string, null or undefined')
-  return sha256Hex(verifier)
-}
-
-/**
- * Whether a loaded session's binding still holds: always without `authHash`; otherwise
- * only while the user's current verifier hashes to the one bound at login (Django's
- * `get_user()`, which flushes the session otherwise).
- */
-export async function authHashMatches(state: SessionState, auth: SessionAuth): Promise<boolean> {
-  if (state.options.authHash === null) return true
-  const current = await currentHash(state, auth.user)
-  return current !== null && auth.hash !== null && sameDigest(current, auth.hash)
-}
 
 /**
  * Logs `user` in (Django's `login()`): a new key against session fixation, the user (and

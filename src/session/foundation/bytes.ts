@@ -1,32 +1,33 @@
 /**
  * @module
- * Session ids: 256 bits from `crypto.getRandomValues`, base64url without padding.
+ * Bytes and text: UTF-8 length as browsers and stores count it, and base64url without
+ * padding (RFC 4648 §5), strict on input.
  */
 
 const encoder = new TextEncoder()
 
-/** 32 random bytes encode to exactly 43 base64url characters. */
-const SESSION_ID = /^[A-Za-z0-9_-]{43}$/
+/** Above this many UTF-16 units, {@link byteLength} lets `TextEncoder` count. */
+const COUNT_IN_JS = 256
 
 /**
- * Creates a new, unguessable session id (256 bits of entropy).
- *
- * @example
- * ```ts
- * const id = generateSessionId() // 'q3Vt…' (43 characters)
- * ```
+ * UTF-8 length of a string, in bytes, as `TextEncoder` encodes it (a lone surrogate
+ * becomes U+FFFD, 3 bytes). Short strings, the usual keys and values, are counted in JS:
+ * a call into the runtime's encoder and the array it allocates cost more than the loop.
  */
-export function generateSessionId(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(32))
-  return toBase64Url(bytes)
-}
-
-/**
- * Whether `value` has the exact shape of an id made by {@link generateSessionId}.
- * Anything else (empty, `..`, over-long, percent-encoded, non-ASCII) is refused.
- */
-export function isSessionId(value: string): boolean {
-  return SESSION_ID.test(value)
+export function byteLength(text: string): number {
+  const length = text.length
+  if (length > COUNT_IN_JS) return encoder.encode(text).byteLength
+  let bytes = length
+  for (let i = 0; i < length; i++) {
+    const code = text.charCodeAt(i)
+    if (code < 0x80) continue
+    if (code < 0x800) bytes += 1
+    else if (code <= 0xdbff && code >= 0xd800 && i + 1 < length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 2 // a surrogate pair: 2 units, 4 bytes
+      i++
+    } else bytes += 2
+  }
+  return bytes
 }
 
 /** Encodes bytes as base64url without padding (RFC 4648 §5). */
@@ -68,12 +69,4 @@ export function fromBase64Url(text: string): Uint8Array<ArrayBuffer> | null {
   // 0, 2 or 4 bits are left over: padding, which must be zero.
   if ((buffer & ((1 << bits) - 1)) !== 0) return null
   return bytes
-}
-
-/** Lower-case hex of the SHA-256 of a string. */
-export async function sha256Hex(value: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(value)))
-  let hex = ''
-  for (const byte of digest) hex += byte.toString(16).padStart(2, '0')
-  return hex
 }

@@ -5,13 +5,13 @@
  * Internal: not exported from the package.
  */
 import type { Context } from 'hono'
-import { readRawCookie } from './cookies.js'
-import { SessionError } from './errors.js'
+import { readRawCookie } from '../cookies/helpers.js'
+import { SessionError } from '../foundation/errors.js'
 import type { ResolvedSessionOptions } from './options.js'
-import { entrySize } from './record.js'
+import { entrySize } from '../stores/record.js'
 import { absoluteEnd, legacyCreatedAt } from './expiry.js'
-import type { ExpirySetting, SessionAuth, SessionChanges, SessionData, SessionRecord, SessionStore, StoreContext } from './stores/types.js'
-import { authHashMatches } from './auth.js'
+import type { ExpirySetting, SessionAuth, SessionChanges, SessionData, SessionRecord, SessionStore, StoreContext } from '../stores/types.js'
+import { authHashMatches } from './auth-hash.js'
 
 /** What changed, key by key, since the session was loaded. */
 interface KeyChanges {

@@ -8,7 +8,7 @@ import { commit } from './commit.js'
 import { resolveOptions, type SessionOptions } from './options.js'
 import { Session } from './session.js'
 import { SessionState } from './state.js'
-import type { SessionData } from './stores/types.js'
+import type { SessionData } from '../stores/types.js'
 
 /**
  * The Hono environment the middleware provides: `c.get('session')` is typed. `Data` may

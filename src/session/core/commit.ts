@@ -6,14 +6,14 @@
  * so a failure leaves no `Set-Cookie`.
  */
 import type { Context } from 'hono'
-import { deleteCookie, readRawCookie, setCookie, type CookieOptions } from './cookies.js'
-import { SessionError } from './errors.js'
+import { deleteCookie, readRawCookie, setCookie, type CookieOptions } from '../cookies/helpers.js'
+import { SessionError } from '../foundation/errors.js'
 import { expiresAtBrowserClose, expiryAge, rollingDue } from './expiry.js'
 import type { ResolvedSessionOptions } from './options.js'
-import { encodeRecord } from './record.js'
+import { encodeRecord } from '../stores/record.js'
 import { TEST_COOKIE_VALUE } from './session.js'
 import type { SessionState } from './state.js'
-import type { SessionRecord } from './stores/types.js'
+import type { SessionRecord } from '../stores/types.js'
 
 /** A header write, deferred until every store operation has succeeded. */
 type Deferred = () => void

@@ -6,12 +6,9 @@
 import type { Context } from 'hono'
 import { generateCookie, getCookie as honoGetCookie } from 'hono/cookie'
 import type { CookieOptions as HonoCookieOptions } from 'hono/utils/cookie'
-import { SessionError } from './errors.js'
-import { ATTRIBUTE_VALUE, MAX_COOKIE_AGE, type SameSite } from './options.js'
-import { byteLength } from './record.js'
-
-/** Browsers drop a cookie whose `name=value` exceeds 4096 bytes (RFC 6265bis §5.6). */
-export const MAX_COOKIE_BYTES = 4096
+import { byteLength } from '../foundation/bytes.js'
+import { ATTRIBUTE_VALUE, MAX_COOKIE_AGE, MAX_COOKIE_BYTES, type SameSite } from '../foundation/cookie-grammar.js'
+import { SessionError } from '../foundation/errors.js'
 
 /** Options of {@link setCookie}. */
 export interface CookieOptions {

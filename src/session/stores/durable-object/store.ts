@@ -13,11 +13,11 @@
  * SHA-256 of the id is stored; the object id is not a secret, and one the namespace did
  * not make is refused by `idFromString()` before any request.
  */
-import { SessionError } from '../errors.js'
-import { generateSessionId, sha256Hex, toBase64Url } from '../id.js'
+import { SessionError } from '../../foundation/errors.js'
+import { toBase64Url } from '../../foundation/bytes.js'
+import { generateSessionId, sha256Hex } from '../../foundation/id.js'
 import { decodeRecord } from '../record.js'
-import type { SecurityEvent } from '../stores/kv.js'
-import type { RegistryContext, SessionInfo, SessionRecord, SessionRegistry, SessionStore, SessionWrite, StoreContext } from '../stores/types.js'
+import { logSecurityEvent, type RegistryContext, type SecurityEvent, type SessionInfo, type SessionRecord, type SessionRegistry, type SessionStore, type SessionWrite, type StoreContext } from '../types.js'
 import type { SessionObject } from './object.js'
 import type { SessionRow } from './schema.js'
 
@@ -54,10 +54,6 @@ export interface DurableObjectStoreOptions {
 const TOKEN = /^([A-Za-z0-9_-]{43})\.([0-9a-f]{64})$/
 /** Longest `User-Agent` kept. */
 const MAX_USER_AGENT = 256
-
-const logSecurityEvent = (event: SecurityEvent): void => {
-  console.warn(JSON.stringify(event))
-}
 
 /** A parsed token: the session id, its hash, and its object. */
 interface Place {

@@ -4,14 +4,14 @@
  * camelCase. State lives in `state.ts`, expiry rules in `expiry.ts`, and what happens
  * after the handler in `commit.ts`.
  */
-import { readRawCookie } from './cookies.js'
-import { SessionError } from './errors.js'
+import { readRawCookie } from '../cookies/helpers.js'
+import { SessionError } from '../foundation/errors.js'
 import { expiresAtBrowserClose, expiryAge, expiryDate, toExpirySetting } from './expiry.js'
-import { assertJsonValue } from './record.js'
+import { assertJsonValue } from '../stores/record.js'
 import { login, retire, updateAuthHash } from './auth.js'
 import { listSessions, revokeAllSessions, revokeOtherSessions, revokeSession } from './registry.js'
 import { emptyData, type SessionState } from './state.js'
-import type { SessionData, SessionInfo } from './stores/types.js'
+import type { SessionData, SessionInfo } from '../stores/types.js'
 
 /** Value of the test cookie (Django's `TEST_COOKIE_VALUE`). */
 export const TEST_COOKIE_VALUE = 'worked'

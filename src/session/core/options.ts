@@ -4,13 +4,10 @@
  * validation that runs once, when the middleware is constructed.
  */
 import type { Context, Env } from 'hono'
-import { SessionError } from './errors.js'
-import { MAX_COOKIE_AGE } from './expiry.js'
-import { kvStoreFor, type KVNamespaceLike } from './stores/kv.js'
-import type { SessionStore } from './stores/types.js'
-
-/** `SameSite` values a session cookie may carry. */
-export type SameSite = 'Lax' | 'Strict' | 'None'
+import { ATTRIBUTE_VALUE, COOKIE_NAME, MAX_COOKIE_AGE, type SameSite } from '../foundation/cookie-grammar.js'
+import { SessionError } from '../foundation/errors.js'
+import { kvStoreFor, type KVNamespaceLike } from '../stores/kv.js'
+import type { SessionStore } from '../stores/types.js'
 
 /** Sliding expiry: how eagerly an unmodified session is re-saved to extend its life. */
 export interface RollingOptions {
@@ -137,13 +134,6 @@ export interface ResolvedSessionOptions {
   authHash: ((c: Context, user: string) => string | null | undefined | Promise<string | null | undefined>) | null
   now: () => number
 }
-
-export { MAX_COOKIE_AGE }
-
-/** RFC 6265 §4.1.1 token: the characters a cookie name may use. */
-const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
-/** No CTLs, no `;` (it would end the attribute), nothing outside printable ASCII. */
-export const ATTRIBUTE_VALUE = /^[\x21-\x3a\x3c-\x7e]+$/
 
 const invalid = (option: string, why: string): SessionError =>
   new SessionError('INVALID_OPTION', `session(): option "${option}" ${why}`)

@@ -15,9 +15,9 @@
  * different messages (Django joins them, CVE-2026-6873), and a value signed for one
  * purpose (a cookie name) never verifies for another.
  */
-import { BadSignatureError, SessionError, SignatureExpiredError } from './errors.js'
+import { BadSignatureError, SessionError, SignatureExpiredError } from '../foundation/errors.js'
 import { resolveSecrets } from './secrets.js'
-import { fromBase64Url, toBase64Url } from './id.js'
+import { fromBase64Url, toBase64Url } from '../foundation/bytes.js'
 
 /** Options of {@link createSigner}. */
 export interface SignerOptions {

@@ -2,7 +2,7 @@
  * @module
  * Secrets: the one rule every part of the library that takes a secret shares.
  */
-import { SessionError } from './errors.js'
+import { SessionError } from '../foundation/errors.js'
 
 const encoder = new TextEncoder()
 

@@ -6,9 +6,9 @@
  * no other request can come between them.
  */
 import { DurableObject } from 'cloudflare:workers'
-import { SessionError } from '../errors.js'
+import { SessionError } from '../../foundation/errors.js'
 import { decodeRecord, encodeRecord } from '../record.js'
-import type { ExpirySetting, SessionData } from '../stores/types.js'
+import type { ExpirySetting, SessionData } from '../types.js'
 import { migrate, type SessionRow } from './schema.js'
 
 /**

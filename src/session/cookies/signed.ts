@@ -8,8 +8,8 @@
  * name, or signed with another salt, does not verify.
  */
 import type { Context } from 'hono'
-import { readRawCookie, setCookie, type CookieOptions } from './cookies.js'
-import { BadSignatureError, type SignatureExpiredError } from './errors.js'
+import { readRawCookie, setCookie, type CookieOptions } from './helpers.js'
+import { BadSignatureError, type SignatureExpiredError } from '../foundation/errors.js'
 import type { Signer } from './signing.js'
 
 /** Options of {@link setSignedCookie}: the signer, a salt, and every {@link CookieOptions}. */
