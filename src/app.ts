@@ -8,6 +8,8 @@ import { HTTPException } from 'hono/http-exception'
 import { session, SessionError, type SessionOptions } from './session/index.js'
 import type { DemoEnv } from './routes/env.js'
 import { sameOriginOnly } from './routes/guard.js'
+import { adminRoutes } from './routes/admin.js'
+import { live, notifyChangedSessions } from './routes/live.js'
 import { errorPage, page } from './routes/page/index.js'
 import { djangoSecurityHeaders } from './routes/security-headers.js'
 import { sessionApi } from './routes/session-api.js'
@@ -18,7 +20,7 @@ import { tutorial } from './routes/tutorial.js'
 import { demoAuthHash } from './routes/users.js'
 
 /** Paths that answer JSON, errors included. */
-const JSON_ROUTES = /^\/(session|sessions|login|logout|whoami|password)(\/|$)/
+const JSON_ROUTES = /^\/(session|sessions|login|logout|whoami|password|confirm|live|admin)(\/|$)/
 
 /**
  * Builds the demo app. Options go to the session middleware (tests inject a clock or a
@@ -32,6 +34,8 @@ export function createApp(options: SessionOptions = {}): Hono<DemoEnv> {
   // Without a store given, SESSION_STORE picks one: KV (default), the cookie store or
   // Durable Objects. Logins are bound to the user's verifier in USERS ("change password").
   // The app's environment as the type argument: the store callback's c.env is typed.
+  // Before the session: it tells a user's open sockets once their sessions are committed.
+  app.use(notifyChangedSessions())
   const withStore = options.store === undefined ? { ...options, store: selectStore(options) } : options
   app.use(session<DemoEnv>({ authHash: demoAuthHash, ...withStore }))
   app.route('/', tutorial)
@@ -39,6 +43,8 @@ export function createApp(options: SessionOptions = {}): Hono<DemoEnv> {
   app.route('/', sessionApi)
   app.route('/', sessions)
   app.route('/', signed)
+  app.route('/', live)
+  app.route('/', adminRoutes)
 
   app.onError((err, c) => {
     const json = JSON_ROUTES.test(c.req.path)

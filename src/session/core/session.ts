@@ -8,8 +8,9 @@ import { readRawCookie } from '../cookies/helpers.js'
 import { SessionError } from '../foundation/errors.js'
 import { expiresAtBrowserClose, expiryAge, expiryDate, toExpirySetting } from './expiry.js'
 import { assertJsonValue } from '../stores/record.js'
-import { login, retire, updateAuthHash } from './auth.js'
+import { confirmAuthentication, login, requireFreshAuth, retire, updateAuthHash } from './auth.js'
 import { listSessions, revokeAllSessions, revokeOtherSessions, revokeSession } from './registry.js'
+import { acceptWebSocket } from './sockets.js'
 import { emptyData, type SessionState } from './state.js'
 import type { SessionData, SessionInfo } from '../stores/types.js'
 
@@ -227,6 +228,21 @@ export class Session<Data extends object = SessionData> {
    */
   async updateAuthHash(): Promise<void> {
     await updateAuthHash(this.#s)
+  }
+
+  /** Records that the user just proved who they are again (password, passkey): a new key, the last authentication now. */
+  async confirmAuthentication(): Promise<void> {
+    await confirmAuthentication(this.#s)
+  }
+
+  /** Throws `REAUTHENTICATION_REQUIRED` (403) if the last `login()`/`confirmAuthentication()` is over `maxAge` s old. */
+  async requireFreshAuth(maxAge: number): Promise<void> {
+    await requireFreshAuth(this.#s, maxAge)
+  }
+
+  /** Accepts a WebSocket for this logged-in session (501 / 403 Origin / 401 refused first); see `core/sockets.ts`. */
+  async acceptWebSocket(): Promise<Response> {
+    return acceptWebSocket(this.#s)
   }
 
   /**

@@ -10,6 +10,7 @@ import { SessionError } from '../../foundation/errors.js'
 import { decodeRecord, encodeRecord } from '../record.js'
 import type { ExpirySetting, SessionData } from '../types.js'
 import { migrate, type SessionRow } from './schema.js'
+import { acceptSocket, closeSessionSockets, closeSocket, openSockets, peerOf, sendToSockets, SESSION_HASH_HEADER, type SocketPeer } from './sockets.js'
 
 /**
  * Which keys one request changed. The values travel in the request's record: RPC's
@@ -40,6 +41,9 @@ export type UpdateResult = 'ok' | 'gone' | 'too-large'
 
 /** One row of {@link SessionObject.list}: everything but the record. */
 export type ListedRow = Omit<SessionRow, 'record' | 'user'>
+
+/** Why a session's sockets were closed: the close frame's reason. */
+export type EndReason = 'logged out' | 'revoked' | 'expired' | 'credentials changed' | 'session limit'
 
 /** Expired rows are swept at most this often, so short sessions do not wake the object each time. */
 const SWEEP_INTERVAL_MS = 60_000
@@ -75,9 +79,11 @@ export class SessionObject extends DurableObject<unknown> {
 
   /**
    * Adds a new session; refuses (`false`, nothing written) when one of `requireLive`, the
-   * sessions it replaces in this object, was destroyed meanwhile.
+   * sessions it replaces in this object, was destroyed meanwhile. A user's session bound to
+   * a verifier ends the user's sessions bound to another (their credentials changed), and
+   * with `maxSessions` the least recently seen ones beyond it.
    */
-  async create(row: SessionRow, requireLive: readonly string[], now: number): Promise<boolean> {
+  async create(row: SessionRow, requireLive: readonly string[], now: number, maxSessions: number | null = null): Promise<boolean> {
     if (!this.#allLive(requireLive, now)) return false
     // A session moved to a new key here (cycleKey(), updateAuthHash()) is the same device:
     // it keeps its handle, so "your sessions" and a revocation by handle still find it.
@@ -91,6 +97,7 @@ export class SessionObject extends DurableObject<unknown> {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       row.hash, row.handle, row.user, row.record, row.created_at, row.last_seen_at, row.expires_at, row.user_agent, row.country, row.colo,
     )
+    if (row.user !== null) this.#limit(row, now, maxSessions)
     await this.#wakeBy(row.expires_at)
     return true
   }
@@ -124,9 +131,9 @@ export class SessionObject extends DurableObject<unknown> {
     return this.#allLive(hashes, now)
   }
 
-  /** Deletes a session; resolves whether it was there. */
+  /** Deletes a session (and closes its sockets unless `cycleKey()` moved it); resolves whether it was there. */
   destroy(hash: string): boolean {
-    return this.#run('DELETE FROM sessions WHERE hash = ?', hash) > 0
+    return this.#remove('logged out', 'DELETE FROM sessions WHERE hash = ? RETURNING handle', hash) > 0
   }
 
   /**
@@ -137,7 +144,7 @@ export class SessionObject extends DurableObject<unknown> {
    */
   list(user: string, now: number, authHash: string | null = null): ListedRow[] {
     if (authHash !== null) {
-      this.#run("DELETE FROM sessions WHERE user = ? AND json_extract(record, '$.auth.hash') IS NOT ?", user, authHash)
+      this.#remove('credentials changed', "DELETE FROM sessions WHERE user = ? AND json_extract(record, '$.auth.hash') IS NOT ? RETURNING handle", user, authHash)
     }
     return this.#query<ListedRow>(
       `SELECT hash, handle, created_at, last_seen_at, expires_at, user_agent, country, colo
@@ -153,15 +160,64 @@ export class SessionObject extends DurableObject<unknown> {
    * was no such session.
    */
   revoke(user: string, handle: string): string[] {
-    const rows = this.#query<{ hash: string }>('SELECT hash FROM sessions WHERE user = ? AND handle = ?', user, handle)
-    if (rows.length > 0) this.#run('DELETE FROM sessions WHERE user = ? AND handle = ?', user, handle)
+    const rows = this.#query<{ hash: string; handle: string }>('DELETE FROM sessions WHERE user = ? AND handle = ? RETURNING hash, handle', user, handle)
+    this.#ended(rows, 'revoked')
     return rows.map((row) => row.hash)
   }
 
   /** Deletes every session of the user but `keep` (a hash, or `null` for none); resolves how many. */
   revokeAll(user: string, keep: string | null): number {
-    return this.#run('DELETE FROM sessions WHERE user = ? AND hash IS NOT ?', user, keep)
+    return this.#remove('revoked', 'DELETE FROM sessions WHERE user = ? AND hash IS NOT ? RETURNING handle', user, keep)
   }
+
+  // ----- sockets -------------------------------------------------------------------
+
+  /** Accepts the store's upgrade for the live, logged-in session its {@link SESSION_HASH_HEADER} names; else 401. */
+  override async fetch(request: Request): Promise<Response> {
+    const hash = request.headers.get(SESSION_HASH_HEADER)
+    if (request.headers.get('Upgrade')?.toLowerCase() !== 'websocket' || hash === null) return new Response(null, { status: 426 })
+    const row = this.#query<{ handle: string; user: string }>('SELECT handle, user FROM sessions WHERE hash = ? AND expires_at > ? AND user IS NOT NULL', hash, Date.now())[0]
+    if (row === undefined) return new Response(null, { status: 401 })
+    const { client, server } = acceptSocket(this.ctx, row)
+    await this.onSocketOpen(server, { user: row.user, handle: row.handle })
+    return new Response(null, { status: 101, webSocket: client })
+  }
+
+  /** Sends `message` to the user's open sockets, one session's (`handle`) or all; resolves how many. */
+  send(message: string | ArrayBuffer, handle: string | null = null): number {
+    return sendToSockets(this.ctx, message, handle)
+  }
+
+  /** How many sockets this object holds open, for one session (`handle`) or all. */
+  sockets(handle: string | null = null): number {
+    return openSockets(this.ctx, handle)
+  }
+
+  /** A message: to {@link onSocketMessage} while its session lives, else dropped and the socket closed (4401). */
+  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    const peer = peerOf(ws)
+    const live = peer !== null && this.#query('SELECT 1 FROM sessions WHERE user = ? AND handle = ? AND expires_at > ?', peer.user, peer.handle, Date.now()).length > 0
+    if (!live) {
+      closeSocket(ws, 'session ended')
+      return
+    }
+    await this.onSocketMessage(ws, message, peer)
+  }
+
+  /** Completes a close the client started. */
+  override webSocketClose(ws: WebSocket, code: number): void {
+    try {
+      ws.close(code === 1005 || code === 1006 ? 1000 : code, 'closed')
+    } catch {
+      // Already closed.
+    }
+  }
+
+  /** A session's socket opened (sent here is delivered first); override in a subclass. @example `ws.send('hi')` */
+  protected onSocketOpen(_ws: WebSocket, _peer: SocketPeer): void | Promise<void> {}
+
+  /** A message from a live session's socket (never after it ended); override in a subclass, the default drops it. */
+  protected onSocketMessage(_ws: WebSocket, _message: string | ArrayBuffer, _peer: SocketPeer): void | Promise<void> {}
 
   /** Live and expired rows, for tests and monitoring. */
   count(): number {
@@ -174,7 +230,7 @@ export class SessionObject extends DurableObject<unknown> {
    */
   override async alarm(): Promise<void> {
     const now = Date.now()
-    this.#run('DELETE FROM sessions WHERE expires_at <= ?', now)
+    this.#remove('expired', 'DELETE FROM sessions WHERE expires_at <= ? RETURNING handle', now)
     const next = this.#query<{ next: number | null }>('SELECT min(expires_at) AS next FROM sessions')[0]?.next ?? null
     if (next !== null) await this.ctx.storage.setAlarm(Math.max(next, now + SWEEP_INTERVAL_MS))
   }
@@ -203,6 +259,44 @@ export class SessionObject extends DurableObject<unknown> {
     this.#rowsRead += cursor.rowsRead
     this.#rowsWritten += cursor.rowsWritten
     return cursor.rowsWritten
+  }
+
+  /** Runs a `DELETE … RETURNING handle`, closes the sockets of the sessions it ended; resolves how many rows. */
+  #remove(reason: EndReason, query: string, ...bindings: SqlStorageValue[]): number {
+    const rows = this.#query<{ handle: string }>(query, ...bindings)
+    this.#ended(rows, reason)
+    return rows.length
+  }
+
+  /**
+   * Closes the sockets of the sessions whose rows were just deleted, except a session still
+   * here under another key (`cycleKey()` moves it and keeps its handle; its sockets stay).
+   */
+  #ended(rows: readonly { handle: string }[], reason: EndReason): void {
+    const gone = rows.map((row) => row.handle).filter((handle) => this.#query('SELECT 1 FROM sessions WHERE handle = ?', handle).length === 0)
+    if (gone.length > 0) closeSessionSockets(this.ctx, gone, reason)
+  }
+
+  /**
+   * After a user's session was added: ends the user's sessions bound to another verifier
+   * than this one's (a password change), then, beyond `maxSessions`, the least recently
+   * seen others (the oldest created among equals).
+   */
+  #limit(row: SessionRow, now: number, maxSessions: number | null): void {
+    const record = decodeRecord(row.record)
+    const verifier = typeof record === 'string' ? null : (record.auth?.hash ?? null)
+    if (verifier !== null) {
+      this.#remove('credentials changed', "DELETE FROM sessions WHERE user = ? AND json_extract(record, '$.auth.hash') IS NOT ? RETURNING handle", row.user, verifier)
+    }
+    if (maxSessions === null) return
+    const others = this.#query<{ handle: string }>(
+      `SELECT handle FROM sessions WHERE user = ? AND handle != ? AND expires_at > ?
+       GROUP BY handle ORDER BY max(last_seen_at), min(created_at), handle`,
+      row.user, row.handle, now,
+    )
+    for (const { handle } of others.slice(0, Math.max(0, others.length + 1 - maxSessions))) {
+      this.#remove('session limit', 'DELETE FROM sessions WHERE user = ? AND handle = ? RETURNING handle', row.user, handle)
+    }
   }
 
   #allLive(hashes: readonly string[], now: number): boolean {

@@ -15,6 +15,8 @@
  *   A row is deleted by logout, `cycleKey()`, revocation, or the alarm once it expired.
  */
 
+import type { SessionInfo } from '../types.js'
+
 /** The schema version this code writes; older databases are migrated up in the constructor. */
 export const SCHEMA_VERSION = 1
 
@@ -58,4 +60,18 @@ export function migrate(storage: DurableObjectStorage): void {
       SCHEMA_VERSION,
     )
   })
+}
+
+/** A listed row as {@link SessionInfo}: what `listSessions()` and `userSessions().list()` answer. */
+export function toSessionInfo(row: Omit<SessionRow, 'record' | 'user'>, current: boolean): SessionInfo {
+  return {
+    handle: row.handle,
+    current,
+    createdAt: row.created_at,
+    lastSeenAt: row.last_seen_at,
+    expiresAt: row.expires_at,
+    userAgent: row.user_agent,
+    country: row.country,
+    colo: row.colo,
+  }
 }

@@ -17,9 +17,10 @@ import { SessionError } from '../../foundation/errors.js'
 import { toBase64Url } from '../../foundation/bytes.js'
 import { generateSessionId, sha256Hex } from '../../foundation/id.js'
 import { decodeRecord } from '../record.js'
-import { logSecurityEvent, type RegistryContext, type SecurityEvent, type SessionInfo, type SessionRecord, type SessionRegistry, type SessionStore, type SessionWrite, type StoreContext } from '../types.js'
+import { logSecurityEvent, type RegistryContext, type SecurityEvent, type SessionInfo, type SessionRecord, type SessionRegistry, type SessionSockets, type SessionStore, type SessionWrite, type StoreContext } from '../types.js'
 import type { SessionObject } from './object.js'
-import type { SessionRow } from './schema.js'
+import { toSessionInfo, type SessionRow } from './schema.js'
+import { SESSION_HASH_HEADER } from './sockets.js'
 
 /** Options of {@link durableObjectStore}. */
 export interface DurableObjectStoreOptions {
@@ -43,6 +44,13 @@ export interface DurableObjectStoreOptions {
    * @default false
    */
   recordLocation?: boolean
+  /**
+   * The most sessions one user may have at once (ASVS 7.1.2). A login beyond it ends the
+   * user's least recently seen session (the oldest created among equals) and closes its
+   * sockets; `null` for no cap.
+   * @default null
+   */
+  maxSessionsPerUser?: number | null
   /**
    * Where security events (corrupt records) are reported. Never receives a session id.
    * @default console.warn of one JSON line
@@ -89,13 +97,15 @@ export function durableObjectStore(options: DurableObjectStoreOptions): SessionS
   const interval = options.lastSeenInterval ?? 300
   if (!(interval >= 0) || !Number.isFinite(interval)) throw new SessionError('INVALID_OPTION', 'durableObjectStore(): option "lastSeenInterval" must be a number of seconds >= 0')
   const recordLocation = options.recordLocation ?? false
+  const cap = options.maxSessionsPerUser ?? null
+  if (cap !== null && (!Number.isSafeInteger(cap) || cap < 1)) throw new SessionError('INVALID_OPTION', 'durableObjectStore(): option "maxSessionsPerUser" must be a whole number >= 1, or null')
   // Memoised, so `store: (c) => durableObjectStore({...})` costs a lookup per request.
-  const memo = `${shards}|${interval}|${recordLocation}|${options.onSecurityEvent === undefined}`
+  const memo = `${shards}|${interval}|${recordLocation}|${cap}|${options.onSecurityEvent === undefined}`
   let known = stores.get(namespace)
   if (known === undefined) stores.set(namespace, (known = new Map()))
   const existing = options.onSecurityEvent === undefined ? known.get(memo) : undefined
   if (existing !== undefined) return existing
-  const store = new DurableObjectSessionStore(namespace, shards, interval * 1000, recordLocation, options.onSecurityEvent ?? logSecurityEvent)
+  const store = new DurableObjectSessionStore(namespace, shards, interval * 1000, recordLocation, options.onSecurityEvent ?? logSecurityEvent, cap)
   if (options.onSecurityEvent === undefined) known.set(memo, store)
   return store
 }
@@ -108,9 +118,12 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
   readonly #onSecurityEvent: (event: SecurityEvent) => void
   /** The anonymous shards' object ids, computed at the first save that needs them. */
   #anonymousObjects: Set<string> | undefined
+  readonly #maxSessions: number | null
   readonly registry: SessionRegistry = this
+  readonly sockets: SessionSockets = { accept: (token, user, request) => this.#accept(token, user, request) }
 
-  constructor(ns: DurableObjectNamespace<SessionObject>, shards: number, touchAfterMs: number, recordLocation: boolean, onSecurityEvent: (event: SecurityEvent) => void) {
+  constructor(ns: DurableObjectNamespace<SessionObject>, shards: number, touchAfterMs: number, recordLocation: boolean, onSecurityEvent: (event: SecurityEvent) => void, maxSessions: number | null) {
+    this.#maxSessions = maxSessions
     this.#ns = ns
     this.#shards = shards
     this.#touchAfterMs = touchAfterMs
@@ -177,7 +190,7 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
     // transaction where they share its object, and right after it elsewhere.
     const here = replaced.filter((p) => p.object === object)
     const elsewhere = replaced.filter((p) => p.object !== object)
-    if (!(await stub.create(row, here.map((p) => p.hash), now))) throw interrupted()
+    if (!(await stub.create(row, here.map((p) => p.hash), now, this.#maxSessions))) throw interrupted()
     for (const p of elsewhere) {
       if (!(await p.stub.exists([p.hash], now))) {
         await stub.destroy(hash)
@@ -234,18 +247,19 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
     return place !== null && place.object === this.#ns.idFromName(`user:${user}`).toString() ? place.hash : null
   }
 
+  /** Hands the upgrade to the user's object, naming the session by its hash; `null` unless it holds that session live. */
+  async #accept(token: string, user: string, request: Request): Promise<Response | null> {
+    const place = await this.#place(token)
+    if (place === null || place.object !== this.#ns.idFromName(`user:${user}`).toString()) return null
+    const upgrade = new Request(request.url, { headers: { Upgrade: 'websocket', [SESSION_HASH_HEADER]: place.hash } })
+    const response = await place.stub.fetch(upgrade)
+    // Re-made: a stub's response has immutable headers, and the app's middleware may add some.
+    return response.status === 101 && response.webSocket !== null ? new Response(null, { status: 101, webSocket: response.webSocket }) : null
+  }
+
   async list(user: string, token: string | null, { now, authHash }: RegistryContext): Promise<SessionInfo[]> {
     const [rows, current] = await Promise.all([this.#userStub(user).list(user, now, authHash), this.#ownHash(user, token)])
-    return rows.map((row) => ({
-      handle: row.handle,
-      current: row.hash === current,
-      createdAt: row.created_at,
-      lastSeenAt: row.last_seen_at,
-      expiresAt: row.expires_at,
-      userAgent: row.user_agent,
-      country: row.country,
-      colo: row.colo,
-    }))
+    return rows.map((row) => toSessionInfo(row, row.hash === current))
   }
 
   async revoke(user: string, handle: string, token: string | null): Promise<{ revoked: boolean; current: boolean }> {

@@ -1,0 +1,19 @@
+/**
+ * @module
+ * The demo's Durable Object class: the library's `SessionObject`, greeting each socket of
+ * `GET /live` with its session's handle, and answering `ping` with `pong`.
+ */
+import { SessionObject as LibrarySessionObject, type SocketPeer } from '../session/durable-object.js'
+
+/** Bound as `SESSION_OBJECTS` (wrangler.toml's `class_name = "SessionObject"`). */
+export class SessionObject extends LibrarySessionObject {
+  /** `{"type":"hello","handle":"…"}`, the first frame of every socket. */
+  protected override onSocketOpen(ws: WebSocket, { handle }: SocketPeer): void {
+    ws.send(JSON.stringify({ type: 'hello', handle }))
+  }
+
+  /** `ping` gets `{"type":"pong","user":"…","handle":"…"}`: who the socket belongs to, for tests and the benchmark. */
+  protected override onSocketMessage(ws: WebSocket, message: string | ArrayBuffer, { user, handle }: SocketPeer): void {
+    if (message === 'ping') ws.send(JSON.stringify({ type: 'pong', user, handle }))
+  }
+}
