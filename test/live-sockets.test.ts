@@ -9,7 +9,7 @@ import { env, runDurableObjectAlarm, runInDurableObject, SELF } from 'cloudflare
 import { Hono } from 'hono'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { createApp } from '../src/app'
-import { session, SESSION_ENDED_CLOSE_CODE } from '../src/session'
+import { session, SESSION_ENDED_CLOSE_CODE, type SessionEnv } from '../src/session'
 import { durableObjectStore, userSessions } from '../src/session/durable-object'
 import { BASE, device, type Device } from './helpers/demo'
 import { clearObjects, namedStub } from './helpers/do'
@@ -49,7 +49,7 @@ describe('GET /live: refusals, in order', () => {
     const bindings = { ...env, SESSION_STORE: store }
     const d = device(bindings)
     await d.login(newUser())
-    for (const headers of [{}, { Origin: 'https://evil.example' }]) {
+    for (const headers of [{}, { Origin: 'https://evil.example' }] as Record<string, string>[]) {
       const res = await d.send('/live', { headers: { Upgrade: 'websocket', ...headers } })
       expect(res.status).toBe(501)
       expect(await res.json()).toMatchObject({ code: 'NOT_SUPPORTED' })
@@ -88,7 +88,7 @@ describe('GET /live: refusals, in order', () => {
     }
     const ok = device(DO)
     await ok.login(newUser())
-    for (const headers of [{}, { Origin: BASE }]) (await openLive(ok, headers)).ws.close(1000)
+    for (const headers of [{}, { Origin: BASE }] as Record<string, string>[]) (await openLive(ok, headers)).ws.close(1000)
   })
 
   it('answers 426 to a request that is not an upgrade', async () => {
@@ -127,6 +127,14 @@ describe('a session socket', () => {
     expect(a.live.frames.some((f) => f['n'] === 2)).toBe(false)
   })
 
+  it('receives the app\'s last frame (onSocketEnd) before the 4401 close', async () => {
+    const { d, live } = await online(newUser())
+    const ended = live.next((f) => f['type'] === 'ended')
+    await d.call('/logout', json('POST', {}))
+    expect(await ended).toEqual({ type: 'ended', reason: 'logged out' })
+    expect((await live.closed).code).toBe(4401)
+  })
+
   it('stays open through cycleKey(): the session keeps its handle', async () => {
     const { d, live } = await online(newUser())
     expect((await d.call('/session/cycle', json('POST', {}))).res.status).toBe(200)
@@ -160,8 +168,8 @@ describe('every revocation closes the ended sessions\' sockets with 4401, before
   })
 
   it('a session emptied of its data (clear())', async () => {
-    const app = new Hono()
-    app.use(session({ store: (c) => durableObjectStore({ namespace: (c.env as typeof env).SESSION_OBJECTS }) }))
+    const app = new Hono<SessionEnv & { Bindings: typeof env }>()
+    app.use(session({ store: (c) => durableObjectStore({ namespace: c.env.SESSION_OBJECTS }) }))
     app.post('/login', async (c) => (await c.get('session').login(newUser()), c.text('in')))
     app.post('/clear', async (c) => (await c.get('session').clear(), c.text('cleared')))
     app.get('/live', (c) => c.get('session').acceptWebSocket())

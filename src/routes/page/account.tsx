@@ -128,23 +128,27 @@ export const Account: FC<{ account: AccountState }> = ({ account }) => (
 
 /**
  * The page's socket (`GET /live`, Durable Object store): `{"type":"sessions"}` reloads the
- * account section (`GET /account`) in place; a close with 4401 shows "Session ended".
+ * account section (`GET /account`) in place; `{"type":"ended"}`, or a close with 4401,
+ * shows "Session ended".
  * A constant script (no data in it), so nothing of the request reaches it unescaped.
  */
 const LIVE_SCRIPT = `(() => {
+  const ended = () => {
+    document.getElementById('session-ended').hidden = false
+    document.body.classList.add('ended')
+  }
   const socket = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/live')
   socket.addEventListener('message', async (event) => {
     let frame
     try { frame = JSON.parse(event.data) } catch { return }
+    if (frame.type === 'ended') return ended()
     if (frame.type !== 'sessions') return
     const res = await fetch('/account', { headers: { Accept: 'text/html' }, cache: 'no-store' })
     const section = document.getElementById('account')
     if (res.ok && section) section.outerHTML = await res.text()
   })
   socket.addEventListener('close', (event) => {
-    if (event.code !== 4401) return
-    document.getElementById('session-ended').hidden = false
-    document.body.classList.add('ended')
+    if (event.code === 4401) ended()
   })
 })()`
 

@@ -216,6 +216,13 @@ export class SessionObject extends DurableObject<unknown> {
   /** A session's socket opened (sent here is delivered first); override in a subclass. @example `ws.send('hi')` */
   protected onSocketOpen(_ws: WebSocket, _peer: SocketPeer): void | Promise<void> {}
 
+  /**
+   * A session's socket is about to be closed (4401) because the session ended: a last frame
+   * sent here arrives before the close (a client's close event may come seconds after the
+   * close frame, when the connection is torn down). Override in a subclass; default: nothing.
+   */
+  protected onSocketEnd(_ws: WebSocket, _peer: SocketPeer | null, _reason: EndReason): void {}
+
   /** A message from a live session's socket (never after it ended); override in a subclass, the default drops it. */
   protected onSocketMessage(_ws: WebSocket, _message: string | ArrayBuffer, _peer: SocketPeer): void | Promise<void> {}
 
@@ -274,7 +281,7 @@ export class SessionObject extends DurableObject<unknown> {
    */
   #ended(rows: readonly { handle: string }[], reason: EndReason): void {
     const gone = rows.map((row) => row.handle).filter((handle) => this.#query('SELECT 1 FROM sessions WHERE handle = ?', handle).length === 0)
-    if (gone.length > 0) closeSessionSockets(this.ctx, gone, reason)
+    if (gone.length > 0) closeSessionSockets(this.ctx, gone, reason, (ws) => this.onSocketEnd(ws, peerOf(ws), reason))
   }
 
   /**

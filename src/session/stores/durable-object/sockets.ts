@@ -40,12 +40,18 @@ export function peerOf(ws: WebSocket): SocketPeer | null {
 
 /**
  * Closes every socket of the sessions named by `handles` with 4401 and `reason` (at most
- * 123 bytes, the protocol's limit); resolves how many it closed.
+ * 123 bytes, the protocol's limit), `before` each one still open (the app's last frame);
+ * resolves how many it closed.
  */
-export function closeSessionSockets(ctx: DurableObjectState, handles: Iterable<string>, reason: string): number {
+export function closeSessionSockets(ctx: DurableObjectState, handles: Iterable<string>, reason: string, before: (ws: WebSocket) => void): number {
   let closed = 0
   for (const handle of new Set(handles)) {
     for (const ws of ctx.getWebSockets(tagOf(handle))) {
+      try {
+        if (ws.readyState === OPEN) before(ws)
+      } catch {
+        // The app's last word failed: the socket is closed all the same.
+      }
       if (closeSocket(ws, reason)) closed++
     }
   }
