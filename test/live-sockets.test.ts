@@ -110,7 +110,7 @@ describe('a session socket', () => {
     const { live, handle } = await online(user)
     const pong = live.next((f) => f['type'] === 'pong')
     live.ws.send('ping')
-    expect(await pong).toEqual({ type: 'pong', user, handle })
+    expect(await pong).toEqual({ type: 'pong', user, handle, instance: expect.stringMatching(/^[0-9a-f-]{36}$/) })
   })
 
   it('is held by the user\'s object, tagged with the session: userSessions().send() reaches all or one', async () => {

@@ -8,6 +8,9 @@ import { SessionObject as LibrarySessionObject, type EndReason, type SocketPeer 
 
 /** Bound as `SESSION_OBJECTS` (wrangler.toml's `class_name = "SessionObject"`). */
 export class SessionObject extends LibrarySessionObject {
+  /** Made at each start of the object: a pong with another one means it was evicted (hibernated) meanwhile. */
+  readonly #instance = crypto.randomUUID()
+
   /** `{"type":"hello","handle":"…"}`, the first frame of every socket. */
   protected override onSocketOpen(ws: WebSocket, { handle }: SocketPeer): void {
     ws.send(JSON.stringify({ type: 'hello', handle }))
@@ -18,8 +21,8 @@ export class SessionObject extends LibrarySessionObject {
     ws.send(JSON.stringify({ type: 'ended', reason }))
   }
 
-  /** `ping` gets `{"type":"pong","user":"…","handle":"…"}`: who the socket belongs to, for tests and the benchmark. */
+  /** `ping` gets `{"type":"pong","user","handle","instance"}`: whose socket, and which start of the object answered. */
   protected override onSocketMessage(ws: WebSocket, message: string | ArrayBuffer, { user, handle }: SocketPeer): void {
-    if (message === 'ping') ws.send(JSON.stringify({ type: 'pong', user, handle }))
+    if (message === 'ping') ws.send(JSON.stringify({ type: 'pong', user, handle, instance: this.#instance }))
   }
 }
