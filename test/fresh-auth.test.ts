@@ -7,13 +7,14 @@
 import { env } from 'cloudflare:test'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { createApp } from '../src/app'
-import { cookieStore, kvKeyFor, SessionError, type SessionStore } from '../src/session'
+import { Hono } from 'hono'
+import { cookieStore, freshAuth, kvKeyFor, session, SessionError, type SessionEnv, type SessionStore } from '../src/session'
 import { durableObjectStore } from '../src/session/durable-object'
 import { decodeRecord, encodeRecord } from '../src/session/stores/record'
-import { device, type Device } from './helpers/demo'
+import { BASE, device, type Device } from './helpers/demo'
 import { clearObjects } from './helpers/do'
 import { harness } from './helpers/harness'
-import { json } from './helpers/http'
+import { Jar, json } from './helpers/http'
 import { clearKV } from './helpers/kv'
 
 const SECRET = 'edge-session fresh-auth test secret, 32 bytes or more'
@@ -178,5 +179,37 @@ describe('the demo on the do store: the revocations need a fresh authentication'
     expect((await d.send('/form/confirm', form({ username: 'someone else' }))).status).toBe(403)
     expect((await d.send('/form/confirm', form({ username: user }))).status).toBe(303)
     expect((await d.send('/form/sessions/revoke-others', form({}))).status).toBe(303)
+  })
+})
+
+describe('freshAuth({ maxAge }) middleware', () => {
+  const app = (clock: { now: number }): Hono<SessionEnv> => {
+    const a = new Hono<SessionEnv>()
+    a.use(session({ now: () => clock.now }))
+    a.post('/login', async (c) => (await c.get('session').login('ada'), c.text('in')))
+    a.post('/sensitive', freshAuth({ maxAge: 60 }), (c) => c.text('done'))
+    return a
+  }
+
+  it('lets a request through within maxAge, refuses it past (403), and one with no user (401)', async () => {
+    const clock = { now: Date.now() }
+    const a = app(clock)
+    const jar = new Jar()
+    const post = async (path: string): Promise<Response> => {
+      const res = await a.request(BASE + path, jar.init({ method: 'POST' }), env)
+      jar.update(res)
+      return res
+    }
+    expect((await post('/sensitive')).status).toBe(401)
+    await post('/login')
+    clock.now += 60_000
+    const ok = await post('/sensitive')
+    expect([ok.status, await ok.text()]).toEqual([200, 'done'])
+    clock.now += 1
+    expect((await post('/sensitive')).status).toBe(403)
+  })
+
+  it.each([[-1], [1.5], [Number.NaN], ['60' as unknown as number]])('refuses maxAge %s at construction with INVALID_OPTION naming it', (maxAge) => {
+    expect(() => freshAuth({ maxAge })).toThrow(/option "maxAge"/)
   })
 })

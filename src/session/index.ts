@@ -4,6 +4,7 @@
  */
 export { session, type SessionEnv, type SessionEnvFor, type StoreEnvFor } from './core/middleware.js'
 export { Session, TEST_COOKIE_VALUE } from './core/session.js'
+export { freshAuth, type FreshAuthOptions } from './fresh-auth.js'
 export { resolveOptions, type SessionOptions, type RollingOptions, type ResolvedSessionOptions } from './core/options.js'
 export { MAX_COOKIE_AGE, MAX_COOKIE_BYTES, type SameSite } from './foundation/cookie-grammar.js'
 export { SessionError, BadSignatureError, SignatureExpiredError, type SessionErrorCode, type BadSignatureReason } from './foundation/errors.js'
