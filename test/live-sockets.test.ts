@@ -12,7 +12,7 @@ import { createApp } from '../src/app'
 import { session, SESSION_ENDED_CLOSE_CODE, type SessionEnv } from '../src/session'
 import { durableObjectStore, userSessions } from '../src/session/durable-object'
 import { BASE, device, type Device } from './helpers/demo'
-import { clearObjects, namedStub } from './helpers/do'
+import { clearObjects, instrument, namedStub } from './helpers/do'
 import { Jar, json } from './helpers/http'
 import { openLive, within, type LiveSocket } from './helpers/sockets'
 
@@ -103,6 +103,16 @@ describe('a session socket', () => {
     const { d, handle } = await online(newUser())
     const { body } = await d.call<{ sessions: { handle: string; current: boolean }[] }>('/sessions')
     expect(body.sessions).toEqual([expect.objectContaining({ handle, current: true })])
+  })
+
+  it('costs two calls to objects to open: the session\'s load, and the upgrade sent to the user\'s object', async () => {
+    const objects = instrument()
+    const d = device(DO, { app: createApp({ store: durableObjectStore({ namespace: objects.namespace }) }) })
+    await d.login(newUser())
+    objects.reset()
+    const live = await openLive(d)
+    expect(objects.calls.byMethod).toEqual({ load: 1, fetch: 1 })
+    live.ws.close(1000)
   })
 
   it('hands messages to the app\'s handler with the session\'s user and handle', async () => {
