@@ -59,6 +59,13 @@ describe('Your sessions (Durable Object store)', () => {
     // wrangler dev's request.cf (recorded by the demo): a location is shown.
     expect(await other.locator('td').nth(1).innerText()).not.toBe('not recorded')
 
+    // The table fits the page: nothing runs past the right edge, on a desktop or a phone.
+    for (const width of [1280, 390]) {
+      await laptop.setViewportSize({ width, height: 800 })
+      expect(await laptop.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth), `${width} px`).toBe(true)
+    }
+    expect(await laptop.locator('#sessions tr.current time').first().getAttribute('title')).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/)
+
     expect(await submit(laptop, '#sessions tbody tr:not(.current) form')).toBe(303)
     expect(await laptop.locator('#sessions tbody tr').count()).toBe(1)
     expect(await whoAfterReload(phone)).toBeNull()

@@ -51,6 +51,8 @@ describe('relativeTime() and exactTime()', () => {
     [now - 86_400_000, 'a day ago'],
     [now - 3 * 86_400_000, '3 days ago'],
     [now + 14 * 86_400_000, 'in 14 days'],
+    [now + 14 * 86_400_000 - 60_000, 'in 14 days'],
+    [now - 179_999, '2 minutes ago'],
     [now - 40 * 86_400_000, 'on 2026-10-27'],
   ])('%i is "%s"', (at, text) => {
     expect(relativeTime(at, now)).toBe(text)

@@ -71,6 +71,7 @@ table.devices{table-layout:fixed}table.devices th:first-child,table.devices td:f
 table.devices th:nth-child(2){width:7rem}table.devices th:nth-child(3),table.devices th:nth-child(4){width:8rem}table.devices th:last-child{width:6.5rem}
 table.devices td{overflow-wrap:anywhere}table.devices form.inline{margin:0;padding:0;border:0;background:none}
 .this-device{display:inline-block;margin-left:.4rem;padding:0 .4rem;border-radius:1rem;background:#2e7d32;color:#fff;font-size:.8em}
+@media (max-width:40rem){table.devices th:nth-child(2),table.devices td:nth-child(2),table.devices th:nth-child(4),table.devices td:nth-child(4){display:none}table.devices th:nth-child(3){width:6rem}}
 body.ended #account{opacity:.5}
 `
 

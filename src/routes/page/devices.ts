@@ -75,7 +75,9 @@ export function relativeTime(at: number, now: number): string {
   if (distance < 60_000) return 'just now'
   if (distance >= 30 * 86_400_000) return `on ${new Date(at).toISOString().slice(0, 10)}`
   const [size, name] = UNITS.find(([ms]) => distance >= ms)!
-  const n = Math.floor(distance / size)
+  // Past times round down ("2 minutes ago" until 3 have passed), times ahead round up
+  // (an expiry 13.9 days ahead is "in 14 days").
+  const n = at <= now ? Math.floor(distance / size) : Math.ceil(distance / size)
   const amount = n === 1 ? (name === 'hour' ? 'an hour' : `a ${name}`) : `${n} ${name}s`
   return at <= now ? `${amount} ago` : `in ${amount}`
 }
