@@ -5,12 +5,14 @@
  * surface; each check and the write it guards run in one synchronous stretch of SQL, so
  * no other request can come between them.
  */
-import { DurableObject } from 'cloudflare:workers'
 import { SessionError } from '../../foundation/errors.js'
 import { decodeRecord, encodeRecord } from '../record.js'
 import type { ExpirySetting, SessionData } from '../types.js'
 import { migrate, type SessionRow } from './schema.js'
-import { acceptSocket, closeSessionSockets, closeSocket, openSockets, peerOf, sendToSockets, SESSION_HASH_HEADER, type SocketPeer } from './sockets.js'
+import { SocketHoldingObject } from './socket-object.js'
+import type { EndReason, SocketPeer } from './sockets.js'
+
+export type { EndReason } from './sockets.js'
 
 /**
  * Which keys one request changed. The values travel in the request's record: RPC's
@@ -42,9 +44,6 @@ export type UpdateResult = 'ok' | 'gone' | 'too-large'
 /** One row of {@link SessionObject.list}: everything but the record. */
 export type ListedRow = Omit<SessionRow, 'record' | 'user'>
 
-/** Why a session's sockets were closed: the close frame's reason. */
-export type EndReason = 'logged out' | 'revoked' | 'expired' | 'credentials changed' | 'session limit'
-
 /** Expired rows are swept at most this often, so short sessions do not wake the object each time. */
 const SWEEP_INTERVAL_MS = 60_000
 
@@ -57,7 +56,7 @@ const SWEEP_INTERVAL_MS = 60_000
  * export { SessionObject } from 'edge-session/durable-object'
  * ```
  */
-export class SessionObject extends DurableObject<unknown> {
+export class SessionObject extends SocketHoldingObject {
   readonly #sql: SqlStorage
   /** SQLite rows read and written since the object started (billed units): {@link SessionObject.usage}. */
   #rowsRead = 0
@@ -170,61 +169,15 @@ export class SessionObject extends DurableObject<unknown> {
     return this.#remove('revoked', 'DELETE FROM sessions WHERE user = ? AND hash IS NOT ? RETURNING handle', user, keep)
   }
 
-  // ----- sockets -------------------------------------------------------------------
+  // ----- sockets (socket-object.ts) ---------------------------------------------------
 
-  /** Accepts the store's upgrade for the live, logged-in session its {@link SESSION_HASH_HEADER} names; else 401. */
-  override async fetch(request: Request): Promise<Response> {
-    const hash = request.headers.get(SESSION_HASH_HEADER)
-    if (request.headers.get('Upgrade')?.toLowerCase() !== 'websocket' || hash === null) return new Response(null, { status: 426 })
-    const row = this.#query<{ handle: string; user: string }>('SELECT handle, user FROM sessions WHERE hash = ? AND expires_at > ? AND user IS NOT NULL', hash, Date.now())[0]
-    if (row === undefined) return new Response(null, { status: 401 })
-    const { client, server } = acceptSocket(this.ctx, row)
-    await this.onSocketOpen(server, { user: row.user, handle: row.handle })
-    return new Response(null, { status: 101, webSocket: client })
+  protected socketSession(hash: string, now: number): SocketPeer | null {
+    return this.#query<{ handle: string; user: string }>('SELECT handle, user FROM sessions WHERE hash = ? AND expires_at > ? AND user IS NOT NULL', hash, now)[0] ?? null
   }
 
-  /** Sends `message` to the user's open sockets, one session's (`handle`) or all; resolves how many. */
-  send(message: string | ArrayBuffer, handle: string | null = null): number {
-    return sendToSockets(this.ctx, message, handle)
+  protected sessionLives({ user, handle }: SocketPeer, now: number): boolean {
+    return this.#query('SELECT 1 FROM sessions WHERE user = ? AND handle = ? AND expires_at > ?', user, handle, now).length > 0
   }
-
-  /** How many sockets this object holds open, for one session (`handle`) or all. */
-  sockets(handle: string | null = null): number {
-    return openSockets(this.ctx, handle)
-  }
-
-  /** A message: to {@link onSocketMessage} while its session lives, else dropped and the socket closed (4401). */
-  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
-    const peer = peerOf(ws)
-    const live = peer !== null && this.#query('SELECT 1 FROM sessions WHERE user = ? AND handle = ? AND expires_at > ?', peer.user, peer.handle, Date.now()).length > 0
-    if (!live) {
-      closeSocket(ws, 'session ended')
-      return
-    }
-    await this.onSocketMessage(ws, message, peer)
-  }
-
-  /** Completes a close the client started. */
-  override webSocketClose(ws: WebSocket, code: number): void {
-    try {
-      ws.close(code === 1005 || code === 1006 ? 1000 : code, 'closed')
-    } catch {
-      // Already closed.
-    }
-  }
-
-  /** A session's socket opened (sent here is delivered first); override in a subclass. @example `ws.send('hi')` */
-  protected onSocketOpen(_ws: WebSocket, _peer: SocketPeer): void | Promise<void> {}
-
-  /**
-   * A session's socket is about to be closed (4401) because the session ended: a last frame
-   * sent here arrives before the close (a client's close event may come seconds after the
-   * close frame, when the connection is torn down). Override in a subclass; default: nothing.
-   */
-  protected onSocketEnd(_ws: WebSocket, _peer: SocketPeer | null, _reason: EndReason): void {}
-
-  /** A message from a live session's socket (never after it ended); override in a subclass, the default drops it. */
-  protected onSocketMessage(_ws: WebSocket, _message: string | ArrayBuffer, _peer: SocketPeer): void | Promise<void> {}
 
   /** Live and expired rows, for tests and monitoring. */
   count(): number {
@@ -281,7 +234,7 @@ export class SessionObject extends DurableObject<unknown> {
    */
   #ended(rows: readonly { handle: string }[], reason: EndReason): void {
     const gone = rows.map((row) => row.handle).filter((handle) => this.#query('SELECT 1 FROM sessions WHERE handle = ?', handle).length === 0)
-    if (gone.length > 0) closeSessionSockets(this.ctx, gone, reason, (ws) => this.onSocketEnd(ws, peerOf(ws), reason))
+    this.endSockets(gone, reason)
   }
 
   /**

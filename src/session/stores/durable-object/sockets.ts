@@ -7,6 +7,9 @@
  */
 import { SESSION_ENDED_CLOSE_CODE } from '../types.js'
 
+/** Why a session's sockets were closed: the close frame's reason. */
+export type EndReason = 'logged out' | 'revoked' | 'expired' | 'credentials changed' | 'session limit'
+
 /** Whose socket it is: the session's user and handle. */
 export interface SocketPeer {
   readonly user: string
