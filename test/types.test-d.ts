@@ -112,6 +112,20 @@ describe('session<AppEnv>({ store: (c) => … })', () => {
     app.use(session<AppEnv>({ store: (c) => cookieStore({ secret: c.env.SESSION_SECRT }) }))
   })
 
+  it('types c.env in authHash from the app\'s bindings, so a binding typo fails to compile', () => {
+    const app = new Hono<AppEnv>()
+    app.use(
+      session<AppEnv>({
+        authHash: async (c, user) => {
+          expectTypeOf(c.env.SESSION_SECRET).toEqualTypeOf<string>()
+          return (await c.env.SESSIONS.get(`user:${user}`)) ?? null
+        },
+      }),
+    )
+    // @ts-expect-error SESSIONZ is not a binding of AppEnv
+    app.use(session<AppEnv>({ authHash: async (c, user) => c.env.SESSIONZ.get(user) }))
+  })
+
   it('types SessionOptions<E> the same way on its own', () => {
     const options: SessionOptions<AppEnv> = { store: (c) => kvStore({ namespace: c.env.SESSIONS }) }
     expectTypeOf(options.store).not.toBeAny()
