@@ -51,7 +51,7 @@ describe('loginRequired()', () => {
 
   it('answers 401 JSON to a JSON request', async () => {
     const { request } = app()
-    for (const headers of [{ Accept: 'application/json' }, { 'Content-Type': 'application/json' }]) {
+    for (const headers of [{ Accept: 'application/json' }, { 'Content-Type': 'application/json' }] as Record<string, string>[]) {
       const res = await request('/account/data', { headers })
       expect(res.status).toBe(401)
       expect(await res.json()).toEqual({ error: 'Authentication required', code: 'NOT_LOGGED_IN' })
