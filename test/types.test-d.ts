@@ -7,6 +7,7 @@
 import { Hono, type MiddlewareHandler } from 'hono'
 import { describe, expectTypeOf, it } from 'vitest'
 import { cookieStore, getMessages, kvStore, messages, session, type Message, type Session, type SessionEnv, type SessionOptions } from '../src/session'
+import { durableObjectStore, type SessionObject } from '../src/session/durable-object'
 
 /** Data declared as most adopters first write it: an interface, one key optional. */
 interface Prefs {
@@ -140,6 +141,28 @@ describe('session<AppEnv>({ store: (c) => … })', () => {
         },
       }),
     )
+  })
+})
+
+describe('the Durable Object store with a typed binding (docs/stores.md)', () => {
+  type DoEnv = SessionEnv & { Bindings: { SESSION_OBJECTS: DurableObjectNamespace<SessionObject> } }
+
+  it('takes the app\'s typed binding, and a typo in it fails to compile', () => {
+    const app = new Hono<DoEnv>()
+    app.use(session<DoEnv>({ store: (c) => durableObjectStore({ namespace: c.env.SESSION_OBJECTS }) }))
+    // @ts-expect-error SESSION_OBJECTZ is not a binding of DoEnv
+    app.use(session<DoEnv>({ store: (c) => durableObjectStore({ namespace: c.env.SESSION_OBJECTZ }) }))
+  })
+
+  it('refuses a namespace of another class', () => {
+    class Other {
+      hello(): string {
+        return 'hi'
+      }
+    }
+    type OtherEnv = SessionEnv & { Bindings: { OTHER: DurableObjectNamespace<Other & Rpc.DurableObjectBranded> } }
+    // @ts-expect-error a namespace of another Durable Object class is not SessionObject's
+    new Hono<OtherEnv>().use(session<OtherEnv>({ store: (c) => durableObjectStore({ namespace: c.env.OTHER }) }))
   })
 })
 
