@@ -6,7 +6,8 @@
  */
 import { Hono, type MiddlewareHandler } from 'hono'
 import { describe, expectTypeOf, it } from 'vitest'
-import { cookieStore, getMessages, kvStore, messages, session, type Message, type Session, type SessionEnv, type SessionOptions } from '../src/session'
+import { cookieStore, getMessages, kvStore, loginRequired, messages, session, type Message, type Session, type SessionEnv, type SessionOptions } from '../src/session'
+import { createTestClient } from '../src/session/testing'
 import { durableObjectStore, type SessionObject } from '../src/session/durable-object'
 
 /** Data declared as most adopters first write it: an interface, one key optional. */
@@ -141,6 +142,20 @@ describe('session<AppEnv>({ store: (c) => … })', () => {
         },
       }),
     )
+  })
+})
+
+describe('loginRequired() and the test client on a typed app', () => {
+  it('is a middleware of the app\'s own environment', () => {
+    expectTypeOf(loginRequired<AppEnv>()).toEqualTypeOf<MiddlewareHandler<AppEnv>>()
+    new Hono<AppEnv>().use('/account/*', loginRequired({ loginUrl: '/login' }))
+  })
+
+  it('takes the app\'s own session options, typed with its bindings', () => {
+    const options: SessionOptions<AppEnv> = { authHash: (c, user) => c.env.SESSIONS.get(user) }
+    const client = createTestClient(new Hono<AppEnv>(), { session: options })
+    expectTypeOf(client.session<Prefs>()).toEqualTypeOf<Promise<Partial<Prefs>>>()
+    expectTypeOf(client.forceLogin('ada')).toEqualTypeOf<Promise<void>>()
   })
 })
 
