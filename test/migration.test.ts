@@ -13,6 +13,7 @@ import { device, deviceWith } from './helpers/demo'
 import { namedStub, rowOf, splitToken, storedSessionCount } from './helpers/do'
 import { json } from './helpers/http'
 import { countingKV } from './helpers/kv'
+import { storedRecords } from './helpers/harness'
 
 const USERS = 'user:'
 
@@ -129,6 +130,22 @@ describe('durableObjectStore({ migrateFromKV })', () => {
     // The next request moves it.
     expect(await client.user()).toBe('ada')
     expect(client.sessionCookie).not.toBe(kvId)
+  })
+
+  it('logs in, and logs out, in the very request that moves the session, leaving no copy behind', async () => {
+    const kvId = await kvSession(null)
+    const client = browser('do', kvId)
+    await client.forceLogin('ada') // login() while the session moves: a new key in ada's object
+    expect(await client.session()).toEqual({ color: 'blue' })
+    expect(splitToken(client.sessionCookie!).object).toBe(env.SESSION_OBJECTS.idFromName('user:ada').toString())
+    expect(await storedSessionCount()).toBe(1)
+    expect(await env.SESSIONS.get(await kvKeyFor(kvId))).toBeNull()
+
+    const other = browser('do', await kvSession('ada'))
+    await other.logout() // flush() while the session moves
+    expect(other.sessionCookie).toBeUndefined()
+    expect(await storedSessionCount()).toBe(1) // only the first client's
+    expect(await storedRecords()).toEqual([])
   })
 
   it('is a Durable Object store like any other without the option: a KV id is no session', async () => {
