@@ -10,7 +10,7 @@ import { SessionError } from '../foundation/errors.js'
 import type { ResolvedSessionOptions } from './options.js'
 import { entrySize } from '../stores/record.js'
 import { absoluteEnd, legacyCreatedAt } from './expiry.js'
-import type { ExpirySetting, SessionAuth, SessionChanges, SessionData, SessionRecord, SessionStore, StoreContext } from '../stores/types.js'
+import type { ExpirySetting, LoadedRecord, SessionAuth, SessionChanges, SessionData, SessionRecord, SessionStore, StoreContext } from '../stores/types.js'
 import { authHashMatches } from './auth-hash.js'
 
 /** What changed, key by key, since the session was loaded. */
@@ -147,8 +147,8 @@ export class SessionState {
 
   async #load(): Promise<void> {
     this.readCookie()
-    const token = this.token
-    let record: SessionRecord | null = null
+    let token = this.token
+    let record: LoadedRecord | null = null
     if (token !== null) {
       try {
         record = await this.store().load(token, this.context())
@@ -158,11 +158,19 @@ export class SessionState {
         this.unavailable = true
       }
     }
+    const moved = record?.movedTo !== undefined
+    if (record !== null && record.movedTo !== undefined && token !== null) {
+      // The store moved the session while loading it: the old token goes once the session
+      // is saved under the new one (commit.ts), not before.
+      this.retired.push(token)
+      this.token = token = record.movedTo
+    }
     if (record !== null) {
       const verdict = await this.#honours(record)
       // Bound to credentials that changed: the record goes at the end of the request, as
-      // Django's get_user() flushes it. An expired one is left to the store's own TTL.
-      if (verdict === 'revoked' && token !== null) this.retired.push(token)
+      // Django's get_user() flushes it. An expired one is left to the store's own TTL,
+      // unless it was just moved (then its new copy goes too).
+      if ((verdict === 'revoked' || (verdict === 'expired' && moved)) && token !== null) this.retired.push(token)
       if (verdict !== 'ok') record = null
     }
     if (this.data !== null) return // cleared or flushed while loading
