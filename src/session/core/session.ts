@@ -220,6 +220,12 @@ export class Session<Data extends object = SessionData> {
     return this.#s.auth?.user ?? null
   }
 
+  /** Whether the session is bound to this browser's key (`session({ deviceBound })`, registered). */
+  async isDeviceBound(): Promise<boolean> {
+    await this.#s.read()
+    return Boolean(this.#s.device?.jwk)
+  }
+
   /**
    * Keeps this session logged in after the user's credentials changed (Django's
    * `update_session_auth_hash()`): a new key, bound to the new verifier, while every

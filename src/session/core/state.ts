@@ -10,7 +10,7 @@ import { SessionError } from '../foundation/errors.js'
 import type { ResolvedSessionOptions } from './options.js'
 import { entrySize } from '../stores/record.js'
 import { absoluteEnd, legacyCreatedAt } from './expiry.js'
-import type { ExpirySetting, SessionAuth, SessionChanges, SessionData, SessionRecord, SessionStore, StoreContext } from '../stores/types.js'
+import type { ExpirySetting, SessionAuth, SessionChanges, SessionData, SessionDevice, SessionRecord, SessionStore, StoreContext } from '../stores/types.js'
 import { authHashMatches } from './auth-hash.js'
 
 /** What changed, key by key, since the session was loaded. */
@@ -53,6 +53,12 @@ export class SessionState {
   createdAt: number | null = null
   /** The user the session is bound to, if any. */
   auth: SessionAuth | null = null
+  /** The device binding (`deviceBound`), if any. */
+  device: SessionDevice | null = null
+  /** A bound session this request may not use (no valid bound cookie): commit leaves it, and its cookie, alone. */
+  frozen = false
+  /** Load without asking for the bound cookie (the refresh route proves the key instead). */
+  unbound = false
   /** `expiresAt` of the record as loaded, for sliding expiry. */
   loadedExpiresAt: number | null = null
   /**
@@ -158,6 +164,12 @@ export class SessionState {
         this.unavailable = true
       }
     }
+    // A bound session without its bound cookie reads as none: nothing destroyed, nothing told.
+    const binding = this.options.deviceBound
+    if (record?.device?.jwk && binding !== null && !this.unbound && !(await binding.admits(this, record.device))) {
+      record = null
+      this.frozen = true
+    }
     if (record !== null) {
       const verdict = await this.#honours(record)
       // Bound to credentials that changed: the record goes at the end of the request, as
@@ -171,6 +183,7 @@ export class SessionState {
       this.expiry = record.expiry
       this.createdAt = record.createdAt
       this.auth = record.auth
+      this.device = record.device ?? null
       this.loadedExpiresAt = record.expiresAt
     } else {
       this.data = emptyData()
@@ -269,6 +282,7 @@ export class SessionState {
     this.expiry = null
     this.createdAt = null
     this.auth = null
+    this.device = null
     this.changes = null
     this.modified = true
   }
