@@ -1,0 +1,83 @@
+/**
+ * @module
+ * What the server signs for a device binding, with the session secret (HMAC-SHA256
+ * through the library's signer): the short-lived bound cookie, checked on every load with
+ * no store operation, and the challenges a proof must answer (recent, made for this
+ * session, each accepted once).
+ */
+import type { Context } from 'hono'
+import { createSigner, type Signer } from '../cookies/signing.js'
+import { generateSessionId } from '../foundation/id.js'
+import { toBase64Url } from '../foundation/bytes.js'
+
+/** Purposes: a bound cookie never verifies as a challenge, nor the other way round. */
+const COOKIE_PURPOSE = 'edge-session/device-bound/cookie'
+const CHALLENGE_PURPOSE = 'edge-session/device-bound/challenge'
+
+/** Where the secret comes from: a string, or per request (bindings are only reachable through `c.env`). */
+export type SecretSource = string | ((c: Context) => string)
+
+/** One signer per secret set for the isolate's life (keys imported once), bounded. */
+const signers = new Map<string, Signer>()
+const MAX_SIGNERS = 16
+
+/** The signer for this request's secret; `INVALID_OPTION` for a secret under 32 bytes. */
+export function signerFor(c: Context, secret: SecretSource, fallbacks: readonly string[]): Signer {
+  const current = typeof secret === 'function' ? secret(c) : secret
+  const key = fallbacks.length === 0 ? current : JSON.stringify([current, ...fallbacks])
+  let signer = signers.get(key)
+  if (signer === undefined) {
+    signer = createSigner({ secret: current, fallbacks })
+    if (signers.size >= MAX_SIGNERS) signers.delete(signers.keys().next().value as string)
+    signers.set(key, signer)
+  }
+  return signer
+}
+
+/**
+ * A bound cookie's value for device `id`, good until `expires` (whole seconds since the
+ * epoch): `expires.timestamp.signature`, the signature over the session's device id too
+ * (the signer's `:` written as `.`, which cookie values carry without percent-encoding).
+ */
+export async function boundCookieValue(signer: Signer, id: string, expires: number): Promise<string> {
+  return (await signer.sign(String(expires), { purpose: COOKIE_PURPOSE, salt: id })).replaceAll(':', '.')
+}
+
+/** Whether `value` is a bound cookie made for device `id` and still unexpired at `nowMs`. */
+export async function boundCookieValid(signer: Signer, id: string, value: string | undefined, nowMs: number): Promise<boolean> {
+  if (value === undefined || value.length > 128 || value.includes(':')) return false
+  try {
+    const expires = await signer.unsign(value.replaceAll('.', ':'), { purpose: COOKIE_PURPOSE, salt: id })
+    return /^\d{1,12}$/.test(expires) && Number(expires) * 1000 > nowMs
+  } catch {
+    return false
+  }
+}
+
+/** A new challenge for device `id`: `issued.nonce:timestamp:signature`, `issued` in ms (base 36). */
+export function newChallenge(signer: Signer, id: string, nowMs: number): Promise<string> {
+  const nonce = toBase64Url(crypto.getRandomValues(new Uint8Array(12)))
+  return signer.sign(`${nowMs.toString(36)}.${nonce}`, { purpose: CHALLENGE_PURPOSE, salt: id })
+}
+
+/**
+ * When the challenge `jti` was issued, in ms, if this server made it for device `id`
+ * within the last `maxAgeMs`; else `null`. Whether it was used already is the caller's
+ * check (against the device's `seen`).
+ */
+export async function challengeIssued(signer: Signer, id: string, jti: string, nowMs: number, maxAgeMs: number): Promise<number | null> {
+  let value: string
+  try {
+    value = await signer.unsign(jti, { purpose: CHALLENGE_PURPOSE, salt: id })
+  } catch {
+    return null
+  }
+  const match = /^([0-9a-z]{1,11})\.[A-Za-z0-9_-]{16}$/.exec(value)
+  if (match === null) return null
+  const issued = parseInt(match[1] as string, 36)
+  // A few seconds ahead are allowed: isolates' clocks differ slightly.
+  return issued - nowMs <= 5000 && nowMs - issued <= maxAgeMs ? issued : null
+}
+
+/** A new DBSC `session_identifier`: 128 random bits, base64url. */
+export const newDeviceId = (): string => generateSessionId().slice(0, 22)
