@@ -29,6 +29,16 @@ describe.each(STORES)('session({ deviceBound }) on the %s store', (_name, store)
     expect(bound?.attrs).toMatchObject({ path: '/', secure: '', httponly: '', samesite: 'Lax', 'max-age': '600' })
   })
 
+  it('admits the page after login with the bound cookie the login set, once the browser registered', async () => {
+    const h = boundHarness(store())
+    const key = await deviceKey('ES256')
+    const challenge = await logIn(h)
+    const fromLogin = h.jar.cookies.get(BOUND) as string
+    expect((await register(h, await proof(key, challenge, { withJwk: true }))).res.status).toBe(200)
+    h.jar.cookies.set(BOUND, fromLogin)
+    expect(await who(h)).toBe('alice')
+  })
+
   it.each<Alg>(['ES256', 'RS256'])('registers a %s key and answers the instructions with the bound cookie', async (alg) => {
     const h = boundHarness(store())
     const key = await deviceKey(alg)
@@ -122,6 +132,15 @@ describe.each(STORES.filter(([name]) => name !== 'cookie'))('POST refreshPath on
     expect(res.status).toBe(200)
     expect(body).toEqual({ continue: false })
     expect(setCookies(res)).toEqual([])
+  })
+})
+
+describe('session() without deviceBound', () => {
+  it('offers no registration and sets no bound cookie at login', async () => {
+    const h = harness({}, { start: Date.now() })
+    const { res } = await h.run((s) => s.login('alice'))
+    expect(res.headers.get('Secure-Session-Registration')).toBeNull()
+    expect(setCookies(res).map((c) => c.name)).toEqual(['sessionid'])
   })
 })
 

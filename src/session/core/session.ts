@@ -220,7 +220,10 @@ export class Session<Data extends object = SessionData> {
     return this.#s.auth?.user ?? null
   }
 
-  /** Whether the session is bound to this browser's key (`session({ deviceBound })`, registered). */
+  /**
+   * Whether this browser registered a key for the session (`session({ deviceBound })`, DBSC).
+   * @example `if (await c.get('session').isDeviceBound()) showBadge()`
+   */
   async isDeviceBound(): Promise<boolean> {
     await this.#s.read()
     return Boolean(this.#s.device?.jwk)
