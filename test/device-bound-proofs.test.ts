@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest'
 import { decodeRecord, encodeRecord, mergeDevice } from '../src/session/stores/record'
 import type { SessionDevice, SessionRecord } from '../src/session'
-import { bindSession, boundHarness, logIn, refresh, refreshFully, register } from './helpers/bound'
+import { bindSession, BOUND, boundHarness, logIn, refresh, refreshFully, register } from './helpers/bound'
 import { deviceKey, part, proof, refreshChallenge, registrationChallenge } from './helpers/dbsc'
 
 const isBound = async (h: ReturnType<typeof boundHarness>): Promise<unknown> => (await h.run((s) => s.isDeviceBound())).body
@@ -80,6 +80,19 @@ describe('POST registrationPath', () => {
     const again = await register(h, await proof(key, 'x', { withJwk: true }))
     expect(again.res.status).toBe(403)
     expect(again.res.headers.get('Secure-Session-Registration')).toBeNull()
+  })
+
+  it('refuses a copied session cookie without the login\'s bound cookie, offering nothing; the owner still registers', async () => {
+    const h = boundHarness()
+    const [thief, owner] = [await deviceKey('ES256'), await deviceKey('ES256')]
+    const challenge = await logIn(h)
+    const bound = h.jar.cookies.get(BOUND) as string
+    h.jar.cookies.delete(BOUND)
+    const stolen = await register(h, await proof(thief, challenge, { withJwk: true }))
+    expect(stolen.res.status).toBe(403)
+    expect(stolen.res.headers.get('Secure-Session-Registration')).toBeNull()
+    h.jar.cookies.set(BOUND, bound)
+    expect((await register(h, await proof(owner, challenge, { withJwk: true }))).res.status).toBe(200)
   })
 
   it.each([

@@ -5,14 +5,13 @@
  * response offers registration, every load of a bound session asks for the bound cookie,
  * and the registration and refresh routes answer before any handler.
  */
-import { readRawCookie } from '../cookies/helpers.js'
 import { resolveSecrets } from '../cookies/secrets.js'
 import { COOKIE_NAME } from '../foundation/cookie-grammar.js'
 import { SessionError } from '../foundation/errors.js'
 import type { DeviceBinding } from '../core/options.js'
-import { boundCookieName, registrationHeader, setBoundCookie, type ResolvedDeviceBound } from './responses.js'
+import { hasBoundCookie, registrationHeader, setBoundCookie, type ResolvedDeviceBound } from './responses.js'
 import { register, refresh } from './routes.js'
-import { boundCookieValid, newDeviceId, signerFor, type SecretSource } from './tokens.js'
+import { newDeviceId, type SecretSource } from './tokens.js'
 
 /** Options of {@link deviceBound}. */
 export interface DeviceBoundOptions {
@@ -82,10 +81,7 @@ export function deviceBound(options: DeviceBoundOptions): DeviceBinding {
       if (c.req.path === refreshPath) return refresh(o, state)
       return undefined
     },
-    admits(state, device) {
-      const value = readRawCookie(state.c.req.raw.headers.get('Cookie'), boundCookieName(o, state))
-      return boundCookieValid(signerFor(state.c, o.secret, o.fallbacks), device.id, value, state.now())
-    },
+    admits: (state, device) => hasBoundCookie(o, state, device),
     newDevice: () => ({ id: newDeviceId(), alg: null, jwk: null, seen: 0 }),
     async offer(state, device) {
       const header = await registrationHeader(o, state.c, device, state.now())

@@ -5,11 +5,11 @@
  * instructions JSON names for it, and the registration offer.
  */
 import type { Context } from 'hono'
-import { setCookie } from '../cookies/helpers.js'
+import { readRawCookie, setCookie } from '../cookies/helpers.js'
 import type { BindingState } from '../core/options.js'
 import type { SessionDevice } from '../stores/types.js'
 import { sfString } from './proof.js'
-import { boundCookieValue, newChallenge, signerFor, type SecretSource } from './tokens.js'
+import { boundCookieValid, boundCookieValue, newChallenge, signerFor, type SecretSource } from './tokens.js'
 
 /** `deviceBound()`'s options, resolved once: what the hook and the routes use. */
 export interface ResolvedDeviceBound {
@@ -25,6 +25,12 @@ export interface ResolvedDeviceBound {
 
 /** The bound cookie's name for a session configured as `state.options`. */
 export const boundCookieName = (o: ResolvedDeviceBound, state: BindingState): string => o.cookieName ?? `${state.options.cookieName}_bound`
+
+/** Whether the request carries a valid, unexpired bound cookie made for `device` (one HMAC, no store operation). */
+export function hasBoundCookie(o: ResolvedDeviceBound, state: BindingState, device: SessionDevice): Promise<boolean> {
+  const value = readRawCookie(state.c.req.raw.headers.get('Cookie'), boundCookieName(o, state))
+  return boundCookieValid(signerFor(state.c, o.secret, o.fallbacks), device.id, value, state.now())
+}
 
 /** The bound cookie's attributes as the instructions JSON names them (Max-Age and Expires aside). */
 export function boundCookieAttributes(state: BindingState): string {

@@ -8,7 +8,7 @@ import type { Context } from 'hono'
 import type { BindingState } from '../core/options.js'
 import type { SessionDevice } from '../stores/types.js'
 import { parseProof, readStringHeader, sfString, signedByDevice, verifyProof, type ParsedProof } from './proof.js'
-import { boundCookieAttributes, boundCookieName, registrationHeader, setBoundCookie, type ResolvedDeviceBound } from './responses.js'
+import { boundCookieAttributes, boundCookieName, hasBoundCookie, registrationHeader, setBoundCookie, type ResolvedDeviceBound } from './responses.js'
 import { challengeIssued, newChallenge, signerFor } from './tokens.js'
 
 /** A DBSC `session_identifier` as this library makes them. */
@@ -43,16 +43,19 @@ async function instructions(o: ResolvedDeviceBound, state: BindingState, device:
 /**
  * `POST registrationPath`: the browser's `Secure-Session-Response` JWT carries its new
  * public key (`jwk`) and answers the challenge of the login's offer. A logged-in session
- * not yet bound, a valid signature by that key, and a recent challenge made for this
- * session: the key is kept in the record and the bound cookie set. Anything else is a
- * 403 (with a fresh offer when the session could still register) and changes nothing.
+ * not yet bound, the bound cookie the login set (so a cookie copied later cannot bind the
+ * session to a thief's key and lock its owner out), a valid signature by that key, and a
+ * recent challenge made for this session: the key is kept in the record and the bound
+ * cookie renewed. Anything else is a 403 (with a fresh offer when the session could
+ * still register) and changes nothing.
  */
 export async function register(o: ResolvedDeviceBound, state: BindingState): Promise<Response> {
   const { c } = state
   await state.read()
   const device = state.device
-  // Answered alike for no session, a session of nobody, and one bound already (never rebound).
-  if (state.auth === null || device === null || device.jwk !== null) {
+  // Answered alike for no session, a session of nobody, one bound already (never rebound),
+  // and a request without the login's bound cookie.
+  if (state.auth === null || device === null || device.jwk !== null || !(await hasBoundCookie(o, state, device))) {
     state.frozen = true
     return refuse(c, 403, 'There is no session to bind.')
   }
