@@ -115,6 +115,8 @@ async function commitSession(state: SessionState, status: number): Promise<Defer
   const binding = o.deviceBound
   const offered = binding !== null && state.auth !== null && state.device === null ? (state.device = binding.newDevice()) : null
   if (state.device !== null) record.device = state.device
+  // The offer is signed before anything is written, so a failure leaves nothing behind.
+  const offer = binding !== null && offered !== null ? await binding.offer(state, offered) : null
   const serialized = encodeRecord(record, o.maxPayloadBytes)
   let token: string
   try {
@@ -135,7 +137,6 @@ async function commitSession(state: SessionState, status: number): Promise<Defer
   state.token = token
   state.createdAt = createdAt
   await Promise.all(state.retired.splice(0).map((old) => state.destroy(old)))
-  const offer = binding !== null && offered !== null ? await binding.offer(state, offered) : null
 
   const options = cookieOptions(o)
   if (!expiresAtBrowserClose(state.expiry, o)) {
