@@ -14,14 +14,19 @@ import { startWorker, type DevWorker } from './worker'
 /** The bound cookie's lifetime in this run: short, so the browser renews it during the test. */
 const SECONDS = 3
 
+/** The stores the demo runs on (`SESSION_STORE`): one HTTPS worker each. */
+const STORES = ['kv', 'cookie', 'do'] as const
+
 let certificate: Certificate | undefined
-let worker: DevWorker | undefined
+const workers = new Map<string, DevWorker>()
 let browser: Browser | undefined
 const contexts: BrowserContext[] = []
 
 beforeAll(async () => {
   certificate = await makeCertificate()
-  worker = await startWorker({ https: certificate, vars: { DEVICE_BOUND: '1', DEVICE_BOUND_SECONDS: String(SECONDS) } })
+  const https = certificate
+  const started = await Promise.all(STORES.map((store) => startWorker({ https, vars: { SESSION_STORE: store, DEVICE_BOUND: '1', DEVICE_BOUND_SECONDS: String(SECONDS) } })))
+  STORES.forEach((store, i) => workers.set(store, started[i] as DevWorker))
   browser = await chromium.launch({
     executablePath: CHROMIUM_PATH,
     // Chromium keeps only the last --enable-features/--disable-features: these replace
@@ -38,14 +43,14 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all(contexts.map((context) => context.close()))
   await browser?.close()
-  await worker?.stop()
+  await Promise.all([...workers.values()].map((worker) => worker.stop()))
   await certificate?.remove()
 })
 
-/** A new browser profile (its own cookie jar and DBSC sessions) on the HTTPS worker. */
-async function newPage(): Promise<{ context: BrowserContext; page: Page }> {
-  if (browser === undefined || worker === undefined) throw new Error('no browser or worker')
-  const context = await browser.newContext({ baseURL: worker.url })
+/** A new browser profile (its own cookie jar and DBSC sessions) on an HTTPS worker. */
+async function newPage(base: string): Promise<{ context: BrowserContext; page: Page }> {
+  if (browser === undefined) throw new Error('no browser')
+  const context = await browser.newContext({ baseURL: base })
   contexts.push(context)
   return { context, page: await context.newPage() }
 }
@@ -62,9 +67,10 @@ async function cookie(context: BrowserContext, name: string): Promise<string | u
   return (await context.cookies()).find((c) => c.name === name)?.value
 }
 
-describe('deviceBound in Chromium over HTTPS (DEVICE_BOUND=1)', () => {
+describe.each(STORES)('deviceBound in Chromium over HTTPS (DEVICE_BOUND=1, the %s store)', (store) => {
   it('registers at login, renews the bound cookie by itself, and a copied session cookie is not logged in', async () => {
-    const { context, page } = await newPage()
+    const base = workers.get(store)?.url as string
+    const { context, page } = await newPage(base)
     const cdp = await context.newCDPSession(page)
     // Chromium's own account of its DBSC session: creation, challenges, refreshes.
     const events: string[] = []
@@ -105,8 +111,8 @@ describe('deviceBound in Chromium over HTTPS (DEVICE_BOUND=1)', () => {
     // A second browser given only the copied session cookie is nobody.
     const stolen = await cookie(context, 'sessionid')
     expect(stolen).toBeDefined()
-    const thief = await newPage()
-    await thief.context.addCookies([{ name: 'sessionid', value: stolen as string, url: worker!.url, secure: true, httpOnly: true, sameSite: 'Lax' }])
+    const thief = await newPage(base)
+    await thief.context.addCookies([{ name: 'sessionid', value: stolen as string, url: base, secure: true, httpOnly: true, sameSite: 'Lax' }])
     await thief.page.goto('/')
     expect(await who(thief.page)).toBeNull()
     await thief.page.goto('/whoami')
