@@ -5,9 +5,10 @@
  */
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
-import { cookieStore, deviceBound } from '../src/session'
+import { cookieStore, deviceBound, kvKeyFor } from '../src/session'
 import { durableObjectStore } from '../src/session/durable-object'
-import { bindSession, boundHarness, refreshFully, SECRET } from './helpers/bound'
+import { bindSession, boundHarness, logIn, refreshFully, register, SECRET, withoutBoundCookie } from './helpers/bound'
+import { deviceKey, proof, type DeviceKeyPair } from './helpers/dbsc'
 import { harness } from './helpers/harness'
 
 describe('a bound session and the auth hash', () => {
@@ -57,5 +58,39 @@ describe('a bound session on the cookie store', () => {
     const { res } = await h.run((s) => s.set('big', 'x'.repeat(5000)))
     expect(res.status).toBe(413)
     expect((await h.run(async (s) => [await s.getUser(), await s.isDeviceBound(), await s.has('big')])).body).toEqual(['alice', true, false])
+  })
+})
+
+describe('a registration a concurrent write dropped (KV and the cookie store keep whole records)', () => {
+  /** Logs in, keeps the record as the page that loaded it before registration would save it, registers, and puts that copy back. */
+  async function registerThenLose(store: 'KV' | 'cookie'): Promise<{ h: ReturnType<typeof boundHarness>; key: DeviceKeyPair; id: string }> {
+    const h = boundHarness(store === 'cookie' ? cookieStore({ secret: SECRET }) : undefined)
+    const key = await deviceKey('ES256')
+    const challenge = await logIn(h)
+    const token = h.jar.cookies.get('sessionid') as string
+    const before = store === 'KV' ? await env.SESSIONS.get(await kvKeyFor(token)) : null
+    const { body } = await register(h, await proof(key, challenge, { withJwk: true }))
+    if (store === 'KV') await env.SESSIONS.put(await kvKeyFor(token), before as string)
+    else h.jar.cookies.set('sessionid', token)
+    return { h, key, id: (body as { session_identifier: string }).session_identifier }
+  }
+
+  it.each(['KV', 'cookie'] as const)('on %s: the next proven refresh puts the key back from the key cookie, and binding holds again', async (store) => {
+    const { h, key, id } = await registerThenLose(store)
+    expect((await h.run((s) => s.isDeviceBound())).body).toBe(false)
+    h.clock.now += 1000
+    const { res } = await refreshFully(h, key, id)
+    expect(res.status).toBe(200)
+    expect((await h.run((s) => s.isDeviceBound())).body).toBe(true)
+    expect((await withoutBoundCookie(h, (s) => s.getUser())).body).toBeNull()
+  })
+
+  it('does not take the key from a key cookie made for another session', async () => {
+    const { h, key, id } = await registerThenLose('KV')
+    const foreign = boundHarness()
+    await bindSession(foreign)
+    h.jar.cookies.set('sessionid_bound_key', foreign.jar.cookies.get('sessionid_bound_key') as string)
+    h.clock.now += 1000
+    expect((await refreshFully(h, key, id)).body).toEqual({ continue: false })
   })
 })

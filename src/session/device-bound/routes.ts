@@ -8,7 +8,7 @@ import type { Context } from 'hono'
 import type { BindingState } from '../core/options.js'
 import type { SessionDevice } from '../stores/types.js'
 import { parseProof, readStringHeader, sfString, signedByDevice, verifyProof, type ParsedProof } from './proof.js'
-import { boundCookieAttributes, boundCookieName, hasBoundCookie, registrationHeader, setBoundCookie, type ResolvedDeviceBound } from './responses.js'
+import { boundCookieAttributes, boundCookieName, hasBoundCookie, registrationHeader, setBoundCookie, setKeyCookie, withCookieKey, type ResolvedDeviceBound } from './responses.js'
 import { challengeIssued, newChallenge, signerFor } from './tokens.js'
 
 /** A DBSC `session_identifier` as this library makes them. */
@@ -68,6 +68,7 @@ export async function register(o: ResolvedDeviceBound, state: BindingState): Pro
   }
   state.device = { id: device.id, alg: proof.alg, jwk, seen: issued }
   state.modified = true
+  ;(await setKeyCookie(o, state, state.device))()
   return instructions(o, state, state.device)
 }
 
@@ -98,8 +99,9 @@ export async function refresh(o: ResolvedDeviceBound, state: BindingState): Prom
 
   state.unbound = true
   await state.read()
-  const device = state.device
-  if (state.auth === null || device === null || device.jwk === null || device.id !== id) {
+  // A key a concurrent write dropped from the record comes back from the key cookie.
+  const device = state.device === null || state.device.id !== id ? null : await withCookieKey(o, state, state.device)
+  if (state.auth === null || device === null || device.jwk === null) {
     return c.json({ continue: false }, 200, { 'Cache-Control': 'no-store' })
   }
   // Used once: a challenge no newer than the last accepted one is a replay.

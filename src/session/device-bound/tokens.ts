@@ -8,11 +8,14 @@
 import type { Context } from 'hono'
 import { createSigner, type Signer } from '../cookies/signing.js'
 import { generateSessionId } from '../foundation/id.js'
-import { toBase64Url } from '../foundation/bytes.js'
+import { fromBase64Url, toBase64Url } from '../foundation/bytes.js'
+import { parseDeviceKey } from '../stores/record.js'
+import type { DeviceKey } from '../stores/types.js'
 
 /** Purposes: a bound cookie never verifies as a challenge, nor the other way round. */
 const COOKIE_PURPOSE = 'edge-session/device-bound/cookie'
 const CHALLENGE_PURPOSE = 'edge-session/device-bound/challenge'
+const KEY_PURPOSE = 'edge-session/device-bound/key'
 
 /** Where the secret comes from: a string, or per request (bindings are only reachable through `c.env`). */
 export type SecretSource = string | ((c: Context) => string)
@@ -51,6 +54,46 @@ export async function boundCookieValid(signer: Signer, id: string, value: string
     return /^\d{1,12}$/.test(expires) && Number(expires) * 1000 > nowMs
   } catch {
     return false
+  }
+}
+
+/** A registered key as the key cookie carries it: the algorithm and the public JWK. */
+export interface SignedKey {
+  alg: 'ES256' | 'RS256'
+  jwk: DeviceKey
+}
+
+const encoder = new TextEncoder()
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false })
+
+/**
+ * The key cookie's value: device `id`'s registered public key, signed by the server
+ * (`alg~base64url(jwk).timestamp.signature`). Not a secret and no credential: it lets a
+ * refresh verify the browser's proof when a concurrent write on a store that keeps whole
+ * records (KV, the cookie store) dropped the key from the record.
+ */
+export async function keyCookieValue(signer: Signer, id: string, key: SignedKey): Promise<string> {
+  const value = `${key.alg}~${toBase64Url(encoder.encode(JSON.stringify(key.jwk)))}`
+  return (await signer.sign(value, { purpose: KEY_PURPOSE, salt: id })).replaceAll(':', '.')
+}
+
+/** The key a key cookie made for device `id` carries, or `null`. */
+export async function keyFromCookie(signer: Signer, id: string, value: string | undefined): Promise<SignedKey | null> {
+  if (value === undefined || value.length > 2048 || value.includes(':')) return null
+  let signed: string
+  try {
+    signed = await signer.unsign(value.replaceAll('.', ':'), { purpose: KEY_PURPOSE, salt: id })
+  } catch {
+    return null
+  }
+  const [alg, encoded = ''] = signed.split('~')
+  const bytes = fromBase64Url(encoded)
+  if ((alg !== 'ES256' && alg !== 'RS256') || bytes === null) return null
+  try {
+    const jwk = parseDeviceKey(JSON.parse(decoder.decode(bytes)))
+    return jwk !== undefined && (jwk.kty === 'EC') === (alg === 'ES256') ? { alg, jwk } : null
+  } catch {
+    return null
   }
 }
 
