@@ -34,3 +34,4 @@ export {
   type MessageLevelName,
   type MessageTarget,
 } from './messages.js'
+export { loginRequired, safeRedirectPath, isSafePath, wantsJson, type LoginRequiredOptions, type LoginRequiredBody } from './login-required.js'

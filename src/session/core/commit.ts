@@ -108,7 +108,9 @@ async function commitSession(state: SessionState, status: number): Promise<Defer
   }
 
   const rolling = state.token !== null && state.loadedExpiresAt !== null && rollingDue(state.expiry, o, now, state.loadedExpiresAt)
-  if (!(state.modified || o.saveEveryRequest || rolling) || status >= 500) return null
+  // A session the store moved while loading it (`retired` holds its old token) is saved
+  // under its new token, which the cookie then carries, before the old one is destroyed.
+  if (!(state.modified || o.saveEveryRequest || rolling || state.retired.length > 0) || status >= 500) return null
 
   const record: SessionRecord = { data, expiry: state.expiry, expiresAt: now + age * 1000, createdAt, auth: state.auth }
   // A logged-in session gets its device binding here, when the option is on (login()).

@@ -103,9 +103,10 @@ export interface SessionOptions<E extends Env = any> {
    * `null` when the user no longer exists. `login()` binds the session to its SHA-256;
    * a session whose verifier no longer matches reads as logged out (and its record is
    * deleted), so a password change logs every other session out, on every store.
+   * `c` carries the app's bindings like `store`'s (`session<AppEnv>({ authHash })`).
    * @default undefined (sessions are bound to a user only)
    */
-  authHash?: (c: Context, user: string) => string | null | undefined | Promise<string | null | undefined>
+  authHash?: (c: Context<E>, user: string) => string | null | undefined | Promise<string | null | undefined>
   /**
    * The clock, in milliseconds since the epoch. Inject one in tests: KV's own clock
    * cannot be faked, so expiry decisions are made with this one.
@@ -133,10 +134,11 @@ export interface BindingState {
   readonly auth: SessionAuth | null
   device: SessionDevice | null
   modified: boolean
-  /** When set, the commit leaves the session and its cookie alone unless the handler changes it. */
+  /**
+   * When set, the commit leaves the session and its cookie alone unless the handler changes
+   * it; set before the load, the load asks for no bound cookie (the refresh route proves the key).
+   */
   frozen: boolean
-  /** Set before the load, the bound cookie is not asked for (the refresh route proves the key instead). */
-  unbound: boolean
 }
 
 /**

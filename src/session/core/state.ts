@@ -10,7 +10,7 @@ import { SessionError } from '../foundation/errors.js'
 import type { ResolvedSessionOptions } from './options.js'
 import { entrySize } from '../stores/record.js'
 import { absoluteEnd, legacyCreatedAt } from './expiry.js'
-import type { ExpirySetting, SessionAuth, SessionChanges, SessionData, SessionDevice, SessionRecord, SessionStore, StoreContext } from '../stores/types.js'
+import type { ExpirySetting, LoadedRecord, SessionAuth, SessionChanges, SessionData, SessionDevice, SessionRecord, SessionStore, StoreContext } from '../stores/types.js'
 import { authHashMatches } from './auth-hash.js'
 
 /** What changed, key by key, since the session was loaded. */
@@ -55,10 +55,8 @@ export class SessionState {
   auth: SessionAuth | null = null
   /** The device binding (`deviceBound`), if any. */
   device: SessionDevice | null = null
-  /** A bound session this request may not use (no valid bound cookie): commit leaves it, and its cookie, alone. */
+  /** Commit leaves the session and its cookie alone (a bound session without its bound cookie; set before the load, none is asked for). */
   frozen = false
-  /** Load without asking for the bound cookie (the refresh route proves the key instead). */
-  unbound = false
   /** `expiresAt` of the record as loaded, for sliding expiry. */
   loadedExpiresAt: number | null = null
   /**
@@ -153,8 +151,8 @@ export class SessionState {
 
   async #load(): Promise<void> {
     this.readCookie()
-    const token = this.token
-    let record: SessionRecord | null = null
+    let token = this.token
+    let record: LoadedRecord | null = null
     if (token !== null) {
       try {
         record = await this.store().load(token, this.context())
@@ -165,16 +163,23 @@ export class SessionState {
       }
     }
     // A bound session without its bound cookie reads as none: nothing destroyed, nothing told.
-    const binding = this.options.deviceBound
-    if (record?.device?.jwk && binding !== null && !this.unbound && !(await binding.admits(this, record.device))) {
+    if (record?.device?.jwk && !this.frozen && (await this.options.deviceBound?.admits(this, record.device)) === false) {
       record = null
       this.frozen = true
+    }
+    const moved = record?.movedTo !== undefined
+    if (record !== null && record.movedTo !== undefined && token !== null) {
+      // The store moved the session while loading it: the old token goes once the session
+      // is saved under the new one (commit.ts), not before.
+      this.retired.push(token)
+      this.token = token = record.movedTo
     }
     if (record !== null) {
       const verdict = await this.#honours(record)
       // Bound to credentials that changed: the record goes at the end of the request, as
-      // Django's get_user() flushes it. An expired one is left to the store's own TTL.
-      if (verdict === 'revoked' && token !== null) this.retired.push(token)
+      // Django's get_user() flushes it. An expired one is left to the store's own TTL,
+      // unless it was just moved (then its new copy goes too).
+      if ((verdict === 'revoked' || (verdict === 'expired' && moved)) && token !== null) this.retired.push(token)
       if (verdict !== 'ok') record = null
     }
     if (this.data !== null) return // cleared or flushed while loading

@@ -97,7 +97,7 @@ export async function refresh(o: ResolvedDeviceBound, state: BindingState): Prom
   const issued = proof !== null ? await issuedFor(o, state, id, proof) : null
   if (proof === null || issued === null) return challenge(o, state, id)
 
-  state.unbound = true
+  // Still frozen: the load asks for no bound cookie; the proof stands in for it.
   await state.read()
   // A key a concurrent write dropped from the record comes back from the key cookie.
   const device = state.device === null || state.device.id !== id ? null : await withCookieKey(o, state, state.device)

@@ -62,6 +62,17 @@ export interface SessionDevice {
 /** A registered public key, exactly the members Web Crypto needs to import it. */
 export type DeviceKey = { readonly kty: 'EC'; readonly crv: 'P-256'; readonly x: string; readonly y: string } | { readonly kty: 'RSA'; readonly n: string; readonly e: string }
 
+/** What {@link SessionStore.load} resolves: the record, and the token it moved to, if it moved. */
+export interface LoadedRecord extends SessionRecord {
+  /**
+   * The token the session lives under from now on, when the store moved it while loading
+   * it (the Durable Object store taking over a KV session: `migrateFromKV`). The core
+   * answers with a cookie for it and destroys the old token once it has saved the session
+   * under this one; a failed (5xx) request leaves the old token as it was.
+   */
+  readonly movedTo?: string
+}
+
 /** A session's binding to a user (Django keeps `_auth_user_id` and `_auth_user_hash` in the data). */
 export interface SessionAuth {
   /** The user's id, as the app gave it to `login()`. */
@@ -147,7 +158,7 @@ export interface SessionStore {
    * Reads a session. Resolves `null` when there is none (or the stored record is
    * corrupt); rejects only when the storage itself fails.
    */
-  load(token: string, context: StoreContext): Promise<SessionRecord | null>
+  load(token: string, context: StoreContext): Promise<LoadedRecord | null>
   /**
    * Writes a session, under `token` or, when `token` is `null`, under a new one, and
    * resolves the token the cookie must carry from now on. A non-null `token` is always

@@ -17,7 +17,9 @@ import { SessionError } from '../../foundation/errors.js'
 import { toBase64Url } from '../../foundation/bytes.js'
 import { generateSessionId, sha256Hex } from '../../foundation/id.js'
 import { decodeRecord } from '../record.js'
-import { logSecurityEvent, type RegistryContext, type SecurityEvent, type SessionInfo, type SessionRecord, type SessionRegistry, type SessionStore, type SessionWrite, type StoreContext } from '../types.js'
+import type { KVNamespaceLike } from '../kv.js'
+import { logSecurityEvent, type LoadedRecord, type RegistryContext, type SecurityEvent, type SessionInfo, type SessionRegistry, type SessionStore, type SessionWrite, type StoreContext } from '../types.js'
+import { KvMigration } from './migrate.js'
 import type { SessionObject } from './object.js'
 import type { SessionRow } from './schema.js'
 
@@ -48,6 +50,17 @@ export interface DurableObjectStoreOptions {
    * @default console.warn of one JSON line
    */
   onSecurityEvent?: (event: SecurityEvent) => void
+  /**
+   * Moving from the KV store without logging anyone out: the KV namespace the app's
+   * sessions were kept in (e.g. `c.env.SESSIONS`). A cookie that still holds a KV session
+   * id is read from it once; a live session is moved into its object (the user's, or an
+   * anonymous shard), the response carries the new cookie, and the KV record is deleted
+   * (with a revocation marker). A session KV no longer holds, an expired one, or one a
+   * logout or revocation marked is not revived. Drop the option once the app's longest
+   * session lifetime has passed since the switch.
+   * @default undefined (a KV session id is not a token of this store: no session)
+   */
+  migrateFromKV?: KVNamespaceLike
 }
 
 /** `<43 base64url>.<64 hex>` */
@@ -64,6 +77,9 @@ interface Place {
 
 /** Stores made by {@link durableObjectStore}, per namespace and options. */
 const stores = new WeakMap<DurableObjectNamespace<SessionObject>, Map<string, SessionStore>>()
+/** A number per KV namespace given as `migrateFromKV`, for the memo key. */
+const kvNumbers = new WeakMap<KVNamespaceLike, number>()
+let kvCount = 0
 
 /**
  * A session store on Durable Objects with SQLite storage: strongly consistent, so a
@@ -90,12 +106,19 @@ export function durableObjectStore(options: DurableObjectStoreOptions): SessionS
   if (!(interval >= 0) || !Number.isFinite(interval)) throw new SessionError('INVALID_OPTION', 'durableObjectStore(): option "lastSeenInterval" must be a number of seconds >= 0')
   const recordLocation = options.recordLocation ?? false
   // Memoised, so `store: (c) => durableObjectStore({...})` costs a lookup per request.
-  const memo = `${shards}|${interval}|${recordLocation}|${options.onSecurityEvent === undefined}`
+  const from = options.migrateFromKV
+  if (from !== undefined && (from === null || typeof from.get !== 'function' || typeof from.put !== 'function' || typeof from.delete !== 'function')) {
+    throw new SessionError('INVALID_OPTION', 'durableObjectStore(): option "migrateFromKV" must be a KV namespace binding')
+  }
+  if (from !== undefined && !kvNumbers.has(from)) kvNumbers.set(from, ++kvCount)
+  const memo = `${shards}|${interval}|${recordLocation}|${options.onSecurityEvent === undefined}|${from === undefined ? '' : kvNumbers.get(from)}`
   let known = stores.get(namespace)
   if (known === undefined) stores.set(namespace, (known = new Map()))
   const existing = options.onSecurityEvent === undefined ? known.get(memo) : undefined
   if (existing !== undefined) return existing
-  const store = new DurableObjectSessionStore(namespace, shards, interval * 1000, recordLocation, options.onSecurityEvent ?? logSecurityEvent)
+  const onSecurityEvent = options.onSecurityEvent ?? logSecurityEvent
+  const migration = from === undefined ? null : new KvMigration(from, onSecurityEvent)
+  const store = new DurableObjectSessionStore(namespace, shards, interval * 1000, recordLocation, onSecurityEvent, migration)
   if (options.onSecurityEvent === undefined) known.set(memo, store)
   return store
 }
@@ -106,20 +129,22 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
   readonly #touchAfterMs: number
   readonly #recordLocation: boolean
   readonly #onSecurityEvent: (event: SecurityEvent) => void
+  readonly #migration: KvMigration | null
   /** The anonymous shards' object ids, computed at the first save that needs them. */
   #anonymousObjects: Set<string> | undefined
   readonly registry: SessionRegistry = this
 
-  constructor(ns: DurableObjectNamespace<SessionObject>, shards: number, touchAfterMs: number, recordLocation: boolean, onSecurityEvent: (event: SecurityEvent) => void) {
+  constructor(ns: DurableObjectNamespace<SessionObject>, shards: number, touchAfterMs: number, recordLocation: boolean, onSecurityEvent: (event: SecurityEvent) => void, migration: KvMigration | null) {
     this.#ns = ns
     this.#shards = shards
     this.#touchAfterMs = touchAfterMs
     this.#recordLocation = recordLocation
     this.#onSecurityEvent = onSecurityEvent
+    this.#migration = migration
   }
 
   isValidToken(token: string): boolean {
-    return TOKEN.test(token)
+    return TOKEN.test(token) || (this.#migration?.isKvToken(token) ?? false)
   }
 
   /** Where a token's session lives, or `null` for an object id this namespace did not make. */
@@ -135,7 +160,9 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
     return { hash: await sha256Hex(match[1] as string), stub: this.#ns.get(id), object: match[2] as string }
   }
 
-  async load(token: string, { now }: StoreContext): Promise<SessionRecord | null> {
+  async load(token: string, context: StoreContext): Promise<LoadedRecord | null> {
+    if (this.#migration?.isKvToken(token)) return this.#migration.take(token, context, (t, write) => this.save(t, write))
+    const { now } = context
     const place = await this.#place(token)
     if (place === null) return null
     const text = await place.stub.load(place.hash, now, this.#touchAfterMs)
@@ -216,7 +243,8 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
     }
   }
 
-  async destroy(token: string): Promise<void> {
+  async destroy(token: string, context: StoreContext): Promise<void> {
+    if (this.#migration?.isKvToken(token)) return this.#migration.destroy(token, context)
     const place = await this.#place(token)
     if (place !== null) await place.stub.destroy(place.hash)
   }
