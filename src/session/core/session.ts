@@ -221,6 +221,15 @@ export class Session<Data extends object = SessionData> {
   }
 
   /**
+   * Whether this browser registered a key for the session (`session({ deviceBound })`, DBSC).
+   * @example `if (await c.get('session').isDeviceBound()) showBadge()`
+   */
+  async isDeviceBound(): Promise<boolean> {
+    await this.#s.read()
+    return Boolean(this.#s.device?.jwk)
+  }
+
+  /**
    * Keeps this session logged in after the user's credentials changed (Django's
    * `update_session_auth_hash()`): a new key, bound to the new verifier, while every
    * other session of the user reads as logged out on its next request. Needs `authHash`.

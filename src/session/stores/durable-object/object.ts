@@ -7,7 +7,7 @@
  */
 import { DurableObject } from 'cloudflare:workers'
 import { SessionError } from '../../foundation/errors.js'
-import { decodeRecord, encodeRecord } from '../record.js'
+import { decodeRecord, encodeRecord, mergeDevice } from '../record.js'
 import type { ExpirySetting, SessionData } from '../types.js'
 import { migrate, type SessionRow } from './schema.js'
 
@@ -109,7 +109,7 @@ export class SessionObject extends DurableObject<unknown> {
     const data = update.changes === null ? mine.data : merge(stored.data, mine.data, update.changes)
     let record: string
     try {
-      record = encodeRecord({ data, expiry: update.expiry, expiresAt: update.expiresAt, createdAt: stored.createdAt, auth: stored.auth }, update.maxPayloadBytes)
+      record = encodeRecord({ data, expiry: update.expiry, expiresAt: update.expiresAt, createdAt: stored.createdAt, auth: stored.auth, device: mergeDevice(stored.device, mine.device) }, update.maxPayloadBytes)
     } catch (error) {
       if (error instanceof SessionError && error.code === 'PAYLOAD_TOO_LARGE') return 'too-large'
       throw error
