@@ -10,5 +10,7 @@ declare namespace Cloudflare {
     ADMIN_TOKEN?: string
     FRESH_AUTH_SECONDS?: string
     MAX_SESSIONS_PER_USER?: string
+    DEVICE_BOUND?: string
+    DEVICE_BOUND_SECONDS?: string
   }
 }

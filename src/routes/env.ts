@@ -31,6 +31,10 @@ export type Bindings = {
   FRESH_AUTH_SECONDS?: string
   /** The Durable Object store's cap on one user's concurrent sessions; unset = no cap. */
   MAX_SESSIONS_PER_USER?: string
+  /** `1` binds logged-in sessions to the browser's key (DBSC, src/routes/device-bound.ts). */
+  DEVICE_BOUND?: string
+  /** The bound cookie's lifetime in seconds (default 600) when `DEVICE_BOUND=1`. */
+  DEVICE_BOUND_SECONDS?: string
 }
 
 /** The demo app's environment. */

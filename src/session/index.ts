@@ -11,12 +11,14 @@ export { SessionError, BadSignatureError, SignatureExpiredError, type SessionErr
 export { setCookie, getCookie, deleteCookie, serializeCookie, readRawCookie, trimCookieWhitespace, isHttps, type CookieOptions } from './cookies/helpers.js'
 export { kvStore, kvKeyFor, kvRevokedKeyFor, KV_KEY_PREFIX, KV_MIN_TTL, KV_REVOKED_PREFIX, KV_REVOCATION_TTL, type KVStoreOptions, type KVNamespaceLike } from './stores/kv.js'
 export { SESSION_ENDED_CLOSE_CODE } from './stores/types.js'
-export type { SessionSockets, SessionStore, SessionRecord, SessionWrite, SessionChanges, StoreContext, SessionData, ExpirySetting, SessionAuth, SessionInfo, SessionRegistry, RegistryContext, SecurityEvent } from './stores/types.js'
+export type { SessionSockets, SessionStore, SessionRecord, SessionWrite, SessionChanges, StoreContext, SessionData, ExpirySetting, SessionAuth, SessionDevice, DeviceKey, SessionInfo, SessionRegistry, RegistryContext, SecurityEvent } from './stores/types.js'
 export { generateSessionId, isSessionId } from './foundation/id.js'
 export { createSigner, type Signer, type SignerOptions, type SignOptions, type UnsignOptions, type VerifiedValue } from './cookies/signing.js'
 export { MIN_SECRET_BYTES } from './cookies/secrets.js'
 export { setSignedCookie, getSignedCookie, type SetSignedCookieOptions, type GetSignedCookieOptions } from './cookies/signed.js'
 export { cookieStore, type CookieStoreOptions } from './stores/cookie.js'
+export { deviceBound, type DeviceBoundOptions } from './device-bound/index.js'
+export type { DeviceBinding } from './core/options.js'
 export {
   messages,
   createMessages,

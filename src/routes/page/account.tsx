@@ -26,6 +26,8 @@ export interface AccountState {
   now: number
   /** Whether the last action needed a recent authentication: the confirmation form is offered. */
   confirm: boolean
+  /** Whether this browser registered a key for the session (`DEVICE_BOUND=1`, DBSC). */
+  deviceBound: boolean
 }
 
 const where = (s: SessionView): string => [s.country, s.colo].filter((part) => part !== null).join(' / ') || 'not recorded'
@@ -103,6 +105,11 @@ export const Account: FC<{ account: AccountState }> = ({ account }) => (
   <section id="account">
     <h2>Your sessions</h2>
     {account.confirm ? <Confirm user={account.user} /> : null}
+    {account.deviceBound ? (
+      <p id="device-bound">
+        This session is <strong>bound to this device</strong> (DBSC): a copy of its cookies does not work in another browser.
+      </p>
+    ) : null}
     {account.sessions === null ? (
       <p class="empty" id="sessions-unsupported">
         This store keeps no per-user registry, so it cannot list or end your other sessions; the Durable Object

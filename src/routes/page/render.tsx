@@ -93,7 +93,7 @@ export async function renderPage(c: Context<DemoEnv>, status: ContentfulStatusCo
     return errorPage(c, 503, 'The session store could not be read just now. Nothing was lost: your cookie is unchanged. Reload in a moment.')
   }
   const username = await session.getUser()
-  const account = username === null ? null : { user: username, sessions: await listed(c), now: Date.now(), confirm }
+  const account = username === null ? null : { user: username, sessions: await listed(c), now: Date.now(), confirm, deviceBound: await session.isDeviceBound() }
   const cookies = receivedCookies(c.req.header('Cookie'))
   // The page shows this browser's cookies and session: never let a cache keep it.
   return c.html(htmlDocument(<Page cookies={cookies} state={state} username={username} account={account} messages={flashes} error={error} />), status, { 'Cache-Control': 'no-store' })
@@ -103,7 +103,7 @@ export async function renderPage(c: Context<DemoEnv>, status: ContentfulStatusCo
 export async function renderAccount(c: Context<DemoEnv>): Promise<Response> {
   const user = await c.get('session').getUser()
   if (user === null) return c.text('Not logged in', 401, { 'Cache-Control': 'no-store' })
-  const account = { user, sessions: await listed(c), now: Date.now(), confirm: false }
+  const account = { user, sessions: await listed(c), now: Date.now(), confirm: false, deviceBound: await c.get('session').isDeviceBound() }
   return c.html(<Account account={account} />, 200, { 'Cache-Control': 'no-store' })
 }
 

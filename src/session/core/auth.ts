@@ -29,6 +29,8 @@ export async function login(state: SessionState, user: string): Promise<void> {
   retire(state)
   state.auth = { user, hash, at: state.now() }
   state.createdAt = null
+  // A new login is a new device binding too: the commit offers registration afresh.
+  state.device = null
 }
 
 /**

@@ -90,6 +90,8 @@ function testCookieWrite(state: SessionState, status: number): Deferred | null {
 async function commitSession(state: SessionState, status: number): Promise<Deferred | null> {
   const { c, options: o } = state
   const data = await state.read()
+  // A bound session used without its bound cookie: nothing saved, destroyed or deleted.
+  if (state.frozen && !state.modified) return null
   const now = state.now()
   // A custom expiry or a bound user alone is not empty (Django keeps both in the data).
   const empty = state.isEmpty(data)
@@ -113,6 +115,12 @@ async function commitSession(state: SessionState, status: number): Promise<Defer
   if (!(state.modified || o.saveEveryRequest || rolling || state.retired.length > 0) || status >= 500) return null
 
   const record: SessionRecord = { data, expiry: state.expiry, expiresAt: now + age * 1000, createdAt, auth: state.auth }
+  // A logged-in session gets its device binding here, when the option is on (login()).
+  const binding = o.deviceBound
+  const offered = binding !== null && state.auth !== null && state.device === null ? (state.device = binding.newDevice()) : null
+  if (state.device !== null) record.device = state.device
+  // The offer is signed before anything is written, so a failure leaves nothing behind.
+  const offer = binding !== null && offered !== null ? await binding.offer(state, offered) : null
   const serialized = encodeRecord(record, o.maxPayloadBytes)
   let token: string
   try {
@@ -141,6 +149,7 @@ async function commitSession(state: SessionState, status: number): Promise<Defer
   }
   return () => {
     setCookie(c, o.cookieName, token, options)
+    offer?.()
     privateCache(c)
   }
 }

@@ -10,7 +10,7 @@ import { SessionError } from '../foundation/errors.js'
 import type { ResolvedSessionOptions } from './options.js'
 import { entrySize } from '../stores/record.js'
 import { absoluteEnd, legacyCreatedAt } from './expiry.js'
-import type { ExpirySetting, LoadedRecord, SessionAuth, SessionChanges, SessionData, SessionRecord, SessionStore, StoreContext } from '../stores/types.js'
+import type { ExpirySetting, LoadedRecord, SessionAuth, SessionChanges, SessionData, SessionDevice, SessionRecord, SessionStore, StoreContext } from '../stores/types.js'
 import { authHashMatches } from './auth-hash.js'
 
 /** What changed, key by key, since the session was loaded. */
@@ -53,6 +53,10 @@ export class SessionState {
   createdAt: number | null = null
   /** The user the session is bound to, if any. */
   auth: SessionAuth | null = null
+  /** The device binding (`deviceBound`), if any. */
+  device: SessionDevice | null = null
+  /** Commit leaves the session and its cookie alone (a bound session without its bound cookie; set before the load, none is asked for). */
+  frozen = false
   /** `expiresAt` of the record as loaded, for sliding expiry. */
   loadedExpiresAt: number | null = null
   /**
@@ -158,6 +162,11 @@ export class SessionState {
         this.unavailable = true
       }
     }
+    // A bound session without its bound cookie reads as none: nothing destroyed, nothing told.
+    if (record?.device?.jwk && !this.frozen && (await this.options.deviceBound?.admits(this, record.device)) === false) {
+      record = null
+      this.frozen = true
+    }
     const moved = record?.movedTo !== undefined
     if (record !== null && record.movedTo !== undefined && token !== null) {
       // The store moved the session while loading it: the old token goes once the session
@@ -179,6 +188,7 @@ export class SessionState {
       this.expiry = record.expiry
       this.createdAt = record.createdAt
       this.auth = record.auth
+      this.device = record.device ?? null
       this.loadedExpiresAt = record.expiresAt
     } else {
       this.data = emptyData()
@@ -277,6 +287,7 @@ export class SessionState {
     this.expiry = null
     this.createdAt = null
     this.auth = null
+    this.device = null
     this.changes = null
     this.modified = true
   }

@@ -6,7 +6,7 @@
  * no other request can come between them.
  */
 import { SessionError } from '../../foundation/errors.js'
-import { decodeRecord, encodeRecord } from '../record.js'
+import { decodeRecord, encodeRecord, mergeDevice } from '../record.js'
 import type { ExpirySetting, SessionData } from '../types.js'
 import { migrate, type SessionRow } from './schema.js'
 import { SocketHoldingObject } from './socket-object.js'
@@ -115,7 +115,7 @@ export class SessionObject extends SocketHoldingObject {
     const data = update.changes === null ? mine.data : merge(stored.data, mine.data, update.changes)
     let record: string
     try {
-      record = encodeRecord({ data, expiry: update.expiry, expiresAt: update.expiresAt, createdAt: stored.createdAt, auth: stored.auth }, update.maxPayloadBytes)
+      record = encodeRecord({ data, expiry: update.expiry, expiresAt: update.expiresAt, createdAt: stored.createdAt, auth: stored.auth, device: mergeDevice(stored.device, mine.device) }, update.maxPayloadBytes)
     } catch (error) {
       if (error instanceof SessionError && error.code === 'PAYLOAD_TOO_LARGE') return 'too-large'
       throw error
