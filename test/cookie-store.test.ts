@@ -23,7 +23,7 @@ afterEach(() => {
 /** A record as the middleware would save it, and its write. */
 function write(data: Record<string, unknown>, expiresAt = T0 + 300_000, expiry: SessionRecord['expiry'] = null): SessionWrite {
   const record: SessionRecord = { data, expiry, expiresAt, createdAt: T0, auth: null }
-  return { record, serialized: encodeRecord(record, 1 << 20), changes: null, replaces: [], maxPayloadBytes: 1 << 20, now: T0, request: new Request('http://example.com/') }
+  return { record, serialized: encodeRecord(record, 1 << 20), changes: null, replaces: [], maxPayloadBytes: 1 << 20, lifetime: { maxAge: 1_209_600, absoluteMaxAge: null }, now: T0, request: new Request('http://example.com/') }
 }
 
 /** What the middleware tells a store about the request. */

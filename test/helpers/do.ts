@@ -9,8 +9,8 @@ import { sha256Hex } from '../../src/session/foundation/id'
 import type { SessionObject, SessionRow } from '../../src/session/durable-object'
 
 /** The object's RPC methods the store calls. */
-export type ObjectMethod = 'load' | 'create' | 'update' | 'exists' | 'destroy' | 'list' | 'revoke' | 'revokeAll' | 'count'
-const METHODS: ReadonlySet<string> = new Set<ObjectMethod>(['load', 'create', 'update', 'exists', 'destroy', 'list', 'revoke', 'revokeAll', 'count'])
+export type ObjectMethod = 'load' | 'create' | 'update' | 'take' | 'destroy' | 'list' | 'countSessions' | 'revoke' | 'revokeAll' | 'count'
+const METHODS: ReadonlySet<string> = new Set<ObjectMethod>(['load', 'create', 'update', 'take', 'destroy', 'list', 'countSessions', 'revoke', 'revokeAll', 'count'])
 
 /** A held call: `reached` resolves once `count` calls are waiting; `release()` lets them all go on. */
 export interface Hold {

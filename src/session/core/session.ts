@@ -9,7 +9,7 @@ import { SessionError } from '../foundation/errors.js'
 import { expiresAtBrowserClose, expiryAge, expiryDate, toExpirySetting } from './expiry.js'
 import { assertJsonValue } from '../stores/record.js'
 import { login, retire, updateAuthHash } from './auth.js'
-import { listSessions, revokeAllSessions, revokeOtherSessions, revokeSession } from './registry.js'
+import { countSessions, listSessions, revokeAllSessions, revokeOtherSessions, revokeSession, type ListSessionsOptions } from './registry.js'
 import { emptyData, type SessionState } from './state.js'
 import type { SessionData, SessionInfo } from '../stores/types.js'
 
@@ -230,12 +230,24 @@ export class Session<Data extends object = SessionData> {
   }
 
   /**
-   * The logged-in user's sessions (device, created, last seen, expiry), the current one
-   * marked. Only on stores with a registry (Durable Objects): elsewhere `SessionError`
+   * The logged-in user's sessions (device, created, last seen, expiry), newest first, the
+   * current one marked: at most `limit` (default 100); pass the last one as `after` for the
+   * next page. Only on stores with a registry (Durable Objects): elsewhere `SessionError`
    * `NOT_SUPPORTED`; `NOT_LOGGED_IN` without `login()`.
+   *
+   * @example
+   * ```ts
+   * const page = await session.listSessions({ limit: 50 })
+   * const next = await session.listSessions({ limit: 50, after: page.at(-1) })
+   * ```
    */
-  async listSessions(): Promise<SessionInfo[]> {
-    return listSessions(this.#s)
+  async listSessions(options?: ListSessionsOptions): Promise<SessionInfo[]> {
+    return listSessions(this.#s, options)
+  }
+
+  /** How many live sessions the logged-in user has (what {@link Session.listSessions} pages through). */
+  async countSessions(): Promise<number> {
+    return countSessions(this.#s)
   }
 
   /** Revokes one of the user's sessions by `handle`, at once for every device; resolves whether it existed. */
@@ -268,6 +280,7 @@ export class Session<Data extends object = SessionData> {
     // Django deletes `_session_expiry` here, and a KeyError leaves the session unmodified.
     if (setting === null && this.#s.expiry === null) return
     this.#s.expiry = setting
+    this.#s.expiryChanged = true
     this.#s.modified = true
   }
 

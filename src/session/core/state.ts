@@ -49,6 +49,10 @@ export class SessionState {
   /** The load in progress or done; `null` until the session is first used. */
   loading: Promise<void> | null = null
   expiry: ExpirySetting = null
+  /** Whether this request changed the expiry (`setExpiry()`): only then does a merging store write it. */
+  expiryChanged = false
+  /** Whether `retired[0]` is this session moving to a new key with its data (`cycleKey()`, `login()`, `updateAuthHash()`). */
+  carriesOn = false
   /** When the session was created (`null` until a new one is first saved). */
   createdAt: number | null = null
   /** The user the session is bound to, if any. */
@@ -270,6 +274,7 @@ export class SessionState {
     this.createdAt = null
     this.auth = null
     this.changes = null
+    this.carriesOn = false
     this.modified = true
   }
 
@@ -278,10 +283,14 @@ export class SessionState {
     return this.changes === null ? null : (this.changes ??= { set: emptyData(), deleted: new Set() })
   }
 
-  /** This request's changes in the form stores take, or `null` for a whole replacement. */
+  /**
+   * This request's changes in the form stores take (to the session it loaded, kept under
+   * its key or moving to a new one), or `null` for a whole replacement.
+   */
   storeChanges(): SessionChanges | null {
-    if (this.changes === null || this.token === null) return null
-    return { set: this.changes?.set ?? emptyData(), deleted: this.changes === undefined ? [] : [...this.changes.deleted] }
+    if (this.changes === null || (this.token === null && !this.carriesOn)) return null
+    const deleted = this.changes === undefined ? [] : [...this.changes.deleted]
+    return { set: this.changes?.set ?? emptyData(), deleted, expiry: this.expiryChanged }
   }
 
   /** Destroys the current record and any retired by `cycleKey()`; the session has no key after. */

@@ -17,8 +17,9 @@ import { SessionError } from '../../foundation/errors.js'
 import { toBase64Url } from '../../foundation/bytes.js'
 import { generateSessionId, sha256Hex } from '../../foundation/id.js'
 import { decodeRecord } from '../record.js'
-import { logSecurityEvent, type RegistryContext, type SecurityEvent, type SessionInfo, type SessionRecord, type SessionRegistry, type SessionStore, type SessionWrite, type StoreContext } from '../types.js'
-import type { SessionObject } from './object.js'
+import { logSecurityEvent, type DestroyContext, type RegistryContext, type SecurityEvent, type SessionChanges, type SessionInfo, type SessionRecord, type SessionRegistry, type SessionStore, type SessionWrite, type StoreContext } from '../types.js'
+import { encodeMerged, mergeChanges, type KeyChanges } from './merge.js'
+import type { SessionObject, WriteResult } from './object.js'
 import type { SessionRow } from './schema.js'
 
 /** Options of {@link durableObjectStore}. */
@@ -150,12 +151,12 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
 
   async save(token: string | null, write: SessionWrite): Promise<string> {
     if (token !== null) return this.#update(token, write)
-    const { record, serialized, now, request, replaces } = write
+    const { record, serialized, now, request, replaces, lifetime, maxPayloadBytes } = write
     const user = record.auth?.user ?? null
     const replaced = (await Promise.all(replaces.map((t) => this.#place(t)))).filter((p): p is Place => p !== null)
     // A logged-in session goes to its user's object, an anonymous one to a random shard;
     // but a cycled anonymous session stays in its shard, so that the session it replaces
-    // is checked in the insert's own transaction, at no extra call.
+    // is moved in the insert's own stretch, at no extra call.
     const shard = user === null ? this.#sameShard(replaced) : null
     const objectId = shard?.stub.id ?? this.#ns.idFromName(user !== null ? `user:${user}` : `anon:${randomShard(this.#shards)}`)
     const object = objectId.toString()
@@ -173,27 +174,44 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
       expires_at: record.expiresAt,
       ...device,
     }
-    // The sessions this one replaces must still be alive: checked with the insert in one
-    // transaction where they share its object, and right after it elsewhere.
+    // The sessions this one replaces must still be alive. Where they share its object they
+    // move in the insert's stretch (the new row built from the old one as it is now);
+    // elsewhere each is taken out of its object after the insert, and writes that landed
+    // on it since this request loaded it are merged into the new row.
+    const keys = keyChanges(write.changes)
     const here = replaced.filter((p) => p.object === object)
     const elsewhere = replaced.filter((p) => p.object !== object)
-    if (!(await stub.create(row, here.map((p) => p.hash), now))) throw interrupted()
+    const result = await stub.create(row, { from: here.map((p) => p.hash), changes: here.length > 0 ? keys : null, lifetime, maxPayloadBytes }, now)
+    settle(result, write)
     for (const p of elsewhere) {
-      if (!(await p.stub.exists([p.hash], now))) {
+      const taken = await p.stub.take(p.hash, now)
+      if (taken === null) {
         await stub.destroy(hash)
         throw interrupted()
       }
+      if (keys !== null) await this.#rebase(stub, hash, taken, write, keys)
     }
+    write.moved = [...replaces]
     return `${id}.${object}`
   }
 
-  async #update(token: string, { record, serialized, changes, now, maxPayloadBytes }: SessionWrite): Promise<string> {
+  /** Replaces the new row with `taken` (the old session as it was when taken) plus this request's changes, if they differ. */
+  async #rebase(stub: DurableObjectStub<SessionObject>, hash: string, taken: string, write: SessionWrite, changes: KeyChanges): Promise<void> {
+    const stored = decodeRecord(taken)
+    const { record, now, lifetime, maxPayloadBytes } = write
+    if (typeof stored === 'string') return
+    const merged = mergeChanges({ stored, mine: { ...record, data: { ...record.data } }, changes, lifetime, now }, record.createdAt)
+    const text = encodeMerged({ ...merged, createdAt: record.createdAt, auth: record.auth }, maxPayloadBytes)
+    // Too large once merged: the new session keeps this request's own copy.
+    if (text === 'too-large' || text === write.serialized) return
+    settle(await stub.update(hash, { record: text, changes: null, now, maxPayloadBytes, lifetime }), write)
+  }
+
+  async #update(token: string, write: SessionWrite): Promise<string> {
     const place = await this.#place(token)
     if (place === null) throw interrupted()
-    const keys = changes === null ? null : { set: Object.keys(changes.set), deleted: [...changes.deleted] }
-    const result = await place.stub.update(place.hash, { record: serialized, changes: keys, expiry: record.expiry, expiresAt: record.expiresAt, now, maxPayloadBytes })
-    if (result === 'gone') throw interrupted()
-    if (result === 'too-large') throw new SessionError('PAYLOAD_TOO_LARGE', `With the changes of concurrent requests, the session would pass ${maxPayloadBytes} bytes.`)
+    const { serialized, changes, now, maxPayloadBytes, lifetime } = write
+    settle(await place.stub.update(place.hash, { record: serialized, changes: keyChanges(changes), now, maxPayloadBytes, lifetime }), write)
     return token
   }
 
@@ -216,9 +234,17 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
     }
   }
 
-  async destroy(token: string): Promise<void> {
+  async destroy(token: string, { emptied }: DestroyContext): Promise<void | 'kept'> {
     const place = await this.#place(token)
-    if (place !== null) await place.stub.destroy(place.hash)
+    if (place === null) return
+    if (emptied === undefined || emptied.changes === null) {
+      await place.stub.destroy(place.hash)
+      return
+    }
+    // Emptied key by key: an update that removes the row only if nothing is left once merged.
+    const { serialized, changes, now, maxPayloadBytes, lifetime } = emptied
+    const result = await place.stub.update(place.hash, { record: serialized, changes: keyChanges(changes), now, maxPayloadBytes, lifetime, emptied: true })
+    return result.status === 'ok' ? 'kept' : undefined
   }
 
   // ----- the registry -----------------------------------------------------------
@@ -234,8 +260,9 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
     return place !== null && place.object === this.#ns.idFromName(`user:${user}`).toString() ? place.hash : null
   }
 
-  async list(user: string, token: string | null, { now, authHash }: RegistryContext): Promise<SessionInfo[]> {
-    const [rows, current] = await Promise.all([this.#userStub(user).list(user, now, authHash), this.#ownHash(user, token)])
+  async list(user: string, token: string | null, { now, authHash, limit, after }: RegistryContext): Promise<SessionInfo[]> {
+    const cursor = after === null ? null : { createdAt: after.createdAt, handle: after.handle }
+    const [rows, current] = await Promise.all([this.#userStub(user).list(user, now, authHash, limit, cursor), this.#ownHash(user, token)])
     return rows.map((row) => ({
       handle: row.handle,
       current: row.hash === current,
@@ -248,6 +275,10 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
     }))
   }
 
+  async count(user: string, { now }: StoreContext): Promise<number> {
+    return this.#userStub(user).countSessions(user, now)
+  }
+
   async revoke(user: string, handle: string, token: string | null): Promise<{ revoked: boolean; current: boolean }> {
     const [hashes, current] = await Promise.all([this.#userStub(user).revoke(user, handle), this.#ownHash(user, token)])
     return { revoked: hashes.length > 0, current: current !== null && hashes.includes(current) }
@@ -256,6 +287,21 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
   async revokeAll(user: string, keep: string | null): Promise<number> {
     return this.#userStub(user).revokeAll(user, await this.#ownHash(user, keep))
   }
+}
+
+/** The changes in the form the object takes: key names only (values travel in the record). */
+function keyChanges(changes: SessionChanges | null): KeyChanges | null {
+  return changes === null ? null : { set: Object.keys(changes.set), deleted: [...changes.deleted], expiry: changes.expiry }
+}
+
+/** Turns an object's answer into the store's: an error, or the merged expiry in `write.record` for the cookie. */
+function settle(result: WriteResult, write: SessionWrite): void {
+  if (result.status === 'gone' || result.status === 'ended') throw interrupted()
+  if (result.status === 'too-large') {
+    throw new SessionError('PAYLOAD_TOO_LARGE', `With the changes of concurrent requests, the session would pass ${write.maxPayloadBytes} bytes.`)
+  }
+  write.record.expiry = result.expiry
+  write.record.expiresAt = result.expiresAt
 }
 
 const interrupted = (): SessionError =>
