@@ -8,6 +8,7 @@ export { resolveOptions, type SessionOptions, type RollingOptions, type Resolved
 export { MAX_COOKIE_AGE, MAX_COOKIE_BYTES, type SameSite } from './foundation/cookie-grammar.js'
 export { SessionError, BadSignatureError, SignatureExpiredError, type SessionErrorCode, type BadSignatureReason } from './foundation/errors.js'
 export { setCookie, getCookie, deleteCookie, serializeCookie, readRawCookie, trimCookieWhitespace, isHttps, type CookieOptions } from './cookies/helpers.js'
+export { KV_RATE_LIMIT_RETRIES } from './stores/retry.js'
 export { kvStore, kvKeyFor, kvRevokedKeyFor, KV_KEY_PREFIX, KV_MIN_TTL, KV_REVOKED_PREFIX, KV_REVOCATION_TTL, type KVStoreOptions, type KVNamespaceLike } from './stores/kv.js'
 export type { SessionStore, SessionRecord, SessionWrite, SessionChanges, StoreContext, DestroyContext, SessionLifetime, SessionCursor, SessionData, ExpirySetting, SessionAuth, SessionInfo, SessionRegistry, RegistryContext, SecurityEvent } from './stores/types.js'
 export { generateSessionId, isSessionId } from './foundation/id.js'
