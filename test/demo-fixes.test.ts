@@ -26,7 +26,7 @@ const ALMOST_FULL = 'x'.repeat(65_260)
 describe.each(SERVER_STORES)('on the $name store', (store) => {
   describe('a request refused with 413 for the session\'s size', () => {
     it('POST /form/set: the key fits, the flash message does not: 413, and the key is not saved', async () => {
-      const b = device(store.bindings)
+      const b = device({ ...store.bindings })
       await b.call('/session', json('POST', { before: 1 }))
       const token = b.token!
       const res = await b.send('/form/set', form({ key: LONG_KEY, value: ALMOST_FULL }))
@@ -37,7 +37,7 @@ describe.each(SERVER_STORES)('on the $name store', (store) => {
     })
 
     it('POST /session: a key set before the one refused is not saved either', async () => {
-      const b = device(store.bindings)
+      const b = device({ ...store.bindings })
       await b.call('/session', json('POST', { before: 1 }))
       const token = b.token!
       const { res, body } = await b.call('/session', json('POST', { small: 1, huge: 'y'.repeat(70_000) }))
@@ -48,7 +48,7 @@ describe.each(SERVER_STORES)('on the $name store', (store) => {
 
     it('a new session refused so creates nothing and sets no cookie', async () => {
       await store.clear()
-      const b = device(store.bindings)
+      const b = device({ ...store.bindings })
       const res = await b.send('/form/set', form({ key: LONG_KEY, value: ALMOST_FULL }))
       expect(res.status).toBe(413)
       expect(b.token).toBeUndefined()
@@ -64,7 +64,7 @@ describe.each(SERVER_STORES)('on the $name store', (store) => {
       ['reversed surrogates', '\ude00\ud83d'],
     ])('%s: 400, nothing stored, no cookie (a form cannot carry one: it is sent as U+FFFD)', async (_name, username) => {
       await store.clear()
-      const b = device(store.bindings)
+      const b = device({ ...store.bindings })
       const { res, body } = await b.call('/login', json('POST', { username }))
       expect(res.status).toBe(400)
       expect(body).toMatchObject({ error: expect.stringContaining('"username"') })
@@ -73,9 +73,9 @@ describe.each(SERVER_STORES)('on the $name store', (store) => {
     })
 
     it('a well-formed name with astral characters logs in and round-trips', async () => {
-      const b = device(store.bindings)
+      const b = device({ ...store.bindings })
       await b.login('raju \ud83d\ude00 ✓')
-      expect(await deviceWith(store.bindings, b.token!).whoami()).toBe('raju \ud83d\ude00 ✓')
+      expect(await deviceWith({ ...store.bindings }, b.token!).whoami()).toBe('raju \ud83d\ude00 ✓')
     })
   })
 })
