@@ -154,4 +154,18 @@ describe('SQLite rows written per request (what Durable Object storage bills)', 
     expect((await stubOf(user).usage()).rowsWritten).toBeGreaterThanOrEqual(1)
     expect(await written(async (s) => s.flush(), user)).toBe(1) // logout: the one row
   })
+
+  it('three rows for a cycleKey() (the new row, the old key\'s forward, the old row) and two for a logout after it (the row and the forward)', async () => {
+    const store = durableObjectStore({ namespace: env.SESSION_OBJECTS })
+    const h = harness({ store }, { start: Date.now() })
+    await h.run(async (s) => s.login('rows-cycle'))
+    const stub = stubOf(h.jar.cookies.get('sessionid') as string)
+    const written = async (step: Step): Promise<number> => {
+      const before = (await stub.usage()).rowsWritten
+      await h.run(step)
+      return (await stub.usage()).rowsWritten - before
+    }
+    expect(await written(async (s) => s.cycleKey())).toBe(3)
+    expect(await written(async (s) => s.flush())).toBe(2)
+  })
 })
