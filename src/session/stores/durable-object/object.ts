@@ -120,9 +120,7 @@ export class SessionObject extends DurableObject<unknown> {
     }
     const verifier = mine.auth?.hash ?? null
     const previous = stored === null || typeof stored === 'string' ? undefined : (stored.auth?.hash ?? null)
-    if (row.user !== null && previous !== verifier) {
-      this.#sql.run('INSERT OR REPLACE INTO verifiers (user, hash) VALUES (?, ?)', row.user, verifier)
-    }
+    if (row.user !== null && previous !== verifier) this.#noteVerifier(row.user, verifier)
     await this.#wakeBy(row.expires_at)
     return { status: 'ok', expiry, expiresAt: row.expires_at }
   }
@@ -252,6 +250,12 @@ export class SessionObject extends DurableObject<unknown> {
     const list = JSON.stringify(handles)
     this.#sql.run('DELETE FROM moved WHERE handle IN (SELECT value FROM json_each(?))', list)
     return this.#sql.run('DELETE FROM sessions WHERE handle IN (SELECT value FROM json_each(?))', list)
+  }
+
+  /** Notes the user's current verifier (a row write only when it changes). */
+  #noteVerifier(user: string, verifier: string | null): void {
+    const noted = this.#sql.query<{ hash: string | null }>('SELECT hash FROM verifiers WHERE user = ?', user)[0]
+    if (noted === undefined || noted.hash !== verifier) this.#sql.run('INSERT OR REPLACE INTO verifiers (user, hash) VALUES (?, ?)', user, verifier)
   }
 
   /** Makes sure the alarm runs by `expiresAt` (a storage call: the input gate stays closed). */
