@@ -8,9 +8,9 @@
 import { env } from 'cloudflare:test'
 import { Hono } from 'hono'
 import { beforeEach, describe, expect, it } from 'vitest'
-import { session, SessionError, type Session, type SessionEnv } from '../src/session'
-import { durableObjectStore } from '../src/session/durable-object'
-import { decodeRecord } from '../src/session/stores/record'
+import { session, SessionError, type Session, type SessionEnv, type SessionRecord } from '../src/session'
+import { durableObjectStore, type SessionRow } from '../src/session/durable-object'
+import { decodeRecord, encodeRecord } from '../src/session/stores/record'
 import { device, deviceWith } from './helpers/demo'
 import { clearObjects, namedStub, rowOf, rowsIn, storedSessionCount } from './helpers/do'
 import { json, setCookie } from './helpers/http'
@@ -168,6 +168,21 @@ describe('3. a write on the old key across a concurrent key change', () => {
     expect(await data(moved.token!)).toEqual({})
   })
 
+  it.each([
+    ['cycleKey()', async (token: string) => (await send(token, async (s) => s.cycleKey())).token!],
+    ['a login from an anonymous session', async (token: string) => (await send(token, async (s) => s.login(newUser()))).token!],
+  ])('a request that loads the old key just after %s: its write is refused (409), a read leaves the cookie alone', async (_name, move) => {
+    const token = (await send(undefined, async (s) => s.set('cart', ['book']))).token!
+    const moved = await move(token)
+    const write = await send(token, async (s) => s.set('late', 1))
+    expect(write.status).toBe(409)
+    expect(write.body).toEqual({ code: 'SESSION_INTERRUPTED' })
+    expect(write.cookie).toBeUndefined()
+    const read = await send(token, async (s) => s.get('cart'))
+    expect([read.status, read.body, read.cookie]).toEqual([200, null, undefined])
+    expect(await data(moved)).toEqual({ cart: ['book'] })
+  })
+
   it('a login from an anonymous session keeps a write to the anonymous session that landed meanwhile', async () => {
     const user = newUser()
     const anonymous = (await send(undefined, async (s) => s.set('cart', ['book']))).token!
@@ -244,17 +259,64 @@ describe('5. listSessions() while another device changes the password', () => {
   })
 })
 
+describe('the object\'s calls, interleaved directly on its stub', () => {
+  const LIFETIME = { maxAge: 1_209_600, absoluteMaxAge: null }
+  const MAX = 65_536
+  const rec = (data: Record<string, unknown>, now: number, expiry: SessionRecord['expiry'] = null, hash: string | null = null): string =>
+    encodeRecord({ data, expiry, expiresAt: now + 1_209_600_000, createdAt: now, auth: hash === null ? null : { user: 'direct', hash } }, MAX)
+  const row = (hash: string, record: string, now: number): SessionRow => ({
+    hash, handle: `h-${hash}`, user: 'direct', record, created_at: now, last_seen_at: now, expires_at: now + 1_209_600_000, user_agent: null, country: null, colo: null,
+  })
+  const stub = () => namedStub(`user:direct-${crypto.randomUUID()}`)
+
+  it('1: an emptying update() after another update() of a new key keeps the row with that key', async () => {
+    const s = stub()
+    const now = Date.now()
+    await s.create(row('k1', rec({ a: 1 }, now), now), { from: [], changes: null, lifetime: LIFETIME, maxPayloadBytes: MAX }, now)
+    // Both loaded { a: 1 }; the write of b lands first.
+    expect(await s.update('k1', { record: rec({ a: 1, b: 2 }, now), changes: { set: ['b'], deleted: [], expiry: false }, now, maxPayloadBytes: MAX, lifetime: LIFETIME })).toMatchObject({ status: 'ok' })
+    expect(await s.update('k1', { record: rec({}, now), changes: { set: [], deleted: ['a'], expiry: false }, now, maxPayloadBytes: MAX, lifetime: LIFETIME, emptied: true })).toMatchObject({ status: 'ok' })
+    expect(JSON.parse((await rowsIn(s))[0]!.record).data).toEqual({ b: 2 })
+    // Emptied again with nothing else written: the row goes.
+    expect(await s.update('k1', { record: rec({}, now), changes: { set: [], deleted: ['b'], expiry: false }, now, maxPayloadBytes: MAX, lifetime: LIFETIME, emptied: true })).toEqual({ status: 'ended' })
+    expect(await rowsIn(s)).toEqual([])
+  })
+
+  it('2: an update() that did not change the expiry keeps the one a previous update() set, and expiresAt follows it', async () => {
+    const s = stub()
+    const now = Date.now()
+    await s.create(row('k1', rec({ a: 1 }, now), now), { from: [], changes: null, lifetime: LIFETIME, maxPayloadBytes: MAX }, now)
+    const withExpiry = encodeRecord({ data: { a: 1 }, expiry: { age: 300 }, expiresAt: now + 300_000, createdAt: now, auth: null }, MAX)
+    await s.update('k1', { record: withExpiry, changes: { set: [], deleted: [], expiry: true }, now, maxPayloadBytes: MAX, lifetime: LIFETIME })
+    const result = await s.update('k1', { record: rec({ a: 1, b: 2 }, now), changes: { set: ['b'], deleted: [], expiry: false }, now, maxPayloadBytes: MAX, lifetime: LIFETIME })
+    expect(result).toEqual({ status: 'ok', expiry: { age: 300 }, expiresAt: now + 300_000 })
+    expect((await rowsIn(s))[0]!.expires_at).toBe(now + 300_000)
+  })
+
+  it('5: list() with the verifier of a session checked before a password change ends only the rows of the old verifier', async () => {
+    const s = stub()
+    const now = Date.now()
+    const [h1, h2] = ['1'.repeat(64), '2'.repeat(64)]
+    await s.create(row('old', rec({}, now, null, h1), now), { from: [], changes: null, lifetime: LIFETIME, maxPayloadBytes: MAX }, now)
+    await s.create(row('changer', rec({}, now, null, h1), now), { from: [], changes: null, lifetime: LIFETIME, maxPayloadBytes: MAX }, now)
+    // The changer moves to a new key bound to h2 (updateAuthHash()), then the old session lists with h1, checked before.
+    expect(await s.create(row('changed', rec({}, now, null, h2), now), { from: ['changer'], changes: null, lifetime: LIFETIME, maxPayloadBytes: MAX }, now)).toMatchObject({ status: 'ok' })
+    const listed = await s.list('direct', now, h1)
+    expect(listed.map((r) => r.hash)).toEqual(['changed'])
+    expect((await rowsIn(s)).map((r) => r.hash)).toEqual(['changed'])
+  })
+})
+
 describe('the same races over HTTP, requests placed close together', () => {
   it('1: an emptying and a write: the write answered 200 is kept, every try', async () => {
     for (let i = 0; i < 15; i++) {
       const b = device(DO)
       await b.call('/session', json('POST', { a: 1 }))
       const token = b.token!
-      const [, write] = await Promise.all([
-        deviceWith(DO, token).send('/session/data/a', { method: 'DELETE' }),
-        deviceWith(DO, token).send('/session', json('POST', { b: i })),
-      ])
-      if (write.status === 200) expect((await deviceWith(DO, token).call<{ data: unknown }>('/session')).body.data, `try ${i}`).toEqual({ b: i })
+      const writer = deviceWith(DO, token)
+      const [, write] = await Promise.all([deviceWith(DO, token).send('/session/data/a', { method: 'DELETE' }), writer.send('/session', json('POST', { b: i }))])
+      // Its session: the one it loaded, or a new one when it loaded after the emptying ended it.
+      if (write.status === 200) expect((await deviceWith(DO, writer.token!).call<{ data: unknown }>('/session')).body.data, `try ${i}`).toEqual({ b: i })
       else expect(write.status).toBe(409)
     }
   })

@@ -44,7 +44,7 @@ function needsStore(state: SessionState): boolean {
   if (mustLoad(state)) return true
   // A session never stored, not changed, and no cookie sent: nothing to save or delete.
   const untouched = state.token === null && !state.modified && state.retired.length === 0 && state.sentCookie === undefined
-  return state.loading !== null && !state.unavailable && !untouched
+  return state.loading !== null && !state.unavailable && state.interrupted === null && !untouched
 }
 
 /** {@link commit} with store work: every store operation first, then every header. */

@@ -184,6 +184,7 @@ export class Session<Data extends object = SessionData> {
     await this.#s.read()
     this.#s.empty()
     this.#s.unavailable = false
+    this.#s.interrupted = null
     await this.#s.destroyAll()
   }
 

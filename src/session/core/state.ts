@@ -73,6 +73,8 @@ export class SessionState {
   accessed = false
   modified = false
   unavailable = false
+  /** Set when the store said the session moved to a new key meanwhile: writes are refused with it. */
+  interrupted: SessionError | null = null
   testCookie: 'set' | 'delete' | null = null
 
   constructor(options: ResolvedSessionOptions, c: Context) {
@@ -116,7 +118,7 @@ export class SessionState {
    */
   loaded(write = false): SessionData | null {
     if (this.data === null && this.loading === null) this.#loadWithoutStore()
-    if (this.data === null || (write && this.unavailable)) return null
+    if (this.data === null || (write && (this.unavailable || this.interrupted !== null))) return null
     this.accessed = true
     return this.data
   }
@@ -145,6 +147,7 @@ export class SessionState {
   /** The data, refusing to go on if the store could not be read. */
   async write(): Promise<SessionData> {
     const data = await this.read()
+    if (this.interrupted !== null) throw this.interrupted
     if (this.unavailable) throw new SessionError('STORE_UNAVAILABLE', 'The session store is unavailable; try again shortly.')
     return data
   }
@@ -157,9 +160,13 @@ export class SessionState {
       try {
         record = await this.store().load(token, this.context())
       } catch (cause) {
-        // Go on without a session; the client's cookie is left alone.
-        warn('session.store_read_failed', cause)
-        this.unavailable = true
+        // Go on without a session; the client's cookie is left alone. A session that moved
+        // to a new key meanwhile is no failure: only its writes are refused, as interrupted.
+        if (cause instanceof SessionError && cause.code === 'SESSION_INTERRUPTED') this.interrupted = cause
+        else {
+          warn('session.store_read_failed', cause)
+          this.unavailable = true
+        }
       }
     }
     if (record !== null) {
@@ -180,7 +187,7 @@ export class SessionState {
       this.data = emptyData()
       // Unknown, expired or unreadable: never adopt the id (a store failure keeps it
       // only so that nothing is written under another one).
-      if (!this.unavailable) this.token = null
+      if (!this.unavailable && this.interrupted === null) this.token = null
     }
   }
 

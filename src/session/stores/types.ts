@@ -158,7 +158,10 @@ export interface SessionStore {
   isValidToken(token: string): boolean
   /**
    * Reads a session. Resolves `null` when there is none (or the stored record is
-   * corrupt); rejects only when the storage itself fails.
+   * corrupt); rejects when the storage itself fails, or with `SessionError`
+   * `SESSION_INTERRUPTED` when the token's session moved to a new key in a concurrent
+   * request (a store that can tell): the request then reads an empty session, leaves the
+   * client's cookie alone, and its writes are refused with that error.
    */
   load(token: string, context: StoreContext): Promise<SessionRecord | null>
   /**

@@ -63,6 +63,18 @@ export interface ListCursor {
 const SWEEP_INTERVAL_MS = 60_000
 
 /**
+ * How long a key a session moved away from is remembered (a forward): longer than any
+ * request that loaded it before the move can still be running. After it, the old key is
+ * unknown, as any other.
+ */
+export const FORWARD_TTL_MS = 600_000
+
+/** What {@link SessionObject.load} answers for a key whose session moved to a new key meanwhile. */
+export interface Moved {
+  moved: true
+}
+
+/**
  * The Durable Object class to re-export from the worker's entry module and bind with
  * `new_sqlite_classes` (see the README). Talk to it through `durableObjectStore()`.
  *
@@ -80,10 +92,14 @@ export class SessionObject extends DurableObject<unknown> {
     void ctx.blockConcurrencyWhile(async () => migrate(ctx.storage))
   }
 
-  /** The record of a live session, or `null`; marks it seen when `touchAfterMs` have passed. */
-  load(hash: string, now: number, touchAfterMs: number): string | null {
+  /**
+   * The record of a live session, `{ moved: true }` when the key's session moved to a new
+   * key in the last {@link FORWARD_TTL_MS} (a request with it is in flight across a key
+   * change), or `null`; marks it seen when `touchAfterMs` have passed.
+   */
+  load(hash: string, now: number, touchAfterMs: number): string | Moved | null {
     const row = this.#sql.query<Pick<SessionRow, 'record' | 'last_seen_at'>>('SELECT record, last_seen_at FROM sessions WHERE hash = ? AND expires_at > ?', hash, now)[0]
-    if (row === undefined) return null
+    if (row === undefined) return this.#sql.query('SELECT 1 FROM moved WHERE hash = ? AND expires_at > ?', hash, now).length > 0 ? { moved: true } : null
     if (now - row.last_seen_at >= touchAfterMs) this.#sql.run('UPDATE sessions SET last_seen_at = ? WHERE hash = ?', now, hash)
     return row.record
   }
@@ -115,8 +131,7 @@ export class SessionObject extends DurableObject<unknown> {
     for (const [i, hash] of move.from.entries()) {
       const old = sources[i]!
       this.#sql.run('UPDATE moved SET handle = ? WHERE handle = ?', row.handle, old.handle)
-      this.#sql.run('INSERT OR REPLACE INTO moved (hash, handle, expires_at) VALUES (?, ?, ?)', hash, row.handle, old.expires_at)
-      this.#sql.run('DELETE FROM sessions WHERE hash = ?', hash)
+      this.#forward(hash, row.handle, Math.min(old.expires_at, now + FORWARD_TTL_MS))
     }
     const verifier = mine.auth?.hash ?? null
     const previous = stored === null || typeof stored === 'string' ? undefined : (stored.auth?.hash ?? null)
@@ -153,13 +168,20 @@ export class SessionObject extends DurableObject<unknown> {
   /**
    * Takes a live session out of this object for a move to another (an anonymous session
    * logging in): resolves its record as it is now and removes the row in the same stretch,
-   * so a write still in flight on it is refused; `null` when it is no longer live.
+   * leaving a forward, so a request still in flight with it reads as moved and its write is
+   * refused; `null` when it is no longer live.
    */
   take(hash: string, now: number): string | null {
     const row = this.#sql.live(hash, now)
     if (row === undefined) return null
-    this.#sql.run('DELETE FROM sessions WHERE hash = ?', hash)
+    this.#forward(hash, row.handle, Math.min(row.expires_at, now + FORWARD_TTL_MS))
     return row.record
+  }
+
+  /** Moves a session row away from `hash`, leaving a forward to `handle` until `until`. */
+  #forward(hash: string, handle: string, until: number): void {
+    this.#sql.run('INSERT OR REPLACE INTO moved (hash, handle, expires_at) VALUES (?, ?, ?)', hash, handle, until)
+    this.#sql.run('DELETE FROM sessions WHERE hash = ?', hash)
   }
 
   /** Ends the session a key names (its own, or the one it moved to here); resolves whether one was live. */

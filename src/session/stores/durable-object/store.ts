@@ -141,6 +141,7 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
     if (place === null) return null
     const text = await place.stub.load(place.hash, now, this.#touchAfterMs)
     if (text === null) return null
+    if (typeof text !== 'string') throw moved()
     const record = decodeRecord(text)
     if (typeof record === 'string') {
       this.#onSecurityEvent({ event: 'session.corrupt_record', reason: record, keyPrefix: place.hash.slice(0, 12) })
@@ -303,6 +304,9 @@ function settle(result: WriteResult, write: SessionWrite): void {
   write.record.expiry = result.expiry
   write.record.expiresAt = result.expiresAt
 }
+
+const moved = (): SessionError =>
+  new SessionError('SESSION_INTERRUPTED', 'The session moved to a new key in another request while this one ran; its changes were not saved.')
 
 const interrupted = (): SessionError =>
   new SessionError('SESSION_INTERRUPTED', 'The session was ended by another request while this one ran; its changes were not saved.')
