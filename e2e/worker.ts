@@ -9,6 +9,8 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { get } from 'node:https'
+import type { Certificate } from './certificate'
 
 /** A running `wrangler dev`. */
 export interface DevWorker {
@@ -35,6 +37,12 @@ export interface StartOptions {
    * @default {}
    */
   vars?: Record<string, string>
+  /**
+   * Serve HTTPS with this certificate (`--local-protocol https`); the URL is then
+   * `https://127.0.0.1:port`, and readiness is checked against the certificate itself.
+   * @default undefined (plain HTTP)
+   */
+  https?: Certificate
 }
 
 /** A port the OS says is free right now (it is released before wrangler takes it). */
@@ -92,9 +100,11 @@ export async function startWorker(options: StartOptions = {}): Promise<DevWorker
   const timeoutMs = options.timeoutMs ?? 60_000
   const [port, inspectorPort] = [await freePort(), await freePort()]
   const persistTo = await mkdtemp(join(tmpdir(), 'edge-session-e2e-'))
-  const url = `http://127.0.0.1:${port}`
+  const tls = options.https
+  const url = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`
 
   const vars = Object.entries(options.vars ?? {}).flatMap(([name, value]) => ['--var', `${name}:${value}`])
+  if (tls) vars.push('--local-protocol', 'https', '--https-key-path', tls.keyPath, '--https-cert-path', tls.certPath)
   const child = spawn(
     join(cwd, 'node_modules', '.bin', 'wrangler'),
     ['dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspectorPort), '--persist-to', persistTo, '--log-level', 'warn', '--show-interactive-dev-session=false', ...vars],
@@ -127,9 +137,7 @@ export async function startWorker(options: StartOptions = {}): Promise<DevWorker
   while (Date.now() < deadline) {
     if (child.exitCode !== null) break
     try {
-      const res = await fetch(`${url}/`, { signal: AbortSignal.timeout(2000) })
-      await res.arrayBuffer()
-      if (res.status === 200) return { url, stop }
+      if ((tls ? await httpsStatus(`${url}/`, tls.pem) : await httpStatus(`${url}/`)) === 200) return { url, stop }
     } catch {
       // Not listening yet.
     }
@@ -137,4 +145,23 @@ export async function startWorker(options: StartOptions = {}): Promise<DevWorker
   }
   await stop()
   throw new Error(`wrangler dev did not answer on ${url} within ${timeoutMs} ms (exit code ${child.exitCode}).\n${output}`)
+}
+
+/** The status of `GET url` over plain HTTP. */
+async function httpStatus(url: string): Promise<number> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(2000) })
+  await res.arrayBuffer()
+  return res.status
+}
+
+/** The status of `GET url` over HTTPS, trusting only the certificate `ca` (the run's own). */
+function httpsStatus(url: string, ca: string): Promise<number> {
+  return new Promise((done, fail) => {
+    const request = get(url, { ca, timeout: 2000 }, (res) => {
+      res.resume()
+      res.on('end', () => done(res.statusCode ?? 0))
+    })
+    request.on('timeout', () => request.destroy(new Error('timeout')))
+    request.on('error', fail)
+  })
 }

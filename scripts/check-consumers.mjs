@@ -9,14 +9,17 @@
 // 3. runs its Node test on plain Node (@hono/node-server, cookie store and signer, real
 //    HTTP requests on 127.0.0.1);
 // 4. bundles three Workers with `wrangler deploy --dry-run`, prints their sizes, and fails
-//    if a Worker that uses only session() carries the cookie store or the signer.
+//    if a Worker that uses only session() carries the cookie store or the signer;
+// 5. runs each app of examples/ as a user who copied it would: the same tarball and the
+//    same tools (the install above is moved into it, so npm only reconciles), its
+//    typecheck and its tests (which use edge-session/testing).
 // Without a tarball, packs one (prepack builds dist/). KEEP=1 keeps the copy for a look.
 import { spawn } from 'node:child_process'
-import { cpSync, existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
-import { exportedSpecifiers, main, pkg, root, run, step, tarball } from './lib.mjs'
+import { exportedSpecifiers, main, nodeSpecifiers, pkg, root, run, step, tarball } from './lib.mjs'
 
 const fixture = join(root, 'test-consumers')
 const project = mkdtempSync(join(tmpdir(), 'edge-session-consumer-'))
@@ -120,6 +123,8 @@ await main(async () => {
         `export const modules = {\n${specifiers.map((s, i) => `  '${s}': m${i},\n`).join('')}}\n`,
     )
     console.log(`subpaths: ${specifiers.join(', ')}`)
+    // The subpaths plain Node must load (test/node.test.ts imports each at run time).
+    writeFileSync(join(project, 'node-subpaths.json'), JSON.stringify(nodeSpecifiers()))
   })
 
   await step('typecheck under every tsconfig', async () => {
@@ -200,6 +205,22 @@ await main(async () => {
     if (stray.length > 0) throw new Error(`bundled without being imported: ${stray.join(', ')}`)
     console.log(`session-kv carries none of ${NOT_IN_SESSION_KV.join(', ')}; no bundle carries ${IN_NO_BUNDLE.join(' or ')}`)
   })
+
+  const examples = join(root, 'examples')
+  for (const name of existsSync(examples) ? readdirSync(examples) : []) {
+    await step(`examples/${name}: the tarball installed, typecheck, tests`, () => {
+      const app = mkdtempSync(join(tmpdir(), `edge-session-example-${name}-`))
+      process.on('exit', () => rmSync(app, { recursive: true, force: true }))
+      cpSync(join(examples, name), app, { recursive: true, filter: (source) => !/[/\\](node_modules|\.wrangler)$/.test(source) })
+      // The consumer project holds the same tools and the tarball: move its install over.
+      renameSync(join(project, 'node_modules'), join(app, 'node_modules'))
+      const inApp = { cwd: app, env }
+      run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', file], inApp)
+      run(join(app, 'node_modules', '.bin', 'tsc'), ['--noEmit'], inApp)
+      run(join(app, 'node_modules', '.bin', 'vitest'), ['run'], inApp)
+      renameSync(join(app, 'node_modules'), join(project, 'node_modules'))
+    })
+  }
 })
 if (process.env.KEEP === '1') console.log(`kept ${project}`)
 else rmSync(project, { recursive: true, force: true })

@@ -21,6 +21,19 @@ export function exportedSpecifiers() {
     .map((subpath) => (subpath === '.' ? pkg.name : `${pkg.name}/${subpath.slice(2)}`))
 }
 
+/**
+ * Subpaths that need the Workers runtime (they import `cloudflare:workers`), so plain
+ * Node cannot load them. Every other subpath must load on Node.
+ */
+export const WORKERS_ONLY = new Set(['./durable-object'])
+
+/** The specifiers of {@link exportedSpecifiers} that plain Node loads: all but {@link WORKERS_ONLY}. */
+export function nodeSpecifiers() {
+  return Object.keys(pkg.exports)
+    .filter((subpath) => subpath !== './package.json' && !WORKERS_ONLY.has(subpath))
+    .map((subpath) => (subpath === '.' ? pkg.name : `${pkg.name}/${subpath.slice(2)}`))
+}
+
 /** Runs a command with inherited output; throws if it fails. */
 export function run(command, args, options = {}) {
   const result = spawnSync(command, args, { stdio: 'inherit', ...options })

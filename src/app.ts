@@ -5,7 +5,8 @@
  */
 import { Hono } from 'hono'
 import { HTTPException } from 'hono/http-exception'
-import { session, SessionError, type SessionOptions } from './session/index.js'
+import { SessionError, type SessionOptions } from './session/index.js'
+import { demoSession } from './routes/device-bound.js'
 import type { DemoEnv } from './routes/env.js'
 import { sameOriginOnly } from './routes/guard.js'
 import { errorPage, page } from './routes/page/index.js'
@@ -32,9 +33,9 @@ export function createApp(options: SessionOptions = {}): Hono<DemoEnv> {
   app.use(sameOriginOnly())
   // Without a store given, SESSION_STORE picks one: KV (default), the cookie store or
   // Durable Objects. Logins are bound to the user's verifier in USERS ("change password").
-  // The app's environment as the type argument: the store callback's c.env is typed.
+  // DEVICE_BOUND=1 adds device binding (DBSC): src/routes/device-bound.ts.
   const withStore = options.store === undefined ? { ...options, store: selectStore(options) } : options
-  app.use(session<DemoEnv>({ authHash: demoAuthHash, ...withStore }))
+  app.use(demoSession({ authHash: demoAuthHash, ...withStore }))
   app.route('/', tutorial)
   app.route('/', page)
   app.route('/', sessionApi)

@@ -173,7 +173,7 @@ describe('cookieStore() sealing', () => {
     const store = cookieStore({ secret: SECRET })
     const token = await store.save(null, write({ a: 1 }))
     await store.destroy(token, CTX)
-    expect(await store.load(token, CTX)).not.toBeNull() // the revocation limit, stated in the README
+    expect(await store.load(token, CTX)).not.toBeNull() // the revocation limit, stated in docs/stores.md
   })
 })
 
@@ -457,7 +457,7 @@ describe('what only the cookie store does', () => {
     ['kv', false],
     ['cookie', true],
   ])('on the %s store, a copy of the cookie taken before logout still works after it: %s', async (kind, stillWorks) => {
-    // The revocation limit of a stateless store, stated in the README: pick KV when a
+    // The revocation limit of a stateless store, stated in docs/stores.md: pick KV when a
     // logout must end every copy of a session.
     const b = browser(kind)
     await b.req('/login', json('POST', { username: 'ada' }))

@@ -7,5 +7,7 @@ declare namespace Cloudflare {
     SESSION_STORE?: string
     SESSION_SECRET?: string
     SESSION_SECRET_FALLBACKS?: string
+    DEVICE_BOUND?: string
+    DEVICE_BOUND_SECONDS?: string
   }
 }

@@ -426,7 +426,7 @@ describe('a KV delete that fails during flush()', () => {
     expect(res.status).toBe(200)
     expect(setCookie(res, 'sessionid')?.value).toBe('')
     expect(log.lines).toContainEqual(expect.objectContaining({ event: 'session.store_delete_retry_failed' }))
-    // Both attempts failed: the record stays until its TTL (see README, "KV faults").
+    // Both attempts failed: the record stays until its TTL (docs/security.md, "What each KV fault does").
     expect(await env.SESSIONS.get(key)).not.toBeNull()
   })
 

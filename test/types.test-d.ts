@@ -6,7 +6,9 @@
  */
 import { Hono, type MiddlewareHandler } from 'hono'
 import { describe, expectTypeOf, it } from 'vitest'
-import { cookieStore, getMessages, kvStore, messages, session, type Message, type Session, type SessionEnv, type SessionOptions } from '../src/session'
+import { cookieStore, getMessages, kvStore, loginRequired, messages, session, type Message, type Session, type SessionEnv, type SessionOptions } from '../src/session'
+import { createTestClient } from '../src/session/testing'
+import { durableObjectStore, type SessionObject } from '../src/session/durable-object'
 
 /** Data declared as most adopters first write it: an interface, one key optional. */
 interface Prefs {
@@ -112,6 +114,20 @@ describe('session<AppEnv>({ store: (c) => … })', () => {
     app.use(session<AppEnv>({ store: (c) => cookieStore({ secret: c.env.SESSION_SECRT }) }))
   })
 
+  it('types c.env in authHash from the app\'s bindings, so a binding typo fails to compile', () => {
+    const app = new Hono<AppEnv>()
+    app.use(
+      session<AppEnv>({
+        authHash: async (c, user) => {
+          expectTypeOf(c.env.SESSION_SECRET).toEqualTypeOf<string>()
+          return (await c.env.SESSIONS.get(`user:${user}`)) ?? null
+        },
+      }),
+    )
+    // @ts-expect-error SESSIONZ is not a binding of AppEnv
+    app.use(session<AppEnv>({ authHash: async (c, user) => c.env.SESSIONZ.get(user) }))
+  })
+
   it('types SessionOptions<E> the same way on its own', () => {
     const options: SessionOptions<AppEnv> = { store: (c) => kvStore({ namespace: c.env.SESSIONS }) }
     expectTypeOf(options.store).not.toBeAny()
@@ -126,6 +142,42 @@ describe('session<AppEnv>({ store: (c) => … })', () => {
         },
       }),
     )
+  })
+})
+
+describe('loginRequired() and the test client on a typed app', () => {
+  it('is a middleware of the app\'s own environment', () => {
+    expectTypeOf(loginRequired<AppEnv>()).toEqualTypeOf<MiddlewareHandler<AppEnv>>()
+    new Hono<AppEnv>().use('/account/*', loginRequired({ loginUrl: '/login' }))
+  })
+
+  it('takes the app\'s own session options, typed with its bindings', () => {
+    const options: SessionOptions<AppEnv> = { authHash: (c, user) => c.env.SESSIONS.get(user) }
+    const client = createTestClient(new Hono<AppEnv>(), { session: options })
+    expectTypeOf(client.session<Prefs>()).toEqualTypeOf<Promise<Partial<Prefs>>>()
+    expectTypeOf(client.forceLogin('ada')).toEqualTypeOf<Promise<void>>()
+  })
+})
+
+describe('the Durable Object store with a typed binding (docs/stores.md)', () => {
+  type DoEnv = SessionEnv & { Bindings: { SESSION_OBJECTS: DurableObjectNamespace<SessionObject> } }
+
+  it('takes the app\'s typed binding, and a typo in it fails to compile', () => {
+    const app = new Hono<DoEnv>()
+    app.use(session<DoEnv>({ store: (c) => durableObjectStore({ namespace: c.env.SESSION_OBJECTS }) }))
+    // @ts-expect-error SESSION_OBJECTZ is not a binding of DoEnv
+    app.use(session<DoEnv>({ store: (c) => durableObjectStore({ namespace: c.env.SESSION_OBJECTZ }) }))
+  })
+
+  it('refuses a namespace of another class', () => {
+    class Other {
+      hello(): string {
+        return 'hi'
+      }
+    }
+    type OtherEnv = SessionEnv & { Bindings: { OTHER: DurableObjectNamespace<Other & Rpc.DurableObjectBranded> } }
+    // @ts-expect-error a namespace of another Durable Object class is not SessionObject's
+    new Hono<OtherEnv>().use(session<OtherEnv>({ store: (c) => durableObjectStore({ namespace: c.env.OTHER }) }))
   })
 })
 

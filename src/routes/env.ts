@@ -25,6 +25,10 @@ export type Bindings = {
   SESSION_SECRET?: string
   /** Previous secrets, a JSON array of strings (or one secret without a comma): they still verify while being rotated out. */
   SESSION_SECRET_FALLBACKS?: string
+  /** `1` binds logged-in sessions to the browser's key (DBSC, src/routes/device-bound.ts). */
+  DEVICE_BOUND?: string
+  /** The bound cookie's lifetime in seconds (default 600) when `DEVICE_BOUND=1`. */
+  DEVICE_BOUND_SECONDS?: string
 }
 
 /** The demo app's environment. */

@@ -155,7 +155,7 @@ export interface SelectStoreOptions {
 /**
  * The demo's store, per request: the cookie store when `SESSION_STORE` is `cookie`, the
  * Durable Object store (binding `SESSION_OBJECTS`, locations recorded for "your
- * sessions") when it is `do`, the KV store (exactly `session()`'s default) when it is
+ * sessions", sessions still in `SESSIONS` moved over on first use) when it is `do`, the KV store (exactly `session()`'s default) when it is
  * `kv` or unset. Any other value is a `SessionError` `INVALID_OPTION` (a 500), never a
  * silent fallback.
  */
@@ -165,7 +165,8 @@ export function selectStore(options: SelectStoreOptions = {}): (c: Context<DemoE
   return function demoStore(c) {
     const choice = c.env?.SESSION_STORE ?? 'kv'
     if (choice === 'kv' || choice === '') return kv(c)
-    if (choice === 'do') return durableObjectStore({ namespace: c.env.SESSION_OBJECTS, recordLocation: true })
+    // Sessions still in KV (from before the switch to "do") move over on first use.
+    if (choice === 'do') return durableObjectStore({ namespace: c.env.SESSION_OBJECTS, recordLocation: true, migrateFromKV: c.env.SESSIONS })
     if (choice !== 'cookie') throw new SessionError('INVALID_OPTION', `SESSION_STORE must be "kv", "cookie" or "do", not ${JSON.stringify(choice)}`)
     const secrets = demoSecrets(c)
     return fromBindings(() => cookieStore({ ...secrets, cookieName }))

@@ -10,13 +10,15 @@ export { SessionError, BadSignatureError, SignatureExpiredError, type SessionErr
 export { setCookie, getCookie, deleteCookie, serializeCookie, readRawCookie, trimCookieWhitespace, isHttps, type CookieOptions } from './cookies/helpers.js'
 export { KV_RATE_LIMIT_RETRIES } from './stores/retry.js'
 export { kvStore, kvKeyFor, kvRevokedKeyFor, KV_KEY_PREFIX, KV_MIN_TTL, KV_REVOKED_PREFIX, KV_REVOCATION_TTL, type KVStoreOptions, type KVNamespaceLike } from './stores/kv.js'
-export type { SessionStore, SessionRecord, SessionWrite, SessionChanges, StoreContext, DestroyContext, SessionLifetime, SessionCursor, SessionData, ExpirySetting, SessionAuth, SessionInfo, SessionRegistry, RegistryContext, SecurityEvent } from './stores/types.js'
+export type { SessionStore, SessionRecord, SessionWrite, SessionChanges, StoreContext, DestroyContext, SessionLifetime, SessionCursor, SessionData, ExpirySetting, SessionAuth, SessionDevice, DeviceKey, SessionInfo, SessionRegistry, RegistryContext, SecurityEvent } from './stores/types.js'
 export { generateSessionId, isSessionId } from './foundation/id.js'
 export { DEFAULT_SESSION_LIST_LIMIT, MAX_SESSION_LIST_LIMIT, type ListSessionsOptions } from './core/registry.js'
 export { createSigner, type Signer, type SignerOptions, type SignOptions, type UnsignOptions, type VerifiedValue } from './cookies/signing.js'
 export { MIN_SECRET_BYTES } from './cookies/secrets.js'
 export { setSignedCookie, getSignedCookie, type SetSignedCookieOptions, type GetSignedCookieOptions } from './cookies/signed.js'
 export { cookieStore, type CookieStoreOptions } from './stores/cookie.js'
+export { deviceBound, type DeviceBoundOptions } from './device-bound/index.js'
+export type { DeviceBinding } from './core/options.js'
 export {
   messages,
   createMessages,
@@ -34,3 +36,4 @@ export {
   type MessageLevelName,
   type MessageTarget,
 } from './messages.js'
+export { loginRequired, safeRedirectPath, isSafePath, wantsJson, type LoginRequiredOptions, type LoginRequiredBody } from './login-required.js'

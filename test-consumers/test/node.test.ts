@@ -1,6 +1,7 @@
 // Plain Node.js, no Workers runtime: the cookie store, the signer and the cookie
 // helpers behind @hono/node-server, driven by real HTTP requests on 127.0.0.1.
 import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
 import { after, before, describe, it } from 'node:test'
 import * as edgeSession from 'edge-session'
 import { start } from '../src/node-server.js'
@@ -51,6 +52,21 @@ describe('edge-session on plain Node', () => {
     const forged = cookies[1]?.replace('raju', 'root') ?? ''
     const refused = await fetch(`${base}/whoami`, { headers: { cookie: forged } })
     assert.deepEqual(await refused.json(), { user: null, theme: null })
+  })
+
+  it('loads every subpath that needs no Workers runtime, and the test client keeps a jar over HTTP', async () => {
+    // Written by scripts/check-consumers.mjs: edge-session, edge-session/testing, …
+    const specifiers = JSON.parse(readFileSync('node-subpaths.json', 'utf8')) as string[]
+    for (const specifier of specifiers) {
+      assert.ok(Object.keys((await import(specifier)) as object).length > 0, specifier)
+    }
+    // Imported by name at run time: its declarations name Workers types (the clear helpers).
+    type Client = { post(path: string): Promise<Response>; get(path: string): Promise<Response> }
+    const testing = (await import(`${'edge-session'}/testing`)) as { createTestClient(target: { fetch(r: Request): Promise<Response> }, options: { url: string }): Client }
+    const client = testing.createTestClient({ fetch: (request) => fetch(request) }, { url: base })
+    await client.post('/cart/apple')
+    await client.post('/cart/pear')
+    assert.deepEqual(await (await client.get('/cart')).json(), { items: ['apple', 'pear'] })
   })
 
   it('signs and verifies tokens with createSigner', async () => {

@@ -18,6 +18,8 @@ export const ACCOUNT_ROUTES = {
 export interface AccountState {
   user: string
   sessions: SessionsPage | null
+  /** Whether this browser registered a key for the session (`DEVICE_BOUND=1`, DBSC). */
+  deviceBound: boolean
 }
 
 const where = (s: SessionView): string => [s.country, s.colo].filter((part) => part !== null).join(' / ') || 'not recorded'
@@ -64,6 +66,11 @@ const SessionRows: FC<{ sessions: SessionView[] }> = ({ sessions }) => (
 export const Account: FC<{ account: AccountState }> = ({ account }) => (
   <>
     <h2>Your sessions</h2>
+    {account.deviceBound ? (
+      <p id="device-bound">
+        This session is <strong>bound to this device</strong> (DBSC): a copy of its cookies does not work in another browser.
+      </p>
+    ) : null}
     {account.sessions === null ? (
       <p class="empty" id="sessions-unsupported">
         This store keeps no per-user registry, so it cannot list or end your other sessions; the Durable Object

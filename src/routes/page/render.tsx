@@ -92,7 +92,7 @@ export async function renderPage(c: Context<DemoEnv>, status: ContentfulStatusCo
     return errorPage(c, 503, 'The session store could not be read just now. Nothing was lost: your cookie is unchanged. Reload in a moment.')
   }
   const username = await session.getUser()
-  const account = username === null ? null : { user: username, sessions: await listed(c) }
+  const account = username === null ? null : { user: username, sessions: await listed(c), deviceBound: await session.isDeviceBound() }
   const cookies = receivedCookies(c.req.header('Cookie'))
   // The page shows this browser's cookies and session: never let a cache keep it.
   return c.html(htmlDocument(<Page cookies={cookies} state={state} username={username} account={account} messages={flashes} error={error} />), status, { 'Cache-Control': 'no-store' })

@@ -28,6 +28,8 @@ export async function login(state: SessionState, user: string): Promise<void> {
   retire(state)
   state.auth = { user, hash }
   state.createdAt = null
+  // A new login is a new device binding too: the commit offers registration afresh.
+  state.device = null
 }
 
 /**

@@ -12,8 +12,8 @@ import { expiresAtBrowserClose, expiryAge, rollingDue } from './expiry.js'
 import type { ResolvedSessionOptions } from './options.js'
 import { encodeRecord } from '../stores/record.js'
 import { TEST_COOKIE_VALUE } from './session.js'
-import type { SessionState } from './state.js'
-import type { SessionData, SessionRecord, SessionWrite } from '../stores/types.js'
+import { emptyData, type SessionState } from './state.js'
+import type { SessionChanges, SessionData, SessionRecord, SessionWrite } from '../stores/types.js'
 
 /** A header write, deferred until every store operation has succeeded. */
 type Deferred = () => void
@@ -96,6 +96,8 @@ const refused = (c: Context, status: number): boolean => status >= 500 || c.erro
 async function commitSession(state: SessionState, status: number): Promise<Deferred | null> {
   const { c, options: o } = state
   const data = await state.read()
+  // A bound session used without its bound cookie: nothing saved, destroyed or deleted.
+  if (state.frozen && !state.modified) return null
   const now = state.now()
   // A custom expiry or a bound user alone is not empty (Django keeps both in the data).
   const empty = state.isEmpty(data)
@@ -118,9 +120,17 @@ async function commitSession(state: SessionState, status: number): Promise<Defer
   }
 
   const rolling = state.token !== null && state.loadedExpiresAt !== null && rollingDue(state.expiry, o, now, state.loadedExpiresAt)
-  if (!(state.modified || o.saveEveryRequest || rolling) || failed) return null
+  // A session the store moved while loading it (`retired` holds its old token) is saved
+  // under its new token, which the cookie then carries, before the old one is destroyed.
+  if (!(state.modified || o.saveEveryRequest || rolling || state.retired.length > 0) || failed) return null
 
   const record: SessionRecord = { data, expiry: state.expiry, expiresAt: now + age * 1000, createdAt, auth: state.auth }
+  // A logged-in session gets its device binding here, when the option is on (login()).
+  const binding = o.deviceBound
+  const offered = binding !== null && state.auth !== null && state.device === null ? (state.device = binding.newDevice()) : null
+  if (state.device !== null) record.device = state.device
+  // The offer is signed before anything is written, so a failure leaves nothing behind.
+  const offer = binding !== null && offered !== null ? await binding.offer(state, offered) : null
   const write = storeWrite(state, record)
   let token: string
   try {
@@ -143,6 +153,7 @@ async function commitSession(state: SessionState, status: number): Promise<Defer
   }
   return () => {
     setCookie(c, o.cookieName, token, options)
+    offer?.()
     privateCache(c)
   }
 }
@@ -153,13 +164,23 @@ function storeWrite(state: SessionState, record: SessionRecord): SessionWrite {
   return {
     record,
     serialized: encodeRecord(record, o.maxPayloadBytes),
-    changes: state.storeChanges(),
+    changes: storeChanges(state),
     replaces: [...state.retired],
     maxPayloadBytes: o.maxPayloadBytes,
     lifetime: { maxAge: o.maxAge, absoluteMaxAge: o.absoluteMaxAge },
     now: state.now(),
     request: state.c.req.raw,
   }
+}
+
+/**
+ * This request's changes in the form stores take (to the session it loaded, kept under its
+ * key or moving to a new one), or `null` for a whole replacement.
+ */
+function storeChanges(state: SessionState): SessionChanges | null {
+  const { changes } = state
+  if (changes === null || (state.token === null && !state.carriesOn)) return null
+  return { set: changes?.set ?? emptyData(), deleted: changes === undefined ? [] : [...changes.deleted], expiry: state.expiryChanged }
 }
 
 /**

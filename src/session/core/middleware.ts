@@ -75,7 +75,10 @@ export function session<T extends object = SessionData>(options?: SessionOptions
   const middleware: MiddlewareHandler<SessionEnv> = async function sessionMiddleware(c, next) {
     const state = new SessionState(resolved, c)
     c.set('session', new Session(state))
-    await next()
+    // The device binding's registration and refresh routes answer before any handler.
+    const own = resolved.deviceBound?.route(state)
+    if (own !== undefined) c.res = await own
+    else await next()
     if (!state.pending) return
     try {
       const stored = commit(state)

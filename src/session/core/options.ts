@@ -7,7 +7,7 @@ import type { Context, Env } from 'hono'
 import { ATTRIBUTE_VALUE, COOKIE_NAME, MAX_COOKIE_AGE, type SameSite } from '../foundation/cookie-grammar.js'
 import { SessionError } from '../foundation/errors.js'
 import { kvStoreFor, type KVNamespaceLike } from '../stores/kv.js'
-import type { SessionStore } from '../stores/types.js'
+import type { SessionAuth, SessionData, SessionDevice, SessionStore } from '../stores/types.js'
 
 /** Sliding expiry: how eagerly an unmodified session is re-saved to extend its life. */
 export interface RollingOptions {
@@ -103,15 +103,60 @@ export interface SessionOptions<E extends Env = any> {
    * `null` when the user no longer exists. `login()` binds the session to its SHA-256;
    * a session whose verifier no longer matches reads as logged out (and its record is
    * deleted), so a password change logs every other session out, on every store.
+   * `c` carries the app's bindings like `store`'s (`session<AppEnv>({ authHash })`).
    * @default undefined (sessions are bound to a user only)
    */
-  authHash?: (c: Context, user: string) => string | null | undefined | Promise<string | null | undefined>
+  authHash?: (c: Context<E>, user: string) => string | null | undefined | Promise<string | null | undefined>
   /**
    * The clock, in milliseconds since the epoch. Inject one in tests: KV's own clock
    * cannot be faked, so expiry decisions are made with this one.
    * @default Date.now
    */
   now?: () => number
+  /**
+   * Device Bound Session Credentials: made by `deviceBound({ secret })`. A login offers
+   * the browser registration; once its key is registered, the session works only with
+   * the short-lived bound cookie only that browser can renew (docs/device-bound.md).
+   * @default undefined (off)
+   */
+  deviceBound?: DeviceBinding
+}
+
+/**
+ * What a device binding uses of one request's session (the core's state is one).
+ * @internal
+ */
+export interface BindingState {
+  readonly c: Context
+  readonly options: ResolvedSessionOptions
+  now(): number
+  read(): Promise<SessionData>
+  readonly auth: SessionAuth | null
+  device: SessionDevice | null
+  modified: boolean
+  /**
+   * When set, the commit leaves the session and its cookie alone unless the handler changes
+   * it; set before the load, the load asks for no bound cookie (the refresh route proves the key).
+   */
+  frozen: boolean
+}
+
+/**
+ * The hook a device binding plugs into, so that the core calls it during a load and a
+ * commit without knowing it (`deviceBound()` makes one).
+ * @internal
+ */
+export interface DeviceBinding {
+  /** The paths the binding answers itself; each must lie under the session cookie's `path`. */
+  readonly paths: readonly string[]
+  /** Answers the binding's own routes (before any handler); `undefined` for other requests. */
+  route(state: BindingState): Promise<Response> | undefined
+  /** Whether this request may use a loaded session bound to `device` (it carries a valid bound cookie). */
+  admits(state: BindingState, device: SessionDevice): Promise<boolean>
+  /** The device of a newly logged-in session: an id, no key yet. */
+  newDevice(): SessionDevice
+  /** For the response saving a session with a new device: writes the registration offer and the first bound cookie. */
+  offer(state: BindingState, device: SessionDevice): Promise<() => void>
 }
 
 /** Options after defaults and validation: what the middleware uses on every request. */
@@ -133,6 +178,7 @@ export interface ResolvedSessionOptions {
   absoluteMaxAge: number | null
   authHash: ((c: Context, user: string) => string | null | undefined | Promise<string | null | undefined>) | null
   now: () => number
+  deviceBound: DeviceBinding | null
 }
 
 const invalid = (option: string, why: string): SessionError =>
@@ -199,6 +245,10 @@ export function resolveOptions(options: SessionOptions = {}): ResolvedSessionOpt
   const authHash = options.authHash ?? null
   if (authHash !== null && typeof authHash !== 'function') throw invalid('authHash', 'must be a function (c, user) => verifier')
 
+  const deviceBound = options.deviceBound ?? null
+  if (deviceBound !== null && (typeof deviceBound.route !== 'function' || !Array.isArray(deviceBound.paths))) throw invalid('deviceBound', 'must be made by deviceBound()')
+  if (deviceBound?.paths.some((p) => !p.startsWith(path))) throw invalid('deviceBound', `routes must lie under the cookie's path "${path}"`)
+
   const kvBinding = options.kvBinding ?? 'SESSIONS'
   const store = resolveStore(options.store, kvBinding)
 
@@ -220,6 +270,7 @@ export function resolveOptions(options: SessionOptions = {}): ResolvedSessionOpt
     absoluteMaxAge,
     authHash,
     now: options.now ?? Date.now,
+    deviceBound,
   }
 }
 

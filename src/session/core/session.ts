@@ -222,6 +222,15 @@ export class Session<Data extends object = SessionData> {
   }
 
   /**
+   * Whether this browser registered a key for the session (`session({ deviceBound })`, DBSC).
+   * @example `if (await c.get('session').isDeviceBound()) showBadge()`
+   */
+  async isDeviceBound(): Promise<boolean> {
+    await this.#s.read()
+    return Boolean(this.#s.device?.jwk)
+  }
+
+  /**
    * Keeps this session logged in after the user's credentials changed (Django's
    * `update_session_auth_hash()`): a new key, bound to the new verifier, while every
    * other session of the user reads as logged out on its next request. Needs `authHash`.
@@ -231,16 +240,9 @@ export class Session<Data extends object = SessionData> {
   }
 
   /**
-   * The logged-in user's sessions (device, created, last seen, expiry), newest first, the
-   * current one marked: at most `limit` (default 100); pass the last one as `after` for the
-   * next page. Only on stores with a registry (Durable Objects): elsewhere `SessionError`
-   * `NOT_SUPPORTED`; `NOT_LOGGED_IN` without `login()`.
-   *
-   * @example
-   * ```ts
-   * const page = await session.listSessions({ limit: 50 })
-   * const next = await session.listSessions({ limit: 50, after: page.at(-1) })
-   * ```
+   * The logged-in user's sessions, newest first, the current one marked: at most `limit`
+   * (default 100); the next page is `after` the last, e.g. `listSessions({ after: page.at(-1) })`.
+   * Durable Objects only: elsewhere `SessionError` `NOT_SUPPORTED`; `NOT_LOGGED_IN` without `login()`.
    */
   async listSessions(options?: ListSessionsOptions): Promise<SessionInfo[]> {
     return listSessions(this.#s, options)
@@ -281,8 +283,7 @@ export class Session<Data extends object = SessionData> {
     // Django deletes `_session_expiry` here, and a KeyError leaves the session unmodified.
     if (setting === null && this.#s.expiry === null) return
     this.#s.expiry = setting
-    this.#s.expiryChanged = true
-    this.#s.modified = true
+    this.#s.expiryChanged = this.#s.modified = true
   }
 
   /** Seconds until the session expires, counted from now (Django's `get_expiry_age()`). */

@@ -10,7 +10,7 @@ import { SessionError } from '../foundation/errors.js'
 import type { ResolvedSessionOptions } from './options.js'
 import { entrySize } from '../stores/record.js'
 import { absoluteEnd, legacyCreatedAt } from './expiry.js'
-import type { ExpirySetting, SessionAuth, SessionChanges, SessionData, SessionRecord, SessionStore, StoreContext } from '../stores/types.js'
+import type { ExpirySetting, LoadedRecord, SessionAuth, SessionData, SessionDevice, SessionRecord, SessionStore, StoreContext } from '../stores/types.js'
 import { authHashMatches } from './auth-hash.js'
 
 /** What changed, key by key, since the session was loaded. */
@@ -49,14 +49,17 @@ export class SessionState {
   /** The load in progress or done; `null` until the session is first used. */
   loading: Promise<void> | null = null
   expiry: ExpirySetting = null
-  /** Whether this request changed the expiry (`setExpiry()`): only then does a merging store write it. */
+  /** For a merging store: whether `setExpiry()` was called, and whether `retired[0]` is this session moving on with its data (`retire()`). */
   expiryChanged = false
-  /** Whether `retired[0]` is this session moving to a new key with its data (`cycleKey()`, `login()`, `updateAuthHash()`). */
   carriesOn = false
   /** When the session was created (`null` until a new one is first saved). */
   createdAt: number | null = null
   /** The user the session is bound to, if any. */
   auth: SessionAuth | null = null
+  /** The device binding (`deviceBound`), if any. */
+  device: SessionDevice | null = null
+  /** Commit leaves the session and its cookie alone (a bound session without its bound cookie; set before the load, none is asked for). */
+  frozen = false
   /** `expiresAt` of the record as loaded, for sliding expiry. */
   loadedExpiresAt: number | null = null
   /**
@@ -73,7 +76,7 @@ export class SessionState {
   accessed = false
   modified = false
   unavailable = false
-  /** Set when the store said the session moved to a new key meanwhile: writes are refused with it. */
+  /** The store said the session moved to a new key meanwhile: writes are refused with this. */
   interrupted: SessionError | null = null
   testCookie: 'set' | 'delete' | null = null
 
@@ -147,33 +150,42 @@ export class SessionState {
   /** The data, refusing to go on if the store could not be read. */
   async write(): Promise<SessionData> {
     const data = await this.read()
-    if (this.interrupted !== null) throw this.interrupted
-    if (this.unavailable) throw new SessionError('STORE_UNAVAILABLE', 'The session store is unavailable; try again shortly.')
+    if (this.unavailable || this.interrupted !== null) throw this.interrupted ?? new SessionError('STORE_UNAVAILABLE', 'The session store is unavailable; try again shortly.')
     return data
   }
 
   async #load(): Promise<void> {
     this.readCookie()
-    const token = this.token
-    let record: SessionRecord | null = null
+    let token = this.token
+    let record: LoadedRecord | null = null
     if (token !== null) {
       try {
         record = await this.store().load(token, this.context())
       } catch (cause) {
-        // Go on without a session; the client's cookie is left alone. A session that moved
-        // to a new key meanwhile is no failure: only its writes are refused, as interrupted.
+        // Go on without a session, the cookie left alone; a session moved meanwhile only refuses writes.
         if (cause instanceof SessionError && cause.code === 'SESSION_INTERRUPTED') this.interrupted = cause
-        else {
-          warn('session.store_read_failed', cause)
-          this.unavailable = true
-        }
+        else warn('session.store_read_failed', cause)
+        this.unavailable ||= this.interrupted === null
       }
+    }
+    // A bound session without its bound cookie reads as none: nothing destroyed, nothing told.
+    if (record?.device?.jwk && !this.frozen && (await this.options.deviceBound?.admits(this, record.device)) === false) {
+      record = null
+      this.frozen = true
+    }
+    const moved = record?.movedTo !== undefined
+    if (record !== null && record.movedTo !== undefined && token !== null) {
+      // The store moved the session while loading it: the old token goes once the session
+      // is saved under the new one (commit.ts), not before.
+      this.retired.push(token)
+      this.token = token = record.movedTo
     }
     if (record !== null) {
       const verdict = await this.#honours(record)
       // Bound to credentials that changed: the record goes at the end of the request, as
-      // Django's get_user() flushes it. An expired one is left to the store's own TTL.
-      if (verdict === 'revoked' && token !== null) this.retired.push(token)
+      // Django's get_user() flushes it. An expired one is left to the store's own TTL,
+      // unless it was just moved (then its new copy goes too).
+      if ((verdict === 'revoked' || (verdict === 'expired' && moved)) && token !== null) this.retired.push(token)
       if (verdict !== 'ok') record = null
     }
     if (this.data !== null) return // cleared or flushed while loading
@@ -182,6 +194,7 @@ export class SessionState {
       this.expiry = record.expiry
       this.createdAt = record.createdAt
       this.auth = record.auth
+      this.device = record.device ?? null
       this.loadedExpiresAt = record.expiresAt
     } else {
       this.data = emptyData()
@@ -280,24 +293,14 @@ export class SessionState {
     this.expiry = null
     this.createdAt = null
     this.auth = null
+    this.device = null
     this.changes = null
-    this.carriesOn = false
     this.modified = true
   }
 
   /** The per-key changes, made at the first change; `null` once the data is replaced whole. */
   #changes(): KeyChanges | null {
     return this.changes === null ? null : (this.changes ??= { set: emptyData(), deleted: new Set() })
-  }
-
-  /**
-   * This request's changes in the form stores take (to the session it loaded, kept under
-   * its key or moving to a new one), or `null` for a whole replacement.
-   */
-  storeChanges(): SessionChanges | null {
-    if (this.changes === null || (this.token === null && !this.carriesOn)) return null
-    const deleted = this.changes === undefined ? [] : [...this.changes.deleted]
-    return { set: this.changes?.set ?? emptyData(), deleted, expiry: this.expiryChanged }
   }
 
   /** Destroys the current record and any retired by `cycleKey()`; the session has no key after. */

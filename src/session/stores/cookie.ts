@@ -100,7 +100,7 @@ const stores = new Map<string, SessionStore>()
  *
  * Limits, by design: a session must fit a cookie (about 3 KB of JSON; `save` throws
  * `SessionError` `PAYLOAD_TOO_LARGE` before any header is written), travels with every
- * request, and cannot be revoked: see the module notes and the README.
+ * request, and cannot be revoked: see the module notes and docs/stores.md.
  *
  * @example
  * ```ts

@@ -96,7 +96,7 @@ export async function kvRevokedKeyFor(id: string): Promise<string> {
  * KV is eventually consistent and has no compare-and-set: a write is visible at once
  * in the location that made it and within about 60 s elsewhere, and two requests
  * writing one session concurrently end with the last write. Sessions suit that well
- * (one user, one browser), but see the README on what it means for `cycleKey()`.
+ * (one user, one browser), but see docs/security.md on what it means for `cycleKey()`.
  *
  * @example
  * ```ts

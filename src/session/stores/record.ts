@@ -9,11 +9,13 @@
  * ```
  * `createdAt` and `auth` were added in 0.2.0 without a new `v`: readers of 0.1 ignore
  * them, and a record without them reads as created at an unknown time, by no user.
+ * `device` (`{ "id", "alg", "jwk", "seen" }`, DBSC) was added the same way: written only
+ * for a session offered device binding, so every other record is byte for byte as before.
  */
 import { byteLength } from '../foundation/bytes.js'
 import { MAX_COOKIE_AGE } from '../foundation/cookie-grammar.js'
 import { SessionError } from '../foundation/errors.js'
-import type { ExpirySetting, SessionAuth, SessionData, SessionRecord } from './types.js'
+import type { DeviceKey, ExpirySetting, SessionAuth, SessionData, SessionDevice, SessionRecord } from './types.js'
 
 /** The schema version written today. Readers refuse any other. */
 export const RECORD_VERSION = 1
@@ -87,8 +89,9 @@ const unfaithful = (path: string, why: string): SessionError =>
 export function encodeRecord(record: SessionRecord, maxBytes: number): string {
   // Each value again, at level 0 as set() saw it: it may have been changed in place since.
   for (const key of Object.keys(record.data)) assertJsonValue(record.data[key], key)
-  const { data, expiry, expiresAt, createdAt, auth } = record
-  const text = JSON.stringify({ v: RECORD_VERSION, data, expiry, expiresAt, createdAt, auth })
+  const { data, expiry, expiresAt, createdAt, auth, device } = record
+  const fields = { v: RECORD_VERSION, data, expiry, expiresAt, createdAt, auth }
+  const text = JSON.stringify(device ? { ...fields, device } : fields)
   const size = byteLength(text)
   if (size > maxBytes) {
     throw new SessionError('PAYLOAD_TOO_LARGE', `The session is ${size} bytes; the limit is ${maxBytes}.`)
@@ -139,7 +142,47 @@ export function decodeRecord(text: string): SessionRecord | CorruptReason {
   if (createdAt !== null && !inDateRange(createdAt)) return 'out-of-range'
   const auth = parseAuth(parsed['auth'] ?? null)
   if (auth === undefined) return 'wrong-shape'
-  return { data, expiry: setting, expiresAt, createdAt, auth }
+  const record: SessionRecord = { data, expiry: setting, expiresAt, createdAt, auth }
+  const device = parseDevice(parsed['device'] ?? null)
+  if (device === undefined) return 'wrong-shape'
+  if (device !== null) record.device = device
+  return record
+}
+
+const B64URL = /^[A-Za-z0-9_-]+$/
+const b64 = (value: unknown, max: number): value is string => typeof value === 'string' && value.length <= max && B64URL.test(value)
+
+/** A device binding: `null`, or `{ id, alg, jwk, seen }` with a key of exactly the allowed members. */
+function parseDevice(value: unknown): SessionDevice | null | undefined {
+  if (value === null) return null
+  if (!isObject(value)) return undefined
+  const { id, alg, jwk, seen } = value
+  if (!b64(id, 64) || typeof seen !== 'number' || !Number.isFinite(seen)) return undefined
+  if (alg === null && jwk === null) return { id, alg: null, jwk: null, seen }
+  const key = parseDeviceKey(jwk)
+  if (key === undefined || (alg === 'ES256') !== (key.kty === 'EC') || (alg !== 'ES256' && alg !== 'RS256')) return undefined
+  return { id, alg, jwk: key, seen }
+}
+
+/** A public key as registration keeps it: P-256 `x`/`y`, or RSA `n`/`e` (up to 8192 bits). */
+export function parseDeviceKey(value: unknown): DeviceKey | undefined {
+  if (!isObject(value)) return undefined
+  if (value['kty'] === 'EC' && value['crv'] === 'P-256' && b64(value['x'], 43) && b64(value['y'], 43)) {
+    return { kty: 'EC', crv: 'P-256', x: value['x'], y: value['y'] }
+  }
+  if (value['kty'] === 'RSA' && b64(value['n'], 1366) && b64(value['e'], 8)) return { kty: 'RSA', n: value['n'], e: value['e'] }
+  return undefined
+}
+
+/**
+ * The device binding a merged write keeps (Durable Objects): a registration or refresh
+ * this request did not see wins over the older copy this request loaded, so a page saved
+ * while the browser registered does not unbind the session.
+ */
+export function mergeDevice(stored: SessionDevice | null | undefined, mine: SessionDevice | null | undefined): SessionDevice | null {
+  if (!stored || !mine || stored.id !== mine.id) return mine ?? null
+  if (stored.jwk !== null && (mine.jwk === null || stored.seen > mine.seen)) return stored
+  return mine
 }
 
 /** A user binding: `null`, or `{ user: string, hash: null | 64 hex }`. */

@@ -36,6 +36,41 @@ export interface SessionRecord {
   createdAt: number | null
   /** The user the session is bound to by `login()`, kept beside the data; `null` = anonymous. */
   auth: SessionAuth | null
+  /**
+   * The device binding (`session({ deviceBound })`, DBSC): absent or `null` in a session
+   * never offered one, and in every record written before the field existed.
+   */
+  device?: SessionDevice | null
+}
+
+/**
+ * A session's binding to a browser's key (Device Bound Session Credentials). Made at
+ * login with an `id` only; registration adds the browser's public key, and from then on
+ * a request needs a bound cookie made for `id` to use the session.
+ */
+export interface SessionDevice {
+  /** The DBSC `session_identifier`: 16 random bytes, base64url; not a secret. */
+  readonly id: string
+  /** The key's algorithm, once registered. */
+  readonly alg: 'ES256' | 'RS256' | null
+  /** The browser's public key (P-256 `x`/`y` or RSA `n`/`e` only), once registered. */
+  readonly jwk: DeviceKey | null
+  /** When the newest challenge accepted was issued, in ms: an older or equal one is refused (used once). */
+  readonly seen: number
+}
+
+/** A registered public key, exactly the members Web Crypto needs to import it. */
+export type DeviceKey = { readonly kty: 'EC'; readonly crv: 'P-256'; readonly x: string; readonly y: string } | { readonly kty: 'RSA'; readonly n: string; readonly e: string }
+
+/** What {@link SessionStore.load} resolves: the record, and the token it moved to, if it moved. */
+export interface LoadedRecord extends SessionRecord {
+  /**
+   * The token the session lives under from now on, when the store moved it while loading
+   * it (the Durable Object store taking over a KV session: `migrateFromKV`). The core
+   * answers with a cookie for it and destroys the old token once it has saved the session
+   * under this one; a failed (5xx) request leaves the old token as it was.
+   */
+  readonly movedTo?: string
 }
 
 /** A session's binding to a user (Django keeps `_auth_user_id` and `_auth_user_hash` in the data). */
@@ -163,7 +198,7 @@ export interface SessionStore {
    * request (a store that can tell): the request then reads an empty session, leaves the
    * client's cookie alone, and its writes are refused with that error.
    */
-  load(token: string, context: StoreContext): Promise<SessionRecord | null>
+  load(token: string, context: StoreContext): Promise<LoadedRecord | null>
   /**
    * Writes a session, under `token` or, when `token` is `null`, under a new one, and
    * resolves the token the cookie must carry from now on. A non-null `token` is always

@@ -6,7 +6,7 @@
  * no other request can come between them (the invariants are listed in docs/storage.md).
  */
 import { DurableObject } from 'cloudflare:workers'
-import { decodeRecord } from '../record.js'
+import { decodeRecord, mergeDevice } from '../record.js'
 import type { ExpirySetting } from '../types.js'
 import { encodeMerged, isEmptyRecord, mergeChanges, type KeyChanges, type Lifetime } from './merge.js'
 import { migrate, type SessionRow } from './schema.js'
@@ -122,7 +122,7 @@ export class SessionObject extends DurableObject<unknown> {
     if (source !== undefined) row = { ...row, handle: source.handle }
     if (stored !== null && typeof stored !== 'string' && move.changes !== null) {
       const merged = mergeChanges({ stored, mine, changes: move.changes, lifetime: move.lifetime, now }, mine.createdAt)
-      const record = encodeMerged({ ...merged, createdAt: mine.createdAt, auth: mine.auth }, move.maxPayloadBytes)
+      const record = encodeMerged({ ...merged, createdAt: mine.createdAt, auth: mine.auth, device: mergeDevice(stored.device, mine.device) }, move.maxPayloadBytes)
       if (record === 'too-large') return { status: 'too-large' }
       row = { ...row, record, expires_at: merged.expiresAt }
       expiry = merged.expiry
@@ -153,7 +153,7 @@ export class SessionObject extends DurableObject<unknown> {
     const mine = decodeRecord(update.record)
     if (typeof stored === 'string' || typeof mine === 'string') return { status: 'gone' }
     const merged = mergeChanges({ stored, mine, changes: update.changes, lifetime: update.lifetime, now: update.now }, stored.createdAt)
-    const next = { ...merged, createdAt: stored.createdAt, auth: stored.auth }
+    const next = { ...merged, createdAt: stored.createdAt, auth: stored.auth, device: mergeDevice(stored.device, mine.device) }
     if (update.emptied === true && isEmptyRecord(next)) {
       this.#endSessions([row.handle], 'emptied')
       return { status: 'ended' }

@@ -17,9 +17,11 @@ import { SessionError } from '../../foundation/errors.js'
 import { toBase64Url } from '../../foundation/bytes.js'
 import { generateSessionId, sha256Hex } from '../../foundation/id.js'
 import { decodeRecord } from '../record.js'
-import { logSecurityEvent, type DestroyContext, type RegistryContext, type SecurityEvent, type SessionChanges, type SessionInfo, type SessionRecord, type SessionRegistry, type SessionStore, type SessionWrite, type StoreContext } from '../types.js'
-import { encodeMerged, mergeChanges, type KeyChanges } from './merge.js'
-import type { SessionObject, WriteResult } from './object.js'
+import type { KVNamespaceLike } from '../kv.js'
+import { logSecurityEvent, type DestroyContext, type LoadedRecord, type RegistryContext, type SecurityEvent, type SessionInfo, type SessionRegistry, type SessionStore, type SessionWrite, type StoreContext } from '../types.js'
+import { KvMigration } from './migrate.js'
+import type { SessionObject } from './object.js'
+import { interrupted, keyChanges, moved, rebase, settle } from './writes.js'
 import type { SessionRow } from './schema.js'
 
 /** Options of {@link durableObjectStore}. */
@@ -49,6 +51,17 @@ export interface DurableObjectStoreOptions {
    * @default console.warn of one JSON line
    */
   onSecurityEvent?: (event: SecurityEvent) => void
+  /**
+   * Moving from the KV store without logging anyone out: the KV namespace the app's
+   * sessions were kept in (e.g. `c.env.SESSIONS`). A cookie that still holds a KV session
+   * id is read from it once; a live session is moved into its object (the user's, or an
+   * anonymous shard), the response carries the new cookie, and the KV record is deleted
+   * (with a revocation marker). A session KV no longer holds, an expired one, or one a
+   * logout or revocation marked is not revived. Drop the option once the app's longest
+   * session lifetime has passed since the switch.
+   * @default undefined (a KV session id is not a token of this store: no session)
+   */
+  migrateFromKV?: KVNamespaceLike
 }
 
 /** `<43 base64url>.<64 hex>` */
@@ -65,6 +78,9 @@ interface Place {
 
 /** Stores made by {@link durableObjectStore}, per namespace and options. */
 const stores = new WeakMap<DurableObjectNamespace<SessionObject>, Map<string, SessionStore>>()
+/** A number per KV namespace given as `migrateFromKV`, for the memo key. */
+const kvNumbers = new WeakMap<KVNamespaceLike, number>()
+let kvCount = 0
 
 /**
  * A session store on Durable Objects with SQLite storage: strongly consistent, so a
@@ -91,12 +107,19 @@ export function durableObjectStore(options: DurableObjectStoreOptions): SessionS
   if (!(interval >= 0) || !Number.isFinite(interval)) throw new SessionError('INVALID_OPTION', 'durableObjectStore(): option "lastSeenInterval" must be a number of seconds >= 0')
   const recordLocation = options.recordLocation ?? false
   // Memoised, so `store: (c) => durableObjectStore({...})` costs a lookup per request.
-  const memo = `${shards}|${interval}|${recordLocation}|${options.onSecurityEvent === undefined}`
+  const from = options.migrateFromKV
+  if (from !== undefined && (from === null || typeof from.get !== 'function' || typeof from.put !== 'function' || typeof from.delete !== 'function')) {
+    throw new SessionError('INVALID_OPTION', 'durableObjectStore(): option "migrateFromKV" must be a KV namespace binding')
+  }
+  if (from !== undefined && !kvNumbers.has(from)) kvNumbers.set(from, ++kvCount)
+  const memo = `${shards}|${interval}|${recordLocation}|${options.onSecurityEvent === undefined}|${from === undefined ? '' : kvNumbers.get(from)}`
   let known = stores.get(namespace)
   if (known === undefined) stores.set(namespace, (known = new Map()))
   const existing = options.onSecurityEvent === undefined ? known.get(memo) : undefined
   if (existing !== undefined) return existing
-  const store = new DurableObjectSessionStore(namespace, shards, interval * 1000, recordLocation, options.onSecurityEvent ?? logSecurityEvent)
+  const onSecurityEvent = options.onSecurityEvent ?? logSecurityEvent
+  const migration = from === undefined ? null : new KvMigration(from, onSecurityEvent)
+  const store = new DurableObjectSessionStore(namespace, shards, interval * 1000, recordLocation, onSecurityEvent, migration)
   if (options.onSecurityEvent === undefined) known.set(memo, store)
   return store
 }
@@ -107,20 +130,22 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
   readonly #touchAfterMs: number
   readonly #recordLocation: boolean
   readonly #onSecurityEvent: (event: SecurityEvent) => void
+  readonly #migration: KvMigration | null
   /** The anonymous shards' object ids, computed at the first save that needs them. */
   #anonymousObjects: Set<string> | undefined
   readonly registry: SessionRegistry = this
 
-  constructor(ns: DurableObjectNamespace<SessionObject>, shards: number, touchAfterMs: number, recordLocation: boolean, onSecurityEvent: (event: SecurityEvent) => void) {
+  constructor(ns: DurableObjectNamespace<SessionObject>, shards: number, touchAfterMs: number, recordLocation: boolean, onSecurityEvent: (event: SecurityEvent) => void, migration: KvMigration | null) {
     this.#ns = ns
     this.#shards = shards
     this.#touchAfterMs = touchAfterMs
     this.#recordLocation = recordLocation
     this.#onSecurityEvent = onSecurityEvent
+    this.#migration = migration
   }
 
   isValidToken(token: string): boolean {
-    return TOKEN.test(token)
+    return TOKEN.test(token) || (this.#migration?.isKvToken(token) ?? false)
   }
 
   /** Where a token's session lives, or `null` for an object id this namespace did not make. */
@@ -136,7 +161,9 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
     return { hash: await sha256Hex(match[1] as string), stub: this.#ns.get(id), object: match[2] as string }
   }
 
-  async load(token: string, { now }: StoreContext): Promise<SessionRecord | null> {
+  async load(token: string, context: StoreContext): Promise<LoadedRecord | null> {
+    if (this.#migration?.isKvToken(token)) return this.#migration.take(token, context, (t, write) => this.save(t, write))
+    const { now } = context
     const place = await this.#place(token)
     if (place === null) return null
     const text = await place.stub.load(place.hash, now, this.#touchAfterMs)
@@ -190,22 +217,10 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
         await stub.destroy(hash)
         throw interrupted()
       }
-      if (keys !== null) await this.#rebase(stub, hash, taken, write, keys)
+      if (keys !== null) await rebase(stub, hash, taken, write, keys)
     }
-    write.moved = [...replaces]
+    write.moved = replaces.filter((t) => TOKEN.test(t)) // not a KV session being migrated: the core destroys that one
     return `${id}.${object}`
-  }
-
-  /** Replaces the new row with `taken` (the old session as it was when taken) plus this request's changes, if they differ. */
-  async #rebase(stub: DurableObjectStub<SessionObject>, hash: string, taken: string, write: SessionWrite, changes: KeyChanges): Promise<void> {
-    const stored = decodeRecord(taken)
-    const { record, now, lifetime, maxPayloadBytes } = write
-    if (typeof stored === 'string') return
-    const merged = mergeChanges({ stored, mine: { ...record, data: { ...record.data } }, changes, lifetime, now }, record.createdAt)
-    const text = encodeMerged({ ...merged, createdAt: record.createdAt, auth: record.auth }, maxPayloadBytes)
-    // Too large once merged: the new session keeps this request's own copy.
-    if (text === 'too-large' || text === write.serialized) return
-    settle(await stub.update(hash, { record: text, changes: null, now, maxPayloadBytes, lifetime }), write)
   }
 
   async #update(token: string, write: SessionWrite): Promise<string> {
@@ -235,7 +250,9 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
     }
   }
 
-  async destroy(token: string, { emptied }: DestroyContext): Promise<void | 'kept'> {
+  async destroy(token: string, context: DestroyContext): Promise<void | 'kept'> {
+    if (this.#migration?.isKvToken(token)) return this.#migration.destroy(token, context)
+    const { emptied } = context
     const place = await this.#place(token)
     if (place === null) return
     if (emptied === undefined || emptied.changes === null) {
@@ -289,27 +306,6 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
     return this.#userStub(user).revokeAll(user, await this.#ownHash(user, keep))
   }
 }
-
-/** The changes in the form the object takes: key names only (values travel in the record). */
-function keyChanges(changes: SessionChanges | null): KeyChanges | null {
-  return changes === null ? null : { set: Object.keys(changes.set), deleted: [...changes.deleted], expiry: changes.expiry }
-}
-
-/** Turns an object's answer into the store's: an error, or the merged expiry in `write.record` for the cookie. */
-function settle(result: WriteResult, write: SessionWrite): void {
-  if (result.status === 'gone' || result.status === 'ended') throw interrupted()
-  if (result.status === 'too-large') {
-    throw new SessionError('PAYLOAD_TOO_LARGE', `With the changes of concurrent requests, the session would pass ${write.maxPayloadBytes} bytes.`)
-  }
-  write.record.expiry = result.expiry
-  write.record.expiresAt = result.expiresAt
-}
-
-const moved = (): SessionError =>
-  new SessionError('SESSION_INTERRUPTED', 'The session moved to a new key in another request while this one ran; its changes were not saved.')
-
-const interrupted = (): SessionError =>
-  new SessionError('SESSION_INTERRUPTED', 'The session was ended by another request while this one ran; its changes were not saved.')
 
 /** A shard number in `[0, shards)`, uniformly. */
 function randomShard(shards: number): number {

@@ -1,0 +1,36 @@
+/**
+ * @module
+ * The demo's session middleware: `session()` as configured, with device binding (DBSC)
+ * when the `DEVICE_BOUND` var is `1`, its bound cookie living `DEVICE_BOUND_SECONDS`
+ * (default 600) and signed with the demo's `SESSION_SECRET`. The vars are read per
+ * request (bindings live in `c.env`); one middleware per lifetime is made once.
+ */
+import type { MiddlewareHandler } from 'hono'
+import { deviceBound, session, type SessionOptions } from '../session/index.js'
+import type { DemoEnv } from './env.js'
+import { demoSecrets } from './store.js'
+
+/**
+ * The demo's `session()` middleware, device-bound when `DEVICE_BOUND=1`. An invalid
+ * `DEVICE_BOUND_SECONDS` is a `SessionError` `INVALID_OPTION` (a 500) naming it.
+ *
+ * @example
+ * ```ts
+ * app.use(demoSession({ authHash: demoAuthHash }))
+ * ```
+ */
+export function demoSession(options: SessionOptions<DemoEnv>): MiddlewareHandler<DemoEnv> {
+  const plain = session<DemoEnv>(options)
+  const bound = new Map<string, MiddlewareHandler<DemoEnv>>()
+  return function demoSessionMiddleware(c, next) {
+    if (c.env?.DEVICE_BOUND !== '1') return plain(c, next)
+    const seconds = c.env.DEVICE_BOUND_SECONDS ?? '600'
+    let middleware = bound.get(seconds)
+    if (middleware === undefined) {
+      const maxAge = /^\d{1,5}$/.test(seconds) ? Number(seconds) : Number.NaN
+      middleware = session<DemoEnv>({ ...options, deviceBound: deviceBound({ secret: (ctx) => demoSecrets(ctx).secret, maxAge }) })
+      bound.set(seconds, middleware)
+    }
+    return middleware(c, next)
+  }
+}

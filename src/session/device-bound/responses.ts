@@ -1,0 +1,79 @@
+/**
+ * @module
+ * What the device binding writes on responses: the bound cookie with the session cookie's
+ * `Path`, `Domain` and `SameSite` (always `Secure` and `HttpOnly`), the attributes the
+ * instructions JSON names for it, and the registration offer.
+ */
+import type { Context } from 'hono'
+import { readRawCookie, setCookie } from '../cookies/helpers.js'
+import type { BindingState } from '../core/options.js'
+import type { SessionDevice } from '../stores/types.js'
+import { sfString } from './proof.js'
+import { boundCookieValid, boundCookieValue, keyCookieValue, keyFromCookie, newChallenge, signerFor, type SecretSource } from './tokens.js'
+
+/** `deviceBound()`'s options, resolved once: what the hook and the routes use. */
+export interface ResolvedDeviceBound {
+  secret: SecretSource
+  fallbacks: readonly string[]
+  maxAge: number
+  cookieName: string | null
+  registrationPath: string
+  refreshPath: string
+  challengeMaxAgeMs: number
+}
+
+
+/** The bound cookie's name for a session configured as `state.options`. */
+export const boundCookieName = (o: ResolvedDeviceBound, state: BindingState): string => o.cookieName ?? `${state.options.cookieName}_bound`
+
+/** Whether the request carries a valid, unexpired bound cookie made for `device` (one HMAC, no store operation). */
+export function hasBoundCookie(o: ResolvedDeviceBound, state: BindingState, device: SessionDevice): Promise<boolean> {
+  const value = readRawCookie(state.c.req.raw.headers.get('Cookie'), boundCookieName(o, state))
+  return boundCookieValid(signerFor(state.c, o.secret, o.fallbacks), device.id, value, state.now())
+}
+
+/** The bound cookie's attributes as the instructions JSON names them (Max-Age and Expires aside). */
+export function boundCookieAttributes(state: BindingState): string {
+  const { domain, path, sameSite } = state.options
+  return `${domain === undefined ? '' : `Domain=${domain}; `}Path=${path}; Secure; HttpOnly; SameSite=${sameSite}`
+}
+
+/** The key cookie's name: the bound cookie's + `_key`. */
+const keyCookieName = (o: ResolvedDeviceBound, state: BindingState): string => `${boundCookieName(o, state)}_key`
+
+/** Sets the key cookie for a registered `device` (as long-lived as the session cookie's `maxAge`). */
+export async function setKeyCookie(o: ResolvedDeviceBound, state: BindingState, device: SessionDevice): Promise<() => void> {
+  const { c, options } = state
+  if (device.alg === null || device.jwk === null) return () => undefined
+  const value = await keyCookieValue(signerFor(c, o.secret, o.fallbacks), device.id, { alg: device.alg, jwk: device.jwk })
+  const attributes = { path: options.path, sameSite: options.sameSite, secure: true, httpOnly: true, maxAge: options.maxAge, now: state.now() }
+  return () => setCookie(c, keyCookieName(o, state), value, options.domain === undefined ? attributes : { ...attributes, domain: options.domain })
+}
+
+/**
+ * `device` with the key its key cookie carries, when the record lost it (a write that
+ * loaded the session before registration saved after it, on KV or the cookie store);
+ * `device` as it is otherwise.
+ */
+export async function withCookieKey(o: ResolvedDeviceBound, state: BindingState, device: SessionDevice): Promise<SessionDevice> {
+  if (device.jwk !== null) return device
+  const value = readRawCookie(state.c.req.raw.headers.get('Cookie'), keyCookieName(o, state))
+  const key = await keyFromCookie(signerFor(state.c, o.secret, o.fallbacks), device.id, value)
+  return key === null ? device : { ...device, alg: key.alg, jwk: key.jwk }
+}
+
+/** Sets the bound cookie for `device` on the response, `maxAge` seconds from the session's clock. */
+export async function setBoundCookie(o: ResolvedDeviceBound, state: BindingState, device: SessionDevice): Promise<() => void> {
+  const { c, options } = state
+  const now = state.now()
+  const value = await boundCookieValue(signerFor(c, o.secret, o.fallbacks), device.id, Math.floor(now / 1000) + o.maxAge)
+  const attributes = { path: options.path, sameSite: options.sameSite, secure: true, httpOnly: true, maxAge: o.maxAge, now }
+  return () => setCookie(c, boundCookieName(o, state), value, options.domain === undefined ? attributes : { ...attributes, domain: options.domain })
+}
+
+/** The `Secure-Session-Registration` header for `device`, with a fresh challenge. */
+export async function registrationHeader(o: ResolvedDeviceBound, c: Context, device: SessionDevice, nowMs: number): Promise<string> {
+  const challenge = await newChallenge(signerFor(c, o.secret, o.fallbacks), device.id, nowMs)
+  return `(ES256 RS256);path=${sfString(o.registrationPath)};challenge=${sfString(challenge)}`
+}
+

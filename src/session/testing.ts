@@ -1,0 +1,16 @@
+/**
+ * @module
+ * `edge-session/testing`: what an app's tests import. A test client with a cookie jar
+ * (Django's test `Client`) whose `forceLogin()`, `session()` and `logout()` go through the
+ * app's own session options, and helpers that clear every session of a store between
+ * tests. Nothing here is in the app's middleware: it adds no test-only route or header.
+ *
+ * @example
+ * ```ts
+ * import { createTestClient, clearKvSessions } from 'edge-session/testing'
+ * ```
+ */
+export { createTestClient, TestClient, type TestClientOptions, type TestBody, type AppLike, type FetcherLike } from './testing/client.js'
+export { CookieJar } from './testing/jar.js'
+export type { SessionStep } from './testing/session-access.js'
+export { clearKvSessions, clearDurableObjectSessions, type KVListable, type DurableObjectTestHelpers } from './testing/clear.js'

@@ -1,0 +1,38 @@
+/**
+ * The demo with `DEVICE_BOUND=1` on each store: `POST /login` offers registration, the
+ * browser registers at the library's route, the page says the session is bound, and
+ * `GET /whoami` reads as anonymous for the session cookie alone.
+ */
+import { env } from 'cloudflare:test'
+import { describe, expect, it } from 'vitest'
+import { deviceKey, proof, registrationChallenge } from './helpers/dbsc'
+import { device, deviceWith } from './helpers/demo'
+import { json, setCookie } from './helpers/http'
+
+describe.each(['kv', 'cookie', 'do'])('the demo with DEVICE_BOUND=1 on the %s store', (store) => {
+  const bindings = { ...env, SESSION_STORE: store, DEVICE_BOUND: '1', DEVICE_BOUND_SECONDS: '120' }
+
+  it('offers registration at POST /login, binds at the registration route, and says so on the page', async () => {
+    const browser = device(bindings)
+    const login = await browser.send('/login', json('POST', { username: 'raju' }))
+    expect(setCookie(login, 'sessionid_bound')?.attrs['max-age']).toBe('120')
+    const key = await deviceKey('ES256')
+    const jwt = await proof(key, registrationChallenge(login), { withJwk: true })
+    const registered = await browser.send('/.well-known/dbsc/register', { method: 'POST', headers: { 'Secure-Session-Response': jwt } })
+    expect(registered.status).toBe(200)
+    expect(await (await browser.send('/')).text()).toContain('id="device-bound"')
+    expect(await browser.whoami()).toBe('raju')
+    expect(await deviceWith(bindings, browser.token as string).whoami()).toBeNull()
+    expect(await browser.whoami()).toBe('raju')
+  })
+})
+
+describe('the demo without DEVICE_BOUND', () => {
+  it('offers no registration at POST /login', async () => {
+    const browser = device({ ...env, SESSION_STORE: 'kv' })
+    const login = await browser.send('/login', json('POST', { username: 'raju' }))
+    expect(login.status).toBe(200)
+    expect(login.headers.get('Secure-Session-Registration')).toBeNull()
+    expect(setCookie(login, 'sessionid_bound')).toBeUndefined()
+  })
+})
