@@ -149,7 +149,7 @@ export async function clearObjects(): Promise<void> {
   await Promise.all(
     (await allObjects()).map((stub) =>
       runInDurableObject(stub, async (_instance, state) => {
-        state.storage.sql.exec('DELETE FROM sessions')
+        for (const table of ['sessions', 'moved', 'verifiers']) state.storage.sql.exec(`DELETE FROM ${table}`)
         await state.storage.deleteAlarm()
       }),
     ),
