@@ -50,10 +50,9 @@ export interface DurableObjectTestHelpers {
 /**
  * Deletes every session of a Durable Object store (with the forwards and verifiers kept
  * beside them), in every object of the namespace this test file created, and their
- * pending alarms (which the pool does not reset
- * between tests, and which would fire during a later one). Resolves how many objects
- * it emptied. Only in the vitest pool: it runs code inside each object, which only the
- * pool's helpers can.
+ * pending alarms (which the pool does not reset between tests, and which would fire
+ * during a later one). Resolves how many objects it emptied. Only in the vitest pool: it
+ * runs code inside each object, which only the pool's helpers can.
  *
  * @example
  * ```ts
