@@ -10,6 +10,6 @@
  * export { SessionObject } from 'edge-session/durable-object'
  * ```
  */
-export { SessionObject, type KeyChanges, type SessionUpdate, type UpdateResult, type ListedRow } from './stores/durable-object/object.js'
+export { SessionObject, type KeyChanges, type Lifetime, type SessionUpdate, type SessionMove, type WriteResult, type EndReason, type ListedRow, type ListCursor, type Moved, FORWARD_TTL_MS } from './stores/durable-object/object.js'
 export { durableObjectStore, type DurableObjectStoreOptions } from './stores/durable-object/store.js'
 export { SCHEMA_VERSION, type SessionRow } from './stores/durable-object/schema.js'

@@ -9,8 +9,8 @@ import { sha256Hex } from '../../src/session/foundation/id'
 import type { SessionObject, SessionRow } from '../../src/session/durable-object'
 
 /** The object's RPC methods the store calls. */
-export type ObjectMethod = 'load' | 'create' | 'update' | 'exists' | 'destroy' | 'list' | 'revoke' | 'revokeAll' | 'count'
-const METHODS: ReadonlySet<string> = new Set<ObjectMethod>(['load', 'create', 'update', 'exists', 'destroy', 'list', 'revoke', 'revokeAll', 'count'])
+export type ObjectMethod = 'load' | 'create' | 'update' | 'take' | 'destroy' | 'list' | 'countSessions' | 'revoke' | 'revokeAll' | 'count'
+const METHODS: ReadonlySet<string> = new Set<ObjectMethod>(['load', 'create', 'update', 'take', 'destroy', 'list', 'countSessions', 'revoke', 'revokeAll', 'count'])
 
 /** A held call: `reached` resolves once `count` calls are waiting; `release()` lets them all go on. */
 export interface Hold {
@@ -149,7 +149,7 @@ export async function clearObjects(): Promise<void> {
   await Promise.all(
     (await allObjects()).map((stub) =>
       runInDurableObject(stub, async (_instance, state) => {
-        state.storage.sql.exec('DELETE FROM sessions')
+        for (const table of ['sessions', 'moved', 'verifiers']) state.storage.sql.exec(`DELETE FROM ${table}`)
         await state.storage.deleteAlarm()
       }),
     ),

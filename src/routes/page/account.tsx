@@ -4,7 +4,7 @@
  * (list, log out this device, other devices, everywhere) on the Durable Object store.
  */
 import type { FC } from 'hono/jsx'
-import type { SessionView } from '../sessions.js'
+import type { SessionsPage, SessionView } from '../sessions.js'
 
 /** Where the account forms post; each answers `303 See Other` to `/`. */
 export const ACCOUNT_ROUTES = {
@@ -17,7 +17,7 @@ export const ACCOUNT_ROUTES = {
 /** What the account section shows: the user, and their sessions (`null` where the store keeps no registry). */
 export interface AccountState {
   user: string
-  sessions: SessionView[] | null
+  sessions: SessionsPage | null
   /** Whether this browser registered a key for the session (`DEVICE_BOUND=1`, DBSC). */
   deviceBound: boolean
 }
@@ -78,7 +78,12 @@ export const Account: FC<{ account: AccountState }> = ({ account }) => (
       </p>
     ) : (
       <>
-        <SessionRows sessions={account.sessions} />
+        <p id="sessions-count">
+          {account.sessions.sessions.length < account.sessions.total
+            ? `The newest ${account.sessions.sessions.length} of your ${account.sessions.total} sessions (the page lists at most ${account.sessions.limit}; GET /sessions?after= pages on).`
+            : `${account.sessions.total} session${account.sessions.total === 1 ? '' : 's'} (the page lists at most ${account.sessions.limit}).`}
+        </p>
+        <SessionRows sessions={account.sessions.sessions} />
         <form method="post" action={ACCOUNT_ROUTES.revokeOthers} class="inline" id="form-revoke-others">
           <button type="submit">Log out other devices</button>
         </form>

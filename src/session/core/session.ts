@@ -9,7 +9,7 @@ import { SessionError } from '../foundation/errors.js'
 import { expiresAtBrowserClose, expiryAge, expiryDate, toExpirySetting } from './expiry.js'
 import { assertJsonValue } from '../stores/record.js'
 import { login, retire, updateAuthHash } from './auth.js'
-import { listSessions, revokeAllSessions, revokeOtherSessions, revokeSession } from './registry.js'
+import { countSessions, listSessions, revokeAllSessions, revokeOtherSessions, revokeSession, type ListSessionsOptions } from './registry.js'
 import { emptyData, type SessionState } from './state.js'
 import type { SessionData, SessionInfo } from '../stores/types.js'
 
@@ -184,6 +184,7 @@ export class Session<Data extends object = SessionData> {
     await this.#s.read()
     this.#s.empty()
     this.#s.unavailable = false
+    this.#s.interrupted = null
     await this.#s.destroyAll()
   }
 
@@ -239,12 +240,17 @@ export class Session<Data extends object = SessionData> {
   }
 
   /**
-   * The logged-in user's sessions (device, created, last seen, expiry), the current one
-   * marked. Only on stores with a registry (Durable Objects): elsewhere `SessionError`
-   * `NOT_SUPPORTED`; `NOT_LOGGED_IN` without `login()`.
+   * The logged-in user's sessions, newest first, the current one marked: at most `limit`
+   * (default 100); the next page is `after` the last, e.g. `listSessions({ after: page.at(-1) })`.
+   * Durable Objects only: elsewhere `SessionError` `NOT_SUPPORTED`; `NOT_LOGGED_IN` without `login()`.
    */
-  async listSessions(): Promise<SessionInfo[]> {
-    return listSessions(this.#s)
+  async listSessions(options?: ListSessionsOptions): Promise<SessionInfo[]> {
+    return listSessions(this.#s, options)
+  }
+
+  /** How many live sessions the logged-in user has (what {@link Session.listSessions} pages through). */
+  async countSessions(): Promise<number> {
+    return countSessions(this.#s)
   }
 
   /** Revokes one of the user's sessions by `handle`, at once for every device; resolves whether it existed. */
@@ -277,7 +283,7 @@ export class Session<Data extends object = SessionData> {
     // Django deletes `_session_expiry` here, and a KeyError leaves the session unmodified.
     if (setting === null && this.#s.expiry === null) return
     this.#s.expiry = setting
-    this.#s.modified = true
+    this.#s.expiryChanged = this.#s.modified = true
   }
 
   /** Seconds until the session expires, counted from now (Django's `get_expiry_age()`). */
