@@ -34,7 +34,7 @@ const counted = (raw: KVNamespace): CountingKV => {
 }
 
 /** The session object's RPC methods the store calls. */
-const RPC_METHODS: ReadonlySet<string> = new Set(['load', 'create', 'update', 'exists', 'destroy', 'list', 'revoke', 'revokeAll'])
+const RPC_METHODS: ReadonlySet<string> = new Set(['load', 'create', 'update', 'take', 'destroy', 'list', 'countSessions', 'revoke', 'revokeAll'])
 
 /** A Durable Object namespace whose stubs count their calls, and the objects they reached. */
 interface CountingObjects {

@@ -231,7 +231,7 @@ describe('the forms, without JavaScript', () => {
     const { page } = await open({ javaScriptEnabled: false })
     await visit(page, '/')
     expect(await submit(page, 'form-login', { username: '   ' })).toBe(400)
-    expect(await page.textContent('#error')).toContain('The name must be 1 to 150 characters, not all spaces.')
+    expect(await page.textContent('#error')).toContain('The name must be 1 to 150 characters, not all spaces, and well-formed Unicode.')
     expect(await page.locator('#form-login').count()).toBe(1) // the page is still there to try again
   })
 })

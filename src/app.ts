@@ -16,7 +16,7 @@ import { djangoSecurityHeaders } from './routes/security-headers.js'
 import { sessionApi } from './routes/session-api.js'
 import { sessions } from './routes/sessions.js'
 import { signed } from './routes/signed.js'
-import { selectStore } from './routes/store.js'
+import { checkSecretsAtStart, selectStore } from './routes/store.js'
 import { tutorial } from './routes/tutorial.js'
 import { demoAuthHash } from './routes/users.js'
 
@@ -31,6 +31,7 @@ export function createApp(options: SessionOptions = {}): Hono<DemoEnv> {
   const app = new Hono<DemoEnv>({ strict: false })
   // First, so that every response carries them: refusals, error pages and 404s too.
   app.use(djangoSecurityHeaders())
+  app.use(checkSecretsAtStart())
   app.use(sameOriginOnly())
   // Without a store given, SESSION_STORE picks one: KV (default), the cookie store or
   // Durable Objects. Logins are bound to the user's verifier in USERS ("change password").

@@ -23,7 +23,7 @@ afterEach(() => {
 /** A record as the middleware would save it, and its write. */
 function write(data: Record<string, unknown>, expiresAt = T0 + 300_000, expiry: SessionRecord['expiry'] = null): SessionWrite {
   const record: SessionRecord = { data, expiry, expiresAt, createdAt: T0, auth: null }
-  return { record, serialized: encodeRecord(record, 1 << 20), changes: null, replaces: [], maxPayloadBytes: 1 << 20, now: T0, request: new Request('http://example.com/') }
+  return { record, serialized: encodeRecord(record, 1 << 20), changes: null, replaces: [], maxPayloadBytes: 1 << 20, lifetime: { maxAge: 1_209_600, absoluteMaxAge: null }, now: T0, request: new Request('http://example.com/') }
 }
 
 /** What the middleware tells a store about the request. */
@@ -491,7 +491,6 @@ describe('the demo store selection (SESSION_STORE)', () => {
   })
 
   it('seals with SESSION_SECRET when it is set, and opens SESSION_SECRET_FALLBACKS', async () => {
-    // Secrets as `openssl rand -base64 48` makes them: no commas (the list separator).
     const OLD = 'dGhlIG9sZCBzZWNyZXQgb2YgdGhlIGRlbW8sIDQ4IGJ5dGVzIGxvbmcgZm9yIHRlc3Rz'
     const NEW = 'dGhlIG5ldyBzZWNyZXQgb2YgdGhlIGRlbW8sIDQ4IGJ5dGVzIGxvbmcgZm9yIHRlc3Rz'
     const { cookie } = await request({ SESSION_STORE: 'cookie', SESSION_SECRET: OLD }, 'https://example.com/session')
@@ -501,7 +500,7 @@ describe('the demo store selection (SESSION_STORE)', () => {
     const rotated = await createApp().request(
       'https://example.com/session',
       { headers: { Cookie: `sessionid=${cookie?.value}` } },
-      { ...env, SESSION_STORE: 'cookie', SESSION_SECRET: NEW, SESSION_SECRET_FALLBACKS: ` another-old-secret-of-at-least-32-bytes , ${OLD}` },
+      { ...env, SESSION_STORE: 'cookie', SESSION_SECRET: NEW, SESSION_SECRET_FALLBACKS: JSON.stringify(['another-old-secret-of-at-least-32-bytes', OLD]) },
     )
     const text = await rotated.text()
     expect(rotated.status, text).toBe(200)

@@ -397,7 +397,7 @@ describe.each(SERVER_STORES)('on the $name store', (store: StoreUnderTest) => {
       const b = browser()
       const res = await b.post('/form/login', fields)
       expect(res.status).toBe(400)
-      expect(await res.text()).toContain('The name must be 1 to 150 characters, not all spaces.')
+      expect(await res.text()).toContain('The name must be 1 to 150 characters, not all spaces, and well-formed Unicode.')
       expect(res.headers.getSetCookie()).toEqual([])
       expect(await sessionCount()).toBe(0)
     })

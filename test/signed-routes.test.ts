@@ -213,20 +213,35 @@ describe('the demo secrets', () => {
       [' \n ', []],
       ['[]', []],
       ['a', ['a']],
-      [' a , , b\n', ['a', 'b']],
+      [' a secret with spaces\n', ['a secret with spaces']],
       [' ["a, b", " c "]\n', ['a, b', ' c ']],
     ])('parseFallbacks(%j) is %j', (value, expected) => {
       expect(parseFallbacks(value)).toEqual(expected)
     })
 
-    it('as a comma-separated list (the earlier format), still rotates secrets without commas', async () => {
+    it.each([' a , , b\n', 'old1,old2', COMMA])('parseFallbacks(%j) refuses a comma outside a JSON array, naming the variable and the JSON form', (value) => {
+      expect(() => parseFallbacks(value)).toThrow(/^SESSION_SECRET_FALLBACKS holds a comma but is not a JSON array.*\["<previous secret>", "<the one before>"\]/)
+    })
+
+    it('as one secret without a comma (not JSON), rotates it', async () => {
       const old = pairOf((await getWith({ SESSION_SECRET: OLD }, '/set-signed/?value=hello')).res)
-      const read = await getWith({ SESSION_SECRET: NEW, SESSION_SECRET_FALLBACKS: ` ${NEW.slice(1)}x , ${OLD} ` }, '/get-signed/', old)
+      const read = await getWith({ SESSION_SECRET: NEW, SESSION_SECRET_FALLBACKS: ` ${OLD} ` }, '/get-signed/', old)
       expect([read.res.status, read.body]).toEqual([200, 'hello'])
     })
 
+    it('with a comma outside a JSON array, refuses every request from the start (500), logging the variable and the JSON form', async () => {
+      const errors = captureConsole('error')
+      for (const path of ['/whoami', '/get-signed/', '/']) {
+        const { res } = await getWith({ SESSION_SECRET: NEW, SESSION_SECRET_FALLBACKS: `${OLD},${NEW}` }, path)
+        expect(res.status, path).toBe(500)
+        expect(res.headers.getSetCookie()).toEqual([])
+      }
+      expect(errors).toHaveLength(3)
+      for (const [error] of errors) expect(String(error)).toMatch(/SESSION_SECRET_FALLBACKS holds a comma but is not a JSON array.*\["<previous secret>", "<the one before>"\]/)
+    })
+
     it.each([
-      ['a comma list that cuts a secret into short pieces', COMMA, /SESSION_SECRET_FALLBACKS entry 0 must be at least 32 bytes \(it is 13\).*JSON array of strings/],
+      ['a secret holding a comma, not in a JSON array', COMMA, /SESSION_SECRET_FALLBACKS holds a comma but is not a JSON array/],
       ['JSON that does not parse', '["unterminated', /SESSION_SECRET_FALLBACKS starts with "\[" but is not a JSON array of strings/],
       ['a JSON array holding a number', `[${JSON.stringify(OLD)}, 42]`, /SESSION_SECRET_FALLBACKS entry 1 must be a string/],
       ['a JSON array with a short entry', '["short"]', /SESSION_SECRET_FALLBACKS entry 0 must be at least 32 bytes \(it is 5\)/],

@@ -23,7 +23,7 @@ export type Bindings = {
   SESSION_STORE?: string
   /** Signs cookies and seals cookie-store sessions; `wrangler secret put SESSION_SECRET`. */
   SESSION_SECRET?: string
-  /** Previous secrets, a JSON array of strings (or comma-separated): they still verify while being rotated out. */
+  /** Previous secrets, a JSON array of strings (or one secret without a comma): they still verify while being rotated out. */
   SESSION_SECRET_FALLBACKS?: string
   /** A secret: `Authorization: Bearer <ADMIN_TOKEN>` opens the admin routes (routes/admin.ts); unset or empty, they are 404. */
   ADMIN_TOKEN?: string

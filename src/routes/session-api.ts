@@ -125,9 +125,18 @@ export const MAX_BODY_BYTES = 128 * 1024
 /** Django's `AbstractUser.username` limit. */
 export const MAX_USERNAME = 150
 
-/** Whether `value` can be a username: text, not only spaces, at most {@link MAX_USERNAME} characters. */
+/** A lone surrogate: a string holding one is not well-formed UTF-16, so it has no UTF-8 form. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+
+/**
+ * Whether `value` can be a username: text, not only spaces, at most {@link MAX_USERNAME}
+ * characters, and well-formed UTF-16. The name becomes a KV key (`user:<name>` in `USERS`)
+ * and a Durable Object name, both UTF-8: KV refuses a key with a lone surrogate ("Could not
+ * URL-decode key name"), which was a 500. (150 characters are at most 450 bytes of UTF-8,
+ * within KV's 512-byte keys.)
+ */
 export function isUsername(value: unknown): value is string {
-  return typeof value === 'string' && value.trim() !== '' && value.length <= MAX_USERNAME
+  return typeof value === 'string' && value.trim() !== '' && value.length <= MAX_USERNAME && !LONE_SURROGATE.test(value)
 }
 
 /**
@@ -226,7 +235,7 @@ sessionApi.post('/session/flush', async (c) => {
 sessionApi.post('/login', async (c) => {
   const { username } = await jsonObject(c)
   if (!isUsername(username)) {
-    throw new BadRequest(`"username" must be a non-empty string of at most ${MAX_USERNAME} characters.`)
+    throw new BadRequest(`"username" must be a non-empty string of at most ${MAX_USERNAME} characters, well-formed Unicode (no lone surrogate).`)
   }
   await logIn(c, username)
   return state(c)

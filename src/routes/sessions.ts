@@ -5,7 +5,7 @@
  * replace the user's verifier, which logs every other session out (every store).
  */
 import { Hono, type Context } from 'hono'
-import type { SessionInfo } from '../session/index.js'
+import { DEFAULT_SESSION_LIST_LIMIT, MAX_SESSION_LIST_LIMIT, type SessionInfo } from '../session/index.js'
 import type { DemoEnv } from './env.js'
 import { SessionError } from '../session/index.js'
 import { sessionsChanged } from './live.js'
@@ -60,6 +60,36 @@ export function sessionView(info: SessionInfo): SessionView {
   }
 }
 
+/** A page of "your sessions": at most `limit`, of `total`, and where the next page starts (`null`: none). */
+export interface SessionsPage {
+  sessions: SessionView[]
+  total: number
+  limit: number
+  next: string | null
+}
+
+/** `<createdAt>.<handle>`: the cursor `GET /sessions?after=` takes, naming the last session of a page. */
+const CURSOR = /^(\d{1,16})\.([A-Za-z0-9_-]{1,64})$/
+
+/**
+ * A page of the logged-in user's sessions and how many there are, shared by `GET /sessions`
+ * and the page. `limit` and `after` are the query's strings; a malformed one is `null` (400).
+ */
+export async function sessionsPage(c: Context<DemoEnv>, limitParam?: string, afterParam?: string): Promise<SessionsPage | null> {
+  const limit = limitParam === undefined ? DEFAULT_SESSION_LIST_LIMIT : Number(limitParam)
+  if (!/^\d{1,4}$/.test(limitParam ?? '1') || limit < 1 || limit > MAX_SESSION_LIST_LIMIT) return null
+  const match = afterParam === undefined ? undefined : CURSOR.exec(afterParam)
+  if (match === null) return null
+  const after = match === undefined ? null : { createdAt: Number(match[1]), handle: match[2] as string }
+  const session = c.get('session')
+  const infos = await session.listSessions({ limit, after })
+  // A first page that is not full holds them all: no second call to count them.
+  const total = after === null && infos.length < limit ? infos.length : await session.countSessions()
+  const last = infos.at(-1)
+  const next = infos.length === limit && last !== undefined ? `${last.createdAt}.${last.handle}` : null
+  return { sessions: infos.map(sessionView), total, limit, next }
+}
+
 /**
  * Changes the logged-in user's "password" and keeps this session (Django's
  * `update_session_auth_hash()`); shared by `POST /password` and the page's form.
@@ -80,7 +110,11 @@ export async function changeOwnPassword(c: Context<DemoEnv>): Promise<void> {
 /** The JSON routes. Mounted by the demo app after the session middleware. */
 export const sessions = new Hono<DemoEnv>({ strict: false })
 
-sessions.get('/sessions', async (c) => c.json({ sessions: (await c.get('session').listSessions()).map(sessionView) }))
+sessions.get('/sessions', async (c) => {
+  const page = await sessionsPage(c, c.req.query('limit'), c.req.query('after'))
+  if (page === null) return c.json({ error: `"limit" must be 1 to ${MAX_SESSION_LIST_LIMIT}, and "after" the "next" of the previous page.` }, 400)
+  return c.json(page)
+})
 
 sessions.delete('/sessions/:handle', async (c) => c.json({ revoked: await sensitive(c, () => c.get('session').revokeSession(c.req.param('handle')), { revocation: true }) }))
 

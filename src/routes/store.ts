@@ -4,14 +4,15 @@
  * - `SESSION_STORE` (a `[vars]` entry in wrangler.toml): `kv` (default), `cookie` or `do`;
  * - `SESSION_SECRET` (production: `wrangler secret put SESSION_SECRET`) signs cookies
  *   and seals cookie-store sessions; `SESSION_SECRET_FALLBACKS` holds the previous
- *   secrets while they are rotated out, as a JSON array of strings (or, the earlier
- *   format, comma-separated: see {@link parseFallbacks}).
+ *   secrets while they are rotated out, as a JSON array of strings (or one secret
+ *   without a comma: see {@link parseFallbacks}). {@link checkSecretsAtStart} refuses
+ *   every request while it is malformed.
  *
  * With no `SESSION_SECRET`, a development secret (public, in this file) lets
  * `npm run dev` work on a fresh clone; it is refused on any host but localhost, so a
  * deployment that forgot the secret fails closed instead of signing with a known key.
  */
-import type { Context } from 'hono'
+import type { Context, MiddlewareHandler } from 'hono'
 import { durableObjectStore } from '../session/durable-object.js'
 import { cookieStore, createSigner, resolveOptions, SessionError, type SessionStore, type Signer } from '../session/index.js'
 import type { DemoEnv } from './env.js'
@@ -48,31 +49,34 @@ export function demoSecrets(c: Context<DemoEnv>): DemoSecrets {
 /** Spaces, tabs and line breaks: what may surround the list and its entries. */
 const AROUND = /^[ \t\r\n]+|[ \t\r\n]+$/g
 
+/** Said when the value holds a comma outside a JSON array: what to write instead. */
+const JSON_FORM = 'SESSION_SECRET_FALLBACKS holds a comma but is not a JSON array; it is never split at commas (a secret may hold one). Write it as a JSON array of strings: ["<previous secret>", "<the one before>"]'
+
 /**
  * The secrets in `SESSION_SECRET_FALLBACKS`, oldest last:
  * - a JSON array of strings, `["previous secret", "the one before"]`: each secret
  *   exactly as written, commas, spaces and quotes included;
- * - otherwise (the earlier format, still read) a comma-separated list, each entry
- *   without the spaces, tabs and line breaks around it. `openssl rand -base64 48`
- *   secrets hold no comma, but any other secret might: list those as JSON.
+ * - otherwise one secret, without the spaces, tabs and line breaks around it, as long as
+ *   it holds no comma. The comma-separated list of earlier versions is refused, never
+ *   split: it cut a secret holding a comma into two, silently.
  *
- * Throws `SessionError` `INVALID_OPTION` naming the entry when the value starts with
- * `[` but is not a JSON array of strings. (Entries under 32 bytes are refused where
- * every secret is checked, by the signer and the cookie store.)
+ * Throws `SessionError` `INVALID_OPTION` naming the variable and the JSON form for a
+ * comma outside a JSON array, and naming the entry when the value starts with `[` but is
+ * not a JSON array of strings. (Entries under 32 bytes are refused where every secret is
+ * checked, by the signer and the cookie store.)
  *
  * @example
  * ```ts
  * parseFallbacks('["a, b and c, an old secret of 32+ bytes"]') // ['a, b and c, an old secret of 32+ bytes']
- * parseFallbacks('old1, old2') // ['old1', 'old2']
+ * parseFallbacks('an old secret of 32+ bytes') // ['an old secret of 32+ bytes']
+ * parseFallbacks('old1, old2') // throws INVALID_OPTION: write ["old1", "old2"]
  * ```
  */
 export function parseFallbacks(value: string | undefined): string[] {
   const text = (value ?? '').replace(AROUND, '')
   if (!text.startsWith('[')) {
-    return text
-      .split(',')
-      .map((s) => s.replace(AROUND, ''))
-      .filter((s) => s !== '')
+    if (text.includes(',')) throw new SessionError('INVALID_OPTION', JSON_FORM)
+    return text === '' ? [] : [text]
   }
   let list: unknown
   try {
@@ -89,8 +93,26 @@ export function parseFallbacks(value: string | undefined): string[] {
   return list as string[]
 }
 
-/** Said with every refused fallback: the likeliest cause is a comma inside a secret. */
+/** Said with every refused fallback: how to write several. */
 const LIST_HINT = '; if a secret holds a comma, write SESSION_SECRET_FALLBACKS as a JSON array of strings: ["…", "…"]'
+
+let checkedFallbacks: string | undefined
+/**
+ * The demo's check of its configuration at start: every request is refused (a 500, the
+ * reason logged) while `SESSION_SECRET_FALLBACKS` is malformed, whichever store and route
+ * it would use, so a bad value is found at the first request, not when a cookie fails to
+ * verify. A value once checked is not parsed again.
+ */
+export function checkSecretsAtStart(): MiddlewareHandler<DemoEnv> {
+  return async function secretsCheck(c, next) {
+    const value = c.env?.SESSION_SECRET_FALLBACKS
+    if (value !== undefined && value !== checkedFallbacks) {
+      parseFallbacks(value)
+      checkedFallbacks = value
+    }
+    await next()
+  }
+}
 
 // One signer per secret set, for the isolate's life: keys are imported once. (Cookie
 // stores need no such map: cookieStore() memoises per configuration itself.)

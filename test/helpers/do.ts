@@ -12,8 +12,8 @@ import type { SessionObject, SessionRow } from '../../src/session/durable-object
  * The object's RPC methods the store calls (and `fetch`, its socket upgrade). Not `send`:
  * the demo's own notification of a user's sockets is not the store's cost.
  */
-export type ObjectMethod = 'load' | 'create' | 'update' | 'exists' | 'destroy' | 'list' | 'revoke' | 'revokeAll' | 'count' | 'fetch'
-const METHODS: ReadonlySet<string> = new Set<ObjectMethod>(['load', 'create', 'update', 'exists', 'destroy', 'list', 'revoke', 'revokeAll', 'count', 'fetch'])
+export type ObjectMethod = 'load' | 'create' | 'update' | 'take' | 'destroy' | 'list' | 'countSessions' | 'revoke' | 'revokeAll' | 'count' | 'fetch'
+const METHODS: ReadonlySet<string> = new Set<ObjectMethod>(['load', 'create', 'update', 'take', 'destroy', 'list', 'countSessions', 'revoke', 'revokeAll', 'count', 'fetch'])
 
 /** A held call: `reached` resolves once `count` calls are waiting; `release()` lets them all go on. */
 export interface Hold {
@@ -152,7 +152,7 @@ export async function clearObjects(): Promise<void> {
   await Promise.all(
     (await allObjects()).map((stub) =>
       runInDurableObject(stub, async (_instance, state) => {
-        state.storage.sql.exec('DELETE FROM sessions')
+        for (const table of ['sessions', 'moved', 'verifiers']) state.storage.sql.exec(`DELETE FROM ${table}`)
         await state.storage.deleteAlarm()
       }),
     ),

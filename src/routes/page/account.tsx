@@ -6,7 +6,7 @@
  */
 import { raw } from 'hono/html'
 import type { FC } from 'hono/jsx'
-import type { SessionView } from '../sessions.js'
+import type { SessionsPage, SessionView } from '../sessions.js'
 import { describeDevice, exactTime, relativeTime } from './devices.js'
 
 /** Where the account forms post; each answers `303 See Other` to `/`. */
@@ -21,7 +21,7 @@ export const ACCOUNT_ROUTES = {
 /** What the account section shows: the user, and their sessions (`null` where the store keeps no registry). */
 export interface AccountState {
   user: string
-  sessions: SessionView[] | null
+  sessions: SessionsPage | null
   /** The request's clock, for "2 minutes ago". */
   now: number
   /** Whether the last action needed a recent authentication: the confirmation form is offered. */
@@ -117,7 +117,12 @@ export const Account: FC<{ account: AccountState }> = ({ account }) => (
       </p>
     ) : (
       <>
-        <SessionRows sessions={account.sessions} now={account.now} />
+        <p id="sessions-count">
+          {account.sessions.sessions.length < account.sessions.total
+            ? `The newest ${account.sessions.sessions.length} of your ${account.sessions.total} sessions (the page lists at most ${account.sessions.limit}; GET /sessions?after= pages on).`
+            : `${account.sessions.total} session${account.sessions.total === 1 ? '' : 's'} (the page lists at most ${account.sessions.limit}).`}
+        </p>
+        <SessionRows sessions={account.sessions.sessions} now={account.now} />
         <form method="post" action={ACCOUNT_ROUTES.revokeOthers} class="inline" id="form-revoke-others">
           <button type="submit">Log out other devices</button>
         </form>

@@ -10,7 +10,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import { getMessages, SessionError, trimCookieWhitespace } from '../../session/index.js'
 import type { DemoEnv } from '../env.js'
 import { sessionState } from '../session-api.js'
-import { sessionView, type SessionView } from '../sessions.js'
+import { sessionsPage, type SessionsPage } from '../sessions.js'
 import { Account } from './account.js'
 import { ErrorPage, Page, type ReceivedCookie } from './components.js'
 
@@ -107,10 +107,10 @@ export async function renderAccount(c: Context<DemoEnv>): Promise<Response> {
   return c.html(<Account account={account} />, 200, { 'Cache-Control': 'no-store' })
 }
 
-/** The logged-in user's sessions, or `null` on a store without a registry. */
-async function listed(c: Context<DemoEnv>): Promise<SessionView[] | null> {
+/** The first page of the logged-in user's sessions, or `null` on a store without a registry. */
+async function listed(c: Context<DemoEnv>): Promise<SessionsPage | null> {
   try {
-    return (await c.get('session').listSessions()).map(sessionView)
+    return await sessionsPage(c)
   } catch (error) {
     if (error instanceof SessionError && error.code === 'NOT_SUPPORTED') return null
     throw error

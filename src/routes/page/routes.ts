@@ -126,7 +126,7 @@ page.post(FORM_ROUTES.flush, async (c) => {
 page.post(FORM_ROUTES.login, async (c) => {
   const { username } = await formFields(c)
   if (!isUsername(username)) {
-    throw new BadInput(`The name must be 1 to ${MAX_USERNAME} characters, not all spaces.`)
+    throw new BadInput(`The name must be 1 to ${MAX_USERNAME} characters, not all spaces, and well-formed Unicode.`)
   }
   await logIn(c, username)
   return backToPage(c, `Logged in as ${username}`)

@@ -6,7 +6,7 @@
  * request's state to the module that does the work (`auth.ts`, `registry.ts`, `sockets.ts`).
  */
 import { confirmAuthentication, login, requireFreshAuth, updateAuthHash } from './auth.js'
-import { listSessions, revokeAllSessions, revokeOtherSessions, revokeSession } from './registry.js'
+import { countSessions, listSessions, revokeAllSessions, revokeOtherSessions, revokeSession, type ListSessionsOptions } from './registry.js'
 import { acceptWebSocket } from './sockets.js'
 import type { SessionState } from './state.js'
 import type { SessionInfo } from '../stores/types.js'
@@ -75,12 +75,17 @@ export class SessionAccount {
   }
 
   /**
-   * The logged-in user's sessions (device, created, last seen, expiry), the current one
-   * marked. Only on stores with a registry (Durable Objects): elsewhere `SessionError`
-   * `NOT_SUPPORTED`; `NOT_LOGGED_IN` without `login()`.
+   * The logged-in user's sessions, newest first, the current one marked: at most `limit`
+   * (default 100); the next page is `after` the last, e.g. `listSessions({ after: page.at(-1) })`.
+   * Durable Objects only: elsewhere `SessionError` `NOT_SUPPORTED`; `NOT_LOGGED_IN` without `login()`.
    */
-  async listSessions(): Promise<SessionInfo[]> {
-    return listSessions(this.#s)
+  async listSessions(options?: ListSessionsOptions): Promise<SessionInfo[]> {
+    return listSessions(this.#s, options)
+  }
+
+  /** How many live sessions the logged-in user has (what {@link SessionAccount.listSessions} pages through). */
+  async countSessions(): Promise<number> {
+    return countSessions(this.#s)
   }
 
   /** Revokes one of the user's sessions by `handle`, at once for every device; resolves whether it existed. */

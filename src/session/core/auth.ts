@@ -79,7 +79,10 @@ export async function requireFreshAuth(state: SessionState, maxAge: number): Pro
 
 /** Moves the session to a new key (the old one is destroyed once the new one is saved). */
 export function retire(state: SessionState): void {
-  if (state.token !== null) state.retired.push(state.token)
+  if (state.token !== null) {
+    state.retired.push(state.token)
+    state.carriesOn = true
+  }
   state.token = null
   state.modified = true
 }

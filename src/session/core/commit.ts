@@ -12,8 +12,8 @@ import { expiresAtBrowserClose, expiryAge, rollingDue } from './expiry.js'
 import type { ResolvedSessionOptions } from './options.js'
 import { encodeRecord } from '../stores/record.js'
 import { TEST_COOKIE_VALUE } from './session.js'
-import type { SessionState } from './state.js'
-import type { SessionRecord } from '../stores/types.js'
+import { emptyData, type SessionState } from './state.js'
+import type { SessionChanges, SessionData, SessionRecord, SessionWrite } from '../stores/types.js'
 
 /** A header write, deferred until every store operation has succeeded. */
 type Deferred = () => void
@@ -46,7 +46,7 @@ function needsStore(state: SessionState): boolean {
   if (mustLoad(state)) return true
   // A session never stored, not changed, and no cookie sent: nothing to save or delete.
   const untouched = state.token === null && !state.modified && state.retired.length === 0 && state.sentCookie === undefined
-  return state.loading !== null && !state.unavailable && !untouched
+  return state.loading !== null && !state.unavailable && state.interrupted === null && !untouched
 }
 
 /** {@link commit} with store work: every store operation first, then every header. */
@@ -86,6 +86,14 @@ function testCookieWrite(state: SessionState, status: number): Deferred | null {
   return null
 }
 
+/**
+ * Whether the request's session changes are dropped: a 5xx, or a handler that threw a
+ * `SessionError` (the library refused part of the request, e.g. a value too large for the
+ * session: what it had changed before is not saved either, whatever status the app's
+ * error handler answered with). Destroys already done (`flush()`) stay done.
+ */
+const refused = (c: Context, status: number): boolean => status >= 500 || c.error instanceof SessionError
+
 /** Saves or destroys the session; resolves the session cookie's write, if any. */
 async function commitSession(state: SessionState, status: number): Promise<Deferred | null> {
   const { c, options: o } = state
@@ -98,13 +106,17 @@ async function commitSession(state: SessionState, status: number): Promise<Defer
   const createdAt = state.createdAt ?? now
   const age = expiryAge(state.expiry, o, now, createdAt)
   const expired = !empty && age <= 0
+  const failed = refused(c, status)
 
   if (empty || expired) {
     // An emptied (or already expired) session leaves nothing behind: its records go,
     // and the cookie the client sent is deleted. Django keeps an empty record; we do not.
     // A custom expiry alone is not empty (Django keeps it in the data, so saves it).
     // On a 5xx nothing is saved, emptiness included, unless the record is gone already.
-    if (status >= 500 && (state.token !== null || state.retired.length > 0)) return null
+    if (failed && (state.token !== null || state.retired.length > 0)) return null
+    // Emptied key by key: an update for a store that merges, which keeps the session if a
+    // concurrent request wrote to it meanwhile (then the client keeps its cookie).
+    if (empty && state.token !== null && state.retired.length === 0 && (await emptied(state, data, createdAt)) === 'kept') return null
     await state.destroyAll()
     return state.sentCookie !== undefined ? () => deleteCookie(c, o.cookieName, cookieOptions(o)) : null
   }
@@ -112,7 +124,7 @@ async function commitSession(state: SessionState, status: number): Promise<Defer
   const rolling = state.token !== null && state.loadedExpiresAt !== null && rollingDue(state.expiry, o, now, state.loadedExpiresAt)
   // A session the store moved while loading it (`retired` holds its old token) is saved
   // under its new token, which the cookie then carries, before the old one is destroyed.
-  if (!(state.modified || o.saveEveryRequest || rolling || state.retired.length > 0) || status >= 500) return null
+  if (!(state.modified || o.saveEveryRequest || rolling || state.retired.length > 0) || failed) return null
 
   const record: SessionRecord = { data, expiry: state.expiry, expiresAt: now + age * 1000, createdAt, auth: state.auth }
   // A logged-in session gets its device binding here, when the option is on (login()).
@@ -121,18 +133,10 @@ async function commitSession(state: SessionState, status: number): Promise<Defer
   if (state.device !== null) record.device = state.device
   // The offer is signed before anything is written, so a failure leaves nothing behind.
   const offer = binding !== null && offered !== null ? await binding.offer(state, offered) : null
-  const serialized = encodeRecord(record, o.maxPayloadBytes)
+  const write = storeWrite(state, record)
   let token: string
   try {
-    token = await state.store().save(state.token, {
-      record,
-      serialized,
-      changes: state.storeChanges(),
-      replaces: [...state.retired],
-      maxPayloadBytes: o.maxPayloadBytes,
-      now,
-      request: c.req.raw,
-    })
+    token = await state.store().save(state.token, write)
   } catch (cause) {
     // A store's own typed error (e.g. a cookie store's size limit) passes through.
     if (cause instanceof SessionError) throw cause
@@ -140,17 +144,65 @@ async function commitSession(state: SessionState, status: number): Promise<Defer
   }
   state.token = token
   state.createdAt = createdAt
-  await Promise.all(state.retired.splice(0).map((old) => state.destroy(old)))
+  const moved = new Set(write.moved)
+  await Promise.all(state.retired.splice(0).filter((old) => !moved.has(old)).map((old) => state.destroy(old)))
 
+  // The expiry the store kept: a merging store may have kept one a concurrent request set.
   const options = cookieOptions(o)
-  if (!expiresAtBrowserClose(state.expiry, o)) {
-    options.maxAge = age
+  if (!expiresAtBrowserClose(record.expiry, o)) {
+    options.maxAge = record.expiry === state.expiry ? age : Math.max(0, Math.floor((record.expiresAt - now) / 1000))
     options.now = now // Expires from the session's clock, as the record's expiresAt
   }
   return () => {
     setCookie(c, o.cookieName, token, options)
     offer?.()
     privateCache(c)
+  }
+}
+
+/** What the store is given to write `record`. */
+function storeWrite(state: SessionState, record: SessionRecord): SessionWrite {
+  const o = state.options
+  return {
+    record,
+    serialized: encodeRecord(record, o.maxPayloadBytes),
+    changes: storeChanges(state),
+    replaces: [...state.retired],
+    maxPayloadBytes: o.maxPayloadBytes,
+    lifetime: { maxAge: o.maxAge, absoluteMaxAge: o.absoluteMaxAge },
+    now: state.now(),
+    request: state.c.req.raw,
+  }
+}
+
+/**
+ * This request's changes in the form stores take (to the session it loaded, kept under its
+ * key or moving to a new one), or `null` for a whole replacement.
+ */
+function storeChanges(state: SessionState): SessionChanges | null {
+  const { changes } = state
+  if (changes === null || (state.token === null && !state.carriesOn)) return null
+  return { set: changes?.set ?? emptyData(), deleted: changes === undefined ? [] : [...changes.deleted], expiry: state.expiryChanged }
+}
+
+/**
+ * Ends a session the request emptied key by key, telling the store what it deleted;
+ * resolves `'kept'` when a merging store found it no longer empty. A store failure falls
+ * back to {@link SessionState.destroyAll}, which logs and retries the delete.
+ */
+async function emptied(state: SessionState, data: SessionData, createdAt: number): Promise<void | 'kept'> {
+  const token = state.token as string
+  const now = state.now()
+  // Kept by a merge, the session lives on as saved now (its stored expiry stays, if any).
+  const write = storeWrite(state, { data, expiry: null, expiresAt: now + expiryAge(null, state.options, now, createdAt) * 1000, createdAt, auth: null })
+  if (write.changes === null) return undefined
+  try {
+    const result = await state.store().destroy(token, { ...state.context(), emptied: write })
+    if (result !== 'kept') state.token = null
+    return result
+  } catch (cause) {
+    console.warn(JSON.stringify({ event: 'session.store_delete_failed', error: String(cause) }))
+    return undefined
   }
 }
 

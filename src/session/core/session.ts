@@ -186,6 +186,7 @@ export class Session<Data extends object = SessionData> extends SessionAccount {
     await this.#s.read()
     this.#s.empty()
     this.#s.unavailable = false
+    this.#s.interrupted = null
     await this.#s.destroyAll()
   }
 
@@ -214,7 +215,7 @@ export class Session<Data extends object = SessionData> extends SessionAccount {
     // Django deletes `_session_expiry` here, and a KeyError leaves the session unmodified.
     if (setting === null && this.#s.expiry === null) return
     this.#s.expiry = setting
-    this.#s.modified = true
+    this.#s.expiryChanged = this.#s.modified = true
   }
 
   /** Seconds until the session expires, counted from now (Django's `get_expiry_age()`). */

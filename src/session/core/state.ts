@@ -10,7 +10,7 @@ import { SessionError } from '../foundation/errors.js'
 import type { ResolvedSessionOptions } from './options.js'
 import { entrySize } from '../stores/record.js'
 import { absoluteEnd, legacyCreatedAt } from './expiry.js'
-import type { ExpirySetting, LoadedRecord, SessionAuth, SessionChanges, SessionData, SessionDevice, SessionRecord, SessionStore, StoreContext } from '../stores/types.js'
+import type { ExpirySetting, LoadedRecord, SessionAuth, SessionData, SessionDevice, SessionRecord, SessionStore, StoreContext } from '../stores/types.js'
 import { authHashMatches } from './auth-hash.js'
 
 /** What changed, key by key, since the session was loaded. */
@@ -49,6 +49,9 @@ export class SessionState {
   /** The load in progress or done; `null` until the session is first used. */
   loading: Promise<void> | null = null
   expiry: ExpirySetting = null
+  /** For a merging store: whether `setExpiry()` was called, and whether `retired[0]` is this session moving on with its data (`retire()`). */
+  expiryChanged = false
+  carriesOn = false
   /** When the session was created (`null` until a new one is first saved). */
   createdAt: number | null = null
   /** The user the session is bound to, if any. */
@@ -73,6 +76,8 @@ export class SessionState {
   accessed = false
   modified = false
   unavailable = false
+  /** The store said the session moved to a new key meanwhile: writes are refused with this. */
+  interrupted: SessionError | null = null
   testCookie: 'set' | 'delete' | null = null
 
   constructor(options: ResolvedSessionOptions, c: Context) {
@@ -116,7 +121,7 @@ export class SessionState {
    */
   loaded(write = false): SessionData | null {
     if (this.data === null && this.loading === null) this.#loadWithoutStore()
-    if (this.data === null || (write && this.unavailable)) return null
+    if (this.data === null || (write && (this.unavailable || this.interrupted !== null))) return null
     this.accessed = true
     return this.data
   }
@@ -145,7 +150,7 @@ export class SessionState {
   /** The data, refusing to go on if the store could not be read. */
   async write(): Promise<SessionData> {
     const data = await this.read()
-    if (this.unavailable) throw new SessionError('STORE_UNAVAILABLE', 'The session store is unavailable; try again shortly.')
+    if (this.unavailable || this.interrupted !== null) throw this.interrupted ?? new SessionError('STORE_UNAVAILABLE', 'The session store is unavailable; try again shortly.')
     return data
   }
 
@@ -157,9 +162,10 @@ export class SessionState {
       try {
         record = await this.store().load(token, this.context())
       } catch (cause) {
-        // Go on without a session; the client's cookie is left alone.
-        warn('session.store_read_failed', cause)
-        this.unavailable = true
+        // Go on without a session, the cookie left alone; a session moved meanwhile only refuses writes.
+        if (cause instanceof SessionError && cause.code === 'SESSION_INTERRUPTED') this.interrupted = cause
+        else warn('session.store_read_failed', cause)
+        this.unavailable ||= this.interrupted === null
       }
     }
     // A bound session without its bound cookie reads as none: nothing destroyed, nothing told.
@@ -194,7 +200,7 @@ export class SessionState {
       this.data = emptyData()
       // Unknown, expired or unreadable: never adopt the id (a store failure keeps it
       // only so that nothing is written under another one).
-      if (!this.unavailable) this.token = null
+      if (!this.unavailable && this.interrupted === null) this.token = null
     }
   }
 
@@ -295,12 +301,6 @@ export class SessionState {
   /** The per-key changes, made at the first change; `null` once the data is replaced whole. */
   #changes(): KeyChanges | null {
     return this.changes === null ? null : (this.changes ??= { set: emptyData(), deleted: new Set() })
-  }
-
-  /** This request's changes in the form stores take, or `null` for a whole replacement. */
-  storeChanges(): SessionChanges | null {
-    if (this.changes === null || this.token === null) return null
-    return { set: this.changes?.set ?? emptyData(), deleted: this.changes === undefined ? [] : [...this.changes.deleted] }
   }
 
   /** Destroys the current record and any retired by `cycleKey()`; the session has no key after. */

@@ -21,10 +21,17 @@
  * and reads the marker second, and removes its own write and refuses when the marker is
  * there. Whichever lands second sees the other. Another location may still read the
  * old record, or miss the marker, for about 60 s (KV's propagation).
+ *
+ * KV accepts about one write per second to one key and refuses more with 429 ("KV PUT
+ * failed: 429 Too Many Requests"): two tabs saving one session at once, or a counter on
+ * every page. Such a write is retried after each wait of `rateLimitRetries` (200, 400,
+ * 800 ms by default), inside the request; if KV still refuses, the save fails as any store
+ * failure does (`STORE_UNAVAILABLE`, the client's cookie untouched).
  */
 import { generateSessionId, isSessionId, sha256Hex } from '../foundation/id.js'
 import { SessionError } from '../foundation/errors.js'
 import { decodeRecord } from './record.js'
+import { resolveRetries, withRetries } from './retry.js'
 import { logSecurityEvent, type SecurityEvent, type SessionRecord, type SessionStore, type SessionWrite } from './types.js'
 
 /** Prefix of every session key in the namespace. */
@@ -62,6 +69,12 @@ export interface KVStoreOptions {
    * @default console.warn of one JSON line
    */
   onSecurityEvent?: (event: SecurityEvent) => void
+  /**
+   * The waits, in ms, before each retry of a write KV refused with 429 (its limit of one
+   * write per second to a key); at most 5 waits of at most 5000 ms each, `[]` for none.
+   * @default [200, 400, 800]
+   */
+  rateLimitRetries?: readonly number[]
 }
 
 /** How many id -> key hashes a store remembers (oldest dropped first). */
@@ -91,7 +104,8 @@ export async function kvRevokedKeyFor(id: string): Promise<string> {
  * ```
  */
 export function kvStore(options: KVStoreOptions): SessionStore {
-  return new KVSessionStore(options.namespace, options.onSecurityEvent ?? logSecurityEvent)
+  const retries = resolveRetries('kvStore()', options.rateLimitRetries)
+  return new KVSessionStore(options.namespace, options.onSecurityEvent ?? logSecurityEvent, retries)
 }
 
 class KVSessionStore implements SessionStore {
@@ -100,10 +114,17 @@ class KVSessionStore implements SessionStore {
   #hashes = new Map<string, string>()
   readonly namespace: KVNamespaceLike
   readonly onSecurityEvent: (event: SecurityEvent) => void
+  readonly #retries: readonly number[]
 
-  constructor(namespace: KVNamespaceLike, onSecurityEvent: (event: SecurityEvent) => void) {
+  constructor(namespace: KVNamespaceLike, onSecurityEvent: (event: SecurityEvent) => void, retries: readonly number[]) {
     this.namespace = namespace
     this.onSecurityEvent = onSecurityEvent
+    this.#retries = retries
+  }
+
+  /** A KV write, retried while KV refuses it with 429. */
+  async #put(key: string, value: string, ttl: number): Promise<void> {
+    await withRetries(this.#retries, async () => this.namespace.put(key, value, { expirationTtl: ttl }))
   }
 
   isValidToken(token: string): boolean {
@@ -138,7 +159,7 @@ class KVSessionStore implements SessionStore {
     // A relative TTL, not an absolute `expiration`: it stays right even when the
     // session's clock (injectable) and KV's clock disagree.
     const ttl = Math.max(KV_MIN_TTL, Math.ceil((record.expiresAt - now) / 1000))
-    await this.namespace.put(key, serialized, { expirationTtl: ttl })
+    await this.#put(key, serialized, ttl)
     // Write first, then look for a marker of the session this request loaded (or the
     // ones it replaces): see the module notes for why this order closes the race.
     const loaded = token === null ? replaces : [token, ...replaces]
@@ -160,7 +181,7 @@ class KVSessionStore implements SessionStore {
     const hash = await this.#hash(token)
     // The marker before the delete: a save racing this one either lands before the
     // delete (and is deleted with it) or sees the marker (and removes itself).
-    await this.namespace.put(KV_REVOKED_PREFIX + hash, '1', { expirationTtl: KV_REVOCATION_TTL })
+    await this.#put(KV_REVOKED_PREFIX + hash, '1', KV_REVOCATION_TTL)
     await this.namespace.delete(KV_KEY_PREFIX + hash)
   }
 }

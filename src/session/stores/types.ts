@@ -100,11 +100,28 @@ export interface SessionChanges {
   readonly set: Readonly<SessionData>
   /** Keys removed by this request. */
   readonly deleted: readonly string[]
+  /**
+   * Whether this request changed the expiry (`setExpiry()`). A store that merges writes
+   * `record.expiry` only then; otherwise the stored expiry stays (another request may have
+   * set it) and `expiresAt` follows it.
+   */
+  readonly expiry: boolean
+}
+
+/** The lifetimes, in seconds, a merging store computes `expiresAt` from when the stored expiry stays. */
+export interface SessionLifetime {
+  /** `session({ maxAge })`. */
+  readonly maxAge: number
+  /** `session({ absoluteMaxAge })`, or `null`. */
+  readonly absoluteMaxAge: number | null
 }
 
 /** What {@link SessionStore.save} writes. */
 export interface SessionWrite {
-  /** The whole session as this request leaves it. */
+  /**
+   * The whole session as this request leaves it. A store that merges sets its `expiry`
+   * and `expiresAt` to those of the merged session it stored, so the cookie follows them.
+   */
   record: SessionRecord
   /** The record as validated JSON (already checked against `maxPayloadBytes`). */
   serialized: string
@@ -120,8 +137,16 @@ export interface SessionWrite {
    * request loaded it must refuse with `SESSION_INTERRUPTED` and leave nothing written.
    */
   replaces: readonly string[]
+  /**
+   * Set by a store that moved the sessions of `replaces` to the new key itself, in the
+   * save (the Durable Object store): the core then does not destroy them afterwards, which
+   * would end the session under its new key too.
+   */
+  moved?: readonly string[]
   /** The largest serialised session allowed, for stores that merge and must check the result. */
   maxPayloadBytes: number
+  /** What `expiresAt` is computed from, for stores that merge the expiry. */
+  lifetime: SessionLifetime
   /** The session's clock at this request, in ms: TTLs are `record.expiresAt - now`. */
   now: number
   /** The request being answered (headers and `cf`), for stores that describe devices. */
@@ -134,6 +159,18 @@ export interface StoreContext {
   now: number
   /** The request being answered. */
   request: Request
+}
+
+/** What {@link SessionStore.destroy} is told. */
+export interface DestroyContext extends StoreContext {
+  /**
+   * Set when the request emptied the session key by key (deleted its last keys, or read its
+   * last flash message) rather than flushing it: the write it would make of its empty view.
+   * A store that merges applies it to the session as it is now and removes the session only
+   * if nothing is left, resolving `'kept'` otherwise (a concurrent request wrote a key);
+   * other stores remove the session.
+   */
+  emptied?: SessionWrite
 }
 
 /**
@@ -162,7 +199,10 @@ export interface SessionStore {
   isValidToken(token: string): boolean
   /**
    * Reads a session. Resolves `null` when there is none (or the stored record is
-   * corrupt); rejects only when the storage itself fails.
+   * corrupt); rejects when the storage itself fails, or with `SessionError`
+   * `SESSION_INTERRUPTED` when the token's session moved to a new key in a concurrent
+   * request (a store that can tell): the request then reads an empty session, leaves the
+   * client's cookie alone, and its writes are refused with that error.
    */
   load(token: string, context: StoreContext): Promise<LoadedRecord | null>
   /**
@@ -173,8 +213,11 @@ export interface SessionStore {
    * rather than bring it back.
    */
   save(token: string | null, write: SessionWrite): Promise<string>
-  /** Removes a session so its token stops working, and refuses saves of it still in flight. */
-  destroy(token: string, context: StoreContext): Promise<void>
+  /**
+   * Removes a session so its token stops working, and refuses saves of it still in flight;
+   * resolves `'kept'` only for an `emptied` session that a merge left non-empty.
+   */
+  destroy(token: string, context: DestroyContext): Promise<void | 'kept'>
   /** The per-user registry, on stores that keep one (Durable Objects); absent elsewhere. */
   readonly registry?: SessionRegistry
   /** Session-bound WebSockets, on stores that hold them (Durable Objects); absent elsewhere. */
@@ -200,6 +243,16 @@ export const SESSION_ENDED_CLOSE_CODE = 4401
 export interface RegistryContext extends StoreContext {
   /** The asking session's verifier hash (`SessionAuth.hash`), just checked by the app; `null` without `authHash`. */
   authHash: string | null
+  /** At most this many sessions. */
+  limit: number
+  /** The page starts after this session (the last one of the previous page), or at the newest. */
+  after: SessionCursor | null
+}
+
+/** Where a page of sessions starts: the last session of the previous page. */
+export interface SessionCursor {
+  readonly createdAt: number
+  readonly handle: string
 }
 
 /** One of a user's sessions, as {@link SessionRegistry.list} describes it. */
@@ -231,10 +284,13 @@ export interface SessionInfo {
  */
 export interface SessionRegistry {
   /**
-   * The user's live sessions, newest first; `current` marks the one of `token`. Sessions
-   * bound to another verifier than `context.authHash` are logged out: they are not listed.
+   * A page of the user's live sessions, newest first (`context.limit` of them, after
+   * `context.after`); `current` marks the one of `token`. Sessions bound to another
+   * verifier than the user's current one are logged out: they are not listed.
    */
   list(user: string, token: string | null, context: RegistryContext): Promise<SessionInfo[]>
+  /** How many live sessions the user has. */
+  count(user: string, context: StoreContext): Promise<number>
   /** Revokes the user's session named `handle`; resolves whether it existed and whether it was `token`'s. */
   revoke(user: string, handle: string, token: string | null, context: StoreContext): Promise<{ revoked: boolean; current: boolean }>
   /** Revokes every session of the user except `keep`'s (all of them when `keep` is `null`); resolves how many. */

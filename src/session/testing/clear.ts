@@ -48,11 +48,11 @@ export interface DurableObjectTestHelpers {
 }
 
 /**
- * Deletes every session of a Durable Object store, in every object of the namespace
- * this test file created, and their pending alarms (which the pool does not reset
- * between tests, and which would fire during a later one). Resolves how many objects
- * it emptied. Only in the vitest pool: it runs code inside each object, which only the
- * pool's helpers can.
+ * Deletes every session of a Durable Object store (with the forwards and verifiers kept
+ * beside them), in every object of the namespace this test file created, and their
+ * pending alarms (which the pool does not reset between tests, and which would fire
+ * during a later one). Resolves how many objects it emptied. Only in the vitest pool: it
+ * runs code inside each object, which only the pool's helpers can.
  *
  * @example
  * ```ts
@@ -65,7 +65,7 @@ export async function clearDurableObjectSessions(namespace: DurableObjectNamespa
   await Promise.all(
     ids.map((id) =>
       helpers.runInDurableObject(namespace.get(id), async (_instance, state) => {
-        state.storage.sql.exec('DELETE FROM sessions')
+        for (const table of ['sessions', 'moved', 'verifiers']) state.storage.sql.exec(`DELETE FROM ${table}`)
         await state.storage.deleteAlarm()
       }),
     ),

@@ -52,6 +52,8 @@ export class KvMigration {
       changes: null,
       replaces: [],
       maxPayloadBytes: NO_LIMIT,
+      // Only a merge reads it, and a new session (changes: null, replacing nothing) merges nothing.
+      lifetime: { maxAge: Math.ceil((record.expiresAt - context.now) / 1000), absoluteMaxAge: null },
       now: context.now,
       request: context.request,
     })
@@ -59,7 +61,7 @@ export class KvMigration {
   }
 
   /** Destroys the KV session of `token`: a revocation marker, then the delete. */
-  destroy(token: string, context: StoreContext): Promise<void> {
-    return this.#kv.destroy(token, context)
+  async destroy(token: string, context: StoreContext): Promise<void> {
+    await this.#kv.destroy(token, context)
   }
 }

@@ -3,49 +3,78 @@
  * `SessionObject`: the Durable Object (SQLite storage backend) that keeps sessions, one
  * object per user and a few shards for anonymous sessions. Its public methods are its RPC
  * surface; each check and the write it guards run in one synchronous stretch of SQL, so
- * no other request can come between them.
+ * no other request can come between them (the invariants are listed in docs/storage.md).
  */
-import { SessionError } from '../../foundation/errors.js'
-import { decodeRecord, encodeRecord, mergeDevice } from '../record.js'
-import type { ExpirySetting, SessionData } from '../types.js'
+import { decodeRecord, mergeDevice } from '../record.js'
+import type { ExpirySetting } from '../types.js'
+import { encodeMerged, isEmptyRecord, mergeChanges, type KeyChanges, type Lifetime } from './merge.js'
 import { migrate, type SessionRow } from './schema.js'
 import { SocketHoldingObject } from './socket-object.js'
 import type { EndReason, SocketPeer } from './sockets.js'
+import { CountingSql } from './sql.js'
 
-export type { EndReason } from './sockets.js'
-
-/**
- * Which keys one request changed. The values travel in the request's record: RPC's
- * structured clone refuses the null-prototype objects session data is made of.
- */
-export interface KeyChanges {
-  /** Keys the request stored; their values are those of its record. */
-  set: string[]
-  /** Keys the request removed. */
-  deleted: string[]
-}
+export type { KeyChanges, Lifetime } from './merge.js'
 
 /** What {@link SessionObject.update} is asked to apply. */
 export interface SessionUpdate {
-  /** The request's whole record: its data is used as is when `changes` is `null`. */
+  /** The request's whole record (its data is used as is when `changes` is `null`). */
   record: string
-  /** The request's per-key changes, applied to the session as it is now. */
+  /** The request's per-key changes (and whether it changed the expiry), applied to the session as it is now. */
   changes: KeyChanges | null
-  expiry: ExpirySetting
-  expiresAt: number
   /** The request's clock, in ms. */
   now: number
   maxPayloadBytes: number
+  /** What `expiresAt` is computed from when the stored expiry stays. */
+  lifetime: Lifetime
+  /** The request emptied its view of the session: the row goes if the merged session is empty too. */
+  emptied?: boolean
 }
 
-/** How an update ended: applied, refused because the session is gone, or refused for its size. */
-export type UpdateResult = 'ok' | 'gone' | 'too-large'
+/** What {@link SessionObject.create} is told about the sessions the new one replaces in this object. */
+export interface SessionMove {
+  /** Hashes of the sessions replaced here (`cycleKey()`, `updateAuthHash()`, `login()` again): each must be live. */
+  from: string[]
+  /** The request's changes to the first of them, applied to it as it is now; `null` = the new record as is. */
+  changes: KeyChanges | null
+  lifetime: Lifetime
+  maxPayloadBytes: number
+  /** The most sessions the user may have: beyond it the least recently seen end. `null`: no cap. */
+  maxSessions?: number | null
+}
+
+/**
+ * How a write ended: `ok` (with the expiry the session carries on with, for the cookie),
+ * `gone` (destroyed or moved since the request loaded it: nothing written), `too-large`
+ * (the merged session would pass `maxPayloadBytes`: nothing written), or `ended` (an
+ * emptied session that was empty once merged: removed).
+ */
+export type WriteResult = { status: 'ok'; expiry: ExpirySetting; expiresAt: number } | { status: 'gone' } | { status: 'too-large' } | { status: 'ended' }
+
+export type { EndReason } from './sockets.js'
 
 /** One row of {@link SessionObject.list}: everything but the record. */
 export type ListedRow = Omit<SessionRow, 'record' | 'user'>
 
+/** Where a page of {@link SessionObject.list} starts: after the session with this `created_at` and `handle`. */
+export interface ListCursor {
+  createdAt: number
+  handle: string
+}
+
 /** Expired rows are swept at most this often, so short sessions do not wake the object each time. */
 const SWEEP_INTERVAL_MS = 60_000
+
+/**
+ * How long a key a session moved away from is remembered (a forward): longer than any
+ * request that loaded it before the move can still be running. After it, the old key is
+ * unknown, as any other.
+ */
+export const FORWARD_TTL_MS = 600_000
+
+/** What {@link SessionObject.load} answers for a key whose session moved to a new key meanwhile. */
+export interface Moved {
+  moved: true
+}
 
 /**
  * The Durable Object class to re-export from the worker's entry module and bind with
@@ -57,141 +86,179 @@ const SWEEP_INTERVAL_MS = 60_000
  * ```
  */
 export class SessionObject extends SocketHoldingObject {
-  readonly #sql: SqlStorage
-  /** SQLite rows read and written since the object started (billed units): {@link SessionObject.usage}. */
-  #rowsRead = 0
-  #rowsWritten = 0
+  readonly #sql: CountingSql
 
   constructor(ctx: DurableObjectState, env: unknown) {
     super(ctx, env)
-    this.#sql = ctx.storage.sql
+    this.#sql = new CountingSql(ctx.storage.sql)
     void ctx.blockConcurrencyWhile(async () => migrate(ctx.storage))
   }
 
-  /** The record of a live session, or `null`; marks it seen when `touchAfterMs` have passed. */
-  load(hash: string, now: number, touchAfterMs: number): string | null {
-    const row = this.#query<Pick<SessionRow, 'record' | 'last_seen_at'>>('SELECT record, last_seen_at FROM sessions WHERE hash = ? AND expires_at > ?', hash, now)[0]
-    if (row === undefined) return null
-    if (now - row.last_seen_at >= touchAfterMs) this.#run('UPDATE sessions SET last_seen_at = ? WHERE hash = ?', now, hash)
+  /**
+   * The record of a live session, `{ moved: true }` when the key's session moved to a new
+   * key in the last {@link FORWARD_TTL_MS} (a request with it is in flight across a key
+   * change), or `null`; marks it seen when `touchAfterMs` have passed.
+   */
+  load(hash: string, now: number, touchAfterMs: number): string | Moved | null {
+    const row = this.#sql.query<Pick<SessionRow, 'record' | 'last_seen_at'>>('SELECT record, last_seen_at FROM sessions WHERE hash = ? AND expires_at > ?', hash, now)[0]
+    if (row === undefined) return this.#sql.query('SELECT 1 FROM moved WHERE hash = ? AND expires_at > ?', hash, now).length > 0 ? { moved: true } : null
+    if (now - row.last_seen_at >= touchAfterMs) this.#sql.run('UPDATE sessions SET last_seen_at = ? WHERE hash = ?', now, hash)
     return row.record
   }
 
   /**
-   * Adds a new session; refuses (`false`, nothing written) when one of `requireLive`, the
-   * sessions it replaces in this object, was destroyed meanwhile. A user's session bound to
-   * a verifier ends the user's sessions bound to another (their credentials changed), and
-   * with `maxSessions` the least recently seen ones beyond it.
+   * Adds a new session. When it replaces sessions of this object (`move.from`), in the same
+   * stretch: each must still be live (else `gone`, nothing written); the new row is built
+   * from the first one as it is now plus the request's changes, keeps its handle, and the
+   * old keys are left as forwards to that handle (a logout in flight with one still ends
+   * the session). The user's verifier is noted when the new row brings a new one.
    */
-  async create(row: SessionRow, requireLive: readonly string[], now: number, maxSessions: number | null = null): Promise<boolean> {
-    if (!this.#allLive(requireLive, now)) return false
-    // A session moved to a new key here (cycleKey(), updateAuthHash()) is the same device:
-    // it keeps its handle, so "your sessions" and a revocation by handle still find it.
-    const moved = requireLive[0]
-    if (moved !== undefined) {
-      const handle = this.#query<{ handle: string }>('SELECT handle FROM sessions WHERE hash = ?', moved)[0]?.handle
-      if (handle !== undefined) row = { ...row, handle }
+  async create(row: SessionRow, move: SessionMove, now: number): Promise<WriteResult> {
+    const sources = move.from.map((hash) => this.#sql.live(hash, now))
+    if (sources.some((source) => source === undefined)) return { status: 'gone' }
+    const mine = decodeRecord(row.record)
+    if (typeof mine === 'string') return { status: 'gone' }
+    const source = sources[0]
+    const stored = source === undefined ? null : decodeRecord(source.record)
+    let expiry = mine.expiry
+    if (source !== undefined) row = { ...row, handle: source.handle }
+    if (stored !== null && typeof stored !== 'string' && move.changes !== null) {
+      const merged = mergeChanges({ stored, mine, changes: move.changes, lifetime: move.lifetime, now }, mine.createdAt)
+      const record = encodeMerged({ ...merged, createdAt: mine.createdAt, auth: mine.auth, device: mergeDevice(stored.device, mine.device) }, move.maxPayloadBytes)
+      if (record === 'too-large') return { status: 'too-large' }
+      row = { ...row, record, expires_at: merged.expiresAt }
+      expiry = merged.expiry
     }
-    this.#run(
-      `INSERT INTO sessions (hash, handle, user, record, created_at, last_seen_at, expires_at, user_agent, country, colo)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      row.hash, row.handle, row.user, row.record, row.created_at, row.last_seen_at, row.expires_at, row.user_agent, row.country, row.colo,
-    )
-    if (row.user !== null) this.#limit(row, now, maxSessions)
+    this.#sql.insert(row)
+    for (const [i, hash] of move.from.entries()) {
+      const old = sources[i]!
+      this.#sql.run('UPDATE moved SET handle = ? WHERE handle = ?', row.handle, old.handle)
+      this.#forward(hash, row.handle, Math.min(old.expires_at, now + FORWARD_TTL_MS))
+    }
+    const verifier = mine.auth?.hash ?? null
+    const previous = stored === null || typeof stored === 'string' ? undefined : (stored.auth?.hash ?? null)
+    if (row.user !== null && previous !== verifier) this.#noteVerifier(row.user, verifier)
+    if (row.user !== null) this.#limit(row, verifier, now, move.maxSessions ?? null)
     await this.#wakeBy(row.expires_at)
-    return true
+    return { status: 'ok', expiry, expiresAt: row.expires_at }
   }
 
   /**
    * Applies one request's changes to the session as it is now (other requests' changes to
-   * other keys survive); `'gone'` when it was destroyed or expired since that request
-   * loaded it, `'too-large'` when the merged session would pass `maxPayloadBytes`.
+   * other keys, and an expiry another request set, survive); `gone` when it was destroyed,
+   * moved or expired since that request loaded it, `too-large` when the merged session
+   * would pass `maxPayloadBytes`, `ended` when an emptying request left it empty.
    */
-  async update(hash: string, update: SessionUpdate): Promise<UpdateResult> {
-    const row = this.#query<Pick<SessionRow, 'record'>>('SELECT record FROM sessions WHERE hash = ? AND expires_at > ?', hash, update.now)[0]
-    if (row === undefined) return 'gone'
+  async update(hash: string, update: SessionUpdate): Promise<WriteResult> {
+    const row = this.#sql.live(hash, update.now)
+    if (row === undefined) return { status: 'gone' }
     const stored = decodeRecord(row.record)
     const mine = decodeRecord(update.record)
-    if (typeof stored === 'string' || typeof mine === 'string') return 'gone'
-    const data = update.changes === null ? mine.data : merge(stored.data, mine.data, update.changes)
-    let record: string
-    try {
-      record = encodeRecord({ data, expiry: update.expiry, expiresAt: update.expiresAt, createdAt: stored.createdAt, auth: stored.auth, device: mergeDevice(stored.device, mine.device) }, update.maxPayloadBytes)
-    } catch (error) {
-      if (error instanceof SessionError && error.code === 'PAYLOAD_TOO_LARGE') return 'too-large'
-      throw error
+    if (typeof stored === 'string' || typeof mine === 'string') return { status: 'gone' }
+    const merged = mergeChanges({ stored, mine, changes: update.changes, lifetime: update.lifetime, now: update.now }, stored.createdAt)
+    const next = { ...merged, createdAt: stored.createdAt, auth: stored.auth, device: mergeDevice(stored.device, mine.device) }
+    if (update.emptied === true && isEmptyRecord(next)) {
+      this.#endSessions([row.handle], 'logged out')
+      return { status: 'ended' }
     }
-    this.#run('UPDATE sessions SET record = ?, expires_at = ?, last_seen_at = ? WHERE hash = ?', record, update.expiresAt, update.now, hash)
-    await this.#wakeBy(update.expiresAt)
-    return 'ok'
-  }
-
-  /** Whether every one of `hashes` is a live session here. */
-  exists(hashes: readonly string[], now: number): boolean {
-    return this.#allLive(hashes, now)
-  }
-
-  /** Deletes a session (and closes its sockets unless `cycleKey()` moved it); resolves whether it was there. */
-  destroy(hash: string): boolean {
-    return this.#remove('logged out', 'DELETE FROM sessions WHERE hash = ? RETURNING handle', hash) > 0
+    const record = encodeMerged(next, update.maxPayloadBytes)
+    if (record === 'too-large') return { status: 'too-large' }
+    this.#sql.run('UPDATE sessions SET record = ?, expires_at = ?, last_seen_at = ? WHERE hash = ?', record, merged.expiresAt, update.now, hash)
+    await this.#wakeBy(merged.expiresAt)
+    return { status: 'ok', expiry: merged.expiry, expiresAt: merged.expiresAt }
   }
 
   /**
-   * The user's live sessions, newest first. With `authHash` (the verifier hash of the
-   * asking session, checked by the app just now), sessions bound to another verifier are
-   * deleted first: a password change logged them out, and each would drop itself on its
-   * next request anyway, so they are not listed as live.
+   * Takes a live session out of this object for a move to another (an anonymous session
+   * logging in): resolves its record as it is now and removes the row in the same stretch,
+   * leaving a forward, so a request still in flight with it reads as moved and its write is
+   * refused; `null` when it is no longer live.
    */
-  list(user: string, now: number, authHash: string | null = null): ListedRow[] {
-    if (authHash !== null) {
-      this.#remove('credentials changed', "DELETE FROM sessions WHERE user = ? AND json_extract(record, '$.auth.hash') IS NOT ? RETURNING handle", user, authHash)
+  take(hash: string, now: number): string | null {
+    const row = this.#sql.live(hash, now)
+    if (row === undefined) return null
+    this.#forward(hash, row.handle, Math.min(row.expires_at, now + FORWARD_TTL_MS))
+    return row.record
+  }
+
+  /** Moves a session row away from `hash`, leaving a forward to `handle` until `until`. */
+  #forward(hash: string, handle: string, until: number): void {
+    this.#sql.run('INSERT OR REPLACE INTO moved (hash, handle, expires_at) VALUES (?, ?, ?)', hash, handle, until)
+    this.#sql.run('DELETE FROM sessions WHERE hash = ?', hash)
+  }
+
+  /** Ends the session a key names (its own, or the one it moved to here); resolves whether one was live. */
+  destroy(hash: string): boolean {
+    const handle = this.#sql.handleOf(hash)
+    return handle !== undefined && this.#endSessions([handle], 'logged out') > 0
+  }
+
+  /**
+   * A page of the user's live sessions, newest first (`limit` of them, after `after`).
+   * Sessions bound to another verifier than the user's current one (the latest login or
+   * verifier change here; `authHash`, the asking session's, when none is noted) are ended
+   * first: a password change logged them out.
+   */
+  list(user: string, now: number, authHash: string | null = null, limit = 100, after: ListCursor | null = null): ListedRow[] {
+    const noted = this.#sql.query<{ hash: string | null }>('SELECT hash FROM verifiers WHERE user = ?', user)[0]
+    const verifier = noted === undefined ? authHash : noted.hash
+    if (verifier !== null) {
+      const stale = this.#sql.query<{ handle: string }>("SELECT handle FROM sessions WHERE user = ? AND json_extract(record, '$.auth.hash') IS NOT ?", user, verifier)
+      if (stale.length > 0) this.#endSessions(stale.map((row) => row.handle), 'credentials changed')
     }
-    return this.#query<ListedRow>(
+    return this.#sql.query<ListedRow>(
       `SELECT hash, handle, created_at, last_seen_at, expires_at, user_agent, country, colo
-       FROM sessions WHERE user = ? AND expires_at > ? ORDER BY created_at DESC, handle`,
-      user,
-      now,
+       FROM sessions WHERE user = ? AND expires_at > ? AND (? IS NULL OR created_at < ? OR (created_at = ? AND handle > ?))
+       ORDER BY created_at DESC, handle LIMIT ?`,
+      user, now, after?.handle ?? null, after?.createdAt ?? 0, after?.createdAt ?? 0, after?.handle ?? '', limit,
     )
   }
 
-  /**
-   * Deletes the user's session named `handle` (both rows, for the moment a `cycleKey()`
-   * has the new one and not yet deleted the old); resolves their hashes, none when there
-   * was no such session.
-   */
+  /** How many live sessions the user has. */
+  countSessions(user: string, now: number): number {
+    return this.#sql.query<{ n: number }>('SELECT count(*) AS n FROM sessions WHERE user = ? AND expires_at > ?', user, now)[0]?.n ?? 0
+  }
+
+  /** Ends the user's session named `handle`; resolves the hashes it had, none when there was no such session. */
   revoke(user: string, handle: string): string[] {
-    const rows = this.#query<{ hash: string; handle: string }>('DELETE FROM sessions WHERE user = ? AND handle = ? RETURNING hash, handle', user, handle)
-    this.#ended(rows, 'revoked')
+    const rows = this.#sql.query<{ hash: string }>('SELECT hash FROM sessions WHERE user = ? AND handle = ?', user, handle)
+    if (rows.length > 0) this.#endSessions([handle], 'revoked')
     return rows.map((row) => row.hash)
   }
 
-  /** Deletes every session of the user but `keep` (a hash, or `null` for none); resolves how many. */
+  /** Ends every session of the user but the one `keep` names (a hash, or `null` for none); resolves how many. */
   revokeAll(user: string, keep: string | null): number {
-    return this.#remove('revoked', 'DELETE FROM sessions WHERE user = ? AND hash IS NOT ? RETURNING handle', user, keep)
+    const kept = keep === null ? null : (this.#sql.handleOf(keep) ?? null)
+    const rows = this.#sql.query<{ handle: string }>('SELECT DISTINCT handle FROM sessions WHERE user = ? AND handle IS NOT ?', user, kept)
+    return this.#endSessions(rows.map((row) => row.handle), 'revoked')
   }
 
-  // ----- sockets (socket-object.ts) ---------------------------------------------------
+  // ----- sockets (socket-object.ts) -----------------------------------------------------
 
   protected socketSession(hash: string, now: number): SocketPeer | null {
-    return this.#query<{ handle: string; user: string }>('SELECT handle, user FROM sessions WHERE hash = ? AND expires_at > ? AND user IS NOT NULL', hash, now)[0] ?? null
+    return this.#sql.query<{ handle: string; user: string }>('SELECT handle, user FROM sessions WHERE hash = ? AND expires_at > ? AND user IS NOT NULL', hash, now)[0] ?? null
   }
 
   protected sessionLives({ user, handle }: SocketPeer, now: number): boolean {
-    return this.#query('SELECT 1 FROM sessions WHERE user = ? AND handle = ? AND expires_at > ?', user, handle, now).length > 0
+    return this.#sql.query('SELECT 1 FROM sessions WHERE user = ? AND handle = ? AND expires_at > ?', user, handle, now).length > 0
   }
 
   /** Live and expired rows, for tests and monitoring. */
   count(): number {
-    return this.#query<{ n: number }>('SELECT count(*) AS n FROM sessions')[0]?.n ?? 0
+    return this.#sql.query<{ n: number }>('SELECT count(*) AS n FROM sessions')[0]?.n ?? 0
   }
 
   /**
-   * Deletes every expired row and wakes again at the next expiry. Alarms run at least
-   * once, maybe twice: running it again deletes nothing more and schedules the same.
+   * Ends every expired session and forgets expired forwards, then wakes again at the next
+   * expiry. Alarms run at least once, maybe twice: running it again ends nothing more and
+   * schedules the same.
    */
   override async alarm(): Promise<void> {
     const now = Date.now()
-    this.#remove('expired', 'DELETE FROM sessions WHERE expires_at <= ? RETURNING handle', now)
-    const next = this.#query<{ next: number | null }>('SELECT min(expires_at) AS next FROM sessions')[0]?.next ?? null
+    const expired = this.#sql.query<{ handle: string }>('SELECT handle FROM sessions WHERE expires_at <= ?', now)
+    if (expired.length > 0) this.#endSessions(expired.map((row) => row.handle), 'expired')
+    this.#sql.run('DELETE FROM moved WHERE expires_at <= ?', now)
+    const next = this.#sql.query<{ next: number | null }>('SELECT min(e) AS next FROM (SELECT min(expires_at) AS e FROM sessions UNION ALL SELECT min(expires_at) FROM moved)')[0]?.next ?? null
     if (next !== null) await this.ctx.storage.setAlarm(Math.max(next, now + SWEEP_INTERVAL_MS))
   }
 
@@ -200,70 +267,53 @@ export class SessionObject extends SocketHoldingObject {
    * storage is billed in: for monitoring, and for the benchmark's rows per save.
    */
   usage(): { rowsRead: number; rowsWritten: number } {
-    return { rowsRead: this.#rowsRead, rowsWritten: this.#rowsWritten }
-  }
-
-  /** Runs a query and counts its rows. */
-  #query<T extends Record<string, SqlStorageValue>>(query: string, ...bindings: SqlStorageValue[]): T[] {
-    const cursor = this.#sql.exec<T>(query, ...bindings)
-    const rows = cursor.toArray()
-    this.#rowsRead += cursor.rowsRead
-    this.#rowsWritten += cursor.rowsWritten
-    return rows
-  }
-
-  /** Runs a statement; resolves how many rows it wrote. */
-  #run(query: string, ...bindings: SqlStorageValue[]): number {
-    const cursor = this.#sql.exec(query, ...bindings)
-    cursor.toArray()
-    this.#rowsRead += cursor.rowsRead
-    this.#rowsWritten += cursor.rowsWritten
-    return cursor.rowsWritten
-  }
-
-  /** Runs a `DELETE … RETURNING handle`, closes the sockets of the sessions it ended; resolves how many rows. */
-  #remove(reason: EndReason, query: string, ...bindings: SqlStorageValue[]): number {
-    const rows = this.#query<{ handle: string }>(query, ...bindings)
-    this.#ended(rows, reason)
-    return rows.length
+    return { rowsRead: this.#sql.rowsRead, rowsWritten: this.#sql.rowsWritten }
   }
 
   /**
-   * Closes the sockets of the sessions whose rows were just deleted, except a session still
-   * here under another key (`cycleKey()` moves it and keeps its handle; its sockets stay).
+   * Ends logical sessions: removes each handle's row under every key it has (its session
+   * row and the forwards its earlier keys left), in one statement each, so no key a racing
+   * `cycleKey()` handed out survives. THE one place a session row is removed for good:
+   * logout and `destroy()`, an emptied session, revocations, a changed verifier (in `list()`
+   * and through the core's auth-hash check, which destroys), and the alarm's expiry all
+   * come here; a hook that must act when a session ends (e.g. closing its WebSockets)
+   * belongs here too, with `reason`: the ended sessions' sockets are closed here, with
+   * 4401 and `reason`, in the same call. (A move to a new key is not an end: the session
+   * carries on, sockets open.) Returns how many session rows were removed.
    */
-  #ended(rows: readonly { handle: string }[], reason: EndReason): void {
-    const gone = rows.map((row) => row.handle).filter((handle) => this.#query('SELECT 1 FROM sessions WHERE handle = ?', handle).length === 0)
-    this.endSockets(gone, reason)
+  #endSessions(handles: readonly string[], reason: EndReason): number {
+    const list = JSON.stringify(handles)
+    this.#sql.run('DELETE FROM moved WHERE handle IN (SELECT value FROM json_each(?))', list)
+    const removed = this.#sql.run('DELETE FROM sessions WHERE handle IN (SELECT value FROM json_each(?))', list)
+    this.endSockets(handles, reason)
+    return removed
   }
 
   /**
    * After a user's session was added: ends the user's sessions bound to another verifier
-   * than this one's (a password change), then, beyond `maxSessions`, the least recently
-   * seen others (the oldest created among equals).
+   * than this one's (`updateAuthHash()`: the others are logged out, their sockets closed
+   * now), then, beyond `maxSessions`, the least recently seen others (the oldest created
+   * among equals).
    */
-  #limit(row: SessionRow, now: number, maxSessions: number | null): void {
-    const record = decodeRecord(row.record)
-    const verifier = typeof record === 'string' ? null : (record.auth?.hash ?? null)
+  #limit(row: SessionRow, verifier: string | null, now: number, maxSessions: number | null): void {
     if (verifier !== null) {
-      this.#remove('credentials changed', "DELETE FROM sessions WHERE user = ? AND json_extract(record, '$.auth.hash') IS NOT ? RETURNING handle", row.user, verifier)
+      const stale = this.#sql.query<{ handle: string }>("SELECT DISTINCT handle FROM sessions WHERE user = ? AND json_extract(record, '$.auth.hash') IS NOT ?", row.user, verifier)
+      if (stale.length > 0) this.#endSessions(stale.map((r) => r.handle), 'credentials changed')
     }
     if (maxSessions === null) return
-    const others = this.#query<{ handle: string }>(
+    const others = this.#sql.query<{ handle: string }>(
       `SELECT handle FROM sessions WHERE user = ? AND handle != ? AND expires_at > ?
        GROUP BY handle ORDER BY max(last_seen_at), min(created_at), handle`,
       row.user, row.handle, now,
     )
-    for (const { handle } of others.slice(0, Math.max(0, others.length + 1 - maxSessions))) {
-      this.#remove('session limit', 'DELETE FROM sessions WHERE user = ? AND handle = ? RETURNING handle', row.user, handle)
-    }
+    const over = others.slice(0, Math.max(0, others.length + 1 - maxSessions))
+    if (over.length > 0) this.#endSessions(over.map((r) => r.handle), 'session limit')
   }
 
-  #allLive(hashes: readonly string[], now: number): boolean {
-    for (const hash of hashes) {
-      if (this.#query('SELECT 1 FROM sessions WHERE hash = ? AND expires_at > ?', hash, now).length === 0) return false
-    }
-    return true
+  /** Notes the user's current verifier (a row write only when it changes). */
+  #noteVerifier(user: string, verifier: string | null): void {
+    const noted = this.#sql.query<{ hash: string | null }>('SELECT hash FROM verifiers WHERE user = ?', user)[0]
+    if (noted === undefined || noted.hash !== verifier) this.#sql.run('INSERT OR REPLACE INTO verifiers (user, hash) VALUES (?, ?)', user, verifier)
   }
 
   /** Makes sure the alarm runs by `expiresAt` (a storage call: the input gate stays closed). */
@@ -273,11 +323,4 @@ export class SessionObject extends SocketHoldingObject {
     const alarm = await this.ctx.storage.getAlarm()
     if (alarm === null || alarm > at) await this.ctx.storage.setAlarm(at)
   }
-}
-
-/** Applies one request's changes (values from its own data) to the stored data, in place. */
-function merge(data: SessionData, mine: SessionData, changes: KeyChanges): SessionData {
-  for (const key of changes.deleted) delete data[key]
-  for (const key of changes.set) if (key in mine) data[key] = mine[key]
-  return data
 }

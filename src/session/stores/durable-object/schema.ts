@@ -12,13 +12,21 @@
  *   - `record`: the JSON record of `record.ts`, exactly what the KV store keeps;
  *   - `created_at`, `last_seen_at`, `expires_at`: ms since the epoch;
  *   - `user_agent`, `country`, `colo`: the device at creation (`NULL` unless recorded).
- *   A row is deleted by logout, `cycleKey()`, revocation, or the alarm once it expired.
+ *   A row is deleted by logout, an emptied session, revocation, an auth-hash mismatch or the
+ *   alarm once it expired (all through the object's `#endSessions()`), or moved to a new key.
+ * - `moved` (version 2, `WITHOUT ROWID`, keyed by `hash`): a key a session left by a move
+ *   in this object (`cycleKey()`, `updateAuthHash()`), with the `handle` it kept and the
+ *   `expires_at` of the row it was: a logout still in flight with the old key ends the
+ *   session under its new key. Swept by the alarm.
+ * - `verifiers` (version 2, `WITHOUT ROWID`, keyed by `user`): the verifier hash the latest
+ *   login or verifier change in this object bound (`hash`); `list()` logs out only rows
+ *   bound to another one.
  */
 
 import type { SessionInfo } from '../types.js'
 
 /** The schema version this code writes; older databases are migrated up in the constructor. */
-export const SCHEMA_VERSION = 1
+export const SCHEMA_VERSION = 2
 
 /** One session as the object keeps it. */
 export interface SessionRow {
@@ -54,6 +62,10 @@ export function migrate(storage: DurableObjectStorage): void {
         country TEXT,
         colo TEXT
       ) WITHOUT ROWID`)
+    }
+    if (from < 2) {
+      sql.exec('CREATE TABLE moved (hash TEXT PRIMARY KEY, handle TEXT NOT NULL, expires_at INTEGER NOT NULL) WITHOUT ROWID')
+      sql.exec('CREATE TABLE verifiers (user TEXT PRIMARY KEY, hash TEXT) WITHOUT ROWID')
     }
     sql.exec(
       'INSERT INTO meta (id, schema_version) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET schema_version = excluded.schema_version',

@@ -17,10 +17,11 @@ import { SessionError } from '../../foundation/errors.js'
 import { toBase64Url } from '../../foundation/bytes.js'
 import { generateSessionId, sha256Hex } from '../../foundation/id.js'
 import { decodeRecord } from '../record.js'
-import { logSecurityEvent, type LoadedRecord, type RegistryContext, type SecurityEvent, type SessionInfo, type SessionRegistry, type SessionSockets, type SessionStore, type SessionWrite, type StoreContext } from '../types.js'
 import type { KVNamespaceLike } from '../kv.js'
+import { logSecurityEvent, type DestroyContext, type LoadedRecord, type RegistryContext, type SecurityEvent, type SessionInfo, type SessionRegistry, type SessionSockets, type SessionStore, type SessionWrite, type StoreContext } from '../types.js'
 import { KvMigration } from './migrate.js'
 import type { SessionObject } from './object.js'
+import { interrupted, keyChanges, moved, rebase, settle } from './writes.js'
 import { toSessionInfo, type SessionRow } from './schema.js'
 import { SESSION_HASH_HEADER } from './sockets.js'
 
@@ -180,6 +181,7 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
     if (place === null) return null
     const text = await place.stub.load(place.hash, now, this.#touchAfterMs)
     if (text === null) return null
+    if (typeof text !== 'string') throw moved()
     const record = decodeRecord(text)
     if (typeof record === 'string') {
       this.#onSecurityEvent({ event: 'session.corrupt_record', reason: record, keyPrefix: place.hash.slice(0, 12) })
@@ -190,12 +192,12 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
 
   async save(token: string | null, write: SessionWrite): Promise<string> {
     if (token !== null) return this.#update(token, write)
-    const { record, serialized, now, request, replaces } = write
+    const { record, serialized, now, request, replaces, lifetime, maxPayloadBytes } = write
     const user = record.auth?.user ?? null
     const replaced = (await Promise.all(replaces.map((t) => this.#place(t)))).filter((p): p is Place => p !== null)
     // A logged-in session goes to its user's object, an anonymous one to a random shard;
     // but a cycled anonymous session stays in its shard, so that the session it replaces
-    // is checked in the insert's own transaction, at no extra call.
+    // is moved in the insert's own stretch, at no extra call.
     const shard = user === null ? this.#sameShard(replaced) : null
     const objectId = shard?.stub.id ?? this.#ns.idFromName(user !== null ? `user:${user}` : `anon:${randomShard(this.#shards)}`)
     const object = objectId.toString()
@@ -213,27 +215,32 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
       expires_at: record.expiresAt,
       ...device,
     }
-    // The sessions this one replaces must still be alive: checked with the insert in one
-    // transaction where they share its object, and right after it elsewhere.
+    // The sessions this one replaces must still be alive. Where they share its object they
+    // move in the insert's stretch (the new row built from the old one as it is now);
+    // elsewhere each is taken out of its object after the insert, and writes that landed
+    // on it since this request loaded it are merged into the new row.
+    const keys = keyChanges(write.changes)
     const here = replaced.filter((p) => p.object === object)
     const elsewhere = replaced.filter((p) => p.object !== object)
-    if (!(await stub.create(row, here.map((p) => p.hash), now, this.#maxSessions))) throw interrupted()
+    const result = await stub.create(row, { from: here.map((p) => p.hash), changes: here.length > 0 ? keys : null, lifetime, maxPayloadBytes, maxSessions: this.#maxSessions }, now)
+    settle(result, write)
     for (const p of elsewhere) {
-      if (!(await p.stub.exists([p.hash], now))) {
+      const taken = await p.stub.take(p.hash, now)
+      if (taken === null) {
         await stub.destroy(hash)
         throw interrupted()
       }
+      if (keys !== null) await rebase(stub, hash, taken, write, keys)
     }
+    write.moved = replaces.filter((t) => TOKEN.test(t)) // not a KV session being migrated: the core destroys that one
     return `${id}.${object}`
   }
 
-  async #update(token: string, { record, serialized, changes, now, maxPayloadBytes }: SessionWrite): Promise<string> {
+  async #update(token: string, write: SessionWrite): Promise<string> {
     const place = await this.#place(token)
     if (place === null) throw interrupted()
-    const keys = changes === null ? null : { set: Object.keys(changes.set), deleted: [...changes.deleted] }
-    const result = await place.stub.update(place.hash, { record: serialized, changes: keys, expiry: record.expiry, expiresAt: record.expiresAt, now, maxPayloadBytes })
-    if (result === 'gone') throw interrupted()
-    if (result === 'too-large') throw new SessionError('PAYLOAD_TOO_LARGE', `With the changes of concurrent requests, the session would pass ${maxPayloadBytes} bytes.`)
+    const { serialized, changes, now, maxPayloadBytes, lifetime } = write
+    settle(await place.stub.update(place.hash, { record: serialized, changes: keyChanges(changes), now, maxPayloadBytes, lifetime }), write)
     return token
   }
 
@@ -256,10 +263,19 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
     }
   }
 
-  async destroy(token: string, context: StoreContext): Promise<void> {
+  async destroy(token: string, context: DestroyContext): Promise<void | 'kept'> {
     if (this.#migration?.isKvToken(token)) return this.#migration.destroy(token, context)
+    const { emptied } = context
     const place = await this.#place(token)
-    if (place !== null) await place.stub.destroy(place.hash)
+    if (place === null) return
+    if (emptied === undefined || emptied.changes === null) {
+      await place.stub.destroy(place.hash)
+      return
+    }
+    // Emptied key by key: an update that removes the row only if nothing is left once merged.
+    const { serialized, changes, now, maxPayloadBytes, lifetime } = emptied
+    const result = await place.stub.update(place.hash, { record: serialized, changes: keyChanges(changes), now, maxPayloadBytes, lifetime, emptied: true })
+    return result.status === 'ok' ? 'kept' : undefined
   }
 
   // ----- the registry -----------------------------------------------------------
@@ -275,19 +291,23 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
     return place !== null && place.object === this.#ns.idFromName(`user:${user}`).toString() ? place.hash : null
   }
 
+  async list(user: string, token: string | null, { now, authHash, limit, after }: RegistryContext): Promise<SessionInfo[]> {
+    const cursor = after === null ? null : { createdAt: after.createdAt, handle: after.handle }
+    const [rows, current] = await Promise.all([this.#userStub(user).list(user, now, authHash, limit, cursor), this.#ownHash(user, token)])
+    return rows.map((row) => toSessionInfo(row, row.hash === current))
+  }
+
   /** Hands the upgrade to the user's object, naming the session by its hash; `null` unless it holds that session live. */
   async #accept(token: string, user: string, request: Request): Promise<Response | null> {
     const place = await this.#place(token)
     if (place === null || place.object !== this.#ns.idFromName(`user:${user}`).toString()) return null
-    const upgrade = new Request(request.url, { headers: { Upgrade: 'websocket', [SESSION_HASH_HEADER]: place.hash } })
-    const response = await place.stub.fetch(upgrade)
+    const response = await place.stub.fetch(new Request(request.url, { headers: { Upgrade: 'websocket', [SESSION_HASH_HEADER]: place.hash } }))
     // Re-made: a stub's response has immutable headers, and the app's middleware may add some.
     return response.status === 101 && response.webSocket !== null ? new Response(null, { status: 101, webSocket: response.webSocket }) : null
   }
 
-  async list(user: string, token: string | null, { now, authHash }: RegistryContext): Promise<SessionInfo[]> {
-    const [rows, current] = await Promise.all([this.#userStub(user).list(user, now, authHash), this.#ownHash(user, token)])
-    return rows.map((row) => toSessionInfo(row, row.hash === current))
+  async count(user: string, { now }: StoreContext): Promise<number> {
+    return this.#userStub(user).countSessions(user, now)
   }
 
   async revoke(user: string, handle: string, token: string | null): Promise<{ revoked: boolean; current: boolean }> {
@@ -299,9 +319,6 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
     return this.#userStub(user).revokeAll(user, await this.#ownHash(user, keep))
   }
 }
-
-const interrupted = (): SessionError =>
-  new SessionError('SESSION_INTERRUPTED', 'The session was ended by another request while this one ran; its changes were not saved.')
 
 /** A shard number in `[0, shards)`, uniformly. */
 function randomShard(shards: number): number {
