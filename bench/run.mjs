@@ -10,11 +10,14 @@
  *    route and the anonymous read, where the target is judged.
  * 2. KV operations per request for every variant and scenario (bench/kv-ops.mjs).
  * 3. End to end: autocannon against `wrangler dev`, interleaved rounds (bench/e2e.mjs).
+ * 4. Live sessions (bench/live.mjs, the demo worker on Durable Objects): from a revoking
+ *    response to the revoked socket's last frame and close; whether an idle socket lets
+ *    its object be evicted (hibernate).
  *
  * Prints the tables; with `--write`, also replaces the generated part of bench/RESULTS.md
  * (between its `bench:generated` markers), leaving the written notes alone.
  *
- *   npm run bench -- [--runs 3] [--e2e-rounds 3] [--e2e-duration 2] [--skip-e2e] [--skip-kv-ops] [--write]
+ *   npm run bench -- [--runs 3] [--e2e-rounds 3] [--e2e-duration 2] [--skip-e2e] [--skip-kv-ops] [--skip-live] [--write]
  */
 import { execFileSync, spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
@@ -42,6 +45,7 @@ const { values: args } = parseArgs({
     'e2e-duration': { type: 'string', default: '2' },
     'skip-e2e': { type: 'boolean', default: false },
     'skip-kv-ops': { type: 'boolean', default: false },
+    'skip-live': { type: 'boolean', default: false },
     write: { type: 'boolean', default: false },
   },
 })
@@ -229,6 +233,18 @@ if (!args['skip-e2e']) {
   writeFileSync(join(out, 'e2e.json'), JSON.stringify(end, null, 2))
 }
 
+// ----- 4. live sessions ------------------------------------------------------------
+
+let live
+if (!args['skip-live']) {
+  process.stderr.write('Live sessions (sockets on the Durable Object store, wrangler dev)…\n')
+  const file = join(out, 'live.json')
+  // Node 20's WebSocket is behind a flag; a child process gets it.
+  const r = spawnSync(process.execPath, ['--experimental-websocket', '--no-warnings', 'bench/live.mjs', '--json', file], { cwd: root, env, encoding: 'utf8' })
+  if (r.status !== 0) throw new Error(`bench/live.mjs failed:\n${r.stderr}`)
+  live = r.stdout.trim()
+}
+
 // ----- targets ------------------------------------------------------------------------
 
 const NOOP = 'Hono + an empty middleware'
@@ -324,6 +340,7 @@ const report = [
   sig.md,
   '',
   ...(ops ? ['### KV operations and Set-Cookie per request (`wrangler dev`, counting wrapper)', '', kvOps.toMarkdown(ops), ''] : []),
+  ...(live ? ['### Live sessions (`bench/live.mjs`: sockets on the Durable Object store, `wrangler dev`)', '', live, ''] : []),
   ...(end ? [`### End to end (autocannon against \`wrangler dev\`, median of ${end.rounds} interleaved rounds)`, '', e2e.toMarkdown(end), ''] : []),
   `Raw results: \`${out}\``,
 ].join('\n')

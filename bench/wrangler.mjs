@@ -11,13 +11,14 @@ import { fileURLToPath } from 'node:url'
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 
 /**
- * Runs `wrangler dev --log-level warn` on `port` and resolves once it answers.
- * @param {{ port: number, vars?: Record<string, string> }} options
+ * Runs `wrangler dev --log-level warn` on `port` and resolves once `ready` answers 2xx.
+ * `config` picks the worker: the benchmark's (default) or the demo's (`wrangler.toml`, ready at `/whoami`).
+ * @param {{ port: number, vars?: Record<string, string>, config?: string, ready?: string }} options
  * @returns {Promise<{ origin: string, stop: () => Promise<void> }>}
  */
-export async function startWrangler({ port, vars = {} }) {
+export async function startWrangler({ port, vars = {}, config = 'bench/wrangler.toml', ready = '/bare/untouched' }) {
   const persist = mkdtempSync(join(tmpdir(), 'edge-session-bench-'))
-  const args = ['wrangler', 'dev', '--config', 'bench/wrangler.toml', '--port', String(port), '--ip', '127.0.0.1', '--log-level', 'warn', '--persist-to', persist, '--show-interactive-dev-session=false']
+  const args = ['wrangler', 'dev', '--config', config, '--port', String(port), '--ip', '127.0.0.1', '--log-level', 'warn', '--persist-to', persist, '--show-interactive-dev-session=false']
   for (const [k, v] of Object.entries(vars)) args.push('--var', `${k}:${v}`)
   const child = spawn('npx', args, {
     cwd: root,
@@ -56,7 +57,7 @@ export async function startWrangler({ port, vars = {} }) {
   for (;;) {
     if (child.exitCode !== null) throw new Error(`wrangler dev exited (${child.exitCode}):\n${output}`)
     try {
-      const res = await fetch(`${origin}/bare/untouched`)
+      const res = await fetch(origin + ready)
       await res.text()
       if (res.ok) break
     } catch {}

@@ -52,11 +52,19 @@ describe('Your sessions (Durable Object store)', () => {
     await laptop.reload()
     const rows = laptop.locator('#sessions tbody tr')
     expect(await rows.count()).toBe(2)
-    expect(await laptop.locator('#sessions tr.current td').first().innerText()).toBe('edge-session e2e (laptop)')
+    expect(await laptop.locator('#sessions tr.current .device-name').innerText()).toBe('edge-session e2e (laptop)')
+    expect(await laptop.locator('#sessions tr.current .this-device').innerText()).toBe('This device')
     const other = laptop.locator('#sessions tbody tr:not(.current)')
-    expect(await other.locator('td').first().innerText()).toBe('edge-session e2e (phone)')
+    expect(await other.locator('.device-name').innerText()).toBe('edge-session e2e (phone)')
     // wrangler dev's request.cf (recorded by the demo): a location is shown.
     expect(await other.locator('td').nth(1).innerText()).not.toBe('not recorded')
+
+    // The table fits the page: nothing runs past the right edge, on a desktop or a phone.
+    for (const width of [1280, 390]) {
+      await laptop.setViewportSize({ width, height: 800 })
+      expect(await laptop.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth), `${width} px`).toBe(true)
+    }
+    expect(await laptop.locator('#sessions tr.current time').first().getAttribute('title')).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/)
 
     expect(await submit(laptop, '#sessions tbody tr:not(.current) form')).toBe(303)
     expect(await laptop.locator('#sessions tbody tr').count()).toBe(1)
@@ -79,6 +87,43 @@ describe('Your sessions (Durable Object store)', () => {
     expect(await submit(a, '#form-revoke-all')).toBe(303)
     expect(await a.locator('#whoami').count()).toBe(0)
     expect(await whoAfterReload(b)).toBeNull()
+  })
+})
+
+describe('live sessions (Durable Object store, GET /live)', () => {
+  it('"Log out other devices" in one browser shows "Session ended" in the other within a second, without a reload', async () => {
+    const first = await device(urls.do, 'first')
+    const second = await device(urls.do, 'second')
+    const user = `live-${Date.now()}`
+    await logIn(first, user)
+    await logIn(second, user)
+    // The first page's list refreshes by itself when another device logs in: no reload.
+    await first.reload()
+    await second.reload()
+    await expect.poll(() => second.locator('#sessions tbody tr').count(), { timeout: 2_000 }).toBe(2)
+    expect(await second.locator('#session-ended').isVisible()).toBe(false)
+    let navigations = 0
+    second.on('framenavigated', () => navigations++)
+
+    const clicked = Date.now()
+    expect(await submit(first, '#form-revoke-others')).toBe(303)
+    await second.locator('#session-ended').waitFor({ state: 'visible', timeout: 1_000 })
+    const shownAfter = Date.now() - clicked
+    expect(await second.locator('#session-ended').innerText()).toContain('Session ended')
+    expect(navigations).toBe(0)
+    console.log(`e2e: "Session ended" shown ${shownAfter} ms after the click`)
+    expect(await whoAfterReload(second)).toBeNull()
+    expect(await whoAfterReload(first)).toBe(user)
+  })
+
+  it('"Your sessions" refreshes by itself when the same user logs in elsewhere', async () => {
+    const first = await device(urls.do, 'one')
+    const user = `refresh-${Date.now()}`
+    await logIn(first, user)
+    expect(await first.locator('#sessions tbody tr').count()).toBe(1)
+    const second = await device(urls.do, 'two')
+    await logIn(second, user)
+    await expect.poll(() => first.locator('#sessions tbody tr').count(), { timeout: 1_000 }).toBe(2)
   })
 })
 

@@ -9,6 +9,8 @@ import { SessionError, type SessionOptions } from './session/index.js'
 import { demoSession } from './routes/device-bound.js'
 import type { DemoEnv } from './routes/env.js'
 import { sameOriginOnly } from './routes/guard.js'
+import { adminRoutes } from './routes/admin.js'
+import { live, notifyChangedSessions } from './routes/live.js'
 import { errorPage, page } from './routes/page/index.js'
 import { djangoSecurityHeaders } from './routes/security-headers.js'
 import { sessionApi } from './routes/session-api.js'
@@ -19,7 +21,7 @@ import { tutorial } from './routes/tutorial.js'
 import { demoAuthHash } from './routes/users.js'
 
 /** Paths that answer JSON, errors included. */
-const JSON_ROUTES = /^\/(session|sessions|login|logout|whoami|password)(\/|$)/
+const JSON_ROUTES = /^\/(session|sessions|login|logout|whoami|password|confirm|live|admin)(\/|$)/
 
 /**
  * Builds the demo app. Options go to the session middleware (tests inject a clock or a
@@ -33,6 +35,8 @@ export function createApp(options: SessionOptions = {}): Hono<DemoEnv> {
   app.use(sameOriginOnly())
   // Without a store given, SESSION_STORE picks one: KV (default), the cookie store or
   // Durable Objects. Logins are bound to the user's verifier in USERS ("change password").
+  // Before the session: it tells a user's open sockets once their sessions are committed.
+  app.use(notifyChangedSessions())
   // DEVICE_BOUND=1 adds device binding (DBSC): src/routes/device-bound.ts.
   const withStore = options.store === undefined ? { ...options, store: selectStore(options) } : options
   app.use(demoSession({ authHash: demoAuthHash, ...withStore }))
@@ -41,6 +45,8 @@ export function createApp(options: SessionOptions = {}): Hono<DemoEnv> {
   app.route('/', sessionApi)
   app.route('/', sessions)
   app.route('/', signed)
+  app.route('/', live)
+  app.route('/', adminRoutes)
 
   app.onError((err, c) => {
     const json = JSON_ROUTES.test(c.req.path)

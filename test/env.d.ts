@@ -7,6 +7,9 @@ declare namespace Cloudflare {
     SESSION_STORE?: string
     SESSION_SECRET?: string
     SESSION_SECRET_FALLBACKS?: string
+    ADMIN_TOKEN?: string
+    FRESH_AUTH_SECONDS?: string
+    MAX_SESSIONS_PER_USER?: string
     DEVICE_BOUND?: string
     DEVICE_BOUND_SECONDS?: string
   }

@@ -25,6 +25,12 @@ export type Bindings = {
   SESSION_SECRET?: string
   /** Previous secrets, a JSON array of strings (or one secret without a comma): they still verify while being rotated out. */
   SESSION_SECRET_FALLBACKS?: string
+  /** A secret: `Authorization: Bearer <ADMIN_TOKEN>` opens the admin routes (routes/admin.ts); unset or empty, they are 404. */
+  ADMIN_TOKEN?: string
+  /** Seconds since the last authentication within which revocations and "change password" are allowed (default 600). */
+  FRESH_AUTH_SECONDS?: string
+  /** The Durable Object store's cap on one user's concurrent sessions; unset = no cap. */
+  MAX_SESSIONS_PER_USER?: string
   /** `1` binds logged-in sessions to the browser's key (DBSC, src/routes/device-bound.ts). */
   DEVICE_BOUND?: string
   /** The bound cookie's lifetime in seconds (default 600) when `DEVICE_BOUND=1`. */

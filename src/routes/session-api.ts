@@ -8,6 +8,7 @@ import { Hono, type Context } from 'hono'
 import { bodyLimit } from './body-limit.js'
 import { MAX_COOKIE_AGE, SessionError, type Session } from '../session/index.js'
 import type { DemoData, DemoEnv } from './env.js'
+import { sessionsChanged } from './live.js'
 import { ensureUser } from './users.js'
 
 /** What `GET /session` answers. */
@@ -146,8 +147,34 @@ export function isUsername(value: unknown): value is string {
 export async function logIn(c: Context<DemoEnv>, username: string): Promise<void> {
   await ensureUser(c, username)
   const session = c.get('session')
+  const before = await session.getUser()
   await session.login(username)
   await session.set('username', username)
+  sessionsChanged(c, before)
+  sessionsChanged(c, username)
+}
+
+/**
+ * Logs out (`flush()`), telling the user's other sockets; shared by `POST /logout` and the
+ * page's forms.
+ */
+export async function logOut(c: Context<DemoEnv>): Promise<void> {
+  const session = c.get('session')
+  sessionsChanged(c, await session.getUser())
+  await session.flush()
+}
+
+/**
+ * Re-authenticates the logged-in user (`confirmAuthentication()`). The demo has no
+ * passwords: the username stands in for one. `NOT_LOGGED_IN` (401) when nobody is logged
+ * in, `REAUTHENTICATION_REQUIRED` (403) for another name; it never logs anyone in.
+ */
+export async function confirmUser(c: Context<DemoEnv>, username: unknown): Promise<void> {
+  const session = c.get('session')
+  const user = await session.getUser()
+  if (user === null) throw new SessionError('NOT_LOGGED_IN', 'Nobody is logged in: there is no one to confirm.')
+  if (username !== user) throw new SessionError('REAUTHENTICATION_REQUIRED', 'That is not the logged-in user: not confirmed.')
+  await session.confirmAuthentication()
 }
 
 /** The JSON routes. Mounted by the demo app; the session middleware must run first. */
@@ -166,7 +193,7 @@ const limit = bodyLimit({
   maxSize: MAX_BODY_BYTES,
   onError: (c) => c.json({ error: `The body is over ${MAX_BODY_BYTES} bytes.` }, 413),
 })
-for (const path of ['/session', '/session/*', '/login', '/logout']) sessionApi.use(path, limit)
+for (const path of ['/session', '/session/*', '/login', '/logout', '/confirm']) sessionApi.use(path, limit)
 
 const state = async (c: Context<DemoEnv>): Promise<Response> => c.json(await sessionState(c.get('session')))
 
@@ -201,7 +228,7 @@ sessionApi.post('/session/cycle', async (c) => {
 })
 
 sessionApi.post('/session/flush', async (c) => {
-  await c.get('session').flush()
+  await logOut(c)
   return state(c)
 })
 
@@ -222,6 +249,12 @@ sessionApi.get('/whoami', async (c) => {
 })
 
 sessionApi.post('/logout', async (c) => {
-  await c.get('session').flush()
+  await logOut(c)
   return state(c)
+})
+
+sessionApi.post('/confirm', async (c) => {
+  const { username } = await jsonObject(c)
+  await confirmUser(c, username)
+  return c.json({ confirmed: true, user: username })
 })

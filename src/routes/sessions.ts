@@ -7,7 +7,36 @@
 import { Hono, type Context } from 'hono'
 import { DEFAULT_SESSION_LIST_LIMIT, MAX_SESSION_LIST_LIMIT, type SessionInfo } from '../session/index.js'
 import type { DemoEnv } from './env.js'
+import { SessionError } from '../session/index.js'
+import { sessionsChanged } from './live.js'
 import { changePassword } from './users.js'
+
+/** `FRESH_AUTH_SECONDS`' default: ten minutes. */
+export const DEFAULT_FRESH_AUTH_SECONDS = 600
+
+/**
+ * Refuses (`REAUTHENTICATION_REQUIRED`, 403) a request whose session last authenticated
+ * more than `FRESH_AUTH_SECONDS` ago (default 600; `INVALID_OPTION` for a value that is not
+ * a whole number of seconds); `NOT_LOGGED_IN` (401) without a user.
+ */
+export async function requireFresh(c: Context<DemoEnv>): Promise<void> {
+  const value = c.env?.FRESH_AUTH_SECONDS ?? ''
+  if (value.trim() !== '' && !/^\s*\d{1,9}\s*$/.test(value)) throw new SessionError('INVALID_OPTION', `FRESH_AUTH_SECONDS must be a whole number of seconds, not ${JSON.stringify(value)}`)
+  await c.get('session').requireFreshAuth(value.trim() === '' ? DEFAULT_FRESH_AUTH_SECONDS : Number(value))
+}
+
+/**
+ * Checks freshness, then runs `action` (a revocation, a password change) and marks the
+ * user's list of sessions as changed, for their open sockets. A revocation on a store
+ * without a registry is refused first, by the action itself (501), whatever the freshness.
+ */
+export async function sensitive<T>(c: Context<DemoEnv>, action: () => Promise<T>, { revocation = false } = {}): Promise<T> {
+  if (revocation && c.env?.SESSION_STORE !== 'do') return action()
+  await requireFresh(c)
+  const result = await action()
+  sessionsChanged(c, await c.get('session').getUser())
+  return result
+}
 
 /** A session as the JSON routes and the page show it: dates as ISO strings. */
 export interface SessionView {
@@ -69,6 +98,7 @@ export async function sessionsPage(c: Context<DemoEnv>, limitParam?: string, aft
 export async function changeOwnPassword(c: Context<DemoEnv>): Promise<void> {
   const session = c.get('session')
   const user = await session.getUser()
+  sessionsChanged(c, user)
   if (user === null) {
     await session.updateAuthHash() // throws NOT_LOGGED_IN, the same error as everywhere else
     return
@@ -86,13 +116,18 @@ sessions.get('/sessions', async (c) => {
   return c.json(page)
 })
 
-sessions.delete('/sessions/:handle', async (c) => c.json({ revoked: await c.get('session').revokeSession(c.req.param('handle')) }))
+sessions.delete('/sessions/:handle', async (c) => c.json({ revoked: await sensitive(c, () => c.get('session').revokeSession(c.req.param('handle')), { revocation: true }) }))
 
-sessions.post('/sessions/revoke-others', async (c) => c.json({ revoked: await c.get('session').revokeOtherSessions() }))
+sessions.post('/sessions/revoke-others', async (c) => c.json({ revoked: await sensitive(c, () => c.get('session').revokeOtherSessions(), { revocation: true }) }))
 
-sessions.post('/sessions/revoke-all', async (c) => c.json({ revoked: await c.get('session').revokeAllSessions() }))
+sessions.post('/sessions/revoke-all', async (c) => {
+  const user = await c.get('session').getUser()
+  const revoked = await sensitive(c, () => c.get('session').revokeAllSessions(), { revocation: true })
+  sessionsChanged(c, user)
+  return c.json({ revoked })
+})
 
 sessions.post('/password', async (c) => {
-  await changeOwnPassword(c)
+  await sensitive(c, () => changeOwnPassword(c))
   return c.json({ changed: true, user: await c.get('session').getUser() })
 })

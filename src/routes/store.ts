@@ -144,6 +144,16 @@ export function demoSigner(c: Context<DemoEnv>): Signer {
   return signer
 }
 
+/**
+ * `MAX_SESSIONS_PER_USER` as the store's cap: unset or empty = none; anything but a whole
+ * number >= 1 is a `SessionError` `INVALID_OPTION` naming the variable.
+ */
+export function sessionCap(value: string | undefined): number | null {
+  if (value === undefined || value.trim() === '') return null
+  if (!/^\s*[1-9]\d{0,5}\s*$/.test(value)) throw new SessionError('INVALID_OPTION', `MAX_SESSIONS_PER_USER must be a whole number from 1 to 999999, not ${JSON.stringify(value)}`)
+  return Number(value)
+}
+
 /** Options of {@link selectStore}: those of `session()` the choice depends on. */
 export interface SelectStoreOptions {
   /** @default 'SESSIONS' */
@@ -166,7 +176,9 @@ export function selectStore(options: SelectStoreOptions = {}): (c: Context<DemoE
     const choice = c.env?.SESSION_STORE ?? 'kv'
     if (choice === 'kv' || choice === '') return kv(c)
     // Sessions still in KV (from before the switch to "do") move over on first use.
-    if (choice === 'do') return durableObjectStore({ namespace: c.env.SESSION_OBJECTS, recordLocation: true, migrateFromKV: c.env.SESSIONS })
+    if (choice === 'do') {
+      return durableObjectStore({ namespace: c.env.SESSION_OBJECTS, recordLocation: true, migrateFromKV: c.env.SESSIONS, maxSessionsPerUser: sessionCap(c.env.MAX_SESSIONS_PER_USER) })
+    }
     if (choice !== 'cookie') throw new SessionError('INVALID_OPTION', `SESSION_STORE must be "kv", "cookie" or "do", not ${JSON.stringify(choice)}`)
     const secrets = demoSecrets(c)
     return fromBindings(() => cookieStore({ ...secrets, cookieName }))

@@ -8,9 +8,12 @@ import { env, listDurableObjectIds, runInDurableObject } from 'cloudflare:test'
 import { sha256Hex } from '../../src/session/foundation/id'
 import type { SessionObject, SessionRow } from '../../src/session/durable-object'
 
-/** The object's RPC methods the store calls. */
-export type ObjectMethod = 'load' | 'create' | 'update' | 'take' | 'destroy' | 'list' | 'countSessions' | 'revoke' | 'revokeAll' | 'count'
-const METHODS: ReadonlySet<string> = new Set<ObjectMethod>(['load', 'create', 'update', 'take', 'destroy', 'list', 'countSessions', 'revoke', 'revokeAll', 'count'])
+/**
+ * The object's RPC methods the store calls (and `fetch`, its socket upgrade). Not `send`:
+ * the demo's own notification of a user's sockets is not the store's cost.
+ */
+export type ObjectMethod = 'load' | 'create' | 'update' | 'take' | 'destroy' | 'list' | 'countSessions' | 'revoke' | 'revokeAll' | 'count' | 'fetch'
+const METHODS: ReadonlySet<string> = new Set<ObjectMethod>(['load', 'create', 'update', 'take', 'destroy', 'list', 'countSessions', 'revoke', 'revokeAll', 'count', 'fetch'])
 
 /** A held call: `reached` resolves once `count` calls are waiting; `release()` lets them all go on. */
 export interface Hold {

@@ -7,7 +7,7 @@ import { raw } from 'hono/html'
 import type { Child, FC } from 'hono/jsx'
 import { MAX_COOKIE_AGE, type Message } from '../../session/index.js'
 import { MAX_USERNAME, type SessionState } from '../session-api.js'
-import { Account, type AccountState } from './account.js'
+import { Account, Live, type AccountState } from './account.js'
 
 /** Longest key the "set a key" form accepts. */
 export const MAX_KEY_LENGTH = 128
@@ -67,6 +67,12 @@ form.inline{display:inline-block;margin-right:.5rem}
 label{margin-right:.75rem}input{font:inherit;padding:.15rem .35rem}button{font:inherit;padding:.15rem .7rem;cursor:pointer}
 ol>li{margin-bottom:.6rem}small{color:#5b6670}
 tr.current{background:#eef6ee}
+table.devices{table-layout:fixed}table.devices th:first-child,table.devices td:first-child{width:auto}
+table.devices th:nth-child(2){width:7rem}table.devices th:nth-child(3),table.devices th:nth-child(4){width:8rem}table.devices th:last-child{width:6.5rem}
+table.devices td{overflow-wrap:anywhere}table.devices form.inline{margin:0;padding:0;border:0;background:none}
+.this-device{display:inline-block;margin-left:.4rem;padding:0 .4rem;border-radius:1rem;background:#2e7d32;color:#fff;font-size:.8em}
+@media (max-width:40rem){table.devices th:nth-child(2),table.devices td:nth-child(2),table.devices th:nth-child(4),table.devices td:nth-child(4){display:none}table.devices th:nth-child(3){width:6rem}}
+body.ended #account{opacity:.5}
 `
 
 const Layout: FC<{ title: string; children?: Child }> = ({ title, children }) => (
@@ -250,6 +256,7 @@ export const Page: FC<{ cookies: ReceivedCookie[]; state: SessionState; username
 }) => (
   <Layout title="edge-session demo">
     <h1>edge-session demo</h1>
+    {account?.sessions ? <Live /> : null}
     <p>
       Django's cookie and session tutorial on Cloudflare Workers: every link below is a step of it, and this page
       shows what the server sees on each request. {username === null ? 'Nobody is logged in.' : <>Logged in as <strong id="whoami">{username}</strong>.</>}

@@ -11,6 +11,7 @@ import { getMessages, SessionError, trimCookieWhitespace } from '../../session/i
 import type { DemoEnv } from '../env.js'
 import { sessionState } from '../session-api.js'
 import { sessionsPage, type SessionsPage } from '../sessions.js'
+import { Account } from './account.js'
 import { ErrorPage, Page, type ReceivedCookie } from './components.js'
 
 
@@ -81,7 +82,7 @@ export function errorPage(c: Context, status: ContentfulStatusCode, message: str
  * could not be read. A page re-rendered with an error leaves the messages for the next
  * page, so a refused form writes nothing.
  */
-export async function renderPage(c: Context<DemoEnv>, status: ContentfulStatusCode = 200, error?: string): Promise<Response> {
+export async function renderPage(c: Context<DemoEnv>, status: ContentfulStatusCode = 200, error?: string, confirm = false): Promise<Response> {
   const session = c.get('session')
   const flashes = error === undefined ? await getMessages(c) : []
   const state = await sessionState(session).catch((err: unknown) => {
@@ -92,10 +93,18 @@ export async function renderPage(c: Context<DemoEnv>, status: ContentfulStatusCo
     return errorPage(c, 503, 'The session store could not be read just now. Nothing was lost: your cookie is unchanged. Reload in a moment.')
   }
   const username = await session.getUser()
-  const account = username === null ? null : { user: username, sessions: await listed(c), deviceBound: await session.isDeviceBound() }
+  const account = username === null ? null : { user: username, sessions: await listed(c), now: Date.now(), confirm, deviceBound: await session.isDeviceBound() }
   const cookies = receivedCookies(c.req.header('Cookie'))
   // The page shows this browser's cookies and session: never let a cache keep it.
   return c.html(htmlDocument(<Page cookies={cookies} state={state} username={username} account={account} messages={flashes} error={error} />), status, { 'Cache-Control': 'no-store' })
+}
+
+/** `GET /account`: the account section alone, for the page's socket to refresh it in place; 401 when logged out. */
+export async function renderAccount(c: Context<DemoEnv>): Promise<Response> {
+  const user = await c.get('session').getUser()
+  if (user === null) return c.text('Not logged in', 401, { 'Cache-Control': 'no-store' })
+  const account = { user, sessions: await listed(c), now: Date.now(), confirm: false, deviceBound: await c.get('session').isDeviceBound() }
+  return c.html(<Account account={account} />, 200, { 'Cache-Control': 'no-store' })
 }
 
 /** The first page of the logged-in user's sessions, or `null` on a store without a registry. */

@@ -8,11 +8,12 @@ import { Hono, type Context } from 'hono'
 import { bodyLimit } from '../body-limit.js'
 import { MAX_COOKIE_AGE, messages, SessionError } from '../../session/index.js'
 import type { DemoEnv } from '../env.js'
-import { isUsername, logIn, MAX_BODY_BYTES, MAX_USERNAME } from '../session-api.js'
-import { changeOwnPassword } from '../sessions.js'
+import { confirmUser, isUsername, logIn, logOut, MAX_BODY_BYTES, MAX_USERNAME } from '../session-api.js'
+import { changeOwnPassword, sensitive } from '../sessions.js'
+import { sessionsChanged } from '../live.js'
 import { ACCOUNT_ROUTES } from './account.js'
 import { FORM_ROUTES, MAX_KEY_LENGTH } from './components.js'
-import { errorPage, renderPage } from './render.js'
+import { errorPage, renderAccount, renderPage } from './render.js'
 
 /** A form field the page cannot use; answered 400 with the page and the message. */
 class BadInput extends Error {}
@@ -65,6 +66,8 @@ page.onError((err, c) => {
   if (err instanceof BadInput) return renderPage(c, 400, err.message)
   // Too large for the session: the set was refused before anything changed.
   if (err instanceof SessionError && err.code === 'PAYLOAD_TOO_LARGE') return renderPage(c, 413, err.message)
+  // An action that needs a recent authentication: the page again, offering the confirmation.
+  if (err instanceof SessionError && err.code === 'REAUTHENTICATION_REQUIRED') return renderPage(c, 403, err.message, true)
   throw err
 })
 
@@ -77,6 +80,8 @@ page.use(
 )
 
 page.get('/', (c) => renderPage(c))
+
+page.get('/account', (c) => renderAccount(c))
 
 page.post(FORM_ROUTES.set, async (c) => {
   const { key, value } = await formFields(c)
@@ -114,7 +119,7 @@ page.post(FORM_ROUTES.cycle, async (c) => {
 })
 
 page.post(FORM_ROUTES.flush, async (c) => {
-  await c.get('session').flush()
+  await logOut(c)
   return backToPage(c, 'Session flushed')
 })
 
@@ -128,28 +133,35 @@ page.post(FORM_ROUTES.login, async (c) => {
 })
 
 page.post(FORM_ROUTES.logout, async (c) => {
-  await c.get('session').flush()
+  await logOut(c)
   return backToPage(c, 'Logged out')
 })
 
 page.post(ACCOUNT_ROUTES.password, async (c) => {
-  await changeOwnPassword(c)
+  await sensitive(c, () => changeOwnPassword(c))
   return backToPage(c, 'Password changed: your other sessions are logged out')
 })
 
 page.post(ACCOUNT_ROUTES.revoke, async (c) => {
   const { handle } = await formFields(c)
   if (handle === undefined || handle === '') throw new BadInput('Name the session to log out.')
-  const revoked = await c.get('session').revokeSession(handle)
+  const revoked = await sensitive(c, () => c.get('session').revokeSession(handle), { revocation: true })
   return revoked ? backToPage(c, 'That device is logged out') : backToPage(c, 'That session had already ended', 'info')
 })
 
 page.post(ACCOUNT_ROUTES.revokeOthers, async (c) => {
-  const count = await c.get('session').revokeOtherSessions()
+  const count = await sensitive(c, () => c.get('session').revokeOtherSessions(), { revocation: true })
   return backToPage(c, `Logged out ${count} other ${count === 1 ? 'device' : 'devices'}`)
 })
 
 page.post(ACCOUNT_ROUTES.revokeAll, async (c) => {
-  await c.get('session').revokeAllSessions()
+  const user = await c.get('session').getUser()
+  await sensitive(c, () => c.get('session').revokeAllSessions(), { revocation: true })
+  sessionsChanged(c, user)
   return backToPage(c, 'Logged out everywhere')
+})
+
+page.post(ACCOUNT_ROUTES.confirm, async (c) => {
+  await confirmUser(c, (await formFields(c)).username)
+  return backToPage(c, 'Confirmed: it is you. Try the action again.')
 })

@@ -1,7 +1,8 @@
 /**
  * @module
  * Binding a session to a user (Django's `login()` and `update_session_auth_hash()`): a new
- * key, the user and the hash of their verifier kept beside the data, on every store.
+ * key, the user and the hash of their verifier kept beside the data, on every store; and
+ * re-authentication freshness ("sudo mode"): when the user last proved who they are.
  */
 import { SessionError } from '../foundation/errors.js'
 import { currentHash } from './auth-hash.js'
@@ -26,7 +27,7 @@ export async function login(state: SessionState, user: string): Promise<void> {
   }
   if (state.auth !== null && state.auth.user !== user) state.empty()
   retire(state)
-  state.auth = { user, hash }
+  state.auth = { user, hash, at: state.now() }
   state.createdAt = null
   // A new login is a new device binding too: the commit offers registration afresh.
   state.device = null
@@ -45,7 +46,35 @@ export async function updateAuthHash(state: SessionState): Promise<void> {
   const hash = await currentHash(state, auth.user)
   if (hash === null) throw new SessionError('INVALID_VALUE', 'updateAuthHash(): authHash() gave no verifier for this user')
   retire(state)
-  state.auth = { user: auth.user, hash }
+  state.auth = { ...auth, hash }
+}
+
+/**
+ * Records that the logged-in user just proved who they are again (a password or passkey
+ * the app checked): the last authentication becomes now, on a new key (ASVS 7.2.4).
+ */
+export async function confirmAuthentication(state: SessionState): Promise<void> {
+  await state.write()
+  const auth = state.auth
+  if (auth === null) throw new SessionError('NOT_LOGGED_IN', 'confirmAuthentication(): the session is not logged in')
+  retire(state)
+  state.auth = { ...auth, at: state.now() }
+}
+
+/**
+ * Refuses (`REAUTHENTICATION_REQUIRED`, 403) a session whose last authentication is more
+ * than `maxAge` seconds old; `NOT_LOGGED_IN` (401) without a user. A record written before
+ * the last authentication was kept counts from its creation (its login).
+ */
+export async function requireFreshAuth(state: SessionState, maxAge: number): Promise<void> {
+  if (!(maxAge >= 0) || !Number.isFinite(maxAge)) throw new SessionError('INVALID_VALUE', 'requireFreshAuth(): maxAge must be a number of seconds >= 0')
+  await state.read()
+  const auth = state.auth
+  if (auth === null) throw new SessionError('NOT_LOGGED_IN', 'requireFreshAuth(): the session is not logged in')
+  const at = auth.at ?? state.createdAt ?? 0
+  if (state.now() - at > maxAge * 1000) {
+    throw new SessionError('REAUTHENTICATION_REQUIRED', `Confirm it is you: this action needs an authentication within the last ${maxAge} s.`)
+  }
 }
 
 /** Moves the session to a new key (the old one is destroyed once the new one is saved). */

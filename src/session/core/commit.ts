@@ -29,6 +29,8 @@ export function commit(state: SessionState): Promise<void> | undefined {
   // Only a session whose data was used is committed; reading the test cookie is not
   // using the session, so it costs no store operation.
   state.readCookie()
+  // A protocol switch (an accepted WebSocket) carries no cookie, and its headers are not ours to change.
+  if (state.c.res.status === 101) return undefined
   if (needsStore(state)) return commitWithStore(state)
   const testCookie = testCookieWrite(state, state.c.res.status)
   if (state.accessed) vary(state.c)

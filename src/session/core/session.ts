@@ -1,17 +1,18 @@
 /**
  * @module
  * The Session object: one request's view of its session, Django's `SessionBase` in
- * camelCase. State lives in `state.ts`, expiry rules in `expiry.ts`, and what happens
- * after the handler in `commit.ts`.
+ * camelCase. State lives in `state.ts`, expiry rules in `expiry.ts`, the user's side (login,
+ * re-authentication, "your sessions", sockets) in `account.ts`, and what happens after the
+ * handler in `commit.ts`.
  */
 import { readRawCookie } from '../cookies/helpers.js'
 import { SessionError } from '../foundation/errors.js'
 import { expiresAtBrowserClose, expiryAge, expiryDate, toExpirySetting } from './expiry.js'
 import { assertJsonValue } from '../stores/record.js'
-import { login, retire, updateAuthHash } from './auth.js'
-import { countSessions, listSessions, revokeAllSessions, revokeOtherSessions, revokeSession, type ListSessionsOptions } from './registry.js'
+import { SessionAccount } from './account.js'
+import { retire } from './auth.js'
 import { emptyData, type SessionState } from './state.js'
-import type { SessionData, SessionInfo } from '../stores/types.js'
+import type { SessionData } from '../stores/types.js'
 
 /** Value of the test cookie (Django's `TEST_COOKIE_VALUE`). */
 export const TEST_COOKIE_VALUE = 'worked'
@@ -28,11 +29,12 @@ export const TEST_COOKIE_VALUE = 'worked'
  * await s.set('hits', hits)
  * ```
  */
-export class Session<Data extends object = SessionData> {
+export class Session<Data extends object = SessionData> extends SessionAccount {
   readonly #s: SessionState
 
   /** Made by the {@link session} middleware, one per request; not for direct use. */
   constructor(state: SessionState) {
+    super(state)
     this.#s = state
   }
 
@@ -196,76 +198,6 @@ export class Session<Data extends object = SessionData> {
   async cycleKey(): Promise<void> {
     await this.#s.write()
     retire(this.#s)
-  }
-
-  // ----- the user -------------------------------------------------------------
-
-  /**
-   * Logs `user` in (Django's `login()`): `cycleKey()` against session fixation, the user id
-   * kept beside the data (not in it), bound to the user's verifier when `session({ authHash })`
-   * is set, and the absolute lifetime (`absoluteMaxAge`) starting now. A session bound to
-   * another user is emptied first. Log out with `flush()`.
-   *
-   * @example
-   * ```ts
-   * if (await checkPassword(name, password)) await c.get('session').login(userId)
-   * ```
-   */
-  async login(user: string): Promise<void> {
-    await login(this.#s, user)
-  }
-
-  /** The user the session is bound to by {@link Session.login}, or `null`. */
-  async getUser(): Promise<string | null> {
-    await this.#s.read()
-    return this.#s.auth?.user ?? null
-  }
-
-  /**
-   * Whether this browser registered a key for the session (`session({ deviceBound })`, DBSC).
-   * @example `if (await c.get('session').isDeviceBound()) showBadge()`
-   */
-  async isDeviceBound(): Promise<boolean> {
-    await this.#s.read()
-    return Boolean(this.#s.device?.jwk)
-  }
-
-  /**
-   * Keeps this session logged in after the user's credentials changed (Django's
-   * `update_session_auth_hash()`): a new key, bound to the new verifier, while every
-   * other session of the user reads as logged out on its next request. Needs `authHash`.
-   */
-  async updateAuthHash(): Promise<void> {
-    await updateAuthHash(this.#s)
-  }
-
-  /**
-   * The logged-in user's sessions, newest first, the current one marked: at most `limit`
-   * (default 100); the next page is `after` the last, e.g. `listSessions({ after: page.at(-1) })`.
-   * Durable Objects only: elsewhere `SessionError` `NOT_SUPPORTED`; `NOT_LOGGED_IN` without `login()`.
-   */
-  async listSessions(options?: ListSessionsOptions): Promise<SessionInfo[]> {
-    return listSessions(this.#s, options)
-  }
-
-  /** How many live sessions the logged-in user has (what {@link Session.listSessions} pages through). */
-  async countSessions(): Promise<number> {
-    return countSessions(this.#s)
-  }
-
-  /** Revokes one of the user's sessions by `handle`, at once for every device; resolves whether it existed. */
-  async revokeSession(handle: string): Promise<boolean> {
-    return revokeSession(this.#s, handle)
-  }
-
-  /** Revokes every other session of the user ("log out other devices"); resolves how many. */
-  async revokeOtherSessions(): Promise<number> {
-    return revokeOtherSessions(this.#s)
-  }
-
-  /** Revokes every session of the user, this one included ("log out everywhere"); resolves how many. */
-  async revokeAllSessions(): Promise<number> {
-    return revokeAllSessions(this.#s)
   }
 
   // ----- expiry ---------------------------------------------------------------

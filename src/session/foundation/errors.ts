@@ -22,6 +22,9 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status'
  *   bring it back (Django's `SessionInterrupted`; Django answers 400, we answer 409).
  * - `NOT_SUPPORTED`: the store cannot do what was asked (e.g. list a user's sessions on KV).
  * - `NOT_LOGGED_IN`: a per-user operation on a session bound to no user (see `login()`).
+ * - `REAUTHENTICATION_REQUIRED`: the session's last authentication is older than the
+ *   action allows (`requireFreshAuth()`); ask the user to confirm (`confirmAuthentication()`).
+ * - `FORBIDDEN_ORIGIN`: a WebSocket upgrade from another origin (or `Origin: null`).
  */
 export type SessionErrorCode =
   | 'INVALID_OPTION'
@@ -36,6 +39,8 @@ export type SessionErrorCode =
   | 'SESSION_INTERRUPTED'
   | 'NOT_SUPPORTED'
   | 'NOT_LOGGED_IN'
+  | 'REAUTHENTICATION_REQUIRED'
+  | 'FORBIDDEN_ORIGIN'
 
 const STATUS: Record<SessionErrorCode, ContentfulStatusCode> = {
   INVALID_OPTION: 500,
@@ -50,6 +55,8 @@ const STATUS: Record<SessionErrorCode, ContentfulStatusCode> = {
   SESSION_INTERRUPTED: 409,
   NOT_SUPPORTED: 501,
   NOT_LOGGED_IN: 401,
+  REAUTHENTICATION_REQUIRED: 403,
+  FORBIDDEN_ORIGIN: 403,
 }
 
 /**

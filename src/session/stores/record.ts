@@ -5,10 +5,12 @@
  *
  * ```json
  * { "v": 1, "data": { ... }, "expiry": null | { "age": n } | { "at": ms }, "expiresAt": ms,
- *   "createdAt": ms, "auth": null | { "user": "…", "hash": null | "<64 hex>" } }
+ *   "createdAt": ms, "auth": null | { "user": "…", "hash": null | "<64 hex>", "at"?: ms } }
  * ```
  * `createdAt` and `auth` were added in 0.2.0 without a new `v`: readers of 0.1 ignore
  * them, and a record without them reads as created at an unknown time, by no user.
+ * `auth.at` (the last authentication) was added in 0.3.0 the same way; without it the
+ * session's creation, its login, stands in.
  * `device` (`{ "id", "alg", "jwk", "seen" }`, DBSC) was added the same way: written only
  * for a session offered device binding, so every other record is byte for byte as before.
  */
@@ -193,7 +195,10 @@ function parseAuth(value: unknown): SessionAuth | null | undefined {
   const hash = value['hash'] ?? null
   if (typeof user !== 'string' || user === '') return undefined
   if (hash !== null && (typeof hash !== 'string' || !/^[0-9a-f]{64}$/.test(hash))) return undefined
-  return { user, hash }
+  const at = value['at']
+  if (at === undefined) return { user, hash }
+  if (typeof at !== 'number' || !Number.isFinite(at) || !inDateRange(at)) return undefined
+  return { user, hash, at }
 }
 
 function parseExpiry(value: unknown): ExpirySetting | CorruptReason {

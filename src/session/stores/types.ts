@@ -82,6 +82,12 @@ export interface SessionAuth {
    * derived from the password hash), or `null` when the app verifies none.
    */
   readonly hash: string | null
+  /**
+   * When the user last proved who they are, in ms since the epoch: `login()`, then each
+   * `confirmAuthentication()`. Absent in records written before 0.3.0, where the session's
+   * creation (its login) stands in.
+   */
+  readonly at?: number
 }
 
 /**
@@ -214,7 +220,24 @@ export interface SessionStore {
   destroy(token: string, context: DestroyContext): Promise<void | 'kept'>
   /** The per-user registry, on stores that keep one (Durable Objects); absent elsewhere. */
   readonly registry?: SessionRegistry
+  /** Session-bound WebSockets, on stores that hold them (Durable Objects); absent elsewhere. */
+  readonly sockets?: SessionSockets
 }
+
+/**
+ * WebSockets bound to sessions: held by the store beside the session, closed (code
+ * {@link SESSION_ENDED_CLOSE_CODE}) by every revocation of that session, in the same call.
+ */
+export interface SessionSockets {
+  /**
+   * Accepts the WebSocket upgrade `request` for `user`'s session stored under `token`;
+   * resolves the `101` response, or `null` when no such live session of that user exists.
+   */
+  accept(token: string, user: string, request: Request): Promise<Response | null>
+}
+
+/** The close code of a socket whose session ended (logout, revocation, expiry): 4401. */
+export const SESSION_ENDED_CLOSE_CODE = 4401
 
 /** What {@link SessionRegistry.list} is told beside the request. */
 export interface RegistryContext extends StoreContext {

@@ -5,11 +5,12 @@
  * surface; each check and the write it guards run in one synchronous stretch of SQL, so
  * no other request can come between them (the invariants are listed in docs/storage.md).
  */
-import { DurableObject } from 'cloudflare:workers'
 import { decodeRecord, mergeDevice } from '../record.js'
 import type { ExpirySetting } from '../types.js'
 import { encodeMerged, isEmptyRecord, mergeChanges, type KeyChanges, type Lifetime } from './merge.js'
 import { migrate, type SessionRow } from './schema.js'
+import { SocketHoldingObject } from './socket-object.js'
+import type { EndReason, SocketPeer } from './sockets.js'
 import { CountingSql } from './sql.js'
 
 export type { KeyChanges, Lifetime } from './merge.js'
@@ -37,6 +38,8 @@ export interface SessionMove {
   changes: KeyChanges | null
   lifetime: Lifetime
   maxPayloadBytes: number
+  /** The most sessions the user may have: beyond it the least recently seen end. `null`: no cap. */
+  maxSessions?: number | null
 }
 
 /**
@@ -47,8 +50,7 @@ export interface SessionMove {
  */
 export type WriteResult = { status: 'ok'; expiry: ExpirySetting; expiresAt: number } | { status: 'gone' } | { status: 'too-large' } | { status: 'ended' }
 
-/** Why {@link SessionObject} ended a session (for a hook that acts on it, e.g. closing its sockets). */
-export type EndReason = 'destroyed' | 'emptied' | 'revoked' | 'verifier-changed' | 'expired'
+export type { EndReason } from './sockets.js'
 
 /** One row of {@link SessionObject.list}: everything but the record. */
 export type ListedRow = Omit<SessionRow, 'record' | 'user'>
@@ -83,7 +85,7 @@ export interface Moved {
  * export { SessionObject } from 'edge-session/durable-object'
  * ```
  */
-export class SessionObject extends DurableObject<unknown> {
+export class SessionObject extends SocketHoldingObject {
   readonly #sql: CountingSql
 
   constructor(ctx: DurableObjectState, env: unknown) {
@@ -136,6 +138,7 @@ export class SessionObject extends DurableObject<unknown> {
     const verifier = mine.auth?.hash ?? null
     const previous = stored === null || typeof stored === 'string' ? undefined : (stored.auth?.hash ?? null)
     if (row.user !== null && previous !== verifier) this.#noteVerifier(row.user, verifier)
+    if (row.user !== null) this.#limit(row, verifier, now, move.maxSessions ?? null)
     await this.#wakeBy(row.expires_at)
     return { status: 'ok', expiry, expiresAt: row.expires_at }
   }
@@ -155,7 +158,7 @@ export class SessionObject extends DurableObject<unknown> {
     const merged = mergeChanges({ stored, mine, changes: update.changes, lifetime: update.lifetime, now: update.now }, stored.createdAt)
     const next = { ...merged, createdAt: stored.createdAt, auth: stored.auth, device: mergeDevice(stored.device, mine.device) }
     if (update.emptied === true && isEmptyRecord(next)) {
-      this.#endSessions([row.handle], 'emptied')
+      this.#endSessions([row.handle], 'logged out')
       return { status: 'ended' }
     }
     const record = encodeMerged(next, update.maxPayloadBytes)
@@ -187,7 +190,7 @@ export class SessionObject extends DurableObject<unknown> {
   /** Ends the session a key names (its own, or the one it moved to here); resolves whether one was live. */
   destroy(hash: string): boolean {
     const handle = this.#sql.handleOf(hash)
-    return handle !== undefined && this.#endSessions([handle], 'destroyed') > 0
+    return handle !== undefined && this.#endSessions([handle], 'logged out') > 0
   }
 
   /**
@@ -201,7 +204,7 @@ export class SessionObject extends DurableObject<unknown> {
     const verifier = noted === undefined ? authHash : noted.hash
     if (verifier !== null) {
       const stale = this.#sql.query<{ handle: string }>("SELECT handle FROM sessions WHERE user = ? AND json_extract(record, '$.auth.hash') IS NOT ?", user, verifier)
-      if (stale.length > 0) this.#endSessions(stale.map((row) => row.handle), 'verifier-changed')
+      if (stale.length > 0) this.#endSessions(stale.map((row) => row.handle), 'credentials changed')
     }
     return this.#sql.query<ListedRow>(
       `SELECT hash, handle, created_at, last_seen_at, expires_at, user_agent, country, colo
@@ -228,6 +231,16 @@ export class SessionObject extends DurableObject<unknown> {
     const kept = keep === null ? null : (this.#sql.handleOf(keep) ?? null)
     const rows = this.#sql.query<{ handle: string }>('SELECT DISTINCT handle FROM sessions WHERE user = ? AND handle IS NOT ?', user, kept)
     return this.#endSessions(rows.map((row) => row.handle), 'revoked')
+  }
+
+  // ----- sockets (socket-object.ts) -----------------------------------------------------
+
+  protected socketSession(hash: string, now: number): SocketPeer | null {
+    return this.#sql.query<{ handle: string; user: string }>('SELECT handle, user FROM sessions WHERE hash = ? AND expires_at > ? AND user IS NOT NULL', hash, now)[0] ?? null
+  }
+
+  protected sessionLives({ user, handle }: SocketPeer, now: number): boolean {
+    return this.#sql.query('SELECT 1 FROM sessions WHERE user = ? AND handle = ? AND expires_at > ?', user, handle, now).length > 0
   }
 
   /** Live and expired rows, for tests and monitoring. */
@@ -264,14 +277,37 @@ export class SessionObject extends DurableObject<unknown> {
    * logout and `destroy()`, an emptied session, revocations, a changed verifier (in `list()`
    * and through the core's auth-hash check, which destroys), and the alarm's expiry all
    * come here; a hook that must act when a session ends (e.g. closing its WebSockets)
-   * belongs here too, with `reason`. (A move to a new key is not an end: the session
-   * carries on.) Returns how many session rows were removed.
+   * belongs here too, with `reason`: the ended sessions' sockets are closed here, with
+   * 4401 and `reason`, in the same call. (A move to a new key is not an end: the session
+   * carries on, sockets open.) Returns how many session rows were removed.
    */
   #endSessions(handles: readonly string[], reason: EndReason): number {
-    void reason // kept for hooks: what ended the sessions
     const list = JSON.stringify(handles)
     this.#sql.run('DELETE FROM moved WHERE handle IN (SELECT value FROM json_each(?))', list)
-    return this.#sql.run('DELETE FROM sessions WHERE handle IN (SELECT value FROM json_each(?))', list)
+    const removed = this.#sql.run('DELETE FROM sessions WHERE handle IN (SELECT value FROM json_each(?))', list)
+    this.endSockets(handles, reason)
+    return removed
+  }
+
+  /**
+   * After a user's session was added: ends the user's sessions bound to another verifier
+   * than this one's (`updateAuthHash()`: the others are logged out, their sockets closed
+   * now), then, beyond `maxSessions`, the least recently seen others (the oldest created
+   * among equals).
+   */
+  #limit(row: SessionRow, verifier: string | null, now: number, maxSessions: number | null): void {
+    if (verifier !== null) {
+      const stale = this.#sql.query<{ handle: string }>("SELECT DISTINCT handle FROM sessions WHERE user = ? AND json_extract(record, '$.auth.hash') IS NOT ?", row.user, verifier)
+      if (stale.length > 0) this.#endSessions(stale.map((r) => r.handle), 'credentials changed')
+    }
+    if (maxSessions === null) return
+    const others = this.#sql.query<{ handle: string }>(
+      `SELECT handle FROM sessions WHERE user = ? AND handle != ? AND expires_at > ?
+       GROUP BY handle ORDER BY max(last_seen_at), min(created_at), handle`,
+      row.user, row.handle, now,
+    )
+    const over = others.slice(0, Math.max(0, others.length + 1 - maxSessions))
+    if (over.length > 0) this.#endSessions(over.map((r) => r.handle), 'session limit')
   }
 
   /** Notes the user's current verifier (a row write only when it changes). */

@@ -23,6 +23,8 @@
  *   bound to another one.
  */
 
+import type { SessionInfo } from '../types.js'
+
 /** The schema version this code writes; older databases are migrated up in the constructor. */
 export const SCHEMA_VERSION = 2
 
@@ -70,4 +72,18 @@ export function migrate(storage: DurableObjectStorage): void {
       SCHEMA_VERSION,
     )
   })
+}
+
+/** A listed row as {@link SessionInfo}: what `listSessions()` and `userSessions().list()` answer. */
+export function toSessionInfo(row: Omit<SessionRow, 'record' | 'user'>, current: boolean): SessionInfo {
+  return {
+    handle: row.handle,
+    current,
+    createdAt: row.created_at,
+    lastSeenAt: row.last_seen_at,
+    expiresAt: row.expires_at,
+    userAgent: row.user_agent,
+    country: row.country,
+    colo: row.colo,
+  }
 }

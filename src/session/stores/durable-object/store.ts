@@ -18,11 +18,12 @@ import { toBase64Url } from '../../foundation/bytes.js'
 import { generateSessionId, sha256Hex } from '../../foundation/id.js'
 import { decodeRecord } from '../record.js'
 import type { KVNamespaceLike } from '../kv.js'
-import { logSecurityEvent, type DestroyContext, type LoadedRecord, type RegistryContext, type SecurityEvent, type SessionInfo, type SessionRegistry, type SessionStore, type SessionWrite, type StoreContext } from '../types.js'
+import { logSecurityEvent, type DestroyContext, type LoadedRecord, type RegistryContext, type SecurityEvent, type SessionInfo, type SessionRegistry, type SessionSockets, type SessionStore, type SessionWrite, type StoreContext } from '../types.js'
 import { KvMigration } from './migrate.js'
 import type { SessionObject } from './object.js'
 import { interrupted, keyChanges, moved, rebase, settle } from './writes.js'
-import type { SessionRow } from './schema.js'
+import { toSessionInfo, type SessionRow } from './schema.js'
+import { SESSION_HASH_HEADER } from './sockets.js'
 
 /** Options of {@link durableObjectStore}. */
 export interface DurableObjectStoreOptions {
@@ -46,6 +47,13 @@ export interface DurableObjectStoreOptions {
    * @default false
    */
   recordLocation?: boolean
+  /**
+   * The most sessions one user may have at once (ASVS 7.1.2). A login beyond it ends the
+   * user's least recently seen session (the oldest created among equals) and closes its
+   * sockets; `null` for no cap.
+   * @default null
+   */
+  maxSessionsPerUser?: number | null
   /**
    * Where security events (corrupt records) are reported. Never receives a session id.
    * @default console.warn of one JSON line
@@ -106,20 +114,22 @@ export function durableObjectStore(options: DurableObjectStoreOptions): SessionS
   const interval = options.lastSeenInterval ?? 300
   if (!(interval >= 0) || !Number.isFinite(interval)) throw new SessionError('INVALID_OPTION', 'durableObjectStore(): option "lastSeenInterval" must be a number of seconds >= 0')
   const recordLocation = options.recordLocation ?? false
+  const cap = options.maxSessionsPerUser ?? null
+  if (cap !== null && (!Number.isSafeInteger(cap) || cap < 1)) throw new SessionError('INVALID_OPTION', 'durableObjectStore(): option "maxSessionsPerUser" must be a whole number >= 1, or null')
   // Memoised, so `store: (c) => durableObjectStore({...})` costs a lookup per request.
   const from = options.migrateFromKV
   if (from !== undefined && (from === null || typeof from.get !== 'function' || typeof from.put !== 'function' || typeof from.delete !== 'function')) {
     throw new SessionError('INVALID_OPTION', 'durableObjectStore(): option "migrateFromKV" must be a KV namespace binding')
   }
   if (from !== undefined && !kvNumbers.has(from)) kvNumbers.set(from, ++kvCount)
-  const memo = `${shards}|${interval}|${recordLocation}|${options.onSecurityEvent === undefined}|${from === undefined ? '' : kvNumbers.get(from)}`
+  const memo = `${shards}|${interval}|${recordLocation}|${cap}|${options.onSecurityEvent === undefined}|${from === undefined ? '' : kvNumbers.get(from)}`
   let known = stores.get(namespace)
   if (known === undefined) stores.set(namespace, (known = new Map()))
   const existing = options.onSecurityEvent === undefined ? known.get(memo) : undefined
   if (existing !== undefined) return existing
   const onSecurityEvent = options.onSecurityEvent ?? logSecurityEvent
   const migration = from === undefined ? null : new KvMigration(from, onSecurityEvent)
-  const store = new DurableObjectSessionStore(namespace, shards, interval * 1000, recordLocation, onSecurityEvent, migration)
+  const store = new DurableObjectSessionStore(namespace, shards, interval * 1000, recordLocation, onSecurityEvent, migration, cap)
   if (options.onSecurityEvent === undefined) known.set(memo, store)
   return store
 }
@@ -133,9 +143,12 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
   readonly #migration: KvMigration | null
   /** The anonymous shards' object ids, computed at the first save that needs them. */
   #anonymousObjects: Set<string> | undefined
+  readonly #maxSessions: number | null
   readonly registry: SessionRegistry = this
+  readonly sockets: SessionSockets = { accept: (token, user, request) => this.#accept(token, user, request) }
 
-  constructor(ns: DurableObjectNamespace<SessionObject>, shards: number, touchAfterMs: number, recordLocation: boolean, onSecurityEvent: (event: SecurityEvent) => void, migration: KvMigration | null) {
+  constructor(ns: DurableObjectNamespace<SessionObject>, shards: number, touchAfterMs: number, recordLocation: boolean, onSecurityEvent: (event: SecurityEvent) => void, migration: KvMigration | null, maxSessions: number | null) {
+    this.#maxSessions = maxSessions
     this.#ns = ns
     this.#shards = shards
     this.#touchAfterMs = touchAfterMs
@@ -209,7 +222,7 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
     const keys = keyChanges(write.changes)
     const here = replaced.filter((p) => p.object === object)
     const elsewhere = replaced.filter((p) => p.object !== object)
-    const result = await stub.create(row, { from: here.map((p) => p.hash), changes: here.length > 0 ? keys : null, lifetime, maxPayloadBytes }, now)
+    const result = await stub.create(row, { from: here.map((p) => p.hash), changes: here.length > 0 ? keys : null, lifetime, maxPayloadBytes, maxSessions: this.#maxSessions }, now)
     settle(result, write)
     for (const p of elsewhere) {
       const taken = await p.stub.take(p.hash, now)
@@ -281,16 +294,16 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
   async list(user: string, token: string | null, { now, authHash, limit, after }: RegistryContext): Promise<SessionInfo[]> {
     const cursor = after === null ? null : { createdAt: after.createdAt, handle: after.handle }
     const [rows, current] = await Promise.all([this.#userStub(user).list(user, now, authHash, limit, cursor), this.#ownHash(user, token)])
-    return rows.map((row) => ({
-      handle: row.handle,
-      current: row.hash === current,
-      createdAt: row.created_at,
-      lastSeenAt: row.last_seen_at,
-      expiresAt: row.expires_at,
-      userAgent: row.user_agent,
-      country: row.country,
-      colo: row.colo,
-    }))
+    return rows.map((row) => toSessionInfo(row, row.hash === current))
+  }
+
+  /** Hands the upgrade to the user's object, naming the session by its hash; `null` unless it holds that session live. */
+  async #accept(token: string, user: string, request: Request): Promise<Response | null> {
+    const place = await this.#place(token)
+    if (place === null || place.object !== this.#ns.idFromName(`user:${user}`).toString()) return null
+    const response = await place.stub.fetch(new Request(request.url, { headers: { Upgrade: 'websocket', [SESSION_HASH_HEADER]: place.hash } }))
+    // Re-made: a stub's response has immutable headers, and the app's middleware may add some.
+    return response.status === 101 && response.webSocket !== null ? new Response(null, { status: 101, webSocket: response.webSocket }) : null
   }
 
   async count(user: string, { now }: StoreContext): Promise<number> {

@@ -1,0 +1,42 @@
+/**
+ * @module
+ * `freshAuth({ maxAge })`: a middleware that lets a request through only when its
+ * session's user authenticated within `maxAge` seconds ("sudo mode"), on every store.
+ * Built on the session's public API (`requireFreshAuth()`).
+ */
+import type { MiddlewareHandler } from 'hono'
+import { SessionError } from './foundation/errors.js'
+import { Session } from './core/session.js'
+
+/** Options of {@link freshAuth}. */
+export interface FreshAuthOptions {
+  /**
+   * How long an authentication (`login()`, `confirmAuthentication()`) counts as fresh, in
+   * seconds. GitHub's sudo mode keeps 2 hours, Laravel's `password.confirm` 3 hours.
+   * @default 600
+   */
+  maxAge?: number
+}
+
+/**
+ * Refuses a request whose session last authenticated more than `maxAge` seconds ago with
+ * `SessionError` `REAUTHENTICATION_REQUIRED` (403), and one bound to no user with
+ * `NOT_LOGGED_IN` (401), for `app.onError` to turn into a "confirm your password" page or
+ * JSON. Mount it after `session()`. Throws `INVALID_OPTION` naming `maxAge` at construction
+ * for anything but a whole number of seconds >= 0.
+ *
+ * @example
+ * ```ts
+ * app.post('/account/password', freshAuth({ maxAge: 600 }), async (c) => { … })
+ * ```
+ */
+export function freshAuth(options: FreshAuthOptions = {}): MiddlewareHandler {
+  const maxAge = options.maxAge ?? 600
+  if (!Number.isSafeInteger(maxAge) || maxAge < 0) throw new SessionError('INVALID_OPTION', 'freshAuth(): option "maxAge" must be a whole number of seconds >= 0')
+  return async function freshAuthGuard(c, next) {
+    const session: unknown = c.get('session')
+    if (!(session instanceof Session)) throw new SessionError('MISSING_STORE', 'freshAuth(): no session on the context; mount session() first')
+    await session.requireFreshAuth(maxAge)
+    await next()
+  }
+}

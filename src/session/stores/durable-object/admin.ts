@@ -1,0 +1,71 @@
+/**
+ * @module
+ * `userSessions({ namespace })`: a user's sessions and sockets from any Worker code that
+ * has the namespace, with no request and no session of theirs: an admin route, a cron
+ * (`scheduled`) handler, a queue consumer. Each call is one RPC to the user's object.
+ */
+import { SessionError } from '../../foundation/errors.js'
+import type { SessionInfo } from '../types.js'
+import type { SessionObject } from './object.js'
+import { toSessionInfo } from './schema.js'
+
+/** Options of {@link userSessions}. */
+export interface UserSessionsOptions {
+  /** The namespace bound to {@link SessionObject}, e.g. `env.SESSION_OBJECTS`. */
+  namespace: DurableObjectNamespace<SessionObject>
+  /**
+   * The clock, in ms since the epoch, that decides which sessions are live.
+   * @default Date.now
+   */
+  now?: () => number
+}
+
+/** What {@link userSessions} can do for any user, outside a request. */
+export interface UserSessions {
+  /** The user's live sessions, newest first (`current` is always `false`: no request asks). */
+  list(user: string): Promise<SessionInfo[]>
+  /** Ends one session of the user (closing its sockets with 4401); resolves whether it existed. */
+  revoke(user: string, handle: string): Promise<boolean>
+  /** Ends every session of the user (closing every socket with 4401); resolves how many. */
+  revokeAll(user: string): Promise<number>
+  /** Sends `message` to the user's open sockets, or one session's (`handle`); resolves how many received it. */
+  send(user: string, message: string | ArrayBuffer, options?: { handle?: string }): Promise<number>
+}
+
+/**
+ * A user's sessions and sockets, reachable with only the namespace (ASVS 7.4.2, 7.4.5: an
+ * administrator or a job ends a user's sessions). Throws `INVALID_OPTION` for a namespace
+ * that is not one; each method `INVALID_VALUE` for a user id that is not a non-empty string.
+ *
+ * @example
+ * ```ts
+ * export default {
+ *   async scheduled(_event, env) {
+ *     const admin = userSessions({ namespace: env.SESSION_OBJECTS })
+ *     for (const user of await disabledAccounts(env)) await admin.revokeAll(user)
+ *   },
+ * }
+ * ```
+ */
+export function userSessions(options: UserSessionsOptions): UserSessions {
+  const { namespace } = options
+  if (namespace === null || typeof namespace !== 'object' || typeof namespace.idFromName !== 'function') {
+    throw new SessionError('INVALID_OPTION', 'userSessions(): option "namespace" must be a Durable Object namespace binding')
+  }
+  const now = options.now ?? Date.now
+  const stub = (user: string): DurableObjectStub<SessionObject> => {
+    if (typeof user !== 'string' || user === '') throw new SessionError('INVALID_VALUE', 'userSessions(): the user id must be a non-empty string')
+    return namespace.get(namespace.idFromName(`user:${user}`))
+  }
+  return {
+    async list(user) {
+      return (await stub(user).list(user, now())).map((row) => toSessionInfo(row, false))
+    },
+    async revoke(user, handle) {
+      if (typeof handle !== 'string') throw new SessionError('INVALID_VALUE', 'userSessions().revoke(): the handle must be a string')
+      return (await stub(user).revoke(user, handle)).length > 0
+    },
+    revokeAll: async (user) => stub(user).revokeAll(user, null),
+    send: async (user, message, { handle } = {}) => stub(user).send(message, handle ?? null),
+  }
+}
