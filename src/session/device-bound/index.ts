@@ -44,7 +44,7 @@ const PATH = /^\/[!#-:<-~]*$/
 /**
  * Device Bound Session Credentials for `session({ deviceBound })`, on every store. The
  * response to `login()` offers the browser registration (`Secure-Session-Registration`)
- * and sets a first bound cookie; a browser with DBSC (Chrome 145+ on Windows) registers a
+ * and sets a first bound cookie; a browser with DBSC (Chrome 145+ on Windows, 147+ on macOS) registers a
  * key, kept in the session's record, and renews the short-lived bound cookie by proving
  * it. Once a session is bound, a request with its session cookie but without a valid
  * bound cookie reads as no session at all: a copied cookie jar is worthless after one

@@ -70,6 +70,7 @@ const STATUS: Record<SessionErrorCode, ContentfulStatusCode> = {
  *   if (err instanceof SessionError && err.code === 'STORE_UNAVAILABLE') {
  *     return c.text('Try again in a moment', 503, { 'Retry-After': '1' })
  *   }
+ *   if (err instanceof HTTPException) return err.getResponse() // every other status kept
  *   return c.text('Internal Server Error', 500)
  * })
  * ```

@@ -9,7 +9,7 @@
  * ```
  * `createdAt` and `auth` were added in 0.2.0 without a new `v`: readers of 0.1 ignore
  * them, and a record without them reads as created at an unknown time, by no user.
- * `auth.at` (the last authentication) was added in 0.3.0 the same way; without it the
+ * `auth.at` (the last authentication) came later in 0.2.0's development, the same way; without it the
  * session's creation, its login, stands in.
  * `device` (`{ "id", "alg", "jwk", "seen" }`, DBSC) was added the same way: written only
  * for a session offered device binding, so every other record is byte for byte as before.

@@ -84,7 +84,7 @@ export interface SessionAuth {
   readonly hash: string | null
   /**
    * When the user last proved who they are, in ms since the epoch: `login()`, then each
-   * `confirmAuthentication()`. Absent in records written before 0.3.0, where the session's
+   * `confirmAuthentication()`. Absent in records written before it existed (earlier in 0.2.0's development), where the session's
    * creation (its login) stands in.
    */
   readonly at?: number
