@@ -7,8 +7,8 @@
  * session moved from another object).
  */
 import { SessionError } from '../../foundation/errors.js'
-import { encodeRecord } from '../record.js'
-import type { ExpirySetting, SessionData, SessionRecord } from '../types.js'
+import { encodeRecord, expiresAtFor } from '../record.js'
+import type { ExpirySetting, SessionData, SessionLifetime, SessionRecord } from '../types.js'
 
 /**
  * Which keys one request changed. The values travel in the request's record: RPC's
@@ -23,28 +23,14 @@ export interface KeyChanges {
   expiry: boolean
 }
 
-/** The lifetimes a session's `expiresAt` is computed from, in seconds (the `session()` options). */
-export interface Lifetime {
-  /** `maxAge`: the default lifetime, also the server-side life of a browser-close session. */
-  maxAge: number
-  /** `absoluteMaxAge`, counted from `createdAt`, or `null` for none. */
-  absoluteMaxAge: number | null
-}
-
 /** What a merge is given: the stored session, the request's own record and its changes. */
 export interface MergeInput {
   stored: SessionRecord
   mine: SessionRecord
   /** `null`: the request replaces the data and the expiry whole (a new session, `clear()`, `markModified()`). */
   changes: KeyChanges | null
-  lifetime: Lifetime
+  lifetime: SessionLifetime
   now: number
-}
-
-/** When a session saved at `now` with `expiry` stops working (the core's `expiryDate()`, for a store that cannot import the core). */
-export function expiresAtFor(expiry: ExpirySetting, lifetime: Lifetime, now: number, createdAt: number | null): number {
-  const at = expiry !== null && 'at' in expiry ? expiry.at : now + (expiry === null || expiry.age === 0 ? lifetime.maxAge : expiry.age) * 1000
-  return lifetime.absoluteMaxAge === null || createdAt === null ? at : Math.min(at, createdAt + lifetime.absoluteMaxAge * 1000)
 }
 
 const sameExpiry = (a: ExpirySetting, b: ExpirySetting): boolean => JSON.stringify(a) === JSON.stringify(b)

@@ -6,14 +6,14 @@
  * no other request can come between them (the invariants are listed in docs/storage.md).
  */
 import { decodeRecord, mergeDevice } from '../record.js'
-import type { ExpirySetting } from '../types.js'
-import { encodeMerged, isEmptyRecord, mergeChanges, type KeyChanges, type Lifetime } from './merge.js'
+import type { ExpirySetting, SessionLifetime } from '../types.js'
+import { encodeMerged, isEmptyRecord, mergeChanges, type KeyChanges } from './merge.js'
 import { migrate, type SessionRow } from './schema.js'
 import { SocketHoldingObject } from './socket-object.js'
 import type { EndReason, SocketPeer } from './sockets.js'
 import { CountingSql } from './sql.js'
 
-export type { KeyChanges, Lifetime } from './merge.js'
+export type { KeyChanges } from './merge.js'
 
 /** What {@link SessionObject.update} is asked to apply. */
 export interface SessionUpdate {
@@ -25,7 +25,7 @@ export interface SessionUpdate {
   now: number
   maxPayloadBytes: number
   /** What `expiresAt` is computed from when the stored expiry stays. */
-  lifetime: Lifetime
+  lifetime: SessionLifetime
   /** The request emptied its view of the session: the row goes if the merged session is empty too. */
   emptied?: boolean
 }
@@ -36,7 +36,7 @@ export interface SessionMove {
   from: string[]
   /** The request's changes to the first of them, applied to it as it is now; `null` = the new record as is. */
   changes: KeyChanges | null
-  lifetime: Lifetime
+  lifetime: SessionLifetime
   maxPayloadBytes: number
   /** The most sessions the user may have: beyond it the least recently seen end. `null`: no cap. */
   maxSessions?: number | null
