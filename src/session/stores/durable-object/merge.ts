@@ -2,12 +2,12 @@
  * @module
  * How one request's changes are applied to a session as it is now, for the Durable Object
  * store: keys merge one by one, and the expiry merges like a key (only a request that
- * changed it writes it; otherwise the stored one stays and `expiresAt` follows it). Pure
- * functions, used by the object (updates and moves in one object) and by the store (a
+ * changed it writes it; otherwise the stored one stays and `expiresAt` follows it), and a
+ * registration the request did not see is kept (`mergeDevice()`). Pure functions, used by the object (updates and moves in one object) and by the store (a
  * session moved from another object).
  */
 import { SessionError } from '../../foundation/errors.js'
-import { encodeRecord, expiresAtFor } from '../record.js'
+import { encodeRecord, expiresAtFor, mergeDevice } from '../record.js'
 import type { ExpirySetting, SessionData, SessionLifetime, SessionRecord } from '../types.js'
 
 /**
@@ -36,16 +36,19 @@ export interface MergeInput {
 const sameExpiry = (a: ExpirySetting, b: ExpirySetting): boolean => JSON.stringify(a) === JSON.stringify(b)
 
 /**
- * The data and expiry of the session once `changes` are applied to `stored` (in place),
- * with `createdAt` the result's creation time (for the absolute lifetime).
+ * The session once `changes` are applied to `stored` (its data in place): the creation
+ * time and user of `base` (the session the row goes on as, whose `createdAt` also bounds
+ * the absolute lifetime), and the device binding {@link mergeDevice} keeps.
  */
-export function mergeChanges({ stored, mine, changes, lifetime, now }: MergeInput, createdAt: number | null): Pick<SessionRecord, 'data' | 'expiry' | 'expiresAt'> {
-  if (changes === null) return { data: mine.data, expiry: mine.expiry, expiresAt: mine.expiresAt }
+export function mergeRecord({ stored, mine, changes, lifetime, now }: MergeInput, base: Pick<SessionRecord, 'createdAt' | 'auth'>): SessionRecord {
+  const { createdAt, auth } = base
+  const device = mergeDevice(stored.device, mine.device)
+  if (changes === null) return { data: mine.data, expiry: mine.expiry, expiresAt: mine.expiresAt, createdAt, auth, device }
   const data: SessionData = stored.data
   for (const key of changes.deleted) delete data[key]
   for (const key of changes.set) if (key in mine.data) data[key] = mine.data[key]
-  if (changes.expiry || sameExpiry(stored.expiry, mine.expiry)) return { data, expiry: mine.expiry, expiresAt: mine.expiresAt }
-  return { data, expiry: stored.expiry, expiresAt: expiresAtFor(stored.expiry, lifetime, now, createdAt) }
+  if (changes.expiry || sameExpiry(stored.expiry, mine.expiry)) return { data, expiry: mine.expiry, expiresAt: mine.expiresAt, createdAt, auth, device }
+  return { data, expiry: stored.expiry, expiresAt: expiresAtFor(stored.expiry, lifetime, now, createdAt), createdAt, auth, device }
 }
 
 /** Encodes a merged record, or `'too-large'` when it passes `maxBytes`. */

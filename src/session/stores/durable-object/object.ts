@@ -5,9 +5,9 @@
  * surface; each check and the write it guards run in one synchronous stretch of SQL, so
  * no other request can come between them (the invariants are listed in docs/storage.md).
  */
-import { decodeRecord, mergeDevice } from '../record.js'
+import { decodeRecord } from '../record.js'
 import type { ExpirySetting, SessionLifetime } from '../types.js'
-import { encodeMerged, isEmptyRecord, mergeChanges, type KeyChanges } from './merge.js'
+import { encodeMerged, isEmptyRecord, mergeRecord, type KeyChanges } from './merge.js'
 import { migrate, type SessionRow } from './schema.js'
 import { SocketHoldingObject } from './socket-object.js'
 import type { EndReason, SocketPeer } from './sockets.js'
@@ -123,8 +123,8 @@ export class SessionObject extends SocketHoldingObject {
     let expiry = mine.expiry
     if (source !== undefined) row = { ...row, handle: source.handle }
     if (stored !== null && typeof stored !== 'string' && move.changes !== null) {
-      const merged = mergeChanges({ stored, mine, changes: move.changes, lifetime: move.lifetime, now }, mine.createdAt)
-      const record = encodeMerged({ ...merged, createdAt: mine.createdAt, auth: mine.auth, device: mergeDevice(stored.device, mine.device) }, move.maxPayloadBytes)
+      const merged = mergeRecord({ stored, mine, changes: move.changes, lifetime: move.lifetime, now }, mine)
+      const record = encodeMerged(merged, move.maxPayloadBytes)
       if (record === 'too-large') return { status: 'too-large' }
       row = { ...row, record, expires_at: merged.expiresAt }
       expiry = merged.expiry
@@ -155,13 +155,12 @@ export class SessionObject extends SocketHoldingObject {
     const stored = decodeRecord(row.record)
     const mine = decodeRecord(update.record)
     if (typeof stored === 'string' || typeof mine === 'string') return { status: 'gone' }
-    const merged = mergeChanges({ stored, mine, changes: update.changes, lifetime: update.lifetime, now: update.now }, stored.createdAt)
-    const next = { ...merged, createdAt: stored.createdAt, auth: stored.auth, device: mergeDevice(stored.device, mine.device) }
-    if (update.emptied === true && isEmptyRecord(next)) {
+    const merged = mergeRecord({ stored, mine, changes: update.changes, lifetime: update.lifetime, now: update.now }, stored)
+    if (update.emptied === true && isEmptyRecord(merged)) {
       this.#endSessions([row.handle], 'logged out')
       return { status: 'ended' }
     }
-    const record = encodeMerged(next, update.maxPayloadBytes)
+    const record = encodeMerged(merged, update.maxPayloadBytes)
     if (record === 'too-large') return { status: 'too-large' }
     this.#sql.run('UPDATE sessions SET record = ?, expires_at = ?, last_seen_at = ? WHERE hash = ?', record, merged.expiresAt, update.now, hash)
     await this.#wakeBy(merged.expiresAt)
