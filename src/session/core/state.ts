@@ -8,7 +8,7 @@ import type { Context } from 'hono'
 import { readRawCookie } from '../cookies/helpers.js'
 import { SessionError } from '../foundation/errors.js'
 import type { ResolvedSessionOptions } from './options.js'
-import { entrySize } from '../stores/record.js'
+import { entrySize, isEmptyRecord } from '../stores/record.js'
 import { absoluteEnd, legacyCreatedAt } from './expiry.js'
 import type { ExpirySetting, LoadedRecord, SessionAuth, SessionData, SessionDevice, SessionRecord, SessionStore, StoreContext } from '../stores/types.js'
 import { authHashMatches } from './auth-hash.js'
@@ -219,15 +219,9 @@ export class SessionState {
     return 'ok'
   }
 
-  /**
-   * Whether nothing would be stored: no data, no custom expiry and no user. Django keeps
-   * the expiry and the user in the data (`_session_expiry`, `_auth_user_id`), so such a
-   * session is not empty there either; the commit deletes only what is empty in this sense.
-   */
+  /** Whether nothing would be stored ({@link isEmptyRecord}); the commit deletes only what is empty in this sense. */
   isEmpty(data: SessionData): boolean {
-    if (this.expiry !== null || this.auth !== null) return false
-    for (const _ in data) return false
-    return true
+    return isEmptyRecord({ data, expiry: this.expiry, auth: this.auth })
   }
 
   /** Records that `key` now holds `value`; refuses a session over `maxPayloadBytes`. */

@@ -115,6 +115,18 @@ export function expiresAtFor(expiry: ExpirySetting, lifetime: SessionLifetime, n
 }
 
 /**
+ * Whether a record holds nothing a session keeps: no data, no custom expiry and no user.
+ * Django keeps the expiry and the user in the data (`_session_expiry`, `_auth_user_id`),
+ * so such a session is not empty there either. Such a session is not stored: the core
+ * deletes it, and a merging store ends it when a merge leaves it so.
+ */
+export function isEmptyRecord(record: Pick<SessionRecord, 'data' | 'expiry' | 'auth'>): boolean {
+  if (record.expiry !== null || record.auth !== null) return false
+  for (const _ in record.data) return false
+  return true
+}
+
+/**
  * Why a stored record was refused (for the security log; never shown to clients):
  * not JSON; not the v1 shape; another version; or a field of the right type that cannot
  * be honoured (`out-of-range`: a time a `Date` cannot hold, an age past 400 days).

@@ -60,10 +60,3 @@ export function encodeMerged(record: SessionRecord, maxBytes: number): string | 
     throw error
   }
 }
-
-/** Whether a record holds nothing a session keeps: no data, no custom expiry, no user. */
-export function isEmptyRecord(record: Pick<SessionRecord, 'data' | 'expiry' | 'auth'>): boolean {
-  if (record.expiry !== null || record.auth !== null) return false
-  for (const _ in record.data) return false
-  return true
-}

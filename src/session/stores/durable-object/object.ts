@@ -5,9 +5,9 @@
  * surface; each check and the write it guards run in one synchronous stretch of SQL, so
  * no other request can come between them (the invariants are listed in docs/storage.md).
  */
-import { decodeRecord } from '../record.js'
+import { decodeRecord, isEmptyRecord } from '../record.js'
 import type { ExpirySetting, SessionLifetime } from '../types.js'
-import { encodeMerged, isEmptyRecord, mergeRecord, type KeyChanges } from './merge.js'
+import { encodeMerged, mergeRecord, type KeyChanges } from './merge.js'
 import { migrate, type SessionRow } from './schema.js'
 import { SocketHoldingObject } from './socket-object.js'
 import type { EndReason, SocketPeer } from './sockets.js'
