@@ -137,8 +137,10 @@ export class SessionObject extends SocketHoldingObject {
     }
     const verifier = mine.auth?.hash ?? null
     const previous = stored === null || typeof stored === 'string' ? undefined : (stored.auth?.hash ?? null)
-    if (row.user !== null && previous !== verifier) this.#noteVerifier(row.user, verifier)
-    if (row.user !== null) this.#limit(row, verifier, now, move.maxSessions ?? null)
+    if (row.user !== null) {
+      if (previous !== verifier) this.#noteVerifier(row.user, verifier)
+      this.#limit(row.user, row.handle, verifier, now, move.maxSessions ?? null)
+    }
     await this.#wakeBy(row.expires_at)
     return { status: 'ok', expiry, expiresAt: row.expires_at }
   }
@@ -201,10 +203,7 @@ export class SessionObject extends SocketHoldingObject {
   list(user: string, now: number, authHash: string | null = null, limit = 100, after: ListCursor | null = null): ListedRow[] {
     const noted = this.#sql.query<{ hash: string | null }>('SELECT hash FROM verifiers WHERE user = ?', user)[0]
     const verifier = noted === undefined ? authHash : noted.hash
-    if (verifier !== null) {
-      const stale = this.#sql.query<{ handle: string }>("SELECT handle FROM sessions WHERE user = ? AND json_extract(record, '$.auth.hash') IS NOT ?", user, verifier)
-      if (stale.length > 0) this.#endSessions(stale.map((row) => row.handle), 'credentials changed')
-    }
+    if (verifier !== null) this.#endStale(user, verifier)
     return this.#sql.query<ListedRow>(
       `SELECT hash, handle, created_at, last_seen_at, expires_at, user_agent, country, colo
        FROM sessions WHERE user = ? AND expires_at > ? AND (? IS NULL OR created_at < ? OR (created_at = ? AND handle > ?))
@@ -294,19 +293,22 @@ export class SessionObject extends SocketHoldingObject {
    * now), then, beyond `maxSessions`, the least recently seen others (the oldest created
    * among equals).
    */
-  #limit(row: SessionRow, verifier: string | null, now: number, maxSessions: number | null): void {
-    if (verifier !== null) {
-      const stale = this.#sql.query<{ handle: string }>("SELECT DISTINCT handle FROM sessions WHERE user = ? AND json_extract(record, '$.auth.hash') IS NOT ?", row.user, verifier)
-      if (stale.length > 0) this.#endSessions(stale.map((r) => r.handle), 'credentials changed')
-    }
+  #limit(user: string, handle: string, verifier: string | null, now: number, maxSessions: number | null): void {
+    if (verifier !== null) this.#endStale(user, verifier)
     if (maxSessions === null) return
     const others = this.#sql.query<{ handle: string }>(
       `SELECT handle FROM sessions WHERE user = ? AND handle != ? AND expires_at > ?
        GROUP BY handle ORDER BY max(last_seen_at), min(created_at), handle`,
-      row.user, row.handle, now,
+      user, handle, now,
     )
     const over = others.slice(0, Math.max(0, others.length + 1 - maxSessions))
     if (over.length > 0) this.#endSessions(over.map((r) => r.handle), 'session limit')
+  }
+
+  /** Ends the user's sessions bound to another verifier than `verifier`: a credential change logged them out. */
+  #endStale(user: string, verifier: string): void {
+    const stale = this.#sql.query<{ handle: string }>("SELECT DISTINCT handle FROM sessions WHERE user = ? AND json_extract(record, '$.auth.hash') IS NOT ?", user, verifier)
+    if (stale.length > 0) this.#endSessions(stale.map((row) => row.handle), 'credentials changed')
   }
 
   /** Notes the user's current verifier (a row write only when it changes). */
