@@ -12,7 +12,7 @@ import { expiresAtBrowserClose, expiryAge, rollingDue } from './expiry.js'
 import type { ResolvedSessionOptions } from './options.js'
 import { encodeRecord } from '../stores/record.js'
 import { TEST_COOKIE_VALUE } from './session.js'
-import { emptyData, type SessionState } from './state.js'
+import { emptyData, warn, type SessionState } from './state.js'
 import type { SessionChanges, SessionData, SessionRecord, SessionWrite } from '../stores/types.js'
 
 /** A header write, deferred until every store operation has succeeded. */
@@ -201,7 +201,7 @@ async function emptied(state: SessionState, data: SessionData, createdAt: number
     if (result !== 'kept') state.token = null
     return result
   } catch (cause) {
-    console.warn(JSON.stringify({ event: 'session.store_delete_failed', error: String(cause) }))
+    warn('session.store_delete_failed', cause)
     return undefined
   }
 }

@@ -26,7 +26,7 @@ const LOADED: Promise<void> = Promise.resolve()
 export const emptyData = (): SessionData => Object.create(null) as SessionData
 
 /** Logs one JSON line; never an id or a value. */
-const warn = (event: string, error: unknown): void => console.warn(JSON.stringify({ event, error: String(error) }))
+export const warn = (event: string, error: unknown): void => console.warn(JSON.stringify({ event, error: String(error) }))
 
 /**
  * The mutable state behind one request's `Session`. Everything is lazy: an untouched
@@ -49,8 +49,13 @@ export class SessionState {
   /** The load in progress or done; `null` until the session is first used. */
   loading: Promise<void> | null = null
   expiry: ExpirySetting = null
-  /** For a merging store: whether `setExpiry()` was called, and whether `retired[0]` is this session moving on with its data (`retire()`). */
+  /** For a merging store: whether `setExpiry()` was called (else the stored expiry stays). */
   expiryChanged = false
+  /**
+   * For a merging store: whether `retired[0]` is this session moving on to a new key with
+   * its data (`retire()`), so this request's changes apply to it; a key retired by logout
+   * or a failed check is not, and a new session replaces it whole.
+   */
   carriesOn = false
   /** When the session was created (`null` until a new one is first saved). */
   createdAt: number | null = null
