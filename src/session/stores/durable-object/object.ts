@@ -6,7 +6,7 @@
  * no other request can come between them (the invariants are listed in docs/storage.md).
  */
 import { decodeRecord, isEmptyRecord } from '../record.js'
-import type { ExpirySetting, SessionLifetime } from '../types.js'
+import type { ExpirySetting, SessionCursor, SessionLifetime } from '../types.js'
 import { encodeMerged, mergeRecord, type KeyChanges } from './merge.js'
 import { migrate, type SessionRow } from './schema.js'
 import { SocketHoldingObject } from './socket-object.js'
@@ -54,12 +54,6 @@ export type { EndReason } from './sockets.js'
 
 /** One row of {@link SessionObject.list}: everything but the record. */
 export type ListedRow = Omit<SessionRow, 'record' | 'user'>
-
-/** Where a page of {@link SessionObject.list} starts: after the session with this `created_at` and `handle`. */
-export interface ListCursor {
-  createdAt: number
-  handle: string
-}
 
 /** Expired rows are swept at most this often, so short sessions do not wake the object each time. */
 const SWEEP_INTERVAL_MS = 60_000
@@ -200,7 +194,7 @@ export class SessionObject extends SocketHoldingObject {
    * verifier change here; `authHash`, the asking session's, when none is noted) are ended
    * first: a password change logged them out.
    */
-  list(user: string, now: number, authHash: string | null = null, limit = 100, after: ListCursor | null = null): ListedRow[] {
+  list(user: string, now: number, authHash: string | null = null, limit = 100, after: SessionCursor | null = null): ListedRow[] {
     const noted = this.#sql.query<{ hash: string | null }>('SELECT hash FROM verifiers WHERE user = ?', user)[0]
     const verifier = noted === undefined ? authHash : noted.hash
     if (verifier !== null) this.#endStale(user, verifier)

@@ -296,8 +296,7 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
   }
 
   async list(user: string, token: string | null, { now, authHash, limit, after }: RegistryContext): Promise<SessionInfo[]> {
-    const cursor = after === null ? null : { createdAt: after.createdAt, handle: after.handle }
-    const [rows, current] = await Promise.all([this.#userStub(user).list(user, now, authHash, limit, cursor), this.#ownHash(user, token)])
+    const [rows, current] = await Promise.all([this.#userStub(user).list(user, now, authHash, limit, after), this.#ownHash(user, token)])
     return rows.map((row) => toSessionInfo(row, row.hash === current))
   }
 
