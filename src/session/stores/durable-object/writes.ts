@@ -34,7 +34,7 @@ export async function rebase(stub: DurableObjectStub<SessionObject>, hash: strin
   const stored = decodeRecord(taken)
   const { record, now, lifetime, maxPayloadBytes } = write
   if (typeof stored === 'string') return
-  const merged = mergeRecord({ stored, mine: { ...record, data: { ...record.data } }, changes, lifetime, now }, record)
+  const merged = mergeRecord({ stored, mine: record, changes, lifetime, now }, record)
   const text = encodeMerged(merged, maxPayloadBytes)
   // Too large once merged: the new session keeps this request's own copy.
   if (text === 'too-large' || text === write.serialized) return
