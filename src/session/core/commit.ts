@@ -122,8 +122,8 @@ async function commitSession(state: SessionState, status: number): Promise<Defer
   }
 
   const rolling = state.token !== null && state.loadedExpiresAt !== null && rollingDue(state.expiry, o, now, state.loadedExpiresAt)
-  // A session the store moved while loading it (`retired` holds its old token) is saved
-  // under its new token, which the cookie then carries, before the old one is destroyed.
+  // A session the store could not keep under its token (`rekey`, now in `retired`) is saved
+  // as a new one, which the cookie then carries, before the old token is destroyed.
   if (!(state.modified || o.saveEveryRequest || rolling || state.retired.length > 0) || failed) return null
 
   const record: SessionRecord = { data, expiry: state.expiry, expiresAt: now + age * 1000, createdAt, auth: state.auth }

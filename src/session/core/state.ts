@@ -178,19 +178,17 @@ export class SessionState {
       record = null
       this.frozen = true
     }
-    const moved = record?.movedTo !== undefined
-    if (record !== null && record.movedTo !== undefined && token !== null) {
-      // The store moved the session while loading it: the old token goes once the session
-      // is saved under the new one (commit.ts), not before.
+    if (record?.rekey === true && token !== null) {
+      // The store cannot keep the session under this token: it is saved as a new one at the
+      // end of the request, and this token goes once that save succeeded (commit.ts).
       this.retired.push(token)
-      this.token = token = record.movedTo
+      this.token = token = null
     }
     if (record !== null) {
       const verdict = await this.#honours(record)
       // Bound to credentials that changed: the record goes at the end of the request, as
-      // Django's get_user() flushes it. An expired one is left to the store's own TTL,
-      // unless it was just moved (then its new copy goes too).
-      if ((verdict === 'revoked' || (verdict === 'expired' && moved)) && token !== null) this.retired.push(token)
+      // Django's get_user() flushes it. An expired one is left to the store's own TTL.
+      if (verdict === 'revoked' && token !== null) this.retired.push(token)
       if (verdict !== 'ok') record = null
     }
     if (this.data !== null) return // cleared or flushed while loading

@@ -175,7 +175,7 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
   }
 
   async load(token: string, context: StoreContext): Promise<LoadedRecord | null> {
-    if (this.#migration?.isKvToken(token)) return this.#migration.take(token, context, (t, write) => this.save(t, write))
+    if (this.#migration?.isKvToken(token)) return this.#migration.read(token, context)
     const { now } = context
     const place = await this.#place(token)
     if (place === null) return null
