@@ -133,7 +133,8 @@ export interface SessionWrite {
    */
   changes: SessionChanges | null
   /**
-   * Tokens of the sessions this one replaces (`cycleKey()`, `login()`): their records are
+   * Tokens of the sessions this one replaces (`cycleKey()`, `login()`, a load marked
+   * {@link LoadedRecord.rekey}, which may be another store's token): their records are
    * destroyed after this save. A store that can tell one of them was destroyed since this
    * request loaded it must refuse with `SESSION_INTERRUPTED` and leave nothing written.
    */
