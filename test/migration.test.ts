@@ -132,6 +132,17 @@ describe('durableObjectStore({ migrateFromKV })', () => {
     expect(client.sessionCookie).not.toBe(kvId)
   })
 
+  it('leaves no copy in the objects when the request fails, so a retry makes the only one', async () => {
+    const client = browser('do', await kvSession('ada'))
+    expect((await client.get('/boom')).status).toBe(500)
+    expect(await storedSessionCount()).toBe(0)
+    expect((await client.get('/boom')).status).toBe(500)
+    expect(await client.user()).toBe('ada')
+    // One session: no copy left by a failed request is listed or counts against maxSessionsPerUser.
+    expect(await storedSessionCount()).toBe(1)
+    expect(await client.withSession((s) => s.countSessions())).toBe(1)
+  })
+
   it('logs in, and logs out, in the very request that moves the session, leaving no copy behind', async () => {
     const kvId = await kvSession(null)
     const client = browser('do', kvId)

@@ -10,7 +10,7 @@
  * export { SessionObject } from 'edge-session/durable-object'
  * ```
  */
-export { SessionObject, type KeyChanges, type Lifetime, type SessionUpdate, type SessionMove, type WriteResult, type EndReason, type ListedRow, type ListCursor, type Moved, FORWARD_TTL_MS } from './stores/durable-object/object.js'
+export { SessionObject, type KeyChanges, type SessionUpdate, type SessionMove, type WriteResult, type EndReason, type ListedRow, type Moved, FORWARD_TTL_MS } from './stores/durable-object/object.js'
 export { userSessions, type UserSessions, type UserSessionsOptions } from './stores/durable-object/admin.js'
 export type { SocketPeer } from './stores/durable-object/sockets.js'
 export { durableObjectStore, type DurableObjectStoreOptions } from './stores/durable-object/store.js'

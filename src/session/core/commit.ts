@@ -12,7 +12,7 @@ import { expiresAtBrowserClose, expiryAge, rollingDue } from './expiry.js'
 import type { ResolvedSessionOptions } from './options.js'
 import { encodeRecord } from '../stores/record.js'
 import { TEST_COOKIE_VALUE } from './session.js'
-import { emptyData, type SessionState } from './state.js'
+import { emptyData, warn, type SessionState } from './state.js'
 import type { SessionChanges, SessionData, SessionRecord, SessionWrite } from '../stores/types.js'
 
 /** A header write, deferred until every store operation has succeeded. */
@@ -122,8 +122,8 @@ async function commitSession(state: SessionState, status: number): Promise<Defer
   }
 
   const rolling = state.token !== null && state.loadedExpiresAt !== null && rollingDue(state.expiry, o, now, state.loadedExpiresAt)
-  // A session the store moved while loading it (`retired` holds its old token) is saved
-  // under its new token, which the cookie then carries, before the old one is destroyed.
+  // A session the store could not keep under its token (`rekey`, now in `retired`) is saved
+  // as a new one, which the cookie then carries, before the old token is destroyed.
   if (!(state.modified || o.saveEveryRequest || rolling || state.retired.length > 0) || failed) return null
 
   const record: SessionRecord = { data, expiry: state.expiry, expiresAt: now + age * 1000, createdAt, auth: state.auth }
@@ -201,7 +201,7 @@ async function emptied(state: SessionState, data: SessionData, createdAt: number
     if (result !== 'kept') state.token = null
     return result
   } catch (cause) {
-    console.warn(JSON.stringify({ event: 'session.store_delete_failed', error: String(cause) }))
+    warn('session.store_delete_failed', cause)
     return undefined
   }
 }

@@ -5,6 +5,7 @@
  */
 import { MAX_COOKIE_AGE } from '../foundation/cookie-grammar.js'
 import { SessionError } from '../foundation/errors.js'
+import { expiresAtFor } from '../stores/record.js'
 import type { ExpirySetting } from '../stores/types.js'
 
 /** The options expiry depends on (a subset of the resolved `session()` options). */
@@ -59,9 +60,7 @@ export function expiryAge(setting: ExpirySetting, policy: ExpiryPolicy, now: num
 
 /** When a session saved at `now` expires, in ms since the epoch (Django's `get_expiry_date()`). */
 export function expiryDate(setting: ExpirySetting, policy: ExpiryPolicy, now: number, createdAt: number | null = null): number {
-  const end = absoluteEnd(policy, createdAt)
-  const at = setting !== null && 'at' in setting ? setting.at : now + expiryAge(setting, policy, now) * 1000
-  return end === null ? at : Math.min(at, end)
+  return expiresAtFor(setting, policy, now, createdAt)
 }
 
 /** When the absolute lifetime of a session created at `createdAt` ends, or `null` when there is none. */

@@ -8,7 +8,7 @@ import type { Context } from 'hono'
 import { readRawCookie } from '../cookies/helpers.js'
 import { SessionError } from '../foundation/errors.js'
 import type { ResolvedSessionOptions } from './options.js'
-import { entrySize } from '../stores/record.js'
+import { entrySize, isEmptyRecord } from '../stores/record.js'
 import { absoluteEnd, legacyCreatedAt } from './expiry.js'
 import type { ExpirySetting, LoadedRecord, SessionAuth, SessionData, SessionDevice, SessionRecord, SessionStore, StoreContext } from '../stores/types.js'
 import { authHashMatches } from './auth-hash.js'
@@ -26,7 +26,7 @@ const LOADED: Promise<void> = Promise.resolve()
 export const emptyData = (): SessionData => Object.create(null) as SessionData
 
 /** Logs one JSON line; never an id or a value. */
-const warn = (event: string, error: unknown): void => console.warn(JSON.stringify({ event, error: String(error) }))
+export const warn = (event: string, error: unknown): void => console.warn(JSON.stringify({ event, error: String(error) }))
 
 /**
  * The mutable state behind one request's `Session`. Everything is lazy: an untouched
@@ -49,8 +49,13 @@ export class SessionState {
   /** The load in progress or done; `null` until the session is first used. */
   loading: Promise<void> | null = null
   expiry: ExpirySetting = null
-  /** For a merging store: whether `setExpiry()` was called, and whether `retired[0]` is this session moving on with its data (`retire()`). */
+  /** For a merging store: whether `setExpiry()` was called (else the stored expiry stays). */
   expiryChanged = false
+  /**
+   * For a merging store: whether `retired[0]` is this session moving on to a new key with
+   * its data (`retire()`), so this request's changes apply to it; a key retired by logout
+   * or a failed check is not, and a new session replaces it whole.
+   */
   carriesOn = false
   /** When the session was created (`null` until a new one is first saved). */
   createdAt: number | null = null
@@ -173,19 +178,17 @@ export class SessionState {
       record = null
       this.frozen = true
     }
-    const moved = record?.movedTo !== undefined
-    if (record !== null && record.movedTo !== undefined && token !== null) {
-      // The store moved the session while loading it: the old token goes once the session
-      // is saved under the new one (commit.ts), not before.
+    if (record?.rekey === true && token !== null) {
+      // The store cannot keep the session under this token: it is saved as a new one at the
+      // end of the request, and this token goes once that save succeeded (commit.ts).
       this.retired.push(token)
-      this.token = token = record.movedTo
+      this.token = token = null
     }
     if (record !== null) {
       const verdict = await this.#honours(record)
       // Bound to credentials that changed: the record goes at the end of the request, as
-      // Django's get_user() flushes it. An expired one is left to the store's own TTL,
-      // unless it was just moved (then its new copy goes too).
-      if ((verdict === 'revoked' || (verdict === 'expired' && moved)) && token !== null) this.retired.push(token)
+      // Django's get_user() flushes it. An expired one is left to the store's own TTL.
+      if (verdict === 'revoked' && token !== null) this.retired.push(token)
       if (verdict !== 'ok') record = null
     }
     if (this.data !== null) return // cleared or flushed while loading
@@ -219,15 +222,9 @@ export class SessionState {
     return 'ok'
   }
 
-  /**
-   * Whether nothing would be stored: no data, no custom expiry and no user. Django keeps
-   * the expiry and the user in the data (`_session_expiry`, `_auth_user_id`), so such a
-   * session is not empty there either; the commit deletes only what is empty in this sense.
-   */
+  /** Whether nothing would be stored ({@link isEmptyRecord}); the commit deletes only what is empty in this sense. */
   isEmpty(data: SessionData): boolean {
-    if (this.expiry !== null || this.auth !== null) return false
-    for (const _ in data) return false
-    return true
+    return isEmptyRecord({ data, expiry: this.expiry, auth: this.auth })
   }
 
   /** Records that `key` now holds `value`; refuses a session over `maxPayloadBytes`. */

@@ -1,7 +1,8 @@
 /**
  * @module
  * The stored form of a session (schema version 1): validation of what goes in,
- * strict parsing of what comes out. Shared by every store.
+ * strict parsing of what comes out, and the rule its `expiresAt` follows. Shared by
+ * every store.
  *
  * ```json
  * { "v": 1, "data": { ... }, "expiry": null | { "age": n } | { "at": ms }, "expiresAt": ms,
@@ -17,7 +18,7 @@
 import { byteLength } from '../foundation/bytes.js'
 import { MAX_COOKIE_AGE } from '../foundation/cookie-grammar.js'
 import { SessionError } from '../foundation/errors.js'
-import type { DeviceKey, ExpirySetting, SessionAuth, SessionData, SessionDevice, SessionRecord } from './types.js'
+import type { DeviceKey, ExpirySetting, SessionAuth, SessionData, SessionDevice, SessionLifetime, SessionRecord } from './types.js'
 
 /** The schema version written today. Readers refuse any other. */
 export const RECORD_VERSION = 1
@@ -99,6 +100,30 @@ export function encodeRecord(record: SessionRecord, maxBytes: number): string {
     throw new SessionError('PAYLOAD_TOO_LARGE', `The session is ${size} bytes; the limit is ${maxBytes}.`)
   }
   return text
+}
+
+/**
+ * When a session saved at `now` with `expiry` stops working, in ms since the epoch: the
+ * fixed date, or `now` plus its age (`maxAge` for the default and for `{ age: 0 }`, a
+ * browser-close session's server-side life), never past the absolute lifetime of a session
+ * created at `createdAt`. The one rule for `expiresAt`: the core's `expiryDate()` and a
+ * merging store, which cannot import the core, both use it.
+ */
+export function expiresAtFor(expiry: ExpirySetting, lifetime: SessionLifetime, now: number, createdAt: number | null): number {
+  const at = expiry !== null && 'at' in expiry ? expiry.at : now + (expiry === null || expiry.age === 0 ? lifetime.maxAge : expiry.age) * 1000
+  return lifetime.absoluteMaxAge === null || createdAt === null ? at : Math.min(at, createdAt + lifetime.absoluteMaxAge * 1000)
+}
+
+/**
+ * Whether a record holds nothing a session keeps: no data, no custom expiry and no user.
+ * Django keeps the expiry and the user in the data (`_session_expiry`, `_auth_user_id`),
+ * so such a session is not empty there either. Such a session is not stored: the core
+ * deletes it, and a merging store ends it when a merge leaves it so.
+ */
+export function isEmptyRecord(record: Pick<SessionRecord, 'data' | 'expiry' | 'auth'>): boolean {
+  if (record.expiry !== null || record.auth !== null) return false
+  for (const _ in record.data) return false
+  return true
 }
 
 /**

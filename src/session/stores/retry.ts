@@ -23,7 +23,7 @@ export function resolveRetries(caller: string, retries: readonly number[] | unde
 }
 
 /** Whether KV refused a write for its rate limit ("KV PUT failed: 429 Too Many Requests"). */
-export function isRateLimited(error: unknown): boolean {
+function isRateLimited(error: unknown): boolean {
   return /\b429\b|too many requests/i.test(String(error instanceof Error ? error.message : error))
 }
 

@@ -62,15 +62,16 @@ export interface SessionDevice {
 /** A registered public key, exactly the members Web Crypto needs to import it. */
 export type DeviceKey = { readonly kty: 'EC'; readonly crv: 'P-256'; readonly x: string; readonly y: string } | { readonly kty: 'RSA'; readonly n: string; readonly e: string }
 
-/** What {@link SessionStore.load} resolves: the record, and the token it moved to, if it moved. */
+/** What {@link SessionStore.load} resolves: the record, and whether it must move to a new key. */
 export interface LoadedRecord extends SessionRecord {
   /**
-   * The token the session lives under from now on, when the store moved it while loading
-   * it (the Durable Object store taking over a KV session: `migrateFromKV`). The core
-   * answers with a cookie for it and destroys the old token once it has saved the session
-   * under this one; a failed (5xx) request leaves the old token as it was.
+   * Set when the store cannot keep the session under the token it was read with (the
+   * Durable Object store reading a KV session: `migrateFromKV`). The core then treats it as
+   * `cycleKey()` does: at the end of the request it saves the session whole as a new one,
+   * answers with the new token's cookie, and only then destroys the old token. A request
+   * that saves nothing (a 5xx) writes nothing anywhere and leaves the old token as it was.
    */
-  readonly movedTo?: string
+  readonly rekey?: true
 }
 
 /** A session's binding to a user (Django keeps `_auth_user_id` and `_auth_user_hash` in the data). */
@@ -132,7 +133,8 @@ export interface SessionWrite {
    */
   changes: SessionChanges | null
   /**
-   * Tokens of the sessions this one replaces (`cycleKey()`, `login()`): their records are
+   * Tokens of the sessions this one replaces (`cycleKey()`, `login()`, a load marked
+   * {@link LoadedRecord.rekey}, which may be another store's token): their records are
    * destroyed after this save. A store that can tell one of them was destroyed since this
    * request loaded it must refuse with `SESSION_INTERRUPTED` and leave nothing written.
    */

@@ -7,7 +7,7 @@
 import { SessionError } from '../../foundation/errors.js'
 import type { SessionInfo } from '../types.js'
 import type { SessionObject } from './object.js'
-import { toSessionInfo } from './schema.js'
+import { toSessionInfo, userObjectName } from './schema.js'
 
 /** Options of {@link userSessions}. */
 export interface UserSessionsOptions {
@@ -55,7 +55,7 @@ export function userSessions(options: UserSessionsOptions): UserSessions {
   const now = options.now ?? Date.now
   const stub = (user: string): DurableObjectStub<SessionObject> => {
     if (typeof user !== 'string' || user === '') throw new SessionError('INVALID_VALUE', 'userSessions(): the user id must be a non-empty string')
-    return namespace.get(namespace.idFromName(`user:${user}`))
+    return namespace.get(namespace.idFromName(userObjectName(user)))
   }
   return {
     async list(user) {

@@ -2,13 +2,13 @@
  * @module
  * How one request's changes are applied to a session as it is now, for the Durable Object
  * store: keys merge one by one, and the expiry merges like a key (only a request that
- * changed it writes it; otherwise the stored one stays and `expiresAt` follows it). Pure
- * functions, used by the object (updates and moves in one object) and by the store (a
+ * changed it writes it; otherwise the stored one stays and `expiresAt` follows it), and a
+ * registration the request did not see is kept (`mergeDevice()`). Pure functions, used by the object (updates and moves in one object) and by the store (a
  * session moved from another object).
  */
 import { SessionError } from '../../foundation/errors.js'
-import { encodeRecord } from '../record.js'
-import type { ExpirySetting, SessionData, SessionRecord } from '../types.js'
+import { encodeRecord, expiresAtFor, mergeDevice } from '../record.js'
+import type { ExpirySetting, SessionData, SessionLifetime, SessionRecord } from '../types.js'
 
 /**
  * Which keys one request changed. The values travel in the request's record: RPC's
@@ -23,43 +23,32 @@ export interface KeyChanges {
   expiry: boolean
 }
 
-/** The lifetimes a session's `expiresAt` is computed from, in seconds (the `session()` options). */
-export interface Lifetime {
-  /** `maxAge`: the default lifetime, also the server-side life of a browser-close session. */
-  maxAge: number
-  /** `absoluteMaxAge`, counted from `createdAt`, or `null` for none. */
-  absoluteMaxAge: number | null
-}
-
 /** What a merge is given: the stored session, the request's own record and its changes. */
 export interface MergeInput {
   stored: SessionRecord
   mine: SessionRecord
   /** `null`: the request replaces the data and the expiry whole (a new session, `clear()`, `markModified()`). */
   changes: KeyChanges | null
-  lifetime: Lifetime
+  lifetime: SessionLifetime
   now: number
-}
-
-/** When a session saved at `now` with `expiry` stops working (the core's `expiryDate()`, for a store that cannot import the core). */
-export function expiresAtFor(expiry: ExpirySetting, lifetime: Lifetime, now: number, createdAt: number | null): number {
-  const at = expiry !== null && 'at' in expiry ? expiry.at : now + (expiry === null || expiry.age === 0 ? lifetime.maxAge : expiry.age) * 1000
-  return lifetime.absoluteMaxAge === null || createdAt === null ? at : Math.min(at, createdAt + lifetime.absoluteMaxAge * 1000)
 }
 
 const sameExpiry = (a: ExpirySetting, b: ExpirySetting): boolean => JSON.stringify(a) === JSON.stringify(b)
 
 /**
- * The data and expiry of the session once `changes` are applied to `stored` (in place),
- * with `createdAt` the result's creation time (for the absolute lifetime).
+ * The session once `changes` are applied to `stored` (its data in place): the creation
+ * time and user of `base` (the session the row goes on as, whose `createdAt` also bounds
+ * the absolute lifetime), and the device binding {@link mergeDevice} keeps.
  */
-export function mergeChanges({ stored, mine, changes, lifetime, now }: MergeInput, createdAt: number | null): Pick<SessionRecord, 'data' | 'expiry' | 'expiresAt'> {
-  if (changes === null) return { data: mine.data, expiry: mine.expiry, expiresAt: mine.expiresAt }
+export function mergeRecord({ stored, mine, changes, lifetime, now }: MergeInput, base: Pick<SessionRecord, 'createdAt' | 'auth'>): SessionRecord {
+  const { createdAt, auth } = base
+  const device = mergeDevice(stored.device, mine.device)
+  if (changes === null) return { data: mine.data, expiry: mine.expiry, expiresAt: mine.expiresAt, createdAt, auth, device }
   const data: SessionData = stored.data
   for (const key of changes.deleted) delete data[key]
   for (const key of changes.set) if (key in mine.data) data[key] = mine.data[key]
-  if (changes.expiry || sameExpiry(stored.expiry, mine.expiry)) return { data, expiry: mine.expiry, expiresAt: mine.expiresAt }
-  return { data, expiry: stored.expiry, expiresAt: expiresAtFor(stored.expiry, lifetime, now, createdAt) }
+  if (changes.expiry || sameExpiry(stored.expiry, mine.expiry)) return { data, expiry: mine.expiry, expiresAt: mine.expiresAt, createdAt, auth, device }
+  return { data, expiry: stored.expiry, expiresAt: expiresAtFor(stored.expiry, lifetime, now, createdAt), createdAt, auth, device }
 }
 
 /** Encodes a merged record, or `'too-large'` when it passes `maxBytes`. */
@@ -70,11 +59,4 @@ export function encodeMerged(record: SessionRecord, maxBytes: number): string | 
     if (error instanceof SessionError && error.code === 'PAYLOAD_TOO_LARGE') return 'too-large'
     throw error
   }
-}
-
-/** Whether a record holds nothing a session keeps: no data, no custom expiry, no user. */
-export function isEmptyRecord(record: Pick<SessionRecord, 'data' | 'expiry' | 'auth'>): boolean {
-  if (record.expiry !== null || record.auth !== null) return false
-  for (const _ in record.data) return false
-  return true
 }

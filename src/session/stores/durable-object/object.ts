@@ -5,15 +5,15 @@
  * surface; each check and the write it guards run in one synchronous stretch of SQL, so
  * no other request can come between them (the invariants are listed in docs/storage.md).
  */
-import { decodeRecord, mergeDevice } from '../record.js'
-import type { ExpirySetting } from '../types.js'
-import { encodeMerged, isEmptyRecord, mergeChanges, type KeyChanges, type Lifetime } from './merge.js'
+import { decodeRecord, isEmptyRecord } from '../record.js'
+import type { ExpirySetting, SessionCursor, SessionLifetime } from '../types.js'
+import { encodeMerged, mergeRecord, type KeyChanges } from './merge.js'
 import { migrate, type SessionRow } from './schema.js'
 import { SocketHoldingObject } from './socket-object.js'
 import type { EndReason, SocketPeer } from './sockets.js'
 import { CountingSql } from './sql.js'
 
-export type { KeyChanges, Lifetime } from './merge.js'
+export type { KeyChanges } from './merge.js'
 
 /** What {@link SessionObject.update} is asked to apply. */
 export interface SessionUpdate {
@@ -25,7 +25,7 @@ export interface SessionUpdate {
   now: number
   maxPayloadBytes: number
   /** What `expiresAt` is computed from when the stored expiry stays. */
-  lifetime: Lifetime
+  lifetime: SessionLifetime
   /** The request emptied its view of the session: the row goes if the merged session is empty too. */
   emptied?: boolean
 }
@@ -36,7 +36,7 @@ export interface SessionMove {
   from: string[]
   /** The request's changes to the first of them, applied to it as it is now; `null` = the new record as is. */
   changes: KeyChanges | null
-  lifetime: Lifetime
+  lifetime: SessionLifetime
   maxPayloadBytes: number
   /** The most sessions the user may have: beyond it the least recently seen end. `null`: no cap. */
   maxSessions?: number | null
@@ -54,12 +54,6 @@ export type { EndReason } from './sockets.js'
 
 /** One row of {@link SessionObject.list}: everything but the record. */
 export type ListedRow = Omit<SessionRow, 'record' | 'user'>
-
-/** Where a page of {@link SessionObject.list} starts: after the session with this `created_at` and `handle`. */
-export interface ListCursor {
-  createdAt: number
-  handle: string
-}
 
 /** Expired rows are swept at most this often, so short sessions do not wake the object each time. */
 const SWEEP_INTERVAL_MS = 60_000
@@ -123,8 +117,8 @@ export class SessionObject extends SocketHoldingObject {
     let expiry = mine.expiry
     if (source !== undefined) row = { ...row, handle: source.handle }
     if (stored !== null && typeof stored !== 'string' && move.changes !== null) {
-      const merged = mergeChanges({ stored, mine, changes: move.changes, lifetime: move.lifetime, now }, mine.createdAt)
-      const record = encodeMerged({ ...merged, createdAt: mine.createdAt, auth: mine.auth, device: mergeDevice(stored.device, mine.device) }, move.maxPayloadBytes)
+      const merged = mergeRecord({ stored, mine, changes: move.changes, lifetime: move.lifetime, now }, mine)
+      const record = encodeMerged(merged, move.maxPayloadBytes)
       if (record === 'too-large') return { status: 'too-large' }
       row = { ...row, record, expires_at: merged.expiresAt }
       expiry = merged.expiry
@@ -137,8 +131,10 @@ export class SessionObject extends SocketHoldingObject {
     }
     const verifier = mine.auth?.hash ?? null
     const previous = stored === null || typeof stored === 'string' ? undefined : (stored.auth?.hash ?? null)
-    if (row.user !== null && previous !== verifier) this.#noteVerifier(row.user, verifier)
-    if (row.user !== null) this.#limit(row, verifier, now, move.maxSessions ?? null)
+    if (row.user !== null) {
+      if (previous !== verifier) this.#noteVerifier(row.user, verifier)
+      this.#limit(row.user, row.handle, verifier, now, move.maxSessions ?? null)
+    }
     await this.#wakeBy(row.expires_at)
     return { status: 'ok', expiry, expiresAt: row.expires_at }
   }
@@ -155,13 +151,12 @@ export class SessionObject extends SocketHoldingObject {
     const stored = decodeRecord(row.record)
     const mine = decodeRecord(update.record)
     if (typeof stored === 'string' || typeof mine === 'string') return { status: 'gone' }
-    const merged = mergeChanges({ stored, mine, changes: update.changes, lifetime: update.lifetime, now: update.now }, stored.createdAt)
-    const next = { ...merged, createdAt: stored.createdAt, auth: stored.auth, device: mergeDevice(stored.device, mine.device) }
-    if (update.emptied === true && isEmptyRecord(next)) {
+    const merged = mergeRecord({ stored, mine, changes: update.changes, lifetime: update.lifetime, now: update.now }, stored)
+    if (update.emptied === true && isEmptyRecord(merged)) {
       this.#endSessions([row.handle], 'logged out')
       return { status: 'ended' }
     }
-    const record = encodeMerged(next, update.maxPayloadBytes)
+    const record = encodeMerged(merged, update.maxPayloadBytes)
     if (record === 'too-large') return { status: 'too-large' }
     this.#sql.run('UPDATE sessions SET record = ?, expires_at = ?, last_seen_at = ? WHERE hash = ?', record, merged.expiresAt, update.now, hash)
     await this.#wakeBy(merged.expiresAt)
@@ -199,13 +194,10 @@ export class SessionObject extends SocketHoldingObject {
    * verifier change here; `authHash`, the asking session's, when none is noted) are ended
    * first: a password change logged them out.
    */
-  list(user: string, now: number, authHash: string | null = null, limit = 100, after: ListCursor | null = null): ListedRow[] {
+  list(user: string, now: number, authHash: string | null = null, limit = 100, after: SessionCursor | null = null): ListedRow[] {
     const noted = this.#sql.query<{ hash: string | null }>('SELECT hash FROM verifiers WHERE user = ?', user)[0]
     const verifier = noted === undefined ? authHash : noted.hash
-    if (verifier !== null) {
-      const stale = this.#sql.query<{ handle: string }>("SELECT handle FROM sessions WHERE user = ? AND json_extract(record, '$.auth.hash') IS NOT ?", user, verifier)
-      if (stale.length > 0) this.#endSessions(stale.map((row) => row.handle), 'credentials changed')
-    }
+    if (verifier !== null) this.#endStale(user, verifier)
     return this.#sql.query<ListedRow>(
       `SELECT hash, handle, created_at, last_seen_at, expires_at, user_agent, country, colo
        FROM sessions WHERE user = ? AND expires_at > ? AND (? IS NULL OR created_at < ? OR (created_at = ? AND handle > ?))
@@ -295,19 +287,22 @@ export class SessionObject extends SocketHoldingObject {
    * now), then, beyond `maxSessions`, the least recently seen others (the oldest created
    * among equals).
    */
-  #limit(row: SessionRow, verifier: string | null, now: number, maxSessions: number | null): void {
-    if (verifier !== null) {
-      const stale = this.#sql.query<{ handle: string }>("SELECT DISTINCT handle FROM sessions WHERE user = ? AND json_extract(record, '$.auth.hash') IS NOT ?", row.user, verifier)
-      if (stale.length > 0) this.#endSessions(stale.map((r) => r.handle), 'credentials changed')
-    }
+  #limit(user: string, handle: string, verifier: string | null, now: number, maxSessions: number | null): void {
+    if (verifier !== null) this.#endStale(user, verifier)
     if (maxSessions === null) return
     const others = this.#sql.query<{ handle: string }>(
       `SELECT handle FROM sessions WHERE user = ? AND handle != ? AND expires_at > ?
        GROUP BY handle ORDER BY max(last_seen_at), min(created_at), handle`,
-      row.user, row.handle, now,
+      user, handle, now,
     )
     const over = others.slice(0, Math.max(0, others.length + 1 - maxSessions))
     if (over.length > 0) this.#endSessions(over.map((r) => r.handle), 'session limit')
+  }
+
+  /** Ends the user's sessions bound to another verifier than `verifier`: a credential change logged them out. */
+  #endStale(user: string, verifier: string): void {
+    const stale = this.#sql.query<{ handle: string }>("SELECT DISTINCT handle FROM sessions WHERE user = ? AND json_extract(record, '$.auth.hash') IS NOT ?", user, verifier)
+    if (stale.length > 0) this.#endSessions(stale.map((row) => row.handle), 'credentials changed')
   }
 
   /** Notes the user's current verifier (a row write only when it changes). */

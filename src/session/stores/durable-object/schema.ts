@@ -1,6 +1,7 @@
 /**
  * @module
- * The SQLite schema of the session Durable Object, its migrations, and its row shape.
+ * The SQLite schema of the session Durable Object, its migrations, its row shape, and the
+ * name of the object a user's sessions live in.
  *
  * Stable across versions (a change adds a migration and bumps {@link SCHEMA_VERSION}):
  * - `meta` (one row): `schema_version`. DO SQLite refuses `PRAGMA user_version`.
@@ -24,6 +25,12 @@
  */
 
 import type { SessionInfo } from '../types.js'
+
+/**
+ * The name (`idFromName()`) of the object that keeps every session of `user`: the store
+ * places a logged-in session there, and the registry and `userSessions()` find them there.
+ */
+export const userObjectName = (user: string): string => `user:${user}`
 
 /** The schema version this code writes; older databases are migrated up in the constructor. */
 export const SCHEMA_VERSION = 2

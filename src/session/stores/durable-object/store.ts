@@ -22,7 +22,7 @@ import { logSecurityEvent, type DestroyContext, type LoadedRecord, type Registry
 import { KvMigration } from './migrate.js'
 import type { SessionObject } from './object.js'
 import { interrupted, keyChanges, moved, rebase, settle } from './writes.js'
-import { toSessionInfo, type SessionRow } from './schema.js'
+import { toSessionInfo, userObjectName, type SessionRow } from './schema.js'
 import { SESSION_HASH_HEADER } from './sockets.js'
 
 /** Options of {@link durableObjectStore}. */
@@ -175,7 +175,7 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
   }
 
   async load(token: string, context: StoreContext): Promise<LoadedRecord | null> {
-    if (this.#migration?.isKvToken(token)) return this.#migration.take(token, context, (t, write) => this.save(t, write))
+    if (this.#migration?.isKvToken(token)) return this.#migration.read(token, context)
     const { now } = context
     const place = await this.#place(token)
     if (place === null) return null
@@ -199,7 +199,7 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
     // but a cycled anonymous session stays in its shard, so that the session it replaces
     // is moved in the insert's own stretch, at no extra call.
     const shard = user === null ? this.#sameShard(replaced) : null
-    const objectId = shard?.stub.id ?? this.#ns.idFromName(user !== null ? `user:${user}` : `anon:${randomShard(this.#shards)}`)
+    const objectId = shard?.stub.id ?? this.#ns.idFromName(user !== null ? userObjectName(user) : `anon:${randomShard(this.#shards)}`)
     const object = objectId.toString()
     const stub = shard?.stub ?? this.#ns.get(objectId)
     const id = generateSessionId()
@@ -280,27 +280,30 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
 
   // ----- the registry -----------------------------------------------------------
 
+  #userObject(user: string): DurableObjectId {
+    return this.#ns.idFromName(userObjectName(user))
+  }
+
   #userStub(user: string): DurableObjectStub<SessionObject> {
-    return this.#ns.get(this.#ns.idFromName(`user:${user}`))
+    return this.#ns.get(this.#userObject(user))
   }
 
   /** The hash of `token` when it lives in `user`'s object, else `null`. */
   async #ownHash(user: string, token: string | null): Promise<string | null> {
     if (token === null) return null
     const place = await this.#place(token)
-    return place !== null && place.object === this.#ns.idFromName(`user:${user}`).toString() ? place.hash : null
+    return place !== null && place.object === this.#userObject(user).toString() ? place.hash : null
   }
 
   async list(user: string, token: string | null, { now, authHash, limit, after }: RegistryContext): Promise<SessionInfo[]> {
-    const cursor = after === null ? null : { createdAt: after.createdAt, handle: after.handle }
-    const [rows, current] = await Promise.all([this.#userStub(user).list(user, now, authHash, limit, cursor), this.#ownHash(user, token)])
+    const [rows, current] = await Promise.all([this.#userStub(user).list(user, now, authHash, limit, after), this.#ownHash(user, token)])
     return rows.map((row) => toSessionInfo(row, row.hash === current))
   }
 
   /** Hands the upgrade to the user's object, naming the session by its hash; `null` unless it holds that session live. */
   async #accept(token: string, user: string, request: Request): Promise<Response | null> {
     const place = await this.#place(token)
-    if (place === null || place.object !== this.#ns.idFromName(`user:${user}`).toString()) return null
+    if (place === null || place.object !== this.#userObject(user).toString()) return null
     const response = await place.stub.fetch(new Request(request.url, { headers: { Upgrade: 'websocket', [SESSION_HASH_HEADER]: place.hash } }))
     // Re-made: a stub's response has immutable headers, and the app's middleware may add some.
     return response.status === 101 && response.webSocket !== null ? new Response(null, { status: 101, webSocket: response.webSocket }) : null

@@ -5,9 +5,9 @@
  * cookie), and the merge of writes that landed on a session taken from another object.
  */
 import { SessionError } from '../../foundation/errors.js'
-import { decodeRecord, mergeDevice } from '../record.js'
+import { decodeRecord } from '../record.js'
 import type { SessionChanges, SessionWrite } from '../types.js'
-import { encodeMerged, mergeChanges, type KeyChanges } from './merge.js'
+import { encodeMerged, mergeRecord, type KeyChanges } from './merge.js'
 import type { SessionObject, WriteResult } from './object.js'
 
 /** The changes in the form the object takes: key names only (values travel in the record). */
@@ -34,8 +34,8 @@ export async function rebase(stub: DurableObjectStub<SessionObject>, hash: strin
   const stored = decodeRecord(taken)
   const { record, now, lifetime, maxPayloadBytes } = write
   if (typeof stored === 'string') return
-  const merged = mergeChanges({ stored, mine: { ...record, data: { ...record.data } }, changes, lifetime, now }, record.createdAt)
-  const text = encodeMerged({ ...merged, createdAt: record.createdAt, auth: record.auth, device: mergeDevice(stored.device, record.device) }, maxPayloadBytes)
+  const merged = mergeRecord({ stored, mine: record, changes, lifetime, now }, record)
+  const text = encodeMerged(merged, maxPayloadBytes)
   // Too large once merged: the new session keeps this request's own copy.
   if (text === 'too-large' || text === write.serialized) return
   settle(await stub.update(hash, { record: text, changes: null, now, maxPayloadBytes, lifetime }), write)
