@@ -46,6 +46,24 @@ describe('userSessions({ namespace })', () => {
     expect(await admin.list(user)).toEqual([])
   })
 
+  it('pages a user\'s sessions like listSessions(): limit, after the last of a page, newest first, and count() counts them all', async () => {
+    const user = newUser()
+    for (let i = 0; i < 5; i++) await device(DO, { userAgent: `device ${i}` }).login(user)
+    const admin = userSessions({ namespace: env.SESSION_OBJECTS })
+    const all = await admin.list(user)
+    expect(all).toHaveLength(5)
+    expect(all.map((s) => s.createdAt)).toEqual(all.map((s) => s.createdAt).sort((x, y) => y - x))
+    const first = await admin.list(user, { limit: 2 })
+    const second = await admin.list(user, { limit: 2, after: first.at(-1)! })
+    const third = await admin.list(user, { limit: 2, after: second.at(-1)! })
+    expect([...first, ...second, ...third].map((s) => s.handle)).toEqual(all.map((s) => s.handle))
+    expect(third).toHaveLength(1)
+    expect(await admin.count(user)).toBe(5)
+    await expect(admin.list(user, { limit: 0 })).rejects.toMatchObject({ code: 'INVALID_VALUE' })
+    await expect(admin.list(user, { limit: 1001 })).rejects.toMatchObject({ code: 'INVALID_VALUE' })
+    await expect(admin.list(user, { after: { createdAt: Number.NaN, handle: 'x' } })).rejects.toMatchObject({ code: 'INVALID_VALUE' })
+  })
+
   it('throws INVALID_OPTION for a namespace that is not one, INVALID_VALUE for a user id that is not a non-empty string', async () => {
     expect(() => userSessions({ namespace: {} as never })).toThrow(SessionError)
     const admin = userSessions({ namespace: env.SESSION_OBJECTS })

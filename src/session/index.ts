@@ -14,7 +14,7 @@ export { kvStore, kvKeyFor, kvRevokedKeyFor, KV_KEY_PREFIX, KV_MIN_TTL, KV_REVOK
 export { SESSION_ENDED_CLOSE_CODE } from './stores/types.js'
 export type { SessionSockets, SessionStore, SessionRecord, SessionWrite, SessionChanges, StoreContext, DestroyContext, SessionLifetime, SessionCursor, SessionData, ExpirySetting, SessionAuth, SessionDevice, DeviceKey, SessionInfo, SessionRegistry, RegistryContext, SecurityEvent } from './stores/types.js'
 export { generateSessionId, isSessionId } from './foundation/id.js'
-export { DEFAULT_SESSION_LIST_LIMIT, MAX_SESSION_LIST_LIMIT, type ListSessionsOptions } from './core/registry.js'
+export { DEFAULT_SESSION_LIST_LIMIT, MAX_SESSION_LIST_LIMIT, type ListSessionsOptions } from './stores/list-page.js'
 export { createSigner, type Signer, type SignerOptions, type SignOptions, type UnsignOptions, type VerifiedValue } from './cookies/signing.js'
 export { MIN_SECRET_BYTES } from './cookies/secrets.js'
 export { setSignedCookie, getSignedCookie, type SetSignedCookieOptions, type GetSignedCookieOptions } from './cookies/signed.js'

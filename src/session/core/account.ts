@@ -6,7 +6,8 @@
  * request's state to the module that does the work (`auth.ts`, `registry.ts`, `sockets.ts`).
  */
 import { confirmAuthentication, login, requireFreshAuth, updateAuthHash } from './auth.js'
-import { countSessions, listSessions, revokeAllSessions, revokeOtherSessions, revokeSession, type ListSessionsOptions } from './registry.js'
+import type { ListSessionsOptions } from '../stores/list-page.js'
+import { countSessions, listSessions, revokeAllSessions, revokeOtherSessions, revokeSession } from './registry.js'
 import { acceptWebSocket } from './sockets.js'
 import type { SessionState } from './state.js'
 import type { SessionInfo } from '../stores/types.js'

@@ -5,6 +5,7 @@
  */
 import { SessionError } from '../foundation/errors.js'
 import type { SessionState } from './state.js'
+import { listPage, type ListSessionsOptions } from '../stores/list-page.js'
 import type { SessionInfo, SessionRegistry } from '../stores/types.js'
 
 /** The store's registry and the session's user, or the typed error saying why there are none. */
@@ -36,35 +37,11 @@ function dropCurrent(state: SessionState): void {
   state.empty()
 }
 
-/** How many sessions {@link listSessions} gives when not told: one page of "your sessions". */
-export const DEFAULT_SESSION_LIST_LIMIT = 100
-/** The most {@link listSessions} gives in one call. */
-export const MAX_SESSION_LIST_LIMIT = 1000
-
-/** Options of `session.listSessions()`. */
-export interface ListSessionsOptions {
-  /**
-   * At most this many sessions, 1 to {@link MAX_SESSION_LIST_LIMIT}.
-   * @default 100
-   */
-  limit?: number
-  /** The next page: the sessions after this one (the last of the previous page), newest first. */
-  after?: Pick<SessionInfo, 'createdAt' | 'handle'> | null
-}
-
 /** A page of the user's live sessions, newest first, the current one marked. */
 export async function listSessions(state: SessionState, options: ListSessionsOptions = {}): Promise<SessionInfo[]> {
-  const limit = options.limit ?? DEFAULT_SESSION_LIST_LIMIT
-  if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_SESSION_LIST_LIMIT) {
-    throw new SessionError('INVALID_VALUE', `listSessions(): "limit" must be a whole number from 1 to ${MAX_SESSION_LIST_LIMIT}`)
-  }
-  const after = options.after ?? null
-  if (after !== null && (typeof after !== 'object' || !Number.isFinite(after.createdAt) || typeof after.handle !== 'string')) {
-    throw new SessionError('INVALID_VALUE', 'listSessions(): "after" must be a session of the previous page ({ createdAt, handle })')
-  }
+  const page = listPage('listSessions()', options)
   const { registry, user } = await scope(state, 'listSessions()')
-  const cursor = after === null ? null : { createdAt: after.createdAt, handle: after.handle }
-  return registry.list(user, ownToken(state), { ...state.context(), authHash: state.auth?.hash ?? null, limit, after: cursor })
+  return registry.list(user, ownToken(state), { ...state.context(), authHash: state.auth?.hash ?? null, ...page })
 }
 
 /** How many live sessions the user has (all pages of {@link listSessions}). */

@@ -5,6 +5,7 @@
  * (`scheduled`) handler, a queue consumer. Each call is one RPC to the user's object.
  */
 import { SessionError } from '../../foundation/errors.js'
+import { listPage, type ListSessionsOptions } from '../list-page.js'
 import type { SessionInfo } from '../types.js'
 import type { SessionObject } from './object.js'
 import { toSessionInfo, userObjectName } from './schema.js'
@@ -22,8 +23,13 @@ export interface UserSessionsOptions {
 
 /** What {@link userSessions} can do for any user, outside a request. */
 export interface UserSessions {
-  /** The user's live sessions, newest first (`current` is always `false`: no request asks). */
-  list(user: string): Promise<SessionInfo[]>
+  /**
+   * The user's live sessions, newest first (`current` is always `false`: no request asks):
+   * at most `limit` (default 100, at most 1000); the next page is `after` the last.
+   */
+  list(user: string, options?: ListSessionsOptions): Promise<SessionInfo[]>
+  /** How many live sessions the user has (what {@link UserSessions.list} pages through). */
+  count(user: string): Promise<number>
   /** Ends one session of the user (closing its sockets with 4401); resolves whether it existed. */
   revoke(user: string, handle: string): Promise<boolean>
   /** Ends every session of the user (closing every socket with 4401); resolves how many. */
@@ -58,9 +64,11 @@ export function userSessions(options: UserSessionsOptions): UserSessions {
     return namespace.get(namespace.idFromName(userObjectName(user)))
   }
   return {
-    async list(user) {
-      return (await stub(user).list(user, now())).map((row) => toSessionInfo(row, false))
+    async list(user, options) {
+      const { limit, after } = listPage('userSessions().list()', options)
+      return (await stub(user).list(user, now(), null, limit, after)).map((row) => toSessionInfo(row, false))
     },
+    count: async (user) => stub(user).countSessions(user, now()),
     async revoke(user, handle) {
       if (typeof handle !== 'string') throw new SessionError('INVALID_VALUE', 'userSessions().revoke(): the handle must be a string')
       return (await stub(user).revoke(user, handle)).length > 0

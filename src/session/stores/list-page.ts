@@ -1,0 +1,46 @@
+/**
+ * @module
+ * How a user's sessions are paged, for `session.listSessions()` and `userSessions().list()`
+ * alike: the default and the largest page, and the options checked once into a cursor.
+ */
+import { SessionError } from '../foundation/errors.js'
+import type { SessionCursor, SessionInfo } from './types.js'
+
+/** How many sessions a list gives when not told: one page of "your sessions". */
+export const DEFAULT_SESSION_LIST_LIMIT = 100
+/** The most sessions one list call gives. */
+export const MAX_SESSION_LIST_LIMIT = 1000
+
+/** Options of `session.listSessions()` and `userSessions().list()`. */
+export interface ListSessionsOptions {
+  /**
+   * At most this many sessions, 1 to {@link MAX_SESSION_LIST_LIMIT}.
+   * @default 100
+   */
+  limit?: number
+  /** The next page: the sessions after this one (the last of the previous page), newest first. */
+  after?: Pick<SessionInfo, 'createdAt' | 'handle'> | null
+}
+
+/** A checked page request: its size and where it starts. */
+export interface ListPage {
+  limit: number
+  after: SessionCursor | null
+}
+
+/**
+ * Checks `options` for the list call named `caller`: `INVALID_VALUE` for a `limit` that is
+ * not a whole number from 1 to {@link MAX_SESSION_LIST_LIMIT}, or an `after` that is not a
+ * session of a previous page.
+ */
+export function listPage(caller: string, options: ListSessionsOptions = {}): ListPage {
+  const limit = options.limit ?? DEFAULT_SESSION_LIST_LIMIT
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_SESSION_LIST_LIMIT) {
+    throw new SessionError('INVALID_VALUE', `${caller}: "limit" must be a whole number from 1 to ${MAX_SESSION_LIST_LIMIT}`)
+  }
+  const after = options.after ?? null
+  if (after !== null && (typeof after !== 'object' || !Number.isFinite(after.createdAt) || typeof after.handle !== 'string')) {
+    throw new SessionError('INVALID_VALUE', `${caller}: "after" must be a session of the previous page ({ createdAt, handle })`)
+  }
+  return { limit, after: after === null ? null : { createdAt: after.createdAt, handle: after.handle } }
+}
