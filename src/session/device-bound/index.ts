@@ -11,7 +11,7 @@ import { SessionError } from '../foundation/errors.js'
 import type { DeviceBinding } from '../core/options.js'
 import { hasBoundCookie, registrationHeader, setBoundCookie, type ResolvedDeviceBound } from './responses.js'
 import { register, refresh } from './routes.js'
-import { newDeviceId, type SecretSource } from './tokens.js'
+import { newDeviceId, resolveSigner, type SecretSource } from './tokens.js'
 
 /** Options of {@link deviceBound}. */
 export interface DeviceBoundOptions {
@@ -70,7 +70,7 @@ export function deviceBound(options: DeviceBoundOptions): DeviceBinding {
   if (!PATH.test(refreshPath) || refreshPath === registrationPath) throw invalid('refreshPath', 'must start with "/", hold no space, quote, ";" or non-ASCII character, and differ from registrationPath')
   const challengeMaxAge = options.challengeMaxAge ?? 300
   if (!Number.isInteger(challengeMaxAge) || challengeMaxAge < 1 || challengeMaxAge > 3600) throw invalid('challengeMaxAge', 'must be a whole number of seconds from 1 to 3600')
-  const o: ResolvedDeviceBound = { secret: options.secret, fallbacks, maxAge, cookieName, registrationPath, refreshPath, challengeMaxAgeMs: challengeMaxAge * 1000 }
+  const o: ResolvedDeviceBound = { signer: resolveSigner(options.secret, fallbacks), maxAge, cookieName, registrationPath, refreshPath, challengeMaxAgeMs: challengeMaxAge * 1000 }
 
   return {
     paths: [registrationPath, refreshPath],

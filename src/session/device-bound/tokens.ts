@@ -20,21 +20,31 @@ const KEY_PURPOSE = 'edge-session/device-bound/key'
 /** Where the secret comes from: a string, or per request (bindings are only reachable through `c.env`). */
 export type SecretSource = string | ((c: Context) => string)
 
-/** One signer per secret set for the isolate's life (keys imported once), bounded. */
+/** Signers of secrets a function returned, one per secret set for the isolate's life (keys imported once), bounded. */
 const signers = new Map<string, Signer>()
 const MAX_SIGNERS = 16
 
-/** The signer for this request's secret; `INVALID_OPTION` for a secret under 32 bytes. */
-export function signerFor(c: Context, secret: SecretSource, fallbacks: readonly string[]): Signer {
-  const current = typeof secret === 'function' ? secret(c) : secret
-  const key = fallbacks.length === 0 ? current : JSON.stringify([current, ...fallbacks])
-  let signer = signers.get(key)
-  if (signer === undefined) {
-    signer = createSigner({ secret: current, fallbacks })
-    if (signers.size >= MAX_SIGNERS) signers.delete(signers.keys().next().value as string)
-    signers.set(key, signer)
+/**
+ * The signer for each request, resolved once: a string secret's is made here, at
+ * construction (`INVALID_OPTION` for a secret under 32 bytes); a function's is looked up
+ * per request by the secret it returns.
+ */
+export function resolveSigner(secret: SecretSource, fallbacks: readonly string[]): (c: Context) => Signer {
+  if (typeof secret === 'string') {
+    const signer = createSigner({ secret, fallbacks })
+    return () => signer
   }
-  return signer
+  return (c) => {
+    const current = secret(c)
+    const key = fallbacks.length === 0 ? current : JSON.stringify([current, ...fallbacks])
+    let signer = signers.get(key)
+    if (signer === undefined) {
+      signer = createSigner({ secret: current, fallbacks })
+      if (signers.size >= MAX_SIGNERS) signers.delete(signers.keys().next().value as string)
+      signers.set(key, signer)
+    }
+    return signer
+  }
 }
 
 /**
