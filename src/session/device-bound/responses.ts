@@ -5,7 +5,7 @@
  * instructions JSON names for it, and the registration offer.
  */
 import type { Context } from 'hono'
-import { readRawCookie, setCookie } from '../cookies/helpers.js'
+import { readRawCookie, setCookie, type CookieOptions } from '../cookies/helpers.js'
 import type { Signer } from '../cookies/signing.js'
 import type { BindingState } from '../core/options.js'
 import type { SessionDevice } from '../stores/types.js'
@@ -38,6 +38,12 @@ export function boundCookieAttributes(state: BindingState): string {
   return `${domain === undefined ? '' : `Domain=${domain}; `}Path=${path}; Secure; HttpOnly; SameSite=${sameSite}`
 }
 
+/** The bound and key cookies' attributes: the session cookie's `Path`, `Domain` and `SameSite`, always `Secure` and `HttpOnly`. */
+function cookieOptions(state: BindingState, maxAge: number, now: number): CookieOptions {
+  const { domain, path, sameSite } = state.options
+  return { path, sameSite, secure: true, httpOnly: true, maxAge, now, ...(domain === undefined ? {} : { domain }) }
+}
+
 /** The key cookie's name: the bound cookie's + `_key`. */
 const keyCookieName = (o: ResolvedDeviceBound, state: BindingState): string => `${boundCookieName(o, state)}_key`
 
@@ -46,8 +52,8 @@ export async function setKeyCookie(o: ResolvedDeviceBound, state: BindingState, 
   const { c, options } = state
   if (device.alg === null || device.jwk === null) return () => undefined
   const value = await keyCookieValue(o.signer(c), device.id, { alg: device.alg, jwk: device.jwk })
-  const attributes = { path: options.path, sameSite: options.sameSite, secure: true, httpOnly: true, maxAge: options.maxAge, now: state.now() }
-  return () => setCookie(c, keyCookieName(o, state), value, options.domain === undefined ? attributes : { ...attributes, domain: options.domain })
+  const attributes = cookieOptions(state, options.maxAge, state.now())
+  return () => setCookie(c, keyCookieName(o, state), value, attributes)
 }
 
 /**
@@ -64,11 +70,10 @@ export async function withCookieKey(o: ResolvedDeviceBound, state: BindingState,
 
 /** Sets the bound cookie for `device` on the response, `maxAge` seconds from the session's clock. */
 export async function setBoundCookie(o: ResolvedDeviceBound, state: BindingState, device: SessionDevice): Promise<() => void> {
-  const { c, options } = state
   const now = state.now()
-  const value = await boundCookieValue(o.signer(c), device.id, Math.floor(now / 1000) + o.maxAge)
-  const attributes = { path: options.path, sameSite: options.sameSite, secure: true, httpOnly: true, maxAge: o.maxAge, now }
-  return () => setCookie(c, boundCookieName(o, state), value, options.domain === undefined ? attributes : { ...attributes, domain: options.domain })
+  const value = await boundCookieValue(o.signer(state.c), device.id, Math.floor(now / 1000) + o.maxAge)
+  const attributes = cookieOptions(state, o.maxAge, now)
+  return () => setCookie(state.c, boundCookieName(o, state), value, attributes)
 }
 
 /** The `Secure-Session-Registration` header for `device`, with a fresh challenge. */
