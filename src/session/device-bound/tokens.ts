@@ -8,9 +8,10 @@
 import type { Context } from 'hono'
 import { createSigner, type Signer } from '../cookies/signing.js'
 import { generateSessionId } from '../foundation/id.js'
-import { fromBase64Url, toBase64Url } from '../foundation/bytes.js'
+import { toBase64Url } from '../foundation/bytes.js'
 import { parseDeviceKey } from '../stores/record.js'
 import type { DeviceKey } from '../stores/types.js'
+import { base64UrlJson, type ProofAlg } from './proof.js'
 
 /** Purposes: a bound cookie never verifies as a challenge, nor the other way round. */
 const COOKIE_PURPOSE = 'edge-session/device-bound/cookie'
@@ -69,12 +70,11 @@ export async function boundCookieValid(signer: Signer, id: string, value: string
 
 /** A registered key as the key cookie carries it: the algorithm and the public JWK. */
 export interface SignedKey {
-  alg: 'ES256' | 'RS256'
+  alg: ProofAlg
   jwk: DeviceKey
 }
 
 const encoder = new TextEncoder()
-const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false })
 
 /**
  * The key cookie's value: device `id`'s registered public key, signed by the server
@@ -97,14 +97,9 @@ export async function keyFromCookie(signer: Signer, id: string, value: string | 
     return null
   }
   const [alg, encoded = ''] = signed.split('~')
-  const bytes = fromBase64Url(encoded)
-  if ((alg !== 'ES256' && alg !== 'RS256') || bytes === null) return null
-  try {
-    const jwk = parseDeviceKey(JSON.parse(decoder.decode(bytes)))
-    return jwk !== undefined && (jwk.kty === 'EC') === (alg === 'ES256') ? { alg, jwk } : null
-  } catch {
-    return null
-  }
+  if (alg !== 'ES256' && alg !== 'RS256') return null
+  const jwk = parseDeviceKey(base64UrlJson(encoded))
+  return jwk !== undefined && (jwk.kty === 'EC') === (alg === 'ES256') ? { alg, jwk } : null
 }
 
 /** A new challenge for device `id`: `issued.nonce:timestamp:signature`, `issued` in ms (base 36). */
