@@ -6,9 +6,22 @@
  * request (bindings live in `c.env`); one middleware per lifetime is made once.
  */
 import type { MiddlewareHandler } from 'hono'
-import { deviceBound, session, type SessionOptions } from '../session/index.js'
+import { deviceBound, session, SessionError, type DeviceBinding, type SessionOptions } from '../session/index.js'
 import type { DemoEnv } from './env.js'
 import { demoSecrets } from './store.js'
+
+const MAX_AGE = 'deviceBound(): option "maxAge"'
+
+/** The device binding of a `DEVICE_BOUND_SECONDS` value; the library's refusal of `maxAge` names the variable. */
+function boundFor(seconds: string): DeviceBinding {
+  const maxAge = /^\d{1,5}$/.test(seconds) ? Number(seconds) : Number.NaN
+  try {
+    return deviceBound({ secret: (ctx) => demoSecrets(ctx).secret, maxAge })
+  } catch (error) {
+    if (!(error instanceof SessionError) || !error.message.startsWith(MAX_AGE)) throw error
+    throw new SessionError('INVALID_OPTION', `DEVICE_BOUND_SECONDS${error.message.slice(MAX_AGE.length)}, not ${JSON.stringify(seconds)}`, { cause: error })
+  }
+}
 
 /**
  * The demo's `session()` middleware, device-bound when `DEVICE_BOUND=1`. An invalid
@@ -27,8 +40,7 @@ export function demoSession(options: SessionOptions<DemoEnv>): MiddlewareHandler
     const seconds = c.env.DEVICE_BOUND_SECONDS ?? '600'
     let middleware = bound.get(seconds)
     if (middleware === undefined) {
-      const maxAge = /^\d{1,5}$/.test(seconds) ? Number(seconds) : Number.NaN
-      middleware = session<DemoEnv>({ ...options, deviceBound: deviceBound({ secret: (ctx) => demoSecrets(ctx).secret, maxAge }) })
+      middleware = session<DemoEnv>({ ...options, deviceBound: boundFor(seconds) })
       bound.set(seconds, middleware)
     }
     return middleware(c, next)
