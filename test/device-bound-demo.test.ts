@@ -49,3 +49,24 @@ describe('the demo with DEVICE_BOUND=1 and a bad DEVICE_BOUND_SECONDS', () => {
     expect(String(errors[0]?.[0])).toMatch(/DEVICE_BOUND_SECONDS must be a whole number of seconds from 1 to 86400/)
   })
 })
+
+describe('the demo with DEVICE_BOUND=1 while SESSION_SECRET is rotated', () => {
+  const OLD = 'the previous secret of the demo, 32 bytes or more'
+  const NEW = 'the current secret of the demo, 32 bytes or more!'
+
+  it('keeps a bound session whose bound cookie the previous secret signed, once it is in SESSION_SECRET_FALLBACKS', async () => {
+    const before = { ...env, SESSION_STORE: 'kv', DEVICE_BOUND: '1', SESSION_SECRET: OLD }
+    const browser = device(before)
+    const login = await browser.send('/login', json('POST', { username: 'raju' }))
+    const jwt = await proof(await deviceKey('ES256'), registrationChallenge(login), { withJwk: true })
+    expect((await browser.send('/.well-known/dbsc/register', { method: 'POST', headers: { 'Secure-Session-Response': jwt } })).status).toBe(200)
+
+    const rotated = device({ ...before, SESSION_SECRET: NEW, SESSION_SECRET_FALLBACKS: JSON.stringify([OLD]) })
+    for (const [name, value] of browser.jar.cookies) rotated.jar.cookies.set(name, value)
+    expect(await rotated.whoami()).toBe('raju')
+    // Without the fallback, the old bound cookie is worthless: the session reads as anonymous.
+    const dropped = device({ ...before, SESSION_SECRET: NEW })
+    for (const [name, value] of browser.jar.cookies) dropped.jar.cookies.set(name, value)
+    expect(await dropped.whoami()).toBeNull()
+  })
+})

@@ -2,13 +2,17 @@
  * @module
  * The demo's session middleware: `session()` as configured, with device binding (DBSC)
  * when the `DEVICE_BOUND` var is `1`, its bound cookie living `DEVICE_BOUND_SECONDS`
- * (default 600) and signed with the demo's `SESSION_SECRET`. The vars are read per
- * request (bindings live in `c.env`); one middleware per lifetime is made once.
+ * (default 600) and signed with the demo's `SESSION_SECRET`, its `SESSION_SECRET_FALLBACKS`
+ * still verifying. The vars are read per request (bindings live in `c.env`); one
+ * middleware per lifetime is made once.
  */
 import type { MiddlewareHandler } from 'hono'
 import { deviceBound, session, SessionError, type DeviceBinding, type SessionOptions } from '../session/index.js'
 import type { DemoEnv } from './env.js'
-import { demoSecrets } from './store.js'
+import { demoSecrets, type DemoSecrets } from './store.js'
+
+/** The signing secret, then those that still verify. */
+const secretsOf = ({ secret, fallbacks }: DemoSecrets): string[] => [secret, ...fallbacks]
 
 const MAX_AGE = 'deviceBound(): option "maxAge"'
 
@@ -16,7 +20,7 @@ const MAX_AGE = 'deviceBound(): option "maxAge"'
 function boundFor(seconds: string): DeviceBinding {
   const maxAge = /^\d{1,5}$/.test(seconds) ? Number(seconds) : Number.NaN
   try {
-    return deviceBound({ secret: (ctx) => demoSecrets(ctx).secret, maxAge })
+    return deviceBound({ secret: (ctx) => secretsOf(demoSecrets(ctx)), maxAge })
   } catch (error) {
     if (!(error instanceof SessionError) || !error.message.startsWith(MAX_AGE)) throw error
     throw new SessionError('INVALID_OPTION', `DEVICE_BOUND_SECONDS${error.message.slice(MAX_AGE.length)}, not ${JSON.stringify(seconds)}`, { cause: error })

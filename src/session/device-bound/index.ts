@@ -17,7 +17,8 @@ import { newDeviceId, resolveSigner, type SecretSource } from './tokens.js'
 export interface DeviceBoundOptions {
   /**
    * The secret that signs bound cookies and challenges (at least 32 bytes), or a function
-   * of the request returning it (e.g. `(c) => c.env.SESSION_SECRET`).
+   * of the request returning it (e.g. `(c) => c.env.SESSION_SECRET`) or the secrets while
+   * one is rotated out, current first (`(c) => [c.env.SESSION_SECRET, c.env.OLD_SECRET]`).
    */
   secret: SecretSource
   /** Older secrets that still verify while being rotated out. @default [] */
@@ -59,7 +60,7 @@ const PATH = /^\/[!#-:<-~]*$/
 export function deviceBound(options: DeviceBoundOptions): DeviceBinding {
   const fallbacks = options.fallbacks ?? []
   if (typeof options.secret === 'string') resolveSecrets('deviceBound()', options.secret, fallbacks)
-  else if (typeof options.secret !== 'function') throw invalid('secret', 'must be a string or a function (c) => secret')
+  else if (typeof options.secret !== 'function') throw invalid('secret', 'must be a string or a function (c) => secret or [secret, ...older secrets]')
   const maxAge = options.maxAge ?? 600
   if (!Number.isInteger(maxAge) || maxAge < 1 || maxAge > 86400) throw invalid('maxAge', 'must be a whole number of seconds from 1 to 86400')
   const cookieName = options.cookieName ?? null

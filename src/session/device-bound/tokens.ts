@@ -18,8 +18,11 @@ const COOKIE_PURPOSE = 'edge-session/device-bound/cookie'
 const CHALLENGE_PURPOSE = 'edge-session/device-bound/challenge'
 const KEY_PURPOSE = 'edge-session/device-bound/key'
 
-/** Where the secret comes from: a string, or per request (bindings are only reachable through `c.env`). */
-export type SecretSource = string | ((c: Context) => string)
+/**
+ * Where the secret comes from: a string, or per request (bindings are only reachable
+ * through `c.env`) the secret or the secrets, current first, then those still verifying.
+ */
+export type SecretSource = string | ((c: Context) => string | readonly string[])
 
 /** Signers of secrets a function returned, one per secret set for the isolate's life (keys imported once), bounded. */
 const signers = new Map<string, Signer>()
@@ -28,7 +31,7 @@ const MAX_SIGNERS = 16
 /**
  * The signer for each request, resolved once: a string secret's is made here, at
  * construction (`INVALID_OPTION` for a secret under 32 bytes); a function's is looked up
- * per request by the secret it returns.
+ * per request by the secrets it returns (followed by `fallbacks`).
  */
 export function resolveSigner(secret: SecretSource, fallbacks: readonly string[]): (c: Context) => Signer {
   if (typeof secret === 'string') {
@@ -36,11 +39,13 @@ export function resolveSigner(secret: SecretSource, fallbacks: readonly string[]
     return () => signer
   }
   return (c) => {
-    const current = secret(c)
-    const key = fallbacks.length === 0 ? current : JSON.stringify([current, ...fallbacks])
+    const returned = secret(c)
+    const secrets = typeof returned === 'string' ? [returned, ...fallbacks] : [...returned, ...fallbacks]
+    const key = secrets.length === 1 ? (secrets[0] as string) : JSON.stringify(secrets)
     let signer = signers.get(key)
     if (signer === undefined) {
-      signer = createSigner({ secret: current, fallbacks })
+      const [current, ...older] = secrets
+      signer = createSigner({ secret: current as string, fallbacks: older })
       if (signers.size >= MAX_SIGNERS) signers.delete(signers.keys().next().value as string)
       signers.set(key, signer)
     }
