@@ -37,14 +37,31 @@ export interface LoginRequiredBody {
   code: 'NOT_LOGGED_IN'
 }
 
+/** Whether `encodeURI()` takes `value`, which `c.redirect()` applies to a non-Latin-1 path: it throws on a lone surrogate. */
+function encodable(value: string): boolean {
+  try {
+    encodeURI(value)
+    return true
+  } catch {
+    return false
+  }
+}
+
 /**
  * Whether `value` is a path on this site that a redirect may safely go to (Django's
  * `url_has_allowed_host_and_scheme()` for relative URLs): it starts with one `/`, and
  * holds no backslash and no control character, which browsers would read as another host
- * (`//evil.example`, `/\evil.example`, `/\tevil.example`).
+ * (`//evil.example`, `/\evil.example`, `/\tevil.example`), and no lone surrogate, which
+ * no `Location` header can carry.
+ *
+ * @example
+ * ```ts
+ * isSafePath('/account?tab=2') // true
+ * isSafePath('/\\evil.example') // false
+ * ```
  */
 export function isSafePath(value: string): boolean {
-  return value.startsWith('/') && !value.startsWith('//') && !/[\\\u0000-\u001f\u007f]/.test(value)
+  return value.startsWith('/') && !value.startsWith('//') && !/[\\\u0000-\u001f\u007f]/.test(value) && encodable(value)
 }
 
 /**
