@@ -86,7 +86,15 @@ export function safeRedirectPath(next: string | null | undefined, fallback = '/'
   return typeof next === 'string' && isSafePath(next) ? next : fallback
 }
 
-/** The default of {@link LoginRequiredOptions.isJson}. */
+/**
+ * The default of {@link LoginRequiredOptions.isJson}: the request sends
+ * `Content-Type: application/json`, or accepts `application/json` and not `text/html`.
+ *
+ * @example
+ * ```ts
+ * loginRequired({ isJson: (c) => c.req.path.startsWith('/api/') || wantsJson(c) })
+ * ```
+ */
 export function wantsJson(c: Context): boolean {
   const type = c.req.header('Content-Type') ?? ''
   if (/^application\/json\b/i.test(type)) return true
