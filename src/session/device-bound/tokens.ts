@@ -7,7 +7,6 @@
  */
 import type { Context } from 'hono'
 import { createSigner, type Signer } from '../cookies/signing.js'
-import { generateSessionId } from '../foundation/id.js'
 import { toBase64Url } from '../foundation/bytes.js'
 import { parseDeviceKey } from '../stores/record.js'
 import type { DeviceKey } from '../stores/types.js'
@@ -133,4 +132,4 @@ export async function challengeIssued(signer: Signer, id: string, jti: string, n
 }
 
 /** A new DBSC `session_identifier`: 128 random bits, base64url. */
-export const newDeviceId = (): string => generateSessionId().slice(0, 22)
+export const newDeviceId = (): string => toBase64Url(crypto.getRandomValues(new Uint8Array(16)))
