@@ -85,7 +85,7 @@ export function deviceBound(options: DeviceBoundOptions): DeviceBinding {
     admits: (state, device) => hasBoundCookie(o, state, device),
     newDevice: () => ({ id: newDeviceId(), alg: null, jwk: null, seen: 0 }),
     async offer(state, device) {
-      const header = await registrationHeader(o, state.c, device, state.now())
+      const header = await registrationHeader(o, state, device)
       const cookie = await setBoundCookie(o, state, device)
       return () => {
         state.c.header('Secure-Session-Registration', header)

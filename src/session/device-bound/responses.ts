@@ -77,8 +77,8 @@ export async function setBoundCookie(o: ResolvedDeviceBound, state: BindingState
 }
 
 /** The `Secure-Session-Registration` header for `device`, with a fresh challenge. */
-export async function registrationHeader(o: ResolvedDeviceBound, c: Context, device: SessionDevice, nowMs: number): Promise<string> {
-  const challenge = await newChallenge(o.signer(c), device.id, nowMs)
+export async function registrationHeader(o: ResolvedDeviceBound, state: BindingState, device: SessionDevice): Promise<string> {
+  const challenge = await newChallenge(o.signer(state.c), device.id, state.now())
   return `(ES256 RS256);path=${sfString(o.registrationPath)};challenge=${sfString(challenge)}`
 }
 

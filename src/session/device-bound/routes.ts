@@ -64,7 +64,7 @@ export async function register(o: ResolvedDeviceBound, state: BindingState): Pro
   const issued = proof !== null ? await issuedFor(o, state, device.id, proof) : null
   if (proof === null || jwk === null || issued === null || issued <= device.seen || !(await verifyProof(proof, proof.alg, jwk))) {
     state.frozen = true
-    return refuse(c, 403, 'The registration proof is invalid.', { 'Secure-Session-Registration': await registrationHeader(o, c, device, state.now()) })
+    return refuse(c, 403, 'The registration proof is invalid.', { 'Secure-Session-Registration': await registrationHeader(o, state, device) })
   }
   state.device = { id: device.id, alg: proof.alg, jwk, seen: issued }
   state.modified = true
