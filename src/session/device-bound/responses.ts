@@ -1,8 +1,9 @@
 /**
  * @module
- * What the device binding writes on responses: the bound cookie with the session cookie's
- * `Path`, `Domain` and `SameSite` (always `Secure` and `HttpOnly`), the attributes the
- * instructions JSON names for it, and the registration offer.
+ * What the device binding writes on responses and reads back: the bound and key cookies
+ * with the session cookie's `Path`, `Domain` and `SameSite` (always `Secure` and
+ * `HttpOnly`), the attributes the instructions JSON names for the bound cookie, and the
+ * registration offer.
  */
 import type { Context } from 'hono'
 import { readRawCookie, setCookie, type CookieOptions } from '../cookies/helpers.js'

@@ -1,9 +1,10 @@
 /**
  * @module
- * What the server signs for a device binding, with the session secret (HMAC-SHA256
- * through the library's signer): the short-lived bound cookie, checked on every load with
- * no store operation, and the challenges a proof must answer (recent, made for this
- * session, each accepted once).
+ * What the server signs for a device binding, with the binding's secret (HMAC-SHA256
+ * through the library's signer, resolved once): the short-lived bound cookie, checked on
+ * every load with no store operation; the key cookie, the registered public key a refresh
+ * falls back on; and the challenges a proof must answer (recent, made for this session,
+ * each accepted once).
  */
 import type { Context } from 'hono'
 import { createSigner, type Signer } from '../cookies/signing.js'
