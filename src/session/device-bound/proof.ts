@@ -9,7 +9,7 @@ import { parseDeviceKey } from '../stores/record.js'
 import type { DeviceKey, SessionDevice } from '../stores/types.js'
 
 /** Longest header value read: an RS256 registration JWT with a 4096-bit key is about 1.5 kB. */
-export const MAX_PROOF_CHARS = 8192
+const MAX_PROOF_CHARS = 8192
 
 /** Longest `jti` accepted (the library's challenges are under 100 characters). */
 const MAX_JTI = 512
