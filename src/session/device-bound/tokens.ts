@@ -39,8 +39,9 @@ export function resolveSigner(secret: SecretSource, fallbacks: readonly string[]
     return () => signer
   }
   return (c) => {
-    const returned = secret(c)
-    const secrets = typeof returned === 'string' ? [returned, ...fallbacks] : [...returned, ...fallbacks]
+    const returned: unknown = secret(c)
+    // Unchecked here: createSigner() refuses a missing or short secret with INVALID_OPTION.
+    const secrets = (Array.isArray(returned) ? [...returned, ...fallbacks] : [returned, ...fallbacks]) as string[]
     const key = secrets.length === 1 ? (secrets[0] as string) : JSON.stringify(secrets)
     let signer = signers.get(key)
     if (signer === undefined) {
