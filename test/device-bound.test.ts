@@ -167,4 +167,30 @@ describe('deviceBound()', () => {
   it('is refused by session() when its routes lie outside the cookie path', () => {
     expect(() => harness({ path: '/app', deviceBound: deviceBound({ secret: SECRET }) })).toThrow(/"deviceBound"/)
   })
+
+  it('takes from a secret function the secrets being rotated, current first: a bound cookie of the older one still admits', async () => {
+    const NEW = 'the device-bound secret after rotation, 32 bytes+'
+    const before = harness({ deviceBound: deviceBound({ secret: () => SECRET }) }, { start: Date.now() })
+    await bindSession(before)
+    const cookies = [...before.jar.cookies]
+    const after = (secret: () => string | string[]): Harness => {
+      const h = harness({ deviceBound: deviceBound({ secret }) }, { start: Date.now() })
+      for (const [name, value] of cookies) h.jar.cookies.set(name, value)
+      return h
+    }
+    expect(await who(after(() => [NEW, SECRET]))).toBe('alice')
+    expect(await who(after(() => NEW))).toBeNull()
+  })
+
+  it('answers INVALID_OPTION (500), not a TypeError, when the secret function returns no secret', async () => {
+    const h = harness({ deviceBound: deviceBound({ secret: () => undefined as unknown as string }) }, { start: Date.now() })
+    let thrown: unknown = null
+    h.app.onError((error, c) => {
+      thrown = error
+      return c.text('', 500)
+    })
+    expect((await h.run((s) => s.login('alice'))).res.status).toBe(500)
+    expect(thrown).toBeInstanceOf(SessionError)
+    expect((thrown as SessionError).code).toBe('INVALID_OPTION')
+  })
 })

@@ -120,4 +120,16 @@ describe('safeRedirectPath()', () => {
   it('falls back to the given path', () => {
     expect(safeRedirectPath('//x', '/home')).toBe('/home')
   })
+
+  it('falls back for a path with a lone surrogate, which c.redirect() cannot send (a 500 otherwise)', async () => {
+    // Compared as JSON, which escapes a lone surrogate: the runner cannot report one raw.
+    expect(JSON.stringify(safeRedirectPath('/account\uD800', '/home'))).toBe('"/home"')
+    expect(JSON.stringify(safeRedirectPath('/account\uDC00x', '/home'))).toBe('"/home"')
+    expect(safeRedirectPath('/caf\u00e9/\u{1F600}', '/home')).toBe('/caf\u00e9/\u{1F600}')
+    const a = new Hono()
+    a.post('/login', async (c) => c.redirect(safeRedirectPath(((await c.req.json()) as { next?: string }).next), 303))
+    const res = await a.request(`${BASE}/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"next": "/account\\ud800"}' })
+    expect(res.status).toBe(303)
+    expect(res.headers.get('Location')).toBe('/')
+  })
 })

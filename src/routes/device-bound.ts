@@ -2,13 +2,30 @@
  * @module
  * The demo's session middleware: `session()` as configured, with device binding (DBSC)
  * when the `DEVICE_BOUND` var is `1`, its bound cookie living `DEVICE_BOUND_SECONDS`
- * (default 600) and signed with the demo's `SESSION_SECRET`. The vars are read per
- * request (bindings live in `c.env`); one middleware per lifetime is made once.
+ * (default 600) and signed with the demo's `SESSION_SECRET`, its `SESSION_SECRET_FALLBACKS`
+ * still verifying. The vars are read per request (bindings live in `c.env`); one
+ * middleware per lifetime is made once.
  */
 import type { MiddlewareHandler } from 'hono'
-import { deviceBound, session, type SessionOptions } from '../session/index.js'
+import { deviceBound, session, SessionError, type DeviceBinding, type SessionOptions } from '../session/index.js'
 import type { DemoEnv } from './env.js'
-import { demoSecrets } from './store.js'
+import { demoSecrets, type DemoSecrets } from './store.js'
+
+/** The signing secret, then those that still verify. */
+const secretsOf = ({ secret, fallbacks }: DemoSecrets): string[] => [secret, ...fallbacks]
+
+const MAX_AGE = 'deviceBound(): option "maxAge"'
+
+/** The device binding of a `DEVICE_BOUND_SECONDS` value; the library's refusal of `maxAge` names the variable. */
+function boundFor(seconds: string): DeviceBinding {
+  const maxAge = /^\d{1,5}$/.test(seconds) ? Number(seconds) : Number.NaN
+  try {
+    return deviceBound({ secret: (ctx) => secretsOf(demoSecrets(ctx)), maxAge })
+  } catch (error) {
+    if (!(error instanceof SessionError) || !error.message.startsWith(MAX_AGE)) throw error
+    throw new SessionError('INVALID_OPTION', `DEVICE_BOUND_SECONDS${error.message.slice(MAX_AGE.length)}, not ${JSON.stringify(seconds)}`, { cause: error })
+  }
+}
 
 /**
  * The demo's `session()` middleware, device-bound when `DEVICE_BOUND=1`. An invalid
@@ -27,8 +44,7 @@ export function demoSession(options: SessionOptions<DemoEnv>): MiddlewareHandler
     const seconds = c.env.DEVICE_BOUND_SECONDS ?? '600'
     let middleware = bound.get(seconds)
     if (middleware === undefined) {
-      const maxAge = /^\d{1,5}$/.test(seconds) ? Number(seconds) : Number.NaN
-      middleware = session<DemoEnv>({ ...options, deviceBound: deviceBound({ secret: (ctx) => demoSecrets(ctx).secret, maxAge }) })
+      middleware = session<DemoEnv>({ ...options, deviceBound: boundFor(seconds) })
       bound.set(seconds, middleware)
     }
     return middleware(c, next)

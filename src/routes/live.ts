@@ -10,7 +10,7 @@ import { userSessions } from '../session/durable-object.js'
 import type { DemoEnv } from './env.js'
 
 /** The frame every socket of a user receives when the user's sessions change. */
-export const SESSIONS_CHANGED = JSON.stringify({ type: 'sessions' })
+const SESSIONS_CHANGED = JSON.stringify({ type: 'sessions' })
 
 /** The users whose list of sessions this request changes, told once the session is committed. */
 const changed = new WeakMap<Context, Set<string>>()

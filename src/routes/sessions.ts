@@ -5,21 +5,20 @@
  * replace the user's verifier, which logs every other session out (every store).
  */
 import { Hono, type Context } from 'hono'
-import { DEFAULT_SESSION_LIST_LIMIT, MAX_SESSION_LIST_LIMIT, type SessionInfo } from '../session/index.js'
+import { DEFAULT_SESSION_LIST_LIMIT, MAX_SESSION_LIST_LIMIT, SessionError, type SessionInfo } from '../session/index.js'
 import type { DemoEnv } from './env.js'
-import { SessionError } from '../session/index.js'
 import { sessionsChanged } from './live.js'
 import { changePassword } from './users.js'
 
 /** `FRESH_AUTH_SECONDS`' default: ten minutes. */
-export const DEFAULT_FRESH_AUTH_SECONDS = 600
+const DEFAULT_FRESH_AUTH_SECONDS = 600
 
 /**
  * Refuses (`REAUTHENTICATION_REQUIRED`, 403) a request whose session last authenticated
  * more than `FRESH_AUTH_SECONDS` ago (default 600; `INVALID_OPTION` for a value that is not
  * a whole number of seconds); `NOT_LOGGED_IN` (401) without a user.
  */
-export async function requireFresh(c: Context<DemoEnv>): Promise<void> {
+async function requireFresh(c: Context<DemoEnv>): Promise<void> {
   const value = c.env?.FRESH_AUTH_SECONDS ?? ''
   if (value.trim() !== '' && !/^\s*\d{1,9}\s*$/.test(value)) throw new SessionError('INVALID_OPTION', `FRESH_AUTH_SECONDS must be a whole number of seconds, not ${JSON.stringify(value)}`)
   await c.get('session').requireFreshAuth(value.trim() === '' ? DEFAULT_FRESH_AUTH_SECONDS : Number(value))

@@ -37,14 +37,31 @@ export interface LoginRequiredBody {
   code: 'NOT_LOGGED_IN'
 }
 
+/** Whether `encodeURI()` takes `value`, which `c.redirect()` applies to a non-Latin-1 path: it throws on a lone surrogate. */
+function encodable(value: string): boolean {
+  try {
+    encodeURI(value)
+    return true
+  } catch {
+    return false
+  }
+}
+
 /**
  * Whether `value` is a path on this site that a redirect may safely go to (Django's
  * `url_has_allowed_host_and_scheme()` for relative URLs): it starts with one `/`, and
  * holds no backslash and no control character, which browsers would read as another host
- * (`//evil.example`, `/\evil.example`, `/\tevil.example`).
+ * (`//evil.example`, `/\evil.example`, `/\tevil.example`), and no lone surrogate, which
+ * no `Location` header can carry.
+ *
+ * @example
+ * ```ts
+ * isSafePath('/account?tab=2') // true
+ * isSafePath('/\\evil.example') // false
+ * ```
  */
 export function isSafePath(value: string): boolean {
-  return value.startsWith('/') && !value.startsWith('//') && !/[\\\u0000-\u001f\u007f]/.test(value)
+  return value.startsWith('/') && !value.startsWith('//') && !/[\\\u0000-\u001f\u007f]/.test(value) && encodable(value)
 }
 
 /**
@@ -69,7 +86,15 @@ export function safeRedirectPath(next: string | null | undefined, fallback = '/'
   return typeof next === 'string' && isSafePath(next) ? next : fallback
 }
 
-/** The default of {@link LoginRequiredOptions.isJson}. */
+/**
+ * The default of {@link LoginRequiredOptions.isJson}: the request sends
+ * `Content-Type: application/json`, or accepts `application/json` and not `text/html`.
+ *
+ * @example
+ * ```ts
+ * loginRequired({ isJson: (c) => c.req.path.startsWith('/api/') || wantsJson(c) })
+ * ```
+ */
 export function wantsJson(c: Context): boolean {
   const type = c.req.header('Content-Type') ?? ''
   if (/^application\/json\b/i.test(type)) return true

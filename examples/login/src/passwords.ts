@@ -18,7 +18,14 @@ const HASH_BITS = 256
 const PREFIX = 'pbkdf2_sha256'
 
 const toBase64 = (bytes: Uint8Array): string => btoa(String.fromCharCode(...bytes))
-const fromBase64 = (text: string): Uint8Array => Uint8Array.from(atob(text), (ch) => ch.charCodeAt(0))
+/** The bytes of base64 `text`, or `null` when it is not base64 (`atob()` throws). */
+function fromBase64(text: string): Uint8Array | null {
+  try {
+    return Uint8Array.from(atob(text), (ch) => ch.charCodeAt(0))
+  } catch {
+    return null
+  }
+}
 
 async function derive(password: string, salt: Uint8Array, iterations: number): Promise<Uint8Array> {
   const key = await crypto.subtle.importKey('raw', new TextEncoder().encode(password), 'PBKDF2', false, ['deriveBits'])
@@ -45,7 +52,10 @@ export async function verifyPassword(password: string, stored: string): Promise<
   const [prefix, count, salt, hash] = stored.split('$')
   const iterations = Number(count)
   if (prefix !== PREFIX || salt === undefined || hash === undefined || !Number.isSafeInteger(iterations) || iterations < 1 || iterations > ITERATIONS) return false
-  return equalBytes(await derive(password, fromBase64(salt), iterations), fromBase64(hash))
+  const saltBytes = fromBase64(salt)
+  const hashBytes = fromBase64(hash)
+  if (saltBytes === null || hashBytes === null) return false
+  return equalBytes(await derive(password, saltBytes, iterations), hashBytes)
 }
 
 /**

@@ -11,13 +11,14 @@ import { SessionError } from '../foundation/errors.js'
 import type { DeviceBinding } from '../core/options.js'
 import { hasBoundCookie, registrationHeader, setBoundCookie, type ResolvedDeviceBound } from './responses.js'
 import { register, refresh } from './routes.js'
-import { newDeviceId, type SecretSource } from './tokens.js'
+import { newDeviceId, resolveSigner, type SecretSource } from './tokens.js'
 
 /** Options of {@link deviceBound}. */
 export interface DeviceBoundOptions {
   /**
    * The secret that signs bound cookies and challenges (at least 32 bytes), or a function
-   * of the request returning it (e.g. `(c) => c.env.SESSION_SECRET`).
+   * of the request returning it (e.g. `(c) => c.env.SESSION_SECRET`) or the secrets while
+   * one is rotated out, current first (`(c) => [c.env.SESSION_SECRET, c.env.OLD_SECRET]`).
    */
   secret: SecretSource
   /** Older secrets that still verify while being rotated out. @default [] */
@@ -59,7 +60,7 @@ const PATH = /^\/[!#-:<-~]*$/
 export function deviceBound(options: DeviceBoundOptions): DeviceBinding {
   const fallbacks = options.fallbacks ?? []
   if (typeof options.secret === 'string') resolveSecrets('deviceBound()', options.secret, fallbacks)
-  else if (typeof options.secret !== 'function') throw invalid('secret', 'must be a string or a function (c) => secret')
+  else if (typeof options.secret !== 'function') throw invalid('secret', 'must be a string or a function (c) => secret or [secret, ...older secrets]')
   const maxAge = options.maxAge ?? 600
   if (!Number.isInteger(maxAge) || maxAge < 1 || maxAge > 86400) throw invalid('maxAge', 'must be a whole number of seconds from 1 to 86400')
   const cookieName = options.cookieName ?? null
@@ -70,7 +71,7 @@ export function deviceBound(options: DeviceBoundOptions): DeviceBinding {
   if (!PATH.test(refreshPath) || refreshPath === registrationPath) throw invalid('refreshPath', 'must start with "/", hold no space, quote, ";" or non-ASCII character, and differ from registrationPath')
   const challengeMaxAge = options.challengeMaxAge ?? 300
   if (!Number.isInteger(challengeMaxAge) || challengeMaxAge < 1 || challengeMaxAge > 3600) throw invalid('challengeMaxAge', 'must be a whole number of seconds from 1 to 3600')
-  const o: ResolvedDeviceBound = { secret: options.secret, fallbacks, maxAge, cookieName, registrationPath, refreshPath, challengeMaxAgeMs: challengeMaxAge * 1000 }
+  const o: ResolvedDeviceBound = { signer: resolveSigner(options.secret, fallbacks), maxAge, cookieName, registrationPath, refreshPath, challengeMaxAgeMs: challengeMaxAge * 1000 }
 
   return {
     paths: [registrationPath, refreshPath],
@@ -84,7 +85,7 @@ export function deviceBound(options: DeviceBoundOptions): DeviceBinding {
     admits: (state, device) => hasBoundCookie(o, state, device),
     newDevice: () => ({ id: newDeviceId(), alg: null, jwk: null, seen: 0 }),
     async offer(state, device) {
-      const header = await registrationHeader(o, state.c, device, state.now())
+      const header = await registrationHeader(o, state, device)
       const cookie = await setBoundCookie(o, state, device)
       return () => {
         state.c.header('Secure-Session-Registration', header)

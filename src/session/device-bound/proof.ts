@@ -9,7 +9,7 @@ import { parseDeviceKey } from '../stores/record.js'
 import type { DeviceKey, SessionDevice } from '../stores/types.js'
 
 /** Longest header value read: an RS256 registration JWT with a 4096-bit key is about 1.5 kB. */
-export const MAX_PROOF_CHARS = 8192
+const MAX_PROOF_CHARS = 8192
 
 /** Longest `jti` accepted (the library's challenges are under 100 characters). */
 const MAX_JTI = 512
@@ -37,8 +37,8 @@ const JWT = /^([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)$/
 const encoder = new TextEncoder()
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false })
 
-/** A base64url JSON object, or `null`. */
-function jsonPart(part: string): Record<string, unknown> | null {
+/** The JSON object a base64url string (a JWT part, the key cookie's key) encodes, or `null`. */
+export function base64UrlJson(part: string): Record<string, unknown> | null {
   const bytes = fromBase64Url(part)
   if (bytes === null) return null
   try {
@@ -59,8 +59,8 @@ export function parseProof(token: string | null): ParsedProof | null {
   const parts = JWT.exec(token)
   if (parts === null) return null
   const [, head = '', body = '', sig = ''] = parts
-  const header = jsonPart(head)
-  const payload = jsonPart(body)
+  const header = base64UrlJson(head)
+  const payload = base64UrlJson(body)
   const signature = fromBase64Url(sig)
   if (header === null || payload === null || signature === null) return null
   const alg = header['alg']

@@ -1,20 +1,22 @@
 /**
  * @module
- * What the device binding writes on responses: the bound cookie with the session cookie's
- * `Path`, `Domain` and `SameSite` (always `Secure` and `HttpOnly`), the attributes the
- * instructions JSON names for it, and the registration offer.
+ * What the device binding writes on responses and reads back: the bound and key cookies
+ * with the session cookie's `Path`, `Domain` and `SameSite` (always `Secure` and
+ * `HttpOnly`), the attributes the instructions JSON names for the bound cookie, and the
+ * registration offer.
  */
 import type { Context } from 'hono'
-import { readRawCookie, setCookie } from '../cookies/helpers.js'
+import { readRawCookie, setCookie, type CookieOptions } from '../cookies/helpers.js'
+import type { Signer } from '../cookies/signing.js'
 import type { BindingState } from '../core/options.js'
 import type { SessionDevice } from '../stores/types.js'
 import { sfString } from './proof.js'
-import { boundCookieValid, boundCookieValue, keyCookieValue, keyFromCookie, newChallenge, signerFor, type SecretSource } from './tokens.js'
+import { boundCookieValid, boundCookieValue, keyCookieValue, keyFromCookie, newChallenge } from './tokens.js'
 
 /** `deviceBound()`'s options, resolved once: what the hook and the routes use. */
 export interface ResolvedDeviceBound {
-  secret: SecretSource
-  fallbacks: readonly string[]
+  /** The signer of bound cookies and challenges for a request (made once for a string secret). */
+  signer: (c: Context) => Signer
   maxAge: number
   cookieName: string | null
   registrationPath: string
@@ -22,20 +24,25 @@ export interface ResolvedDeviceBound {
   challengeMaxAgeMs: number
 }
 
-
 /** The bound cookie's name for a session configured as `state.options`. */
 export const boundCookieName = (o: ResolvedDeviceBound, state: BindingState): string => o.cookieName ?? `${state.options.cookieName}_bound`
 
 /** Whether the request carries a valid, unexpired bound cookie made for `device` (one HMAC, no store operation). */
 export function hasBoundCookie(o: ResolvedDeviceBound, state: BindingState, device: SessionDevice): Promise<boolean> {
   const value = readRawCookie(state.c.req.raw.headers.get('Cookie'), boundCookieName(o, state))
-  return boundCookieValid(signerFor(state.c, o.secret, o.fallbacks), device.id, value, state.now())
+  return boundCookieValid(o.signer(state.c), device.id, value, state.now())
 }
 
 /** The bound cookie's attributes as the instructions JSON names them (Max-Age and Expires aside). */
 export function boundCookieAttributes(state: BindingState): string {
   const { domain, path, sameSite } = state.options
   return `${domain === undefined ? '' : `Domain=${domain}; `}Path=${path}; Secure; HttpOnly; SameSite=${sameSite}`
+}
+
+/** The bound and key cookies' attributes: the session cookie's `Path`, `Domain` and `SameSite`, always `Secure` and `HttpOnly`. */
+function cookieOptions(state: BindingState, maxAge: number, now: number): CookieOptions {
+  const { domain, path, sameSite } = state.options
+  return { path, sameSite, secure: true, httpOnly: true, maxAge, now, ...(domain === undefined ? {} : { domain }) }
 }
 
 /** The key cookie's name: the bound cookie's + `_key`. */
@@ -45,9 +52,9 @@ const keyCookieName = (o: ResolvedDeviceBound, state: BindingState): string => `
 export async function setKeyCookie(o: ResolvedDeviceBound, state: BindingState, device: SessionDevice): Promise<() => void> {
   const { c, options } = state
   if (device.alg === null || device.jwk === null) return () => undefined
-  const value = await keyCookieValue(signerFor(c, o.secret, o.fallbacks), device.id, { alg: device.alg, jwk: device.jwk })
-  const attributes = { path: options.path, sameSite: options.sameSite, secure: true, httpOnly: true, maxAge: options.maxAge, now: state.now() }
-  return () => setCookie(c, keyCookieName(o, state), value, options.domain === undefined ? attributes : { ...attributes, domain: options.domain })
+  const value = await keyCookieValue(o.signer(c), device.id, { alg: device.alg, jwk: device.jwk })
+  const attributes = cookieOptions(state, options.maxAge, state.now())
+  return () => setCookie(c, keyCookieName(o, state), value, attributes)
 }
 
 /**
@@ -58,22 +65,21 @@ export async function setKeyCookie(o: ResolvedDeviceBound, state: BindingState, 
 export async function withCookieKey(o: ResolvedDeviceBound, state: BindingState, device: SessionDevice): Promise<SessionDevice> {
   if (device.jwk !== null) return device
   const value = readRawCookie(state.c.req.raw.headers.get('Cookie'), keyCookieName(o, state))
-  const key = await keyFromCookie(signerFor(state.c, o.secret, o.fallbacks), device.id, value)
+  const key = await keyFromCookie(o.signer(state.c), device.id, value)
   return key === null ? device : { ...device, alg: key.alg, jwk: key.jwk }
 }
 
 /** Sets the bound cookie for `device` on the response, `maxAge` seconds from the session's clock. */
 export async function setBoundCookie(o: ResolvedDeviceBound, state: BindingState, device: SessionDevice): Promise<() => void> {
-  const { c, options } = state
   const now = state.now()
-  const value = await boundCookieValue(signerFor(c, o.secret, o.fallbacks), device.id, Math.floor(now / 1000) + o.maxAge)
-  const attributes = { path: options.path, sameSite: options.sameSite, secure: true, httpOnly: true, maxAge: o.maxAge, now }
-  return () => setCookie(c, boundCookieName(o, state), value, options.domain === undefined ? attributes : { ...attributes, domain: options.domain })
+  const value = await boundCookieValue(o.signer(state.c), device.id, Math.floor(now / 1000) + o.maxAge)
+  const attributes = cookieOptions(state, o.maxAge, now)
+  return () => setCookie(state.c, boundCookieName(o, state), value, attributes)
 }
 
 /** The `Secure-Session-Registration` header for `device`, with a fresh challenge. */
-export async function registrationHeader(o: ResolvedDeviceBound, c: Context, device: SessionDevice, nowMs: number): Promise<string> {
-  const challenge = await newChallenge(signerFor(c, o.secret, o.fallbacks), device.id, nowMs)
+export async function registrationHeader(o: ResolvedDeviceBound, state: BindingState, device: SessionDevice): Promise<string> {
+  const challenge = await newChallenge(o.signer(state.c), device.id, state.now())
   return `(ES256 RS256);path=${sfString(o.registrationPath)};challenge=${sfString(challenge)}`
 }
 

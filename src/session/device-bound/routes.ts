@@ -9,7 +9,7 @@ import type { BindingState } from '../core/options.js'
 import type { SessionDevice } from '../stores/types.js'
 import { parseProof, readStringHeader, sfString, signedByDevice, verifyProof, type ParsedProof } from './proof.js'
 import { boundCookieAttributes, boundCookieName, hasBoundCookie, registrationHeader, setBoundCookie, setKeyCookie, withCookieKey, type ResolvedDeviceBound } from './responses.js'
-import { challengeIssued, newChallenge, signerFor } from './tokens.js'
+import { challengeIssued, newChallenge } from './tokens.js'
 
 /** A DBSC `session_identifier` as this library makes them. */
 const DEVICE_ID = /^[A-Za-z0-9_-]{22}$/
@@ -21,7 +21,7 @@ function refuse(c: Context, status: 400 | 403, error: string, headers: Record<st
 
 /** When the challenge `proof` answers was issued for `id` (recent), or `null`. */
 function issuedFor(o: ResolvedDeviceBound, state: BindingState, id: string, proof: ParsedProof): Promise<number | null> {
-  return challengeIssued(signerFor(state.c, o.secret, o.fallbacks), id, proof.jti, state.now(), o.challengeMaxAgeMs)
+  return challengeIssued(o.signer(state.c), id, proof.jti, state.now(), o.challengeMaxAgeMs)
 }
 
 /** 200 with the session instructions JSON and a new bound cookie for `device`. */
@@ -64,7 +64,7 @@ export async function register(o: ResolvedDeviceBound, state: BindingState): Pro
   const issued = proof !== null ? await issuedFor(o, state, device.id, proof) : null
   if (proof === null || jwk === null || issued === null || issued <= device.seen || !(await verifyProof(proof, proof.alg, jwk))) {
     state.frozen = true
-    return refuse(c, 403, 'The registration proof is invalid.', { 'Secure-Session-Registration': await registrationHeader(o, c, device, state.now()) })
+    return refuse(c, 403, 'The registration proof is invalid.', { 'Secure-Session-Registration': await registrationHeader(o, state, device) })
   }
   state.device = { id: device.id, alg: proof.alg, jwk, seen: issued }
   state.modified = true
@@ -74,7 +74,7 @@ export async function register(o: ResolvedDeviceBound, state: BindingState): Pro
 
 /** 403 asking for a proof: `Secure-Session-Challenge: "<challenge>";id="<id>"`. */
 async function challenge(o: ResolvedDeviceBound, state: BindingState, id: string): Promise<Response> {
-  const value = await newChallenge(signerFor(state.c, o.secret, o.fallbacks), id, state.now())
+  const value = await newChallenge(o.signer(state.c), id, state.now())
   return refuse(state.c, 403, 'Prove the device key.', { 'Secure-Session-Challenge': `${sfString(value)};id=${sfString(id)}` })
 }
 

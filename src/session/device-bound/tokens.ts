@@ -1,40 +1,57 @@
 /**
  * @module
- * What the server signs for a device binding, with the session secret (HMAC-SHA256
- * through the library's signer): the short-lived bound cookie, checked on every load with
- * no store operation, and the challenges a proof must answer (recent, made for this
- * session, each accepted once).
+ * What the server signs for a device binding, with the binding's secret (HMAC-SHA256
+ * through the library's signer, resolved once): the short-lived bound cookie, checked on
+ * every load with no store operation; the key cookie, the registered public key a refresh
+ * falls back on; and the challenges a proof must answer (recent, made for this session,
+ * each accepted once).
  */
 import type { Context } from 'hono'
 import { createSigner, type Signer } from '../cookies/signing.js'
-import { generateSessionId } from '../foundation/id.js'
-import { fromBase64Url, toBase64Url } from '../foundation/bytes.js'
+import { toBase64Url } from '../foundation/bytes.js'
 import { parseDeviceKey } from '../stores/record.js'
 import type { DeviceKey } from '../stores/types.js'
+import { base64UrlJson, type ProofAlg } from './proof.js'
 
 /** Purposes: a bound cookie never verifies as a challenge, nor the other way round. */
 const COOKIE_PURPOSE = 'edge-session/device-bound/cookie'
 const CHALLENGE_PURPOSE = 'edge-session/device-bound/challenge'
 const KEY_PURPOSE = 'edge-session/device-bound/key'
 
-/** Where the secret comes from: a string, or per request (bindings are only reachable through `c.env`). */
-export type SecretSource = string | ((c: Context) => string)
+/**
+ * Where the secret comes from: a string, or per request (bindings are only reachable
+ * through `c.env`) the secret or the secrets, current first, then those still verifying.
+ */
+export type SecretSource = string | ((c: Context) => string | readonly string[])
 
-/** One signer per secret set for the isolate's life (keys imported once), bounded. */
+/** Signers of secrets a function returned, one per secret set for the isolate's life (keys imported once), bounded. */
 const signers = new Map<string, Signer>()
 const MAX_SIGNERS = 16
 
-/** The signer for this request's secret; `INVALID_OPTION` for a secret under 32 bytes. */
-export function signerFor(c: Context, secret: SecretSource, fallbacks: readonly string[]): Signer {
-  const current = typeof secret === 'function' ? secret(c) : secret
-  const key = fallbacks.length === 0 ? current : JSON.stringify([current, ...fallbacks])
-  let signer = signers.get(key)
-  if (signer === undefined) {
-    signer = createSigner({ secret: current, fallbacks })
-    if (signers.size >= MAX_SIGNERS) signers.delete(signers.keys().next().value as string)
-    signers.set(key, signer)
+/**
+ * The signer for each request, resolved once: a string secret's is made here, at
+ * construction (`INVALID_OPTION` for a secret under 32 bytes); a function's is looked up
+ * per request by the secrets it returns (followed by `fallbacks`).
+ */
+export function resolveSigner(secret: SecretSource, fallbacks: readonly string[]): (c: Context) => Signer {
+  if (typeof secret === 'string') {
+    const signer = createSigner({ secret, fallbacks })
+    return () => signer
   }
-  return signer
+  return (c) => {
+    const returned: unknown = secret(c)
+    // Unchecked here: createSigner() refuses a missing or short secret with INVALID_OPTION.
+    const secrets = (Array.isArray(returned) ? [...returned, ...fallbacks] : [returned, ...fallbacks]) as string[]
+    const key = secrets.length === 1 ? (secrets[0] as string) : JSON.stringify(secrets)
+    let signer = signers.get(key)
+    if (signer === undefined) {
+      const [current, ...older] = secrets
+      signer = createSigner({ secret: current as string, fallbacks: older })
+      if (signers.size >= MAX_SIGNERS) signers.delete(signers.keys().next().value as string)
+      signers.set(key, signer)
+    }
+    return signer
+  }
 }
 
 /**
@@ -59,12 +76,11 @@ export async function boundCookieValid(signer: Signer, id: string, value: string
 
 /** A registered key as the key cookie carries it: the algorithm and the public JWK. */
 export interface SignedKey {
-  alg: 'ES256' | 'RS256'
+  alg: ProofAlg
   jwk: DeviceKey
 }
 
 const encoder = new TextEncoder()
-const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false })
 
 /**
  * The key cookie's value: device `id`'s registered public key, signed by the server
@@ -87,14 +103,9 @@ export async function keyFromCookie(signer: Signer, id: string, value: string | 
     return null
   }
   const [alg, encoded = ''] = signed.split('~')
-  const bytes = fromBase64Url(encoded)
-  if ((alg !== 'ES256' && alg !== 'RS256') || bytes === null) return null
-  try {
-    const jwk = parseDeviceKey(JSON.parse(decoder.decode(bytes)))
-    return jwk !== undefined && (jwk.kty === 'EC') === (alg === 'ES256') ? { alg, jwk } : null
-  } catch {
-    return null
-  }
+  if (alg !== 'ES256' && alg !== 'RS256') return null
+  const jwk = parseDeviceKey(base64UrlJson(encoded))
+  return jwk !== undefined && (jwk.kty === 'EC') === (alg === 'ES256') ? { alg, jwk } : null
 }
 
 /** A new challenge for device `id`: `issued.nonce:timestamp:signature`, `issued` in ms (base 36). */
@@ -123,4 +134,4 @@ export async function challengeIssued(signer: Signer, id: string, jti: string, n
 }
 
 /** A new DBSC `session_identifier`: 128 random bits, base64url. */
-export const newDeviceId = (): string => generateSessionId().slice(0, 22)
+export const newDeviceId = (): string => toBase64Url(crypto.getRandomValues(new Uint8Array(16)))

@@ -13,7 +13,7 @@ import { sessionAccess, type SessionAccess, type SessionStep } from './session-a
 
 /** A Hono app (anything with `request(input, init, env, ctx)`). */
 export interface AppLike {
-  request(input: Request | string, init?: RequestInit, env?: any, executionCtx?: any): Response | Promise<Response>
+  request(input: Request | string, init?: RequestInit, env?: unknown, executionCtx?: ExecutionContext): Response | Promise<Response>
 }
 
 /** A fetcher: `SELF` from `cloudflare:test`, a service binding, or `{ fetch }`. */
