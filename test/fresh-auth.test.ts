@@ -83,13 +83,13 @@ describe.each(STORES)('session.requireFreshAuth() on the %s store', (_name, stor
     await h.run((s) => s.login('ada'))
     let codes: (string | null)[] = []
     await h.run(async (s) => {
-      codes = await Promise.all([-1, Number.NaN, Infinity].map((n) => codeOf(s.requireFreshAuth(n))))
+      codes = await Promise.all([-1, Number.NaN, Infinity, 1.5].map((n) => codeOf(s.requireFreshAuth(n))))
     })
-    expect(codes).toEqual(['INVALID_VALUE', 'INVALID_VALUE', 'INVALID_VALUE'])
+    expect(codes).toEqual(['INVALID_VALUE', 'INVALID_VALUE', 'INVALID_VALUE', 'INVALID_VALUE'])
   })
 })
 
-describe('a record without the last authentication (written before 0.3.0)', () => {
+describe('a record without the last authentication (written before auth.at was kept)', () => {
   it('keeps working, its creation (the login) standing in', async () => {
     const h = harness({}, { start: Date.now() })
     await h.run((s) => s.login('ada'))

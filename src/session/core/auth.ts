@@ -63,11 +63,11 @@ export async function confirmAuthentication(state: SessionState): Promise<void> 
 
 /**
  * Refuses (`REAUTHENTICATION_REQUIRED`, 403) a session whose last authentication is more
- * than `maxAge` seconds old; `NOT_LOGGED_IN` (401) without a user. A record written before
+ * than `maxAge` seconds old (a whole number, as `freshAuth()`'s option; else `INVALID_VALUE`); `NOT_LOGGED_IN` (401) without a user. A record written before
  * the last authentication was kept counts from its creation (its login).
  */
 export async function requireFreshAuth(state: SessionState, maxAge: number): Promise<void> {
-  if (!(maxAge >= 0) || !Number.isFinite(maxAge)) throw new SessionError('INVALID_VALUE', 'requireFreshAuth(): maxAge must be a number of seconds >= 0')
+  if (!Number.isSafeInteger(maxAge) || maxAge < 0) throw new SessionError('INVALID_VALUE', 'requireFreshAuth(): maxAge must be a whole number of seconds >= 0')
   await state.read()
   const auth = state.auth
   if (auth === null) throw new SessionError('NOT_LOGGED_IN', 'requireFreshAuth(): the session is not logged in')
