@@ -6,7 +6,7 @@
  */
 import type { MiddlewareHandler } from 'hono'
 import { SessionError } from './foundation/errors.js'
-import { Session } from './core/session.js'
+import { sessionOf } from './core/session.js'
 
 /** Options of {@link freshAuth}. */
 export interface FreshAuthOptions {
@@ -34,9 +34,7 @@ export function freshAuth(options: FreshAuthOptions = {}): MiddlewareHandler {
   const maxAge = options.maxAge ?? 600
   if (!Number.isSafeInteger(maxAge) || maxAge < 0) throw new SessionError('INVALID_OPTION', 'freshAuth(): option "maxAge" must be a whole number of seconds >= 0')
   return async function freshAuthGuard(c, next) {
-    const session: unknown = c.get('session')
-    if (!(session instanceof Session)) throw new SessionError('MISSING_STORE', 'freshAuth(): no session on the context; mount session() first')
-    await session.requireFreshAuth(maxAge)
+    await sessionOf(c, 'freshAuth()').requireFreshAuth(maxAge)
     await next()
   }
 }

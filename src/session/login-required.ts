@@ -7,7 +7,7 @@
  * public API (`getUser()`), like flash messages.
  */
 import type { Context, Env, MiddlewareHandler } from 'hono'
-import { Session } from './core/session.js'
+import { sessionOf } from './core/session.js'
 import { SessionError } from './foundation/errors.js'
 
 /** Options of {@link loginRequired}. */
@@ -136,11 +136,7 @@ export function loginRequired<E extends Env = Env>(options: LoginRequiredOptions
   const [loginPath = loginUrl, loginQuery = ''] = loginUrl.split(/\?(.*)/s)
 
   return async function loginRequiredMiddleware(c, next) {
-    const session: unknown = (c as Context).get('session')
-    if (!(session instanceof Session)) {
-      throw new SessionError('MISSING_STORE', 'loginRequired(): no session on this request; install session() before it')
-    }
-    if ((await session.getUser()) !== null) return next()
+    if ((await sessionOf(c as Context, 'loginRequired()').getUser()) !== null) return next()
     if (isJson(c)) return c.json({ error: 'Authentication required', code: 'NOT_LOGGED_IN' } satisfies LoginRequiredBody, 401)
     const url = new URL(c.req.url)
     const asked = url.pathname + url.search

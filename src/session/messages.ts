@@ -8,7 +8,7 @@
  */
 import type { Context } from 'hono'
 import { SessionError } from './foundation/errors.js'
-import { Session } from './core/session.js'
+import { Session, sessionOf } from './core/session.js'
 
 /** Django's message levels (`django.contrib.messages.constants`). */
 export const MESSAGE_LEVELS = { debug: 10, info: 20, success: 25, warning: 30, error: 40 } as const
@@ -125,11 +125,8 @@ function levelOf(level: unknown): number | null {
 }
 
 /** The session a target stands for; `MISSING_STORE` when the session middleware is not installed. */
-function sessionOf(target: MessageTarget): Session<Record<string, unknown>> {
-  const session: unknown = target instanceof Session ? target : (target as Context).get('session')
-  if (!(session instanceof Session)) {
-    throw new SessionError('MISSING_STORE', 'messages: no session on this request; messages are kept in the session, so install session() before the routes that use them')
-  }
+function targetSession(target: MessageTarget): Session<Record<string, unknown>> {
+  const session = target instanceof Session ? target : sessionOf(target as Context, 'messages (kept in the session)')
   return session as Session<Record<string, unknown>>
 }
 
@@ -172,7 +169,7 @@ export function createMessages(options: MessagesOptions = {}): Messages {
   const minimum = (session: Session<any>): number => levels.get(session) ?? configured
 
   const add = async (target: MessageTarget, level: MessageLevel, message: string, options: AddMessageOptions = {}): Promise<boolean> => {
-    const session = sessionOf(target)
+    const session = targetSession(target)
     const value = levelOf(level)
     if (value === null) throw invalidValue('the level must be an integer or one of debug, info, success, warning, error')
     if (typeof message !== 'string') throw invalidValue('the message must be a string')
@@ -191,7 +188,7 @@ export function createMessages(options: MessagesOptions = {}): Messages {
   return {
     add,
     async get(target) {
-      const session = sessionOf(target)
+      const session = targetSession(target)
       const stored = await session.get(MESSAGES_KEY)
       // Nothing stored: nothing to remove, so a request that only looks writes nothing.
       if (stored === undefined) return []
@@ -203,9 +200,9 @@ export function createMessages(options: MessagesOptions = {}): Messages {
     success: atLevel('success'),
     warning: atLevel('warning'),
     error: atLevel('error'),
-    getLevel: (target) => minimum(sessionOf(target)),
+    getLevel: (target) => minimum(targetSession(target)),
     setLevel(target, level) {
-      const session = sessionOf(target)
+      const session = targetSession(target)
       if (level === null) {
         levels.delete(session)
         return

@@ -5,6 +5,7 @@
  * re-authentication, "your sessions", sockets) in `account.ts`, and what happens after the
  * handler in `commit.ts`.
  */
+import type { Context } from 'hono'
 import { readRawCookie } from '../cookies/helpers.js'
 import { SessionError } from '../foundation/errors.js'
 import { expiresAtBrowserClose, expiryAge, expiryDate, toExpirySetting } from './expiry.js'
@@ -258,4 +259,19 @@ export class Session<Data extends object = SessionData> extends SessionAccount {
   deleteTestCookie(): void {
     this.#s.testCookie = 'delete'
   }
+}
+
+/**
+ * The request's {@link Session}, for a feature mounted after `session()`: `SessionError`
+ * `MISSING_STORE`, naming `caller` and what to do, when the middleware is not installed.
+ *
+ * @example
+ * ```ts
+ * const session = sessionOf(c, 'freshAuth()')
+ * ```
+ */
+export function sessionOf(c: Context, caller: string): Session {
+  const session: unknown = c.get('session')
+  if (!(session instanceof Session)) throw new SessionError('MISSING_STORE', `${caller}: no session on this request; install session() before it`)
+  return session
 }
