@@ -209,6 +209,19 @@ describe('freshAuth({ maxAge }) middleware', () => {
     expect((await post('/sensitive')).status).toBe(403)
   })
 
+  it('throws MISSING_STORE naming freshAuth() without the session middleware', async () => {
+    let seen: unknown
+    const a = new Hono()
+    a.onError((error) => {
+      seen = error
+      return new Response(null, { status: 500 })
+    })
+    a.post('/sensitive', freshAuth({ maxAge: 60 }), (c) => c.text('done'))
+    expect((await a.request(BASE + '/sensitive', { method: 'POST' })).status).toBe(500)
+    expect(seen).toBeInstanceOf(SessionError)
+    expect([(seen as SessionError).code, (seen as SessionError).message]).toEqual(['MISSING_STORE', 'freshAuth(): no session on this request; install session() before it'])
+  })
+
   it.each([[-1], [1.5], [Number.NaN], ['60' as unknown as number]])('refuses maxAge %s at construction with INVALID_OPTION naming it', (maxAge) => {
     expect(() => freshAuth({ maxAge })).toThrow(/option "maxAge"/)
   })
