@@ -5,7 +5,7 @@
  */
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
-import { cookieStore, deviceBound, SessionError, type SessionStore } from '../src/session'
+import { cookieStore, deviceBound, SessionError, type Session, type SessionStore } from '../src/session'
 import { durableObjectStore } from '../src/session/durable-object'
 import { bindSession, BOUND, boundHarness, logIn, refresh, refreshFully, register, SECRET, withoutBoundCookie } from './helpers/bound'
 import { deviceKey, proof, refreshChallenge, type Alg } from './helpers/dbsc'
@@ -82,6 +82,22 @@ describe.each(STORES)('session({ deviceBound }) on the %s store', (_name, store)
     // Nothing beyond the session's own load: one KV read, no write, no delete.
     if (_name === 'KV') expect(h.kv.counts).toMatchObject({ reads: 1, writes: 0, deletes: 0 })
     expect((await h.run(async (s) => ({ user: await s.getUser(), data: await s.toJSON() }))).body).toEqual({ user: 'alice', data: { secret: 'owner data' } })
+  })
+
+  it.each([
+    ['flush()', async (s: Session) => s.flush()],
+    ['clear()', async (s: Session) => s.clear()],
+    ['set() then cycleKey()', async (s: Session) => { await s.set('planted', 'thief'); await s.cycleKey() }],
+    ['login() as someone else', async (s: Session) => s.login('mallory')],
+  ])('a request with only the session cookie that calls %s never touches the owner\'s session', async (_call, step) => {
+    const h = boundHarness(store())
+    await bindSession(h)
+    await h.run((s) => s.set('secret', 'owner data'))
+    await withoutBoundCookie(h, async (s) => {
+      await step(s)
+      return null
+    })
+    expect((await h.run(async (s) => ({ user: await s.getUser(), data: await s.toJSON(), bound: await s.isDeviceBound() }))).body).toEqual({ user: 'alice', data: { secret: 'owner data' }, bound: true })
   })
 
   it('reads the session as none once the bound cookie expired, and as the owner again after a refresh', async () => {
