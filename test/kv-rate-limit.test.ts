@@ -39,6 +39,20 @@ function limitedKV(refuse: number, message = TOO_MANY): { namespace: KVNamespace
 
 const FAST: KVStoreOptions['rateLimitRetries'] = [5, 10, 20]
 
+/**
+ * A session `{ k: 1 }` saved in the real KV, then a client carrying its cookie through a
+ * store whose next `refuse` puts are refused (retried after `FAST`).
+ */
+async function storedThenLimited(refuse: number): Promise<{ token: string; kv: ReturnType<typeof limitedKV>; limited: ReturnType<typeof harness> }> {
+  const h = harness({ store: kvStore({ namespace: env.SESSIONS }) })
+  await h.run(async (s) => s.set('k', 1))
+  const token = h.jar.cookies.get('sessionid')!
+  const kv = limitedKV(refuse)
+  const limited = harness({ store: kvStore({ namespace: kv.namespace, rateLimitRetries: FAST }) })
+  limited.jar.cookies.set('sessionid', token)
+  return { token, kv, limited }
+}
+
 beforeEach(async () => {
   await clearKV(env.SESSIONS)
 })
@@ -56,19 +70,14 @@ describe('kvStore(): a write KV refuses with 429', () => {
   })
 
   it('is retried a bounded number of times, then a STORE_UNAVAILABLE that keeps the client\'s cookie and record', async () => {
-    const h = harness({ store: kvStore({ namespace: env.SESSIONS }) })
-    await h.run(async (s) => s.set('counter', 1))
-    const token = h.jar.cookies.get('sessionid')!
-    const kv = limitedKV(100)
-    const limited = harness({ store: kvStore({ namespace: kv.namespace, rateLimitRetries: FAST }) })
-    limited.jar.cookies.set('sessionid', token)
+    const { token, kv, limited } = await storedThenLimited(100)
     const warnings = captureConsole('error')
-    const { res } = await limited.run(async (s) => s.set('counter', 2))
+    const { res } = await limited.run(async (s) => s.set('k', 2))
     expect(res.status).toBe(503)
     expect(res.headers.get('Retry-After')).toBe('1')
     expect(res.headers.getSetCookie()).toEqual([])
     expect(kv.puts).toHaveLength(1 + FAST!.length)
-    expect(JSON.parse((await env.SESSIONS.get(await kvKeyFor(token)))!).data).toEqual({ counter: 1 })
+    expect(JSON.parse((await env.SESSIONS.get(await kvKeyFor(token)))!).data).toEqual({ k: 1 })
     expect(warnings.length).toBeLessThanOrEqual(1)
   })
 
@@ -109,12 +118,7 @@ describe('kvStore(): a write KV refuses with 429', () => {
   })
 
   it('retries the revocation marker of a logout too, so the logout still revokes', async () => {
-    const h = harness({ store: kvStore({ namespace: env.SESSIONS }) })
-    await h.run(async (s) => s.set('k', 1))
-    const token = h.jar.cookies.get('sessionid')!
-    const kv = limitedKV(1)
-    const limited = harness({ store: kvStore({ namespace: kv.namespace, rateLimitRetries: FAST }) })
-    limited.jar.cookies.set('sessionid', token)
+    const { token, kv, limited } = await storedThenLimited(1)
     const { res } = await limited.run(async (s) => s.flush())
     expect(res.status).toBe(200)
     expect(kv.puts.filter((key) => key.startsWith('revoked:'))).toHaveLength(2)
