@@ -41,6 +41,10 @@ export default defineConfig({
     include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
     // Type tests (test/*.test-d.ts) run through tsc as part of `npm test`: a type
     // regression fails the run, not only `npm run typecheck`.
-    typecheck: { enabled: true, include: ['test/**/*.test-d.ts'], tsconfig: './test/tsconfig.types.json' },
+    typecheck: {
+      enabled: true,
+      include: ['test/**/*.test-d.ts'],
+      tsconfig: './test/tsconfig.types.json',
+    },
   },
 })

@@ -68,13 +68,25 @@ const OURS = 'session()'
 export const ROUTES = {
   untouched: {
     path: '/untouched',
-    init: { headers: { Cookie: 'sessionid=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA; theme=dark' } },
-    variants: [[BARE, app()], [NOOP, app(noop)], [OURS, app(session({ store: unused }))]],
+    init: {
+      headers: { Cookie: 'sessionid=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA; theme=dark' },
+    },
+    variants: [
+      [BARE, app()],
+      [NOOP, app(noop)],
+      [OURS, app(session({ store: unused }))],
+    ],
   },
   'anonymous read': {
     path: '/read',
     init: {},
-    variants: [[BARE, app()], [NOOP, app(noop)], [FLOOR, floor()], [FLOOR_VARY, floor(true)], [OURS, app(session({ store: unused }))]],
+    variants: [
+      [BARE, app()],
+      [NOOP, app(noop)],
+      [FLOOR, floor()],
+      [FLOOR_VARY, floor(true)],
+      [OURS, app(session({ store: unused }))],
+    ],
   },
 }
 
@@ -105,7 +117,8 @@ export async function measure({ rounds = 61, requests = 3000 } = {}) {
     const times = new Map(variants.map(([name]) => [name, []]))
     await Promise.all(variants.map(([, a]) => perRequest(a, path, init, 2000))) // warm-up
     for (let round = 0; round < rounds; round++) {
-      for (const [name, a] of round % 2 ? [...variants].reverse() : variants) times.get(name).push(await perRequest(a, path, init, requests))
+      for (const [name, a] of round % 2 ? [...variants].reverse() : variants)
+        times.get(name).push(await perRequest(a, path, init, requests))
     }
     const ratio = (ref, name) => {
       if (!times.has(ref)) return null
@@ -113,7 +126,10 @@ export async function measure({ rounds = 61, requests = 3000 } = {}) {
       return { median: median(rs), min: Math.min(...rs), max: Math.max(...rs) }
     }
     results[route] = Object.fromEntries(
-      [...times].map(([name, ts]) => [name, { us: median(ts), toBare: ratio(BARE, name), toFloor: ratio(FLOOR, name) }]),
+      [...times].map(([name, ts]) => [
+        name,
+        { us: median(ts), toBare: ratio(BARE, name), toFloor: ratio(FLOOR, name) },
+      ]),
     )
   }
   return results
@@ -121,13 +137,15 @@ export async function measure({ rounds = 61, requests = 3000 } = {}) {
 
 /** The results as a Markdown table. */
 export function table(results) {
-  const f = (r) => (r === null ? '—' : `${r.median.toFixed(2)}× [${r.min.toFixed(2)}–${r.max.toFixed(2)}]`)
+  const f = (r) =>
+    r === null ? '—' : `${r.median.toFixed(2)}× [${r.min.toFixed(2)}–${r.max.toFixed(2)}]`
   const rows = []
   for (const [route, variants] of Object.entries(results)) {
-    for (const [name, r] of Object.entries(variants)) rows.push(`| ${route} | ${name} | ${r.us.toFixed(2)} | ${f(r.toBare)} | ${f(r.toFloor)} |`)
+    for (const [name, r] of Object.entries(variants))
+      rows.push(`| ${route} | ${name} | ${r.us.toFixed(2)} | ${f(r.toBare)} | ${f(r.toFloor)} |`)
   }
   return [
-    '| route | variant | µs per request (median round) | × bare Hono [range over rounds] | ÷ the hand-rolled floor\'s cost [range] (≥ 1: at or under it) |',
+    "| route | variant | µs per request (median round) | × bare Hono [range over rounds] | ÷ the hand-rolled floor's cost [range] (≥ 1: at or under it) |",
     '|---|---|---|---|---|',
     ...rows,
   ].join('\n')

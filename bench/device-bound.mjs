@@ -8,7 +8,12 @@
  */
 import { createSigner } from '../dist/cookies/signing.js'
 import { parseProof, verifyProof } from '../dist/device-bound/proof.js'
-import { boundCookieValid, boundCookieValue, challengeIssued, newChallenge } from '../dist/device-bound/tokens.js'
+import {
+  boundCookieValid,
+  boundCookieValue,
+  challengeIssued,
+  newChallenge,
+} from '../dist/device-bound/tokens.js'
 
 const signer = createSigner({ secret: 'bench secret of at least thirty-two bytes' })
 const id = 'AAAAAAAAAAAAAAAAAAAAAA'
@@ -24,18 +29,35 @@ async function time(n, fn) {
 }
 
 async function jwtFor(alg) {
-  const params = alg === 'ES256' ? { name: 'ECDSA', namedCurve: 'P-256' } : { name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' }
+  const params =
+    alg === 'ES256'
+      ? { name: 'ECDSA', namedCurve: 'P-256' }
+      : {
+          name: 'RSASSA-PKCS1-v1_5',
+          modulusLength: 2048,
+          publicExponent: new Uint8Array([1, 0, 1]),
+          hash: 'SHA-256',
+        }
   const pair = await crypto.subtle.generateKey(params, true, ['sign', 'verify'])
   const { kty, crv, x, y, n, e } = await crypto.subtle.exportKey('jwk', pair.publicKey)
   const jwk = alg === 'ES256' ? { kty, crv, x, y } : { kty, n, e }
   const challenge = await newChallenge(signer, id, Date.now())
   const signed = `${b64(enc.encode(JSON.stringify({ alg, typ: 'dbsc+jwt' })))}.${b64(enc.encode(JSON.stringify({ jti: challenge })))}`
-  const sig = await crypto.subtle.sign(alg === 'ES256' ? { name: 'ECDSA', hash: 'SHA-256' } : 'RSASSA-PKCS1-v1_5', pair.privateKey, enc.encode(signed))
+  const sig = await crypto.subtle.sign(
+    alg === 'ES256' ? { name: 'ECDSA', hash: 'SHA-256' } : 'RSASSA-PKCS1-v1_5',
+    pair.privateKey,
+    enc.encode(signed),
+  )
   return { jwt: `${signed}.${b64(new Uint8Array(sig))}`, jwk, challenge }
 }
 
 const cookie = await boundCookieValue(signer, id, Math.floor(Date.now() / 1000) + 600)
-const rows = [['bound cookie check (every load of a bound session)', await time(5000, () => boundCookieValid(signer, id, cookie, Date.now()))]]
+const rows = [
+  [
+    'bound cookie check (every load of a bound session)',
+    await time(5000, () => boundCookieValid(signer, id, cookie, Date.now())),
+  ],
+]
 for (const alg of ['ES256', 'RS256']) {
   const { jwt, jwk, challenge } = await jwtFor(alg)
   rows.push([

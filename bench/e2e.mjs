@@ -39,7 +39,9 @@ export async function measure(origin, { rounds, duration, connections }) {
     if (!cookies[v.id]) throw new Error(`${v.label}: /write set no ${v.cookieName} cookie`)
   }
   // Warm-up: JIT, KV, connections.
-  for (const v of variants) for (const route of ROUTES) await cannon(`${origin}/${v.id}/${route}`, cookies[v.id], { duration: 1, connections })
+  for (const v of variants)
+    for (const route of ROUTES)
+      await cannon(`${origin}/${v.id}/${route}`, cookies[v.id], { duration: 1, connections })
 
   const samples = [] // { round, route, variant, rps, non2xx, errors }
   for (let round = 0; round < rounds; round++) {
@@ -47,9 +49,22 @@ export async function measure(origin, { rounds, duration, connections }) {
     if (round % 2 === 1) order = order.reverse()
     for (const route of ROUTES) {
       for (const v of order) {
-        const r = await cannon(`${origin}/${v.id}/${route}`, cookies[v.id], { duration, connections })
-        samples.push({ round, route, variant: v.id, rps: r.requests.average, p50: r.latency.p50, non2xx: r.non2xx, errors: r.errors })
-        process.stderr.write(`round ${round + 1} ${route.padEnd(9)} ${v.id.padEnd(13)} ${r.requests.average.toFixed(0)} req/s${r.non2xx ? ` (${r.non2xx} non-2xx)` : ''}\n`)
+        const r = await cannon(`${origin}/${v.id}/${route}`, cookies[v.id], {
+          duration,
+          connections,
+        })
+        samples.push({
+          round,
+          route,
+          variant: v.id,
+          rps: r.requests.average,
+          p50: r.latency.p50,
+          non2xx: r.non2xx,
+          errors: r.errors,
+        })
+        process.stderr.write(
+          `round ${round + 1} ${route.padEnd(9)} ${v.id.padEnd(13)} ${r.requests.average.toFixed(0)} req/s${r.non2xx ? ` (${r.non2xx} non-2xx)` : ''}\n`,
+        )
       }
     }
   }
@@ -58,7 +73,11 @@ export async function measure(origin, { rounds, duration, connections }) {
   for (const route of ROUTES) {
     for (const v of variants) {
       const mine = samples.filter((s) => s.route === route && s.variant === v.id)
-      const ratios = mine.map((s) => s.rps / samples.find((b) => b.round === s.round && b.route === route && b.variant === 'bare').rps)
+      const ratios = mine.map(
+        (s) =>
+          s.rps /
+          samples.find((b) => b.round === s.round && b.route === route && b.variant === 'bare').rps,
+      )
       summary.push({
         route,
         variant: v.id,
@@ -101,7 +120,11 @@ async function main() {
   })
   const server = await startWrangler({ port: Number(values.port) })
   try {
-    const data = await measure(server.origin, { rounds: Number(values.rounds), duration: Number(values.duration), connections: Number(values.connections) })
+    const data = await measure(server.origin, {
+      rounds: Number(values.rounds),
+      duration: Number(values.duration),
+      connections: Number(values.connections),
+    })
     const md = toMarkdown(data)
     if (values.json) writeFileSync(values.json, JSON.stringify(data, null, 2))
     if (values.md) writeFileSync(values.md, md + '\n')

@@ -21,16 +21,86 @@ import { cookiePair, startWrangler } from './wrangler.mjs'
  * `setCookie`: 'none' | 'one' | 'deletion' | 'at most the deletion'.
  */
 export const scenarios = [
-  { id: 'none-untouched', label: 'no cookie, handler never touches the session', route: 'untouched', cookie: 'none', floor: [0, 0, 0], setCookie: 'none' },
-  { id: 'valid-untouched', label: 'valid cookie, handler never touches the session', route: 'untouched', cookie: 'valid', floor: [0, 0, 0], setCookie: 'none' },
-  { id: 'none-read', label: 'no cookie, handler only reads', route: 'read', cookie: 'none', floor: [0, 0, 0], setCookie: 'none' },
-  { id: 'valid-read', label: 'valid cookie, handler reads', route: 'read', cookie: 'valid', floor: [1, 0, 0], setCookie: 'none' },
-  { id: 'valid-write', label: 'valid cookie, handler writes', route: 'write', cookie: 'valid', floor: [1, 1, 0], setCookie: 'one' },
-  { id: 'none-write', label: 'no cookie, handler writes', route: 'write', cookie: 'none', floor: [0, 1, 0], setCookie: 'one' },
-  { id: 'cycle', label: '`cycleKey()` (new id, same data)', route: 'cycle', cookie: 'valid', floor: [1, 1, 1], setCookie: 'one' },
-  { id: 'flush', label: '`flush()` (logout)', route: 'flush', cookie: 'valid', floor: [1, 0, 1], setCookie: 'deletion' },
-  { id: 'forged-read', label: 'forged id, read', route: 'read', cookie: 'forged', floor: [1, 0, 0], setCookie: 'at most the deletion' },
-  { id: 'unknown-read', label: 'unknown id (record gone), read', route: 'read', cookie: 'unknown', floor: [1, 0, 0], setCookie: 'at most the deletion' },
+  {
+    id: 'none-untouched',
+    label: 'no cookie, handler never touches the session',
+    route: 'untouched',
+    cookie: 'none',
+    floor: [0, 0, 0],
+    setCookie: 'none',
+  },
+  {
+    id: 'valid-untouched',
+    label: 'valid cookie, handler never touches the session',
+    route: 'untouched',
+    cookie: 'valid',
+    floor: [0, 0, 0],
+    setCookie: 'none',
+  },
+  {
+    id: 'none-read',
+    label: 'no cookie, handler only reads',
+    route: 'read',
+    cookie: 'none',
+    floor: [0, 0, 0],
+    setCookie: 'none',
+  },
+  {
+    id: 'valid-read',
+    label: 'valid cookie, handler reads',
+    route: 'read',
+    cookie: 'valid',
+    floor: [1, 0, 0],
+    setCookie: 'none',
+  },
+  {
+    id: 'valid-write',
+    label: 'valid cookie, handler writes',
+    route: 'write',
+    cookie: 'valid',
+    floor: [1, 1, 0],
+    setCookie: 'one',
+  },
+  {
+    id: 'none-write',
+    label: 'no cookie, handler writes',
+    route: 'write',
+    cookie: 'none',
+    floor: [0, 1, 0],
+    setCookie: 'one',
+  },
+  {
+    id: 'cycle',
+    label: '`cycleKey()` (new id, same data)',
+    route: 'cycle',
+    cookie: 'valid',
+    floor: [1, 1, 1],
+    setCookie: 'one',
+  },
+  {
+    id: 'flush',
+    label: '`flush()` (logout)',
+    route: 'flush',
+    cookie: 'valid',
+    floor: [1, 0, 1],
+    setCookie: 'deletion',
+  },
+  {
+    id: 'forged-read',
+    label: 'forged id, read',
+    route: 'read',
+    cookie: 'forged',
+    floor: [1, 0, 0],
+    setCookie: 'at most the deletion',
+  },
+  {
+    id: 'unknown-read',
+    label: 'unknown id (record gone), read',
+    route: 'read',
+    cookie: 'unknown',
+    floor: [1, 0, 0],
+    setCookie: 'at most the deletion',
+  },
 ]
 
 /** What one Set-Cookie header does: sets the session cookie, deletes it, or sets another cookie. */
@@ -55,7 +125,12 @@ function cookiesWithin(expect, kinds) {
 
 /** Measures every variant × scenario against a running bench worker (with COUNT_KV=1). */
 export async function collect(origin) {
-  const get = (path, cookie, init = {}) => fetch(`${origin}${path}`, { ...init, headers: cookie ? { Cookie: cookie } : {}, redirect: 'manual' })
+  const get = (path, cookie, init = {}) =>
+    fetch(`${origin}${path}`, {
+      ...init,
+      headers: cookie ? { Cookie: cookie } : {},
+      redirect: 'manual',
+    })
   const counts = async () => (await get('/__counts')).json()
   const variants = await (await get('/__variants')).json()
   const results = []
@@ -76,7 +151,8 @@ export async function collect(origin) {
           if (s.cookie === 'unknown') {
             // A Durable Object token names its object: another id in that same object is
             // unknown there. KV's records are simply wiped.
-            if (/^[^=]+=[A-Za-z0-9_-]{43}\.[0-9a-f]{64}$/.test(cookie)) cookie = cookie.replace(/=[A-Za-z0-9_-]{43}\./, `=${'A'.repeat(43)}.`)
+            if (/^[^=]+=[A-Za-z0-9_-]{43}\.[0-9a-f]{64}$/.test(cookie))
+              cookie = cookie.replace(/=[A-Za-z0-9_-]{43}\./, `=${'A'.repeat(43)}.`)
             else await (await get('/__wipe', undefined, { method: 'POST' })).arrayBuffer()
           }
         }
@@ -91,8 +167,22 @@ export async function collect(origin) {
       const c = await counts()
       const setCookie = res.headers.getSetCookie().map((h) => kindOf(h, v.cookieName))
       const ops = [c.reads, c.writes, c.deletes]
-      const within = c.lists === 0 && ops.every((n, i) => n <= s.floor[i]) && cookiesWithin(s.setCookie, setCookie)
-      results.push({ variant: v.id, scenario: s.id, reads: c.reads, writes: c.writes, deletes: c.deletes, lists: c.lists, calls: c.calls, rowsWritten: c.rowsWritten, setCookie, within })
+      const within =
+        c.lists === 0 &&
+        ops.every((n, i) => n <= s.floor[i]) &&
+        cookiesWithin(s.setCookie, setCookie)
+      results.push({
+        variant: v.id,
+        scenario: s.id,
+        reads: c.reads,
+        writes: c.writes,
+        deletes: c.deletes,
+        lists: c.lists,
+        calls: c.calls,
+        rowsWritten: c.rowsWritten,
+        setCookie,
+        within,
+      })
     }
   }
   return { variants, scenarios, results }
@@ -100,7 +190,12 @@ export async function collect(origin) {
 
 const floorText = (s) => {
   const [r, w, d] = s.floor
-  const reads = s.id === 'flush' ? '≤1' : s.id === 'forged-read' || s.id === 'unknown-read' ? '1 or 0' : String(r)
+  const reads =
+    s.id === 'flush'
+      ? '≤1'
+      : s.id === 'forged-read' || s.id === 'unknown-read'
+        ? '1 or 0'
+        : String(r)
   return `${reads} / ${w} / ${d} · ${s.setCookie}`
 }
 
@@ -114,7 +209,10 @@ export function toMarkdown({ variants, scenarios, results }) {
       if (!r || r.unsupported) return 'n/a'
       const cookies = r.setCookie.length === 0 ? '—' : r.setCookie.join(' + ')
       // A variant that keeps its sessions in Durable Objects: calls to objects and SQLite rows written.
-      const text = r.calls > 0 || v.id === 'do' ? `${r.calls} calls, ${r.rowsWritten} rows · ${cookies}` : `${r.reads} / ${r.writes} / ${r.deletes} · ${cookies}`
+      const text =
+        r.calls > 0 || v.id === 'do'
+          ? `${r.calls} calls, ${r.rowsWritten} rows · ${cookies}`
+          : `${r.reads} / ${r.writes} / ${r.deletes} · ${cookies}`
       return r.within || v.cookieName === null ? text : `▲ ${text}`
     })
     return `| ${s.label} | ${floorText(s)} | ${cells.join(' | ')} |`
@@ -123,7 +221,13 @@ export function toMarkdown({ variants, scenarios, results }) {
 }
 
 async function main() {
-  const { values } = parseArgs({ options: { port: { type: 'string', default: '8791' }, json: { type: 'string' }, md: { type: 'string' } } })
+  const { values } = parseArgs({
+    options: {
+      port: { type: 'string', default: '8791' },
+      json: { type: 'string' },
+      md: { type: 'string' },
+    },
+  })
   const server = await startWrangler({ port: Number(values.port), vars: { COUNT_KV: '1' } })
   try {
     const data = await collect(server.origin)

@@ -78,11 +78,15 @@ const runs = []
 for (let i = 0; i < Number(args.runs); i++) {
   const file = join(out, `vitest-${i}.json`)
   process.stderr.write(`vitest bench, run ${i + 1} of ${args.runs}…\n`)
-  const r = spawnSync('npx', ['vitest', 'bench', '--run', '--config', 'bench/vitest.bench.config.ts', '--outputJson', file], {
-    cwd: root,
-    env: { ...env, BENCH_ROUND: String(i) },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  })
+  const r = spawnSync(
+    'npx',
+    ['vitest', 'bench', '--run', '--config', 'bench/vitest.bench.config.ts', '--outputJson', file],
+    {
+      cwd: root,
+      env: { ...env, BENCH_ROUND: String(i) },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  )
   if (r.status !== 0) throw new Error(`vitest bench exited with ${r.status}`)
   runs.push(readRun(file))
 }
@@ -123,8 +127,12 @@ function throughput() {
   }
   const head = `| variant | ${columns.map(([c]) => `${c}: × bare [range over runs] (req/s)`).join(' | ')} |`
   const rule = `|---|${columns.map(() => '---').join('|')}|`
-  const cell = ({ ratio, ratios, rps }) => `${fmt(ratio)}× [${fmt(Math.min(...ratios))}–${fmt(Math.max(...ratios))}] (${Math.round(rps)})`
-  const rows = variants.map((v) => `| ${v} | ${columns.map(([c]) => (cells[`${c}/${v}`] === undefined ? 'n/a' : cell(cells[`${c}/${v}`]))).join(' | ')} |`)
+  const cell = ({ ratio, ratios, rps }) =>
+    `${fmt(ratio)}× [${fmt(Math.min(...ratios))}–${fmt(Math.max(...ratios))}] (${Math.round(rps)})`
+  const rows = variants.map(
+    (v) =>
+      `| ${v} | ${columns.map(([c]) => (cells[`${c}/${v}`] === undefined ? 'n/a' : cell(cells[`${c}/${v}`]))).join(' | ')} |`,
+  )
   return { variants, cells, md: [head, rule, ...rows].join('\n') }
 }
 
@@ -139,11 +147,22 @@ function signing() {
     const hono = names.find((n) => n.startsWith('hono/cookie'))
     const ours = names.find((n) => n.startsWith('edge-session'))
     const ops = (n) => median(runs.map((r) => (r[group].batch / r[group].benches[n].mean) * 1000))
-    const speedup = median(runs.map((r) => r[group].benches[hono].mean / r[group].benches[ours].mean))
+    const speedup = median(
+      runs.map((r) => r[group].benches[hono].mean / r[group].benches[ours].mean),
+    )
     out[op] = speedup
-    rows.push(`| ${op} | ${Math.round(ops(hono))} | ${Math.round(ops(ours))} | ${speedup.toFixed(2)}× |`)
+    rows.push(
+      `| ${op} | ${Math.round(ops(hono))} | ${Math.round(ops(ours))} | ${speedup.toFixed(2)}× |`,
+    )
   }
-  return { speedups: out, md: ['| operation | hono/cookie (ops/s) | edge-session (ops/s) | edge-session ÷ hono/cookie |', '|---|---|---|---|', ...rows].join('\n') }
+  return {
+    speedups: out,
+    md: [
+      '| operation | hono/cookie (ops/s) | edge-session (ops/s) | edge-session ÷ hono/cookie |',
+      '|---|---|---|---|',
+      ...rows,
+    ].join('\n'),
+  }
 }
 
 /**
@@ -176,8 +195,11 @@ function besideFloor() {
     const many = `${v}: 6,300 keys`
     const one = `${v}: one value`
     const ratio = runs.map((r) => mean(r, bulkGroup, many) / mean(r, bulkGroup, one))
-    const vsFloor = runs.map((r) => mean(r, bulkGroup, many) / mean(r, bulkGroup, `${FLOOR}: 6,300 keys`))
-    const perRequest = (name) => median(runs.map((r) => mean(r, bulkGroup, name) / r[bulkGroup].batch))
+    const vsFloor = runs.map(
+      (r) => mean(r, bulkGroup, many) / mean(r, bulkGroup, `${FLOOR}: 6,300 keys`),
+    )
+    const perRequest = (name) =>
+      median(runs.map((r) => mean(r, bulkGroup, name) / r[bulkGroup].batch))
     bulk[v] = { ratio: median(ratio), vsFloor: median(vsFloor) }
     return `| ${v} | ${perRequest(many).toFixed(2)} ms | ${perRequest(one).toFixed(2)} ms | ${fmt(median(ratio))}× ${range(ratio)} | ${fmt(median(vsFloor))}× ${range(vsFloor)} |`
   })
@@ -186,7 +208,7 @@ function besideFloor() {
     '|---|---|---|---|',
     ...anonRows,
     '',
-    '| variant | 6,300 keys, per request | one value of the same size, per request | many keys ÷ one value [range] | many keys ÷ the floor\'s [range] |',
+    "| variant | 6,300 keys, per request | one value of the same size, per request | many keys ÷ one value [range] | many keys ÷ the floor's [range] |",
     '|---|---|---|---|---|',
     ...bulkRows,
   ].join('\n')
@@ -200,7 +222,10 @@ const floor = besideFloor()
 // ----- 1b. CPU in Node: the built package, no workerd clock -------------------------
 
 process.stderr.write('CPU per request in Node (bench/cpu.mjs, the built package)…\n')
-execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] })
+execFileSync('npm', ['run', '--silent', 'build'], {
+  cwd: root,
+  stdio: ['ignore', 'ignore', 'inherit'],
+})
 const cpuBench = await import('./cpu.mjs')
 const cpu = await cpuBench.measure()
 writeFileSync(join(out, 'cpu.json'), JSON.stringify(cpu, null, 2))
@@ -226,7 +251,11 @@ if (!args['skip-e2e']) {
   process.stderr.write('End to end (autocannon against wrangler dev)…\n')
   const server = await startWrangler({ port: 8792 })
   try {
-    end = await e2e.measure(server.origin, { rounds: Number(args['e2e-rounds']), duration: Number(args['e2e-duration']), connections: 10 })
+    end = await e2e.measure(server.origin, {
+      rounds: Number(args['e2e-rounds']),
+      duration: Number(args['e2e-duration']),
+      connections: 10,
+    })
   } finally {
     await server.stop()
   }
@@ -240,7 +269,11 @@ if (!args['skip-live']) {
   process.stderr.write('Live sessions (sockets on the Durable Object store, wrangler dev)…\n')
   const file = join(out, 'live.json')
   // Node 20's WebSocket is behind a flag; a child process gets it.
-  const r = spawnSync(process.execPath, ['--experimental-websocket', '--no-warnings', 'bench/live.mjs', '--json', file], { cwd: root, env, encoding: 'utf8' })
+  const r = spawnSync(
+    process.execPath,
+    ['--experimental-websocket', '--no-warnings', 'bench/live.mjs', '--json', file],
+    { cwd: root, env, encoding: 'utf8' },
+  )
   if (r.status !== 0) throw new Error(`bench/live.mjs failed:\n${r.stderr}`)
   live = r.stdout.trim()
 }
@@ -248,56 +281,112 @@ if (!args['skip-live']) {
 // ----- targets ------------------------------------------------------------------------
 
 const NOOP = 'Hono + an empty middleware'
-const peers = tp.variants.filter((v) => v !== BARE && v !== NOOP && v !== FLOOR && !v.startsWith('edge-session'))
+const peers = tp.variants.filter(
+  (v) => v !== BARE && v !== NOOP && v !== FLOOR && !v.startsWith('edge-session'),
+)
 const targets = []
 const untouched = tp.cells[`untouched/${OURS}`].ratio
-targets.push(`- untouched route ≥ 0.95× bare Hono (in workerd): **${fmt(untouched)}×** ${untouched >= 0.95 ? 'met' : 'MISSED'}`)
+targets.push(
+  `- untouched route ≥ 0.95× bare Hono (in workerd): **${fmt(untouched)}×** ${untouched >= 0.95 ? 'met' : 'MISSED'}`,
+)
 const noopCell = tp.cells[`untouched/${NOOP}`]
 if (noopCell) {
-  targets.push(`  - for scale: one empty middleware is **${fmt(noopCell.ratio)}×** bare Hono in the same runs, so the session layer itself is at **${fmt(untouched / noopCell.ratio)}×** the floor any middleware has`)
+  targets.push(
+    `  - for scale: one empty middleware is **${fmt(noopCell.ratio)}×** bare Hono in the same runs, so the session layer itself is at **${fmt(untouched / noopCell.ratio)}×** the floor any middleware has`,
+  )
 }
 if (end) {
   const e = end.summary.find((s) => s.route === 'untouched' && s.variant === 'kv').ratio
-  targets.push(`- untouched route ≥ 0.95× bare Hono (end to end): **${e.toFixed(2)}×** ${e >= 0.95 ? 'met' : 'MISSED'}`)
+  targets.push(
+    `- untouched route ≥ 0.95× bare Hono (end to end): **${e.toFixed(2)}×** ${e >= 0.95 ? 'met' : 'MISSED'}`,
+  )
 }
 // Ours against the fastest peer of the same run (or round), then the median.
 const readGroup = groupsOf('read (')[0]
 // Mean sample times: the fastest peer has the smallest.
-const vsPeers = median(runs.map((r) => Math.min(...peers.map((p) => r[readGroup].benches[p].mean)) / r[readGroup].benches[OURS].mean))
-targets.push(`- session-reading route ahead of every peer (in workerd, local KV): **${vsPeers.toFixed(2)}×** the fastest peer's throughput ${vsPeers > 1 ? 'met' : 'MISSED'}`)
+const vsPeers = median(
+  runs.map(
+    (r) =>
+      Math.min(...peers.map((p) => r[readGroup].benches[p].mean)) / r[readGroup].benches[OURS].mean,
+  ),
+)
+targets.push(
+  `- session-reading route ahead of every peer (in workerd, local KV): **${vsPeers.toFixed(2)}×** the fastest peer's throughput ${vsPeers > 1 ? 'met' : 'MISSED'}`,
+)
 const cpuGroup = groupsOf('read, CPU only (')[0]
-const cpuVsPeers = median(runs.map((r) => Math.min(...peers.map((p) => r[cpuGroup].benches[p].mean)) / r[cpuGroup].benches[OURS].mean))
-targets.push(`- session-reading route ahead of every peer (in workerd, CPU only): **${cpuVsPeers.toFixed(2)}×** the fastest peer's throughput ${cpuVsPeers > 1 ? 'met' : 'MISSED'}`)
+const cpuVsPeers = median(
+  runs.map(
+    (r) =>
+      Math.min(...peers.map((p) => r[cpuGroup].benches[p].mean)) / r[cpuGroup].benches[OURS].mean,
+  ),
+)
+targets.push(
+  `- session-reading route ahead of every peer (in workerd, CPU only): **${cpuVsPeers.toFixed(2)}×** the fastest peer's throughput ${cpuVsPeers > 1 ? 'met' : 'MISSED'}`,
+)
 if (end) {
   const rounds = [...new Set(end.samples.map((s) => s.round))]
-  const rps = (round, id) => end.samples.find((s) => s.round === round && s.route === 'read' && s.variant === id).rps
-  const peerIds = end.variants.filter((v) => v.cookieName !== null && !OUR_IDS.includes(v.id)).map((v) => v.id)
-  const e = median(rounds.map((round) => rps(round, 'kv') / Math.max(...peerIds.map((id) => rps(round, id)))))
-  targets.push(`- session-reading route ahead of every peer (end to end): **${e.toFixed(2)}×** the fastest peer's throughput ${e > 1 ? 'met' : 'MISSED'}`)
+  const rps = (round, id) =>
+    end.samples.find((s) => s.round === round && s.route === 'read' && s.variant === id).rps
+  const peerIds = end.variants
+    .filter((v) => v.cookieName !== null && !OUR_IDS.includes(v.id))
+    .map((v) => v.id)
+  const e = median(
+    rounds.map((round) => rps(round, 'kv') / Math.max(...peerIds.map((id) => rps(round, id)))),
+  )
+  targets.push(
+    `- session-reading route ahead of every peer (end to end): **${e.toFixed(2)}×** the fastest peer's throughput ${e > 1 ? 'met' : 'MISSED'}`,
+  )
 }
 if (ops) {
   const floorOf = (id) => ops.scenarios.find((x) => x.id === id)
   const oursAt = ops.results
     .filter((r) => r.variant === 'kv' && !r.unsupported)
-    .every((r) => r.within || [r.reads, r.writes, r.deletes].every((n, i) => n <= floorOf(r.scenario).floor[i] + (MARKER[r.scenario]?.[i] ?? 0)))
-  const noCalls = ops.results.filter((r) => r.variant === 'do' && ['none-untouched', 'valid-untouched', 'none-read'].includes(r.scenario)).every((r) => r.calls === 0)
-  targets.push(`- Durable Objects: no call to an object for untouched requests and anonymous reads: ${noCalls ? 'met' : 'MISSED'}`)
-  const peersAbove = ops.variants.filter((v) => v.cookieName !== null && !OUR_IDS.includes(v.id)).every((v) => ops.results.some((r) => r.variant === v.id && r.within === false))
-  targets.push(`- KV operations at the floor in every scenario, plus the revocation marker where a save or a destroy pays for it (issue 13): ${oursAt ? 'met' : 'MISSED'}; every peer above the floor somewhere: ${peersAbove ? 'yes' : 'NO'}`)
+    .every(
+      (r) =>
+        r.within ||
+        [r.reads, r.writes, r.deletes].every(
+          (n, i) => n <= floorOf(r.scenario).floor[i] + (MARKER[r.scenario]?.[i] ?? 0),
+        ),
+    )
+  const noCalls = ops.results
+    .filter(
+      (r) =>
+        r.variant === 'do' &&
+        ['none-untouched', 'valid-untouched', 'none-read'].includes(r.scenario),
+    )
+    .every((r) => r.calls === 0)
+  targets.push(
+    `- Durable Objects: no call to an object for untouched requests and anonymous reads: ${noCalls ? 'met' : 'MISSED'}`,
+  )
+  const peersAbove = ops.variants
+    .filter((v) => v.cookieName !== null && !OUR_IDS.includes(v.id))
+    .every((v) => ops.results.some((r) => r.variant === v.id && r.within === false))
+  targets.push(
+    `- KV operations at the floor in every scenario, plus the revocation marker where a save or a destroy pays for it (issue 13): ${oursAt ? 'met' : 'MISSED'}; every peer above the floor somewhere: ${peersAbove ? 'yes' : 'NO'}`,
+  )
 }
 {
   // Judged in Node (bench/cpu.mjs): inside workerd one sample of this route swings ±50%.
   const anon = cpu['anonymous read'][cpuBench.OURS]
   const withVary = anon.toFloor.median / cpu['anonymous read'][cpuBench.FLOOR_VARY].toFloor.median
-  targets.push(`- anonymous read (no cookie, the handler reads) at or under the hand-rolled floor's cost (Node, ${anon.us.toFixed(2)} µs a request): **${fmt(anon.toFloor.median)}×** the floor's throughput [${fmt(anon.toFloor.min)}–${fmt(anon.toFloor.max)} over rounds] ${anon.toFloor.median >= 1 ? 'met' : 'MISSED'}; **${fmt(withVary)}×** the floor that also sends \`Vary: Cookie\``)
-  if (floor) targets.push(`  - in workerd (median samples): **${fmt(floor.anon[OURS].toFloor)}×** the floor's throughput`)
+  targets.push(
+    `- anonymous read (no cookie, the handler reads) at or under the hand-rolled floor's cost (Node, ${anon.us.toFixed(2)} µs a request): **${fmt(anon.toFloor.median)}×** the floor's throughput [${fmt(anon.toFloor.min)}–${fmt(anon.toFloor.max)} over rounds] ${anon.toFloor.median >= 1 ? 'met' : 'MISSED'}; **${fmt(withVary)}×** the floor that also sends \`Vary: Cookie\``,
+  )
+  if (floor)
+    targets.push(
+      `  - in workerd (median samples): **${fmt(floor.anon[OURS].toFloor)}×** the floor's throughput`,
+    )
 }
 if (floor) {
   const { ratio, vsFloor } = floor.bulk[OURS]
-  targets.push(`- set() linear in the data: 6,300 small keys cost **${fmt(ratio)}×** one value of the same size (the floor: ${fmt(floor.bulk[FLOOR].ratio)}×), and **${fmt(vsFloor)}×** the floor's 6,300 keys`)
+  targets.push(
+    `- set() linear in the data: 6,300 small keys cost **${fmt(ratio)}×** one value of the same size (the floor: ${fmt(floor.bulk[FLOOR].ratio)}×), and **${fmt(vsFloor)}×** the floor's 6,300 keys`,
+  )
 }
 if (sig.speedups.verify !== undefined) {
-  targets.push(`- signed-cookie verify ≥ 2× hono/cookie: **${sig.speedups.verify.toFixed(2)}×** ${sig.speedups.verify >= 2 ? 'met' : 'MISSED'}`)
+  targets.push(
+    `- signed-cookie verify ≥ 2× hono/cookie: **${sig.speedups.verify.toFixed(2)}×** ${sig.speedups.verify >= 2 ? 'met' : 'MISSED'}`,
+  )
 }
 
 // ----- report ---------------------------------------------------------------------------
@@ -311,7 +400,10 @@ const sh = (cmd, a) => {
 }
 const machine = [
   `- date: ${new Date().toISOString()}`,
-  `- machine: \`nproc\` = ${sh('nproc', [])}, ${os.cpus()[0]?.model ?? 'unknown CPU'}; load average at the end ${os.loadavg().map((n) => n.toFixed(2)).join(' / ')}`,
+  `- machine: \`nproc\` = ${sh('nproc', [])}, ${os.cpus()[0]?.model ?? 'unknown CPU'}; load average at the end ${os
+    .loadavg()
+    .map((n) => n.toFixed(2))
+    .join(' / ')}`,
   `- memory (\`free -h\`):\n\n\`\`\`\n${sh('free', ['-h'])}\n\`\`\``,
   `- node ${process.version}; workerd via wrangler ${JSON.parse(readFileSync(join(root, 'node_modules/wrangler/package.json'), 'utf8')).version}; vitest ${JSON.parse(readFileSync(join(root, 'node_modules/vitest/package.json'), 'utf8')).version}`,
   `- ${args.runs} vitest bench runs; e2e ${end ? `${end.rounds} rounds × ${end.duration} s × ${end.connections} connections per variant and route` : 'skipped'}; total ${Math.round((Date.now() - started) / 1000)} s`,
@@ -330,7 +422,9 @@ const report = [
   '',
   tp.md,
   '',
-  ...(floor ? ['### Beside the hand-rolled floor (in workerd, a Map in place of KV)', '', floor.md, ''] : []),
+  ...(floor
+    ? ['### Beside the hand-rolled floor (in workerd, a Map in place of KV)', '', floor.md, '']
+    : []),
   '### CPU per request in Node (`bench/cpu.mjs`: the built package, interleaved rounds, ratios within a round)',
   '',
   cpuBench.table(cpu),
@@ -339,9 +433,30 @@ const report = [
   '',
   sig.md,
   '',
-  ...(ops ? ['### KV operations and Set-Cookie per request (`wrangler dev`, counting wrapper)', '', kvOps.toMarkdown(ops), ''] : []),
-  ...(live ? ['### Live sessions (`bench/live.mjs`: sockets on the Durable Object store, `wrangler dev`)', '', live, ''] : []),
-  ...(end ? [`### End to end (autocannon against \`wrangler dev\`, median of ${end.rounds} interleaved rounds)`, '', e2e.toMarkdown(end), ''] : []),
+  ...(ops
+    ? [
+        '### KV operations and Set-Cookie per request (`wrangler dev`, counting wrapper)',
+        '',
+        kvOps.toMarkdown(ops),
+        '',
+      ]
+    : []),
+  ...(live
+    ? [
+        '### Live sessions (`bench/live.mjs`: sockets on the Durable Object store, `wrangler dev`)',
+        '',
+        live,
+        '',
+      ]
+    : []),
+  ...(end
+    ? [
+        `### End to end (autocannon against \`wrangler dev\`, median of ${end.rounds} interleaved rounds)`,
+        '',
+        e2e.toMarkdown(end),
+        '',
+      ]
+    : []),
   `Raw results: \`${out}\``,
 ].join('\n')
 
@@ -355,6 +470,9 @@ if (args.write) {
   const a = text.indexOf(start)
   const b = text.indexOf(stop)
   if (a === -1 || b === -1) throw new Error('bench/RESULTS.md has no bench:generated markers')
-  writeFileSync(file, `${text.slice(0, a + start.length)}\n${report.replace(/\nRaw results: .*$/, '')}\n${text.slice(b)}`)
+  writeFileSync(
+    file,
+    `${text.slice(0, a + start.length)}\n${report.replace(/\nRaw results: .*$/, '')}\n${text.slice(b)}`,
+  )
   process.stderr.write('bench/RESULTS.md updated.\n')
 }

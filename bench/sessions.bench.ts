@@ -21,7 +21,15 @@ import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:
 import { bench, describe, inject } from 'vitest'
 import { memoryNamespace } from './memory-namespace'
 import { signedCookieBenches } from './signing'
-import { BULK_VARIANTS, edgeSessionDO, variants, type BenchBindings, type BulkRoute, type Route, type Variant } from './variants'
+import {
+  BULK_VARIANTS,
+  edgeSessionDO,
+  variants,
+  type BenchBindings,
+  type BulkRoute,
+  type Route,
+  type Variant,
+} from './variants'
 
 declare module 'vitest' {
   interface ProvidedContext {
@@ -31,16 +39,29 @@ declare module 'vitest' {
 }
 
 /** Requests per sample, per group. `run.mjs` reads them back from the group names. */
-export const BATCH = { untouched: 1000, read: 200, write: 200, cpu: 1000, anonymous: 3000, bulk: 20 } as const
+export const BATCH = {
+  untouched: 1000,
+  read: 200,
+  write: 200,
+  cpu: 1000,
+  anonymous: 3000,
+  bulk: 20,
+} as const
 
 /** At least 1 s and 5 samples per variant; warm-up: at least 300 ms and one sample (it also prepares the variant). */
 const options = { time: 1000, iterations: 5, warmupTime: 300, warmupIterations: 1 }
 
 const kvBindings: BenchBindings = { SESSIONS: env.SESSIONS, SESSION_OBJECTS: env.SESSION_OBJECTS }
-const memoryBindings: BenchBindings = { SESSIONS: memoryNamespace(), SESSION_OBJECTS: env.SESSION_OBJECTS }
+const memoryBindings: BenchBindings = {
+  SESSIONS: memoryNamespace(),
+  SESSION_OBJECTS: env.SESSION_OBJECTS,
+}
 /** The `set()` rows write 63 KB per request: their `Map` is emptied after every sample. */
 const bulkValues = new Map<string, string>()
-const bulkBindings: BenchBindings = { SESSIONS: memoryNamespace(bulkValues), SESSION_OBJECTS: env.SESSION_OBJECTS }
+const bulkBindings: BenchBindings = {
+  SESSIONS: memoryNamespace(bulkValues),
+  SESSION_OBJECTS: env.SESSION_OBJECTS,
+}
 
 interface Prepared {
   variant: Variant
@@ -83,7 +104,13 @@ async function prepare(variant: Variant, bindings: BenchBindings): Promise<Prepa
 }
 
 /** One sample: `n` requests to `route`, with the variant's session cookie or (`anonymous`) none. */
-async function batch(variant: Variant, route: Route | BulkRoute, n: number, bindings = kvBindings, anonymous = false): Promise<void> {
+async function batch(
+  variant: Variant,
+  route: Route | BulkRoute,
+  n: number,
+  bindings = kvBindings,
+  anonymous = false,
+): Promise<void> {
   const p = await prepare(variant, bindings)
   const ctx = createExecutionContext()
   const url = `http://bench.local/${route}`
@@ -122,7 +149,11 @@ describe(`read, CPU only (${BATCH.cpu} requests per sample, a Map in place of KV
 // pause lands in one 3,000-request sample in five and doubles it) rather than the mean.
 describe(`anonymous read (${BATCH.anonymous} requests per sample, no cookie, a Map in place of KV)`, () => {
   for (const variant of order) {
-    bench(variant.label, () => batch(variant, 'read', BATCH.anonymous, memoryBindings, true), options)
+    bench(
+      variant.label,
+      () => batch(variant, 'read', BATCH.anonymous, memoryBindings, true),
+      options,
+    )
   }
 })
 
@@ -130,11 +161,18 @@ describe(`anonymous read (${BATCH.anonymous} requests per sample, no cookie, a M
 // JSON size: linear set() costs about the same for both; quadratic size tracking did not.
 describe(`set(), many keys vs one value (${BATCH.bulk} requests per sample, no cookie, a Map in place of KV)`, () => {
   for (const variant of BULK_VARIANTS) {
-    for (const [route, what] of [['set-many', '6,300 keys'], ['set-one', 'one value']] as const) {
-      bench(`${variant.label}: ${what}`, async () => {
-        await batch(variant, route, BATCH.bulk, bulkBindings, true)
-        bulkValues.clear()
-      }, options)
+    for (const [route, what] of [
+      ['set-many', '6,300 keys'],
+      ['set-one', 'one value'],
+    ] as const) {
+      bench(
+        `${variant.label}: ${what}`,
+        async () => {
+          await batch(variant, route, BATCH.bulk, bulkBindings, true)
+          bulkValues.clear()
+        },
+        options,
+      )
     }
   }
 })

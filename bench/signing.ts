@@ -21,7 +21,12 @@ const VALUE = 'user-42'
 const url = 'http://bench.local/'
 
 /** Registers the signed-cookie benches (called from `sessions.bench.ts`, so they run in the same file). */
-export function signedCookieBenches(options: { time: number; iterations: number; warmupTime: number; warmupIterations: number }): void {
+export function signedCookieBenches(options: {
+  time: number
+  iterations: number
+  warmupTime: number
+  warmupIterations: number
+}): void {
   // A signer is made once per isolate, as its docs show; the key import is cached.
   const signer = createSigner({ secret: BENCH_SECRET })
   let honoCookie = ''
@@ -31,36 +36,52 @@ export function signedCookieBenches(options: { time: number; iterations: number;
   const pairOf = (c: Context): string => (c.res.headers.get('Set-Cookie') ?? '').split(';')[0]!
 
   describe(`signed cookie: sign (${SIGN_BATCH} per sample)`, () => {
-    bench('hono/cookie setSignedCookie', async () => {
-      for (let i = 0; i < SIGN_BATCH; i++) {
-        const c = new Context(new Request(url))
-        await honoSetSigned(c, 'prefs', VALUE, BENCH_SECRET)
-        honoCookie = pairOf(c)
-      }
-    }, options)
-    bench('edge-session setSignedCookie', async () => {
-      for (let i = 0; i < SIGN_BATCH; i++) {
-        const c = new Context(new Request(url))
-        await setSignedCookie(c, 'prefs', VALUE, { signer })
-        ourCookie = pairOf(c)
-      }
-    }, options)
+    bench(
+      'hono/cookie setSignedCookie',
+      async () => {
+        for (let i = 0; i < SIGN_BATCH; i++) {
+          const c = new Context(new Request(url))
+          await honoSetSigned(c, 'prefs', VALUE, BENCH_SECRET)
+          honoCookie = pairOf(c)
+        }
+      },
+      options,
+    )
+    bench(
+      'edge-session setSignedCookie',
+      async () => {
+        for (let i = 0; i < SIGN_BATCH; i++) {
+          const c = new Context(new Request(url))
+          await setSignedCookie(c, 'prefs', VALUE, { signer })
+          ourCookie = pairOf(c)
+        }
+      },
+      options,
+    )
   })
 
   describe(`signed cookie: verify (${SIGN_BATCH} per sample)`, () => {
     const verified = (got: unknown): void => {
       if (got !== VALUE) throw new Error(`signed cookie did not verify: ${String(got)}`)
     }
-    bench('hono/cookie getSignedCookie', async () => {
-      await ensure()
-      const c = new Context(new Request(url, { headers: { Cookie: `a=1; ${honoCookie}; b=2` } }))
-      for (let i = 0; i < SIGN_BATCH; i++) verified(await honoGetSigned(c, BENCH_SECRET, 'prefs'))
-    }, options)
-    bench('edge-session getSignedCookie', async () => {
-      await ensure()
-      const c = new Context(new Request(url, { headers: { Cookie: `a=1; ${ourCookie}; b=2` } }))
-      for (let i = 0; i < SIGN_BATCH; i++) verified(await getSignedCookie(c, 'prefs', { signer }))
-    }, options)
+    bench(
+      'hono/cookie getSignedCookie',
+      async () => {
+        await ensure()
+        const c = new Context(new Request(url, { headers: { Cookie: `a=1; ${honoCookie}; b=2` } }))
+        for (let i = 0; i < SIGN_BATCH; i++) verified(await honoGetSigned(c, BENCH_SECRET, 'prefs'))
+      },
+      options,
+    )
+    bench(
+      'edge-session getSignedCookie',
+      async () => {
+        await ensure()
+        const c = new Context(new Request(url, { headers: { Cookie: `a=1; ${ourCookie}; b=2` } }))
+        for (let i = 0; i < SIGN_BATCH; i++) verified(await getSignedCookie(c, 'prefs', { signer }))
+      },
+      options,
+    )
   })
 
   /** Makes both cookies if the sign benches did not run (e.g. filtered out); `beforeAll` does not run in bench mode. */

@@ -20,7 +20,11 @@
 import { useSession, useSessionStorage } from '@hono/session'
 import { Hono, type Context, type MiddlewareHandler } from 'hono'
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
-import { sessionMiddleware, type Session as HonoSessionsSession, type SessionData as HonoSessionsData } from 'hono-sessions'
+import {
+  sessionMiddleware,
+  type Session as HonoSessionsSession,
+  type SessionData as HonoSessionsData,
+} from 'hono-sessions'
 import { cookieStore, session, type SessionEnv } from '../src/session'
 import { durableObjectStore, type SessionObject } from '../src/session/durable-object'
 
@@ -32,7 +36,12 @@ export interface BenchBindings {
 }
 
 /** A variant's app, reduced to what the benchmark calls. */
-export type BenchRequest = (url: string, init: RequestInit, env: BenchBindings, ctx: ExecutionContext) => Response | Promise<Response>
+export type BenchRequest = (
+  url: string,
+  init: RequestInit,
+  env: BenchBindings,
+  ctx: ExecutionContext,
+) => Response | Promise<Response>
 
 /** One contender. */
 export interface Variant {
@@ -59,7 +68,9 @@ export const BENCH_SECRET = '6a1f0e3c5b7d9f21c4e6a8b0d2f4163858a7c9e1b3d5f7092a4
 
 const text = (n: unknown): string => String(typeof n === 'number' ? n : 0)
 
-function finish<E extends { Bindings: BenchBindings }>(app: Hono<E>): ReturnType<Variant['create']> {
+function finish<E extends { Bindings: BenchBindings }>(
+  app: Hono<E>,
+): ReturnType<Variant['create']> {
   app.all('*', (c) => c.text('no such route', 501))
   return {
     request: (url, init, env, ctx) => app.request(url, init, env, ctx),
@@ -75,7 +86,8 @@ export const bare: Variant = {
   unsupported: [],
   create() {
     const app = new Hono<{ Bindings: BenchBindings }>()
-    for (const route of ['untouched', 'read', 'write', 'cycle', 'flush']) app.get(`/${route}`, (c) => c.text('0'))
+    for (const route of ['untouched', 'read', 'write', 'cycle', 'flush'])
+      app.get(`/${route}`, (c) => c.text('0'))
     return finish(app)
   },
 }
@@ -93,7 +105,8 @@ export const noop: Variant = {
   create() {
     const app = new Hono<{ Bindings: BenchBindings }>()
     app.use(async (_c, next) => next())
-    for (const route of ['untouched', 'read', 'write', 'cycle', 'flush']) app.get(`/${route}`, (c) => c.text('0'))
+    for (const route of ['untouched', 'read', 'write', 'cycle', 'flush'])
+      app.get(`/${route}`, (c) => c.text('0'))
     return finish(app)
   },
 }
@@ -105,8 +118,12 @@ type Data = { hits?: number; [key: string]: unknown }
  * {@link ONE_VALUE} (one string), whose JSON is exactly as long (63,001 bytes, under the
  * 64 KiB cap). Served at `/set-many` and `/set-one` by the variants in `BULK_VARIANTS`.
  */
-export const MANY_KEYS: Readonly<Record<string, number>> = Object.fromEntries(Array.from({ length: 6300 }, (_, i) => [`k${String(i).padStart(4, '0')}`, 1]))
-export const ONE_VALUE: Readonly<Record<string, string>> = { v: 'x'.repeat(JSON.stringify(MANY_KEYS).length - '{"v":""}'.length) }
+export const MANY_KEYS: Readonly<Record<string, number>> = Object.fromEntries(
+  Array.from({ length: 6300 }, (_, i) => [`k${String(i).padStart(4, '0')}`, 1]),
+)
+export const ONE_VALUE: Readonly<Record<string, string>> = {
+  v: 'x'.repeat(JSON.stringify(MANY_KEYS).length - '{"v":""}'.length),
+}
 
 /** The bulk routes and what each stores. */
 const BULK = { 'set-many': MANY_KEYS, 'set-one': ONE_VALUE } as const
@@ -115,7 +132,9 @@ const BULK = { 'set-many': MANY_KEYS, 'set-one': ONE_VALUE } as const
 export type BulkRoute = keyof typeof BULK
 
 /** Routes of this library, on any session store. */
-function edgeSessionApp(middleware: MiddlewareHandler<SessionEnv<Data>>): Hono<SessionEnv<Data> & { Bindings: BenchBindings }> {
+function edgeSessionApp(
+  middleware: MiddlewareHandler<SessionEnv<Data>>,
+): Hono<SessionEnv<Data> & { Bindings: BenchBindings }> {
   const app = new Hono<SessionEnv<Data> & { Bindings: BenchBindings }>()
   app.use(middleware)
   for (const [route, data] of Object.entries(BULK)) {
@@ -162,7 +181,8 @@ export const edgeSessionCookie: Variant = {
   label: 'edge-session, cookie store',
   cookieName: 'sessionid',
   unsupported: [],
-  create: () => finish(edgeSessionApp(session<Data>({ store: () => cookieStore({ secret: BENCH_SECRET }) }))),
+  create: () =>
+    finish(edgeSessionApp(session<Data>({ store: () => cookieStore({ secret: BENCH_SECRET }) }))),
 }
 
 /**
@@ -174,7 +194,14 @@ export const edgeSessionDO: Variant = {
   label: 'edge-session, Durable Objects',
   cookieName: 'sessionid',
   unsupported: [],
-  create: () => finish(edgeSessionApp(session<Data>({ store: (c) => durableObjectStore({ namespace: (c.env as BenchBindings).SESSION_OBJECTS }) }))),
+  create: () =>
+    finish(
+      edgeSessionApp(
+        session<Data>({
+          store: (c) => durableObjectStore({ namespace: (c.env as BenchBindings).SESSION_OBJECTS }),
+        }),
+      ),
+    ),
 }
 
 /**
@@ -192,14 +219,21 @@ export const handRolled: Variant = {
   create() {
     const app = new Hono<{ Bindings: BenchBindings }>()
     const cookie = { path: '/', httpOnly: true, sameSite: 'Lax', maxAge: MAX_AGE } as const
-    const load = async (kv: KVNamespace, id: string | undefined): Promise<Data | null> => (id ? kv.get<Data>(`s:${id}`, 'json') : null)
-    const save = async (c: Context<{ Bindings: BenchBindings }>, id: string | undefined, data: Data): Promise<void> => {
+    const load = async (kv: KVNamespace, id: string | undefined): Promise<Data | null> =>
+      id ? kv.get<Data>(`s:${id}`, 'json') : null
+    const save = async (
+      c: Context<{ Bindings: BenchBindings }>,
+      id: string | undefined,
+      data: Data,
+    ): Promise<void> => {
       const sid = id ?? crypto.randomUUID()
       await c.env.SESSIONS.put(`s:${sid}`, JSON.stringify(data), { expirationTtl: MAX_AGE })
       setCookie(c, 'sid', sid, cookie)
     }
     app.get('/untouched', (c) => c.text('0'))
-    app.get('/read', async (c) => c.text(text((await load(c.env.SESSIONS, getCookie(c, 'sid')))?.hits)))
+    app.get('/read', async (c) =>
+      c.text(text((await load(c.env.SESSIONS, getCookie(c, 'sid')))?.hits)),
+    )
     app.get('/write', async (c) => {
       const id = getCookie(c, 'sid')
       const data = (await load(c.env.SESSIONS, id)) ?? {}
@@ -255,7 +289,10 @@ class HonoSessionsKVStore {
   }
 }
 
-type HonoSessionsEnv = { Bindings: BenchBindings; Variables: { session: HonoSessionsSession<Data>; session_key_rotation: boolean } }
+type HonoSessionsEnv = {
+  Bindings: BenchBindings
+  Variables: { session: HonoSessionsSession<Data>; session_key_rotation: boolean }
+}
 
 /**
  * hono-sessions 0.8.1 as its README configures it (encryption key "recommended for
@@ -311,7 +348,13 @@ export const honoSessionsNoExtend: Variant = {
   create: () => honoSessions(false),
 }
 
-type HonoSessionEnv = { Bindings: BenchBindings; Variables: { session: import('@hono/session').Session<Data>; sessionStorage?: import('@hono/session').Storage<Data> } }
+type HonoSessionEnv = {
+  Bindings: BenchBindings
+  Variables: {
+    session: import('@hono/session').Session<Data>
+    sessionStorage?: import('@hono/session').Storage<Data>
+  }
+}
 
 /**
  * @hono/session 0.2.1 with KV storage exactly as its `examples/cloudflare-kv.ts`
@@ -334,10 +377,15 @@ export const honoSession: Variant = {
           return c.env.SESSIONS.get<Data>(sid, 'json')
         },
         set(sid, data) {
-          c.executionCtx.waitUntil(c.env.SESSIONS.put(sid, JSON.stringify(data), { expirationTtl: 2_592_000 }))
+          c.executionCtx.waitUntil(
+            c.env.SESSIONS.put(sid, JSON.stringify(data), { expirationTtl: 2_592_000 }),
+          )
         },
       })),
-      useSession<Data>({ secret: BENCH_SECRET, duration: { absolute: MAX_AGE } }) as unknown as MiddlewareHandler<HonoSessionEnv>,
+      useSession<Data>({
+        secret: BENCH_SECRET,
+        duration: { absolute: MAX_AGE },
+      }) as unknown as MiddlewareHandler<HonoSessionEnv>,
     )
     app.get('/untouched', (c) => c.text('0'))
     app.get('/read', async (c) => c.text(text((await c.get('session').get())?.hits)))
@@ -358,7 +406,17 @@ export const honoSession: Variant = {
 }
 
 /** Every variant, in table order. */
-export const variants: readonly Variant[] = [bare, noop, handRolled, edgeSessionKV, edgeSessionDO, edgeSessionCookie, honoSessionsDefault, honoSessionsNoExtend, honoSession]
+export const variants: readonly Variant[] = [
+  bare,
+  noop,
+  handRolled,
+  edgeSessionKV,
+  edgeSessionDO,
+  edgeSessionCookie,
+  honoSessionsDefault,
+  honoSessionsNoExtend,
+  honoSession,
+]
 
 /** The variants with the `/set-many` and `/set-one` routes (the cookie store cannot hold 63 KB). */
 export const BULK_VARIANTS: readonly Variant[] = [handRolled, edgeSessionKV]

@@ -34,7 +34,17 @@ const counted = (raw: KVNamespace): CountingKV => {
 }
 
 /** The session object's RPC methods the store calls. */
-const RPC_METHODS: ReadonlySet<string> = new Set(['load', 'create', 'update', 'take', 'destroy', 'list', 'countSessions', 'revoke', 'revokeAll'])
+const RPC_METHODS: ReadonlySet<string> = new Set([
+  'load',
+  'create',
+  'update',
+  'take',
+  'destroy',
+  'list',
+  'countSessions',
+  'revoke',
+  'revokeAll',
+])
 
 /** A Durable Object namespace whose stubs count their calls, and the objects they reached. */
 interface CountingObjects {
@@ -61,11 +71,14 @@ function countingObjects(raw: DurableObjectNamespace<SessionObject>): CountingOb
           return new Proxy(stub, {
             get(s, method) {
               // Only the object's own methods: a stub answers any name (`then` included).
-              if (typeof method !== 'string' || !RPC_METHODS.has(method)) return Reflect.get(s, method) as unknown
+              if (typeof method !== 'string' || !RPC_METHODS.has(method))
+                return Reflect.get(s, method) as unknown
               return (...args: unknown[]) => {
                 counter.calls++
                 // Called as a method of the real stub: an RPC method taken off it and applied fails.
-                return (s as unknown as Record<string, (...a: unknown[]) => unknown>)[method]!(...args)
+                return (s as unknown as Record<string, (...a: unknown[]) => unknown>)[method]!(
+                  ...args,
+                )
               }
             },
           })
@@ -95,7 +108,9 @@ async function wipe(namespace: KVNamespace): Promise<number> {
   let removed = 0
   let cursor: string | undefined
   do {
-    const page: KVNamespaceListResult<unknown, string> = await namespace.list(cursor ? { cursor } : {})
+    const page: KVNamespaceListResult<unknown, string> = await namespace.list(
+      cursor ? { cursor } : {},
+    )
     await Promise.all(page.keys.map((k) => namespace.delete(k.name)))
     removed += page.keys.length
     cursor = page.list_complete ? undefined : page.cursor
@@ -111,12 +126,23 @@ export default {
     const counting = env.COUNT_KV === '1'
 
     if (prefix === '__variants') {
-      return Response.json(variants.map(({ id, label, cookieName, unsupported }) => ({ id, label, cookieName, unsupported })))
+      return Response.json(
+        variants.map(({ id, label, cookieName, unsupported }) => ({
+          id,
+          label,
+          cookieName,
+          unsupported,
+        })),
+      )
     }
     if (counting && prefix === '__counts') {
       const kv = counted(env.SESSIONS)
       const objs = countedObjects(env.SESSION_OBJECTS)
-      const body = JSON.stringify({ ...kv.counts, calls: objs.calls, rowsWritten: await objs.rowsWritten() })
+      const body = JSON.stringify({
+        ...kv.counts,
+        calls: objs.calls,
+        rowsWritten: await objs.rowsWritten(),
+      })
       kv.reset()
       objs.calls = 0
       return new Response(body, { headers: { 'Content-Type': 'application/json' } })
@@ -129,7 +155,12 @@ export default {
     if (!app || slash === -1) return new Response('unknown variant', { status: 404 })
     // Every variant, the floor included, pays for this one rewrite.
     const inner = new Request(new URL(url.pathname.slice(slash) + url.search, url), request)
-    const bindings: BenchBindings = counting ? { SESSIONS: counted(env.SESSIONS).namespace, SESSION_OBJECTS: countedObjects(env.SESSION_OBJECTS).namespace } : env
+    const bindings: BenchBindings = counting
+      ? {
+          SESSIONS: counted(env.SESSIONS).namespace,
+          SESSION_OBJECTS: countedObjects(env.SESSION_OBJECTS).namespace,
+        }
+      : env
     return app.fetch(inner, bindings, ctx)
   },
 } satisfies ExportedHandler<WorkerEnv>

@@ -16,13 +16,37 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..')
  * @param {{ port: number, vars?: Record<string, string>, config?: string, ready?: string }} options
  * @returns {Promise<{ origin: string, stop: () => Promise<void> }>}
  */
-export async function startWrangler({ port, vars = {}, config = 'bench/wrangler.toml', ready = '/bare/untouched' }) {
+export async function startWrangler({
+  port,
+  vars = {},
+  config = 'bench/wrangler.toml',
+  ready = '/bare/untouched',
+}) {
   const persist = mkdtempSync(join(tmpdir(), 'edge-session-bench-'))
-  const args = ['wrangler', 'dev', '--config', config, '--port', String(port), '--ip', '127.0.0.1', '--log-level', 'warn', '--persist-to', persist, '--show-interactive-dev-session=false']
+  const args = [
+    'wrangler',
+    'dev',
+    '--config',
+    config,
+    '--port',
+    String(port),
+    '--ip',
+    '127.0.0.1',
+    '--log-level',
+    'warn',
+    '--persist-to',
+    persist,
+    '--show-interactive-dev-session=false',
+  ]
   for (const [k, v] of Object.entries(vars)) args.push('--var', `${k}:${v}`)
   const child = spawn('npx', args, {
     cwd: root,
-    env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_SEND_METRICS: 'false', CI: '1' },
+    env: {
+      ...process.env,
+      CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+      WRANGLER_SEND_METRICS: 'false',
+      CI: '1',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   })
@@ -55,7 +79,8 @@ export async function startWrangler({ port, vars = {}, config = 'bench/wrangler.
 
   const deadline = Date.now() + 60_000
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`wrangler dev exited (${child.exitCode}):\n${output}`)
+    if (child.exitCode !== null)
+      throw new Error(`wrangler dev exited (${child.exitCode}):\n${output}`)
     try {
       const res = await fetch(origin + ready)
       await res.text()

@@ -52,8 +52,12 @@ describe('Your sessions (Durable Object store)', () => {
     await laptop.reload()
     const rows = laptop.locator('#sessions tbody tr')
     expect(await rows.count()).toBe(2)
-    expect(await laptop.locator('#sessions tr.current .device-name').innerText()).toBe('edge-session e2e (laptop)')
-    expect(await laptop.locator('#sessions tr.current .this-device').innerText()).toBe('This device')
+    expect(await laptop.locator('#sessions tr.current .device-name').innerText()).toBe(
+      'edge-session e2e (laptop)',
+    )
+    expect(await laptop.locator('#sessions tr.current .this-device').innerText()).toBe(
+      'This device',
+    )
     const other = laptop.locator('#sessions tbody tr:not(.current)')
     expect(await other.locator('.device-name').innerText()).toBe('edge-session e2e (phone)')
     // wrangler dev's request.cf (recorded by the demo): a location is shown.
@@ -62,9 +66,16 @@ describe('Your sessions (Durable Object store)', () => {
     // The table fits the page: nothing runs past the right edge, on a desktop or a phone.
     for (const width of [1280, 390]) {
       await laptop.setViewportSize({ width, height: 800 })
-      expect(await laptop.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth), `${width} px`).toBe(true)
+      expect(
+        await laptop.evaluate(
+          () => document.documentElement.scrollWidth <= document.documentElement.clientWidth,
+        ),
+        `${width} px`,
+      ).toBe(true)
     }
-    expect(await laptop.locator('#sessions tr.current time').first().getAttribute('title')).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/)
+    expect(await laptop.locator('#sessions tr.current time').first().getAttribute('title')).toMatch(
+      /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/,
+    )
 
     expect(await submit(laptop, '#sessions tbody tr:not(.current) form')).toBe(303)
     expect(await laptop.locator('#sessions tbody tr').count()).toBe(1)
@@ -100,7 +111,9 @@ describe('live sessions (Durable Object store, GET /live)', () => {
     // The first page's list refreshes by itself when another device logs in: no reload.
     await first.reload()
     await second.reload()
-    await expect.poll(() => second.locator('#sessions tbody tr').count(), { timeout: 2_000 }).toBe(2)
+    await expect
+      .poll(() => second.locator('#sessions tbody tr').count(), { timeout: 2_000 })
+      .toBe(2)
     expect(await second.locator('#session-ended').isVisible()).toBe(false)
     let navigations = 0
     second.on('framenavigated', () => navigations++)
@@ -128,7 +141,7 @@ describe('live sessions (Durable Object store, GET /live)', () => {
 })
 
 describe.each([['kv'], ['cookie'], ['do']] as const)('Change password (%s store)', (store) => {
-  it('logs the user\'s other browser out on its next request, and keeps this one', async () => {
+  it("logs the user's other browser out on its next request, and keeps this one", async () => {
     const mine = await device(urls[store], 'mine')
     const other = await device(urls[store], 'other')
     const user = `user-${store}-${Date.now()}`
@@ -143,53 +156,58 @@ describe.each([['kv'], ['cookie'], ['do']] as const)('Change password (%s store)
   })
 })
 
-describe.each([['kv'], ['do']] as const)('a logout racing a write, over HTTP (%s store)', (store) => {
-  const base = urls[store]
-  const post = (path: string, cookie: string, body?: unknown): Promise<Response> =>
-    fetch(base + path, {
-      method: 'POST',
-      headers: { Cookie: cookie, 'Content-Type': 'application/json' },
-      body: body === undefined ? '{}' : JSON.stringify(body),
-    })
+describe.each([['kv'], ['do']] as const)(
+  'a logout racing a write, over HTTP (%s store)',
+  (store) => {
+    const base = urls[store]
+    const post = (path: string, cookie: string, body?: unknown): Promise<Response> =>
+      fetch(base + path, {
+        method: 'POST',
+        headers: { Cookie: cookie, 'Content-Type': 'application/json' },
+        body: body === undefined ? '{}' : JSON.stringify(body),
+      })
 
-  const many = Object.fromEntries(Array.from({ length: 2000 }, (_, k) => [`k${k}`, k]))
+    const many = Object.fromEntries(Array.from({ length: 2000 }, (_, k) => [`k${k}`, k]))
 
-  it('log in, start writes, log out while they run: every try ends logged out', async () => {
-    let loggedIn = 0
-    let tries = 0
-    const statuses = new Map<number, number>()
-    const refused = (): number => statuses.get(409) ?? 0
-    // At least 30 tries, and more (up to 150) until the race has really happened 3 times:
-    // how often a write straddles the logout depends on the machine's load.
-    while (tries < 30 || (refused() < 3 && tries < 150)) {
-      const i = tries++
-      const login = await post('/login', '', { username: `racer${i}` })
-      const id = /sessionid=([^;]+)/.exec(login.headers.get('Set-Cookie') ?? '')?.[1]
-      expect(id).toBeDefined()
-      const cookie = `sessionid=${id}`
-      // Three writes race the logout. Each sets 2,000 keys: it loads the session at the
-      // first and saves after the last, so the logout, sent 0 to 5 ms later, often lands
-      // in between.
-      const writes = [0, 1, 2].map(() => post('/session', cookie, many))
-      await new Promise((done) => setTimeout(done, i % 6))
-      const logout = await post('/logout', cookie)
-      expect(logout.status).toBe(200)
-      for (const res of await Promise.all(writes)) {
-        await res.arrayBuffer()
-        statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1)
-        // Refused (409), or done before the logout or after it (a new, anonymous session:
-        // 200); never a Set-Cookie for the old id after a 409.
-        expect([200, 409]).toContain(res.status)
-        if (res.status === 409) expect(res.headers.get('Set-Cookie')).toBeNull()
+    it('log in, start writes, log out while they run: every try ends logged out', async () => {
+      let loggedIn = 0
+      let tries = 0
+      const statuses = new Map<number, number>()
+      const refused = (): number => statuses.get(409) ?? 0
+      // At least 30 tries, and more (up to 150) until the race has really happened 3 times:
+      // how often a write straddles the logout depends on the machine's load.
+      while (tries < 30 || (refused() < 3 && tries < 150)) {
+        const i = tries++
+        const login = await post('/login', '', { username: `racer${i}` })
+        const id = /sessionid=([^;]+)/.exec(login.headers.get('Set-Cookie') ?? '')?.[1]
+        expect(id).toBeDefined()
+        const cookie = `sessionid=${id}`
+        // Three writes race the logout. Each sets 2,000 keys: it loads the session at the
+        // first and saves after the last, so the logout, sent 0 to 5 ms later, often lands
+        // in between.
+        const writes = [0, 1, 2].map(() => post('/session', cookie, many))
+        await new Promise((done) => setTimeout(done, i % 6))
+        const logout = await post('/logout', cookie)
+        expect(logout.status).toBe(200)
+        for (const res of await Promise.all(writes)) {
+          await res.arrayBuffer()
+          statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1)
+          // Refused (409), or done before the logout or after it (a new, anonymous session:
+          // 200); never a Set-Cookie for the old id after a 409.
+          expect([200, 409]).toContain(res.status)
+          if (res.status === 409) expect(res.headers.get('Set-Cookie')).toBeNull()
+        }
+        const who = (await (
+          await fetch(`${base}/whoami`, { headers: { Cookie: cookie } })
+        ).json()) as { username: string | null }
+        if (who.username !== null) loggedIn++
       }
-      const who = (await (await fetch(`${base}/whoami`, { headers: { Cookie: cookie } })).json()) as { username: string | null }
-      if (who.username !== null) loggedIn++
-    }
-    const seen = `${tries} tries, statuses: ${JSON.stringify([...statuses])}`
-    console.log(`race (${store}): ${seen}`)
-    expect(loggedIn, seen).toBe(0)
-    // The race really happened: writes that loaded before the logout and saved after it
-    // were refused (before the revocation marker, 4 of 30 one-write KV tries ended logged in).
-    expect(refused(), seen).toBeGreaterThanOrEqual(3)
-  }, 120_000)
-})
+      const seen = `${tries} tries, statuses: ${JSON.stringify([...statuses])}`
+      console.log(`race (${store}): ${seen}`)
+      expect(loggedIn, seen).toBe(0)
+      // The race really happened: writes that loaded before the logout and saved after it
+      // were refused (before the revocation marker, 4 of 30 one-write KV tries ended logged in).
+      expect(refused(), seen).toBeGreaterThanOrEqual(3)
+    }, 120_000)
+  },
+)

@@ -6,7 +6,12 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { chromium, type Browser, type BrowserContext, type BrowserContextOptions } from 'playwright-core'
+import {
+  chromium,
+  type Browser,
+  type BrowserContext,
+  type BrowserContextOptions,
+} from 'playwright-core'
 import { afterAll, afterEach, beforeAll } from 'vitest'
 
 /** Debian's Chromium (`apt-get install -y chromium`); Playwright's own download does not work here. */
@@ -59,7 +64,10 @@ export function useBrowser(): (options?: BrowserContextOptions) => Promise<Brows
     await browser?.close()
   })
   return async (options) => {
-    if (!browser) throw new Error('useBrowser(): no browser yet (call it at the top of the file, use it in a test)')
+    if (!browser)
+      throw new Error(
+        'useBrowser(): no browser yet (call it at the top of the file, use it in a test)',
+      )
     const context = await browser.newContext(options)
     contexts.push(context)
     return context
@@ -95,8 +103,14 @@ export interface CookielessBrowser {
 export async function launchCookieBlockingChromium(): Promise<CookielessBrowser> {
   const userDataDir = await mkdtemp(join(tmpdir(), 'edge-session-nocookies-'))
   await mkdir(join(userDataDir, 'Default'))
-  await writeFile(join(userDataDir, 'Default', 'Preferences'), JSON.stringify({ profile: { default_content_setting_values: { cookies: 2 } } }))
-  const context = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS })
+  await writeFile(
+    join(userDataDir, 'Default', 'Preferences'),
+    JSON.stringify({ profile: { default_content_setting_values: { cookies: 2 } } }),
+  )
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM_PATH,
+    args: CHROMIUM_ARGS,
+  })
   return {
     context,
     async close() {

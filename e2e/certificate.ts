@@ -35,12 +35,39 @@ export async function makeCertificate(): Promise<Certificate> {
   const dir = await mkdtemp(join(tmpdir(), 'edge-session-tls-'))
   const keyPath = join(dir, 'key.pem')
   const certPath = join(dir, 'cert.pem')
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1',
-    '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', keyPath, '-out', certPath,
-  ], { stdio: 'ignore' })
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+      '-keyout',
+      keyPath,
+      '-out',
+      certPath,
+    ],
+    { stdio: 'ignore' },
+  )
   const publicKey = execFileSync('openssl', ['x509', '-pubkey', '-noout', '-in', certPath])
   const der = execFileSync('openssl', ['pkey', '-pubin', '-outform', 'der'], { input: publicKey })
-  const spki = execFileSync('openssl', ['dgst', '-sha256', '-binary'], { input: der }).toString('base64')
-  return { keyPath, certPath, pem: await readFile(certPath, 'utf8'), spki, remove: () => rm(dir, { recursive: true, force: true }) }
+  const spki = execFileSync('openssl', ['dgst', '-sha256', '-binary'], { input: der }).toString(
+    'base64',
+  )
+  return {
+    keyPath,
+    certPath,
+    pem: await readFile(certPath, 'utf8'),
+    spki,
+    remove: () => rm(dir, { recursive: true, force: true }),
+  }
 }

@@ -25,7 +25,14 @@ const contexts: BrowserContext[] = []
 beforeAll(async () => {
   certificate = await makeCertificate()
   const https = certificate
-  const started = await Promise.all(STORES.map((store) => startWorker({ https, vars: { SESSION_STORE: store, DEVICE_BOUND: '1', DEVICE_BOUND_SECONDS: String(SECONDS) } })))
+  const started = await Promise.all(
+    STORES.map((store) =>
+      startWorker({
+        https,
+        vars: { SESSION_STORE: store, DEVICE_BOUND: '1', DEVICE_BOUND_SECONDS: String(SECONDS) },
+      }),
+    ),
+  )
   STORES.forEach((store, i) => workers.set(store, started[i] as DevWorker))
   browser = await chromium.launch({
     executablePath: CHROMIUM_PATH,
@@ -67,59 +74,81 @@ async function cookie(context: BrowserContext, name: string): Promise<string | u
   return (await context.cookies()).find((c) => c.name === name)?.value
 }
 
-describe.each(STORES)('deviceBound in Chromium over HTTPS (DEVICE_BOUND=1, the %s store)', (store) => {
-  it('registers at login, renews the bound cookie by itself, and a copied session cookie is not logged in', async () => {
-    const base = workers.get(store)?.url as string
-    const { context, page } = await newPage(base)
-    const cdp = await context.newCDPSession(page)
-    // Chromium's own account of its DBSC session: creation, challenges, refreshes.
-    const events: string[] = []
-    cdp.on('Network.deviceBoundSessionEventOccurred', (event: Record<string, unknown>) => {
-      const kind = Object.keys(event).find((key) => key.endsWith('EventDetails')) ?? 'unknown'
-      const details = event[kind] as { refreshResult?: string } | undefined
-      events.push(`${kind.replace('EventDetails', '')}:${event['succeeded'] === true ? 'ok' : 'failed'}${details?.refreshResult ? `:${details.refreshResult}` : ''}`)
-    })
-    await cdp.send('Network.enable')
-    await cdp.send('Network.enableDeviceBoundSessions' as 'Network.enable', { enable: true } as never)
+describe.each(STORES)(
+  'deviceBound in Chromium over HTTPS (DEVICE_BOUND=1, the %s store)',
+  (store) => {
+    it('registers at login, renews the bound cookie by itself, and a copied session cookie is not logged in', async () => {
+      const base = workers.get(store)?.url as string
+      const { context, page } = await newPage(base)
+      const cdp = await context.newCDPSession(page)
+      // Chromium's own account of its DBSC session: creation, challenges, refreshes.
+      const events: string[] = []
+      cdp.on('Network.deviceBoundSessionEventOccurred', (event: Record<string, unknown>) => {
+        const kind = Object.keys(event).find((key) => key.endsWith('EventDetails')) ?? 'unknown'
+        const details = event[kind] as { refreshResult?: string } | undefined
+        events.push(
+          `${kind.replace('EventDetails', '')}:${event['succeeded'] === true ? 'ok' : 'failed'}${details?.refreshResult ? `:${details.refreshResult}` : ''}`,
+        )
+      })
+      await cdp.send('Network.enable')
+      await cdp.send(
+        'Network.enableDeviceBoundSessions' as 'Network.enable',
+        { enable: true } as never,
+      )
 
-    await page.goto('/')
-    await page.fill('#form-login [name="username"]', 'dbsc-user')
-    await Promise.all([page.waitForEvent('load'), page.click('#form-login button[type="submit"]')])
-    // The page the login redirects to shows the user even while registration runs.
-    expect(await who(page)).toBe('dbsc-user')
+      await page.goto('/')
+      await page.fill('#form-login [name="username"]', 'dbsc-user')
+      await Promise.all([
+        page.waitForEvent('load'),
+        page.click('#form-login button[type="submit"]'),
+      ])
+      // The page the login redirects to shows the user even while registration runs.
+      expect(await who(page)).toBe('dbsc-user')
 
-    // Chromium registers its key in the background: the page then says so.
-    for (let i = 0; i < 50 && (await page.locator('#device-bound').count()) === 0; i++) {
-      await sleep(200)
+      // Chromium registers its key in the background: the page then says so.
+      for (let i = 0; i < 50 && (await page.locator('#device-bound').count()) === 0; i++) {
+        await sleep(200)
+        await page.reload()
+      }
+      expect(await page.locator('#device-bound').count()).toBe(1)
+      const first = await cookie(context, 'sessionid_bound')
+      expect(first).toBeDefined()
+
+      // Several bound-cookie lifetimes pass; the user stays logged in because Chromium
+      // proves its key at the refresh route and gets the next bound cookie itself.
+      await sleep((SECONDS * 2 + 1) * 1000)
       await page.reload()
-    }
-    expect(await page.locator('#device-bound').count()).toBe(1)
-    const first = await cookie(context, 'sessionid_bound')
-    expect(first).toBeDefined()
+      expect(await who(page)).toBe('dbsc-user')
+      expect(await page.locator('#device-bound').count()).toBe(1)
+      expect(await cookie(context, 'sessionid_bound')).not.toBe(first)
+      expect(events[0]).toBe('creation:ok')
+      expect(events).toContain('refresh:ok:Refreshed')
+      expect(events.filter((e) => e.endsWith(':failed'))).toEqual([])
 
-    // Several bound-cookie lifetimes pass; the user stays logged in because Chromium
-    // proves its key at the refresh route and gets the next bound cookie itself.
-    await sleep((SECONDS * 2 + 1) * 1000)
-    await page.reload()
-    expect(await who(page)).toBe('dbsc-user')
-    expect(await page.locator('#device-bound').count()).toBe(1)
-    expect(await cookie(context, 'sessionid_bound')).not.toBe(first)
-    expect(events[0]).toBe('creation:ok')
-    expect(events).toContain('refresh:ok:Refreshed')
-    expect(events.filter((e) => e.endsWith(':failed'))).toEqual([])
+      // A second browser given only the copied session cookie is nobody.
+      const stolen = await cookie(context, 'sessionid')
+      expect(stolen).toBeDefined()
+      const thief = await newPage(base)
+      await thief.context.addCookies([
+        {
+          name: 'sessionid',
+          value: stolen as string,
+          url: base,
+          secure: true,
+          httpOnly: true,
+          sameSite: 'Lax',
+        },
+      ])
+      await thief.page.goto('/')
+      expect(await who(thief.page)).toBeNull()
+      await thief.page.goto('/whoami')
+      expect(JSON.parse((await thief.page.textContent('body')) ?? 'null')).toEqual({
+        username: null,
+      })
 
-    // A second browser given only the copied session cookie is nobody.
-    const stolen = await cookie(context, 'sessionid')
-    expect(stolen).toBeDefined()
-    const thief = await newPage(base)
-    await thief.context.addCookies([{ name: 'sessionid', value: stolen as string, url: base, secure: true, httpOnly: true, sameSite: 'Lax' }])
-    await thief.page.goto('/')
-    expect(await who(thief.page)).toBeNull()
-    await thief.page.goto('/whoami')
-    expect(JSON.parse((await thief.page.textContent('body')) ?? 'null')).toEqual({ username: null })
-
-    // And the owner is unaffected.
-    await page.reload()
-    expect(await who(page)).toBe('dbsc-user')
-  }, 60_000)
-})
+      // And the owner is unaffected.
+      await page.reload()
+      expect(await who(page)).toBe('dbsc-user')
+    }, 60_000)
+  },
+)

@@ -18,7 +18,11 @@ declare module 'vitest' {
 
 /** Starts the worker; the function it returns stops it. */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const [kv, cookie, objects] = await Promise.all([startWorker(), startWorker({ vars: { SESSION_STORE: 'cookie' } }), startWorker({ vars: { SESSION_STORE: 'do' } })])
+  const [kv, cookie, objects] = await Promise.all([
+    startWorker(),
+    startWorker({ vars: { SESSION_STORE: 'cookie' } }),
+    startWorker({ vars: { SESSION_STORE: 'do' } }),
+  ])
   project.provide('baseURL', kv.url)
   project.provide('storeURLs', { kv: kv.url, cookie: cookie.url, do: objects.url })
   return async () => {

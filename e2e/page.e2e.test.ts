@@ -14,7 +14,9 @@ const base = inject('baseURL')
 const newContext = useBrowser()
 
 /** A new context (its own cookie jar) and a page in it. */
-async function open(options: { javaScriptEnabled?: boolean } = {}): Promise<{ context: BrowserContext; page: Page }> {
+async function open(
+  options: { javaScriptEnabled?: boolean } = {},
+): Promise<{ context: BrowserContext; page: Page }> {
   const context = await newContext(options)
   return { context, page: await context.newPage() }
 }
@@ -40,8 +42,13 @@ async function follow(page: Page, href: string): Promise<void> {
  * Fills and submits one of the page's forms the way a person does, and returns the
  * status of the POST's own response (303 on success) once the page it leads to has loaded.
  */
-async function submit(page: Page, form: string, fields: Record<string, string> = {}): Promise<number> {
-  for (const [name, value] of Object.entries(fields)) await page.fill(`#${form} [name="${name}"]`, value)
+async function submit(
+  page: Page,
+  form: string,
+  fields: Record<string, string> = {},
+): Promise<number> {
+  for (const [name, value] of Object.entries(fields))
+    await page.fill(`#${form} [name="${name}"]`, value)
   const [post] = await Promise.all([
     page.waitForRequest((request) => request.method() === 'POST'),
     page.waitForEvent('load'),
@@ -56,12 +63,15 @@ async function shownSession(page: Page): Promise<Record<string, string> | 'empty
   if ((await page.locator('#session-empty').count()) > 0) return 'empty'
   const rows = await page.locator('#session-data tbody tr').all()
   const data: Record<string, string> = {}
-  for (const row of rows) data[(await row.locator('td').nth(0).innerText()).trim()] = (await row.locator('td').nth(1).innerText()).trim()
+  for (const row of rows)
+    data[(await row.locator('td').nth(0).innerText()).trim()] = (
+      await row.locator('td').nth(1).innerText()
+    ).trim()
   return data
 }
 
 describe('the test cookie', () => {
-  it('works in a browser that keeps cookies, following the page\'s own links', async () => {
+  it("works in a browser that keeps cookies, following the page's own links", async () => {
     const { context, page } = await open()
     await visit(page, '/')
     await follow(page, '/test/')
@@ -102,7 +112,9 @@ describe('set, get and delete a cookie', () => {
     expect(await page.textContent('body')).toBe('Raju Hey Get Cookie Success')
 
     await visit(page, '/')
-    expect(await page.locator('#cookies tr', { hasText: 'user' }).locator('td.v').innerText()).toBe('Raju')
+    expect(await page.locator('#cookies tr', { hasText: 'user' }).locator('td.v').innerText()).toBe(
+      'Raju',
+    )
 
     await visit(page, '/del-cook/')
     expect(await heading(page)).toBe('Say Hey Cookie Deleted..!!')
@@ -156,7 +168,9 @@ describe('the session cookie', () => {
     })
     expect(await page.evaluate(() => document.cookie)).toBe('fromscript=1')
     await visit(page, '/')
-    expect(await page.locator('#cookies tr', { hasText: 'sessionid' }).locator('td.v').innerText()).toBe(session?.value)
+    expect(
+      await page.locator('#cookies tr', { hasText: 'sessionid' }).locator('td.v').innerText(),
+    ).toBe(session?.value)
   })
 
   it('survives reloads and a new tab', async () => {
@@ -220,7 +234,9 @@ describe('the forms, without JavaScript', () => {
     expect((await jarCookie(context, 'sessionid'))?.expires).toBe(-1)
     await submit(page, 'form-expiry-default')
     expect(await page.textContent('#browser-close')).toBe('no')
-    expect((await jarCookie(context, 'sessionid'))?.expires).toBeGreaterThan(Date.now() / 1000 + 1209600 - 60)
+    expect((await jarCookie(context, 'sessionid'))?.expires).toBeGreaterThan(
+      Date.now() / 1000 + 1209600 - 60,
+    )
 
     expect(await submit(page, 'form-flush')).toBe(303)
     expect(await jarCookie(context, 'sessionid')).toBeUndefined()
@@ -231,7 +247,9 @@ describe('the forms, without JavaScript', () => {
     const { page } = await open({ javaScriptEnabled: false })
     await visit(page, '/')
     expect(await submit(page, 'form-login', { username: '   ' })).toBe(400)
-    expect(await page.textContent('#error')).toContain('The name must be 1 to 150 characters, not all spaces, and well-formed Unicode.')
+    expect(await page.textContent('#error')).toContain(
+      'The name must be 1 to 150 characters, not all spaces, and well-formed Unicode.',
+    )
     expect(await page.locator('#form-login').count()).toBe(1) // the page is still there to try again
   })
 })
@@ -239,7 +257,15 @@ describe('the forms, without JavaScript', () => {
 describe('flash messages', () => {
   /** The page's flash messages as [class, text] pairs. */
   const flashes = async (page: Page): Promise<[string | null, string][]> =>
-    Promise.all((await page.locator('#messages li').all()).map(async (li) => [await li.getAttribute('class'), (await li.innerText()).trim()] as [string | null, string]))
+    Promise.all(
+      (await page.locator('#messages li').all()).map(
+        async (li) =>
+          [await li.getAttribute('class'), (await li.innerText()).trim()] as [
+            string | null,
+            string,
+          ],
+      ),
+    )
 
   it('show what each form did on the page after it, once: a reload no longer shows them', async () => {
     const { context, page } = await open({ javaScriptEnabled: false })
@@ -290,12 +316,17 @@ describe('a short expiry', () => {
   })
 })
 
-describe('the page\'s stylesheet and security headers', () => {
-  it('applies the stylesheet\'s child-combinator rule (sent raw, not HTML-escaped)', async () => {
+describe("the page's stylesheet and security headers", () => {
+  it("applies the stylesheet's child-combinator rule (sent raw, not HTML-escaped)", async () => {
     const { page } = await open()
     await visit(page, '/')
     // `ol>li{margin-bottom:.6rem}`: 9.6px at the page's 16px; an escaped `ol&gt;li` matches nothing (0px).
-    expect(await page.locator('ol > li').first().evaluate((li) => getComputedStyle(li).marginBottom)).toBe('9.6px')
+    expect(
+      await page
+        .locator('ol > li')
+        .first()
+        .evaluate((li) => getComputedStyle(li).marginBottom),
+    ).toBe('9.6px')
   })
 
   it('arrive with the page', async () => {
@@ -338,7 +369,9 @@ describe('the screenshot', () => {
     await submit(page, 'form-login', { username: 'Raju' })
     expect(await page.textContent('#whoami')).toBe('Raju')
     // `E2E_SCREENSHOT=docs/demo-page.png npm run test:e2e` refreshes docs/demo.md's picture.
-    const target = process.env.E2E_SCREENSHOT ? resolve(process.env.E2E_SCREENSHOT) : join(await mkdtemp(join(tmpdir(), 'edge-session-shot-')), 'demo-page.png')
+    const target = process.env.E2E_SCREENSHOT
+      ? resolve(process.env.E2E_SCREENSHOT)
+      : join(await mkdtemp(join(tmpdir(), 'edge-session-shot-')), 'demo-page.png')
     await page.screenshot({ path: target, fullPage: true })
     expect((await stat(target)).size).toBeGreaterThan(10_000)
   })

@@ -103,18 +103,48 @@ export async function startWorker(options: StartOptions = {}): Promise<DevWorker
   const tls = options.https
   const url = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`
 
-  const vars = Object.entries(options.vars ?? {}).flatMap(([name, value]) => ['--var', `${name}:${value}`])
-  if (tls) vars.push('--local-protocol', 'https', '--https-key-path', tls.keyPath, '--https-cert-path', tls.certPath)
+  const vars = Object.entries(options.vars ?? {}).flatMap(([name, value]) => [
+    '--var',
+    `${name}:${value}`,
+  ])
+  if (tls)
+    vars.push(
+      '--local-protocol',
+      'https',
+      '--https-key-path',
+      tls.keyPath,
+      '--https-cert-path',
+      tls.certPath,
+    )
   const child = spawn(
     join(cwd, 'node_modules', '.bin', 'wrangler'),
-    ['dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspectorPort), '--persist-to', persistTo, '--log-level', 'warn', '--show-interactive-dev-session=false', ...vars],
+    [
+      'dev',
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--inspector-port',
+      String(inspectorPort),
+      '--persist-to',
+      persistTo,
+      '--log-level',
+      'warn',
+      '--show-interactive-dev-session=false',
+      ...vars,
+    ],
     {
       cwd,
       // Own process group, so stop() reaches workerd too.
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
       // No network but npm and apt here: no Cloudflare lookups, no metrics.
-      env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_SEND_METRICS: 'false', CI: 'true' },
+      env: {
+        ...process.env,
+        CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+        WRANGLER_SEND_METRICS: 'false',
+        CI: 'true',
+      },
     },
   )
   let output = ''
@@ -137,14 +167,17 @@ export async function startWorker(options: StartOptions = {}): Promise<DevWorker
   while (Date.now() < deadline) {
     if (child.exitCode !== null) break
     try {
-      if ((tls ? await httpsStatus(`${url}/`, tls.pem) : await httpStatus(`${url}/`)) === 200) return { url, stop }
+      if ((tls ? await httpsStatus(`${url}/`, tls.pem) : await httpStatus(`${url}/`)) === 200)
+        return { url, stop }
     } catch {
       // Not listening yet.
     }
     await sleep(200)
   }
   await stop()
-  throw new Error(`wrangler dev did not answer on ${url} within ${timeoutMs} ms (exit code ${child.exitCode}).\n${output}`)
+  throw new Error(
+    `wrangler dev did not answer on ${url} within ${timeoutMs} ms (exit code ${child.exitCode}).\n${output}`,
+  )
 }
 
 /** The status of `GET url` over plain HTTP. */

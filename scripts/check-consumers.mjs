@@ -15,7 +15,17 @@
 //    typecheck and its tests (which use edge-session/testing).
 // Without a tarball, packs one (prepack builds dist/). KEEP=1 keeps the copy for a look.
 import { spawn } from 'node:child_process'
-import { cpSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
@@ -23,7 +33,12 @@ import { exportedSpecifiers, main, nodeSpecifiers, pkg, root, run, step, tarball
 
 const fixture = join(root, 'test-consumers')
 const project = mkdtempSync(join(tmpdir(), 'edge-session-consumer-'))
-const env = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1' }
+const env = {
+  ...process.env,
+  CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+  WRANGLER_SEND_METRICS: 'false',
+  NO_COLOR: '1',
+}
 const inProject = { cwd: project, env }
 const bin = (name) => join(project, 'node_modules', '.bin', name)
 
@@ -38,7 +53,8 @@ const KNOWN = {
 }
 
 /** Whether a tsc output line is the error `known` describes. */
-const isKnown = (line, known) => line.startsWith(`${known.file}(`) && line.endsWith(`): ${known.error}`)
+const isKnown = (line, known) =>
+  line.startsWith(`${known.file}(`) && line.endsWith(`): ${known.error}`)
 
 /** Files whose errors a tsconfig accepts because they are between two other packages. */
 const FOREIGN = {
@@ -47,7 +63,11 @@ const FOREIGN = {
 }
 
 /** Modules of the package that a Worker using only session() with KV must not bundle. */
-const NOT_IN_SESSION_KV = ['dist/stores/cookie.js', 'dist/cookies/signing.js', 'dist/cookies/signed.js']
+const NOT_IN_SESSION_KV = [
+  'dist/stores/cookie.js',
+  'dist/cookies/signing.js',
+  'dist/cookies/signed.js',
+]
 
 /** Modules (a path, or a folder ending in /) that no bundle here imports, so none may hold them: the Durable Object store. */
 const IN_NO_BUNDLE = ['dist/durable-object.js', 'dist/stores/durable-object/']
@@ -97,28 +117,39 @@ await main(async () => {
     for (const [name, version] of Object.entries(fixturePkg.devDependencies)) {
       const ours = pkg.devDependencies[name]
       if (ours !== undefined && ours !== version) {
-        console.log(`note: test-consumers pins ${name}@${version}, the repository ${ours}: npm fetches the difference`)
+        console.log(
+          `note: test-consumers pins ${name}@${version}, the repository ${ours}: npm fetches the difference`,
+        )
       }
     }
     const repoModules = join(root, 'node_modules')
-    if (existsSync(repoModules) && !lstatSync(repoModules).isSymbolicLink()) run('cp', ['-R', repoModules, join(project, 'node_modules')])
+    if (existsSync(repoModules) && !lstatSync(repoModules).isSymbolicLink())
+      run('cp', ['-R', repoModules, join(project, 'node_modules')])
     rmSync(join(project, 'node_modules', '.vite'), { recursive: true, force: true })
     run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', file], inProject)
     const installed = join(project, 'node_modules', pkg.name)
-    if (lstatSync(installed).isSymbolicLink()) throw new Error(`${installed} is a link, not an install of the tarball`)
+    if (lstatSync(installed).isSymbolicLink())
+      throw new Error(`${installed} is a link, not an install of the tarball`)
     const { version } = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8'))
-    if (version !== pkg.version) throw new Error(`installed ${pkg.name}@${version}, expected ${pkg.version}`)
+    if (version !== pkg.version)
+      throw new Error(`installed ${pkg.name}@${version}, expected ${pkg.version}`)
     console.log(`installed ${pkg.name}@${version} from ${file}`)
     // The README's example, as a user pastes it: its first ts block importing the package.
     const readme = readFileSync(join(root, 'README.md'), 'utf8')
-    const example = [...readme.matchAll(/^```ts\n([\s\S]*?)^```$/gm)].map((m) => m[1]).find((code) => code.includes(`from '${pkg.name}'`))
-    if (example === undefined) throw new Error(`README.md has no ts example importing '${pkg.name}'`)
-    writeFileSync(join(project, 'src', 'readme-example.ts'), `// Copied from README.md by scripts/check-consumers.mjs.\n${example}`)
+    const example = [...readme.matchAll(/^```ts\n([\s\S]*?)^```$/gm)]
+      .map((m) => m[1])
+      .find((code) => code.includes(`from '${pkg.name}'`))
+    if (example === undefined)
+      throw new Error(`README.md has no ts example importing '${pkg.name}'`)
+    writeFileSync(
+      join(project, 'src', 'readme-example.ts'),
+      `// Copied from README.md by scripts/check-consumers.mjs.\n${example}`,
+    )
     // One static import per subpath in exports, typechecked and imported in workerd below.
     const specifiers = exportedSpecifiers()
     writeFileSync(
       join(project, 'src', 'exports.ts'),
-      '// Written by scripts/check-consumers.mjs: every subpath of the package\'s exports.\n' +
+      "// Written by scripts/check-consumers.mjs: every subpath of the package's exports.\n" +
         specifiers.map((s, i) => `import * as m${i} from '${s}'\n`).join('') +
         `export const modules = {\n${specifiers.map((s, i) => `  '${s}': m${i},\n`).join('')}}\n`,
     )
@@ -129,13 +160,24 @@ await main(async () => {
 
   await step('typecheck under every tsconfig', async () => {
     run(bin('wrangler'), ['types'], { ...inProject, stdio: ['ignore', 'ignore', 'inherit'] })
-    const tsconfigs = ['bundler', 'node16', 'nodenext', 'wrangler-types', 'dom', 'dom-skiplibcheck', 'node', 'tests'].map(
-      (name) => `tsconfig.${name}.json`,
-    )
+    const tsconfigs = [
+      'bundler',
+      'node16',
+      'nodenext',
+      'wrangler-types',
+      'dom',
+      'dom-skiplibcheck',
+      'node',
+      'tests',
+    ].map((name) => `tsconfig.${name}.json`)
     const results = await pool(
       tsconfigs.map((tsconfig) => async () => {
         const started = performance.now()
-        const { code, out } = await collect(bin('tsc'), ['-p', tsconfig, '--pretty', 'false'], inProject)
+        const { code, out } = await collect(
+          bin('tsc'),
+          ['-p', tsconfig, '--pretty', 'false'],
+          inProject,
+        )
         return { tsconfig, code, out, seconds: (performance.now() - started) / 1000 }
       }),
       Math.max(2, availableParallelism()),
@@ -144,15 +186,25 @@ await main(async () => {
       const errors = out.split('\n').filter((line) => /error TS\d+/.test(line))
       const known = KNOWN[tsconfig] ?? []
       const foreign = FOREIGN[tsconfig]
-      const accepted = errors.filter((line) => known.some((k) => isKnown(line, k)) || (foreign?.test(line) ?? false))
+      const accepted = errors.filter(
+        (line) => known.some((k) => isKnown(line, k)) || (foreign?.test(line) ?? false),
+      )
       const unexpected = errors.filter((line) => !accepted.includes(line))
       const fixed = known.filter((k) => !errors.some((line) => isKnown(line, k)))
-      const note = accepted.length > 0 ? ` (${accepted.length} accepted: ${known.length > 0 ? 'known, listed in KNOWN' : 'between other packages'})` : ''
-      console.log(`${unexpected.length === 0 ? '✓' : '✗'} ${tsconfig}: ${unexpected.length} errors${note}, ${seconds.toFixed(1)} s`)
+      const note =
+        accepted.length > 0
+          ? ` (${accepted.length} accepted: ${known.length > 0 ? 'known, listed in KNOWN' : 'between other packages'})`
+          : ''
+      console.log(
+        `${unexpected.length === 0 ? '✓' : '✗'} ${tsconfig}: ${unexpected.length} errors${note}, ${seconds.toFixed(1)} s`,
+      )
       if (unexpected.length > 0) {
         fail(`${tsconfig}:\n${out}`)
       }
-      for (const k of fixed) fail(`${tsconfig}: the known error no longer occurs; remove it from KNOWN in scripts/check-consumers.mjs:\n  ${k.file}: ${k.error}`)
+      for (const k of fixed)
+        fail(
+          `${tsconfig}: the known error no longer occurs; remove it from KNOWN in scripts/check-consumers.mjs:\n  ${k.file}: ${k.error}`,
+        )
     }
     if (process.exitCode) throw new Error('typecheck failed')
   })
@@ -173,37 +225,65 @@ await main(async () => {
       const sizes = {}
       for (const minify of [false, true]) {
         const outdir = join(project, 'bundles', `${entry}${minify ? '.min' : ''}`)
-        const args = ['deploy', '--dry-run', '--outdir', outdir, ...(minify ? ['--minify'] : []), `src/bundle/${entry}.ts`]
+        const args = [
+          'deploy',
+          '--dry-run',
+          '--outdir',
+          outdir,
+          ...(minify ? ['--minify'] : []),
+          `src/bundle/${entry}.ts`,
+        ]
         const { code, out } = await collect(bin('wrangler'), args, inProject)
         if (code !== 0) throw new Error(`wrangler ${args.join(' ')}:\n${out}`)
         const js = readFileSync(join(outdir, `${entry}.js`))
         sizes[minify ? 'min' : 'raw'] = { bytes: js.length, gzip: gzipSync(js).length }
         if (!minify) {
           // Unminified, esbuild heads each bundled module with a comment naming its path.
-          const modules = [...js.toString().matchAll(/^\/\/ node_modules\/edge-session\/(\S+)$/gm)].map((m) => m[1])
+          const modules = [
+            ...js.toString().matchAll(/^\/\/ node_modules\/edge-session\/(\S+)$/gm),
+          ].map((m) => m[1])
           sizes.modules = modules
           const own = js.toString().split(/^(?=\/\/ \S+$)/m)
-          sizes.ownBytes = own.filter((part) => part.startsWith('// node_modules/edge-session/')).reduce((n, part) => n + Buffer.byteLength(part), 0)
+          sizes.ownBytes = own
+            .filter((part) => part.startsWith('// node_modules/edge-session/'))
+            .reduce((n, part) => n + Buffer.byteLength(part), 0)
         }
       }
       rows.push({ entry, ...sizes })
     }
     const kib = (n) => `${(n / 1024).toFixed(1)} KiB`
-    console.log('\n| Worker | wrangler deploy (gzip) | --minify (gzip) | edge-session modules (their unminified bytes) |')
+    console.log(
+      '\n| Worker | wrangler deploy (gzip) | --minify (gzip) | edge-session modules (their unminified bytes) |',
+    )
     console.log('|---|---|---|---|')
     for (const row of rows) {
-      const modules = row.modules.length === 0 ? 'none' : `${row.modules.length}: ${row.modules.map((m) => m.replace(/^dist\//, '')).join(', ')} (${kib(row.ownBytes)})`
-      console.log(`| ${row.entry} | ${kib(row.raw.bytes)} (${kib(row.raw.gzip)}) | ${kib(row.min.bytes)} (${kib(row.min.gzip)}) | ${modules} |`)
+      const modules =
+        row.modules.length === 0
+          ? 'none'
+          : `${row.modules.length}: ${row.modules.map((m) => m.replace(/^dist\//, '')).join(', ')} (${kib(row.ownBytes)})`
+      console.log(
+        `| ${row.entry} | ${kib(row.raw.bytes)} (${kib(row.raw.gzip)}) | ${kib(row.min.bytes)} (${kib(row.min.gzip)}) | ${modules} |`,
+      )
     }
     const sessionKv = rows.find((row) => row.entry === 'session-kv')
     const all = rows.find((row) => row.entry === 'session-all')
     const leaked = NOT_IN_SESSION_KV.filter((module) => sessionKv.modules.includes(module))
-    if (leaked.length > 0) throw new Error(`session-kv bundles code it does not import: ${leaked.join(', ')}`)
+    if (leaked.length > 0)
+      throw new Error(`session-kv bundles code it does not import: ${leaked.join(', ')}`)
     const missing = NOT_IN_SESSION_KV.filter((module) => !all.modules.includes(module))
-    if (missing.length > 0) throw new Error(`session-all lacks ${missing.join(', ')}: the module names in NOT_IN_SESSION_KV are stale`)
-    const stray = rows.flatMap((row) => row.modules.filter((module) => IN_NO_BUNDLE.some((path) => module.startsWith(path))).map((module) => `${row.entry}: ${module}`))
+    if (missing.length > 0)
+      throw new Error(
+        `session-all lacks ${missing.join(', ')}: the module names in NOT_IN_SESSION_KV are stale`,
+      )
+    const stray = rows.flatMap((row) =>
+      row.modules
+        .filter((module) => IN_NO_BUNDLE.some((path) => module.startsWith(path)))
+        .map((module) => `${row.entry}: ${module}`),
+    )
     if (stray.length > 0) throw new Error(`bundled without being imported: ${stray.join(', ')}`)
-    console.log(`session-kv carries none of ${NOT_IN_SESSION_KV.join(', ')}; no bundle carries ${IN_NO_BUNDLE.join(' or ')}`)
+    console.log(
+      `session-kv carries none of ${NOT_IN_SESSION_KV.join(', ')}; no bundle carries ${IN_NO_BUNDLE.join(' or ')}`,
+    )
   })
 
   const examples = join(root, 'examples')
@@ -211,7 +291,10 @@ await main(async () => {
     await step(`examples/${name}: the tarball installed, typecheck, tests`, () => {
       const app = mkdtempSync(join(tmpdir(), `edge-session-example-${name}-`))
       process.on('exit', () => rmSync(app, { recursive: true, force: true }))
-      cpSync(join(examples, name), app, { recursive: true, filter: (source) => !/[/\\](node_modules|\.wrangler)$/.test(source) })
+      cpSync(join(examples, name), app, {
+        recursive: true,
+        filter: (source) => !/[/\\](node_modules|\.wrangler)$/.test(source),
+      })
       // The consumer project holds the same tools and the tarball: move its install over.
       renameSync(join(project, 'node_modules'), join(app, 'node_modules'))
       const inApp = { cwd: app, env }

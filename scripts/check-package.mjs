@@ -12,7 +12,8 @@ import { main, output, pkg, root, run, step, tarball } from './lib.mjs'
 await main(async () => {
   const file = tarball()
   console.log(`tarball: ${file}`)
-  if (!file.endsWith(`${pkg.name}-${pkg.version}.tgz`)) throw new Error(`${file} is not ${pkg.name} ${pkg.version}, the version in package.json`)
+  if (!file.endsWith(`${pkg.name}-${pkg.version}.tgz`))
+    throw new Error(`${file} is not ${pkg.name} ${pkg.version}, the version in package.json`)
   const bin = (name) => join(root, 'node_modules', '.bin', name)
 
   await step('tarball contents', () => {
@@ -20,18 +21,29 @@ await main(async () => {
       .split('\n')
       .filter(Boolean)
       .map((path) => path.replace(/^package\//, ''))
-    const allowed = /^(package\.json|README\.md|LICENSE|CHANGELOG\.md|dist\/.+\.(js|d\.ts)(\.map)?|src\/session\/.+\.ts)$/
+    const allowed =
+      /^(package\.json|README\.md|LICENSE|CHANGELOG\.md|dist\/.+\.(js|d\.ts)(\.map)?|src\/session\/.+\.ts)$/
     const stray = files.filter((path) => !allowed.test(path) || /\.test\./.test(path))
     const sources = files.filter((path) => path.startsWith('src/session/'))
     const unbuilt = sources.flatMap((source) => {
       const base = source.replace(/^src\/session\//, 'dist/').replace(/\.ts$/, '')
-      return ['.js', '.js.map', '.d.ts', '.d.ts.map'].map((ext) => base + ext).filter((built) => !files.includes(built))
+      return ['.js', '.js.map', '.d.ts', '.d.ts.map']
+        .map((ext) => base + ext)
+        .filter((built) => !files.includes(built))
     })
-    const missing = ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md'].filter((path) => !files.includes(path))
-    for (const [what, list] of [['not meant for the package', stray], ['not built', unbuilt], ['missing', missing]]) {
+    const missing = ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md'].filter(
+      (path) => !files.includes(path),
+    )
+    for (const [what, list] of [
+      ['not meant for the package', stray],
+      ['not built', unbuilt],
+      ['missing', missing],
+    ]) {
       if (list.length > 0) throw new Error(`${what}:\n  ${list.join('\n  ')}`)
     }
-    console.log(`${files.length} files: ${sources.length} sources in src/session, each built to dist/ (.js, .d.ts and their maps)`)
+    console.log(
+      `${files.length} files: ${sources.length} sources in src/session, each built to dist/ (.js, .d.ts and their maps)`,
+    )
   })
 
   await step('@arethetypeswrong/cli --profile esm-only', () => {

@@ -42,13 +42,19 @@ export function run(command, args, options = {}) {
 
 /** Runs a command and returns its stdout; throws if it fails. */
 export function output(command, args, options = {}) {
-  const result = spawnSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], ...options })
+  const result = spawnSync(command, args, {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    ...options,
+  })
   if (result.status !== 0) throw failed(command, args, result)
   return result.stdout
 }
 
 const failed = (command, args, result) =>
-  new Error(`${command} ${args.join(' ')} failed (${result.error?.message ?? `exit ${result.status ?? result.signal}`})`)
+  new Error(
+    `${command} ${args.join(' ')} failed (${result.error?.message ?? `exit ${result.status ?? result.signal}`})`,
+  )
 
 /** Runs the script's body; a thrown error is printed as one line and exits 1. */
 export async function main(body) {

@@ -38,7 +38,8 @@ export function createApp(options: SessionOptions = {}): Hono<DemoEnv> {
   // Before the session: it tells a user's open sockets once their sessions are committed.
   app.use(notifyChangedSessions())
   // DEVICE_BOUND=1 adds device binding (DBSC): src/routes/device-bound.ts.
-  const withStore = options.store === undefined ? { ...options, store: selectStore(options) } : options
+  const withStore =
+    options.store === undefined ? { ...options, store: selectStore(options) } : options
   app.use(demoSession({ authHash: demoAuthHash, ...withStore }))
   app.route('/', tutorial)
   app.route('/', page)
@@ -52,8 +53,12 @@ export function createApp(options: SessionOptions = {}): Hono<DemoEnv> {
     const json = JSON_ROUTES.test(c.req.path)
     // Client-side session errors (4xx), a store outage (503) and a store that cannot do
     // what was asked (501) are told to the client; other 5xx SessionErrors are not.
-    if (err instanceof SessionError && (err.status < 500 || err.code === 'STORE_UNAVAILABLE' || err.code === 'NOT_SUPPORTED')) {
-      const headers: Record<string, string> = err.code === 'STORE_UNAVAILABLE' ? { 'Retry-After': '1' } : {}
+    if (
+      err instanceof SessionError &&
+      (err.status < 500 || err.code === 'STORE_UNAVAILABLE' || err.code === 'NOT_SUPPORTED')
+    ) {
+      const headers: Record<string, string> =
+        err.code === 'STORE_UNAVAILABLE' ? { 'Retry-After': '1' } : {}
       return json
         ? c.json({ error: err.message, code: err.code }, err.status, headers)
         : errorPage(c, err.status, err.message)
@@ -62,8 +67,14 @@ export function createApp(options: SessionOptions = {}): Hono<DemoEnv> {
     // names internals, so it is logged, never sent.
     if (err instanceof HTTPException && !(err instanceof SessionError)) return err.getResponse()
     console.error(err)
-    return json ? c.json({ error: 'Internal Server Error' }, 500) : errorPage(c, 500, 'The server failed to answer this request.')
+    return json
+      ? c.json({ error: 'Internal Server Error' }, 500)
+      : errorPage(c, 500, 'The server failed to answer this request.')
   })
-  app.notFound((c) => (JSON_ROUTES.test(c.req.path) ? c.json({ error: 'Not Found' }, 404) : errorPage(c, 404, 'There is no page here.')))
+  app.notFound((c) =>
+    JSON_ROUTES.test(c.req.path)
+      ? c.json({ error: 'Not Found' }, 404)
+      : errorPage(c, 404, 'There is no page here.'),
+  )
   return app
 }

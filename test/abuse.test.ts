@@ -7,7 +7,17 @@ import { env } from 'cloudflare:test'
 import { Hono } from 'hono'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { createApp } from '../src/app'
-import { deleteCookie, generateSessionId, kvKeyFor, session, setCookie, SessionError, type CookieOptions, type Session, type SessionOptions } from '../src/session'
+import {
+  deleteCookie,
+  generateSessionId,
+  kvKeyFor,
+  session,
+  setCookie,
+  SessionError,
+  type CookieOptions,
+  type Session,
+  type SessionOptions,
+} from '../src/session'
 import { harness } from './helpers/harness'
 import { json, setCookie as responseCookie, setCookies } from './helpers/http'
 import { clearKV, countingKV } from './helpers/kv'
@@ -34,31 +44,51 @@ describe('a flood of anonymous and forged-id requests', () => {
   ]
   /** What a flooding client sends: nothing, a random well-formed id, the test cookie, both. */
   const cookieFor = (i: number): string | undefined =>
-    [undefined, `sessionid=${generateSessionId()}`, 'testcookie=worked', `testcookie=worked; sessionid=${generateSessionId()}`][i % 4]
+    [
+      undefined,
+      `sessionid=${generateSessionId()}`,
+      'testcookie=worked',
+      `testcookie=worked; sessionid=${generateSessionId()}`,
+    ][i % 4]
 
-  it.each(routes)('%s %s, 200 times, writes nothing to KV and creates no record', async (method, path) => {
-    const kv = countingKV(env.SESSIONS)
-    const app = createApp()
-    for (let i = 0; i < 200; i++) {
-      const cookie = cookieFor(i)
-      const res = await app.request(`${ORIGIN}${path}`, { method, headers: cookie ? { Cookie: cookie } : {} }, { SESSIONS: kv.namespace })
-      expect(res.status).toBe(200)
-      // No session id is ever handed out.
-      for (const c of setCookies(res).filter((s) => s.name === 'sessionid')) expect(c.value).toBe('')
-    }
-    expect(kv.counts.writes).toBe(0)
-    expect(await allKeys()).toEqual([])
-  })
+  it.each(routes)(
+    '%s %s, 200 times, writes nothing to KV and creates no record',
+    async (method, path) => {
+      const kv = countingKV(env.SESSIONS)
+      const app = createApp()
+      for (let i = 0; i < 200; i++) {
+        const cookie = cookieFor(i)
+        const res = await app.request(
+          `${ORIGIN}${path}`,
+          { method, headers: cookie ? { Cookie: cookie } : {} },
+          { SESSIONS: kv.namespace },
+        )
+        expect(res.status).toBe(200)
+        // No session id is ever handed out.
+        for (const c of setCookies(res).filter((s) => s.name === 'sessionid'))
+          expect(c.value).toBe('')
+      }
+      expect(kv.counts.writes).toBe(0)
+      expect(await allKeys()).toEqual([])
+    },
+  )
 
-  it.each(routes.filter(([method]) => method === 'GET'))('%s %s, 200 times, deletes nothing either', async (method, path) => {
-    const kv = countingKV(env.SESSIONS)
-    const app = createApp()
-    for (let i = 0; i < 200; i++) {
-      const cookie = cookieFor(i)
-      await app.request(`${ORIGIN}${path}`, { method, headers: cookie ? { Cookie: cookie } : {} }, { SESSIONS: kv.namespace })
-    }
-    expect(kv.counts.writes + kv.counts.deletes + kv.counts.lists).toBe(0)
-  })
+  it.each(routes.filter(([method]) => method === 'GET'))(
+    '%s %s, 200 times, deletes nothing either',
+    async (method, path) => {
+      const kv = countingKV(env.SESSIONS)
+      const app = createApp()
+      for (let i = 0; i < 200; i++) {
+        const cookie = cookieFor(i)
+        await app.request(
+          `${ORIGIN}${path}`,
+          { method, headers: cookie ? { Cookie: cookie } : {} },
+          { SESSIONS: kv.namespace },
+        )
+      }
+      expect(kv.counts.writes + kv.counts.deletes + kv.counts.lists).toBe(0)
+    },
+  )
 
   it.each([
     ['GET', '/test/'],
@@ -67,7 +97,11 @@ describe('a flood of anonymous and forged-id requests', () => {
     const kv = countingKV(env.SESSIONS)
     const app = createApp()
     for (const cookie of [undefined, 'testcookie=worked', `sessionid=${generateSessionId()}`]) {
-      await app.request(`${ORIGIN}${path}`, { method, headers: cookie ? { Cookie: cookie } : {} }, { SESSIONS: kv.namespace })
+      await app.request(
+        `${ORIGIN}${path}`,
+        { method, headers: cookie ? { Cookie: cookie } : {} },
+        { SESSIONS: kv.namespace },
+      )
     }
     expect(kv.counts).toEqual({ reads: 0, writes: 0, deletes: 0, lists: 0 })
   })
@@ -78,7 +112,11 @@ describe('a flood of anonymous and forged-id requests', () => {
     const set = await app.request(`${ORIGIN}/test/`, {}, { SESSIONS: kv.namespace })
     expect(responseCookie(set, 'testcookie')?.value).toBe('worked')
     expect(responseCookie(set, 'sessionid')).toBeUndefined()
-    const check = await app.request(`${ORIGIN}/check/`, { headers: { Cookie: 'testcookie=worked' } }, { SESSIONS: kv.namespace })
+    const check = await app.request(
+      `${ORIGIN}/check/`,
+      { headers: { Cookie: 'testcookie=worked' } },
+      { SESSIONS: kv.namespace },
+    )
     expect(await check.text()).toContain('Cookies are Deleted')
     expect(responseCookie(check, 'testcookie')?.attrs['max-age']).toBe('0')
     expect(kv.counts).toEqual({ reads: 0, writes: 0, deletes: 0, lists: 0 })
@@ -89,7 +127,11 @@ describe('a flood of anonymous and forged-id requests', () => {
     const kv = countingKV(env.SESSIONS)
     const app = createApp()
     const id = generateSessionId()
-    const res = await app.request(`${ORIGIN}/whoami`, { headers: { Cookie: `sessionid=${id}` } }, { SESSIONS: kv.namespace })
+    const res = await app.request(
+      `${ORIGIN}/whoami`,
+      { headers: { Cookie: `sessionid=${id}` } },
+      { SESSIONS: kv.namespace },
+    )
     expect(await res.json()).toEqual({ username: null })
     expect(kv.counts).toEqual({ reads: 1, writes: 0, deletes: 0, lists: 0 })
     expect(await env.SESSIONS.get(await kvKeyFor(id))).toBeNull()
@@ -99,8 +141,16 @@ describe('a flood of anonymous and forged-id requests', () => {
     const kv = countingKV(env.SESSIONS)
     const app = createApp()
     for (const value of ['..', '', 'A'.repeat(44), '%41'.repeat(43), 'session:abc']) {
-      await app.request(`${ORIGIN}/whoami`, { headers: { Cookie: `sessionid=${value}` } }, { SESSIONS: kv.namespace })
-      await app.request(`${ORIGIN}/logout`, { method: 'POST', headers: { Cookie: `sessionid=${value}` } }, { SESSIONS: kv.namespace })
+      await app.request(
+        `${ORIGIN}/whoami`,
+        { headers: { Cookie: `sessionid=${value}` } },
+        { SESSIONS: kv.namespace },
+      )
+      await app.request(
+        `${ORIGIN}/logout`,
+        { method: 'POST', headers: { Cookie: `sessionid=${value}` } },
+        { SESSIONS: kv.namespace },
+      )
     }
     expect(kv.counts).toEqual({ reads: 0, writes: 0, deletes: 0, lists: 0 })
   })
@@ -110,7 +160,11 @@ describe('the payload cap', () => {
   it('the demo answers 413 with a message for a session over 64 KiB, and writes nothing', async () => {
     const kv = countingKV(env.SESSIONS)
     const app = createApp()
-    const res = await app.request(`${ORIGIN}/session`, json('POST', { big: 'x'.repeat(70 * 1024) }), { SESSIONS: kv.namespace })
+    const res = await app.request(
+      `${ORIGIN}/session`,
+      json('POST', { big: 'x'.repeat(70 * 1024) }),
+      { SESSIONS: kv.namespace },
+    )
     expect(res.status).toBe(413)
     const body = (await res.json()) as { error: string; code: string }
     expect(body.code).toBe('PAYLOAD_TOO_LARGE')
@@ -140,10 +194,20 @@ describe('the payload cap', () => {
         return 'accepted'
       } catch (error) {
         const e = error as SessionError
-        return { isSessionError: e instanceof SessionError, code: e.code, status: e.status, has: await s.has('big') }
+        return {
+          isSessionError: e instanceof SessionError,
+          code: e.code,
+          status: e.status,
+          has: await s.has('big'),
+        }
       }
     })
-    expect(body).toEqual({ isSessionError: true, code: 'PAYLOAD_TOO_LARGE', status: 413, has: false })
+    expect(body).toEqual({
+      isSessionError: true,
+      code: 'PAYLOAD_TOO_LARGE',
+      status: 413,
+      has: false,
+    })
     expect(h.kv.counts.writes).toBe(0)
   })
 
@@ -201,10 +265,22 @@ describe('session.set() refuses values JSON cannot carry faithfully', () => {
         return 'accepted'
       } catch (error) {
         const e = error as SessionError
-        return { isSessionError: e instanceof SessionError, code: e.code, names: e.message.includes('v'), modified: s.modified, keys: await s.keys() }
+        return {
+          isSessionError: e instanceof SessionError,
+          code: e.code,
+          names: e.message.includes('v'),
+          modified: s.modified,
+          keys: await s.keys(),
+        }
       }
     })
-    expect(body).toEqual({ isSessionError: true, code: 'INVALID_VALUE', names: true, modified: false, keys: ['keep'] })
+    expect(body).toEqual({
+      isSessionError: true,
+      code: 'INVALID_VALUE',
+      names: true,
+      modified: false,
+      keys: ['keep'],
+    })
     expect(setCookies(res)).toEqual([])
     expect(h.kv.counts.writes).toBe(0)
   })
@@ -215,7 +291,10 @@ describe('session.set() refuses values JSON cannot carry faithfully', () => {
     ['numbers', [0, -1.5, 1e300, Number.MAX_SAFE_INTEGER]],
     ['strings', ['', 'ü', '😀', '"quoted";\r\n']],
     ['nested plain objects', { a: { b: { c: [1, { d: 'e' }] } } }],
-    ['a null-prototype object', Object.assign(Object.create(null) as Record<string, unknown>, { a: 1 })],
+    [
+      'a null-prototype object',
+      Object.assign(Object.create(null) as Record<string, unknown>, { a: 1 }),
+    ],
   ])('%s round-trip unchanged', async (_label, value) => {
     const h = harness()
     await h.run((s) => s.set('v', value as never))
@@ -225,22 +304,27 @@ describe('session.set() refuses values JSON cannot carry faithfully', () => {
 })
 
 describe('"__proto__" and "constructor" cannot pollute anything', () => {
-  it.each(['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty'])('the key %s is plain data', async (key) => {
-    const h = harness()
-    await h.run((s) => s.set(key, { polluted: true }))
-    const { body } = await h.run(async (s) => ({
-      value: await s.get(key),
-      keys: await s.keys(),
-      polluted: (await s.get('polluted')) ?? null,
-      global: ({} as Record<string, unknown>).polluted ?? null,
-    }))
-    expect(body).toEqual({ value: { polluted: true }, keys: [key], polluted: null, global: null })
-  })
+  it.each(['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty'])(
+    'the key %s is plain data',
+    async (key) => {
+      const h = harness()
+      await h.run((s) => s.set(key, { polluted: true }))
+      const { body } = await h.run(async (s) => ({
+        value: await s.get(key),
+        keys: await s.keys(),
+        polluted: (await s.get('polluted')) ?? null,
+        global: ({} as Record<string, unknown>).polluted ?? null,
+      }))
+      expect(body).toEqual({ value: { polluted: true }, keys: [key], polluted: null, global: null })
+    },
+  )
 
   it('prototype member names are not session keys, loaded or new', async () => {
     const h = harness()
     const probe = async (s: Session): Promise<unknown> => ({
-      has: await Promise.all(['toString', 'constructor', '__proto__', 'valueOf', 'hasOwnProperty'].map((k) => s.has(k))),
+      has: await Promise.all(
+        ['toString', 'constructor', '__proto__', 'valueOf', 'hasOwnProperty'].map((k) => s.has(k)),
+      ),
       get: (await s.get('constructor')) ?? null,
     })
     const fresh = await h.run(probe)
@@ -252,41 +336,69 @@ describe('"__proto__" and "constructor" cannot pollute anything', () => {
 
   it('a value parsed from hostile JSON comes back on a null prototype at every depth', async () => {
     const h = harness()
-    await h.run((s) => s.set('profile', JSON.parse('{"__proto__":{"admin":true},"nested":{"constructor":{"prototype":{"admin":true}}}}') as never))
+    await h.run((s) =>
+      s.set(
+        'profile',
+        JSON.parse(
+          '{"__proto__":{"admin":true},"nested":{"constructor":{"prototype":{"admin":true}}}}',
+        ) as never,
+      ),
+    )
     const { body } = await h.run(async (s) => {
       const profile = (await s.get('profile')) as Record<string, Record<string, unknown>>
       const nested = profile.nested as Record<string, unknown>
       return {
         admin: profile.admin ?? null,
         keys: Object.keys(profile),
-        nullProto: [Object.getPrototypeOf(profile), Object.getPrototypeOf(nested), Object.getPrototypeOf(nested.constructor)],
+        nullProto: [
+          Object.getPrototypeOf(profile),
+          Object.getPrototypeOf(nested),
+          Object.getPrototypeOf(nested.constructor),
+        ],
         global: ({} as Record<string, unknown>).admin ?? null,
       }
     })
-    expect(body).toEqual({ admin: null, keys: ['__proto__', 'nested'], nullProto: [null, null, null], global: null })
+    expect(body).toEqual({
+      admin: null,
+      keys: ['__proto__', 'nested'],
+      nullProto: [null, null, null],
+      global: null,
+    })
   })
 
   it('a record planted with "__proto__" and "constructor" keys reads them as data', async () => {
     const id = generateSessionId()
-    const planted = '{"v":1,"data":{"__proto__":{"admin":true},"constructor":{"prototype":{"admin":true}}},"expiry":null,"expiresAt":' + (Date.now() + 86400_000) + '}'
+    const planted =
+      '{"v":1,"data":{"__proto__":{"admin":true},"constructor":{"prototype":{"admin":true}}},"expiry":null,"expiresAt":' +
+      (Date.now() + 86400_000) +
+      '}'
     await env.SESSIONS.put(await kvKeyFor(id), planted)
     const h = harness()
     h.clock.now = Date.now()
     h.jar.cookies.set('sessionid', id)
-    const { body } = await h.run(async (s) => ({ keys: await s.keys(), admin: (await s.get('admin')) ?? null, global: ({} as Record<string, unknown>).admin ?? null }))
+    const { body } = await h.run(async (s) => ({
+      keys: await s.keys(),
+      admin: (await s.get('admin')) ?? null,
+      global: ({} as Record<string, unknown>).admin ?? null,
+    }))
     expect(body).toEqual({ keys: ['__proto__', 'constructor'], admin: null, global: null })
   })
 })
 
 describe('cookie helpers keep headers unsplittable', () => {
   /** Runs setCookie/deleteCookie in a request; answers the Set-Cookie headers or the error code. */
-  async function attempt(write: (c: Parameters<typeof setCookie>[0]) => void, url = `${ORIGIN}/`): Promise<{ code?: string; headers: string[] }> {
+  async function attempt(
+    write: (c: Parameters<typeof setCookie>[0]) => void,
+    url = `${ORIGIN}/`,
+  ): Promise<{ code?: string; headers: string[] }> {
     const app = new Hono()
     app.get('*', (c) => {
       try {
         write(c)
       } catch (error) {
-        return c.json({ code: error instanceof SessionError ? error.code : `not a SessionError: ${String(error)}` })
+        return c.json({
+          code: error instanceof SessionError ? error.code : `not a SessionError: ${String(error)}`,
+        })
       }
       return c.json({})
     })
@@ -295,19 +407,25 @@ describe('cookie helpers keep headers unsplittable', () => {
     return { ...body, headers: res.headers.getSetCookie() }
   }
 
-  it.each(['a;b', 'a\r\nb', 'a\nb', 'a\rb', 'a b', 'a=b', '', 'a,b', 'a"b', 'ä', 'a\tb'])('refuses the name %j', async (name) => {
-    const result = await attempt((c) => setCookie(c, name, 'v'))
-    expect(result).toEqual({ code: 'INVALID_COOKIE', headers: [] })
-  })
+  it.each(['a;b', 'a\r\nb', 'a\nb', 'a\rb', 'a b', 'a=b', '', 'a,b', 'a"b', 'ä', 'a\tb'])(
+    'refuses the name %j',
+    async (name) => {
+      const result = await attempt((c) => setCookie(c, name, 'v'))
+      expect(result).toEqual({ code: 'INVALID_COOKIE', headers: [] })
+    },
+  )
 
-  it.each(['a;b', 'a\r\nSet-Cookie: evil=1', 'a\nb', 'a b', 'a,b', '"a"', 'ä'])('encodes the value %j', async (value) => {
-    const result = await attempt((c) => setCookie(c, 'n', value))
-    expect(result.code).toBeUndefined()
-    const [header] = result.headers
-    const pair = (header ?? '').split(';')[0] as string
-    expect(pair).toMatch(/^n=[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]*$/)
-    expect(decodeURIComponent(pair.slice(2))).toBe(value)
-  })
+  it.each(['a;b', 'a\r\nSet-Cookie: evil=1', 'a\nb', 'a b', 'a,b', '"a"', 'ä'])(
+    'encodes the value %j',
+    async (value) => {
+      const result = await attempt((c) => setCookie(c, 'n', value))
+      expect(result.code).toBeUndefined()
+      const [header] = result.headers
+      const pair = (header ?? '').split(';')[0] as string
+      expect(pair).toMatch(/^n=[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]*$/)
+      expect(decodeURIComponent(pair.slice(2))).toBe(value)
+    },
+  )
 
   it.each<[string, CookieOptions]>([
     ['a path with ";"', { path: '/a;Domain=evil.example' }],
@@ -320,7 +438,10 @@ describe('cookie helpers keep headers unsplittable', () => {
     ['an infinite maxAge', { maxAge: Infinity }],
     ['an invalid Date', { expires: new Date(NaN) }],
   ])('refuses %s', async (_label, options) => {
-    expect(await attempt((c) => setCookie(c, 'n', 'v', options))).toEqual({ code: 'INVALID_COOKIE', headers: [] })
+    expect(await attempt((c) => setCookie(c, 'n', 'v', options))).toEqual({
+      code: 'INVALID_COOKIE',
+      headers: [],
+    })
   })
 
   it.each<[string, Omit<CookieOptions, 'maxAge' | 'expires'>]>([
@@ -328,7 +449,10 @@ describe('cookie helpers keep headers unsplittable', () => {
     ['a path with CR LF', { path: '/a\r\nSet-Cookie: evil=1' }],
     ['a domain with ";"', { domain: 'example.com; Secure' }],
   ])('deleteCookie() refuses %s too', async (_label, options) => {
-    expect(await attempt((c) => deleteCookie(c, 'n', options))).toEqual({ code: 'INVALID_COOKIE', headers: [] })
+    expect(await attempt((c) => deleteCookie(c, 'n', options))).toEqual({
+      code: 'INVALID_COOKIE',
+      headers: [],
+    })
   })
 
   it.each<[string, CookieOptions, string]>([
@@ -336,7 +460,10 @@ describe('cookie helpers keep headers unsplittable', () => {
     ['__Host-a', { domain: 'example.com' }, 'a domain'],
     ['__host-a', { path: '/x' }, 'a path, whatever the case of the prefix'],
   ])('refuses %s with %j (%s)', async (name, options) => {
-    expect(await attempt((c) => setCookie(c, name, 'v', options))).toEqual({ code: 'INVALID_COOKIE', headers: [] })
+    expect(await attempt((c) => setCookie(c, name, 'v', options))).toEqual({
+      code: 'INVALID_COOKIE',
+      headers: [],
+    })
   })
 
   it.each<[string, CookieOptions]>([
@@ -345,7 +472,10 @@ describe('cookie helpers keep headers unsplittable', () => {
     ['__Secure-a', {}],
     ['__secure-a', { secure: false }],
   ])('%s with %j is Secure even over http', async (name, options) => {
-    const { code, headers } = await attempt((c) => setCookie(c, name, 'v', options), 'http://example.com/')
+    const { code, headers } = await attempt(
+      (c) => setCookie(c, name, 'v', options),
+      'http://example.com/',
+    )
     expect(code).toBeUndefined()
     expect(headers).toHaveLength(1)
     expect(headers[0]).toMatch(/; Secure(;|$)/)
@@ -388,21 +518,25 @@ describe('session() cookie options are validated at construction', () => {
 })
 
 describe('a __Host- session cookie', () => {
-  it.each(['http', 'https'])('cookieName "__Host-sessionid" over %s: Secure, Path=/, no Domain, and only that name is read', async (scheme) => {
-    const app = createApp({ cookieName: '__Host-sessionid' })
-    const origin = `${scheme}://example.com`
-    const login = await app.request(`${origin}/login`, json('POST', { username: 'hana' }), env)
-    expect(login.status).toBe(200)
-    const cookie = responseCookie(login, '__Host-sessionid')
-    expect(cookie?.value).toMatch(/^[A-Za-z0-9_-]{43}$/)
-    expect(cookie?.attrs).toMatchObject({ path: '/', secure: '', httponly: '' })
-    expect(cookie?.attrs.domain).toBeUndefined()
-    expect(responseCookie(login, 'sessionid')).toBeUndefined()
+  it.each(['http', 'https'])(
+    'cookieName "__Host-sessionid" over %s: Secure, Path=/, no Domain, and only that name is read',
+    async (scheme) => {
+      const app = createApp({ cookieName: '__Host-sessionid' })
+      const origin = `${scheme}://example.com`
+      const login = await app.request(`${origin}/login`, json('POST', { username: 'hana' }), env)
+      expect(login.status).toBe(200)
+      const cookie = responseCookie(login, '__Host-sessionid')
+      expect(cookie?.value).toMatch(/^[A-Za-z0-9_-]{43}$/)
+      expect(cookie?.attrs).toMatchObject({ path: '/', secure: '', httponly: '' })
+      expect(cookie?.attrs.domain).toBeUndefined()
+      expect(responseCookie(login, 'sessionid')).toBeUndefined()
 
-    const id = cookie?.value as string
-    const whoami = async (header: string): Promise<unknown> => (await app.request(`${origin}/whoami`, { headers: { Cookie: header } }, env)).json()
-    expect(await whoami(`__Host-sessionid=${id}`)).toEqual({ username: 'hana' })
-    expect(await whoami(`sessionid=${id}`)).toEqual({ username: null })
-    expect(await whoami(`__host-sessionid=${id}`)).toEqual({ username: null })
-  })
+      const id = cookie?.value as string
+      const whoami = async (header: string): Promise<unknown> =>
+        (await app.request(`${origin}/whoami`, { headers: { Cookie: header } }, env)).json()
+      expect(await whoami(`__Host-sessionid=${id}`)).toEqual({ username: 'hana' })
+      expect(await whoami(`sessionid=${id}`)).toEqual({ username: null })
+      expect(await whoami(`__host-sessionid=${id}`)).toEqual({ username: null })
+    },
+  )
 })

@@ -5,7 +5,13 @@
  */
 import { env } from 'cloudflare:test'
 import { beforeEach, describe, expect, it } from 'vitest'
-import { cookieStore, kvKeyFor, SessionError, type SessionOptions, type SessionStore } from '../src/session'
+import {
+  cookieStore,
+  kvKeyFor,
+  SessionError,
+  type SessionOptions,
+  type SessionStore,
+} from '../src/session'
 import { sha256Hex } from '../src/session/foundation/id'
 import { harness, storedRecords, T0 } from './helpers/harness'
 import { clearKV } from './helpers/kv'
@@ -43,7 +49,10 @@ describe.each(stores)('login() on the %s store', (_name, store) => {
     const anonymous = h.jar.cookies.get('sessionid')
     await h.run(async (s) => s.login('ada'))
     expect(h.jar.cookies.get('sessionid')).not.toBe(anonymous)
-    expect((await h.run(async (s) => [await s.getUser(), await s.toJSON()])).body).toEqual(['ada', { cart: [1] }])
+    expect((await h.run(async (s) => [await s.getUser(), await s.toJSON()])).body).toEqual([
+      'ada',
+      { cart: [1] },
+    ])
     // A logged-in session with no data at all is still a session.
     await h.run(async (s) => s.delete('cart'))
     expect((await h.run(async (s) => s.getUser())).body).toBe('ada')
@@ -56,10 +65,13 @@ describe.each(stores)('login() on the %s store', (_name, store) => {
       await s.set('secret', 'ada only')
     })
     await h.run(async (s) => s.login('bob'))
-    expect((await h.run(async (s) => [await s.getUser(), await s.toJSON()])).body).toEqual(['bob', {}])
+    expect((await h.run(async (s) => [await s.getUser(), await s.toJSON()])).body).toEqual([
+      'bob',
+      {},
+    ])
   })
 
-  it('logs a session out once the user\'s verifier changes, and keeps it while it does not', async () => {
+  it("logs a session out once the user's verifier changes, and keeps it while it does not", async () => {
     const a = make({ authHash })
     const b = make({ authHash })
     await a.run(async (s) => s.login('ada'))
@@ -104,7 +116,10 @@ describe.each(stores)('login() on the %s store', (_name, store) => {
       await s.set('theme', 'dark')
     })
     expect(h.jar.cookies.get('sessionid')).not.toBe(before)
-    expect((await h.run(async (s) => [await s.getUser(), await s.get('theme')])).body).toEqual([null, 'dark'])
+    expect((await h.run(async (s) => [await s.getUser(), await s.get('theme')])).body).toEqual([
+      null,
+      'dark',
+    ])
     await h.run(async (s) => s.login('ada'))
     await h.run(async (s) => s.flush())
     expect((await h.run(async (s) => s.getUser())).body).toBeNull()
@@ -115,14 +130,37 @@ describe.each(stores)('login() on the %s store', (_name, store) => {
     ['a 257-character id', 'u'.repeat(257)],
   ])('login() refuses %s with INVALID_VALUE', async (_what, user) => {
     const h = make()
-    const { body } = await h.run(async (s) => s.login(user).then(() => 'ok', (e: SessionError) => e.code))
+    const { body } = await h.run(async (s) =>
+      s.login(user).then(
+        () => 'ok',
+        (e: SessionError) => e.code,
+      ),
+    )
     expect(body).toBe('INVALID_VALUE')
   })
 
   it('login() refuses a user authHash knows nothing of, and updateAuthHash() a session with no user', async () => {
     const h = make({ authHash })
-    expect((await h.run(async (s) => s.login('nobody').then(() => 'ok', (e: SessionError) => e.code))).body).toBe('INVALID_VALUE')
-    expect((await h.run(async (s) => s.updateAuthHash().then(() => 'ok', (e: SessionError) => e.code))).body).toBe('NOT_LOGGED_IN')
+    expect(
+      (
+        await h.run(async (s) =>
+          s.login('nobody').then(
+            () => 'ok',
+            (e: SessionError) => e.code,
+          ),
+        )
+      ).body,
+    ).toBe('INVALID_VALUE')
+    expect(
+      (
+        await h.run(async (s) =>
+          s.updateAuthHash().then(
+            () => 'ok',
+            (e: SessionError) => e.code,
+          ),
+        )
+      ).body,
+    ).toBe('NOT_LOGGED_IN')
   })
 })
 
@@ -132,7 +170,11 @@ describe('what the KV record keeps of the user', () => {
     const h = harness({ authHash })
     await h.run(async (s) => s.login('ada'))
     const [record] = await storedRecords()
-    expect(record?.value).toMatchObject({ data: {}, auth: { user: 'ada', hash: await sha256Hex('a password hash, say') }, createdAt: T0 })
+    expect(record?.value).toMatchObject({
+      data: {},
+      auth: { user: 'ada', hash: await sha256Hex('a password hash, say') },
+      createdAt: T0,
+    })
     expect(JSON.stringify(record?.value)).not.toContain('a password hash, say')
   })
 
@@ -153,7 +195,11 @@ describe('absoluteMaxAge', () => {
   const HOUR = 3600_000
 
   it('ends a session at its creation plus absoluteMaxAge, however active; neither rolling nor cycleKey() extends it', async () => {
-    const h = harness({ maxAge: 3600, rolling: { threshold: 0.1, minInterval: 0 }, absoluteMaxAge: 3 * 3600 })
+    const h = harness({
+      maxAge: 3600,
+      rolling: { threshold: 0.1, minInterval: 0 },
+      absoluteMaxAge: 3 * 3600,
+    })
     await h.run(async (s) => s.set('n', 1))
     for (let i = 1; i <= 5; i++) {
       h.clock.now = T0 + (i * HOUR) / 2
@@ -164,7 +210,10 @@ describe('absoluteMaxAge', () => {
       // The cookie and the record never outlive the absolute end.
       const remaining = (T0 + 3 * HOUR - h.clock.now) / 1000
       expect(body).toEqual([1, Math.min(3600, remaining)])
-      const maxAge = res.headers.getSetCookie().join().match(/Max-Age=(\d+)/)?.[1]
+      const maxAge = res.headers
+        .getSetCookie()
+        .join()
+        .match(/Max-Age=(\d+)/)?.[1]
       if (maxAge !== undefined) expect(Number(maxAge)).toBeLessThanOrEqual(remaining)
     }
     h.clock.now = T0 + 3 * HOUR
@@ -178,7 +227,10 @@ describe('absoluteMaxAge', () => {
     await h.run(async (s) => s.login('ada'))
     // Counted from the login at T0 + 1800 s, not from T0: alive past T0 + 3600 s.
     h.clock.now = T0 + 4000_000
-    expect((await h.run(async (s) => [await s.getUser(), await s.getExpiryAge()])).body).toEqual(['ada', 1400])
+    expect((await h.run(async (s) => [await s.getUser(), await s.getExpiryAge()])).body).toEqual([
+      'ada',
+      1400,
+    ])
     h.clock.now = T0 + 5400_000
     expect((await h.run(async (s) => s.getUser())).body).toBeNull()
   })
@@ -187,10 +239,15 @@ describe('absoluteMaxAge', () => {
     const h = harness({ maxAge: 7200, absoluteMaxAge: 3600 })
     const id = 'A'.repeat(43)
     // Saved at T0 by 0.1: expiresAt = T0 + maxAge, no createdAt, no auth.
-    await env.SESSIONS.put(await kvKeyFor(id), JSON.stringify({ v: 1, data: { n: 1 }, expiry: null, expiresAt: T0 + 7200_000 }))
+    await env.SESSIONS.put(
+      await kvKeyFor(id),
+      JSON.stringify({ v: 1, data: { n: 1 }, expiry: null, expiresAt: T0 + 7200_000 }),
+    )
     h.jar.cookies.set('sessionid', id)
     h.clock.now = T0 + 3599_000
-    expect((await h.run(async (s) => [await s.get('n'), await s.getExpiryAge()])).body).toEqual([1, 1])
+    expect((await h.run(async (s) => [await s.get('n'), await s.getExpiryAge()])).body).toEqual([
+      1, 1,
+    ])
     h.clock.now = T0 + 3600_000
     expect((await h.run(async (s) => s.get('n'))).body).toBeNull()
   })
@@ -203,28 +260,41 @@ describe('absoluteMaxAge', () => {
 })
 
 describe('the registry on stores without one', () => {
-  it.each(stores)('on the %s store, listSessions() and the revocations throw NOT_SUPPORTED', async (_name, store) => {
-    const s = store()
-    const h = harness(s === undefined ? {} : { store: s })
-    await h.run(async (session) => session.login('ada'))
-    const { body } = await h.run(async (session) => {
-      const codes: string[] = []
-      for (const call of [() => session.listSessions(), () => session.revokeSession('x'), () => session.revokeOtherSessions(), () => session.revokeAllSessions()]) {
-        await call().then(
-          () => codes.push('ok'),
-          (e: SessionError) => codes.push(e.code),
-        )
-      }
-      return codes
-    })
-    expect(body).toEqual(['NOT_SUPPORTED', 'NOT_SUPPORTED', 'NOT_SUPPORTED', 'NOT_SUPPORTED'])
-  })
+  it.each(stores)(
+    'on the %s store, listSessions() and the revocations throw NOT_SUPPORTED',
+    async (_name, store) => {
+      const s = store()
+      const h = harness(s === undefined ? {} : { store: s })
+      await h.run(async (session) => session.login('ada'))
+      const { body } = await h.run(async (session) => {
+        const codes: string[] = []
+        for (const call of [
+          () => session.listSessions(),
+          () => session.revokeSession('x'),
+          () => session.revokeOtherSessions(),
+          () => session.revokeAllSessions(),
+        ]) {
+          await call().then(
+            () => codes.push('ok'),
+            (e: SessionError) => codes.push(e.code),
+          )
+        }
+        return codes
+      })
+      expect(body).toEqual(['NOT_SUPPORTED', 'NOT_SUPPORTED', 'NOT_SUPPORTED', 'NOT_SUPPORTED'])
+    },
+  )
 
   it('refuses before reading the session: a registry call on KV costs no KV operation', async () => {
     const h = harness()
     await h.run(async (s) => s.login('ada'))
     h.kv.reset()
-    const { body } = await h.run(async (s) => s.listSessions().then(() => 'ok', (e: SessionError) => e.code))
+    const { body } = await h.run(async (s) =>
+      s.listSessions().then(
+        () => 'ok',
+        (e: SessionError) => e.code,
+      ),
+    )
     expect(body).toBe('NOT_SUPPORTED')
     expect(h.kv.counts).toEqual({ reads: 0, writes: 0, deletes: 0, lists: 0 })
   })

@@ -14,7 +14,10 @@ import { MAX_BODY_BYTES } from '../src/routes/session-api'
 const LIMIT = 1024
 
 /** A chunked body (no Content-Length) of `bytes` bytes in 256-byte chunks, pulled on demand. */
-function chunked(bytes: number, chunk = 256): { body: ReadableStream<Uint8Array>; pulled: () => number; cancelled: () => boolean } {
+function chunked(
+  bytes: number,
+  chunk = 256,
+): { body: ReadableStream<Uint8Array>; pulled: () => number; cancelled: () => boolean } {
   let sent = 0
   let cancelled = false
   const body = new ReadableStream<Uint8Array>(
@@ -36,14 +39,28 @@ function chunked(bytes: number, chunk = 256): { body: ReadableStream<Uint8Array>
 
 function app(drainUpTo?: number): Hono {
   const a = new Hono()
-  a.use('*', bodyLimit({ maxSize: LIMIT, onError: (c) => c.text('too big', 413), ...(drainUpTo === undefined ? {} : { drainUpTo }) }))
+  a.use(
+    '*',
+    bodyLimit({
+      maxSize: LIMIT,
+      onError: (c) => c.text('too big', 413),
+      ...(drainUpTo === undefined ? {} : { drainUpTo }),
+    }),
+  )
   a.post('*', async (c) => c.text(`got ${(await c.req.text()).length}`))
   return a
 }
 
 /** A POST of `body` to `url` on `a` (the tiny app, or the demo), with the test's bindings. */
-const post = (a: Hono | ReturnType<typeof createApp>, body: BodyInit, headers: Record<string, string> = {}, url = 'http://x/'): Promise<Response> =>
-  Promise.resolve(a.request(url, { method: 'POST', body, headers, duplex: 'half' } as RequestInit, env))
+const post = (
+  a: Hono | ReturnType<typeof createApp>,
+  body: BodyInit,
+  headers: Record<string, string> = {},
+  url = 'http://x/',
+): Promise<Response> =>
+  Promise.resolve(
+    a.request(url, { method: 'POST', body, headers, duplex: 'half' } as RequestInit, env),
+  )
 
 describe('bodyLimit()', () => {
   it('hands on a chunked body within the limit, whole', async () => {

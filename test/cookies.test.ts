@@ -1,34 +1,63 @@
 import { Hono, type Context } from 'hono'
 import { describe, expect, it } from 'vitest'
-import { deleteCookie, getCookie, MAX_COOKIE_AGE, MAX_COOKIE_BYTES, readRawCookie, SessionError, setCookie, type CookieOptions } from '../src/session'
+import {
+  deleteCookie,
+  getCookie,
+  MAX_COOKIE_AGE,
+  MAX_COOKIE_BYTES,
+  readRawCookie,
+  SessionError,
+  setCookie,
+  type CookieOptions,
+} from '../src/session'
 import { setCookie as readSetCookie, UNICODE_SPACES } from './helpers/http'
 
 /**
  * Runs `handler` in a real Hono request and returns the response; a thrown error comes
  * back as a JSON body `{ error: { name, code, message } }` with status 599.
  */
-async function run(handler: (c: Context) => void, init: { url?: string; cookie?: string } = {}): Promise<Response> {
+async function run(
+  handler: (c: Context) => void,
+  init: { url?: string; cookie?: string } = {},
+): Promise<Response> {
   const app = new Hono()
   app.get('/', (c) => {
     handler(c)
     return c.text('ok')
   })
   app.onError((err, c) =>
-    c.json({ error: { name: err.name, code: err instanceof SessionError ? err.code : null, message: err.message } }, 599 as 500),
+    c.json(
+      {
+        error: {
+          name: err.name,
+          code: err instanceof SessionError ? err.code : null,
+          message: err.message,
+        },
+      },
+      599 as 500,
+    ),
   )
   const headers: Record<string, string> = init.cookie === undefined ? {} : { Cookie: init.cookie }
   return app.request(init.url ?? 'http://example.com/', { headers })
 }
 
 /** The Set-Cookie the plain wrapper emits for `options`. */
-async function emitted(options: CookieOptions, name = 'c', value = 'v'): Promise<ReturnType<typeof readSetCookie>> {
+async function emitted(
+  options: CookieOptions,
+  name = 'c',
+  value = 'v',
+): Promise<ReturnType<typeof readSetCookie>> {
   const res = await run((c) => setCookie(c, name, value, options))
   expect(res.status, await res.clone().text()).toBe(200)
   return readSetCookie(res, name)
 }
 
 /** The error the wrapper throws for `options`. */
-async function refused(options: CookieOptions, name = 'c', value = 'v'): Promise<{ name: string; code: string; message: string }> {
+async function refused(
+  options: CookieOptions,
+  name = 'c',
+  value = 'v',
+): Promise<{ name: string; code: string; message: string }> {
   const res = await run((c) => setCookie(c, name, value, options))
   expect(res.status).toBe(599)
   expect(res.headers.getSetCookie()).toEqual([])
@@ -69,11 +98,18 @@ describe('setCookie() maxAge', () => {
     [-1, { 'max-age': '0', expires: 'Thu, 01 Jan 1970 00:00:00 GMT' }], // negative: a deletion
     [-86400.7, { 'max-age': '0', expires: 'Thu, 01 Jan 1970 00:00:00 GMT' }],
   ])('maxAge %d gives %j', async (maxAge, attrs) => {
-    expect((await emitted({ maxAge, now: NOW }))?.attrs).toEqual({ path: '/', httponly: '', samesite: 'Lax', ...attrs })
+    expect((await emitted({ maxAge, now: NOW }))?.attrs).toEqual({
+      path: '/',
+      httponly: '',
+      samesite: 'Lax',
+      ...attrs,
+    })
   })
 
-  it('writes Expires in the order hono/cookie serialises attributes, in Django\'s date format', async () => {
-    expect((await emitted({ maxAge: 120, now: NOW }))?.raw).toBe('c=v; Max-Age=120; Path=/; Expires=Thu, 01 Jan 2026 00:02:00 GMT; HttpOnly; SameSite=Lax')
+  it("writes Expires in the order hono/cookie serialises attributes, in Django's date format", async () => {
+    expect((await emitted({ maxAge: 120, now: NOW }))?.raw).toBe(
+      'c=v; Max-Age=120; Path=/; Expires=Thu, 01 Jan 2026 00:02:00 GMT; HttpOnly; SameSite=Lax',
+    )
   })
 
   it('counts Expires from the real clock when no `now` is given', async () => {
@@ -94,14 +130,24 @@ describe('setCookie() maxAge', () => {
   })
 
   it.each([Number.NaN, Infinity, -Infinity])('refuses maxAge %d', async (maxAge) => {
-    expect(await refused({ maxAge })).toMatchObject({ name: 'SessionError', code: 'INVALID_COOKIE', message: 'Cookie "c": "maxAge" must be a finite number of seconds' })
+    expect(await refused({ maxAge })).toMatchObject({
+      name: 'SessionError',
+      code: 'INVALID_COOKIE',
+      message: 'Cookie "c": "maxAge" must be a finite number of seconds',
+    })
   })
 })
 
 describe('setCookie() expires', () => {
   it('writes an absolute expiry, and Max-Age beside it as Django turns expires into max_age', async () => {
     const expires = new Date(NOW + 3600_000)
-    expect((await emitted({ expires, now: NOW }))?.attrs).toEqual({ path: '/', httponly: '', samesite: 'Lax', 'max-age': '3600', expires: expires.toUTCString() })
+    expect((await emitted({ expires, now: NOW }))?.attrs).toEqual({
+      path: '/',
+      httponly: '',
+      samesite: 'Lax',
+      'max-age': '3600',
+      expires: expires.toUTCString(),
+    })
   })
 
   it.each([
@@ -109,7 +155,9 @@ describe('setCookie() expires', () => {
     [0, '0'],
     [-60_000, '0'], // already passed: Django's max(0, delta)
   ])('gives an expiry %d ms ahead Max-Age %s', async (ahead, maxAge) => {
-    expect((await emitted({ expires: new Date(NOW + ahead), now: NOW }))?.attrs['max-age']).toBe(maxAge)
+    expect((await emitted({ expires: new Date(NOW + ahead), now: NOW }))?.attrs['max-age']).toBe(
+      maxAge,
+    )
   })
 
   it('clamps an expiry past 400 days to 400 days', async () => {
@@ -122,12 +170,18 @@ describe('setCookie() expires', () => {
   })
 
   it.each([
-    [{ maxAge: 60, expires: new Date(Date.now() + 60_000) }, '"expires" and "maxAge" cannot both be set'], // Django's ValueError
+    [
+      { maxAge: 60, expires: new Date(Date.now() + 60_000) },
+      '"expires" and "maxAge" cannot both be set',
+    ], // Django's ValueError
     [{ maxAge: 0, expires: new Date(0) }, '"expires" and "maxAge" cannot both be set'],
     [{ expires: new Date(Number.NaN) }, '"expires" is an invalid Date'],
     [{ maxAge: 60, now: Number.NaN }, '"now" must be a finite number of milliseconds'],
   ])('refuses %j', async (options, message) => {
-    expect(await refused(options)).toMatchObject({ code: 'INVALID_COOKIE', message: `Cookie "c": ${message}` })
+    expect(await refused(options)).toMatchObject({
+      code: 'INVALID_COOKIE',
+      message: `Cookie "c": ${message}`,
+    })
   })
 })
 
@@ -140,43 +194,71 @@ describe('setCookie() sameSite', () => {
     expect((await emitted(options))?.attrs.samesite).toBe(written)
   })
 
-  it.each(['', 'Bogus', 'Lax; Secure', 'Lax\r\nSet-Cookie: x=y'])('refuses sameSite %j', async (sameSite) => {
-    expect(await refused({ sameSite: sameSite as 'Lax' })).toMatchObject({
-      code: 'INVALID_COOKIE',
-      message: 'Cookie "c": "sameSite" must be "Lax", "Strict" or "None"',
-    })
-  })
+  it.each(['', 'Bogus', 'Lax; Secure', 'Lax\r\nSet-Cookie: x=y'])(
+    'refuses sameSite %j',
+    async (sameSite) => {
+      expect(await refused({ sameSite: sameSite as 'Lax' })).toMatchObject({
+        code: 'INVALID_COOKIE',
+        message: 'Cookie "c": "sameSite" must be "Lax", "Strict" or "None"',
+      })
+    },
+  )
 })
 
 describe('setCookie() partitioned (CHIPS)', () => {
   it('adds Partitioned with Secure on https', async () => {
-    const res = await run((c) => setCookie(c, 'c', 'v', { partitioned: true }), { url: 'https://example.com/' })
-    expect(readSetCookie(res, 'c')?.raw).toBe('c=v; Path=/; HttpOnly; Secure; SameSite=Lax; Partitioned')
+    const res = await run((c) => setCookie(c, 'c', 'v', { partitioned: true }), {
+      url: 'https://example.com/',
+    })
+    expect(readSetCookie(res, 'c')?.raw).toBe(
+      'c=v; Path=/; HttpOnly; Secure; SameSite=Lax; Partitioned',
+    )
   })
 
   it.each([
-    [{ partitioned: true }, 'http: secure "auto" is off, so an ordinary cookie', 'c=v; Path=/; HttpOnly; SameSite=Lax'],
-    [{ partitioned: true, secure: true }, 'http with secure: true', 'c=v; Path=/; HttpOnly; Secure; SameSite=Lax; Partitioned'],
-    [{ partitioned: true, sameSite: 'None' as const, secure: true }, 'the third-party case', 'c=v; Path=/; HttpOnly; Secure; SameSite=None; Partitioned'],
+    [
+      { partitioned: true },
+      'http: secure "auto" is off, so an ordinary cookie',
+      'c=v; Path=/; HttpOnly; SameSite=Lax',
+    ],
+    [
+      { partitioned: true, secure: true },
+      'http with secure: true',
+      'c=v; Path=/; HttpOnly; Secure; SameSite=Lax; Partitioned',
+    ],
+    [
+      { partitioned: true, sameSite: 'None' as const, secure: true },
+      'the third-party case',
+      'c=v; Path=/; HttpOnly; Secure; SameSite=None; Partitioned',
+    ],
     [{ partitioned: false, secure: true }, 'off', 'c=v; Path=/; HttpOnly; Secure; SameSite=Lax'],
   ])('%j (%s)', async (options, _what, raw) => {
     expect((await emitted(options))?.raw).toBe(raw)
   })
 
   it('is Secure and Partitioned for a __Host- name, whatever the scheme', async () => {
-    expect((await emitted({ partitioned: true }, '__Host-c'))?.raw).toBe('__Host-c=v; Path=/; HttpOnly; Secure; SameSite=Lax; Partitioned')
+    expect((await emitted({ partitioned: true }, '__Host-c'))?.raw).toBe(
+      '__Host-c=v; Path=/; HttpOnly; Secure; SameSite=Lax; Partitioned',
+    )
   })
 
   it.each([
     [{ partitioned: true, secure: false }, '"partitioned" requires Secure, but "secure" is false'],
     [{ partitioned: 'yes' as unknown as boolean }, '"partitioned" must be a boolean'],
   ])('refuses %j', async (options, message) => {
-    expect(await refused(options)).toMatchObject({ code: 'INVALID_COOKIE', message: `Cookie "c": ${message}` })
+    expect(await refused(options)).toMatchObject({
+      code: 'INVALID_COOKIE',
+      message: `Cookie "c": ${message}`,
+    })
   })
 
   it('lets deleteCookie() delete a partitioned cookie (the deletion must be partitioned too)', async () => {
-    const res = await run((c) => deleteCookie(c, 'c', { partitioned: true }), { url: 'https://example.com/' })
-    expect(readSetCookie(res, 'c')?.raw).toBe('c=; Max-Age=0; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; Secure; SameSite=Lax; Partitioned')
+    const res = await run((c) => deleteCookie(c, 'c', { partitioned: true }), {
+      url: 'https://example.com/',
+    })
+    expect(readSetCookie(res, 'c')?.raw).toBe(
+      'c=; Max-Age=0; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; Secure; SameSite=Lax; Partitioned',
+    )
   })
 })
 
@@ -193,7 +275,9 @@ describe('setCookie() size guard', () => {
   ])('%s: emitted %s', async (_what, name, value, ok) => {
     if (ok) {
       const cookie = await emitted({}, name, value)
-      expect(new TextEncoder().encode(`${cookie?.name}=${cookie?.value}`).byteLength).toBeLessThanOrEqual(MAX_COOKIE_BYTES)
+      expect(
+        new TextEncoder().encode(`${cookie?.name}=${cookie?.value}`).byteLength,
+      ).toBeLessThanOrEqual(MAX_COOKIE_BYTES)
     } else {
       expect(await refused({}, name, value)).toMatchObject({
         code: 'INVALID_COOKIE',
@@ -203,7 +287,9 @@ describe('setCookie() size guard', () => {
   })
 
   it('checks the pair only: long attributes do not count', async () => {
-    expect(await emitted({ path: `/${'p'.repeat(300)}` }, 'c', 'x'.repeat(MAX_COOKIE_BYTES - 2))).toBeDefined()
+    expect(
+      await emitted({ path: `/${'p'.repeat(300)}` }, 'c', 'x'.repeat(MAX_COOKIE_BYTES - 2)),
+    ).toBeDefined()
   })
 })
 
@@ -226,7 +312,9 @@ describe('setCookie() header safety', () => {
 describe('deleteCookie()', () => {
   it('expires the cookie now, on the same path and domain', async () => {
     const res = await run((c) => deleteCookie(c, 'user', { path: '/app', domain: 'example.com' }))
-    expect(readSetCookie(res, 'user')?.raw).toBe('user=; Max-Age=0; Domain=example.com; Path=/app; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Lax')
+    expect(readSetCookie(res, 'user')?.raw).toBe(
+      'user=; Max-Age=0; Domain=example.com; Path=/app; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Lax',
+    )
   })
 })
 
@@ -238,9 +326,12 @@ describe('getCookie()', () => {
     ['other=1', 'fallback'],
   ])('reads %j as %j', async (cookie, expected) => {
     let read: string | undefined
-    await run((c) => {
-      read = getCookie(c, 'user', 'fallback')
-    }, { cookie })
+    await run(
+      (c) => {
+        read = getCookie(c, 'user', 'fallback')
+      },
+      { cookie },
+    )
     expect(read).toBe(expected)
   })
 })
@@ -251,11 +342,14 @@ describe('readRawCookie()', () => {
     expect(readRawCookie('sessionid="abc"', 'sessionid')).toBe('abc')
   })
 
-  it.each(UNICODE_SPACES)('does not trim %s: a name with it around is another name, and the value keeps it', (_label, ch) => {
-    expect(readRawCookie(`${ch}sessionid=abc`, 'sessionid')).toBeUndefined()
-    expect(readRawCookie(`sessionid${ch}=abc`, 'sessionid')).toBeUndefined()
-    expect(readRawCookie(` ${ch} __Host-sessionid=abc`, '__Host-sessionid')).toBeUndefined()
-    expect(readRawCookie(`${ch}sessionid=evil; sessionid=abc`, 'sessionid')).toBe('abc')
-    expect(readRawCookie(`sessionid=${ch}abc${ch}`, 'sessionid')).toBe(`${ch}abc${ch}`)
-  })
+  it.each(UNICODE_SPACES)(
+    'does not trim %s: a name with it around is another name, and the value keeps it',
+    (_label, ch) => {
+      expect(readRawCookie(`${ch}sessionid=abc`, 'sessionid')).toBeUndefined()
+      expect(readRawCookie(`sessionid${ch}=abc`, 'sessionid')).toBeUndefined()
+      expect(readRawCookie(` ${ch} __Host-sessionid=abc`, '__Host-sessionid')).toBeUndefined()
+      expect(readRawCookie(`${ch}sessionid=evil; sessionid=abc`, 'sessionid')).toBe('abc')
+      expect(readRawCookie(`sessionid=${ch}abc${ch}`, 'sessionid')).toBe(`${ch}abc${ch}`)
+    },
+  )
 })

@@ -12,7 +12,11 @@ import { SERVER_STORES } from './helpers/stores'
 /** A form post as a same-origin browser sends it. */
 const form = (fields: Record<string, string>): RequestInit => ({
   method: 'POST',
-  headers: { 'Content-Type': 'application/x-www-form-urlencoded', Origin: BASE, 'Sec-Fetch-Site': 'same-origin' },
+  headers: {
+    'Content-Type': 'application/x-www-form-urlencoded',
+    Origin: BASE,
+    'Sec-Fetch-Site': 'same-origin',
+  },
   body: new URLSearchParams(fields).toString(),
 })
 
@@ -24,7 +28,7 @@ const LONG_KEY = 'k'.repeat(128)
 const ALMOST_FULL = 'x'.repeat(65_260)
 
 describe.each(SERVER_STORES)('on the $name store', (store) => {
-  describe('a request refused with 413 for the session\'s size', () => {
+  describe("a request refused with 413 for the session's size", () => {
     it('POST /form/set: the key fits, the flash message does not: 413, and the key is not saved', async () => {
       const b = device({ ...store.bindings })
       await b.call('/session', json('POST', { before: 1 }))
@@ -40,7 +44,10 @@ describe.each(SERVER_STORES)('on the $name store', (store) => {
       const b = device({ ...store.bindings })
       await b.call('/session', json('POST', { before: 1 }))
       const token = b.token!
-      const { res, body } = await b.call('/session', json('POST', { small: 1, huge: 'y'.repeat(70_000) }))
+      const { res, body } = await b.call(
+        '/session',
+        json('POST', { small: 1, huge: 'y'.repeat(70_000) }),
+      )
       expect(res.status).toBe(413)
       expect(body).toMatchObject({ code: 'PAYLOAD_TOO_LARGE' })
       expect(await store.data(token)).toEqual({ before: 1 })
@@ -62,15 +69,18 @@ describe.each(SERVER_STORES)('on the $name store', (store) => {
       ['a lone high surrogate', '\ud800'],
       ['a high surrogate at the end', 'raju\ud83d'],
       ['reversed surrogates', '\ude00\ud83d'],
-    ])('%s: 400, nothing stored, no cookie (a form cannot carry one: it is sent as U+FFFD)', async (_name, username) => {
-      await store.clear()
-      const b = device({ ...store.bindings })
-      const { res, body } = await b.call('/login', json('POST', { username }))
-      expect(res.status).toBe(400)
-      expect(body).toMatchObject({ error: expect.stringContaining('"username"') })
-      expect(b.token).toBeUndefined()
-      expect(await store.count()).toBe(0)
-    })
+    ])(
+      '%s: 400, nothing stored, no cookie (a form cannot carry one: it is sent as U+FFFD)',
+      async (_name, username) => {
+        await store.clear()
+        const b = device({ ...store.bindings })
+        const { res, body } = await b.call('/login', json('POST', { username }))
+        expect(res.status).toBe(400)
+        expect(body).toMatchObject({ error: expect.stringContaining('"username"') })
+        expect(b.token).toBeUndefined()
+        expect(await store.count()).toBe(0)
+      },
+    )
 
     it('a well-formed name with astral characters logs in and round-trips', async () => {
       const b = device({ ...store.bindings })

@@ -19,7 +19,10 @@ describe.each(['kv', 'cookie', 'do'])('the demo with DEVICE_BOUND=1 on the %s st
     expect(setCookie(login, 'sessionid_bound')?.attrs['max-age']).toBe('120')
     const key = await deviceKey('ES256')
     const jwt = await proof(key, registrationChallenge(login), { withJwk: true })
-    const registered = await browser.send('/.well-known/dbsc/register', { method: 'POST', headers: { 'Secure-Session-Response': jwt } })
+    const registered = await browser.send('/.well-known/dbsc/register', {
+      method: 'POST',
+      headers: { 'Secure-Session-Response': jwt },
+    })
     expect(registered.status).toBe(200)
     expect(await (await browser.send('/')).text()).toContain('id="device-bound"')
     expect(await browser.whoami()).toBe('raju')
@@ -39,15 +42,25 @@ describe('the demo without DEVICE_BOUND', () => {
 })
 
 describe('the demo with DEVICE_BOUND=1 and a bad DEVICE_BOUND_SECONDS', () => {
-  it.each(['abc', '0', '86401'])('refuses %j with a logged error naming DEVICE_BOUND_SECONDS (500, nothing set)', async (seconds) => {
-    const errors = captureConsole('error')
-    const browser = device({ ...env, SESSION_STORE: 'kv', DEVICE_BOUND: '1', DEVICE_BOUND_SECONDS: seconds })
-    const res = await browser.send('/login', json('POST', { username: 'raju' }))
-    expect(res.status).toBe(500)
-    expect(res.headers.getSetCookie()).toEqual([])
-    expect(errors).toHaveLength(1)
-    expect(String(errors[0]?.[0])).toMatch(/DEVICE_BOUND_SECONDS must be a whole number of seconds from 1 to 86400/)
-  })
+  it.each(['abc', '0', '86401'])(
+    'refuses %j with a logged error naming DEVICE_BOUND_SECONDS (500, nothing set)',
+    async (seconds) => {
+      const errors = captureConsole('error')
+      const browser = device({
+        ...env,
+        SESSION_STORE: 'kv',
+        DEVICE_BOUND: '1',
+        DEVICE_BOUND_SECONDS: seconds,
+      })
+      const res = await browser.send('/login', json('POST', { username: 'raju' }))
+      expect(res.status).toBe(500)
+      expect(res.headers.getSetCookie()).toEqual([])
+      expect(errors).toHaveLength(1)
+      expect(String(errors[0]?.[0])).toMatch(
+        /DEVICE_BOUND_SECONDS must be a whole number of seconds from 1 to 86400/,
+      )
+    },
+  )
 })
 
 describe('the demo with DEVICE_BOUND=1 while SESSION_SECRET is rotated', () => {
@@ -58,10 +71,23 @@ describe('the demo with DEVICE_BOUND=1 while SESSION_SECRET is rotated', () => {
     const before = { ...env, SESSION_STORE: 'kv', DEVICE_BOUND: '1', SESSION_SECRET: OLD }
     const browser = device(before)
     const login = await browser.send('/login', json('POST', { username: 'raju' }))
-    const jwt = await proof(await deviceKey('ES256'), registrationChallenge(login), { withJwk: true })
-    expect((await browser.send('/.well-known/dbsc/register', { method: 'POST', headers: { 'Secure-Session-Response': jwt } })).status).toBe(200)
+    const jwt = await proof(await deviceKey('ES256'), registrationChallenge(login), {
+      withJwk: true,
+    })
+    expect(
+      (
+        await browser.send('/.well-known/dbsc/register', {
+          method: 'POST',
+          headers: { 'Secure-Session-Response': jwt },
+        })
+      ).status,
+    ).toBe(200)
 
-    const rotated = device({ ...before, SESSION_SECRET: NEW, SESSION_SECRET_FALLBACKS: JSON.stringify([OLD]) })
+    const rotated = device({
+      ...before,
+      SESSION_SECRET: NEW,
+      SESSION_SECRET_FALLBACKS: JSON.stringify([OLD]),
+    })
     for (const [name, value] of browser.jar.cookies) rotated.jar.cookies.set(name, value)
     expect(await rotated.whoami()).toBe('raju')
     // Without the fallback, the old bound cookie is worthless: the session reads as anonymous.

@@ -7,14 +7,25 @@ import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import { cookieStore, deviceBound, kvKeyFor } from '../src/session'
 import { durableObjectStore } from '../src/session/durable-object'
-import { bindSession, boundHarness, logIn, refreshFully, register, SECRET, withoutBoundCookie } from './helpers/bound'
+import {
+  bindSession,
+  boundHarness,
+  logIn,
+  refreshFully,
+  register,
+  SECRET,
+  withoutBoundCookie,
+} from './helpers/bound'
 import { deviceKey, proof, type DeviceKeyPair } from './helpers/dbsc'
 import { harness } from './helpers/harness'
 
 describe('a bound session and the auth hash', () => {
   const verifiers = new Map([['alice', 'v1']])
   const make = (): ReturnType<typeof harness> =>
-    harness({ authHash: (_c, user) => verifiers.get(user), deviceBound: deviceBound({ secret: SECRET }) }, { start: Date.now() })
+    harness(
+      { authHash: (_c, user) => verifiers.get(user), deviceBound: deviceBound({ secret: SECRET }) },
+      { start: Date.now() },
+    )
 
   it('reads as logged out after a password change elsewhere, and its refresh answers {"continue": false}', async () => {
     verifiers.set('alice', 'v1')
@@ -35,7 +46,10 @@ describe('a bound session and the auth hash', () => {
       verifiers.set('alice', 'v3')
       await s.updateAuthHash()
     })
-    expect((await h.run(async (s) => [await s.getUser(), await s.isDeviceBound()])).body).toEqual(['alice', true])
+    expect((await h.run(async (s) => [await s.getUser(), await s.isDeviceBound()])).body).toEqual([
+      'alice',
+      true,
+    ])
   })
 })
 
@@ -57,13 +71,18 @@ describe('a bound session on the cookie store', () => {
     await bindSession(h, 'RS256')
     const { res } = await h.run((s) => s.set('big', 'x'.repeat(5000)))
     expect(res.status).toBe(413)
-    expect((await h.run(async (s) => [await s.getUser(), await s.isDeviceBound(), await s.has('big')])).body).toEqual(['alice', true, false])
+    expect(
+      (await h.run(async (s) => [await s.getUser(), await s.isDeviceBound(), await s.has('big')]))
+        .body,
+    ).toEqual(['alice', true, false])
   })
 })
 
 describe('a registration a concurrent write dropped (KV and the cookie store keep whole records)', () => {
   /** Logs in, keeps the record as the page that loaded it before registration would save it, registers, and puts that copy back. */
-  async function registerThenLose(store: 'KV' | 'cookie'): Promise<{ h: ReturnType<typeof boundHarness>; key: DeviceKeyPair; id: string }> {
+  async function registerThenLose(
+    store: 'KV' | 'cookie',
+  ): Promise<{ h: ReturnType<typeof boundHarness>; key: DeviceKeyPair; id: string }> {
     const h = boundHarness(store === 'cookie' ? cookieStore({ secret: SECRET }) : undefined)
     const key = await deviceKey('ES256')
     const challenge = await logIn(h)
@@ -75,21 +94,27 @@ describe('a registration a concurrent write dropped (KV and the cookie store kee
     return { h, key, id: (body as { session_identifier: string }).session_identifier }
   }
 
-  it.each(['KV', 'cookie'] as const)('on %s: the next proven refresh puts the key back from the key cookie, and binding holds again', async (store) => {
-    const { h, key, id } = await registerThenLose(store)
-    expect((await h.run((s) => s.isDeviceBound())).body).toBe(false)
-    h.clock.now += 1000
-    const { res } = await refreshFully(h, key, id)
-    expect(res.status).toBe(200)
-    expect((await h.run((s) => s.isDeviceBound())).body).toBe(true)
-    expect((await withoutBoundCookie(h, (s) => s.getUser())).body).toBeNull()
-  })
+  it.each(['KV', 'cookie'] as const)(
+    'on %s: the next proven refresh puts the key back from the key cookie, and binding holds again',
+    async (store) => {
+      const { h, key, id } = await registerThenLose(store)
+      expect((await h.run((s) => s.isDeviceBound())).body).toBe(false)
+      h.clock.now += 1000
+      const { res } = await refreshFully(h, key, id)
+      expect(res.status).toBe(200)
+      expect((await h.run((s) => s.isDeviceBound())).body).toBe(true)
+      expect((await withoutBoundCookie(h, (s) => s.getUser())).body).toBeNull()
+    },
+  )
 
   it('does not take the key from a key cookie made for another session', async () => {
     const { h, key, id } = await registerThenLose('KV')
     const foreign = boundHarness()
     await bindSession(foreign)
-    h.jar.cookies.set('sessionid_bound_key', foreign.jar.cookies.get('sessionid_bound_key') as string)
+    h.jar.cookies.set(
+      'sessionid_bound_key',
+      foreign.jar.cookies.get('sessionid_bound_key') as string,
+    )
     h.clock.now += 1000
     expect((await refreshFully(h, key, id)).body).toEqual({ continue: false })
   })

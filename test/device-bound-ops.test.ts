@@ -49,7 +49,9 @@ describe('deviceBound on the Durable Object store: calls', () => {
     objects.reset()
     const first = await refresh(h, id)
     expect(objects.total).toBe(0)
-    expect((await refresh(h, id, await proof(key, refreshChallenge(first.res).challenge))).res.status).toBe(200)
+    expect(
+      (await refresh(h, id, await proof(key, refreshChallenge(first.res).challenge))).res.status,
+    ).toBe(200)
     expect(objects.calls.byMethod).toEqual({ load: 1, update: 1 })
   })
 
@@ -64,6 +66,9 @@ describe('deviceBound on the Durable Object store: calls', () => {
     expect((await register(h, await proof(key, challenge, { withJwk: true }))).res.status).toBe(200)
     held.release()
     await page
-    expect((await h.run(async (s) => ({ bound: await s.isDeviceBound(), seen: await s.get('seen') }))).body).toEqual({ bound: true, seen: true })
+    expect(
+      (await h.run(async (s) => ({ bound: await s.isDeviceBound(), seen: await s.get('seen') })))
+        .body,
+    ).toEqual({ bound: true, seen: true })
   })
 })

@@ -34,12 +34,19 @@ async function loginAs(user: string, expirySeconds?: number): Promise<string> {
 async function expire(stub: Stub, tokens: string[]): Promise<void> {
   const hashes = await Promise.all(tokens.map((t) => sha256Hex(splitToken(t).id)))
   await runInDurableObject(stub, (_instance, state) => {
-    for (const hash of hashes) state.storage.sql.exec('UPDATE sessions SET expires_at = ? WHERE hash = ?', Date.now() - 1_000, hash)
+    for (const hash of hashes)
+      state.storage.sql.exec(
+        'UPDATE sessions SET expires_at = ? WHERE hash = ?',
+        Date.now() - 1_000,
+        hash,
+      )
   })
 }
 
-const alarmOf = (stub: Stub): Promise<number | null> => runInDurableObject(stub, (_instance, state) => state.storage.getAlarm())
-const sizeOf = (stub: Stub): Promise<number> => runInDurableObject(stub, (_instance, state) => state.storage.sql.databaseSize)
+const alarmOf = (stub: Stub): Promise<number | null> =>
+  runInDurableObject(stub, (_instance, state) => state.storage.getAlarm())
+const sizeOf = (stub: Stub): Promise<number> =>
+  runInDurableObject(stub, (_instance, state) => state.storage.sql.databaseSize)
 
 beforeEach(async () => {
   await clearObjects()
@@ -63,7 +70,10 @@ describe('SessionObject.alarm()', () => {
     const live = rows.filter((r) => !deadHashes.includes(r.hash))
     expect(live).toHaveLength(2)
     // Expired rows read as no session already; the alarm only reclaims their storage.
-    for (const token of dead) expect(await store.load(token, { now: Date.now(), request: new Request('http://x') })).toBeNull()
+    for (const token of dead)
+      expect(
+        await store.load(token, { now: Date.now(), request: new Request('http://x') }),
+      ).toBeNull()
     expect(await stub.count()).toBe(4)
 
     expect(await runDurableObjectAlarm(stub)).toBe(true)
@@ -120,7 +130,9 @@ describe('SessionObject.alarm()', () => {
       sizes.push(await sizeOf(stub))
     }
     expect(new Set(sizes).size, `database sizes after each sweep: ${sizes.join(', ')}`).toBe(1)
-    expect((await rowsIn(stub)).map((r) => r.hash)).toEqual([await sha256Hex(splitToken(keeper).id)])
+    expect((await rowsIn(stub)).map((r) => r.hash)).toEqual([
+      await sha256Hex(splitToken(keeper).id),
+    ])
   })
 })
 

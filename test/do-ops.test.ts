@@ -35,33 +35,181 @@ interface Row {
 }
 
 const table: Row[] = [
-  { scenario: 'no cookie, handler never touches the session', method: 'GET', path: '/get-cook/', cookie: 'none', calls: [], setCookie: 'none' },
-  { scenario: 'valid cookie, handler never touches the session', method: 'GET', path: '/get-cook/', cookie: 'anonymous', calls: [], setCookie: 'none' },
-  { scenario: 'no cookie, handler only reads', method: 'GET', path: '/whoami', cookie: 'none', calls: [], setCookie: 'none' },
-  { scenario: 'valid cookie, handler reads', method: 'GET', path: '/whoami', cookie: 'anonymous', calls: ['load'], setCookie: 'none' },
-  { scenario: 'valid cookie, GET /session (four reads of the session)', method: 'GET', path: '/session', cookie: 'logged in', calls: ['load'], setCookie: 'none' },
-  { scenario: 'valid cookie, handler writes', method: 'GET', path: '/session-hit/', cookie: 'anonymous', calls: ['load', 'update'], setCookie: 'one' },
-  { scenario: 'no cookie, handler writes', method: 'GET', path: '/session-hit/', cookie: 'none', calls: ['create'], setCookie: 'one' },
-  { scenario: 'cycleKey()', method: 'POST', path: '/session/cycle', body: {}, cookie: 'anonymous', calls: ['load', 'create'], setCookie: 'one' },
-  { scenario: 'flush()', method: 'POST', path: '/session/flush', body: {}, cookie: 'anonymous', calls: ['load', 'destroy'], setCookie: 'deletion' },
-  { scenario: 'logout of a logged-in session', method: 'POST', path: '/logout', body: {}, cookie: 'logged in', calls: ['load', 'destroy'], setCookie: 'deletion' },
-  { scenario: 'login without a session', method: 'POST', path: '/login', body: { username: 'raju' }, cookie: 'none', calls: ['create'], setCookie: 'one' },
+  {
+    scenario: 'no cookie, handler never touches the session',
+    method: 'GET',
+    path: '/get-cook/',
+    cookie: 'none',
+    calls: [],
+    setCookie: 'none',
+  },
+  {
+    scenario: 'valid cookie, handler never touches the session',
+    method: 'GET',
+    path: '/get-cook/',
+    cookie: 'anonymous',
+    calls: [],
+    setCookie: 'none',
+  },
+  {
+    scenario: 'no cookie, handler only reads',
+    method: 'GET',
+    path: '/whoami',
+    cookie: 'none',
+    calls: [],
+    setCookie: 'none',
+  },
+  {
+    scenario: 'valid cookie, handler reads',
+    method: 'GET',
+    path: '/whoami',
+    cookie: 'anonymous',
+    calls: ['load'],
+    setCookie: 'none',
+  },
+  {
+    scenario: 'valid cookie, GET /session (four reads of the session)',
+    method: 'GET',
+    path: '/session',
+    cookie: 'logged in',
+    calls: ['load'],
+    setCookie: 'none',
+  },
+  {
+    scenario: 'valid cookie, handler writes',
+    method: 'GET',
+    path: '/session-hit/',
+    cookie: 'anonymous',
+    calls: ['load', 'update'],
+    setCookie: 'one',
+  },
+  {
+    scenario: 'no cookie, handler writes',
+    method: 'GET',
+    path: '/session-hit/',
+    cookie: 'none',
+    calls: ['create'],
+    setCookie: 'one',
+  },
+  {
+    scenario: 'cycleKey()',
+    method: 'POST',
+    path: '/session/cycle',
+    body: {},
+    cookie: 'anonymous',
+    calls: ['load', 'create'],
+    setCookie: 'one',
+  },
+  {
+    scenario: 'flush()',
+    method: 'POST',
+    path: '/session/flush',
+    body: {},
+    cookie: 'anonymous',
+    calls: ['load', 'destroy'],
+    setCookie: 'deletion',
+  },
+  {
+    scenario: 'logout of a logged-in session',
+    method: 'POST',
+    path: '/logout',
+    body: {},
+    cookie: 'logged in',
+    calls: ['load', 'destroy'],
+    setCookie: 'deletion',
+  },
+  {
+    scenario: 'login without a session',
+    method: 'POST',
+    path: '/login',
+    body: { username: 'raju' },
+    cookie: 'none',
+    calls: ['create'],
+    setCookie: 'one',
+  },
   // The new session is in the user's object; the anonymous one it replaces is taken out of its shard (checked and removed at once).
-  { scenario: 'login from an anonymous session', method: 'POST', path: '/login', body: { username: 'raju' }, cookie: 'anonymous', calls: ['load', 'create', 'take'], setCookie: 'one' },
+  {
+    scenario: 'login from an anonymous session',
+    method: 'POST',
+    path: '/login',
+    body: { username: 'raju' },
+    cookie: 'anonymous',
+    calls: ['load', 'create', 'take'],
+    setCookie: 'one',
+  },
   // Same object: the replaced session is checked and moved inside create(), in one stretch.
-  { scenario: 'login again as the same user', method: 'POST', path: '/login', body: { username: 'raju' }, cookie: 'logged in', calls: ['load', 'create'], setCookie: 'one' },
-  { scenario: 'listSessions()', method: 'GET', path: '/sessions', cookie: 'logged in', calls: ['load', 'list'], setCookie: 'none' },
-  { scenario: 'revokeSession() of another device', method: 'DELETE', path: '/sessions/:other', cookie: 'logged in', calls: ['load', 'revoke'], setCookie: 'none' },
-  { scenario: 'revokeOtherSessions()', method: 'POST', path: '/sessions/revoke-others', cookie: 'logged in', calls: ['load', 'revokeAll'], setCookie: 'none' },
-  { scenario: 'revokeAllSessions()', method: 'POST', path: '/sessions/revoke-all', cookie: 'logged in', calls: ['load', 'revokeAll'], setCookie: 'deletion' },
+  {
+    scenario: 'login again as the same user',
+    method: 'POST',
+    path: '/login',
+    body: { username: 'raju' },
+    cookie: 'logged in',
+    calls: ['load', 'create'],
+    setCookie: 'one',
+  },
+  {
+    scenario: 'listSessions()',
+    method: 'GET',
+    path: '/sessions',
+    cookie: 'logged in',
+    calls: ['load', 'list'],
+    setCookie: 'none',
+  },
+  {
+    scenario: 'revokeSession() of another device',
+    method: 'DELETE',
+    path: '/sessions/:other',
+    cookie: 'logged in',
+    calls: ['load', 'revoke'],
+    setCookie: 'none',
+  },
+  {
+    scenario: 'revokeOtherSessions()',
+    method: 'POST',
+    path: '/sessions/revoke-others',
+    cookie: 'logged in',
+    calls: ['load', 'revokeAll'],
+    setCookie: 'none',
+  },
+  {
+    scenario: 'revokeAllSessions()',
+    method: 'POST',
+    path: '/sessions/revoke-all',
+    cookie: 'logged in',
+    calls: ['load', 'revokeAll'],
+    setCookie: 'deletion',
+  },
   // Forged ids never reach an object: a malformed token fails the format check, a foreign object id idFromString().
-  { scenario: 'malformed id, read', method: 'GET', path: '/whoami', cookie: 'malformed', calls: [], setCookie: 'at most the deletion' },
-  { scenario: 'object id the namespace did not make, read', method: 'GET', path: '/whoami', cookie: 'foreign object', calls: [], setCookie: 'at most the deletion' },
-  { scenario: 'unknown id in a real object, read', method: 'GET', path: '/whoami', cookie: 'unknown id', calls: ['load'], setCookie: 'at most the deletion' },
+  {
+    scenario: 'malformed id, read',
+    method: 'GET',
+    path: '/whoami',
+    cookie: 'malformed',
+    calls: [],
+    setCookie: 'at most the deletion',
+  },
+  {
+    scenario: 'object id the namespace did not make, read',
+    method: 'GET',
+    path: '/whoami',
+    cookie: 'foreign object',
+    calls: [],
+    setCookie: 'at most the deletion',
+  },
+  {
+    scenario: 'unknown id in a real object, read',
+    method: 'GET',
+    path: '/whoami',
+    cookie: 'unknown id',
+    calls: ['load'],
+    setCookie: 'at most the deletion',
+  },
 ]
 
 /** A stored session of the wanted kind (made outside the count), and the other device of its user. */
-async function cookieFor(kind: CookieKind): Promise<{ cookie: string | undefined; other?: Device }> {
+async function cookieFor(
+  kind: CookieKind,
+): Promise<{ cookie: string | undefined; other?: Device }> {
   const d = device(bindings, { app })
   switch (kind) {
     case 'none':
@@ -80,10 +228,11 @@ async function cookieFor(kind: CookieKind): Promise<{ cookie: string | undefined
     case 'foreign object':
       return { cookie: `${generateSessionId()}.${'0'.repeat(64)}` }
     case 'unknown id':
-      return { cookie: `${generateSessionId()}.${env.SESSION_OBJECTS.idFromName('anon:0').toString()}` }
+      return {
+        cookie: `${generateSessionId()}.${env.SESSION_OBJECTS.idFromName('anon:0').toString()}`,
+      }
   }
 }
-
 
 beforeEach(async () => {
   await clearObjects()
@@ -95,11 +244,20 @@ describe('requests to Durable Objects per request (issue 13)', () => {
     const { cookie, other } = await cookieFor(row.cookie)
     let path = row.path
     if (path.includes(':other')) {
-      const { body } = await other!.call<{ sessions: { handle: string; current: boolean }[] }>('/sessions')
+      const { body } = await other!.call<{ sessions: { handle: string; current: boolean }[] }>(
+        '/sessions',
+      )
       path = path.replace(':other', body.sessions.find((s) => s.current)!.handle)
     }
-    const headers = new Headers({ Cookie: [cookie === undefined ? undefined : `sessionid=${cookie}`, 'user=Raju'].filter(Boolean).join('; ') })
-    const init: RequestInit = row.body === undefined ? { method: row.method, headers } : { ...json(row.method, row.body), headers }
+    const headers = new Headers({
+      Cookie: [cookie === undefined ? undefined : `sessionid=${cookie}`, 'user=Raju']
+        .filter(Boolean)
+        .join('; '),
+    })
+    const init: RequestInit =
+      row.body === undefined
+        ? { method: row.method, headers }
+        : { ...json(row.method, row.body), headers }
     if (row.body !== undefined) headers.set('Content-Type', 'application/json')
     objects.reset()
 
@@ -108,19 +266,32 @@ describe('requests to Durable Objects per request (issue 13)', () => {
 
     expect(res.status).toBe(200)
     expect(objects.calls.log.map((c) => c.split('@')[0])).toEqual(row.calls)
-    if (row.calls.length === 0) expect(objects.calls.namespace).toEqual(row.cookie === 'foreign object' ? { idFromString: 1 } : {})
+    if (row.calls.length === 0)
+      expect(objects.calls.namespace).toEqual(
+        row.cookie === 'foreign object' ? { idFromString: 1 } : {},
+      )
 
     const issued = expectSetCookies(res, row.setCookie)
     if (issued !== undefined) {
       // The new cookie names a session that is really stored.
-      const stored = await app.request('http://localhost/session', { headers: { Cookie: `sessionid=${issued}` } }, bindings)
-      expect(Object.keys(((await stored.json()) as { data: object }).data).length).toBeGreaterThan(0)
+      const stored = await app.request(
+        'http://localhost/session',
+        { headers: { Cookie: `sessionid=${issued}` } },
+        bindings,
+      )
+      expect(Object.keys(((await stored.json()) as { data: object }).data).length).toBeGreaterThan(
+        0,
+      )
     }
   })
 
   it('costs no object call for the test cookie', async () => {
     for (const path of ['/test/', '/check/']) {
-      const res = await app.request(`http://localhost${path}`, { headers: { Cookie: 'testcookie=worked' } }, bindings)
+      const res = await app.request(
+        `http://localhost${path}`,
+        { headers: { Cookie: 'testcookie=worked' } },
+        bindings,
+      )
       expect(res.status).toBe(200)
     }
     expect(objects.calls.log).toEqual([])
@@ -133,7 +304,10 @@ describe('SQLite rows written per request (what Durable Object storage bills)', 
     const store = durableObjectStore({ namespace: env.SESSION_OBJECTS })
     const h = harness({ store }, { start: Date.now() })
     /** Rows the object of the jar's session writes during `step`. */
-    const written = async (step: Step, token = h.jar.cookies.get('sessionid') as string): Promise<number> => {
+    const written = async (
+      step: Step,
+      token = h.jar.cookies.get('sessionid') as string,
+    ): Promise<number> => {
       const stub = stubOf(token)
       const before = (await stub.usage()).rowsWritten
       await h.run(step)
@@ -155,7 +329,7 @@ describe('SQLite rows written per request (what Durable Object storage bills)', 
     expect(await written(async (s) => s.flush(), user)).toBe(1) // logout: the one row
   })
 
-  it('three rows for a cycleKey() (the new row, the old key\'s forward, the old row) and two for a logout after it (the row and the forward)', async () => {
+  it("three rows for a cycleKey() (the new row, the old key's forward, the old row) and two for a logout after it (the row and the forward)", async () => {
     const store = durableObjectStore({ namespace: env.SESSION_OBJECTS })
     const h = harness({ store }, { start: Date.now() })
     await h.run(async (s) => s.login('rows-cycle'))

@@ -58,7 +58,9 @@ describe('session.listSessions()', () => {
     let next: string | null = null
     let pages = 0
     do {
-      const { res, body }: { res: Response; body: Page } = await me.call<Page>(`/sessions?limit=3${next === null ? '' : `&after=${next}`}`)
+      const { res, body }: { res: Response; body: Page } = await me.call<Page>(
+        `/sessions?limit=3${next === null ? '' : `&after=${next}`}`,
+      )
       expect(res.status).toBe(200)
       expect(body.total).toBe(7)
       seen.push(...body.sessions.map((s) => s.handle))
@@ -67,7 +69,9 @@ describe('session.listSessions()', () => {
     } while (next !== null)
     expect(pages).toBe(3)
     expect(new Set(seen).size).toBe(7)
-    expect(seen.sort()).toEqual((await rowsIn(namedStub(`user:${user}`))).map((r) => r.handle).sort())
+    expect(seen.sort()).toEqual(
+      (await rowsIn(namedStub(`user:${user}`))).map((r) => r.handle).sort(),
+    )
   })
 
   it.each(['0', '1001', '-1', 'ten', '1.5'])('GET /sessions?limit=%s is a 400', async (limit) => {
@@ -76,11 +80,17 @@ describe('session.listSessions()', () => {
   })
 
   it('refuses a limit out of range with SessionError INVALID_VALUE', async () => {
-    const h = harness({ store: durableObjectStore({ namespace: env.SESSION_OBJECTS }) }, { start: Date.now() })
+    const h = harness(
+      { store: durableObjectStore({ namespace: env.SESSION_OBJECTS }) },
+      { start: Date.now() },
+    )
     await h.run(async (s) => s.login(newUser()))
     const { body } = await h.run(async (s) => {
       const errors: unknown[] = []
-      for (const limit of [0, 1001, 2.5, Number.NaN]) await s.listSessions({ limit }).catch((e: unknown) => errors.push(e instanceof SessionError ? e.code : e))
+      for (const limit of [0, 1001, 2.5, Number.NaN])
+        await s
+          .listSessions({ limit })
+          .catch((e: unknown) => errors.push(e instanceof SessionError ? e.code : e))
       return errors
     })
     expect(body).toEqual(['INVALID_VALUE', 'INVALID_VALUE', 'INVALID_VALUE', 'INVALID_VALUE'])

@@ -8,7 +8,13 @@
 import { env } from 'cloudflare:test'
 import { Hono } from 'hono'
 import { beforeEach, describe, expect, it } from 'vitest'
-import { session, SessionError, type Session, type SessionEnv, type SessionRecord } from '../src/session'
+import {
+  session,
+  SessionError,
+  type Session,
+  type SessionEnv,
+  type SessionRecord,
+} from '../src/session'
 import { durableObjectStore, type SessionRow } from '../src/session/durable-object'
 import { decodeRecord, encodeRecord } from '../src/session/stores/record'
 import { device, deviceWith } from './helpers/demo'
@@ -23,12 +29,31 @@ const verifiers = new Map<string, string>()
 type Step = (s: Session) => Promise<unknown>
 const steps = new Map<string, Step>()
 const app = new Hono<SessionEnv>()
-app.use(session({ store: durableObjectStore({ namespace: env.SESSION_OBJECTS }), authHash: (_c, user) => verifiers.get(user) ?? null }))
-app.onError((err, c) => (err instanceof SessionError ? c.json({ code: err.code }, err.status) : c.json({ error: String(err) }, 500)))
-app.all('*', async (c) => c.json(((await steps.get(c.req.header('x-step')!)!(c.get('session'))) ?? null) as object))
+app.use(
+  session({
+    store: durableObjectStore({ namespace: env.SESSION_OBJECTS }),
+    authHash: (_c, user) => verifiers.get(user) ?? null,
+  }),
+)
+app.onError((err, c) =>
+  err instanceof SessionError
+    ? c.json({ code: err.code }, err.status)
+    : c.json({ error: String(err) }, 500),
+)
+app.all('*', async (c) =>
+  c.json(((await steps.get(c.req.header('x-step')!)!(c.get('session'))) ?? null) as object),
+)
 
 /** One request of a browser holding `token`: its status, and the session cookie it was sent back, if any. */
-async function send(token: string | undefined, step: Step): Promise<{ status: number; token: string | undefined; cookie: string | undefined; body: unknown }> {
+async function send(
+  token: string | undefined,
+  step: Step,
+): Promise<{
+  status: number
+  token: string | undefined
+  cookie: string | undefined
+  body: unknown
+}> {
   const id = crypto.randomUUID()
   steps.set(id, step)
   const headers: Record<string, string> = { 'x-step': id }
@@ -36,7 +61,13 @@ async function send(token: string | undefined, step: Step): Promise<{ status: nu
   const res = await app.request('http://example.com/', { method: 'POST', headers }, env)
   steps.delete(id)
   const cookie = setCookie(res, 'sessionid')
-  return { status: res.status, token: cookie === undefined ? token : cookie.attrs['max-age'] === '0' ? undefined : cookie.value, cookie: cookie?.raw, body: await res.json() }
+  return {
+    status: res.status,
+    token:
+      cookie === undefined ? token : cookie.attrs['max-age'] === '0' ? undefined : cookie.value,
+    cookie: cookie?.raw,
+    body: await res.json(),
+  }
 }
 
 /** A promise the test resolves: where a request waits. */
@@ -47,15 +78,22 @@ function gate(): { wait: Promise<void>; open(): void } {
 }
 
 /** The stored record of a token's session (`null` when there is none). */
-async function record(token: string): Promise<{ data: Record<string, unknown>; expiry: unknown; expiresAt: number } | null> {
+async function record(
+  token: string,
+): Promise<{ data: Record<string, unknown>; expiry: unknown; expiresAt: number } | null> {
   const row = await rowOf(token)
   if (row === null) return null
   const decoded = decodeRecord(row.record)
   if (typeof decoded === 'string') throw new Error(decoded)
-  return JSON.parse(JSON.stringify(decoded)) as { data: Record<string, unknown>; expiry: unknown; expiresAt: number }
+  return JSON.parse(JSON.stringify(decoded)) as {
+    data: Record<string, unknown>
+    expiry: unknown
+    expiresAt: number
+  }
 }
 
-const data = async (token: string): Promise<unknown> => (await send(token, async (s) => s.toJSON())).body
+const data = async (token: string): Promise<unknown> =>
+  (await send(token, async (s) => s.toJSON())).body
 
 let users = 0
 const newUser = (): string => {
@@ -100,54 +138,65 @@ describe('2. setExpiry() while another request writes another key', () => {
   it.each([
     ['setExpiry(300)', 300, { age: 300 }, 'Max-Age=300'],
     ['setExpiry(0) (until the browser closes)', 0, { age: 0 }, null],
-  ] as const)('%s stays: the other write keeps the stored expiry, and its cookie follows it', async (_name, seconds, stored, maxAge) => {
-    const token = (await send(undefined, async (s) => s.set('a', 1))).token!
-    const g = gate()
-    const writer = send(token, async (s) => {
-      await s.set('b', 2)
-      await g.wait
-    })
-    await new Promise((r) => setTimeout(r, 10))
-    expect((await send(token, async (s) => s.setExpiry(seconds))).status).toBe(200)
-    g.open()
-    const written = await writer
-    expect(written.status).toBe(200)
-    const after = await record(token)
-    expect(after?.expiry).toEqual(stored)
-    expect(after?.data).toEqual({ a: 1, b: 2 })
-    // The expiry the row keeps is the one set, not the two-week default the writer loaded.
-    expect(after!.expiresAt - Date.now()).toBeLessThan((seconds === 0 ? 14 * 86_400 : seconds) * 1000 + 5_000)
-    if (maxAge === null) expect(written.cookie).not.toMatch(/Max-Age|Expires/)
-    else expect(written.cookie).toContain(maxAge)
-  })
+  ] as const)(
+    '%s stays: the other write keeps the stored expiry, and its cookie follows it',
+    async (_name, seconds, stored, maxAge) => {
+      const token = (await send(undefined, async (s) => s.set('a', 1))).token!
+      const g = gate()
+      const writer = send(token, async (s) => {
+        await s.set('b', 2)
+        await g.wait
+      })
+      await new Promise((r) => setTimeout(r, 10))
+      expect((await send(token, async (s) => s.setExpiry(seconds))).status).toBe(200)
+      g.open()
+      const written = await writer
+      expect(written.status).toBe(200)
+      const after = await record(token)
+      expect(after?.expiry).toEqual(stored)
+      expect(after?.data).toEqual({ a: 1, b: 2 })
+      // The expiry the row keeps is the one set, not the two-week default the writer loaded.
+      expect(after!.expiresAt - Date.now()).toBeLessThan(
+        (seconds === 0 ? 14 * 86_400 : seconds) * 1000 + 5_000,
+      )
+      if (maxAge === null) expect(written.cookie).not.toMatch(/Max-Age|Expires/)
+      else expect(written.cookie).toContain(maxAge)
+    },
+  )
 })
 
 describe('3. a write on the old key across a concurrent key change', () => {
   it.each([
     ['cycleKey()', async (s: Session) => s.cycleKey()],
-    ['updateAuthHash() (a password change)', async (s: Session) => {
-      verifiers.set((await s.getUser())!, `new verifier ${crypto.randomUUID()}`)
-      await s.updateAuthHash()
-    }],
-  ])('a write that landed before %s moved the row is in the session that carries on', async (_name, change) => {
-    const user = newUser()
-    const token = (await send(undefined, async (s) => s.login(user))).token!
-    const g = gate()
-    const changing = send(token, async (s) => {
-      await s.getUser() // loaded: the write below lands between this load and the key change
-      await g.wait
-      await change(s)
-    })
-    await new Promise((r) => setTimeout(r, 10))
-    const write = await send(token, async (s) => s.set('cart', ['book']))
-    expect(write.status).toBe(200)
-    g.open()
-    const moved = await changing
-    expect(moved.status).toBe(200)
-    expect(moved.token).not.toBe(token)
-    expect(await data(moved.token!)).toEqual({ cart: ['book'] })
-    expect(await rowOf(token)).toBeNull()
-  })
+    [
+      'updateAuthHash() (a password change)',
+      async (s: Session) => {
+        verifiers.set((await s.getUser())!, `new verifier ${crypto.randomUUID()}`)
+        await s.updateAuthHash()
+      },
+    ],
+  ])(
+    'a write that landed before %s moved the row is in the session that carries on',
+    async (_name, change) => {
+      const user = newUser()
+      const token = (await send(undefined, async (s) => s.login(user))).token!
+      const g = gate()
+      const changing = send(token, async (s) => {
+        await s.getUser() // loaded: the write below lands between this load and the key change
+        await g.wait
+        await change(s)
+      })
+      await new Promise((r) => setTimeout(r, 10))
+      const write = await send(token, async (s) => s.set('cart', ['book']))
+      expect(write.status).toBe(200)
+      g.open()
+      const moved = await changing
+      expect(moved.status).toBe(200)
+      expect(moved.token).not.toBe(token)
+      expect(await data(moved.token!)).toEqual({ cart: ['book'] })
+      expect(await rowOf(token)).toBeNull()
+    },
+  )
 
   it('a write that arrives after the move is refused with 409 and no Set-Cookie, never "200 and lost"', async () => {
     const user = newUser()
@@ -170,18 +219,24 @@ describe('3. a write on the old key across a concurrent key change', () => {
 
   it.each([
     ['cycleKey()', async (token: string) => (await send(token, async (s) => s.cycleKey())).token!],
-    ['a login from an anonymous session', async (token: string) => (await send(token, async (s) => s.login(newUser()))).token!],
-  ])('a request that loads the old key just after %s: its write is refused (409), a read leaves the cookie alone', async (_name, move) => {
-    const token = (await send(undefined, async (s) => s.set('cart', ['book']))).token!
-    const moved = await move(token)
-    const write = await send(token, async (s) => s.set('late', 1))
-    expect(write.status).toBe(409)
-    expect(write.body).toEqual({ code: 'SESSION_INTERRUPTED' })
-    expect(write.cookie).toBeUndefined()
-    const read = await send(token, async (s) => s.get('cart'))
-    expect([read.status, read.body, read.cookie]).toEqual([200, null, undefined])
-    expect(await data(moved)).toEqual({ cart: ['book'] })
-  })
+    [
+      'a login from an anonymous session',
+      async (token: string) => (await send(token, async (s) => s.login(newUser()))).token!,
+    ],
+  ])(
+    'a request that loads the old key just after %s: its write is refused (409), a read leaves the cookie alone',
+    async (_name, move) => {
+      const token = (await send(undefined, async (s) => s.set('cart', ['book']))).token!
+      const moved = await move(token)
+      const write = await send(token, async (s) => s.set('late', 1))
+      expect(write.status).toBe(409)
+      expect(write.body).toEqual({ code: 'SESSION_INTERRUPTED' })
+      expect(write.cookie).toBeUndefined()
+      const read = await send(token, async (s) => s.get('cart'))
+      expect([read.status, read.body, read.cookie]).toEqual([200, null, undefined])
+      expect(await data(moved)).toEqual({ cart: ['book'] })
+    },
+  )
 
   it('a login from an anonymous session keeps a write to the anonymous session that landed meanwhile', async () => {
     const user = newUser()
@@ -259,36 +314,114 @@ describe('5. listSessions() while another device changes the password', () => {
   })
 })
 
-describe('the object\'s calls, interleaved directly on its stub', () => {
+describe("the object's calls, interleaved directly on its stub", () => {
   const LIFETIME = { maxAge: 1_209_600, absoluteMaxAge: null }
   const MAX = 65_536
-  const rec = (data: Record<string, unknown>, now: number, expiry: SessionRecord['expiry'] = null, hash: string | null = null): string =>
-    encodeRecord({ data, expiry, expiresAt: now + 1_209_600_000, createdAt: now, auth: hash === null ? null : { user: 'direct', hash } }, MAX)
+  const rec = (
+    data: Record<string, unknown>,
+    now: number,
+    expiry: SessionRecord['expiry'] = null,
+    hash: string | null = null,
+  ): string =>
+    encodeRecord(
+      {
+        data,
+        expiry,
+        expiresAt: now + 1_209_600_000,
+        createdAt: now,
+        auth: hash === null ? null : { user: 'direct', hash },
+      },
+      MAX,
+    )
   const row = (hash: string, record: string, now: number): SessionRow => ({
-    hash, handle: `h-${hash}`, user: 'direct', record, created_at: now, last_seen_at: now, expires_at: now + 1_209_600_000, user_agent: null, country: null, colo: null,
+    hash,
+    handle: `h-${hash}`,
+    user: 'direct',
+    record,
+    created_at: now,
+    last_seen_at: now,
+    expires_at: now + 1_209_600_000,
+    user_agent: null,
+    country: null,
+    colo: null,
   })
   const stub = () => namedStub(`user:direct-${crypto.randomUUID()}`)
 
   it('1: an emptying update() after another update() of a new key keeps the row with that key', async () => {
     const s = stub()
     const now = Date.now()
-    await s.create(row('k1', rec({ a: 1 }, now), now), { from: [], changes: null, lifetime: LIFETIME, maxPayloadBytes: MAX }, now)
+    await s.create(
+      row('k1', rec({ a: 1 }, now), now),
+      { from: [], changes: null, lifetime: LIFETIME, maxPayloadBytes: MAX },
+      now,
+    )
     // Both loaded { a: 1 }; the write of b lands first.
-    expect(await s.update('k1', { record: rec({ a: 1, b: 2 }, now), changes: { set: ['b'], deleted: [], expiry: false }, now, maxPayloadBytes: MAX, lifetime: LIFETIME })).toMatchObject({ status: 'ok' })
-    expect(await s.update('k1', { record: rec({}, now), changes: { set: [], deleted: ['a'], expiry: false }, now, maxPayloadBytes: MAX, lifetime: LIFETIME, emptied: true })).toMatchObject({ status: 'ok' })
+    expect(
+      await s.update('k1', {
+        record: rec({ a: 1, b: 2 }, now),
+        changes: { set: ['b'], deleted: [], expiry: false },
+        now,
+        maxPayloadBytes: MAX,
+        lifetime: LIFETIME,
+      }),
+    ).toMatchObject({ status: 'ok' })
+    expect(
+      await s.update('k1', {
+        record: rec({}, now),
+        changes: { set: [], deleted: ['a'], expiry: false },
+        now,
+        maxPayloadBytes: MAX,
+        lifetime: LIFETIME,
+        emptied: true,
+      }),
+    ).toMatchObject({ status: 'ok' })
     expect(JSON.parse((await rowsIn(s))[0]!.record).data).toEqual({ b: 2 })
     // Emptied again with nothing else written: the row goes.
-    expect(await s.update('k1', { record: rec({}, now), changes: { set: [], deleted: ['b'], expiry: false }, now, maxPayloadBytes: MAX, lifetime: LIFETIME, emptied: true })).toEqual({ status: 'ended' })
+    expect(
+      await s.update('k1', {
+        record: rec({}, now),
+        changes: { set: [], deleted: ['b'], expiry: false },
+        now,
+        maxPayloadBytes: MAX,
+        lifetime: LIFETIME,
+        emptied: true,
+      }),
+    ).toEqual({ status: 'ended' })
     expect(await rowsIn(s)).toEqual([])
   })
 
   it('2: an update() that did not change the expiry keeps the one a previous update() set, and expiresAt follows it', async () => {
     const s = stub()
     const now = Date.now()
-    await s.create(row('k1', rec({ a: 1 }, now), now), { from: [], changes: null, lifetime: LIFETIME, maxPayloadBytes: MAX }, now)
-    const withExpiry = encodeRecord({ data: { a: 1 }, expiry: { age: 300 }, expiresAt: now + 300_000, createdAt: now, auth: null }, MAX)
-    await s.update('k1', { record: withExpiry, changes: { set: [], deleted: [], expiry: true }, now, maxPayloadBytes: MAX, lifetime: LIFETIME })
-    const result = await s.update('k1', { record: rec({ a: 1, b: 2 }, now), changes: { set: ['b'], deleted: [], expiry: false }, now, maxPayloadBytes: MAX, lifetime: LIFETIME })
+    await s.create(
+      row('k1', rec({ a: 1 }, now), now),
+      { from: [], changes: null, lifetime: LIFETIME, maxPayloadBytes: MAX },
+      now,
+    )
+    const withExpiry = encodeRecord(
+      {
+        data: { a: 1 },
+        expiry: { age: 300 },
+        expiresAt: now + 300_000,
+        createdAt: now,
+        auth: null,
+      },
+      MAX,
+    )
+    await s.update('k1', {
+      record: withExpiry,
+      changes: { set: [], deleted: [], expiry: true },
+      now,
+      maxPayloadBytes: MAX,
+      lifetime: LIFETIME,
+    })
+    const result = await s.update('k1', {
+      record: rec({ a: 1, b: 2 }, now),
+      changes: { set: ['b'], deleted: [], expiry: false },
+      now,
+      maxPayloadBytes: MAX,
+      lifetime: LIFETIME,
+    })
     expect(result).toEqual({ status: 'ok', expiry: { age: 300 }, expiresAt: now + 300_000 })
     expect((await rowsIn(s))[0]!.expires_at).toBe(now + 300_000)
   })
@@ -297,10 +430,24 @@ describe('the object\'s calls, interleaved directly on its stub', () => {
     const s = stub()
     const now = Date.now()
     const [h1, h2] = ['1'.repeat(64), '2'.repeat(64)]
-    await s.create(row('old', rec({}, now, null, h1), now), { from: [], changes: null, lifetime: LIFETIME, maxPayloadBytes: MAX }, now)
-    await s.create(row('changer', rec({}, now, null, h1), now), { from: [], changes: null, lifetime: LIFETIME, maxPayloadBytes: MAX }, now)
+    await s.create(
+      row('old', rec({}, now, null, h1), now),
+      { from: [], changes: null, lifetime: LIFETIME, maxPayloadBytes: MAX },
+      now,
+    )
+    await s.create(
+      row('changer', rec({}, now, null, h1), now),
+      { from: [], changes: null, lifetime: LIFETIME, maxPayloadBytes: MAX },
+      now,
+    )
     // The changer moves to a new key bound to h2 (updateAuthHash()), then the old session lists with h1, checked before.
-    expect(await s.create(row('changed', rec({}, now, null, h2), now), { from: ['changer'], changes: null, lifetime: LIFETIME, maxPayloadBytes: MAX }, now)).toMatchObject({ status: 'ok' })
+    expect(
+      await s.create(
+        row('changed', rec({}, now, null, h2), now),
+        { from: ['changer'], changes: null, lifetime: LIFETIME, maxPayloadBytes: MAX },
+        now,
+      ),
+    ).toMatchObject({ status: 'ok' })
     const listed = await s.list('direct', now, h1)
     expect(listed.map((r) => r.hash)).toEqual(['changed'])
     expect((await rowsIn(s)).map((r) => r.hash)).toEqual(['changed'])
@@ -314,9 +461,16 @@ describe('the same races over HTTP, requests placed close together', () => {
       await b.call('/session', json('POST', { a: 1 }))
       const token = b.token!
       const writer = deviceWith(DO, token)
-      const [, write] = await Promise.all([deviceWith(DO, token).send('/session/data/a', { method: 'DELETE' }), writer.send('/session', json('POST', { b: i }))])
+      const [, write] = await Promise.all([
+        deviceWith(DO, token).send('/session/data/a', { method: 'DELETE' }),
+        writer.send('/session', json('POST', { b: i })),
+      ])
       // Its session: the one it loaded, or a new one when it loaded after the emptying ended it.
-      if (write.status === 200) expect((await deviceWith(DO, writer.token!).call<{ data: unknown }>('/session')).body.data, `try ${i}`).toEqual({ b: i })
+      if (write.status === 200)
+        expect(
+          (await deviceWith(DO, writer.token!).call<{ data: unknown }>('/session')).body.data,
+          `try ${i}`,
+        ).toEqual({ b: i })
       else expect(write.status).toBe(409)
     }
   })
@@ -346,7 +500,12 @@ describe('the same races over HTTP, requests placed close together', () => {
         cycler.send('/session/cycle', { method: 'POST' }),
       ])
       expect(cycle.status).toBe(200)
-      if (write.status === 200) expect((await deviceWith(DO, cycler.token!).call<{ data: Record<string, unknown> }>('/session')).body.data.cart, `try ${i}`).toBe(i)
+      if (write.status === 200)
+        expect(
+          (await deviceWith(DO, cycler.token!).call<{ data: Record<string, unknown> }>('/session'))
+            .body.data.cart,
+          `try ${i}`,
+        ).toBe(i)
       else expect(write.status).toBe(409)
     }
   })
@@ -358,10 +517,14 @@ describe('the same races over HTTP, requests placed close together', () => {
       await b.login(user)
       const token = b.token!
       const cycler = deviceWith(DO, token)
-      const [logout] = await Promise.all([deviceWith(DO, token).send('/logout', { method: 'POST' }), cycler.send('/session/cycle', { method: 'POST' })])
+      const [logout] = await Promise.all([
+        deviceWith(DO, token).send('/logout', { method: 'POST' }),
+        cycler.send('/session/cycle', { method: 'POST' }),
+      ])
       expect(logout.status).toBe(200)
       expect(await deviceWith(DO, token).whoami()).toBeNull()
-      if (cycler.token !== undefined) expect(await deviceWith(DO, cycler.token).whoami(), `try ${i}`).toBeNull()
+      if (cycler.token !== undefined)
+        expect(await deviceWith(DO, cycler.token).whoami(), `try ${i}`).toBeNull()
       expect(await rowsIn(namedStub(`user:${user}`))).toEqual([])
     }
     expect(await storedSessionCount()).toBe(0)

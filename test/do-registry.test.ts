@@ -34,7 +34,10 @@ interface View {
 }
 
 /** A clock shared by the devices of one test, a minute ahead of the real one (the alarm runs on the real one). */
-function clockedApp(options: Parameters<typeof createApp>[0] = {}): { app: ReturnType<typeof createApp>; clock: { now: number } } {
+function clockedApp(options: Parameters<typeof createApp>[0] = {}): {
+  app: ReturnType<typeof createApp>
+  clock: { now: number }
+} {
   const clock = { now: Math.ceil(Date.now() / 1000) * 1000 + 60_000 }
   return { app: createApp({ now: () => clock.now, ...options }), clock }
 }
@@ -56,11 +59,19 @@ afterEach(() => {
 })
 
 describe('GET /sessions (listSessions())', () => {
-  it('lists the user\'s sessions newest first: handle, created, last seen, expires, device, location; current marks the caller\'s', async () => {
+  it("lists the user's sessions newest first: handle, created, last seen, expires, device, location; current marks the caller's", async () => {
     const { app, clock } = clockedApp()
     const user = newUser()
-    const laptop = device(DO, { app, userAgent: 'Firefox on Linux', cf: { country: 'DE', colo: 'FRA' } })
-    const phone = device(DO, { app, userAgent: 'Safari on iPhone', cf: { country: 'JP', colo: 'NRT' } })
+    const laptop = device(DO, {
+      app,
+      userAgent: 'Firefox on Linux',
+      cf: { country: 'DE', colo: 'FRA' },
+    })
+    const phone = device(DO, {
+      app,
+      userAgent: 'Safari on iPhone',
+      cf: { country: 'JP', colo: 'NRT' },
+    })
     const t0 = clock.now
     await laptop.login(user)
     clock.now += 1_000
@@ -72,8 +83,26 @@ describe('GET /sessions (listSessions())', () => {
     const fromLaptop = await list(laptop)
     const handle = /^[A-Za-z0-9_-]{22}$/
     expect(fromLaptop).toEqual([
-      { handle: expect.stringMatching(handle), current: false, createdAt: iso(t0 + 1_000), lastSeenAt: iso(t0 + 1_000), expiresAt: iso(t0 + 1_000 + 14 * DAY), userAgent: 'Safari on iPhone', country: 'JP', colo: 'NRT' },
-      { handle: expect.stringMatching(handle), current: true, createdAt: iso(t0), lastSeenAt: iso(t0), expiresAt: iso(t0 + 14 * DAY), userAgent: 'Firefox on Linux', country: 'DE', colo: 'FRA' },
+      {
+        handle: expect.stringMatching(handle),
+        current: false,
+        createdAt: iso(t0 + 1_000),
+        lastSeenAt: iso(t0 + 1_000),
+        expiresAt: iso(t0 + 1_000 + 14 * DAY),
+        userAgent: 'Safari on iPhone',
+        country: 'JP',
+        colo: 'NRT',
+      },
+      {
+        handle: expect.stringMatching(handle),
+        current: true,
+        createdAt: iso(t0),
+        lastSeenAt: iso(t0),
+        expiresAt: iso(t0 + 14 * DAY),
+        userAgent: 'Firefox on Linux',
+        country: 'DE',
+        colo: 'FRA',
+      },
     ])
     const fromPhone = await list(phone)
     expect(fromPhone.map((s) => [s.handle, s.current])).toEqual([
@@ -92,7 +121,12 @@ describe('GET /sessions (listSessions())', () => {
     // The demo's store records locations, but only of logged-in sessions.
     const anonymous = device(DO, { userAgent: 'Edge', cf: { country: 'FR', colo: 'CDG' } })
     await anonymous.call('/session', json('POST', { a: 1 }))
-    expect(await rowOf(anonymous.token!)).toMatchObject({ user: null, user_agent: 'Edge', country: null, colo: null })
+    expect(await rowOf(anonymous.token!)).toMatchObject({
+      user: null,
+      user_agent: 'Edge',
+      country: null,
+      colo: null,
+    })
   })
 
   it('keeps at most 256 characters of the User-Agent', async () => {
@@ -125,9 +159,12 @@ describe('GET /sessions (listSessions())', () => {
     expect((await rowOf(token))!.last_seen_at).toBe(t0 + 300_000)
   })
 
-  it('follows the store\'s lastSeenInterval option', async () => {
+  it("follows the store's lastSeenInterval option", async () => {
     const clock = { now: Date.now() + 60_000 }
-    const app = createApp({ now: () => clock.now, store: durableObjectStore({ namespace: env.SESSION_OBJECTS, lastSeenInterval: 10 }) })
+    const app = createApp({
+      now: () => clock.now,
+      store: durableObjectStore({ namespace: env.SESSION_OBJECTS, lastSeenInterval: 10 }),
+    })
     const d = device(DO, { app })
     const t0 = clock.now
     const token = await d.login(newUser())
@@ -156,11 +193,15 @@ describe('DELETE /sessions/:handle (revokeSession())', () => {
     expect(await phone.whoami()).toBe(user)
     expect((await list(phone)).map((s) => s.current)).toEqual([true])
 
-    expect((await phone.call('/sessions/' + handle, { method: 'DELETE' })).body).toEqual({ revoked: false })
-    expect((await phone.call('/sessions/nope', { method: 'DELETE' })).body).toEqual({ revoked: false })
+    expect((await phone.call('/sessions/' + handle, { method: 'DELETE' })).body).toEqual({
+      revoked: false,
+    })
+    expect((await phone.call('/sessions/nope', { method: 'DELETE' })).body).toEqual({
+      revoked: false,
+    })
   })
 
-  it('revokes the caller\'s own session when it names its handle, deleting its cookie', async () => {
+  it("revokes the caller's own session when it names its handle, deleting its cookie", async () => {
     const user = newUser()
     const d = device(DO)
     const token = await d.login(user)
@@ -172,14 +213,16 @@ describe('DELETE /sessions/:handle (revokeSession())', () => {
     expect(await rowsIn(namedStub(`user:${user}`))).toEqual([])
   })
 
-  it('cannot revoke another user\'s session with its handle', async () => {
+  it("cannot revoke another user's session with its handle", async () => {
     const victim = device(DO)
     const victimUser = newUser()
     await victim.login(victimUser)
     const handle = (await list(victim))[0]!.handle
     const attacker = device(DO)
     await attacker.login(newUser())
-    expect((await attacker.call('/sessions/' + handle, { method: 'DELETE' })).body).toEqual({ revoked: false })
+    expect((await attacker.call('/sessions/' + handle, { method: 'DELETE' })).body).toEqual({
+      revoked: false,
+    })
     expect(await victim.whoami()).toBe(victimUser)
   })
 })
@@ -190,14 +233,18 @@ describe('POST /sessions/revoke-others and /sessions/revoke-all', () => {
     const [a, b, c] = [device(DO), device(DO), device(DO)]
     await a.login(user)
     const others = [await b.login(user), await c.login(user)]
-    expect((await a.call('/sessions/revoke-others', { method: 'POST' })).body).toEqual({ revoked: 2 })
+    expect((await a.call('/sessions/revoke-others', { method: 'POST' })).body).toEqual({
+      revoked: 2,
+    })
     for (const token of others) expect(await deviceWith(DO, token).whoami()).toBeNull()
     expect(await a.whoami()).toBe(user)
     expect((await list(a)).map((s) => s.current)).toEqual([true])
-    expect((await a.call('/sessions/revoke-others', { method: 'POST' })).body).toEqual({ revoked: 0 })
+    expect((await a.call('/sessions/revoke-others', { method: 'POST' })).body).toEqual({
+      revoked: 0,
+    })
   })
 
-  it('revoke-all ends every device, the caller\'s included, and deletes its cookie', async () => {
+  it("revoke-all ends every device, the caller's included, and deletes its cookie", async () => {
     const user = newUser()
     const [a, b] = [device(DO), device(DO)]
     const tokens = [await a.login(user), await b.login(user)]
@@ -211,10 +258,18 @@ describe('POST /sessions/revoke-others and /sessions/revoke-all', () => {
 
 describe('registry calls after login(), cycleKey() or updateAuthHash() in the same request', () => {
   /** Two browsers of one user on the DO store, with a verifier the test changes ("the password"). */
-  async function twoBrowsers(): Promise<{ h: ReturnType<typeof harness>; other: ReturnType<typeof harness>; user: string; password: { value: string } }> {
+  async function twoBrowsers(): Promise<{
+    h: ReturnType<typeof harness>
+    other: ReturnType<typeof harness>
+    user: string
+    password: { value: string }
+  }> {
     const user = newUser()
     const password = { value: 'first' }
-    const options = { store: durableObjectStore({ namespace: env.SESSION_OBJECTS }), authHash: () => password.value }
+    const options = {
+      store: durableObjectStore({ namespace: env.SESSION_OBJECTS }),
+      authHash: () => password.value,
+    }
     const h = harness(options, { start: Date.now() })
     const other = harness(options, { start: Date.now() })
     await h.run(async (s) => s.login(user))
@@ -249,7 +304,7 @@ describe('registry calls after login(), cycleKey() or updateAuthHash() in the sa
     expect((await other.run(async (s) => s.getUser())).body).toBeNull()
   })
 
-  it('listSessions() after cycleKey() marks this device\'s session as current', async () => {
+  it("listSessions() after cycleKey() marks this device's session as current", async () => {
     const { h } = await twoBrowsers()
     const { body } = await h.run(async (s) => {
       await s.cycleKey()
@@ -264,7 +319,10 @@ describe('after a password change (authHash)', () => {
     const user = newUser()
     const { app } = clockedApp()
     const mine = device(DO, { app, userAgent: 'mine' })
-    const others = [device(DO, { app, userAgent: 'other 1' }), device(DO, { app, userAgent: 'other 2' })]
+    const others = [
+      device(DO, { app, userAgent: 'other 1' }),
+      device(DO, { app, userAgent: 'other 2' }),
+    ]
     await mine.login(user)
     for (const d of others) await d.login(user)
     expect(await list(mine)).toHaveLength(3)
@@ -282,20 +340,25 @@ describe('a session moved to a new key in its object', () => {
   it.each([
     ['cycleKey()', '/session/cycle'],
     ['updateAuthHash()', '/password'],
-  ])('keeps its handle through %s, so a revocation by handle still finds it', async (_what, path) => {
-    const user = newUser()
-    const { app } = clockedApp()
-    const phone = device(DO, { app })
-    await phone.login(user)
-    const before = (await list(phone)).find((s) => s.current)!.handle
-    const token = phone.token
-    expect((await phone.send(path, { method: 'POST' })).status).toBe(200)
-    expect(phone.token).not.toBe(token)
-    const after = await list(phone)
-    expect(after.map((s) => [s.handle, s.current])).toEqual([[before, true]])
-    expect((await phone.call(`/sessions/${before}`, { method: 'DELETE' })).body).toEqual({ revoked: true })
-    expect(await phone.whoami()).toBeNull()
-  })
+  ])(
+    'keeps its handle through %s, so a revocation by handle still finds it',
+    async (_what, path) => {
+      const user = newUser()
+      const { app } = clockedApp()
+      const phone = device(DO, { app })
+      await phone.login(user)
+      const before = (await list(phone)).find((s) => s.current)!.handle
+      const token = phone.token
+      expect((await phone.send(path, { method: 'POST' })).status).toBe(200)
+      expect(phone.token).not.toBe(token)
+      const after = await list(phone)
+      expect(after.map((s) => [s.handle, s.current])).toEqual([[before, true]])
+      expect((await phone.call(`/sessions/${before}`, { method: 'DELETE' })).body).toEqual({
+        revoked: true,
+      })
+      expect(await phone.whoami()).toBeNull()
+    },
+  )
 })
 
 describe('handles', () => {
@@ -330,18 +393,24 @@ const ROUTES: [string, string][] = [
 describe.each(['kv', 'cookie'])('on the %s store (no registry)', (store) => {
   const bindings = { ...env, SESSION_STORE: store }
 
-  it.each(ROUTES)('%s %s answers 501 NOT_SUPPORTED, logged in or not, and changes nothing', async (method, path) => {
-    const user = newUser()
-    const d = device(bindings)
-    await d.login(user)
-    for (const client of [d, device(bindings)]) {
-      const res = await client.send(path, { method })
-      expect(res.status).toBe(501)
-      expect(await res.json()).toEqual({ code: 'NOT_SUPPORTED', error: expect.stringContaining('keeps no per-user registry') })
-      expect(res.headers.getSetCookie()).toEqual([])
-    }
-    expect(await d.whoami()).toBe(user)
-  })
+  it.each(ROUTES)(
+    '%s %s answers 501 NOT_SUPPORTED, logged in or not, and changes nothing',
+    async (method, path) => {
+      const user = newUser()
+      const d = device(bindings)
+      await d.login(user)
+      for (const client of [d, device(bindings)]) {
+        const res = await client.send(path, { method })
+        expect(res.status).toBe(501)
+        expect(await res.json()).toEqual({
+          code: 'NOT_SUPPORTED',
+          error: expect.stringContaining('keeps no per-user registry'),
+        })
+        expect(res.headers.getSetCookie()).toEqual([])
+      }
+      expect(await d.whoami()).toBe(user)
+    },
+  )
 })
 
 describe('the Session API without a registry', () => {
@@ -361,7 +430,9 @@ describe('the Session API without a registry', () => {
       await h.run(async (s) => s.login('raju'))
       const { body } = await h.run(async (s) => {
         const error = await call(s).catch((e: unknown) => e)
-        return error instanceof SessionError ? { code: error.code, status: error.status } : { unexpected: String(error) }
+        return error instanceof SessionError
+          ? { code: error.code, status: error.status }
+          : { unexpected: String(error) }
       })
       expect(body).toEqual({ code: 'NOT_SUPPORTED', status: 501 })
     })
@@ -369,16 +440,22 @@ describe('the Session API without a registry', () => {
 })
 
 describe('on the Durable Object store, without a login', () => {
-  it.each(ROUTES)('%s %s answers 401 NOT_LOGGED_IN, with or without an anonymous session, which stays as it was', async (method, path) => {
-    const anonymous = device(DO)
-    await anonymous.call('/session', json('POST', { cart: ['book'] }))
-    const row = await rowOf(anonymous.token!)
-    for (const client of [anonymous, device(DO)]) {
-      const res = await client.send(path, { method })
-      expect(res.status).toBe(401)
-      expect(await res.json()).toEqual({ code: 'NOT_LOGGED_IN', error: expect.stringContaining('not logged in') })
-      expect(res.headers.getSetCookie()).toEqual([])
-    }
-    expect(await rowOf(anonymous.token!)).toEqual(row)
-  })
+  it.each(ROUTES)(
+    '%s %s answers 401 NOT_LOGGED_IN, with or without an anonymous session, which stays as it was',
+    async (method, path) => {
+      const anonymous = device(DO)
+      await anonymous.call('/session', json('POST', { cart: ['book'] }))
+      const row = await rowOf(anonymous.token!)
+      for (const client of [anonymous, device(DO)]) {
+        const res = await client.send(path, { method })
+        expect(res.status).toBe(401)
+        expect(await res.json()).toEqual({
+          code: 'NOT_LOGGED_IN',
+          error: expect.stringContaining('not logged in'),
+        })
+        expect(res.headers.getSetCookie()).toEqual([])
+      }
+      expect(await rowOf(anonymous.token!)).toEqual(row)
+    },
+  )
 })

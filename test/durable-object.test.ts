@@ -6,10 +6,24 @@
 import { env, runInDurableObject } from 'cloudflare:test'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { generateSessionId } from '../src/session'
-import { durableObjectStore, SCHEMA_VERSION, type SessionObject } from '../src/session/durable-object'
+import {
+  durableObjectStore,
+  SCHEMA_VERSION,
+  type SessionObject,
+} from '../src/session/durable-object'
 import { sha256Hex } from '../src/session/foundation/id'
 import { device, deviceWith, type Device } from './helpers/demo'
-import { allObjects, clearObjects, instrument, namedStub, rowOf, rowsIn, splitToken, storedSessionCount, type InstrumentedNamespace } from './helpers/do'
+import {
+  allObjects,
+  clearObjects,
+  instrument,
+  namedStub,
+  rowOf,
+  rowsIn,
+  splitToken,
+  storedSessionCount,
+  type InstrumentedNamespace,
+} from './helpers/do'
 import { harness } from './helpers/harness'
 import { json, setCookie } from './helpers/http'
 import { clearKV } from './helpers/kv'
@@ -46,13 +60,19 @@ describe('a write to an existing session', () => {
     const b = device(DO)
     await b.call('/session', json('POST', { a: { b: 1 } }))
     const token = b.token!
-    const { res, body } = await b.call<{ data: unknown }>('/session', json('POST', { c: [1, { d: 2 }] }))
+    const { res, body } = await b.call<{ data: unknown }>(
+      '/session',
+      json('POST', { c: [1, { d: 2 }] }),
+    )
     expect(res.status).toBe(200)
     expect(body.data).toEqual({ a: { b: 1 }, c: [1, { d: 2 }] })
     expect(b.token).toBe(token)
 
     // A handler copying a loaded value (null prototypes at every depth) and deleting a key.
-    const h = harness({ store: durableObjectStore({ namespace: env.SESSION_OBJECTS }) }, { start: Date.now() })
+    const h = harness(
+      { store: durableObjectStore({ namespace: env.SESSION_OBJECTS }) },
+      { start: Date.now() },
+    )
     h.jar.cookies.set('sessionid', token)
     const copied = await h.run(async (s) => {
       await s.set('copy', await s.get('a'))
@@ -73,68 +93,100 @@ interface Interruption {
 }
 
 const interruptions: Interruption[] = [
-  { name: 'a logout (flush()) in the same browser', run: (victim) => victim.send('/logout', { method: 'POST' }) },
-  { name: 'a cycleKey() in the same browser', run: (victim) => victim.send('/session/cycle', { method: 'POST' }) },
+  {
+    name: 'a logout (flush()) in the same browser',
+    run: (victim) => victim.send('/logout', { method: 'POST' }),
+  },
+  {
+    name: 'a cycleKey() in the same browser',
+    run: (victim) => victim.send('/session/cycle', { method: 'POST' }),
+  },
   {
     name: 'revokeSession(handle) from another device',
     async run(_victim, other) {
-      const { body } = await other.call<{ sessions: { handle: string; current: boolean }[] }>('/sessions')
+      const { body } = await other.call<{ sessions: { handle: string; current: boolean }[] }>(
+        '/sessions',
+      )
       const handle = body.sessions.find((s) => !s.current)!.handle
       return other.send(`/sessions/${handle}`, { method: 'DELETE' })
     },
   },
-  { name: 'revokeOtherSessions() from another device', run: (_victim, other) => other.send('/sessions/revoke-others', { method: 'POST' }) },
-  { name: 'revokeAllSessions() from another device', run: (_victim, other) => other.send('/sessions/revoke-all', { method: 'POST' }) },
+  {
+    name: 'revokeOtherSessions() from another device',
+    run: (_victim, other) => other.send('/sessions/revoke-others', { method: 'POST' }),
+  },
+  {
+    name: 'revokeAllSessions() from another device',
+    run: (_victim, other) => other.send('/sessions/revoke-all', { method: 'POST' }),
+  },
 ]
 
 /** A request the victim has in flight: it loads the session, then writes `marker`. */
 const inFlight = [
-  { route: 'POST /session', path: '/session', init: json('POST', { inflight: 'marker-value' }), marker: 'marker-value', kind: 'json' as const },
-  { route: 'GET /session-hit/', path: '/session-hit/', init: {}, marker: '"hits"', kind: 'html' as const },
+  {
+    route: 'POST /session',
+    path: '/session',
+    init: json('POST', { inflight: 'marker-value' }),
+    marker: 'marker-value',
+    kind: 'json' as const,
+  },
+  {
+    route: 'GET /session-hit/',
+    path: '/session-hit/',
+    init: {},
+    marker: '"hits"',
+    kind: 'html' as const,
+  },
 ]
 
 describe('a save of a session that another request ended is refused (issue 13: it never comes back)', () => {
   describe.each(inFlight)('$route in flight', ({ path, init, marker, kind }) => {
-    it.each(interruptions)('after $name: 409, no Set-Cookie, and the old id stays dead', async ({ run }) => {
-      const { objects, bindings } = instrumented()
-      const user = newUser()
-      const victim = device(bindings, { userAgent: 'victim' })
-      const other = device(bindings, { userAgent: 'other' })
-      const token = await victim.login(user)
-      await other.login(user)
+    it.each(interruptions)(
+      'after $name: 409, no Set-Cookie, and the old id stays dead',
+      async ({ run }) => {
+        const { objects, bindings } = instrumented()
+        const user = newUser()
+        const victim = device(bindings, { userAgent: 'victim' })
+        const other = device(bindings, { userAgent: 'other' })
+        const token = await victim.login(user)
+        await other.login(user)
 
-      const held = objects.hold('update')
-      const pending = victim.send(path, init) // loads the session, then waits at its save
-      await held.reached
-      const ended = await run(victim, other)
-      expect(ended.status).toBe(200)
-      held.release()
-      const res = await pending
+        const held = objects.hold('update')
+        const pending = victim.send(path, init) // loads the session, then waits at its save
+        await held.reached
+        const ended = await run(victim, other)
+        expect(ended.status).toBe(200)
+        held.release()
+        const res = await pending
 
-      expect(res.status).toBe(409)
-      expect(res.headers.getSetCookie()).toEqual([])
-      const message = 'The session was ended by another request while this one ran; its changes were not saved.'
-      if (kind === 'json') {
-        expect(res.headers.get('Content-Type')).toMatch(/^application\/json/)
-        expect(await res.json()).toEqual({ code: 'SESSION_INTERRUPTED', error: message })
-      } else {
-        expect(res.headers.get('Content-Type')).toMatch(/^text\/html/)
-        const page = await res.text()
-        expect(page).toContain('<h1>Your session ended meanwhile</h1>')
-        expect(page).toContain(message)
-      }
+        expect(res.status).toBe(409)
+        expect(res.headers.getSetCookie()).toEqual([])
+        const message =
+          'The session was ended by another request while this one ran; its changes were not saved.'
+        if (kind === 'json') {
+          expect(res.headers.get('Content-Type')).toMatch(/^application\/json/)
+          expect(await res.json()).toEqual({ code: 'SESSION_INTERRUPTED', error: message })
+        } else {
+          expect(res.headers.get('Content-Type')).toMatch(/^text\/html/)
+          const page = await res.text()
+          expect(page).toContain('<h1>Your session ended meanwhile</h1>')
+          expect(page).toContain(message)
+        }
 
-      // The old id has no session, from a fresh app instance and another browser...
-      const stranger = deviceWith(DO, token)
-      expect(await stranger.whoami()).toBeNull()
-      expect((await deviceWith(DO, token).call<{ data: unknown }>('/session')).body.data).toEqual({})
-      // ...and its record is not back, nor the refused write anywhere.
-      expect(await rowOf(token)).toBeNull()
-      for (const record of await everyRecord()) expect(record).not.toContain(marker)
-    })
+        // The old id has no session, from a fresh app instance and another browser...
+        const stranger = deviceWith(DO, token)
+        expect(await stranger.whoami()).toBeNull()
+        expect((await deviceWith(DO, token).call<{ data: unknown }>('/session')).body.data).toEqual(
+          {},
+        )
+        // ...and its record is not back, nor the refused write anywhere.
+        expect(await rowOf(token)).toBeNull()
+        for (const record of await everyRecord()) expect(record).not.toContain(marker)
+      },
+    )
   })
 
-  it('refuses a login whose anonymous session was logged out meanwhile, and leaves nothing in the user\'s object', async () => {
+  it("refuses a login whose anonymous session was logged out meanwhile, and leaves nothing in the user's object", async () => {
     const { objects, bindings } = instrumented()
     const user = newUser()
     const b = device(bindings)
@@ -155,7 +207,12 @@ describe('a save of a session that another request ended is refused (issue 13: i
     // The new session was written (in the user's object), found orphaned (the anonymous one could not be taken), and removed.
     const shard = splitToken(anonymous).object.slice(0, 8)
     const own = env.SESSION_OBJECTS.idFromName(`user:${user}`).toString().slice(0, 8)
-    expect(objects.calls.log.filter((c) => !c.startsWith('load'))).toEqual([`create@${own}`, `destroy@${shard}`, `take@${shard}`, `destroy@${own}`])
+    expect(objects.calls.log.filter((c) => !c.startsWith('load'))).toEqual([
+      `create@${own}`,
+      `destroy@${shard}`,
+      `take@${shard}`,
+      `destroy@${own}`,
+    ])
     expect(await rowsIn(namedStub(`user:${user}`))).toEqual([])
     expect(await rowOf(anonymous)).toBeNull()
     expect(await storedSessionCount()).toBe(0)
@@ -164,25 +221,30 @@ describe('a save of a session that another request ended is refused (issue 13: i
   it.each<[string, (user: string) => RequestInit, string]>([
     ['a login again as the same user', (user) => json('POST', { username: user }), '/login'],
     ['a password change (updateAuthHash())', () => ({ method: 'POST' }), '/password'],
-  ])('refuses %s whose session was logged out meanwhile (checked in the object, with the insert)', async (_name, init, path) => {
-    const { objects, bindings } = instrumented()
-    const user = newUser()
-    const b = device(bindings)
-    const token = await b.login(user)
+  ])(
+    'refuses %s whose session was logged out meanwhile (checked in the object, with the insert)',
+    async (_name, init, path) => {
+      const { objects, bindings } = instrumented()
+      const user = newUser()
+      const b = device(bindings)
+      const token = await b.login(user)
 
-    const held = objects.hold('create')
-    const pending = b.send(path, init(user))
-    await held.reached
-    expect((await deviceWith(bindings, token).send('/logout', { method: 'POST' })).status).toBe(200)
-    held.release()
-    const res = await pending
+      const held = objects.hold('create')
+      const pending = b.send(path, init(user))
+      await held.reached
+      expect((await deviceWith(bindings, token).send('/logout', { method: 'POST' })).status).toBe(
+        200,
+      )
+      held.release()
+      const res = await pending
 
-    expect(res.status).toBe(409)
-    expect(await res.json()).toMatchObject({ code: 'SESSION_INTERRUPTED' })
-    expect(res.headers.getSetCookie()).toEqual([])
-    expect(await rowsIn(namedStub(`user:${user}`))).toEqual([])
-    expect(await deviceWith(DO, token).whoami()).toBeNull()
-  })
+      expect(res.status).toBe(409)
+      expect(await res.json()).toMatchObject({ code: 'SESSION_INTERRUPTED' })
+      expect(res.headers.getSetCookie()).toEqual([])
+      expect(await rowsIn(namedStub(`user:${user}`))).toEqual([])
+      expect(await deviceWith(DO, token).whoami()).toBeNull()
+    },
+  )
 })
 
 describe('concurrent requests on one session', () => {
@@ -198,7 +260,9 @@ describe('concurrent requests on one session', () => {
       // for a store that writes each request's whole copy.
       const held = objects.hold('update', 20)
       const keys = Array.from({ length: 20 }, (_, i) => `r${round}k${i}`)
-      const pending = keys.map((key) => deviceWith(bindings, token).send('/session', json('POST', { [key]: { round, key } })))
+      const pending = keys.map((key) =>
+        deviceWith(bindings, token).send('/session', json('POST', { [key]: { round, key } })),
+      )
       await held.reached
       expect(objects.calls.byMethod.load).toBe(20)
       held.release()
@@ -221,11 +285,15 @@ describe('concurrent requests on one session', () => {
       const a = { writer: 'a', round, list: [1, 2, 3], nested: { onlyA: true } }
       const z = { writer: 'z', round, list: [9], nested: { onlyZ: null } }
       const held = objects.hold('update', 2)
-      const pending = [a, z].map((value) => deviceWith(bindings, token).send('/session', json('POST', { cart: value })))
+      const pending = [a, z].map((value) =>
+        deviceWith(bindings, token).send('/session', json('POST', { cart: value })),
+      )
       await held.reached
       held.release()
       for (const res of await Promise.all(pending)) expect(res.status).toBe(200)
-      const { body } = await deviceWith(DO, token).call<{ data: { cart: unknown; other: unknown } }>('/session')
+      const { body } = await deviceWith(DO, token).call<{
+        data: { cart: unknown; other: unknown }
+      }>('/session')
       expect([a, z]).toContainEqual(body.data.cart)
       expect(body.data.other).toBe(1)
     }
@@ -244,7 +312,10 @@ describe('concurrent requests on one session', () => {
     await held.reached
     held.release()
     for (const res of await Promise.all(pending)) expect(res.status).toBe(200)
-    expect((await deviceWith(DO, token).call<{ data: unknown }>('/session')).body.data).toEqual({ kept: 2, added: 3 })
+    expect((await deviceWith(DO, token).call<{ data: unknown }>('/session')).body.data).toEqual({
+      kept: 2,
+      added: 3,
+    })
   })
 
   it('refuses (413, no cookie) the write that would take the merged session over maxPayloadBytes', async () => {
@@ -254,7 +325,9 @@ describe('concurrent requests on one session', () => {
     const token = b.token!
     const held = objects.hold('update', 2)
     // Each fits on its own (40 KB of 64 KB); both together do not.
-    const pending = ['one', 'two'].map((key) => deviceWith(bindings, token).send('/session', json('POST', { [key]: 'x'.repeat(40_000) })))
+    const pending = ['one', 'two'].map((key) =>
+      deviceWith(bindings, token).send('/session', json('POST', { [key]: 'x'.repeat(40_000) })),
+    )
     await held.reached
     held.release()
     const responses = await Promise.all(pending)
@@ -269,40 +342,68 @@ describe('concurrent requests on one session', () => {
 })
 
 /** A revocation, and which of the devices A, B, C it ends (the others stay logged in). */
-const revocations: { name: string; run(a: Device, b: Device, handleOfA: string): Promise<Response>; ends: ('a' | 'b' | 'c')[] }[] = [
+const revocations: {
+  name: string
+  run(a: Device, b: Device, handleOfA: string): Promise<Response>
+  ends: ('a' | 'b' | 'c')[]
+}[] = [
   { name: 'POST /logout', run: (a) => a.send('/logout', { method: 'POST' }), ends: ['a'] },
-  { name: 'DELETE /sessions/:handle (revokeSession)', run: (_a, b, handle) => b.send(`/sessions/${handle}`, { method: 'DELETE' }), ends: ['a'] },
-  { name: 'POST /sessions/revoke-others (revokeOtherSessions)', run: (a) => a.send('/sessions/revoke-others', { method: 'POST' }), ends: ['b', 'c'] },
-  { name: 'POST /sessions/revoke-all (revokeAllSessions)', run: (a) => a.send('/sessions/revoke-all', { method: 'POST' }), ends: ['a', 'b', 'c'] },
+  {
+    name: 'DELETE /sessions/:handle (revokeSession)',
+    run: (_a, b, handle) => b.send(`/sessions/${handle}`, { method: 'DELETE' }),
+    ends: ['a'],
+  },
+  {
+    name: 'POST /sessions/revoke-others (revokeOtherSessions)',
+    run: (a) => a.send('/sessions/revoke-others', { method: 'POST' }),
+    ends: ['b', 'c'],
+  },
+  {
+    name: 'POST /sessions/revoke-all (revokeAllSessions)',
+    run: (a) => a.send('/sessions/revoke-all', { method: 'POST' }),
+    ends: ['a', 'b', 'c'],
+  },
 ]
 
 describe('revocation is immediate', () => {
-  it.each(revocations)('after the response to $name, every request with a revoked id has no session', async ({ run, ends }) => {
-    const user = newUser()
-    const devices = { a: device(DO), b: device(DO), c: device(DO) }
-    const tokens = { a: await devices.a.login(user), b: await devices.b.login(user), c: await devices.c.login(user) }
-    const { body } = await devices.a.call<{ sessions: { handle: string; current: boolean }[] }>('/sessions')
-    const handleOfA = body.sessions.find((s) => s.current)!.handle
-
-    expect((await run(devices.a, devices.b, handleOfA)).status).toBe(200)
-
-    for (const name of ['a', 'b', 'c'] as const) {
-      // A fresh app instance and another browser: nothing cached anywhere.
-      const replay = deviceWith(DO, tokens[name])
-      if (!ends.includes(name)) {
-        expect(await replay.whoami(), name).toBe(user)
-        continue
+  it.each(revocations)(
+    'after the response to $name, every request with a revoked id has no session',
+    async ({ run, ends }) => {
+      const user = newUser()
+      const devices = { a: device(DO), b: device(DO), c: device(DO) }
+      const tokens = {
+        a: await devices.a.login(user),
+        b: await devices.b.login(user),
+        c: await devices.c.login(user),
       }
-      expect(await replay.whoami(), name).toBeNull()
-      expect((await deviceWith(DO, tokens[name]).call<{ data: unknown }>('/session')).body.data, name).toEqual({})
-      // A write with the old id starts a new session under a new id; the old one stays dead.
-      const write = deviceWith(DO, tokens[name])
-      expect((await write.send('/session', json('POST', { k: 1 }))).status).toBe(200)
-      expect(write.token).not.toBe(tokens[name])
-      expect(await rowOf(tokens[name])).toBeNull()
-      expect(await deviceWith(DO, tokens[name]).whoami()).toBeNull()
-    }
-  })
+      const { body } = await devices.a.call<{ sessions: { handle: string; current: boolean }[] }>(
+        '/sessions',
+      )
+      const handleOfA = body.sessions.find((s) => s.current)!.handle
+
+      expect((await run(devices.a, devices.b, handleOfA)).status).toBe(200)
+
+      for (const name of ['a', 'b', 'c'] as const) {
+        // A fresh app instance and another browser: nothing cached anywhere.
+        const replay = deviceWith(DO, tokens[name])
+        if (!ends.includes(name)) {
+          expect(await replay.whoami(), name).toBe(user)
+          continue
+        }
+        expect(await replay.whoami(), name).toBeNull()
+        expect(
+          (await deviceWith(DO, tokens[name]).call<{ data: unknown }>('/session')).body.data,
+          name,
+        ).toEqual({})
+        // A write with the old id starts a new session under a new id; the old one stays dead.
+        const write = deviceWith(DO, tokens[name])
+        expect((await write.send('/session', json('POST', { k: 1 }))).status).toBe(200)
+        expect(write.token).not.toBe(tokens[name])
+        expect(await rowOf(tokens[name])).toBeNull()
+        expect(await deviceWith(DO, tokens[name]).whoami()).toBeNull()
+      }
+    },
+  )
 })
 
 describe('storage: what is kept, and where', () => {
@@ -311,11 +412,23 @@ describe('storage: what is kept, and where', () => {
    * runtime's KV table (`_cf_KV`, where `ctx.storage.put` would write). The runtime's
    * `_cf_METADATA` cannot be read (SQLITE_AUTH).
    */
-  async function everyCell(stub: DurableObjectStub<SessionObject>): Promise<{ tables: string[]; cells: string[] }> {
+  async function everyCell(
+    stub: DurableObjectStub<SessionObject>,
+  ): Promise<{ tables: string[]; cells: string[] }> {
     return runInDurableObject(stub, (_instance, state) => {
       const sql = state.storage.sql
-      const tables = sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name != '_cf_METADATA'").toArray().map((t) => t.name)
-      return { tables, cells: tables.flatMap((table) => [...sql.exec(`SELECT * FROM "${table}"`).raw()].flat().map(String)) }
+      const tables = sql
+        .exec<{ name: string }>(
+          "SELECT name FROM sqlite_master WHERE type = 'table' AND name != '_cf_METADATA'",
+        )
+        .toArray()
+        .map((t) => t.name)
+      return {
+        tables,
+        cells: tables.flatMap((table) =>
+          [...sql.exec(`SELECT * FROM "${table}"`).raw()].flat().map(String),
+        ),
+      }
     })
   }
 
@@ -328,14 +441,16 @@ describe('storage: what is kept, and where', () => {
       const { id, object } = splitToken(token)
       const row = await rowOf(token)
       expect(row?.hash).toBe(await sha256Hex(id))
-      const { tables, cells } = await everyCell(env.SESSION_OBJECTS.get(env.SESSION_OBJECTS.idFromString(object)))
+      const { tables, cells } = await everyCell(
+        env.SESSION_OBJECTS.get(env.SESSION_OBJECTS.idFromString(object)),
+      )
       expect(tables).toEqual(expect.arrayContaining(['meta', 'sessions']))
       expect(cells).toContain(row!.hash)
       for (const cell of cells) expect(cell).not.toContain(id)
     }
   })
 
-  it('puts a logged-in session in its user\'s object, and moves it out of the anonymous shard at login', async () => {
+  it("puts a logged-in session in its user's object, and moves it out of the anonymous shard at login", async () => {
     const user = newUser()
     const b = device(DO)
     await b.call('/session', json('POST', { cart: 1 }))
@@ -350,7 +465,12 @@ describe('storage: what is kept, and where', () => {
   })
 
   it('spreads anonymous sessions over the anon:<n> shards, bound to no user', async () => {
-    const shards = new Map(Array.from({ length: 32 }, (_, n) => [env.SESSION_OBJECTS.idFromName(`anon:${n}`).toString(), n]))
+    const shards = new Map(
+      Array.from({ length: 32 }, (_, n) => [
+        env.SESSION_OBJECTS.idFromName(`anon:${n}`).toString(),
+        n,
+      ]),
+    )
     const used = new Set<number>()
     for (let i = 0; i < 16; i++) {
       const b = device(DO)
@@ -374,15 +494,22 @@ describe('storage: what is kept, and where', () => {
       expect((await b.send('/session/cycle', { method: 'POST' })).status).toBe(200)
       expect(b.token).not.toBe(before)
       expect(splitToken(b.token!).object).toBe(splitToken(before).object)
-      expect(objects.calls.log).toEqual(['load', 'create'].map((m) => `${m}@${splitToken(before).object.slice(0, 8)}`))
+      expect(objects.calls.log).toEqual(
+        ['load', 'create'].map((m) => `${m}@${splitToken(before).object.slice(0, 8)}`),
+      )
     }
     expect(await storedSessionCount()).toBe(1)
   })
 
   it('puts an anonymous session that replaces a logged-in one (logout, then a write) in an anonymous shard', async () => {
     const user = newUser()
-    const shards = new Set(Array.from({ length: 32 }, (_, n) => env.SESSION_OBJECTS.idFromName(`anon:${n}`).toString()))
-    const h = harness({ store: durableObjectStore({ namespace: env.SESSION_OBJECTS }) }, { start: Date.now() })
+    const shards = new Set(
+      Array.from({ length: 32 }, (_, n) => env.SESSION_OBJECTS.idFromName(`anon:${n}`).toString()),
+    )
+    const h = harness(
+      { store: durableObjectStore({ namespace: env.SESSION_OBJECTS }) },
+      { start: Date.now() },
+    )
     await h.run(async (s) => s.login(user))
     await h.run(async (s) => {
       await s.flush()
@@ -394,11 +521,16 @@ describe('storage: what is kept, and where', () => {
   })
 
   it('keeps every anonymous session in anon:0 with anonymousShards: 1', async () => {
-    const h = harness({ store: durableObjectStore({ namespace: env.SESSION_OBJECTS, anonymousShards: 1 }) }, { start: Date.now() })
+    const h = harness(
+      { store: durableObjectStore({ namespace: env.SESSION_OBJECTS, anonymousShards: 1 }) },
+      { start: Date.now() },
+    )
     for (let i = 0; i < 3; i++) {
       h.jar.cookies.clear()
       await h.run(async (s) => s.set('i', i))
-      expect(splitToken(h.jar.cookies.get('sessionid')!).object).toBe(env.SESSION_OBJECTS.idFromName('anon:0').toString())
+      expect(splitToken(h.jar.cookies.get('sessionid')!).object).toBe(
+        env.SESSION_OBJECTS.idFromName('anon:0').toString(),
+      )
     }
   })
 
@@ -409,8 +541,13 @@ describe('storage: what is kept, and where', () => {
       const sql = state.storage.sql
       return {
         meta: sql.exec('SELECT * FROM meta').toArray(),
-        ddl: sql.exec<{ sql: string }>("SELECT sql FROM sqlite_master WHERE name = 'sessions'").one().sql,
-        indexes: sql.exec<{ origin: string }>('PRAGMA index_list(sessions)').toArray().map((i) => i.origin),
+        ddl: sql
+          .exec<{ sql: string }>("SELECT sql FROM sqlite_master WHERE name = 'sessions'")
+          .one().sql,
+        indexes: sql
+          .exec<{ origin: string }>('PRAGMA index_list(sessions)')
+          .toArray()
+          .map((i) => i.origin),
       }
     })
     expect(schema.meta).toEqual([{ id: 1, schema_version: SCHEMA_VERSION }])
@@ -424,7 +561,9 @@ describe('tokens the namespace did not make', () => {
   const real = env.SESSION_OBJECTS.idFromName('anon:0').toString()
   const unique = env.SESSION_OBJECTS.newUniqueId().toString()
   const flipped = unique.slice(0, -1) + (unique.endsWith('0') ? '1' : '0')
-  const randomHex = [...crypto.getRandomValues(new Uint8Array(32))].map((b) => b.toString(16).padStart(2, '0')).join('')
+  const randomHex = [...crypto.getRandomValues(new Uint8Array(32))]
+    .map((b) => b.toString(16).padStart(2, '0'))
+    .join('')
 
   it.each([
     ['an all-zero object id', `${id}.${'0'.repeat(64)}`],
@@ -437,21 +576,25 @@ describe('tokens the namespace did not make', () => {
     ['a trailing part', `${id}.${real}.x`],
     ['a short session id', `${id.slice(1)}.${real}`],
     ['path traversal', '../../etc/passwd'],
-  ])('reads %s as no session, without error and without reaching any object', async (_name, token) => {
-    const warn = vi.spyOn(console, 'warn')
-    const error = vi.spyOn(console, 'error')
-    const { objects, bindings } = instrumented()
-    const b = deviceWith(bindings, token)
-    const { res, body } = await b.call('/whoami')
-    expect(res.status).toBe(200)
-    expect(body).toEqual({ username: null })
-    // At most the deletion of the cookie the client sent.
-    for (const cookie of res.headers.getSetCookie()) expect(cookie).toMatch(/^sessionid=; Max-Age=0;/)
-    expect(objects.total).toBe(0)
-    expect(objects.calls.namespace.get).toBeUndefined()
-    expect(warn).not.toHaveBeenCalled()
-    expect(error).not.toHaveBeenCalled()
-  })
+  ])(
+    'reads %s as no session, without error and without reaching any object',
+    async (_name, token) => {
+      const warn = vi.spyOn(console, 'warn')
+      const error = vi.spyOn(console, 'error')
+      const { objects, bindings } = instrumented()
+      const b = deviceWith(bindings, token)
+      const { res, body } = await b.call('/whoami')
+      expect(res.status).toBe(200)
+      expect(body).toEqual({ username: null })
+      // At most the deletion of the cookie the client sent.
+      for (const cookie of res.headers.getSetCookie())
+        expect(cookie).toMatch(/^sessionid=; Max-Age=0;/)
+      expect(objects.total).toBe(0)
+      expect(objects.calls.namespace.get).toBeUndefined()
+      expect(warn).not.toHaveBeenCalled()
+      expect(error).not.toHaveBeenCalled()
+    },
+  )
 
   it('reads an unknown id in a real object as no session, with one call to that object', async () => {
     const { objects, bindings } = instrumented()

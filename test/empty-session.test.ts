@@ -26,8 +26,15 @@ function on(kind: Kind, options: SessionOptions = {}): ReturnType<typeof harness
 }
 
 /** How many sessions the store holds, as far as the test can see (the cookie store: none in KV, ever). */
-const records = async (kind: Kind, h: ReturnType<typeof harness>): Promise<number | 'in the cookie'> =>
-  kind === 'kv' ? (await storedRecords()).length : h.jar.cookies.has('sessionid') ? 'in the cookie' : 0
+const records = async (
+  kind: Kind,
+  h: ReturnType<typeof harness>,
+): Promise<number | 'in the cookie'> =>
+  kind === 'kv'
+    ? (await storedRecords()).length
+    : h.jar.cookies.has('sessionid')
+      ? 'in the cookie'
+      : 0
 
 describe.each<[Kind]>([['kv'], ['cookie']])('an empty session on the %s store', (kind) => {
   it('keeps setExpiry(30) with no data, for the data stored on the next request', async () => {
@@ -39,7 +46,15 @@ describe.each<[Kind]>([['kv'], ['cookie']])('an empty session on the %s store', 
     expect(body).toEqual([false, 30])
     expect(setCookie(res, 'sessionid')?.attrs['max-age']).toBe('30')
     expect(await records(kind, h)).toBe(kind === 'kv' ? 1 : 'in the cookie')
-    if (kind === 'kv') expect((await storedRecords())[0]?.value).toEqual({ v: 1, data: {}, expiry: { age: 30 }, expiresAt: T0 + 30_000, createdAt: T0, auth: null })
+    if (kind === 'kv')
+      expect((await storedRecords())[0]?.value).toEqual({
+        v: 1,
+        data: {},
+        expiry: { age: 30 },
+        expiresAt: T0 + 30_000,
+        createdAt: T0,
+        auth: null,
+      })
 
     h.clock.now += 10_000
     const { res: later, body: age } = await h.run(async (s) => {

@@ -3,7 +3,9 @@ declare namespace Cloudflare {
   interface Env {
     SESSIONS: KVNamespace
     USERS: KVNamespace
-    SESSION_OBJECTS: DurableObjectNamespace<import('../src/session/durable-object/index').SessionObject>
+    SESSION_OBJECTS: DurableObjectNamespace<
+      import('../src/session/durable-object/index').SessionObject
+    >
     SESSION_STORE?: string
     SESSION_SECRET?: string
     SESSION_SECRET_FALLBACKS?: string

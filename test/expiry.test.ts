@@ -2,10 +2,23 @@
 import { describe, expect, it } from 'vitest'
 import { SessionError } from '../src/session'
 import { MAX_COOKIE_AGE } from '../src/session/foundation/cookie-grammar'
-import { expiresAtBrowserClose, expiryAge, expiryDate, rollingDue, toExpirySetting, type ExpiryPolicy } from '../src/session/core/expiry'
+import {
+  expiresAtBrowserClose,
+  expiryAge,
+  expiryDate,
+  rollingDue,
+  toExpirySetting,
+  type ExpiryPolicy,
+} from '../src/session/core/expiry'
 
 const NOW = Date.parse('2026-01-01T00:00:00Z')
-const policy = (over: Partial<ExpiryPolicy> = {}): ExpiryPolicy => ({ maxAge: 1209600, expireAtBrowserClose: false, rolling: null, absoluteMaxAge: null, ...over })
+const policy = (over: Partial<ExpiryPolicy> = {}): ExpiryPolicy => ({
+  maxAge: 1209600,
+  expireAtBrowserClose: false,
+  rolling: null,
+  absoluteMaxAge: null,
+  ...over,
+})
 
 describe('toExpirySetting()', () => {
   it.each([
@@ -18,21 +31,28 @@ describe('toExpirySetting()', () => {
     expect(toExpirySetting(value, NOW)).toEqual(setting)
   })
 
-  it.each([[-1], [Number.NaN], [Number.POSITIVE_INFINITY], ['60'], [new Date(Number.NaN)], [MAX_COOKIE_AGE + 1], [new Date(NOW + (MAX_COOKIE_AGE + 1) * 1000)]])(
-    'refuses %j with INVALID_EXPIRY',
-    (value) => {
-      expect(() => toExpirySetting(value, NOW)).toThrow(SessionError)
-      try {
-        toExpirySetting(value, NOW)
-      } catch (error) {
-        expect((error as SessionError).code).toBe('INVALID_EXPIRY')
-      }
-    },
-  )
+  it.each([
+    [-1],
+    [Number.NaN],
+    [Number.POSITIVE_INFINITY],
+    ['60'],
+    [new Date(Number.NaN)],
+    [MAX_COOKIE_AGE + 1],
+    [new Date(NOW + (MAX_COOKIE_AGE + 1) * 1000)],
+  ])('refuses %j with INVALID_EXPIRY', (value) => {
+    expect(() => toExpirySetting(value, NOW)).toThrow(SessionError)
+    try {
+      toExpirySetting(value, NOW)
+    } catch (error) {
+      expect((error as SessionError).code).toBe('INVALID_EXPIRY')
+    }
+  })
 
   it('accepts exactly 400 days ahead, as an age or a date', () => {
     expect(toExpirySetting(MAX_COOKIE_AGE, NOW)).toEqual({ age: MAX_COOKIE_AGE })
-    expect(toExpirySetting(new Date(NOW + MAX_COOKIE_AGE * 1000), NOW)).toEqual({ at: NOW + MAX_COOKIE_AGE * 1000 })
+    expect(toExpirySetting(new Date(NOW + MAX_COOKIE_AGE * 1000), NOW)).toEqual({
+      at: NOW + MAX_COOKIE_AGE * 1000,
+    })
   })
 })
 

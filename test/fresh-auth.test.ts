@@ -8,7 +8,15 @@ import { env } from 'cloudflare:test'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { createApp } from '../src/app'
 import { Hono } from 'hono'
-import { cookieStore, freshAuth, kvKeyFor, session, SessionError, type SessionEnv, type SessionStore } from '../src/session'
+import {
+  cookieStore,
+  freshAuth,
+  kvKeyFor,
+  session,
+  SessionError,
+  type SessionEnv,
+  type SessionStore,
+} from '../src/session'
 import { durableObjectStore } from '../src/session/durable-object'
 import { decodeRecord, encodeRecord } from '../src/session/stores/record'
 import { BASE, device, type Device } from './helpers/demo'
@@ -83,7 +91,9 @@ describe.each(STORES)('session.requireFreshAuth() on the %s store', (_name, stor
     await h.run((s) => s.login('ada'))
     let codes: (string | null)[] = []
     await h.run(async (s) => {
-      codes = await Promise.all([-1, Number.NaN, Infinity, 1.5].map((n) => codeOf(s.requireFreshAuth(n))))
+      codes = await Promise.all(
+        [-1, Number.NaN, Infinity, 1.5].map((n) => codeOf(s.requireFreshAuth(n))),
+      )
     })
     expect(codes).toEqual(['INVALID_VALUE', 'INVALID_VALUE', 'INVALID_VALUE', 'INVALID_VALUE'])
   })
@@ -98,7 +108,10 @@ describe('a record without the last authentication (written before auth.at was k
     if (typeof record === 'string') throw new Error(record)
     expect(record.auth).toEqual({ user: 'ada', hash: null, at: h.clock.now })
     // As 0.2 wrote it: no "at".
-    await env.SESSIONS.put(key, encodeRecord({ ...record, auth: { user: 'ada', hash: null } }, 65536))
+    await env.SESSIONS.put(
+      key,
+      encodeRecord({ ...record, auth: { user: 'ada', hash: null } }, 65536),
+    )
     h.clock.now += 300_000
     expect((await h.run((s) => s.getUser())).body).toBe('ada')
     expect((await h.run((s) => s.requireFreshAuth(600))).res.status).toBe(200)
@@ -108,54 +121,83 @@ describe('a record without the last authentication (written before auth.at was k
 
   it('is refused as corrupt when "at" is there but not a time', () => {
     for (const at of ['1', null, 1e16, [1]]) {
-      const text = JSON.stringify({ v: 1, data: {}, expiry: null, expiresAt: 1, createdAt: 1, auth: { user: 'ada', hash: null, at } })
+      const text = JSON.stringify({
+        v: 1,
+        data: {},
+        expiry: null,
+        expiresAt: 1,
+        createdAt: 1,
+        auth: { user: 'ada', hash: null, at },
+      })
       expect(decodeRecord(text), JSON.stringify(at)).toBe('wrong-shape')
     }
   })
 })
 
-describe.each([['kv'], ['cookie'], ['do']])('the demo on the %s store: FRESH_AUTH_SECONDS and POST /confirm', (store) => {
-  const bindings = { ...env, SESSION_STORE: store }
-  const clocked = (extra: Record<string, unknown> = {}): { d: Device; clock: { now: number } } => {
-    const clock = { now: Date.now() }
-    return { d: device({ ...bindings, ...extra }, { app: createApp({ now: () => clock.now }) }), clock }
-  }
+describe.each([['kv'], ['cookie'], ['do']])(
+  'the demo on the %s store: FRESH_AUTH_SECONDS and POST /confirm',
+  (store) => {
+    const bindings = { ...env, SESSION_STORE: store }
+    const clocked = (
+      extra: Record<string, unknown> = {},
+    ): { d: Device; clock: { now: number } } => {
+      const clock = { now: Date.now() }
+      return {
+        d: device({ ...bindings, ...extra }, { app: createApp({ now: () => clock.now }) }),
+        clock,
+      }
+    }
 
-  it('POST /password needs an authentication within 600 s by default: 403 JSON REAUTHENTICATION_REQUIRED after', async () => {
-    const { d, clock } = clocked()
-    await d.login(`fresh-${store}`)
-    clock.now += 601_000
-    const { res, body } = await d.call('/password', json('POST', {}))
-    expect(res.status).toBe(403)
-    expect(body).toEqual({ error: expect.stringContaining('600 s'), code: 'REAUTHENTICATION_REQUIRED' })
-    expect(await d.whoami()).toBe(`fresh-${store}`)
-  })
+    it('POST /password needs an authentication within 600 s by default: 403 JSON REAUTHENTICATION_REQUIRED after', async () => {
+      const { d, clock } = clocked()
+      await d.login(`fresh-${store}`)
+      clock.now += 601_000
+      const { res, body } = await d.call('/password', json('POST', {}))
+      expect(res.status).toBe(403)
+      expect(body).toEqual({
+        error: expect.stringContaining('600 s'),
+        code: 'REAUTHENTICATION_REQUIRED',
+      })
+      expect(await d.whoami()).toBe(`fresh-${store}`)
+    })
 
-  it('POST /confirm with the logged-in user re-authenticates; another name is 403; nobody logged in is 401; it logs nobody in', async () => {
-    const { d, clock } = clocked({ FRESH_AUTH_SECONDS: '60' })
-    const nobody = await d.call('/confirm', json('POST', { username: 'mallory' }))
-    expect(nobody.res.status).toBe(401)
-    expect(await d.whoami()).toBeNull()
-    await d.login(`confirm-${store}`)
-    clock.now += 61_000
-    expect((await d.call('/password', json('POST', {}))).res.status).toBe(403)
-    const wrong = await d.call('/confirm', json('POST', { username: 'mallory' }))
-    expect(wrong.res.status).toBe(403)
-    expect(wrong.body).toMatchObject({ code: 'REAUTHENTICATION_REQUIRED' })
-    expect(await d.whoami()).toBe(`confirm-${store}`)
-    expect((await d.call('/confirm', json('POST', { username: `confirm-${store}` }))).body).toEqual({ confirmed: true, user: `confirm-${store}` })
-    expect((await d.call('/password', json('POST', {}))).res.status).toBe(200)
-  })
-})
+    it('POST /confirm with the logged-in user re-authenticates; another name is 403; nobody logged in is 401; it logs nobody in', async () => {
+      const { d, clock } = clocked({ FRESH_AUTH_SECONDS: '60' })
+      const nobody = await d.call('/confirm', json('POST', { username: 'mallory' }))
+      expect(nobody.res.status).toBe(401)
+      expect(await d.whoami()).toBeNull()
+      await d.login(`confirm-${store}`)
+      clock.now += 61_000
+      expect((await d.call('/password', json('POST', {}))).res.status).toBe(403)
+      const wrong = await d.call('/confirm', json('POST', { username: 'mallory' }))
+      expect(wrong.res.status).toBe(403)
+      expect(wrong.body).toMatchObject({ code: 'REAUTHENTICATION_REQUIRED' })
+      expect(await d.whoami()).toBe(`confirm-${store}`)
+      expect(
+        (await d.call('/confirm', json('POST', { username: `confirm-${store}` }))).body,
+      ).toEqual({ confirmed: true, user: `confirm-${store}` })
+      expect((await d.call('/password', json('POST', {}))).res.status).toBe(200)
+    })
+  },
+)
 
 describe('the demo on the do store: the revocations need a fresh authentication', () => {
   it.each([
-    ['DELETE /sessions/:handle', (d: Device) => d.call('/sessions/no-such-handle', { method: 'DELETE' })],
-    ['POST /sessions/revoke-others', (d: Device) => d.call('/sessions/revoke-others', json('POST', {}))],
+    [
+      'DELETE /sessions/:handle',
+      (d: Device) => d.call('/sessions/no-such-handle', { method: 'DELETE' }),
+    ],
+    [
+      'POST /sessions/revoke-others',
+      (d: Device) => d.call('/sessions/revoke-others', json('POST', {})),
+    ],
     ['POST /sessions/revoke-all', (d: Device) => d.call('/sessions/revoke-all', json('POST', {}))],
   ])('%s: 403 past FRESH_AUTH_SECONDS, allowed within', async (_route, call) => {
     const clock = { now: Date.now() }
-    const d = device({ ...env, SESSION_STORE: 'do', FRESH_AUTH_SECONDS: '30' }, { app: createApp({ now: () => clock.now }) })
+    const d = device(
+      { ...env, SESSION_STORE: 'do', FRESH_AUTH_SECONDS: '30' },
+      { app: createApp({ now: () => clock.now }) },
+    )
     await d.login(`gate-${crypto.randomUUID().slice(0, 8)}`)
     clock.now += 31_000
     const stale = await call(d)
@@ -168,11 +210,18 @@ describe('the demo on the do store: the revocations need a fresh authentication'
 
   it('the page offers the confirmation when a form action needs it, and the action works after it', async () => {
     const clock = { now: Date.now() }
-    const d = device({ ...env, SESSION_STORE: 'do', FRESH_AUTH_SECONDS: '30' }, { app: createApp({ now: () => clock.now }) })
+    const d = device(
+      { ...env, SESSION_STORE: 'do', FRESH_AUTH_SECONDS: '30' },
+      { app: createApp({ now: () => clock.now }) },
+    )
     const user = `page-${crypto.randomUUID().slice(0, 8)}`
     await d.login(user)
     clock.now += 31_000
-    const form = (body: Record<string, string>): RequestInit => ({ method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(body).toString() })
+    const form = (body: Record<string, string>): RequestInit => ({
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(body).toString(),
+    })
     const stale = await d.send('/form/sessions/revoke-others', form({}))
     expect(stale.status).toBe(403)
     expect(await stale.text()).toContain('id="form-confirm"')
@@ -219,10 +268,16 @@ describe('freshAuth({ maxAge }) middleware', () => {
     a.post('/sensitive', freshAuth({ maxAge: 60 }), (c) => c.text('done'))
     expect((await a.request(BASE + '/sensitive', { method: 'POST' })).status).toBe(500)
     expect(seen).toBeInstanceOf(SessionError)
-    expect([(seen as SessionError).code, (seen as SessionError).message]).toEqual(['MISSING_STORE', 'freshAuth(): no session on this request; install session() before it'])
+    expect([(seen as SessionError).code, (seen as SessionError).message]).toEqual([
+      'MISSING_STORE',
+      'freshAuth(): no session on this request; install session() before it',
+    ])
   })
 
-  it.each([[-1], [1.5], [Number.NaN], ['60' as unknown as number]])('refuses maxAge %s at construction with INVALID_OPTION naming it', (maxAge) => {
-    expect(() => freshAuth({ maxAge })).toThrow(/option "maxAge"/)
-  })
+  it.each([[-1], [1.5], [Number.NaN], ['60' as unknown as number]])(
+    'refuses maxAge %s at construction with INVALID_OPTION naming it',
+    (maxAge) => {
+      expect(() => freshAuth({ maxAge })).toThrow(/option "maxAge"/)
+    },
+  )
 })

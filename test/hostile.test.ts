@@ -39,7 +39,10 @@ function issuedId(res: Response): string | undefined {
 }
 
 /** A new legitimate session: logged in as `username`, holding `extra`. */
-async function legitimate(username: string, extra: Record<string, unknown> = { hits: 3 }): Promise<string> {
+async function legitimate(
+  username: string,
+  extra: Record<string, unknown> = { hits: 3 },
+): Promise<string> {
   const login = await post('/login', { username })
   expect(login.status).toBe(200)
   const id = issuedId(login)
@@ -112,12 +115,21 @@ const malformed: [label: string, header: () => string][] = [
   ['"__proto__" as value', () => 'sessionid=__proto__'],
   ['"__proto__" and "constructor" as names', () => '__proto__=1; constructor=2; prototype=3'],
   ['two malformed duplicates', () => 'sessionid=..; sessionid=.'],
-  ['two unknown well-formed ids', () => `sessionid=${generateSessionId()}; sessionid=${generateSessionId()}`],
+  [
+    'two unknown well-formed ids',
+    () => `sessionid=${generateSessionId()}; sessionid=${generateSessionId()}`,
+  ],
   ['a forged well-formed id', () => `sessionid=${generateSessionId()}`],
   ['a 64 KiB unrelated cookie', () => `x=${'a'.repeat(65536)}; sessionid=${generateSessionId()}`],
   ['a 200 KiB session cookie', () => `sessionid=${'A'.repeat(200_000)}`],
-  ['10,000 pairs', () => `${Array.from({ length: 10_000 }, (_, i) => `k${i}=v${i}`).join('; ')}; sessionid=..`],
-  ['10,000 session-named pairs', () => Array.from({ length: 10_000 }, () => `sessionid=${'A'.repeat(42)}`).join('; ')],
+  [
+    '10,000 pairs',
+    () => `${Array.from({ length: 10_000 }, (_, i) => `k${i}=v${i}`).join('; ')}; sessionid=..`,
+  ],
+  [
+    '10,000 session-named pairs',
+    () => Array.from({ length: 10_000 }, () => `sessionid=${'A'.repeat(42)}`).join('; '),
+  ],
 ]
 
 describe('malformed Cookie headers', () => {
@@ -139,17 +151,20 @@ describe('malformed Cookie headers', () => {
     await expectIntact(alice, aliceData)
   })
 
-  it.each(malformed)('POST /session with %s starts a new session under a fresh id', async (_label, make) => {
-    const header = make()
-    const res = await post('/session', { probe: 1 }, header)
-    expect(res.status).toBe(200)
-    expect(((await res.json()) as { data: unknown }).data).toEqual({ probe: 1 })
-    const id = issuedId(res)
-    expect(id).toMatch(ID)
-    expectNoAdoption(res, header)
-    expect(await dataOf(id as string)).toEqual({ probe: 1 })
-    await expectIntact(alice, aliceData)
-  })
+  it.each(malformed)(
+    'POST /session with %s starts a new session under a fresh id',
+    async (_label, make) => {
+      const header = make()
+      const res = await post('/session', { probe: 1 }, header)
+      expect(res.status).toBe(200)
+      expect(((await res.json()) as { data: unknown }).data).toEqual({ probe: 1 })
+      const id = issuedId(res)
+      expect(id).toMatch(ID)
+      expectNoAdoption(res, header)
+      expect(await dataOf(id as string)).toEqual({ probe: 1 })
+      await expectIntact(alice, aliceData)
+    },
+  )
 
   it.each([
     ['a non-numeric hit cookie', 'hit=abc'],
@@ -168,11 +183,14 @@ describe('malformed Cookie headers', () => {
     ['bad percent-encoding', 200, 'user=%E0%A4%A'],
     ['a control character', 400, 'user=a\x01b'],
     ['markup', 200, 'user=%3Cscript%3Ealert(1)%3C%2Fscript%3E'],
-  ])('GET /get-cook/ with %s answers %i and escapes what it echoes', async (_label, status, header) => {
-    const res = await send('/get-cook/', {}, header)
-    expect(res.status).toBe(status)
-    expect(await res.text()).not.toContain('<script>')
-  })
+  ])(
+    'GET /get-cook/ with %s answers %i and escapes what it echoes',
+    async (_label, status, header) => {
+      const res = await send('/get-cook/', {}, header)
+      expect(res.status).toBe(status)
+      expect(await res.text()).not.toContain('<script>')
+    },
+  )
 })
 
 describe('duplicate session cookies: the first one wins, never a fallback, never a merge', () => {
@@ -187,9 +205,21 @@ describe('duplicate session cookies: the first one wins, never a fallback, never
   })
 
   it.each([
-    ['the legitimate id first, a forged one second', () => `sessionid=${alice}; sessionid=${generateSessionId()}`, 'alice'],
-    ['a forged id first, the legitimate one second', () => `sessionid=${generateSessionId()}; sessionid=${alice}`, null],
-    ['a malformed first, the legitimate one second', () => `sessionid=..; sessionid=${alice}`, null],
+    [
+      'the legitimate id first, a forged one second',
+      () => `sessionid=${alice}; sessionid=${generateSessionId()}`,
+      'alice',
+    ],
+    [
+      'a forged id first, the legitimate one second',
+      () => `sessionid=${generateSessionId()}; sessionid=${alice}`,
+      null,
+    ],
+    [
+      'a malformed first, the legitimate one second',
+      () => `sessionid=..; sessionid=${alice}`,
+      null,
+    ],
     ['an empty first, the legitimate one second', () => `sessionid=; sessionid=${alice}`, null],
     ['alice first, bob second', () => `sessionid=${alice}; sessionid=${bob}`, 'alice'],
     ['bob first, alice second', () => `sessionid=${bob}; sessionid=${alice}`, 'bob'],
@@ -240,32 +270,37 @@ describe('Unicode whitespace around a cookie name: another cookie, never trimmed
   beforeAll(async () => {
     alice = await legitimate('alice')
     mallory = await legitimate('mallory')
-    const signed = async (value: string): Promise<string> => setCookie(await SELF.fetch(`${LOCALHOST}/set-signed/?value=${value}`), 'signed')?.value as string
+    const signed = async (value: string): Promise<string> =>
+      setCookie(await SELF.fetch(`${LOCALHOST}/set-signed/?value=${value}`), 'signed')
+        ?.value as string
     aliceSigned = await signed('alice')
     mallorySigned = await signed('mallory')
   })
 
-  it.each(UNICODE_SPACES)('with %s, the session, signed and plain cookies are the ones named exactly', async (_label, ch) => {
-    const header = [
-      `${ch}sessionid=${mallory}`,
-      `sessionid${ch}=${mallory}`,
-      `${ch}signed=${mallorySigned}`,
-      `signed${ch}=${mallorySigned}`,
-      `${ch}user=Mallory`,
-      `sessionid=${alice}`,
-      `signed=${aliceSigned}`,
-      'user=Raju',
-    ].join('; ')
-    const whoami = await send('/whoami', {}, header)
-    expect(whoami.status).toBe(200)
-    expect(await whoami.json()).toEqual({ username: 'alice' })
-    expectNoAdoption(whoami, header, alice)
-    // On localhost, where the demo signs with its development secret.
-    const signed = await SELF.fetch(`${LOCALHOST}/get-signed/`, { headers: { Cookie: header } })
-    expect([signed.status, await signed.text()]).toEqual([200, 'alice'])
-    const plain = await send('/get-cook/', {}, header)
-    expect([plain.status, await plain.text()]).toEqual([200, 'Raju Hey Get Cookie Success'])
-  })
+  it.each(UNICODE_SPACES)(
+    'with %s, the session, signed and plain cookies are the ones named exactly',
+    async (_label, ch) => {
+      const header = [
+        `${ch}sessionid=${mallory}`,
+        `sessionid${ch}=${mallory}`,
+        `${ch}signed=${mallorySigned}`,
+        `signed${ch}=${mallorySigned}`,
+        `${ch}user=Mallory`,
+        `sessionid=${alice}`,
+        `signed=${aliceSigned}`,
+        'user=Raju',
+      ].join('; ')
+      const whoami = await send('/whoami', {}, header)
+      expect(whoami.status).toBe(200)
+      expect(await whoami.json()).toEqual({ username: 'alice' })
+      expectNoAdoption(whoami, header, alice)
+      // On localhost, where the demo signs with its development secret.
+      const signed = await SELF.fetch(`${LOCALHOST}/get-signed/`, { headers: { Cookie: header } })
+      expect([signed.status, await signed.text()]).toEqual([200, 'alice'])
+      const plain = await send('/get-cook/', {}, header)
+      expect([plain.status, await plain.text()]).toEqual([200, 'Raju Hey Get Cookie Success'])
+    },
+  )
 
   describe('a __Host- session cookie', () => {
     const app = createApp({ cookieName: '__Host-sessionid' })
@@ -274,45 +309,67 @@ describe('Unicode whitespace around a cookie name: another cookie, never trimmed
       if (cookie !== undefined) headers.set('Cookie', cookie)
       return app.request(`https://example.com${path}`, { ...init, headers }, env)
     }
-    const hostId = async (username: string): Promise<string> => setCookie(await request('/login', json('POST', { username })), '__Host-sessionid')?.value as string
+    const hostId = async (username: string): Promise<string> =>
+      setCookie(await request('/login', json('POST', { username })), '__Host-sessionid')
+        ?.value as string
 
-    it.each(UNICODE_SPACES)('with %s before or after its name is another cookie', async (_label, ch) => {
-      const [victim, attacker] = [await hostId('victim'), await hostId('attacker')]
-      const header = `${ch}__Host-sessionid=${attacker}; __Host-sessionid${ch}=${attacker}; __Host-sessionid=${victim}`
-      const res = await request('/whoami', {}, header)
-      expect(await res.json()).toEqual({ username: 'victim' })
-      const alone = await request('/whoami', {}, `${ch}__Host-sessionid=${attacker}`)
-      expect(await alone.json()).toEqual({ username: null })
-      expect(alone.headers.getSetCookie()).toEqual([])
-    })
+    it.each(UNICODE_SPACES)(
+      'with %s before or after its name is another cookie',
+      async (_label, ch) => {
+        const [victim, attacker] = [await hostId('victim'), await hostId('attacker')]
+        const header = `${ch}__Host-sessionid=${attacker}; __Host-sessionid${ch}=${attacker}; __Host-sessionid=${victim}`
+        const res = await request('/whoami', {}, header)
+        expect(await res.json()).toEqual({ username: 'victim' })
+        const alone = await request('/whoami', {}, `${ch}__Host-sessionid=${attacker}`)
+        expect(await alone.json()).toEqual({ username: null })
+        expect(alone.headers.getSetCookie()).toEqual([])
+      },
+    )
   })
 })
 
 describe('forged and replayed ids', () => {
   /** Each scenario returns the Cookie header to replay and the session that must survive it. */
-  const scenarios: [label: string, setup: () => Promise<{ header: string; survivor?: { id: string; data: Record<string, unknown> } }>][] = [
+  const scenarios: [
+    label: string,
+    setup: () => Promise<{
+      header: string
+      survivor?: { id: string; data: Record<string, unknown> }
+    }>,
+  ][] = [
     ['a forged well-formed id', async () => ({ header: `sessionid=${generateSessionId()}` })],
     [
       'a legitimate id with one character changed',
       async () => {
         const id = await legitimate('carol')
         const flipped = (id[0] === 'A' ? 'B' : 'A') + id.slice(1)
-        return { header: `sessionid=${flipped}`, survivor: { id, data: { username: 'carol', hits: 3 } } }
+        return {
+          header: `sessionid=${flipped}`,
+          survivor: { id, data: { username: 'carol', hits: 3 } },
+        }
       },
     ],
     [
       'a legitimate id with its case swapped',
       async () => {
         const id = await legitimate('carol')
-        const swapped = [...id].map((ch) => (ch === ch.toUpperCase() ? ch.toLowerCase() : ch.toUpperCase())).join('')
-        return { header: `sessionid=${swapped}`, survivor: { id, data: { username: 'carol', hits: 3 } } }
+        const swapped = [...id]
+          .map((ch) => (ch === ch.toUpperCase() ? ch.toLowerCase() : ch.toUpperCase()))
+          .join('')
+        return {
+          header: `sessionid=${swapped}`,
+          survivor: { id, data: { username: 'carol', hits: 3 } },
+        }
       },
     ],
     [
       "a legitimate id's KV key",
       async () => {
         const id = await legitimate('carol')
-        return { header: `sessionid=${await kvKeyFor(id)}`, survivor: { id, data: { username: 'carol', hits: 3 } } }
+        return {
+          header: `sessionid=${await kvKeyFor(id)}`,
+          survivor: { id, data: { username: 'carol', hits: 3 } },
+        }
       },
     ],
     [
@@ -340,7 +397,10 @@ describe('forged and replayed ids', () => {
         const next = issuedId(res)
         expect(next).toMatch(ID)
         expect(next).not.toBe(id)
-        return { header: `sessionid=${id}`, survivor: { id: next as string, data: { username: 'erin', hits: 3 } } }
+        return {
+          header: `sessionid=${id}`,
+          survivor: { id: next as string, data: { username: 'erin', hits: 3 } },
+        }
       },
     ],
     [
@@ -352,7 +412,10 @@ describe('forged and replayed ids', () => {
         expect(res.status).toBe(200)
         const next = issuedId(res) as string
         expect(next).not.toBe(old)
-        return { header: `sessionid=${old}`, survivor: { id: next, data: { cart: ['book'], username: 'frank' } } }
+        return {
+          header: `sessionid=${old}`,
+          survivor: { id: next, data: { cart: ['book'], username: 'frank' } },
+        }
       },
     ],
   ]
@@ -397,7 +460,10 @@ describe('expired ids', () => {
     clock.now = T0
     const login = await request('/login', json('POST', { username: 'grace' }))
     const id = issuedId(login) as string
-    if ('seconds' in expiry) expect((await request('/session/expiry', json('POST', expiry), `sessionid=${id}`)).status).toBe(200)
+    if ('seconds' in expiry)
+      expect(
+        (await request('/session/expiry', json('POST', expiry), `sessionid=${id}`)).status,
+      ).toBe(200)
     clock.now = T0 + (Math.min(after, 3600) - 1) * 1000
     const before = await request('/whoami', {}, `sessionid=${id}`)
     expect(await before.json()).toEqual({ username: 'grace' })
@@ -426,21 +492,26 @@ describe('session fixation: an id planted before login is worthless after it', (
         return issuedId(res) as string
       },
     ],
-  ])('POST /login with %s issues a new id, and the planted one stays anonymous', async (_label, plant) => {
-    const planted = await plant()
-    const header = `sessionid=${planted}`
-    const res = await post('/login', { username: 'victim' }, header)
-    expect(res.status).toBe(200)
-    const id = issuedId(res)
-    expect(id).toMatch(ID)
-    expectNoAdoption(res, header)
-    expect(await (await send('/whoami', {}, header)).json()).toEqual({ username: null })
-    expect(await (await send('/whoami', {}, `sessionid=${id}`)).json()).toEqual({ username: 'victim' })
-    // The planted id's record, if it had one, is gone: it cannot be used to watch the victim.
-    expect(await env.SESSIONS.get(await kvKeyFor(planted))).toBeNull()
-  })
+  ])(
+    'POST /login with %s issues a new id, and the planted one stays anonymous',
+    async (_label, plant) => {
+      const planted = await plant()
+      const header = `sessionid=${planted}`
+      const res = await post('/login', { username: 'victim' }, header)
+      expect(res.status).toBe(200)
+      const id = issuedId(res)
+      expect(id).toMatch(ID)
+      expectNoAdoption(res, header)
+      expect(await (await send('/whoami', {}, header)).json()).toEqual({ username: null })
+      expect(await (await send('/whoami', {}, `sessionid=${id}`)).json()).toEqual({
+        username: 'victim',
+      })
+      // The planted id's record, if it had one, is gone: it cannot be used to watch the victim.
+      expect(await env.SESSIONS.get(await kvKeyFor(planted))).toBeNull()
+    },
+  )
 
-  it('POST /login with a planted id before the victim\'s own issues an id that is neither', async () => {
+  it("POST /login with a planted id before the victim's own issues an id that is neither", async () => {
     const own = await legitimate('victim2')
     const header = `sessionid=${generateSessionId()}; sessionid=${own}`
     const res = await post('/login', { username: 'victim2' }, header)
@@ -461,11 +532,19 @@ describe('session fixation: an id planted before login is worthless after it', (
 
 describe('oversized and malicious JSON bodies', () => {
   const nested = (depth: number): string => `{"a":${'['.repeat(depth)}${']'.repeat(depth)}}`
-  const nestedObjects = (depth: number): string => `{"a":${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}}`
-  const manyKeys = (n: number): string => `{${Array.from({ length: n }, (_, i) => `"k${String(i).padStart(5, '0')}":"${'x'.repeat(10)}"`).join(',')}}`
+  const nestedObjects = (depth: number): string =>
+    `{"a":${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}}`
+  const manyKeys = (n: number): string =>
+    `{${Array.from({ length: n }, (_, i) => `"k${String(i).padStart(5, '0')}":"${'x'.repeat(10)}"`).join(',')}}`
 
   /** [label, method, path, body, status]: each runs against a fresh legitimate session. */
-  const bodies: [label: string, method: string, path: string, body: string | Uint8Array, status: number][] = [
+  const bodies: [
+    label: string,
+    method: string,
+    path: string,
+    body: string | Uint8Array,
+    status: number,
+  ][] = [
     ['text that is not JSON', 'POST', '/session', 'abc', 400],
     ['an empty body', 'POST', '/session', '', 400],
     ['a JSON array', 'POST', '/session', '[1,2]', 400],
@@ -475,22 +554,52 @@ describe('oversized and malicious JSON bodies', () => {
     ['a number JSON cannot hold (1e400)', 'POST', '/session', '{"a":1e400}', 400],
     ['a nested -1e400', 'POST', '/session', '{"a":{"b":[-1e400]}}', 400],
     ['a body over 128 KiB', 'POST', '/session', JSON.stringify({ a: 'x'.repeat(140 * 1024) }), 413],
-    ['a value over the 64 KiB session cap', 'POST', '/session', JSON.stringify({ a: 'x'.repeat(100 * 1024) }), 413],
+    [
+      'a value over the 64 KiB session cap',
+      'POST',
+      '/session',
+      JSON.stringify({ a: 'x'.repeat(100 * 1024) }),
+      413,
+    ],
     ['6,000 small keys over the cap', 'POST', '/session', manyKeys(6000), 413],
     ['moderately nested arrays (depth 50)', 'POST', '/session', nested(50), 200],
     // The limit: at most 100 arrays or objects around any part of a value.
-    ['101 empty arrays (100 around the innermost: at the limit)', 'POST', '/session', nested(101), 200],
+    [
+      '101 empty arrays (100 around the innermost: at the limit)',
+      'POST',
+      '/session',
+      nested(101),
+      200,
+    ],
     ['100 objects around a number (at the limit)', 'POST', '/session', nestedObjects(100), 200],
     ['102 empty arrays (one past the limit)', 'POST', '/session', nested(102), 400],
-    ['101 objects around a number (one past the limit)', 'POST', '/session', nestedObjects(101), 400],
+    [
+      '101 objects around a number (one past the limit)',
+      'POST',
+      '/session',
+      nestedObjects(101),
+      400,
+    ],
     ['duplicate keys', 'POST', '/session', '{"d":1,"d":2}', 200],
-    ['invalid UTF-8 bytes', 'POST', '/session', new Uint8Array([0x7b, 0x22, 0x75, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d]), 200],
+    [
+      'invalid UTF-8 bytes',
+      'POST',
+      '/session',
+      new Uint8Array([0x7b, 0x22, 0x75, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d]),
+      200,
+    ],
     ['a lone surrogate', 'POST', '/session', '{"s":"\\ud800"}', 200],
     ['a login without a username', 'POST', '/login', '{}', 400],
     ['a numeric username', 'POST', '/login', '{"username":12}', 400],
     ['an object username', 'POST', '/login', '{"username":{"toString":"x"}}', 400],
     ['a blank username', 'POST', '/login', '{"username":"   "}', 400],
-    ['a 151-character username', 'POST', '/login', JSON.stringify({ username: 'u'.repeat(151) }), 400],
+    [
+      'a 151-character username',
+      'POST',
+      '/login',
+      JSON.stringify({ username: 'u'.repeat(151) }),
+      400,
+    ],
     ['a string expiry', 'POST', '/session/expiry', '{"seconds":"60"}', 400],
     ['a negative expiry', 'POST', '/session/expiry', '{"seconds":-1}', 400],
     ['an infinite expiry (1e400)', 'POST', '/session/expiry', '{"seconds":1e400}', 400],
@@ -499,22 +608,29 @@ describe('oversized and malicious JSON bodies', () => {
     ['an expiry without seconds', 'POST', '/session/expiry', '{}', 400],
   ]
 
-  it.each(bodies)('%s to %s %s answers its deliberate status', async (_label, method, path, body, status) => {
-    const id = await legitimate('heidi')
-    const header = `sessionid=${id}`
-    const res = await send(path, { method, headers: { 'Content-Type': 'application/json' }, body }, header)
-    expect(res.status).toBe(status)
-    const text = await res.text()
-    expect(text).not.toMatch(/\bat \S+ \(|RangeError|TypeError/)
-    expectNoAdoption(res, header, id)
-    if (status >= 400) {
-      // A refused request writes nothing: no cookie, the session exactly as it was.
-      expect(setCookie(res, 'sessionid')).toBeUndefined()
-      await expectIntact(id, { username: 'heidi', hits: 3 })
-    } else {
-      expect(await dataOf(id)).toMatchObject({ username: 'heidi', hits: 3 })
-    }
-  })
+  it.each(bodies)(
+    '%s to %s %s answers its deliberate status',
+    async (_label, method, path, body, status) => {
+      const id = await legitimate('heidi')
+      const header = `sessionid=${id}`
+      const res = await send(
+        path,
+        { method, headers: { 'Content-Type': 'application/json' }, body },
+        header,
+      )
+      expect(res.status).toBe(status)
+      const text = await res.text()
+      expect(text).not.toMatch(/\bat \S+ \(|RangeError|TypeError/)
+      expectNoAdoption(res, header, id)
+      if (status >= 400) {
+        // A refused request writes nothing: no cookie, the session exactly as it was.
+        expect(setCookie(res, 'sessionid')).toBeUndefined()
+        await expectIntact(id, { username: 'heidi', hits: 3 })
+      } else {
+        expect(await dataOf(id)).toMatchObject({ username: 'heidi', hits: 3 })
+      }
+    },
+  )
 
   it.each([
     ['"__proto__"', '{"__proto__":{"polluted":"yes"}}', '__proto__'],
@@ -522,7 +638,11 @@ describe('oversized and malicious JSON bodies', () => {
     ['a nested "__proto__"', '{"n":{"__proto__":{"polluted":"yes"}}}', 'n'],
   ])('a %s key is stored as plain data and pollutes nothing', async (_label, body, key) => {
     const id = await legitimate('ivan')
-    const res = await send('/session', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body }, `sessionid=${id}`)
+    const res = await send(
+      '/session',
+      { method: 'POST', headers: { 'Content-Type': 'application/json' }, body },
+      `sessionid=${id}`,
+    )
     expect(res.status).toBe(200)
     const data = await dataOf(id)
     expect(Object.prototype.hasOwnProperty.call(data, key)).toBe(true)
@@ -530,25 +650,40 @@ describe('oversized and malicious JSON bodies', () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined()
     expect((Object.prototype as Record<string, unknown>).polluted).toBeUndefined()
     // Nothing became an accessor of the session: other keys still read normally.
-    expect(await (await send('/whoami', {}, `sessionid=${id}`)).json()).toEqual({ username: 'ivan' })
-    const del = await send(`/session/data/${encodeURIComponent(key)}`, { method: 'DELETE' }, `sessionid=${id}`)
+    expect(await (await send('/whoami', {}, `sessionid=${id}`)).json()).toEqual({
+      username: 'ivan',
+    })
+    const del = await send(
+      `/session/data/${encodeURIComponent(key)}`,
+      { method: 'DELETE' },
+      `sessionid=${id}`,
+    )
     expect(del.status).toBe(200)
     await expectIntact(id, { username: 'ivan', hits: 3 })
   })
 })
 
 describe('malformed multipart/form-data on the form routes', () => {
-  const part = (name: string, value: string): string => `--XB\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`
+  const part = (name: string, value: string): string =>
+    `--XB\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`
   /** [label, Content-Type, body]: what a broken client or an attacker sends. */
   const bodies: [label: string, contentType: string, body: (field: string) => string][] = [
     ['no boundary', 'multipart/form-data', (f) => `${part(f, 'x')}--XB--\r\n`],
     ['an empty boundary', 'multipart/form-data; boundary=', (f) => `${part(f, 'x')}--XB--\r\n`],
-    ['an empty quoted boundary', 'multipart/form-data; boundary=""', (f) => `${part(f, 'x')}--XB--\r\n`],
+    [
+      'an empty quoted boundary',
+      'multipart/form-data; boundary=""',
+      (f) => `${part(f, 'x')}--XB--\r\n`,
+    ],
     ['a urlencoded body', 'multipart/form-data; boundary=XB', (f) => `${f}=x`],
     ['an empty body', 'multipart/form-data; boundary=XB', () => ''],
     ['a truncated body', 'multipart/form-data; boundary=XB', (f) => part(f, 'x').slice(0, -6)],
     ['no closing boundary', 'multipart/form-data; boundary=XB', (f) => part(f, 'x')],
-    ['a part without headers', 'multipart/form-data; boundary=XB', () => '--XB\r\n\r\nx\r\n--XB--\r\n'],
+    [
+      'a part without headers',
+      'multipart/form-data; boundary=XB',
+      () => '--XB\r\n\r\nx\r\n--XB--\r\n',
+    ],
   ]
   const routes: [path: string, field: string][] = [
     ['/form/set', 'key'],
@@ -556,25 +691,34 @@ describe('malformed multipart/form-data on the form routes', () => {
     ['/form/expiry', 'seconds'],
     ['/form/login', 'username'],
   ]
-  const cases = routes.flatMap(([path, field]) => bodies.map(([label, type, body]) => [path, label, type, body(field)] as const))
+  const cases = routes.flatMap(([path, field]) =>
+    bodies.map(([label, type, body]) => [path, label, type, body(field)] as const),
+  )
 
   let victim: string
   beforeAll(async () => {
     victim = await legitimate('mia')
   })
 
-  it.each(cases)('POST %s with %s re-renders the page with 400 and changes nothing', async (path, _label, contentType, body) => {
-    const header = `sessionid=${victim}`
-    const res = await send(path, { method: 'POST', headers: { 'Content-Type': contentType }, body }, header)
-    expect(res.status).toBe(400)
-    expect(res.headers.get('Content-Type')).toMatch(/^text\/html/)
-    const text = await res.text()
-    expect(text).toContain('<strong>That did not work:</strong> The form could not be read')
-    expect(text).toContain('<form method="post" action="/form/set"')
-    expect(text).not.toMatch(/TypeError|\bat \S+ \(/)
-    expect(setCookie(res, 'sessionid')).toBeUndefined()
-    await expectIntact(victim, { username: 'mia', hits: 3 })
-  })
+  it.each(cases)(
+    'POST %s with %s re-renders the page with 400 and changes nothing',
+    async (path, _label, contentType, body) => {
+      const header = `sessionid=${victim}`
+      const res = await send(
+        path,
+        { method: 'POST', headers: { 'Content-Type': contentType }, body },
+        header,
+      )
+      expect(res.status).toBe(400)
+      expect(res.headers.get('Content-Type')).toMatch(/^text\/html/)
+      const text = await res.text()
+      expect(text).toContain('<strong>That did not work:</strong> The form could not be read')
+      expect(text).toContain('<form method="post" action="/form/set"')
+      expect(text).not.toMatch(/TypeError|\bat \S+ \(/)
+      expect(setCookie(res, 'sessionid')).toBeUndefined()
+      await expectIntact(victim, { username: 'mia', hits: 3 })
+    },
+  )
 
   it('a well-formed multipart form still works (303)', async () => {
     const res = await send('/form/set', {
@@ -585,7 +729,10 @@ describe('malformed multipart/form-data on the form routes', () => {
     })
     expect(res.status).toBe(303)
     // The key, and the flash message saying so, waiting for the page.
-    expect(await dataOf(issuedId(res) as string)).toEqual({ k: 'v', _messages: [{ level: 25, message: 'Key k set' }] })
+    expect(await dataOf(issuedId(res) as string)).toEqual({
+      k: 'v',
+      _messages: [{ level: 25, message: 'Key k set' }],
+    })
   })
 })
 
@@ -606,23 +753,49 @@ describe('cross-site POST and DELETE', () => {
     ['Sec-Fetch-Site: cross-site', { 'Sec-Fetch-Site': 'cross-site' }],
     ['Sec-Fetch-Site: same-site', { 'Sec-Fetch-Site': 'same-site' }],
   ]
-  const cases = routes.flatMap(([method, path]) => attackers.map(([label, headers]) => [method, path, label, headers] as const))
+  const cases = routes.flatMap(([method, path]) =>
+    attackers.map(([label, headers]) => [method, path, label, headers] as const),
+  )
 
   let victim: string
   beforeAll(async () => {
     victim = await legitimate('judy')
   })
 
-  it.each(cases)('%s %s with %s is refused (403) and changes nothing', async (method, path, _label, headers) => {
-    const body = path === '/login' ? { username: 'mallory' } : path === '/session/expiry' ? { seconds: 1 } : { hits: 999 }
-    const res = await send(path, { method, headers: { 'Content-Type': 'application/json', ...headers }, body: JSON.stringify(body) }, `sessionid=${victim}`)
-    expect(res.status).toBe(403)
-    expect(setCookie(res, 'sessionid')).toBeUndefined()
-    await expectIntact(victim, { username: 'judy', hits: 3 })
-  })
+  it.each(cases)(
+    '%s %s with %s is refused (403) and changes nothing',
+    async (method, path, _label, headers) => {
+      const body =
+        path === '/login'
+          ? { username: 'mallory' }
+          : path === '/session/expiry'
+            ? { seconds: 1 }
+            : { hits: 999 }
+      const res = await send(
+        path,
+        {
+          method,
+          headers: { 'Content-Type': 'application/json', ...headers },
+          body: JSON.stringify(body),
+        },
+        `sessionid=${victim}`,
+      )
+      expect(res.status).toBe(403)
+      expect(setCookie(res, 'sessionid')).toBeUndefined()
+      await expectIntact(victim, { username: 'judy', hits: 3 })
+    },
+  )
 
   it('a same-origin POST with Origin and Sec-Fetch-Site passes', async () => {
-    const res = await send('/session', { method: 'POST', headers: { 'Content-Type': 'application/json', Origin: ORIGIN, 'Sec-Fetch-Site': 'same-origin' }, body: '{"ok":1}' })
+    const res = await send('/session', {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/json',
+        Origin: ORIGIN,
+        'Sec-Fetch-Site': 'same-origin',
+      },
+      body: '{"ok":1}',
+    })
     expect(res.status).toBe(200)
     expect(issuedId(res)).toMatch(ID)
   })
@@ -635,11 +808,20 @@ describe('KV faults seen over HTTP', () => {
     const headers = new Headers(init.headers)
     headers.set('Cookie', cookie)
     // The same deployment (its USERS binding included), with a faulty SESSIONS namespace.
-    return Promise.resolve(app.request(`${ORIGIN}${path}`, { ...init, headers }, { ...env, SESSIONS: faulty.namespace }))
+    return Promise.resolve(
+      app.request(`${ORIGIN}${path}`, { ...init, headers }, { ...env, SESSIONS: faulty.namespace }),
+    )
   }
   const tooMany = (): Error => new Error('KV PUT failed: 429 Too Many Requests')
 
-  const cases: [label: string, faults: KVFaults, method: string, path: string, body: unknown, status: number][] = [
+  const cases: [
+    label: string,
+    faults: KVFaults,
+    method: string,
+    path: string,
+    body: unknown,
+    status: number,
+  ][] = [
     ['a failed read', { read: true }, 'GET', '/session', undefined, 503],
     ['a failed read', { read: true }, 'GET', '/whoami', undefined, 503],
     ['a failed read', { read: true }, 'GET', '/session-hit/', undefined, 503],
@@ -655,27 +837,34 @@ describe('KV faults seen over HTTP', () => {
     ['a failed write', { write: true }, 'POST', '/session/expiry', { seconds: 600 }, 503],
   ]
 
-  it.each(cases)('%s (%o) on %s %s answers its deliberate status, keeps the cookie and loses nothing', async (_label, faults, method, path, body, status) => {
-    vi.spyOn(console, 'warn').mockImplementation(() => undefined)
-    const id = await legitimate('kim')
-    const header = `sessionid=${id}`
-    Object.assign(faulty.faults, { read: false, write: false, delete: false, error: undefined }, faults)
-    let res: Response
-    try {
-      res = await request(path, body === undefined ? { method } : json(method, body), header)
-    } finally {
-      Object.assign(faulty.faults, { read: false, write: false, delete: false, error: undefined })
-    }
-    expect(res.status).toBe(status)
-    const text = await res.text()
-    expect(text).not.toMatch(/simulated|429|Too Many|\bat \S+ \(|Error:/)
-    if (status === 503) {
-      expect(res.headers.get('Retry-After')).toBe('1')
-      expect(setCookie(res, 'sessionid')).toBeUndefined()
-    }
-    expectNoAdoption(res, header, id)
-    await expectIntact(id, { username: 'kim', hits: 3 })
-  })
+  it.each(cases)(
+    '%s (%o) on %s %s answers its deliberate status, keeps the cookie and loses nothing',
+    async (_label, faults, method, path, body, status) => {
+      vi.spyOn(console, 'warn').mockImplementation(() => undefined)
+      const id = await legitimate('kim')
+      const header = `sessionid=${id}`
+      Object.assign(
+        faulty.faults,
+        { read: false, write: false, delete: false, error: undefined },
+        faults,
+      )
+      let res: Response
+      try {
+        res = await request(path, body === undefined ? { method } : json(method, body), header)
+      } finally {
+        Object.assign(faulty.faults, { read: false, write: false, delete: false, error: undefined })
+      }
+      expect(res.status).toBe(status)
+      const text = await res.text()
+      expect(text).not.toMatch(/simulated|429|Too Many|\bat \S+ \(|Error:/)
+      if (status === 503) {
+        expect(res.headers.get('Retry-After')).toBe('1')
+        expect(setCookie(res, 'sessionid')).toBeUndefined()
+      }
+      expectNoAdoption(res, header, id)
+      await expectIntact(id, { username: 'kim', hits: 3 })
+    },
+  )
 
   it('a failed delete on POST /logout still clears the cookie', async () => {
     vi.spyOn(console, 'warn').mockImplementation(() => undefined)

@@ -6,7 +6,14 @@
 import { env, SELF } from 'cloudflare:test'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createApp } from '../src/app'
-import { generateSessionId, isSessionId, KV_KEY_PREFIX, KV_MIN_TTL, kvKeyFor, kvRevokedKeyFor } from '../src/session'
+import {
+  generateSessionId,
+  isSessionId,
+  KV_KEY_PREFIX,
+  KV_MIN_TTL,
+  kvKeyFor,
+  kvRevokedKeyFor,
+} from '../src/session'
 import { fromBase64Url } from '../src/session/foundation/bytes'
 import { sha256Hex } from '../src/session/foundation/id'
 import { json, setCookie } from './helpers/http'
@@ -37,7 +44,8 @@ function recordingKV(namespace: KVNamespace): { namespace: KVNamespace; keys: st
       const value = Reflect.get(target, prop, receiver) as unknown
       if (typeof value !== 'function') return value
       return (...args: unknown[]) => {
-        if (prop === 'get' || prop === 'getWithMetadata' || prop === 'put' || prop === 'delete') keys.push(String(args[0]))
+        if (prop === 'get' || prop === 'getWithMetadata' || prop === 'put' || prop === 'delete')
+          keys.push(String(args[0]))
         return (value as (...a: unknown[]) => unknown).apply(target, args)
       }
     },
@@ -80,7 +88,8 @@ describe('generateSessionId()', () => {
     const sample = ids.slice(0, 2000)
     for (const id of sample) {
       const bytes = fromBase64Url(id) as Uint8Array
-      for (let bit = 0; bit < 256; bit++) if ((bytes[bit >> 3] as number) & (0x80 >> (bit & 7))) ones[bit] = (ones[bit] as number) + 1
+      for (let bit = 0; bit < 256; bit++)
+        if ((bytes[bit >> 3] as number) & (0x80 >> (bit & 7))) ones[bit] = (ones[bit] as number) + 1
     }
     // 2000 samples: σ ≈ 22, so 800..1200 is ±9σ; a stuck or biased bit falls far outside.
     for (const count of ones) {
@@ -134,8 +143,12 @@ describe('isSessionId()', () => {
 
 describe('kvKeyFor()', () => {
   it('is "session:" and the hex SHA-256 of the id (FIPS 180-2 vector "abc")', async () => {
-    expect(await sha256Hex('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad')
-    expect(await kvKeyFor('abc')).toBe('session:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad')
+    expect(await sha256Hex('abc')).toBe(
+      'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
+    )
+    expect(await kvKeyFor('abc')).toBe(
+      'session:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
+    )
   })
 
   it('matches an independent SHA-256 and never holds the id', async () => {
@@ -160,7 +173,8 @@ describe('what KV holds', () => {
     const list = await env.SESSIONS.list()
     const names = list.keys.map((k) => k.name).sort()
     expect(names).toEqual((await Promise.all(ids.map((id) => kvKeyFor(id)))).sort())
-    const dump = JSON.stringify(list) + (await Promise.all(names.map((n) => env.SESSIONS.get(n)))).join('\n')
+    const dump =
+      JSON.stringify(list) + (await Promise.all(names.map((n) => env.SESSIONS.get(n)))).join('\n')
     for (const id of ids) expect(dump).not.toContain(id)
     for (const k of list.keys) expect(k.metadata).toBeUndefined()
   })
@@ -187,14 +201,17 @@ describe('what KV holds', () => {
     const id = setCookie(login, 'sessionid')?.value as string
     const before = Math.floor(Date.now() / 1000)
     const init = json('POST', { seconds: 5 })
-    const res = await SELF.fetch(`${ORIGIN}/session/expiry`, { ...init, headers: { ...(init.headers as Record<string, string>), Cookie: `sessionid=${id}` } })
+    const res = await SELF.fetch(`${ORIGIN}/session/expiry`, {
+      ...init,
+      headers: { ...(init.headers as Record<string, string>), Cookie: `sessionid=${id}` },
+    })
     expect(res.status).toBe(200)
     const [entry] = (await env.SESSIONS.list({ prefix: await kvKeyFor(id) })).keys
     expect(entry?.expiration).toBeGreaterThanOrEqual(before + KV_MIN_TTL - 1)
     expect(entry?.expiration).toBeLessThanOrEqual(Math.ceil(Date.now() / 1000) + KV_MIN_TTL + 1)
   })
 
-  it('every KV call of a session\'s life (login, read, write, cycle, logout) names a hash, never the id', async () => {
+  it("every KV call of a session's life (login, read, write, cycle, logout) names a hash, never the id", async () => {
     const kv = recordingKV(env.SESSIONS)
     const app = createApp()
     const E = { SESSIONS: kv.namespace }
@@ -202,7 +219,16 @@ describe('what KV holds', () => {
     const first = setCookie(login, 'sessionid')?.value as string
     const post = (path: string, id: string, body: unknown = {}): Promise<Response> => {
       const init = json('POST', body)
-      return Promise.resolve(app.request(`${ORIGIN}${path}`, { ...init, headers: { ...(init.headers as Record<string, string>), Cookie: `sessionid=${id}` } }, E))
+      return Promise.resolve(
+        app.request(
+          `${ORIGIN}${path}`,
+          {
+            ...init,
+            headers: { ...(init.headers as Record<string, string>), Cookie: `sessionid=${id}` },
+          },
+          E,
+        ),
+      )
     }
     await app.request(`${ORIGIN}/whoami`, { headers: { Cookie: `sessionid=${first}` } }, E)
     await post('/session', first, { n: 1 })
@@ -216,7 +242,14 @@ describe('what KV holds', () => {
       expect(key).not.toContain(first)
       expect(key).not.toContain(second)
     }
-    expect(new Set(kv.keys)).toEqual(new Set([await kvKeyFor(first), await kvKeyFor(second), await kvRevokedKeyFor(first), await kvRevokedKeyFor(second)]))
+    expect(new Set(kv.keys)).toEqual(
+      new Set([
+        await kvKeyFor(first),
+        await kvKeyFor(second),
+        await kvRevokedKeyFor(first),
+        await kvRevokedKeyFor(second),
+      ]),
+    )
   })
 
   it.each([

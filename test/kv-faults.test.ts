@@ -6,7 +6,14 @@
 import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createApp } from '../src/app'
-import { kvKeyFor, kvStore, setCookie as setAnyCookie, type Session, type SessionError, type SessionOptions } from '../src/session'
+import {
+  kvKeyFor,
+  kvStore,
+  setCookie as setAnyCookie,
+  type Session,
+  type SessionError,
+  type SessionOptions,
+} from '../src/session'
 import { harness, type Harness } from './helpers/harness'
 import { json, setCookie, setCookies } from './helpers/http'
 import { clearKV, countingKV, faultyKV, type KVFaults } from './helpers/kv'
@@ -15,7 +22,8 @@ const ORIGIN = 'http://example.com'
 const ID = /^[A-Za-z0-9_-]{43}$/
 
 /** KV's answer to more than one write per second to a key. */
-const tooManyRequests = (): Error => Object.assign(new Error('KV PUT failed: 429 Too Many Requests'), { status: 429 })
+const tooManyRequests = (): Error =>
+  Object.assign(new Error('KV PUT failed: 429 Too Many Requests'), { status: 429 })
 
 /** Every console.warn line, parsed when it is JSON. */
 function warnings(): { lines: unknown[]; raw: string[] } {
@@ -62,12 +70,19 @@ describe('a KV read that throws', () => {
     expect(id).toMatch(ID)
 
     h.faults.read = true
-    const { res, body } = await h.run(async (s) => ({ n: (await s.get('n')) ?? null, keys: await s.keys(), unavailable: s.unavailable, empty: await s.isEmpty() }))
+    const { res, body } = await h.run(async (s) => ({
+      n: (await s.get('n')) ?? null,
+      keys: await s.keys(),
+      unavailable: s.unavailable,
+      empty: await s.isEmpty(),
+    }))
     expect(res.status).toBe(200)
     expect(body).toEqual({ n: null, keys: [], unavailable: true, empty: true })
     expect(setCookies(res)).toEqual([])
     expect(h.jar.cookies.get('sessionid')).toBe(id)
-    expect(log.lines).toContainEqual(expect.objectContaining({ event: 'session.store_read_failed' }))
+    expect(log.lines).toContainEqual(
+      expect.objectContaining({ event: 'session.store_read_failed' }),
+    )
     expect(log.raw.join('\n')).not.toContain(id)
 
     h.faults.read = false
@@ -143,14 +158,19 @@ describe('a KV read that throws', () => {
     const login = await app.request(`${ORIGIN}/login`, json('POST', { username: 'amy' }), env)
     const cookie = `sessionid=${setCookie(login, 'sessionid')?.value}`
     faulty.faults.read = true
-    const res = await app.request(`${ORIGIN}${path}`, { method, headers: { Cookie: cookie } }, { SESSIONS: faulty.namespace })
+    const res = await app.request(
+      `${ORIGIN}${path}`,
+      { method, headers: { Cookie: cookie } },
+      { SESSIONS: faulty.namespace },
+    )
     expect(res.status).toBe(503)
     expect(res.headers.get('Retry-After')).toBe('1')
     expect(res.headers.get('Content-Type')).toContain(type)
     expect(setCookies(res)).toEqual([])
     const text = await res.text()
     expect(text).not.toMatch(/simulated|KV get|\bat \S+ \(|Error:/)
-    if (type === 'application/json') expect(JSON.parse(text)).toMatchObject({ code: 'STORE_UNAVAILABLE' })
+    if (type === 'application/json')
+      expect(JSON.parse(text)).toMatchObject({ code: 'STORE_UNAVAILABLE' })
   })
 })
 
@@ -188,7 +208,9 @@ describe('a KV write that throws', () => {
     expect(res.headers.get('X-Handler')).toBeNull()
     expect(h.jar.cookies.get('sessionid')).toBe(id)
     expect((caught as SessionError).code).toBe('STORE_UNAVAILABLE')
-    expect(String(((caught as SessionError).cause as Error).message)).toContain(_label.startsWith('a 429') ? '429' : 'simulated')
+    expect(String(((caught as SessionError).cause as Error).message)).toContain(
+      _label.startsWith('a 429') ? '429' : 'simulated',
+    )
     expect(await env.SESSIONS.get(key)).toBe(before)
     expect((await h.run(async (s) => s.get('n'))).body).toBe(1)
   })
@@ -236,7 +258,14 @@ describe('a KV write that throws', () => {
     faulty.faults.write = true
     const init = json(method, body)
     // The same deployment (its USERS binding included), with a faulty SESSIONS namespace.
-    const res = await app.request(`${ORIGIN}${path}`, { ...init, headers: { ...(init.headers as Record<string, string>), Cookie: `sessionid=${id}` } }, { ...env, SESSIONS: faulty.namespace })
+    const res = await app.request(
+      `${ORIGIN}${path}`,
+      {
+        ...init,
+        headers: { ...(init.headers as Record<string, string>), Cookie: `sessionid=${id}` },
+      },
+      { ...env, SESSIONS: faulty.namespace },
+    )
     expect(res.status).toBe(503)
     expect(res.headers.get('Retry-After')).toBe('1')
     expect(setCookies(res)).toEqual([])
@@ -248,7 +277,8 @@ describe('a KV write that throws', () => {
 
 describe('corrupt stored records', () => {
   const future = Date.now() + 86400_000
-  const record = (fields: Record<string, unknown>): string => JSON.stringify({ v: 1, data: { a: 1 }, expiry: null, expiresAt: future, ...fields })
+  const record = (fields: Record<string, unknown>): string =>
+    JSON.stringify({ v: 1, data: { a: 1 }, expiry: null, expiresAt: future, ...fields })
 
   const corrupt: [label: string, text: string, reason: string][] = [
     ['plain text', 'not json', 'not-json'],
@@ -258,7 +288,11 @@ describe('corrupt stored records', () => {
     ['JSON null', 'null', 'wrong-shape'],
     ['a JSON number', '42', 'wrong-shape'],
     ['a JSON string', '"session"', 'wrong-shape'],
-    ['no version', JSON.stringify({ data: { a: 1 }, expiry: null, expiresAt: future }), 'wrong-version'],
+    [
+      'no version',
+      JSON.stringify({ data: { a: 1 }, expiry: null, expiresAt: future }),
+      'wrong-version',
+    ],
     ['version 2', record({ v: 2 }), 'wrong-version'],
     ['version "1"', record({ v: '1' }), 'wrong-version'],
     ['version 0', record({ v: 0 }), 'wrong-version'],
@@ -268,7 +302,11 @@ describe('corrupt stored records', () => {
     ['data as null', record({ data: null }), 'wrong-shape'],
     ['expiresAt as a string', record({ expiresAt: String(future) }), 'wrong-shape'],
     ['no expiresAt', JSON.stringify({ v: 1, data: {}, expiry: null }), 'wrong-shape'],
-    ['an infinite expiresAt (1e400)', `{"v":1,"data":{},"expiry":null,"expiresAt":1e400}`, 'wrong-shape'],
+    [
+      'an infinite expiresAt (1e400)',
+      `{"v":1,"data":{},"expiry":null,"expiresAt":1e400}`,
+      'wrong-shape',
+    ],
     ['a negative age', record({ expiry: { age: -1 } }), 'wrong-shape'],
     ['a fractional age', record({ expiry: { age: 1.5 } }), 'wrong-shape'],
     ['both age and at', record({ expiry: { age: 1, at: future } }), 'wrong-shape'],
@@ -276,49 +314,79 @@ describe('corrupt stored records', () => {
     ['expiry as an array', record({ expiry: [] }), 'wrong-shape'],
     // Parses, but cannot be honoured: a Date holds only |t| <= 8.64e15 ms, and no cookie
     // or KV TTL outlives 400 days.
-    ['an expiresAt past the range of Date (8.64e15 + 1)', record({ expiresAt: 8.64e15 + 1 }), 'out-of-range'],
+    [
+      'an expiresAt past the range of Date (8.64e15 + 1)',
+      record({ expiresAt: 8.64e15 + 1 }),
+      'out-of-range',
+    ],
     ['an expiresAt of 1e300', record({ expiresAt: 1e300 }), 'out-of-range'],
     ['an expiresAt before the range of Date', record({ expiresAt: -8.64e15 - 1 }), 'out-of-range'],
-    ['an expiry.at past the range of Date', record({ expiry: { at: 8.64e15 + 1 } }), 'out-of-range'],
+    [
+      'an expiry.at past the range of Date',
+      record({ expiry: { at: 8.64e15 + 1 } }),
+      'out-of-range',
+    ],
     ['an expiry.at of -1e300', record({ expiry: { at: -1e300 } }), 'out-of-range'],
     ['an expiry age over 400 days', record({ expiry: { age: 400 * 86400 + 1 } }), 'out-of-range'],
     ['an expiry age of 1e300', record({ expiry: { age: 1e300 } }), 'out-of-range'],
   ]
 
-  it.each(corrupt)('%s: an empty session, a security event, never a 500', async (_label, text, reason) => {
-    const log = warnings()
-    const app = createApp()
-    const id = '_'.repeat(10) + 'corrupt' + 'A'.repeat(26)
-    expect(id).toMatch(ID)
-    const key = await kvKeyFor(id)
-    await env.SESSIONS.put(key, text)
+  it.each(corrupt)(
+    '%s: an empty session, a security event, never a 500',
+    async (_label, text, reason) => {
+      const log = warnings()
+      const app = createApp()
+      const id = '_'.repeat(10) + 'corrupt' + 'A'.repeat(26)
+      expect(id).toMatch(ID)
+      const key = await kvKeyFor(id)
+      await env.SESSIONS.put(key, text)
 
-    const res = await app.request(`${ORIGIN}/session`, { headers: { Cookie: `sessionid=${id}` } }, env)
-    expect(res.status).toBe(200)
-    expect(((await res.json()) as { data: unknown }).data).toEqual({})
-    // The id is not adopted: the cookie is deleted, nothing is written under it.
-    const cookie = setCookie(res, 'sessionid')
-    expect(cookie?.value).toBe('')
-    expect(await env.SESSIONS.get(key)).toBe(text)
-    expect(log.lines).toContainEqual({ event: 'session.corrupt_record', reason, keyPrefix: key.slice('session:'.length, 'session:'.length + 12) })
-    expect(log.raw.join('\n')).not.toContain(id)
+      const res = await app.request(
+        `${ORIGIN}/session`,
+        { headers: { Cookie: `sessionid=${id}` } },
+        env,
+      )
+      expect(res.status).toBe(200)
+      expect(((await res.json()) as { data: unknown }).data).toEqual({})
+      // The id is not adopted: the cookie is deleted, nothing is written under it.
+      const cookie = setCookie(res, 'sessionid')
+      expect(cookie?.value).toBe('')
+      expect(await env.SESSIONS.get(key)).toBe(text)
+      expect(log.lines).toContainEqual({
+        event: 'session.corrupt_record',
+        reason,
+        keyPrefix: key.slice('session:'.length, 'session:'.length + 12),
+      })
+      expect(log.raw.join('\n')).not.toContain(id)
 
-    // A write with that cookie starts a session under a fresh id; the record is not reused.
-    const write = await app.request(`${ORIGIN}/session`, { ...json('POST', { b: 2 }), headers: { 'Content-Type': 'application/json', Cookie: `sessionid=${id}` } }, env)
-    expect(write.status).toBe(200)
-    expect(((await write.json()) as { data: unknown }).data).toEqual({ b: 2 })
-    const fresh = setCookie(write, 'sessionid')?.value
-    expect(fresh).toMatch(ID)
-    expect(fresh).not.toBe(id)
-    expect(await env.SESSIONS.get(key)).toBe(text)
-  })
+      // A write with that cookie starts a session under a fresh id; the record is not reused.
+      const write = await app.request(
+        `${ORIGIN}/session`,
+        {
+          ...json('POST', { b: 2 }),
+          headers: { 'Content-Type': 'application/json', Cookie: `sessionid=${id}` },
+        },
+        env,
+      )
+      expect(write.status).toBe(200)
+      expect(((await write.json()) as { data: unknown }).data).toEqual({ b: 2 })
+      const fresh = setCookie(write, 'sessionid')?.value
+      expect(fresh).toMatch(ID)
+      expect(fresh).not.toBe(id)
+      expect(await env.SESSIONS.get(key)).toBe(text)
+    },
+  )
 
   it('an expired but well-formed record is no security event', async () => {
     const log = warnings()
     const app = createApp()
     const id = 'B'.repeat(43)
     await env.SESSIONS.put(await kvKeyFor(id), record({ expiresAt: Date.now() - 1000 }))
-    const res = await app.request(`${ORIGIN}/session`, { headers: { Cookie: `sessionid=${id}` } }, env)
+    const res = await app.request(
+      `${ORIGIN}/session`,
+      { headers: { Cookie: `sessionid=${id}` } },
+      env,
+    )
     expect(res.status).toBe(200)
     expect(((await res.json()) as { data: unknown }).data).toEqual({})
     expect(log.raw).toEqual([])
@@ -333,7 +401,11 @@ describe('corrupt stored records', () => {
     const app = createApp()
     const id = 'D'.repeat(43)
     await env.SESSIONS.put(await kvKeyFor(id), record(fields))
-    const res = await app.request(`${ORIGIN}/session`, { headers: { Cookie: `sessionid=${id}` } }, env)
+    const res = await app.request(
+      `${ORIGIN}/session`,
+      { headers: { Cookie: `sessionid=${id}` } },
+      env,
+    )
     expect(res.status).toBe(200)
     expect(((await res.json()) as { data: unknown }).data).toEqual({ a: 1 })
     expect(log.raw).toEqual([])
@@ -343,7 +415,11 @@ describe('corrupt stored records', () => {
     const app = createApp()
     const id = 'C'.repeat(43)
     await env.SESSIONS.put(await kvKeyFor(id), record({}))
-    const res = await app.request(`${ORIGIN}/session`, { headers: { Cookie: `sessionid=${id}` } }, env)
+    const res = await app.request(
+      `${ORIGIN}/session`,
+      { headers: { Cookie: `sessionid=${id}` } },
+      env,
+    )
     expect(((await res.json()) as { data: unknown }).data).toEqual({ a: 1 })
   })
 })
@@ -380,40 +456,49 @@ describe('a KV delete that fails during flush()', () => {
     ['POST /logout', 'POST', '/logout'],
     ['POST /session/flush', 'POST', '/session/flush'],
     ['DELETE of the last key', 'DELETE', '/session/data/username'],
-  ])('%s clears the cookie at once and retries the delete through waitUntil', async (_label, method, path) => {
-    const log = warnings()
-    const app = createApp()
-    const { id, key } = await loggedIn(app)
+  ])(
+    '%s clears the cookie at once and retries the delete through waitUntil',
+    async (_label, method, path) => {
+      const log = warnings()
+      const app = createApp()
+      const { id, key } = await loggedIn(app)
 
-    // The first delete fails, the retry succeeds (once it is let through).
-    const faulty = faultyKV(env.SESSIONS)
-    faulty.faults.delete = true
-    faulty.faults.error = () => {
-      faulty.faults.delete = false
-      return new Error('KV DELETE failed: simulated outage')
-    }
-    const gate = gated(faulty.namespace)
-    const counting = countingKV(gate.namespace)
-    const ctx = createExecutionContext()
-    const waitUntil = vi.spyOn(ctx, 'waitUntil')
+      // The first delete fails, the retry succeeds (once it is let through).
+      const faulty = faultyKV(env.SESSIONS)
+      faulty.faults.delete = true
+      faulty.faults.error = () => {
+        faulty.faults.delete = false
+        return new Error('KV DELETE failed: simulated outage')
+      }
+      const gate = gated(faulty.namespace)
+      const counting = countingKV(gate.namespace)
+      const ctx = createExecutionContext()
+      const waitUntil = vi.spyOn(ctx, 'waitUntil')
 
-    const res = await app.fetch(new Request(`${ORIGIN}${path}`, { method, headers: { Cookie: `sessionid=${id}` } }), { SESSIONS: counting.namespace }, ctx)
-    expect(res.status).toBe(200)
-    const cleared = setCookie(res, 'sessionid')
-    expect(cleared?.value).toBe('')
-    expect(cleared?.attrs['max-age']).toBe('0')
-    expect(waitUntil).toHaveBeenCalledTimes(1)
-    // The retry is in flight (its revocation marker first, then the delete, held at the
-    // gate): the record is still there.
-    await vi.waitFor(() => expect(counting.counts.deletes).toBe(2))
-    expect(await env.SESSIONS.get(key)).not.toBeNull()
+      const res = await app.fetch(
+        new Request(`${ORIGIN}${path}`, { method, headers: { Cookie: `sessionid=${id}` } }),
+        { SESSIONS: counting.namespace },
+        ctx,
+      )
+      expect(res.status).toBe(200)
+      const cleared = setCookie(res, 'sessionid')
+      expect(cleared?.value).toBe('')
+      expect(cleared?.attrs['max-age']).toBe('0')
+      expect(waitUntil).toHaveBeenCalledTimes(1)
+      // The retry is in flight (its revocation marker first, then the delete, held at the
+      // gate): the record is still there.
+      await vi.waitFor(() => expect(counting.counts.deletes).toBe(2))
+      expect(await env.SESSIONS.get(key)).not.toBeNull()
 
-    gate.open()
-    await waitOnExecutionContext(ctx)
-    expect(await env.SESSIONS.get(key)).toBeNull()
-    expect(log.lines).toContainEqual(expect.objectContaining({ event: 'session.store_delete_failed' }))
-    expect(log.raw.join('\n')).not.toContain(id)
-  })
+      gate.open()
+      await waitOnExecutionContext(ctx)
+      expect(await env.SESSIONS.get(key)).toBeNull()
+      expect(log.lines).toContainEqual(
+        expect.objectContaining({ event: 'session.store_delete_failed' }),
+      )
+      expect(log.raw.join('\n')).not.toContain(id)
+    },
+  )
 
   it('a retry that fails too is logged; the cookie is still cleared and the response is not an error', async () => {
     const log = warnings()
@@ -421,16 +506,22 @@ describe('a KV delete that fails during flush()', () => {
     const { id, key } = await loggedIn(app)
     const faulty = faultyKV(env.SESSIONS, { delete: true })
     const ctx = createExecutionContext()
-    const res = await app.fetch(new Request(`${ORIGIN}/logout`, { method: 'POST', headers: { Cookie: `sessionid=${id}` } }), { SESSIONS: faulty.namespace }, ctx)
+    const res = await app.fetch(
+      new Request(`${ORIGIN}/logout`, { method: 'POST', headers: { Cookie: `sessionid=${id}` } }),
+      { SESSIONS: faulty.namespace },
+      ctx,
+    )
     await waitOnExecutionContext(ctx)
     expect(res.status).toBe(200)
     expect(setCookie(res, 'sessionid')?.value).toBe('')
-    expect(log.lines).toContainEqual(expect.objectContaining({ event: 'session.store_delete_retry_failed' }))
+    expect(log.lines).toContainEqual(
+      expect.objectContaining({ event: 'session.store_delete_retry_failed' }),
+    )
     // Both attempts failed: the record stays until its TTL (docs/security.md, "What each KV fault does").
     expect(await env.SESSIONS.get(key)).not.toBeNull()
   })
 
-  it('POST /login over an old session retries the old record\'s delete through waitUntil', async () => {
+  it("POST /login over an old session retries the old record's delete through waitUntil", async () => {
     warnings()
     const app = createApp()
     const { id, key } = await loggedIn(app)
@@ -443,7 +534,10 @@ describe('a KV delete that fails during flush()', () => {
     const waitUntil = vi.spyOn(ctx, 'waitUntil')
     const init = json('POST', { username: 'cleo' })
     const res = await app.fetch(
-      new Request(`${ORIGIN}/login`, { ...init, headers: { ...(init.headers as Record<string, string>), Cookie: `sessionid=${id}` } }),
+      new Request(`${ORIGIN}/login`, {
+        ...init,
+        headers: { ...(init.headers as Record<string, string>), Cookie: `sessionid=${id}` },
+      }),
       { SESSIONS: faulty.namespace },
       ctx,
     )

@@ -38,19 +38,89 @@ interface Row {
  */
 const table: Row[] = [
   // /get-cook/ reads a plain cookie and never the session.
-  { scenario: 'no cookie, handler never touches the session', method: 'GET', path: '/get-cook/', cookie: 'none', floor: '0 / 0 / 0', setCookie: 'none' },
-  { scenario: 'valid cookie, handler never touches the session', method: 'GET', path: '/get-cook/', cookie: 'valid', floor: '0 / 0 / 0', setCookie: 'none' },
+  {
+    scenario: 'no cookie, handler never touches the session',
+    method: 'GET',
+    path: '/get-cook/',
+    cookie: 'none',
+    floor: '0 / 0 / 0',
+    setCookie: 'none',
+  },
+  {
+    scenario: 'valid cookie, handler never touches the session',
+    method: 'GET',
+    path: '/get-cook/',
+    cookie: 'valid',
+    floor: '0 / 0 / 0',
+    setCookie: 'none',
+  },
   // /whoami only reads `username`.
-  { scenario: 'no cookie, handler only reads', method: 'GET', path: '/whoami', cookie: 'none', floor: '0 / 0 / 0', setCookie: 'none' },
-  { scenario: 'valid cookie, handler reads', method: 'GET', path: '/whoami', cookie: 'valid', floor: '1 / 0 / 0', setCookie: 'none' },
+  {
+    scenario: 'no cookie, handler only reads',
+    method: 'GET',
+    path: '/whoami',
+    cookie: 'none',
+    floor: '0 / 0 / 0',
+    setCookie: 'none',
+  },
+  {
+    scenario: 'valid cookie, handler reads',
+    method: 'GET',
+    path: '/whoami',
+    cookie: 'valid',
+    floor: '1 / 0 / 0',
+    setCookie: 'none',
+  },
   // /session-hit/ reads `hits` and writes it back incremented.
-  { scenario: 'valid cookie, handler writes', method: 'GET', path: '/session-hit/', cookie: 'valid', floor: '2 / 1 / 0', setCookie: 'one' },
-  { scenario: 'no cookie, handler writes', method: 'GET', path: '/session-hit/', cookie: 'none', floor: '0 / 1 / 0', setCookie: 'one' },
-  { scenario: 'cycleKey()', method: 'POST', path: '/session/cycle', cookie: 'valid', floor: '2 / 2 / 1', setCookie: 'one' },
-  { scenario: 'flush()', method: 'POST', path: '/session/flush', cookie: 'valid', floor: '≤1 / 1 / 1', setCookie: 'deletion' },
+  {
+    scenario: 'valid cookie, handler writes',
+    method: 'GET',
+    path: '/session-hit/',
+    cookie: 'valid',
+    floor: '2 / 1 / 0',
+    setCookie: 'one',
+  },
+  {
+    scenario: 'no cookie, handler writes',
+    method: 'GET',
+    path: '/session-hit/',
+    cookie: 'none',
+    floor: '0 / 1 / 0',
+    setCookie: 'one',
+  },
+  {
+    scenario: 'cycleKey()',
+    method: 'POST',
+    path: '/session/cycle',
+    cookie: 'valid',
+    floor: '2 / 2 / 1',
+    setCookie: 'one',
+  },
+  {
+    scenario: 'flush()',
+    method: 'POST',
+    path: '/session/flush',
+    cookie: 'valid',
+    floor: '≤1 / 1 / 1',
+    setCookie: 'deletion',
+  },
   // "forged or unknown id": a malformed id never reaches KV; a well-formed unknown one costs the one read.
-  { scenario: 'forged id, read', method: 'GET', path: '/whoami', cookie: 'forged', floor: '0 / 0 / 0', setCookie: 'at most the deletion' },
-  { scenario: 'unknown id, read', method: 'GET', path: '/whoami', cookie: 'unknown', floor: '1 / 0 / 0', setCookie: 'at most the deletion' },
+  {
+    scenario: 'forged id, read',
+    method: 'GET',
+    path: '/whoami',
+    cookie: 'forged',
+    floor: '0 / 0 / 0',
+    setCookie: 'at most the deletion',
+  },
+  {
+    scenario: 'unknown id, read',
+    method: 'GET',
+    path: '/whoami',
+    cookie: 'unknown',
+    floor: '1 / 0 / 0',
+    setCookie: 'at most the deletion',
+  },
 ]
 
 /** Checks one count against `N` (exactly) or `≤N` (at most). */
@@ -81,7 +151,6 @@ async function cookieFor(kind: CookieKind): Promise<string | undefined> {
   }
 }
 
-
 beforeEach(async () => {
   await clearKV(env.SESSIONS)
   kv.reset()
@@ -108,7 +177,11 @@ describe('KV operations per request (issues 5 and 13)', () => {
     const issued = expectSetCookies(res, row.setCookie)
     if (issued !== undefined) {
       // The new cookie names a session that is really stored.
-      const stored = await app.request('http://example.com/session/', { headers: { Cookie: `sessionid=${issued}` } }, bindings)
+      const stored = await app.request(
+        'http://example.com/session/',
+        { headers: { Cookie: `sessionid=${issued}` } },
+        bindings,
+      )
       expect(await stored.json()).toMatchObject({ data: { hits: expect.any(Number) } })
     }
   })
@@ -117,7 +190,11 @@ describe('KV operations per request (issues 5 and 13)', () => {
     // GET /session calls toJSON(), getExpiryAge(), getExpiryDate(), getExpireAtBrowserClose().
     const sent = await storedSession()
     kv.reset()
-    const res = await app.request('http://example.com/session', { headers: { Cookie: sent } }, bindings)
+    const res = await app.request(
+      'http://example.com/session',
+      { headers: { Cookie: sent } },
+      bindings,
+    )
     expect(res.status).toBe(200)
     expect(kv.counts).toMatchObject({ reads: 1, writes: 0, deletes: 0 })
     expect(setCookies(res)).toEqual([])
@@ -126,7 +203,14 @@ describe('KV operations per request (issues 5 and 13)', () => {
   it('costs two reads, two writes and one delete for a login (the old id: read, marker checked, marker written, deleted)', async () => {
     const sent = await storedSession()
     kv.reset()
-    const res = await app.request('http://example.com/login', { ...json('POST', { username: 'raju' }), headers: { Cookie: sent, 'Content-Type': 'application/json' } }, bindings)
+    const res = await app.request(
+      'http://example.com/login',
+      {
+        ...json('POST', { username: 'raju' }),
+        headers: { Cookie: sent, 'Content-Type': 'application/json' },
+      },
+      bindings,
+    )
     expect(res.status).toBe(200)
     expect(kv.counts).toMatchObject({ reads: 2, writes: 2, deletes: 1 })
     expect(setCookies(res).map((c) => c.name)).toEqual(['sessionid'])
@@ -146,7 +230,11 @@ describe('KV operations per request (issues 5 and 13)', () => {
 
   it('costs no KV operation for the test cookie', async () => {
     for (const path of ['/test/', '/check/']) {
-      const res = await app.request(`http://example.com${path}`, { headers: { Cookie: 'testcookie=worked' } }, bindings)
+      const res = await app.request(
+        `http://example.com${path}`,
+        { headers: { Cookie: 'testcookie=worked' } },
+        bindings,
+      )
       expect(res.status).toBe(200)
     }
     expect(kv.counts).toEqual({ reads: 0, writes: 0, deletes: 0, lists: 0 })
@@ -156,66 +244,110 @@ describe('KV operations per request (issues 5 and 13)', () => {
 describe('never more than one Set-Cookie per cookie name', () => {
   /** Sequences of session calls in one request, each of which used to be a classic way to emit two headers. */
   const sequences: [string, Step][] = [
-    ['set() twice', async (s) => {
-      await s.set('a', 1)
-      await s.set('b', 2)
-    }],
-    ['cycleKey() then set() (login)', async (s) => {
-      await s.cycleKey()
-      await s.set('user', 'raju')
-    }],
-    ['cycleKey() twice', async (s) => {
-      await s.cycleKey()
-      await s.cycleKey()
-    }],
-    ['set() then flush()', async (s) => {
-      await s.set('a', 1)
-      await s.flush()
-    }],
-    ['flush() then set()', async (s) => {
-      await s.flush()
-      await s.set('a', 1)
-    }],
-    ['clear() then set()', async (s) => {
-      await s.clear()
-      await s.set('a', 1)
-    }],
-    ['set(), setExpiry(), cycleKey(), set()', async (s) => {
-      await s.set('a', 1)
-      await s.setExpiry(600)
-      await s.cycleKey()
-      await s.set('b', 2)
-    }],
-    ['setTestCookie(), deleteTestCookie(), setTestCookie() and a session write', async (s) => {
-      s.setTestCookie()
-      s.deleteTestCookie()
-      s.setTestCookie()
-      await s.set('a', 1)
-    }],
+    [
+      'set() twice',
+      async (s) => {
+        await s.set('a', 1)
+        await s.set('b', 2)
+      },
+    ],
+    [
+      'cycleKey() then set() (login)',
+      async (s) => {
+        await s.cycleKey()
+        await s.set('user', 'raju')
+      },
+    ],
+    [
+      'cycleKey() twice',
+      async (s) => {
+        await s.cycleKey()
+        await s.cycleKey()
+      },
+    ],
+    [
+      'set() then flush()',
+      async (s) => {
+        await s.set('a', 1)
+        await s.flush()
+      },
+    ],
+    [
+      'flush() then set()',
+      async (s) => {
+        await s.flush()
+        await s.set('a', 1)
+      },
+    ],
+    [
+      'clear() then set()',
+      async (s) => {
+        await s.clear()
+        await s.set('a', 1)
+      },
+    ],
+    [
+      'set(), setExpiry(), cycleKey(), set()',
+      async (s) => {
+        await s.set('a', 1)
+        await s.setExpiry(600)
+        await s.cycleKey()
+        await s.set('b', 2)
+      },
+    ],
+    [
+      'setTestCookie(), deleteTestCookie(), setTestCookie() and a session write',
+      async (s) => {
+        s.setTestCookie()
+        s.deleteTestCookie()
+        s.setTestCookie()
+        await s.set('a', 1)
+      },
+    ],
   ]
 
-  it.each(sequences)('%s: one header per name, with and without a prior session', async (_name, step) => {
-    for (const prior of [false, true]) {
-      const h = harness()
-      if (prior) await h.run(async (s) => s.set('seed', true))
-      const { res } = await h.run(step)
-      expect(res.status).toBe(200)
-      const names = setCookies(res).map((c) => c.name)
-      expect(new Set(names).size, names.join(', ')).toBe(names.length)
-    }
-  })
+  it.each(sequences)(
+    '%s: one header per name, with and without a prior session',
+    async (_name, step) => {
+      for (const prior of [false, true]) {
+        const h = harness()
+        if (prior) await h.run(async (s) => s.set('seed', true))
+        const { res } = await h.run(step)
+        expect(res.status).toBe(200)
+        const names = setCookies(res).map((c) => c.name)
+        expect(new Set(names).size, names.join(', ')).toBe(names.length)
+      }
+    },
+  )
 
   it('holds on every route of the demo app, with and without a session', async () => {
     const routes: [string, string, unknown?][] = [
-      ['GET', '/test/'], ['GET', '/check/'], ['GET', '/set-cook/'], ['GET', '/get-cook/'], ['GET', '/del-cook/'],
-      ['GET', '/hit/'], ['GET', '/hit/persistent/'], ['GET', '/session-hit/'], ['GET', '/session'],
-      ['POST', '/session', { a: 1, b: [2] }], ['POST', '/session/expiry', { seconds: 600 }], ['POST', '/session/cycle', {}],
-      ['POST', '/session/flush', {}], ['POST', '/login', { username: 'raju' }], ['GET', '/whoami'], ['POST', '/logout', {}],
+      ['GET', '/test/'],
+      ['GET', '/check/'],
+      ['GET', '/set-cook/'],
+      ['GET', '/get-cook/'],
+      ['GET', '/del-cook/'],
+      ['GET', '/hit/'],
+      ['GET', '/hit/persistent/'],
+      ['GET', '/session-hit/'],
+      ['GET', '/session'],
+      ['POST', '/session', { a: 1, b: [2] }],
+      ['POST', '/session/expiry', { seconds: 600 }],
+      ['POST', '/session/cycle', {}],
+      ['POST', '/session/flush', {}],
+      ['POST', '/login', { username: 'raju' }],
+      ['GET', '/whoami'],
+      ['POST', '/logout', {}],
     ]
     for (const [method, path, body] of routes) {
       for (const session of [undefined, await storedSession()]) {
-        const headers: Record<string, string> = { Cookie: [session, 'testcookie=worked; user=Raju; hit=3'].filter(Boolean).join('; ') }
-        const init: RequestInit = body === undefined ? { method, headers } : { ...json(method, body), headers: { ...headers, 'Content-Type': 'application/json' } }
+        const headers: Record<string, string> = {
+          Cookie: [session, 'testcookie=worked; user=Raju; hit=3'].filter(Boolean).join('; '),
+        }
+        const init: RequestInit =
+          body === undefined
+            ? { method, headers }
+            : { ...json(method, body), headers: { ...headers, 'Content-Type': 'application/json' } }
         const res = await app.request(`http://example.com${path}`, init, bindings)
         expect(res.status, `${method} ${path}`).toBeLessThan(500)
         const names = setCookies(res).map((c) => c.name)

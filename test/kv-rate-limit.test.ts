@@ -15,14 +15,18 @@ import { clearKV } from './helpers/kv'
 const TOO_MANY = 'KV PUT failed: 429 Too Many Requests'
 
 /** The real namespace; the next `refuse` puts are refused as KV does (with `message`), and every put is counted. */
-function limitedKV(refuse: number, message = TOO_MANY): { namespace: KVNamespace; puts: string[]; refused: () => number } {
+function limitedKV(
+  refuse: number,
+  message = TOO_MANY,
+): { namespace: KVNamespace; puts: string[]; refused: () => number } {
   let left = refuse
   let refused = 0
   const puts: string[] = []
   const namespace = new Proxy(env.SESSIONS, {
     get(target, prop, receiver) {
       const value = Reflect.get(target, prop, receiver) as unknown
-      if (prop !== 'put' || typeof value !== 'function') return typeof value === 'function' ? value.bind(target) : value
+      if (prop !== 'put' || typeof value !== 'function')
+        return typeof value === 'function' ? value.bind(target) : value
       return async (...args: unknown[]) => {
         puts.push(String(args[0]))
         if (left > 0) {
@@ -43,7 +47,11 @@ const FAST: KVStoreOptions['rateLimitRetries'] = [5, 10, 20]
  * A session `{ k: 1 }` saved in the real KV, then a client carrying its cookie through a
  * store whose next `refuse` puts are refused (retried after `FAST`).
  */
-async function storedThenLimited(refuse: number): Promise<{ token: string; kv: ReturnType<typeof limitedKV>; limited: ReturnType<typeof harness> }> {
+async function storedThenLimited(refuse: number): Promise<{
+  token: string
+  kv: ReturnType<typeof limitedKV>
+  limited: ReturnType<typeof harness>
+}> {
   const h = harness({ store: kvStore({ namespace: env.SESSIONS }) })
   await h.run(async (s) => s.set('k', 1))
   const token = h.jar.cookies.get('sessionid')!
@@ -66,10 +74,12 @@ describe('kvStore(): a write KV refuses with 429', () => {
     const token = h.jar.cookies.get('sessionid')!
     expect(kv.refused()).toBe(2)
     expect(kv.puts).toHaveLength(3)
-    expect(JSON.parse((await env.SESSIONS.get(await kvKeyFor(token)))!).data).toEqual({ counter: 1 })
+    expect(JSON.parse((await env.SESSIONS.get(await kvKeyFor(token)))!).data).toEqual({
+      counter: 1,
+    })
   })
 
-  it('is retried a bounded number of times, then a STORE_UNAVAILABLE that keeps the client\'s cookie and record', async () => {
+  it("is retried a bounded number of times, then a STORE_UNAVAILABLE that keeps the client's cookie and record", async () => {
     const { token, kv, limited } = await storedThenLimited(100)
     const warnings = captureConsole('error')
     const { res } = await limited.run(async (s) => s.set('k', 2))
@@ -81,7 +91,7 @@ describe('kvStore(): a write KV refuses with 429', () => {
     expect(warnings.length).toBeLessThanOrEqual(1)
   })
 
-  it('reaches the app as SessionError STORE_UNAVAILABLE, its cause KV\'s own error', async () => {
+  it("reaches the app as SessionError STORE_UNAVAILABLE, its cause KV's own error", async () => {
     const kv = limitedKV(100)
     const h = harness({ store: kvStore({ namespace: kv.namespace, rateLimitRetries: [1] }) })
     let caught: unknown
@@ -125,9 +135,14 @@ describe('kvStore(): a write KV refuses with 429', () => {
     expect(await env.SESSIONS.get(await kvKeyFor(token))).toBeNull()
   })
 
-  it.each([[[-1]], [[Number.NaN]], [[10_000]], [[1, 2, 3, 4, 5, 6]]])('refuses rateLimitRetries %j with INVALID_OPTION naming it', (retries) => {
-    expect(() => kvStore({ namespace: env.SESSIONS, rateLimitRetries: retries })).toThrow(/option "rateLimitRetries"/)
-  })
+  it.each([[[-1]], [[Number.NaN]], [[10_000]], [[1, 2, 3, 4, 5, 6]]])(
+    'refuses rateLimitRetries %j with INVALID_OPTION naming it',
+    (retries) => {
+      expect(() => kvStore({ namespace: env.SESSIONS, rateLimitRetries: retries })).toThrow(
+        /option "rateLimitRetries"/,
+      )
+    },
+  )
 
   it('retries nothing with rateLimitRetries: []', async () => {
     const kv = limitedKV(1)

@@ -21,7 +21,11 @@ let users = 0
 const newUser = (): string => `live-${++users}-${crypto.randomUUID().slice(0, 8)}`
 
 /** A logged-in device of `user` with its socket open (the hello received). */
-async function online(user: string, bindings: Record<string, unknown> = DO, app = createApp()): Promise<{ d: Device; live: LiveSocket; handle: string }> {
+async function online(
+  user: string,
+  bindings: Record<string, unknown> = DO,
+  app = createApp(),
+): Promise<{ d: Device; live: LiveSocket; handle: string }> {
   const d = device(bindings, { app })
   await d.login(user)
   const live = await openLive(d)
@@ -31,7 +35,10 @@ async function online(user: string, bindings: Record<string, unknown> = DO, app 
 
 /** Asserts the socket was closed as ended, and that a message sent now reaches no handler. */
 async function expectEnded(live: LiveSocket, reason: string): Promise<void> {
-  expect(await within(live.closed, 1_000, 'the 4401 close')).toEqual({ code: SESSION_ENDED_CLOSE_CODE, reason })
+  expect(await within(live.closed, 1_000, 'the 4401 close')).toEqual({
+    code: SESSION_ENDED_CLOSE_CODE,
+    reason,
+  })
   expect(await live.pongs()).toBe(false)
 }
 
@@ -45,16 +52,19 @@ beforeEach(async () => {
 })
 
 describe('GET /live: refusals, in order', () => {
-  it.each([['kv'], ['cookie']])('answers 501 NOT_SUPPORTED on the %s store, even from another origin', async (store) => {
-    const bindings = { ...env, SESSION_STORE: store }
-    const d = device(bindings)
-    await d.login(newUser())
-    for (const headers of [{}, { Origin: 'https://evil.example' }] as Record<string, string>[]) {
-      const res = await d.send('/live', { headers: { Upgrade: 'websocket', ...headers } })
-      expect(res.status).toBe(501)
-      expect(await res.json()).toMatchObject({ code: 'NOT_SUPPORTED' })
-    }
-  })
+  it.each([['kv'], ['cookie']])(
+    'answers 501 NOT_SUPPORTED on the %s store, even from another origin',
+    async (store) => {
+      const bindings = { ...env, SESSION_STORE: store }
+      const d = device(bindings)
+      await d.login(newUser())
+      for (const headers of [{}, { Origin: 'https://evil.example' }] as Record<string, string>[]) {
+        const res = await d.send('/live', { headers: { Upgrade: 'websocket', ...headers } })
+        expect(res.status).toBe(501)
+        expect(await res.json()).toMatchObject({ code: 'NOT_SUPPORTED' })
+      }
+    },
+  )
 
   it('answers 501 through the deployed worker (SELF, the KV store)', async () => {
     const res = await SELF.fetch(`${BASE}/live`, { headers: { Upgrade: 'websocket' } })
@@ -62,21 +72,32 @@ describe('GET /live: refusals, in order', () => {
     expect(res.webSocket).toBeNull()
   })
 
-  it.each([['https://evil.example'], ['http://localhost:9999'], ['https://localhost:8787'], ['null']])('answers 403 FORBIDDEN_ORIGIN for Origin %s, before looking at the session', async (origin) => {
-    const d = device(DO)
-    for (const round of ['anonymous', 'logged in']) {
-      const res = await d.send('/live', { headers: { Upgrade: 'websocket', Origin: origin } })
-      expect(res.status, round).toBe(403)
-      expect(await res.json()).toMatchObject({ code: 'FORBIDDEN_ORIGIN' })
-      await d.login(newUser())
-    }
-  })
+  it.each([
+    ['https://evil.example'],
+    ['http://localhost:9999'],
+    ['https://localhost:8787'],
+    ['null'],
+  ])(
+    'answers 403 FORBIDDEN_ORIGIN for Origin %s, before looking at the session',
+    async (origin) => {
+      const d = device(DO)
+      for (const round of ['anonymous', 'logged in']) {
+        const res = await d.send('/live', { headers: { Upgrade: 'websocket', Origin: origin } })
+        expect(res.status, round).toBe(403)
+        expect(await res.json()).toMatchObject({ code: 'FORBIDDEN_ORIGIN' })
+        await d.login(newUser())
+      }
+    },
+  )
 
   it('answers 401 for an anonymous, an unknown, and a logged-out session; no Origin or the own origin may proceed', async () => {
     const anonymous = device(DO)
     await anonymous.call('/session', json('POST', { a: 1 }))
     const unknown = device(DO)
-    unknown.jar.cookies.set('sessionid', `${'A'.repeat(43)}.${env.SESSION_OBJECTS.idFromName('user:nobody').toString()}`)
+    unknown.jar.cookies.set(
+      'sessionid',
+      `${'A'.repeat(43)}.${env.SESSION_OBJECTS.idFromName('user:nobody').toString()}`,
+    )
     const loggedOut = device(DO)
     const token = await loggedOut.login(newUser())
     await loggedOut.call('/logout', json('POST', {}))
@@ -88,7 +109,8 @@ describe('GET /live: refusals, in order', () => {
     }
     const ok = device(DO)
     await ok.login(newUser())
-    for (const headers of [{}, { Origin: BASE }] as Record<string, string>[]) (await openLive(ok, headers)).ws.close(1000)
+    for (const headers of [{}, { Origin: BASE }] as Record<string, string>[])
+      (await openLive(ok, headers)).ws.close(1000)
   })
 
   it('answers 426 to a request that is not an upgrade', async () => {
@@ -99,15 +121,17 @@ describe('GET /live: refusals, in order', () => {
 })
 
 describe('a session socket', () => {
-  it('is greeted with its session\'s handle, the one GET /sessions lists as current', async () => {
+  it("is greeted with its session's handle, the one GET /sessions lists as current", async () => {
     const { d, handle } = await online(newUser())
     const { body } = await d.call<{ sessions: { handle: string; current: boolean }[] }>('/sessions')
     expect(body.sessions).toEqual([expect.objectContaining({ handle, current: true })])
   })
 
-  it('costs two calls to objects to open: the session\'s load, and the upgrade sent to the user\'s object', async () => {
+  it("costs two calls to objects to open: the session's load, and the upgrade sent to the user's object", async () => {
     const objects = instrument()
-    const d = device(DO, { app: createApp({ store: durableObjectStore({ namespace: objects.namespace }) }) })
+    const d = device(DO, {
+      app: createApp({ store: durableObjectStore({ namespace: objects.namespace }) }),
+    })
     await d.login(newUser())
     objects.reset()
     const live = await openLive(d)
@@ -115,15 +139,20 @@ describe('a session socket', () => {
     live.ws.close(1000)
   })
 
-  it('hands messages to the app\'s handler with the session\'s user and handle', async () => {
+  it("hands messages to the app's handler with the session's user and handle", async () => {
     const user = newUser()
     const { live, handle } = await online(user)
     const pong = live.next((f) => f['type'] === 'pong')
     live.ws.send('ping')
-    expect(await pong).toEqual({ type: 'pong', user, handle, instance: expect.stringMatching(/^[0-9a-f-]{36}$/) })
+    expect(await pong).toEqual({
+      type: 'pong',
+      user,
+      handle,
+      instance: expect.stringMatching(/^[0-9a-f-]{36}$/),
+    })
   })
 
-  it('is held by the user\'s object, tagged with the session: userSessions().send() reaches all or one', async () => {
+  it("is held by the user's object, tagged with the session: userSessions().send() reaches all or one", async () => {
     const user = newUser()
     const a = await online(user)
     const b = await online(user)
@@ -132,12 +161,14 @@ describe('a session socket', () => {
     expect(await admin.send(user, JSON.stringify({ type: 'note', n: 1 }))).toBe(2)
     await Promise.all([a, b].map((x) => x.live.next((f) => f['n'] === 1)))
     const onlyB = b.live.next((f) => f['n'] === 2)
-    expect(await admin.send(user, JSON.stringify({ type: 'note', n: 2 }), { handle: b.handle })).toBe(1)
+    expect(
+      await admin.send(user, JSON.stringify({ type: 'note', n: 2 }), { handle: b.handle }),
+    ).toBe(1)
     await onlyB
     expect(a.live.frames.some((f) => f['n'] === 2)).toBe(false)
   })
 
-  it('receives the app\'s last frame (onSocketEnd) before the 4401 close', async () => {
+  it("receives the app's last frame (onSocketEnd) before the 4401 close", async () => {
     const { d, live } = await online(newUser())
     const ended = live.next((f) => f['type'] === 'ended')
     await d.call('/logout', json('POST', {}))
@@ -155,14 +186,17 @@ describe('a session socket', () => {
     const user = newUser()
     const { live } = await online(user)
     // The row goes behind the object's back (no revocation path): the message must still not be handed on.
-    await runInDurableObject(namedStub(`user:${user}`), (_o, state) => void state.storage.sql.exec('DELETE FROM sessions'))
+    await runInDurableObject(
+      namedStub(`user:${user}`),
+      (_o, state) => void state.storage.sql.exec('DELETE FROM sessions'),
+    )
     expect(await live.pongs()).toBe(false)
     expect(await live.closed).toEqual({ code: 4401, reason: 'session ended' })
   })
 })
 
-describe('every revocation closes the ended sessions\' sockets with 4401, before it resolves', () => {
-  it('logout (POST /logout, flush()): this session\'s socket, not the user\'s others', async () => {
+describe("every revocation closes the ended sessions' sockets with 4401, before it resolves", () => {
+  it("logout (POST /logout, flush()): this session's socket, not the user's others", async () => {
     const user = newUser()
     const mine = await online(user)
     const other = await online(user)
@@ -195,11 +229,13 @@ describe('every revocation closes the ended sessions\' sockets with 4401, before
     await expectEnded(live, 'logged out')
   })
 
-  it('revokeSession() (DELETE /sessions/:handle): that session\'s sockets only', async () => {
+  it("revokeSession() (DELETE /sessions/:handle): that session's sockets only", async () => {
     const user = newUser()
     const a = await online(user)
     const b = await online(user)
-    expect((await a.d.call(`/sessions/${b.handle}`, { method: 'DELETE' })).body).toEqual({ revoked: true })
+    expect((await a.d.call(`/sessions/${b.handle}`, { method: 'DELETE' })).body).toEqual({
+      revoked: true,
+    })
     await expectEnded(b.live, 'revoked')
     await expectOpen(a.live)
   })
@@ -207,7 +243,9 @@ describe('every revocation closes the ended sessions\' sockets with 4401, before
   it('revokeOtherSessions() (POST /sessions/revoke-others)', async () => {
     const user = newUser()
     const [a, b, c] = [await online(user), await online(user), await online(user)]
-    expect((await a.d.call('/sessions/revoke-others', json('POST', {}))).body).toEqual({ revoked: 2 })
+    expect((await a.d.call('/sessions/revoke-others', json('POST', {}))).body).toEqual({
+      revoked: 2,
+    })
     await expectEnded(b.live, 'revoked')
     await expectEnded(c.live, 'revoked')
     await expectOpen(a.live)
@@ -222,7 +260,7 @@ describe('every revocation closes the ended sessions\' sockets with 4401, before
     await expectEnded(b.live, 'revoked')
   })
 
-  it('updateAuthHash() (POST /password): the user\'s other sessions, not this one', async () => {
+  it("updateAuthHash() (POST /password): the user's other sessions, not this one", async () => {
     const user = newUser()
     const a = await online(user)
     const b = await online(user)
@@ -243,12 +281,16 @@ describe('every revocation closes the ended sessions\' sockets with 4401, before
     const user = newUser()
     const a = await online(user)
     const stub = namedStub(`user:${user}`)
-    await runInDurableObject(stub, (_o, state) => void state.storage.sql.exec('UPDATE sessions SET expires_at = ?', Date.now() - 1))
+    await runInDurableObject(
+      stub,
+      (_o, state) =>
+        void state.storage.sql.exec('UPDATE sessions SET expires_at = ?', Date.now() - 1),
+    )
     expect(await runDurableObjectAlarm(stub)).toBe(true)
     await expectEnded(a.live, 'expired')
   })
 
-  it('the per-user cap (MAX_SESSIONS_PER_USER): the least recently seen session\'s sockets', async () => {
+  it("the per-user cap (MAX_SESSIONS_PER_USER): the least recently seen session's sockets", async () => {
     const capped = { ...DO, MAX_SESSIONS_PER_USER: '2' }
     const user = newUser()
     const first = await online(user, capped)
@@ -273,7 +315,7 @@ describe('every revocation closes the ended sessions\' sockets with 4401, before
 })
 
 describe('the user\'s sockets hear {"type":"sessions"} when the list changes', () => {
-  it('on a login and on a revocation, the revoking device\'s own socket included', async () => {
+  it("on a login and on a revocation, the revoking device's own socket included", async () => {
     const user = newUser()
     const a = await online(user)
     const changed = a.live.next((f) => f['type'] === 'sessions')

@@ -1,13 +1,23 @@
 import { env } from 'cloudflare:test'
 import { Hono } from 'hono'
 import { describe, expect, it } from 'vitest'
-import { isSafePath, loginRequired, safeRedirectPath, session, SessionError, type SessionEnv } from '../src/session'
+import {
+  isSafePath,
+  loginRequired,
+  safeRedirectPath,
+  session,
+  SessionError,
+  type SessionEnv,
+} from '../src/session'
 import { Jar } from './helpers/http'
 
 const BASE = 'http://example.com'
 
 /** An app with a login route, a protected area and a JSON API behind loginRequired(). */
-function app(options: Parameters<typeof loginRequired>[0] = {}): { request: (path: string, init?: RequestInit) => Promise<Response>; jar: Jar } {
+function app(options: Parameters<typeof loginRequired>[0] = {}): {
+  request: (path: string, init?: RequestInit) => Promise<Response>
+  jar: Jar
+} {
   const a = new Hono<SessionEnv>()
   a.use(session())
   a.post('/login', async (c) => {
@@ -51,13 +61,19 @@ describe('loginRequired()', () => {
 
   it('answers 401 JSON to a JSON request', async () => {
     const { request } = app()
-    for (const headers of [{ Accept: 'application/json' }, { 'Content-Type': 'application/json' }] as Record<string, string>[]) {
+    for (const headers of [
+      { Accept: 'application/json' },
+      { 'Content-Type': 'application/json' },
+    ] as Record<string, string>[]) {
       const res = await request('/account/data', { headers })
       expect(res.status).toBe(401)
       expect(await res.json()).toEqual({ error: 'Authentication required', code: 'NOT_LOGGED_IN' })
     }
     // A browser's Accept names text/html: a page request.
-    expect((await request('/account/data', { headers: { Accept: 'text/html,application/json;q=0.9' } })).status).toBe(302)
+    expect(
+      (await request('/account/data', { headers: { Accept: 'text/html,application/json;q=0.9' } }))
+        .status,
+    ).toBe(302)
   })
 
   it('uses a configured login URL (keeping its query) and field name', async () => {
@@ -82,7 +98,12 @@ describe('loginRequired()', () => {
     ['loginUrl', { loginUrl: 'login' }],
     ['redirectFieldName', { redirectFieldName: '' }],
   ])('refuses a bad %s at construction', (option, options) => {
-    expect(() => loginRequired(options)).toThrowError(expect.objectContaining({ code: 'INVALID_OPTION', message: expect.stringContaining(`"${option}"`) }))
+    expect(() => loginRequired(options)).toThrowError(
+      expect.objectContaining({
+        code: 'INVALID_OPTION',
+        message: expect.stringContaining(`"${option}"`),
+      }),
+    )
   })
 
   it('throws MISSING_STORE without the session middleware', async () => {
@@ -127,8 +148,14 @@ describe('safeRedirectPath()', () => {
     expect(JSON.stringify(safeRedirectPath('/account\uDC00x', '/home'))).toBe('"/home"')
     expect(safeRedirectPath('/caf\u00e9/\u{1F600}', '/home')).toBe('/caf\u00e9/\u{1F600}')
     const a = new Hono()
-    a.post('/login', async (c) => c.redirect(safeRedirectPath(((await c.req.json()) as { next?: string }).next), 303))
-    const res = await a.request(`${BASE}/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"next": "/account\\ud800"}' })
+    a.post('/login', async (c) =>
+      c.redirect(safeRedirectPath(((await c.req.json()) as { next?: string }).next), 303),
+    )
+    const res = await a.request(`${BASE}/login`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: '{"next": "/account\\ud800"}',
+    })
     expect(res.status).toBe(303)
     expect(res.headers.get('Location')).toBe('/')
   })

@@ -36,7 +36,9 @@ afterEach(() => {
 type Kind = 'kv' | 'cookie'
 
 function on(kind: Kind, options: SessionOptions = {}): ReturnType<typeof harness> {
-  return kind === 'kv' ? harness(options) : harness({ store: cookieStore({ secret: SECRET }), ...options })
+  return kind === 'kv'
+    ? harness(options)
+    : harness({ store: cookieStore({ secret: SECRET }), ...options })
 }
 
 /** Messages as plain JSON, the way a test compares them. */
@@ -50,7 +52,9 @@ describe.each<[Kind]>([['kv'], ['cookie']])('messages on the %s store', (kind) =
     expect(setCookie(res, 'sessionid')?.value).toMatch(/./) // kept in the session
 
     const { body: read } = await h.run(async (_s, c) => plain(await getMessages(c)))
-    expect(read).toEqual([{ level: 25, message: 'Key color set', extraTags: '', levelTag: 'success', tags: 'success' }])
+    expect(read).toEqual([
+      { level: 25, message: 'Key color set', extraTags: '', levelTag: 'success', tags: 'success' },
+    ])
 
     const { res: again, body: none } = await h.run(async (_s, c) => plain(await getMessages(c)))
     expect(none).toEqual([])
@@ -59,7 +63,7 @@ describe.each<[Kind]>([['kv'], ['cookie']])('messages on the %s store', (kind) =
     expect(h.jar.cookies.has('sessionid')).toBe(false)
   })
 
-  it('keeps the order, the session\'s other data, and messages added after a read in the same request', async () => {
+  it("keeps the order, the session's other data, and messages added after a read in the same request", async () => {
     const h = on(kind)
     await h.run(async (s, c) => {
       await s.set('color', 'blue')
@@ -73,12 +77,18 @@ describe.each<[Kind]>([['kv'], ['cookie']])('messages on the %s store', (kind) =
       return { read, color: await s.get('color') }
     })
     expect(body).toEqual({ read: ['first', 'second'], color: 'blue' })
-    const { body: next } = await h.run(async (s, c) => ({ read: plain(await getMessages(c)), keys: await s.keys() }))
-    expect(next).toEqual({ read: [{ level: 40, message: 'third', extraTags: '', levelTag: 'error', tags: 'error' }], keys: ['color'] })
+    const { body: next } = await h.run(async (s, c) => ({
+      read: plain(await getMessages(c)),
+      keys: await s.keys(),
+    }))
+    expect(next).toEqual({
+      read: [{ level: 40, message: 'third', extraTags: '', levelTag: 'error', tags: 'error' }],
+      keys: ['color'],
+    })
   })
 })
 
-describe('message levels and tags (Django\'s constants)', () => {
+describe("message levels and tags (Django's constants)", () => {
   it.each([
     ['debug', 10],
     ['info', 20],
@@ -91,12 +101,18 @@ describe('message levels and tags (Django\'s constants)', () => {
     const flash = createMessages({ level: 'debug' })
     await h.run(async (_s, c) => flash[name](c, `a ${name} message`))
     const { body } = await h.run(async (_s, c) => plain(await flash.get(c)))
-    expect(body).toEqual([{ level, message: `a ${name} message`, extraTags: '', levelTag: name, tags: name }])
+    expect(body).toEqual([
+      { level, message: `a ${name} message`, extraTags: '', levelTag: name, tags: name },
+    ])
   })
 
-  it('records nothing below info by default (Django\'s MESSAGE_LEVEL), at no cost', async () => {
+  it("records nothing below info by default (Django's MESSAGE_LEVEL), at no cost", async () => {
     const h = harness()
-    const { res, body } = await h.run(async (s, c) => [await messages.debug(c, 'hidden'), messages.getLevel(c), s.modified])
+    const { res, body } = await h.run(async (s, c) => [
+      await messages.debug(c, 'hidden'),
+      messages.getLevel(c),
+      s.modified,
+    ])
     expect(body).toEqual([false, 20, false])
     expect(res.headers.getSetCookie()).toEqual([])
     expect(h.kv.counts).toEqual({ reads: 0, writes: 0, deletes: 0, lists: 0 })
@@ -113,7 +129,10 @@ describe('message levels and tags (Django\'s constants)', () => {
     })
     expect(body).toEqual([true, 10, 20, false])
     // The level is the request's: the next request starts from the configured one.
-    const { body: next } = await h.run(async (_s, c) => [messages.getLevel(c), (await getMessages(c)).map(String)])
+    const { body: next } = await h.run(async (_s, c) => [
+      messages.getLevel(c),
+      (await getMessages(c)).map(String),
+    ])
     expect(next).toEqual([20, ['now recorded']])
   })
 
@@ -126,7 +145,9 @@ describe('message levels and tags (Django\'s constants)', () => {
       await flash.add(c, 35, 'tagged custom')
       await flash.error(c, 'e')
     })
-    const { body } = await h.run(async (_s, c) => (await flash.get(c)).map((m) => [m.level, m.levelTag, m.tags]))
+    const { body } = await h.run(async (_s, c) =>
+      (await flash.get(c)).map((m) => [m.level, m.levelTag, m.tags]),
+    )
     expect(body).toEqual([
       [30, 'warning', 'sticky wide warning'],
       [33, '', ''],
@@ -135,9 +156,12 @@ describe('message levels and tags (Django\'s constants)', () => {
     ])
   })
 
-  it('drops an empty message, as Django\'s add()', async () => {
+  it("drops an empty message, as Django's add()", async () => {
     const h = harness()
-    const { body } = await h.run(async (s, c) => [await addMessage(c, 'info', ''), await s.isEmpty()])
+    const { body } = await h.run(async (s, c) => [
+      await addMessage(c, 'info', ''),
+      await s.isEmpty(),
+    ])
     expect(body).toEqual([false, true])
   })
 })
@@ -166,7 +190,9 @@ describe('messages: what they cost (counting KV)', () => {
     const { res } = await h.run(() => 'untouched')
     expect(h.kv.counts).toEqual({ reads: 0, writes: 0, deletes: 0, lists: 0 })
     expect(res.headers.getSetCookie()).toEqual([])
-    expect((await h.run(async (_s, c) => (await getMessages(c)).map(String))).body).toEqual(['waiting'])
+    expect((await h.run(async (_s, c) => (await getMessages(c)).map(String))).body).toEqual([
+      'waiting',
+    ])
   })
 
   it('keeps messages under "_messages" in the session\'s data, as Django\'s SessionStorage', async () => {
@@ -190,7 +216,9 @@ describe('messages: what they cost (counting KV)', () => {
     const h = harness()
     await h.run(async (_s, c) => messages.info(c, 'survives'))
     await h.run(async (_s, c) => getMessages(c), { status: 500 })
-    expect((await h.run(async (_s, c) => (await getMessages(c)).map(String))).body).toEqual(['survives'])
+    expect((await h.run(async (_s, c) => (await getMessages(c)).map(String))).body).toEqual([
+      'survives',
+    ])
   })
 })
 
@@ -198,12 +226,22 @@ describe('messages: inputs and failures', () => {
   it('takes the session itself as well as the context', async () => {
     const h = harness()
     await h.run(async (s) => messages.info(s, 'via the session'))
-    expect((await h.run(async (s) => (await getMessages(s)).map(String))).body).toEqual(['via the session'])
+    expect((await h.run(async (s) => (await getMessages(s)).map(String))).body).toEqual([
+      'via the session',
+    ])
   })
 
   it('skips stored entries that are not messages', async () => {
     const h = harness()
-    await h.run(async (s) => s.set(MESSAGES_KEY, [{ level: 20, message: 'ok' }, 'junk', { level: 'x', message: 'bad' }, null, { level: 25 }]))
+    await h.run(async (s) =>
+      s.set(MESSAGES_KEY, [
+        { level: 20, message: 'ok' },
+        'junk',
+        { level: 'x', message: 'bad' },
+        null,
+        { level: 25 },
+      ]),
+    )
     expect((await h.run(async (s) => (await getMessages(s)).map(String))).body).toEqual(['ok'])
   })
 
@@ -217,17 +255,27 @@ describe('messages: inputs and failures', () => {
     ['extra tags that are not a string', ['info', 'x', { extraTags: 1 }]],
   ])('refuses %s with INVALID_VALUE', async (_what, args) => {
     const h = harness()
-    const { body } = await h.run(async (_s, c) => untyped(c, ...args).catch((e: SessionError) => e.code))
+    const { body } = await h.run(async (_s, c) =>
+      untyped(c, ...args).catch((e: SessionError) => e.code),
+    )
     expect(body).toBe('INVALID_VALUE')
   })
 
-  it.each([[{ level: 'loud' as 'info' }], [{ level: 1.5 }], [{ tags: { x: 'y' } as unknown as Record<number, string> }]])('createMessages(%j) throws INVALID_OPTION', (options) => {
-    expect(() => createMessages(options)).toThrowError(expect.objectContaining({ code: 'INVALID_OPTION' }) as Error)
+  it.each([
+    [{ level: 'loud' as 'info' }],
+    [{ level: 1.5 }],
+    [{ tags: { x: 'y' } as unknown as Record<number, string> }],
+  ])('createMessages(%j) throws INVALID_OPTION', (options) => {
+    expect(() => createMessages(options)).toThrowError(
+      expect.objectContaining({ code: 'INVALID_OPTION' }) as Error,
+    )
   })
 
-  it('throws MISSING_STORE where no session middleware runs (Django\'s MessageFailure)', async () => {
+  it("throws MISSING_STORE where no session middleware runs (Django's MessageFailure)", async () => {
     const app = new Hono()
-    app.get('/', async (c) => c.text(await messages.info(c, 'x').then(String, (e: SessionError) => e.code)))
+    app.get('/', async (c) =>
+      c.text(await messages.info(c, 'x').then(String, (e: SessionError) => e.code)),
+    )
     expect(await (await app.request('http://example.com/')).text()).toBe('MISSING_STORE')
   })
 
@@ -243,14 +291,24 @@ describe('messages: inputs and failures', () => {
     }))
     expect(body).toEqual({ read: 0, add: 'STORE_UNAVAILABLE' })
     expect(res.headers.getSetCookie()).toEqual([])
-    expect(warn).toHaveBeenCalledWith(expect.stringContaining('"event":"session.store_read_failed"'))
+    expect(warn).toHaveBeenCalledWith(
+      expect.stringContaining('"event":"session.store_read_failed"'),
+    )
     kv.faults.read = false
-    expect((await h.run(async (_s, c) => (await getMessages(c)).map(String))).body).toEqual(['kept for later'])
+    expect((await h.run(async (_s, c) => (await getMessages(c)).map(String))).body).toEqual([
+      'kept for later',
+    ])
   })
 
   it('renders as its text and serialises with its tags', () => {
     const m = new Message(25, 'Saved', 'x', 'success')
     expect(`${m}`).toBe('Saved')
-    expect(JSON.parse(JSON.stringify(m))).toEqual({ level: 25, message: 'Saved', extraTags: 'x', levelTag: 'success', tags: 'x success' })
+    expect(JSON.parse(JSON.stringify(m))).toEqual({
+      level: 25,
+      message: 'Saved',
+      extraTags: 'x',
+      levelTag: 'success',
+      tags: 'x success',
+    })
   })
 })

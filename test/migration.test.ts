@@ -6,9 +6,21 @@
 import { env, listDurableObjectIds, runInDurableObject } from 'cloudflare:test'
 import { Hono } from 'hono'
 import { beforeEach, describe, expect, it } from 'vitest'
-import { kvKeyFor, kvRevokedKeyFor, kvStore, session, type SessionEnv, type SessionOptions } from '../src/session'
+import {
+  kvKeyFor,
+  kvRevokedKeyFor,
+  kvStore,
+  session,
+  type SessionEnv,
+  type SessionOptions,
+} from '../src/session'
 import { durableObjectStore } from '../src/session/durable-object'
-import { clearDurableObjectSessions, clearKvSessions, createTestClient, type TestClient } from '../src/session/testing'
+import {
+  clearDurableObjectSessions,
+  clearKvSessions,
+  createTestClient,
+  type TestClient,
+} from '../src/session/testing'
 import { device, deviceWith } from './helpers/demo'
 import { namedStub, rowOf, splitToken, storedSessionCount } from './helpers/do'
 import { json } from './helpers/http'
@@ -20,7 +32,10 @@ const USERS = 'user:'
 /** The app's session options on each store; the Durable Object one moves KV sessions over. */
 function optionsFor(store: 'kv' | 'do', kv: KVNamespace = env.SESSIONS): SessionOptions {
   return {
-    store: store === 'kv' ? kvStore({ namespace: kv }) : durableObjectStore({ namespace: env.SESSION_OBJECTS, migrateFromKV: kv }),
+    store:
+      store === 'kv'
+        ? kvStore({ namespace: kv })
+        : durableObjectStore({ namespace: env.SESSION_OBJECTS, migrateFromKV: kv }),
     authHash: (_c, user) => env.USERS.get(USERS + user),
   }
 }
@@ -28,7 +43,9 @@ function optionsFor(store: 'kv' | 'do', kv: KVNamespace = env.SESSIONS): Session
 function appWith(options: SessionOptions): Hono<SessionEnv> {
   const app = new Hono<SessionEnv>()
   app.use(session(options))
-  app.get('/me', async (c) => c.json({ user: await c.get('session').getUser(), data: await c.get('session').toJSON() }))
+  app.get('/me', async (c) =>
+    c.json({ user: await c.get('session').getUser(), data: await c.get('session').toJSON() }),
+  )
   app.get('/boom', async (c) => {
     await c.get('session').getUser()
     return c.text('failed', 500)
@@ -53,12 +70,15 @@ async function kvSession(user: string | null): Promise<string> {
 }
 
 beforeEach(async () => {
-  await Promise.all([clearKvSessions(env.SESSIONS), clearDurableObjectSessions(env.SESSION_OBJECTS, { listDurableObjectIds, runInDurableObject })])
+  await Promise.all([
+    clearKvSessions(env.SESSIONS),
+    clearDurableObjectSessions(env.SESSION_OBJECTS, { listDurableObjectIds, runInDurableObject }),
+  ])
   await env.USERS.put(USERS + 'ada', 'ada-verifier')
 })
 
 describe('durableObjectStore({ migrateFromKV })', () => {
-  it('moves a logged-in KV session into its user\'s object, answers the new cookie and deletes it from KV', async () => {
+  it("moves a logged-in KV session into its user's object, answers the new cookie and deletes it from KV", async () => {
     const kvId = await kvSession('ada')
     const client = browser('do', kvId)
     const res = await client.get('/me')
@@ -81,7 +101,11 @@ describe('durableObjectStore({ migrateFromKV })', () => {
     await client.get('/me')
     expect(kv.counts).toMatchObject({ reads: 2, writes: 1, deletes: 1 }) // record + marker; the marker and the delete
     kv.reset()
-    for (let i = 0; i < 3; i++) expect(await (await client.get('/me')).json()).toEqual({ user: 'ada', data: { color: 'blue' } })
+    for (let i = 0; i < 3; i++)
+      expect(await (await client.get('/me')).json()).toEqual({
+        user: 'ada',
+        data: { color: 'blue' },
+      })
     expect(kv.counts).toEqual({ reads: 0, writes: 0, deletes: 0, lists: 0 })
   })
 
@@ -148,7 +172,9 @@ describe('durableObjectStore({ migrateFromKV })', () => {
     const client = browser('do', kvId)
     await client.forceLogin('ada') // login() while the session moves: a new key in ada's object
     expect(await client.session()).toEqual({ color: 'blue' })
-    expect(splitToken(client.sessionCookie!).object).toBe(env.SESSION_OBJECTS.idFromName('user:ada').toString())
+    expect(splitToken(client.sessionCookie!).object).toBe(
+      env.SESSION_OBJECTS.idFromName('user:ada').toString(),
+    )
     expect(await storedSessionCount()).toBe(1)
     expect(await env.SESSIONS.get(await kvKeyFor(kvId))).toBeNull()
 
@@ -161,7 +187,9 @@ describe('durableObjectStore({ migrateFromKV })', () => {
 
   it('is a Durable Object store like any other without the option: a KV id is no session', async () => {
     const kvId = await kvSession('ada')
-    const options: SessionOptions = { store: durableObjectStore({ namespace: env.SESSION_OBJECTS }) }
+    const options: SessionOptions = {
+      store: durableObjectStore({ namespace: env.SESSION_OBJECTS }),
+    }
     const client = createTestClient(appWith(options), { env, session: options })
     client.cookies.set('sessionid', kvId)
     expect(await client.user()).toBeNull()
@@ -169,8 +197,13 @@ describe('durableObjectStore({ migrateFromKV })', () => {
   })
 
   it('refuses a migrateFromKV that is not a KV namespace', () => {
-    expect(() => durableObjectStore({ namespace: env.SESSION_OBJECTS, migrateFromKV: {} as KVNamespace })).toThrowError(
-      expect.objectContaining({ code: 'INVALID_OPTION', message: expect.stringContaining('"migrateFromKV"') }),
+    expect(() =>
+      durableObjectStore({ namespace: env.SESSION_OBJECTS, migrateFromKV: {} as KVNamespace }),
+    ).toThrowError(
+      expect.objectContaining({
+        code: 'INVALID_OPTION',
+        message: expect.stringContaining('"migrateFromKV"'),
+      }),
     )
   })
 })

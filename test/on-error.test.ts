@@ -42,7 +42,10 @@ function app(): Hono<SessionEnv> {
     throw new HTTPException(418, { message: 'I am a teapot' })
   })
   a.get('/down', () => {
-    throw new SessionError('STORE_UNAVAILABLE', 'The session store is unavailable; try again shortly.')
+    throw new SessionError(
+      'STORE_UNAVAILABLE',
+      'The session store is unavailable; try again shortly.',
+    )
   })
   a.get('/misconfigured', () => {
     throw new SessionError('MISSING_STORE', 'session(): no KV namespace is bound as "SESSIONZ"')
@@ -55,8 +58,19 @@ function app(): Hono<SessionEnv> {
 }
 
 describe('the documented app.onError', () => {
-  it('lets hono/csrf\'s 403 through unchanged', async () => {
-    const res = await app().request('http://example.com/form', { method: 'POST', headers: { Origin: 'https://evil.example', 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'a=1' }, env)
+  it("lets hono/csrf's 403 through unchanged", async () => {
+    const res = await app().request(
+      'http://example.com/form',
+      {
+        method: 'POST',
+        headers: {
+          Origin: 'https://evil.example',
+          'Content-Type': 'application/x-www-form-urlencoded',
+        },
+        body: 'a=1',
+      },
+      env,
+    )
     expect(res.status).toBe(403)
     expect(await res.text()).toBe('Forbidden')
   })

@@ -24,6 +24,8 @@ describe('package exports', () => {
     })
     const res = await app.request('http://example.com/', {}, env)
     expect(await res.text()).toBe('1')
-    expect(res.headers.get('Set-Cookie')).toMatch(/^sessionid=[A-Za-z0-9_-]{43}; Max-Age=1209600; Path=\/; Expires=\w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} GMT; HttpOnly; SameSite=Lax$/)
+    expect(res.headers.get('Set-Cookie')).toMatch(
+      /^sessionid=[A-Za-z0-9_-]{43}; Max-Age=1209600; Path=\/; Expires=\w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} GMT; HttpOnly; SameSite=Lax$/,
+    )
   })
 })

@@ -25,13 +25,16 @@ describe('receivedCookies()', () => {
     expect(receivedCookies('')).toEqual([])
   })
 
-  it.each(UNICODE_SPACES)('shows %s around a name as part of the name: it is another cookie', (_label, ch) => {
-    expect(receivedCookies(`${ch}sessionid=a; sessionid${ch}=b;\t sessionid =c`)).toEqual([
-      { name: `${ch}sessionid`, value: 'a' },
-      { name: `sessionid${ch}`, value: 'b' },
-      { name: 'sessionid', value: 'c' },
-    ])
-  })
+  it.each(UNICODE_SPACES)(
+    'shows %s around a name as part of the name: it is another cookie',
+    (_label, ch) => {
+      expect(receivedCookies(`${ch}sessionid=a; sessionid${ch}=b;\t sessionid =c`)).toEqual([
+        { name: `${ch}sessionid`, value: 'a' },
+        { name: `sessionid${ch}`, value: 'b' },
+        { name: 'sessionid', value: 'c' },
+      ])
+    },
+  )
 })
 
 /**
@@ -53,7 +56,11 @@ describe.each(SERVER_STORES)('on the $name store', (store: StoreUnderTest) => {
     jar: Jar
     clock: { now: number }
     get(path: string, init?: RequestInit): Promise<Response>
-    post(path: string, fields?: Record<string, string>, headers?: Record<string, string>): Promise<Response>
+    post(
+      path: string,
+      fields?: Record<string, string>,
+      headers?: Record<string, string>,
+    ): Promise<Response>
   } {
     const clock = { now: Math.ceil(Date.now() / 1000) * 1000 + 60_000 }
     const app = createApp({ now: () => clock.now, ...options })
@@ -71,14 +78,23 @@ describe.each(SERVER_STORES)('on the $name store', (store: StoreUnderTest) => {
         send(path, {
           method: 'POST',
           // What a browser sends for a same-origin <form method="post">.
-          headers: { 'Content-Type': 'application/x-www-form-urlencoded', Origin: BASE, 'Sec-Fetch-Site': 'same-origin', ...headers },
+          headers: {
+            'Content-Type': 'application/x-www-form-urlencoded',
+            Origin: BASE,
+            'Sec-Fetch-Site': 'same-origin',
+            ...headers,
+          },
           body: new URLSearchParams(fields).toString(),
         }),
     }
   }
 
   /** POSTs a form and checks the Post/Redirect/Get answer. */
-  async function submit(b: ReturnType<typeof browser>, path: string, fields: Record<string, string> = {}): Promise<Response> {
+  async function submit(
+    b: ReturnType<typeof browser>,
+    path: string,
+    fields: Record<string, string> = {},
+  ): Promise<Response> {
     const res = await b.post(path, fields)
     expect(res.status).toBe(303)
     expect(res.headers.get('Location')).toBe('/')
@@ -96,17 +112,36 @@ describe.each(SERVER_STORES)('on the $name store', (store: StoreUnderTest) => {
       expect(res.headers.getSetCookie()).toEqual([])
       const body = await res.text()
       expect(body.startsWith('<!DOCTYPE html>')).toBe(true)
-      for (const path of ['/test/', '/check/', '/set-cook/', '/get-cook/', '/del-cook/', '/hit/', '/hit/persistent/', '/session-hit/']) {
+      for (const path of [
+        '/test/',
+        '/check/',
+        '/set-cook/',
+        '/get-cook/',
+        '/del-cook/',
+        '/hit/',
+        '/hit/persistent/',
+        '/session-hit/',
+      ]) {
         expect(body).toContain(`href="${path}"`)
       }
-      for (const action of ['/form/set', '/form/delete', '/form/expiry', '/form/cycle', '/form/flush', '/form/login', '/form/logout']) {
+      for (const action of [
+        '/form/set',
+        '/form/delete',
+        '/form/expiry',
+        '/form/cycle',
+        '/form/flush',
+        '/form/login',
+        '/form/logout',
+      ]) {
         expect(body).toContain(`<form method="post" action="${action}"`)
       }
       expect(body).toContain('The browser sent no cookies.')
       expect(body).toContain('The session is empty')
       expect(body).toContain('Nobody is logged in.')
       expect(body).toContain(`<td id="expiry-age">1209600 s (14 days)</td>`)
-      expect(body).toContain(`<td id="expiry-date">${new Date(start + 1209600_000).toISOString()}</td>`)
+      expect(body).toContain(
+        `<td id="expiry-date">${new Date(start + 1209600_000).toISOString()}</td>`,
+      )
       expect(body).toContain('<td id="browser-close">no</td>')
       expect(await sessionCount()).toBe(0)
     })
@@ -156,7 +191,9 @@ describe.each(SERVER_STORES)('on the $name store', (store: StoreUnderTest) => {
       const b = browser({ store: store.faulty({ read: true }) })
       b.jar.cookies.set('sessionid', store.unknownToken())
       const res = await b.get('/')
-      expect(warn).toHaveBeenCalledExactlyOnceWith(expect.stringContaining('"event":"session.store_read_failed"'))
+      expect(warn).toHaveBeenCalledExactlyOnceWith(
+        expect.stringContaining('"event":"session.store_read_failed"'),
+      )
       expect(res.status).toBe(503)
       expect(res.headers.get('Content-Type')).toMatch(/^text\/html/)
       expect(res.headers.get('Retry-After')).toBe('1')
@@ -168,14 +205,22 @@ describe.each(SERVER_STORES)('on the $name store', (store: StoreUnderTest) => {
     })
   })
 
-  describe('security headers (Django\'s SecurityMiddleware and XFrameOptionsMiddleware defaults)', () => {
+  describe("security headers (Django's SecurityMiddleware and XFrameOptionsMiddleware defaults)", () => {
     /** Every header Django's defaults send, and the ones they do not (HSTS is off by default). */
     const expectDjangoHeaders = (res: Response): void => {
       expect(res.headers.get('X-Frame-Options')).toBe('DENY')
       expect(res.headers.get('X-Content-Type-Options')).toBe('nosniff')
       expect(res.headers.get('Referrer-Policy')).toBe('same-origin')
       expect(res.headers.get('Cross-Origin-Opener-Policy')).toBe('same-origin')
-      for (const absent of ['Strict-Transport-Security', 'X-XSS-Protection', 'Cross-Origin-Resource-Policy', 'Origin-Agent-Cluster', 'X-DNS-Prefetch-Control', 'X-Download-Options', 'X-Permitted-Cross-Domain-Policies']) {
+      for (const absent of [
+        'Strict-Transport-Security',
+        'X-XSS-Protection',
+        'Cross-Origin-Resource-Policy',
+        'Origin-Agent-Cluster',
+        'X-DNS-Prefetch-Control',
+        'X-Download-Options',
+        'X-Permitted-Cross-Domain-Policies',
+      ]) {
         expect(res.headers.get(absent), absent).toBeNull()
       }
     }
@@ -185,13 +230,18 @@ describe.each(SERVER_STORES)('on the $name store', (store: StoreUnderTest) => {
       expectDjangoHeaders(await b.get('/'))
       expectDjangoHeaders(await submit(b, '/form/set', { key: 'k', value: 'v' }))
       expectDjangoHeaders(await b.post('/form/set', { key: '' })) // 400 page
-      expectDjangoHeaders(await b.post('/form/set', { key: 'k' }, { Origin: 'https://evil.example' })) // 403
+      expectDjangoHeaders(
+        await b.post('/form/set', { key: 'k' }, { Origin: 'https://evil.example' }),
+      ) // 403
       expectDjangoHeaders(await b.get('/nope')) // 404 page
       expectDjangoHeaders(await b.get('/session'))
     })
 
     it('sends them with the 503 page of a store that failed after the handler', async () => {
-      const res = await browser({ store: store.faulty({ write: true }) }).post('/form/set', { key: 'k', value: 'v' })
+      const res = await browser({ store: store.faulty({ write: true }) }).post('/form/set', {
+        key: 'k',
+        value: 'v',
+      })
       expect(res.status).toBe(503)
       expectDjangoHeaders(res)
     })
@@ -213,8 +263,13 @@ describe.each(SERVER_STORES)('on the $name store', (store: StoreUnderTest) => {
       const cookie = setCookie(set, 'sessionid')
       expect(cookie?.attrs).toHaveProperty('httponly')
       // The flash message waits in the session until the page shows it.
-      expect(await store.data(cookie!.value)).toEqual({ color: 'blue', _messages: [{ level: 25, message: 'Key color set' }] })
-      expect(await (await b.get('/')).text()).toMatch(/<code>color<\/code><\/td><td class="v">&quot;blue&quot;<\/td>/)
+      expect(await store.data(cookie!.value)).toEqual({
+        color: 'blue',
+        _messages: [{ level: 25, message: 'Key color set' }],
+      })
+      expect(await (await b.get('/')).text()).toMatch(
+        /<code>color<\/code><\/td><td class="v">&quot;blue&quot;<\/td>/,
+      )
 
       await submit(b, '/form/delete', { key: 'color' })
       // Only the flash message is left, so the session is kept until the page has shown it;
@@ -243,17 +298,22 @@ describe.each(SERVER_STORES)('on the $name store', (store: StoreUnderTest) => {
       ['/form/set', { key: '', value: 'x' }, 'The key must be 1 to 128 characters.'],
       ['/form/set', { key: 'k'.repeat(129), value: 'x' }, 'The key must be 1 to 128 characters.'],
       ['/form/delete', { key: '' }, 'Name the key to delete.'],
-    ])('answers 400 with the page and a message for bad input: %s %j', async (path, fields, message) => {
-      const b = browser()
-      const res = await b.post(path, fields)
-      expect(res.status).toBe(400)
-      expect(res.headers.get('Content-Type')).toMatch(/^text\/html/)
-      const body = await res.text()
-      expect(body).toContain(`<p class="alert" role="alert" id="error"><strong>That did not work:</strong> ${message}</p>`)
-      expect(body).toContain('<form method="post" action="/form/set"')
-      expect(res.headers.getSetCookie()).toEqual([])
-      expect(await sessionCount()).toBe(0)
-    })
+    ])(
+      'answers 400 with the page and a message for bad input: %s %j',
+      async (path, fields, message) => {
+        const b = browser()
+        const res = await b.post(path, fields)
+        expect(res.status).toBe(400)
+        expect(res.headers.get('Content-Type')).toMatch(/^text\/html/)
+        const body = await res.text()
+        expect(body).toContain(
+          `<p class="alert" role="alert" id="error"><strong>That did not work:</strong> ${message}</p>`,
+        )
+        expect(body).toContain('<form method="post" action="/form/set"')
+        expect(res.headers.getSetCookie()).toEqual([])
+        expect(await sessionCount()).toBe(0)
+      },
+    )
 
     it('answers 413 with the page when the value would make the session too large', async () => {
       const b = browser()
@@ -290,7 +350,11 @@ describe.each(SERVER_STORES)('on the $name store', (store: StoreUnderTest) => {
 
     it('is refused (403) when posted from another site, storing nothing', async () => {
       const b = browser()
-      const res = await b.post('/form/set', { key: 'k', value: 'v' }, { Origin: 'https://evil.example', 'Sec-Fetch-Site': 'cross-site' })
+      const res = await b.post(
+        '/form/set',
+        { key: 'k', value: 'v' },
+        { Origin: 'https://evil.example', 'Sec-Fetch-Site': 'cross-site' },
+      )
       expect(res.status).toBe(403)
       expect(res.headers.getSetCookie()).toEqual([])
       expect(await sessionCount()).toBe(0)
@@ -321,14 +385,19 @@ describe.each(SERVER_STORES)('on the $name store', (store: StoreUnderTest) => {
       expect(body).toContain('<td id="browser-close">no</td>')
     })
 
-    it.each(['abc', '-1', '1.5', '1e3', String(MAX_COOKIE_AGE + 1), '9999999999'])('answers 400 for seconds=%j', async (seconds) => {
-      const b = browser()
-      await submit(b, '/form/set', { key: 'k', value: 'v' })
-      const res = await b.post('/form/expiry', { seconds })
-      expect(res.status).toBe(400)
-      expect(await res.text()).toContain(`The expiry must be a whole number of seconds from 0 to ${MAX_COOKIE_AGE}, or empty for the default.`)
-      expect(res.headers.getSetCookie()).toEqual([])
-    })
+    it.each(['abc', '-1', '1.5', '1e3', String(MAX_COOKIE_AGE + 1), '9999999999'])(
+      'answers 400 for seconds=%j',
+      async (seconds) => {
+        const b = browser()
+        await submit(b, '/form/set', { key: 'k', value: 'v' })
+        const res = await b.post('/form/expiry', { seconds })
+        expect(res.status).toBe(400)
+        expect(await res.text()).toContain(
+          `The expiry must be a whole number of seconds from 0 to ${MAX_COOKIE_AGE}, or empty for the default.`,
+        )
+        expect(res.headers.getSetCookie()).toEqual([])
+      },
+    )
   })
 
   describe('POST /form/cycle and /form/flush', () => {
@@ -341,7 +410,13 @@ describe.each(SERVER_STORES)('on the $name store', (store: StoreUnderTest) => {
       expect(after).not.toBe(before)
       expect(await store.data(before)).toBeNull()
       // The data moved, with the flash messages waiting to be shown.
-      expect(await store.data(after)).toEqual({ k: 'v', _messages: [{ level: 25, message: 'Key k set' }, { level: 25, message: 'Session key cycled' }] })
+      expect(await store.data(after)).toEqual({
+        k: 'v',
+        _messages: [
+          { level: 25, message: 'Key k set' },
+          { level: 25, message: 'Session key cycled' },
+        ],
+      })
       expect(await (await b.get('/')).text()).toContain('<code>k</code>')
       expect(await store.data(after)).toEqual({ k: 'v' })
     })
@@ -393,40 +468,74 @@ describe.each(SERVER_STORES)('on the $name store', (store: StoreUnderTest) => {
       expect(await sessionCount()).toBe(0)
     })
 
-    it.each<Record<string, string>>([{}, { username: '' }, { username: '   ' }, { username: 'r'.repeat(151) }])('answers 400 for %j', async (fields) => {
+    it.each<Record<string, string>>([
+      {},
+      { username: '' },
+      { username: '   ' },
+      { username: 'r'.repeat(151) },
+    ])('answers 400 for %j', async (fields) => {
       const b = browser()
       const res = await b.post('/form/login', fields)
       expect(res.status).toBe(400)
-      expect(await res.text()).toContain('The name must be 1 to 150 characters, not all spaces, and well-formed Unicode.')
+      expect(await res.text()).toContain(
+        'The name must be 1 to 150 characters, not all spaces, and well-formed Unicode.',
+      )
       expect(res.headers.getSetCookie()).toEqual([])
       expect(await sessionCount()).toBe(0)
     })
   })
 
-  describe('flash messages after each form (Django\'s messages framework)', () => {
+  describe("flash messages after each form (Django's messages framework)", () => {
     /** The page's flash messages as [class, text] pairs, or [] when it shows none. */
     const flashes = (html: string): [string, string][] =>
-      [...(/<ul class="messages"[^>]*>(.*?)<\/ul>/.exec(html)?.[1] ?? '').matchAll(/<li class="([^"]*)">(.*?)<\/li>/g)].map((m) => [m[1] ?? '', m[2] ?? ''])
+      [
+        ...(/<ul class="messages"[^>]*>(.*?)<\/ul>/.exec(html)?.[1] ?? '').matchAll(
+          /<li class="([^"]*)">(.*?)<\/li>/g,
+        ),
+      ].map((m) => [m[1] ?? '', m[2] ?? ''])
 
     it.each<[string, string, Record<string, string>, [string, string]]>([
       ['set', '/form/set', { key: 'color', value: 'blue' }, ['success', 'Key color set']],
       ['delete', '/form/delete', { key: 'k' }, ['success', 'Key k deleted']],
-      ['delete of a missing key', '/form/delete', { key: 'nope' }, ['info', 'There was no key nope']],
-      ['expiry', '/form/expiry', { seconds: '30' }, ['success', 'The session now expires after 30 s of inactivity']],
-      ['expiry 0', '/form/expiry', { seconds: '0' }, ['success', 'The session now ends when the browser closes']],
-      ['default expiry', '/form/expiry', { seconds: '' }, ['success', 'Expiry back to the default']],
+      [
+        'delete of a missing key',
+        '/form/delete',
+        { key: 'nope' },
+        ['info', 'There was no key nope'],
+      ],
+      [
+        'expiry',
+        '/form/expiry',
+        { seconds: '30' },
+        ['success', 'The session now expires after 30 s of inactivity'],
+      ],
+      [
+        'expiry 0',
+        '/form/expiry',
+        { seconds: '0' },
+        ['success', 'The session now ends when the browser closes'],
+      ],
+      [
+        'default expiry',
+        '/form/expiry',
+        { seconds: '' },
+        ['success', 'Expiry back to the default'],
+      ],
       ['cycle', '/form/cycle', {}, ['success', 'Session key cycled']],
       ['flush', '/form/flush', {}, ['success', 'Session flushed']],
       ['login', '/form/login', { username: 'Raju' }, ['success', 'Logged in as Raju']],
       ['logout', '/form/logout', {}, ['success', 'Logged out']],
-    ])('%s: the page after the 303 says what happened, once; a reload no longer does', async (_form, path, fields, shown) => {
-      const b = browser()
-      await submit(b, '/form/set', { key: 'k', value: 'v' })
-      await b.get('/') // shows "Key k set"
-      await submit(b, path, fields)
-      expect(flashes(await (await b.get('/')).text())).toEqual([shown])
-      expect(flashes(await (await b.get('/')).text())).toEqual([])
-    })
+    ])(
+      '%s: the page after the 303 says what happened, once; a reload no longer does',
+      async (_form, path, fields, shown) => {
+        const b = browser()
+        await submit(b, '/form/set', { key: 'k', value: 'v' })
+        await b.get('/') // shows "Key k set"
+        await submit(b, path, fields)
+        expect(flashes(await (await b.get('/')).text())).toEqual([shown])
+        expect(flashes(await (await b.get('/')).text())).toEqual([])
+      },
+    )
 
     it('escapes the message and shows several in order', async () => {
       const b = browser()
@@ -449,7 +558,9 @@ describe.each(SERVER_STORES)('on the $name store', (store: StoreUnderTest) => {
     })
 
     it('works on the cookie store too', async () => {
-      const b = browser({ store: cookieStore({ secret: 'edge-session test secret number one, 32+ bytes' }) })
+      const b = browser({
+        store: cookieStore({ secret: 'edge-session test secret number one, 32+ bytes' }),
+      })
       await submit(b, '/form/login', { username: 'Raju' })
       expect(flashes(await (await b.get('/')).text())).toEqual([['success', 'Logged in as Raju']])
       expect(flashes(await (await b.get('/')).text())).toEqual([])
@@ -469,9 +580,16 @@ describe.each(SERVER_STORES)('on the $name store', (store: StoreUnderTest) => {
       expect(res.headers.get('Content-Type')).toMatch(/^text\/html/)
       expect(await res.text()).toContain('There is no page here.')
 
-      const api = await createApp({ store: store.faulty({ write: true }) }).request(`${BASE}/session`, json('POST', { k: 1 }), store.bindings)
+      const api = await createApp({ store: store.faulty({ write: true }) }).request(
+        `${BASE}/session`,
+        json('POST', { k: 1 }),
+        store.bindings,
+      )
       expect(api.status).toBe(503)
-      expect(await api.json()).toEqual({ error: 'The session could not be saved; try again shortly.', code: 'STORE_UNAVAILABLE' })
+      expect(await api.json()).toEqual({
+        error: 'The session could not be saved; try again shortly.',
+        code: 'STORE_UNAVAILABLE',
+      })
     })
   })
 })

@@ -42,7 +42,13 @@ describe('byteLength()', () => {
     for (let i = 0; i < 500; i++) {
       const units = Array.from({ length: next() % 300 }, () => {
         const pick = next() % 4
-        return pick === 0 ? next() % 0x80 : pick === 1 ? 0x80 + (next() % 0x780) : pick === 2 ? 0xd800 + (next() % 0x800) : next() % 0x10000
+        return pick === 0
+          ? next() % 0x80
+          : pick === 1
+            ? 0x80 + (next() % 0x780)
+            : pick === 2
+              ? 0xd800 + (next() % 0x800)
+              : next() % 0x10000
       })
       const text = String.fromCharCode(...units)
       expect(byteLength(text)).toBe(encoded(text))

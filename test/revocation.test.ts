@@ -27,10 +27,14 @@ async function loggedIn(username: string): Promise<string> {
   return cookie
 }
 
-const whoami = async (cookie: string): Promise<unknown> => (await app.request(`${ORIGIN}/whoami`, { headers: { Cookie: cookie } }, env)).json()
+const whoami = async (cookie: string): Promise<unknown> =>
+  (await app.request(`${ORIGIN}/whoami`, { headers: { Cookie: cookie } }, env)).json()
 
 /** The two requests of the race, each on its own scripted view of the same real KV. */
-function race(cookie: string, path: 'GET /session-hit/' | 'POST /session' = 'GET /session-hit/'): {
+function race(
+  cookie: string,
+  path: 'GET /session-hit/' | 'POST /session' = 'GET /session-hit/',
+): {
   inFlight: ReturnType<typeof holdingKV>
   logout: ReturnType<typeof holdingKV>
   startInFlight(): Promise<Response>
@@ -45,9 +49,25 @@ function race(cookie: string, path: 'GET /session-hit/' | 'POST /session' = 'GET
     // POST /session (JSON) sets a key.
     startInFlight: async () =>
       path === 'POST /session'
-        ? app.request(`${ORIGIN}/session`, { ...json('POST', { color: 'blue' }), headers: { Cookie: cookie, 'Content-Type': 'application/json' } }, { ...env, SESSIONS: inFlight.namespace })
-        : app.request(`${ORIGIN}/session-hit/`, { headers: { Cookie: cookie } }, { ...env, SESSIONS: inFlight.namespace }),
-    startLogout: async () => app.request(`${ORIGIN}/logout`, { method: 'POST', headers: { Cookie: cookie } }, { ...env, SESSIONS: logout.namespace }),
+        ? app.request(
+            `${ORIGIN}/session`,
+            {
+              ...json('POST', { color: 'blue' }),
+              headers: { Cookie: cookie, 'Content-Type': 'application/json' },
+            },
+            { ...env, SESSIONS: inFlight.namespace },
+          )
+        : app.request(
+            `${ORIGIN}/session-hit/`,
+            { headers: { Cookie: cookie } },
+            { ...env, SESSIONS: inFlight.namespace },
+          ),
+    startLogout: async () =>
+      app.request(
+        `${ORIGIN}/logout`,
+        { method: 'POST', headers: { Cookie: cookie } },
+        { ...env, SESSIONS: logout.namespace },
+      ),
   }
 }
 
@@ -65,26 +85,31 @@ async function expectRefused(res: Response): Promise<void> {
   if (res.headers.get('Content-Type')?.startsWith('application/json')) {
     expect(await res.json()).toMatchObject({ code: 'SESSION_INTERRUPTED' })
   } else {
-    expect(await res.text()).toContain('The session was ended by another request while this one ran')
+    expect(await res.text()).toContain(
+      'The session was ended by another request while this one ran',
+    )
   }
 }
 
 describe('a logout racing an in-flight write (KV, one location)', () => {
-  it.each(['GET /session-hit/', 'POST /session'] as const)('the issue\'s scenario (%s): the write lands after the logout finished, and is undone and refused', async (path) => {
-    const cookie = await loggedIn('raju')
-    const r = race(cookie, path)
-    const write = r.inFlight.hold('put', 'session:')
-    const inFlight = r.startInFlight()
-    await write.reached // loaded, about to write
+  it.each(['GET /session-hit/', 'POST /session'] as const)(
+    "the issue's scenario (%s): the write lands after the logout finished, and is undone and refused",
+    async (path) => {
+      const cookie = await loggedIn('raju')
+      const r = race(cookie, path)
+      const write = r.inFlight.hold('put', 'session:')
+      const inFlight = r.startInFlight()
+      await write.reached // loaded, about to write
 
-    const logout = await r.startLogout()
-    expect(logout.status).toBe(200)
-    expect(setCookie(logout, 'sessionid')?.attrs['max-age']).toBe('0')
+      const logout = await r.startLogout()
+      expect(logout.status).toBe(200)
+      expect(setCookie(logout, 'sessionid')?.attrs['max-age']).toBe('0')
 
-    write.release()
-    await expectRefused(await inFlight)
-    await expectLoggedOut(cookie)
-  })
+      write.release()
+      await expectRefused(await inFlight)
+      await expectLoggedOut(cookie)
+    },
+  )
 
   // W = the in-flight put, C = its marker check; M = the logout's marker put, D = its delete.
   it.each([
@@ -92,42 +117,45 @@ describe('a logout racing an in-flight write (KV, one location)', () => {
     ['M W D C', ['put session:', 'get revoked:'], ['delete session:']],
     ['W M C D', ['get revoked:'], ['delete session:']],
     ['W M D C', ['get revoked:'], ['delete session:']],
-  ] as const)('%s ends logged out, the in-flight write refused', async (order, inFlightHolds, logoutHolds) => {
-    const cookie = await loggedIn('raju')
-    const r = race(cookie)
-    const hold = (kv: ReturnType<typeof holdingKV>, spec: string) => {
-      const [op, prefix] = spec.split(' ') as ['get' | 'put' | 'delete', string]
-      return kv.hold(op, prefix)
-    }
-    const a = inFlightHolds.map((spec) => hold(r.inFlight, spec))
-    const b = logoutHolds.map((spec) => hold(r.logout, spec))
-    const inFlight = r.startInFlight()
-    await a[0]!.reached
-    const logout = r.startLogout()
-    await b[0]!.reached // the logout's marker is written; its delete is held
+  ] as const)(
+    '%s ends logged out, the in-flight write refused',
+    async (order, inFlightHolds, logoutHolds) => {
+      const cookie = await loggedIn('raju')
+      const r = race(cookie)
+      const hold = (kv: ReturnType<typeof holdingKV>, spec: string) => {
+        const [op, prefix] = spec.split(' ') as ['get' | 'put' | 'delete', string]
+        return kv.hold(op, prefix)
+      }
+      const a = inFlightHolds.map((spec) => hold(r.inFlight, spec))
+      const b = logoutHolds.map((spec) => hold(r.logout, spec))
+      const inFlight = r.startInFlight()
+      await a[0]!.reached
+      const logout = r.startLogout()
+      await b[0]!.reached // the logout's marker is written; its delete is held
 
-    if (order === 'M W C D' || order === 'W M C D') {
-      // The in-flight request writes (if not yet) and checks before the delete.
-      for (const h of a) h.release()
-      await expectRefused(await inFlight)
-      b[0]!.release()
-    } else if (order === 'M W D C') {
-      a[0]!.release() // W
-      await a[1]!.reached // about to check
-      b[0]!.release() // D
+      if (order === 'M W C D' || order === 'W M C D') {
+        // The in-flight request writes (if not yet) and checks before the delete.
+        for (const h of a) h.release()
+        await expectRefused(await inFlight)
+        b[0]!.release()
+      } else if (order === 'M W D C') {
+        a[0]!.release() // W
+        await a[1]!.reached // about to check
+        b[0]!.release() // D
+        expect((await logout).status).toBe(200)
+        a[1]!.release() // C
+        await expectRefused(await inFlight)
+      } else {
+        // W M D C: the write is in; the logout deletes it; then the check.
+        b[0]!.release()
+        expect((await logout).status).toBe(200)
+        a[0]!.release()
+        await expectRefused(await inFlight)
+      }
       expect((await logout).status).toBe(200)
-      a[1]!.release() // C
-      await expectRefused(await inFlight)
-    } else {
-      // W M D C: the write is in; the logout deletes it; then the check.
-      b[0]!.release()
-      expect((await logout).status).toBe(200)
-      a[0]!.release()
-      await expectRefused(await inFlight)
-    }
-    expect((await logout).status).toBe(200)
-    await expectLoggedOut(cookie)
-  })
+      await expectLoggedOut(cookie)
+    },
+  )
 
   it('W C M D: a write that finished before the logout began is simply logged out after', async () => {
     const cookie = await loggedIn('raju')
@@ -138,21 +166,28 @@ describe('a logout racing an in-flight write (KV, one location)', () => {
     await expectLoggedOut(cookie)
   })
 
-  it.each(['GET /session-hit/', 'POST /session'] as const)('a cycleKey() that answered first (%s in flight): the old id stays dead, the write refused', async (path) => {
-    const cookie = await loggedIn('raju')
-    const r = race(cookie, path)
-    const write = r.inFlight.hold('put', 'session:')
-    const inFlight = r.startInFlight()
-    await write.reached
-    const cycled = await app.request(`${ORIGIN}/session/cycle`, { method: 'POST', headers: { Cookie: cookie } }, env)
-    expect(cycled.status).toBe(200)
-    write.release()
-    await expectRefused(await inFlight)
-    await expectLoggedOut(cookie)
-    // The cycled session, under its new id, is untouched.
-    const fresh = `sessionid=${setCookie(cycled, 'sessionid')?.value}`
-    expect(await whoami(fresh)).toEqual({ username: 'raju' })
-  })
+  it.each(['GET /session-hit/', 'POST /session'] as const)(
+    'a cycleKey() that answered first (%s in flight): the old id stays dead, the write refused',
+    async (path) => {
+      const cookie = await loggedIn('raju')
+      const r = race(cookie, path)
+      const write = r.inFlight.hold('put', 'session:')
+      const inFlight = r.startInFlight()
+      await write.reached
+      const cycled = await app.request(
+        `${ORIGIN}/session/cycle`,
+        { method: 'POST', headers: { Cookie: cookie } },
+        env,
+      )
+      expect(cycled.status).toBe(200)
+      write.release()
+      await expectRefused(await inFlight)
+      await expectLoggedOut(cookie)
+      // The cycled session, under its new id, is untouched.
+      const fresh = `sessionid=${setCookie(cycled, 'sessionid')?.value}`
+      expect(await whoami(fresh)).toEqual({ username: 'raju' })
+    },
+  )
 
   it('leaves a revocation marker with a short TTL, holding nothing of the session', async () => {
     const cookie = await loggedIn('raju')
@@ -162,16 +197,28 @@ describe('a logout racing an in-flight write (KV, one location)', () => {
     expect(await env.SESSIONS.get(key)).toBe('1')
     const [entry] = (await env.SESSIONS.list({ prefix: key })).keys
     expect(entry?.expiration).toBeGreaterThanOrEqual(before + KV_REVOCATION_TTL - 1)
-    expect(entry?.expiration).toBeLessThanOrEqual(Math.ceil(Date.now() / 1000) + KV_REVOCATION_TTL + 1)
+    expect(entry?.expiration).toBeLessThanOrEqual(
+      Math.ceil(Date.now() / 1000) + KV_REVOCATION_TTL + 1,
+    )
   })
 
   it('a login racing the logout of the session it replaces is refused too, and leaves no new session', async () => {
     const cookie = await loggedIn('raju')
     const login = holdingKV(env.SESSIONS)
     const check = login.hold('get', 'revoked:') // the new record is written; the old one's marker not yet read
-    const inFlight = app.request(`${ORIGIN}/login`, { ...json('POST', { username: 'raju' }), headers: { Cookie: cookie, 'Content-Type': 'application/json' } }, { ...env, SESSIONS: login.namespace })
+    const inFlight = app.request(
+      `${ORIGIN}/login`,
+      {
+        ...json('POST', { username: 'raju' }),
+        headers: { Cookie: cookie, 'Content-Type': 'application/json' },
+      },
+      { ...env, SESSIONS: login.namespace },
+    )
     await check.reached
-    expect((await app.request(`${ORIGIN}/logout`, { method: 'POST', headers: { Cookie: cookie } }, env)).status).toBe(200)
+    expect(
+      (await app.request(`${ORIGIN}/logout`, { method: 'POST', headers: { Cookie: cookie } }, env))
+        .status,
+    ).toBe(200)
     check.release()
     await expectRefused(await inFlight)
     await expectLoggedOut(cookie)

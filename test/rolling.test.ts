@@ -78,7 +78,10 @@ describe('rolling: sliding expiry', () => {
     expect(cookie?.attrs['max-age']).toBe('3600')
     expect(h.puts).toHaveLength(1)
     expect(h.puts[0]!.expirationTtl).toBe(3600)
-    expect(JSON.parse(h.puts[0]!.value)).toMatchObject({ data: { n: 1 }, expiresAt: h.clock.now + HOUR })
+    expect(JSON.parse(h.puts[0]!.value)).toMatchObject({
+      data: { n: 1 },
+      expiresAt: h.clock.now + HOUR,
+    })
     expect(res.headers.get('Cache-Control')).toContain('private')
 
     // Just extended: the next read costs no write.
@@ -105,31 +108,35 @@ describe('rolling: sliding expiry', () => {
   it.each([
     { maxAge: 120, rolling: true as const, minInterval: 60 },
     { maxAge: 3600, rolling: { threshold: 0.01, minInterval: 600 }, minInterval: 600 },
-  ])('never writes more than once per minInterval ($minInterval s) when the threshold comes sooner', async ({ maxAge, rolling, minInterval }) => {
-    const h = rollingHarness({ rolling, maxAge })
-    await h.run(async (s) => s.set('n', 1))
-    h.counted.reset()
-    const start = h.clock.now
-    const writes: number[] = []
+  ])(
+    'never writes more than once per minInterval ($minInterval s) when the threshold comes sooner',
+    async ({ maxAge, rolling, minInterval }) => {
+      const h = rollingHarness({ rolling, maxAge })
+      await h.run(async (s) => s.set('n', 1))
+      h.counted.reset()
+      const start = h.clock.now
+      const writes: number[] = []
 
-    // A request every 10 s for 20 intervals.
-    for (let t = 10_000; t <= 20 * minInterval * 1000; t += 10_000) {
-      h.clock.now = start + t
-      const before = h.counted.counts.writes
-      const { body } = await read(h)
-      expect(body).toBe(1)
-      if (h.counted.counts.writes > before) writes.push(t)
-    }
+      // A request every 10 s for 20 intervals.
+      for (let t = 10_000; t <= 20 * minInterval * 1000; t += 10_000) {
+        h.clock.now = start + t
+        const before = h.counted.counts.writes
+        const { body } = await read(h)
+        expect(body).toBe(1)
+        if (h.counted.counts.writes > before) writes.push(t)
+      }
 
-    expect(writes.length).toBeGreaterThan(0)
-    let last = 0
-    for (const t of writes) {
-      expect(t - last).toBeGreaterThanOrEqual(minInterval * 1000)
-      last = t
-    }
-    // Each interval is a write, and no more: 20 of them.
-    expect(writes).toHaveLength(20)
-  }, 60_000) // up to 1,200 requests: about 1 s alone, 7 s on a loaded 2-core machine
+      expect(writes.length).toBeGreaterThan(0)
+      let last = 0
+      for (const t of writes) {
+        expect(t - last).toBeGreaterThanOrEqual(minInterval * 1000)
+        last = t
+      }
+      // Each interval is a write, and no more: 20 of them.
+      expect(writes).toHaveLength(20)
+    },
+    60_000,
+  ) // up to 1,200 requests: about 1 s alone, 7 s on a loaded 2-core machine
 
   it('keeps a session in use alive past maxAge, where without rolling it expires', async () => {
     for (const rolling of [true, false]) {
@@ -211,6 +218,9 @@ describe('rolling: a busy day', () => {
     // One-day sessions are extended every six hours.
     expect(await busyDay({ rolling: true, maxAge: DAY / 1000 })).toEqual({ writes: 4, alive: true })
     // Against Django's SESSION_SAVE_EVERY_REQUEST: one write per request.
-    expect(await busyDay({ saveEveryRequest: true, maxAge: DAY / 1000 })).toEqual({ writes: 24 * 60, alive: true })
+    expect(await busyDay({ saveEveryRequest: true, maxAge: DAY / 1000 })).toEqual({
+      writes: 24 * 60,
+      alive: true,
+    })
   }, 60_000)
 })

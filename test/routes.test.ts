@@ -125,7 +125,9 @@ describe.each(SERVER_STORES)('on the $name store', (store) => {
 
   describe('GET /get-cook', () => {
     it('escapes the cookie value in the HTML', async () => {
-      const res = await send(`${BASE}/get-cook/`, { headers: { Cookie: `user=${encodeURIComponent('<script>x</script>')}` } })
+      const res = await send(`${BASE}/get-cook/`, {
+        headers: { Cookie: `user=${encodeURIComponent('<script>x</script>')}` },
+      })
       expect(await res.text()).toBe('&lt;script&gt;x&lt;/script&gt; Hey Get Cookie Success')
     })
   })
@@ -146,11 +148,18 @@ describe.each(SERVER_STORES)('on the $name store', (store) => {
       const b = browser()
       const set = await b.get('/session', json('POST', { a: 1, b: { nested: [true, null] } }))
       expect(set.status).toBe(200)
-      expect(((await set.json()) as { data: unknown }).data).toEqual({ a: 1, b: { nested: [true, null] } })
+      expect(((await set.json()) as { data: unknown }).data).toEqual({
+        a: 1,
+        b: { nested: [true, null] },
+      })
       const del = await b.get('/session/data/a', { method: 'DELETE' })
-      expect(((await del.json()) as { data: unknown }).data).toEqual({ b: { nested: [true, null] } })
+      expect(((await del.json()) as { data: unknown }).data).toEqual({
+        b: { nested: [true, null] },
+      })
       const get = await b.get('/session')
-      expect(((await get.json()) as { data: unknown }).data).toEqual({ b: { nested: [true, null] } })
+      expect(((await get.json()) as { data: unknown }).data).toEqual({
+        b: { nested: [true, null] },
+      })
     })
 
     it.each([
@@ -159,7 +168,11 @@ describe.each(SERVER_STORES)('on the $name store', (store) => {
       ['null', 'null', 'JSON object'],
       ['a string', '"x"', 'JSON object'],
       ['an empty body', '', 'valid JSON'],
-      ['arrays nested 10,000 deep', `{"a":${'['.repeat(10_000)}${']'.repeat(10_000)}}`, 'nested more than 100 levels'],
+      [
+        'arrays nested 10,000 deep',
+        `{"a":${'['.repeat(10_000)}${']'.repeat(10_000)}}`,
+        'nested more than 100 levels',
+      ],
     ])('POST /session with %s is a 400 with a message', async (_label, body, message) => {
       const res = await send(`${BASE}/session`, json('POST', body))
       expect(res.status).toBe(400)
@@ -179,10 +192,13 @@ describe.each(SERVER_STORES)('on the $name store', (store) => {
       expect(await reset.json()).toMatchObject({ expiryAge: 1209600, expireAtBrowserClose: false })
     })
 
-    it.each([[{ seconds: -1 }], [{ seconds: '5' }], [{}], [{ seconds: true }]])('POST /session/expiry refuses %j with 400', async (body) => {
-      const res = await send(`${BASE}/session/expiry`, json('POST', body))
-      expect(res.status).toBe(400)
-    })
+    it.each([[{ seconds: -1 }], [{ seconds: '5' }], [{}], [{ seconds: true }]])(
+      'POST /session/expiry refuses %j with 400',
+      async (body) => {
+        const res = await send(`${BASE}/session/expiry`, json('POST', body))
+        expect(res.status).toBe(400)
+      },
+    )
 
     it('POST /session/cycle moves the data to a new key', async () => {
       const b = browser()
@@ -210,7 +226,11 @@ describe.each(SERVER_STORES)('on the $name store', (store) => {
     it.each([
       ['an integer above 2^53', '{"a":12345678901234567890}', 'would become 12345678901234567000'],
       ['2^53 + 1', '{"a":9007199254740993}', 'would become 9007199254740992'],
-      ['a nested negative one', '{"a":[1,{"b":-123456789012345678901234}]}', 'would become -1.2345678901234569e+23'],
+      [
+        'a nested negative one',
+        '{"a":[1,{"b":-123456789012345678901234}]}',
+        'would become -1.2345678901234569e+23',
+      ],
       ['more digits than a double holds', '{"a":0.1000000000000000000001}', 'would become 0.1'],
       ['an underflow to 0', '{"a":1e-400}', 'would become 0'],
       ['an overflow to Infinity', '{"a":1e400}', 'it is out of range'],
@@ -256,7 +276,10 @@ describe.each(SERVER_STORES)('on the $name store', (store) => {
 
       const login = await b.get('/login', json('POST', { username: 'raju' }))
       expect(login.status).toBe(200)
-      expect(((await login.json()) as { data: unknown }).data).toEqual({ cart: ['book'], username: 'raju' })
+      expect(((await login.json()) as { data: unknown }).data).toEqual({
+        cart: ['book'],
+        username: 'raju',
+      })
       expect(b.jar.cookies.get('sessionid')).not.toBe(before)
 
       expect(await (await b.get('/whoami')).json()).toEqual({ username: 'raju' })
@@ -270,11 +293,14 @@ describe.each(SERVER_STORES)('on the $name store', (store) => {
       expect(await sessionCount()).toBe(0)
     })
 
-    it.each([[{}], [{ username: '' }], [{ username: 7 }], [{ username: 'x'.repeat(151) }]])('refuses %j with 400', async (body) => {
-      const res = await send(`${BASE}/login`, json('POST', body))
-      expect(res.status).toBe(400)
-      expect(await sessionCount()).toBe(0)
-    })
+    it.each([[{}], [{ username: '' }], [{ username: 7 }], [{ username: 'x'.repeat(151) }]])(
+      'refuses %j with 400',
+      async (body) => {
+        const res = await send(`${BASE}/login`, json('POST', body))
+        expect(res.status).toBe(400)
+        expect(await sessionCount()).toBe(0)
+      },
+    )
 
     it('GET /whoami for an anonymous visitor creates nothing', async () => {
       const res = await send(`${BASE}/whoami`)

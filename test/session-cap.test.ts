@@ -12,7 +12,11 @@ import { device } from './helpers/demo'
 import { clearObjects } from './helpers/do'
 import { json } from './helpers/http'
 
-const capped = (cap: string): Record<string, unknown> => ({ ...env, SESSION_STORE: 'do', MAX_SESSIONS_PER_USER: cap })
+const capped = (cap: string): Record<string, unknown> => ({
+  ...env,
+  SESSION_STORE: 'do',
+  MAX_SESSIONS_PER_USER: cap,
+})
 let users = 0
 const newUser = (): string => `cap-${++users}-${crypto.randomUUID().slice(0, 8)}`
 
@@ -21,15 +25,24 @@ beforeEach(async () => {
 })
 
 describe('durableObjectStore({ maxSessionsPerUser })', () => {
-  it.each([[0], [-1], [1.5], [Number.NaN], ['2' as unknown as number]])('refuses %s with INVALID_OPTION naming the option', (cap) => {
-    expect(() => durableObjectStore({ namespace: env.SESSION_OBJECTS, maxSessionsPerUser: cap })).toThrow(/option "maxSessionsPerUser"/)
-  })
+  it.each([[0], [-1], [1.5], [Number.NaN], ['2' as unknown as number]])(
+    'refuses %s with INVALID_OPTION naming the option',
+    (cap) => {
+      expect(() =>
+        durableObjectStore({ namespace: env.SESSION_OBJECTS, maxSessionsPerUser: cap }),
+      ).toThrow(/option "maxSessionsPerUser"/)
+    },
+  )
 
   it('ends the least recently seen session at a login beyond the cap', async () => {
     const clock = { now: Date.now() }
     const app = createApp({ now: () => clock.now })
     const user = newUser()
-    const [a, b, c] = [device(capped('2'), { app }), device(capped('2'), { app }), device(capped('2'), { app })]
+    const [a, b, c] = [
+      device(capped('2'), { app }),
+      device(capped('2'), { app }),
+      device(capped('2'), { app }),
+    ]
     await a.login(user)
     clock.now += 1_000
     await b.login(user)
@@ -43,7 +56,11 @@ describe('durableObjectStore({ maxSessionsPerUser })', () => {
     const clock = { now: Date.now() }
     const app = createApp({ now: () => clock.now })
     const user = newUser()
-    const [a, b, c] = [device(capped('2'), { app }), device(capped('2'), { app }), device(capped('2'), { app })]
+    const [a, b, c] = [
+      device(capped('2'), { app }),
+      device(capped('2'), { app }),
+      device(capped('2'), { app }),
+    ]
     await b.login(user)
     clock.now += 1_000
     await a.login(user)
@@ -84,7 +101,10 @@ describe('MAX_SESSIONS_PER_USER (the demo)', () => {
     expect(sessionCap(value)).toBe(cap)
   })
 
-  it.each([['0'], ['-1'], ['two'], ['1.5']])('%j is refused with INVALID_OPTION naming the variable', (value) => {
-    expect(() => sessionCap(value)).toThrow(/MAX_SESSIONS_PER_USER/)
-  })
+  it.each([['0'], ['-1'], ['two'], ['1.5']])(
+    '%j is refused with INVALID_OPTION naming the variable',
+    (value) => {
+      expect(() => sessionCap(value)).toThrow(/MAX_SESSIONS_PER_USER/)
+    },
+  )
 })

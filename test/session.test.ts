@@ -1,7 +1,15 @@
 import { env } from 'cloudflare:test'
 import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { Hono } from 'hono'
-import { cookieStore, kvKeyFor, kvStore, session, SessionError, type Session, type SessionEnv } from '../src/session'
+import {
+  cookieStore,
+  kvKeyFor,
+  kvStore,
+  session,
+  SessionError,
+  type Session,
+  type SessionEnv,
+} from '../src/session'
 import { MAX_DEPTH } from '../src/session/stores/record'
 import { harness, storedRecords, T0 } from './helpers/harness'
 import { setCookie } from './helpers/http'
@@ -40,7 +48,13 @@ describe('session.set() and session.get()', () => {
     const { res } = await h.run(async (s) => s.set('a', 1))
     const cookie = setCookie(res, 'sessionid')
     expect(cookie?.value).toMatch(/^[A-Za-z0-9_-]{43}$/)
-    expect(cookie?.attrs).toEqual({ 'max-age': '1209600', expires: TWO_WEEKS, path: '/', httponly: '', samesite: 'Lax' })
+    expect(cookie?.attrs).toEqual({
+      'max-age': '1209600',
+      expires: TWO_WEEKS,
+      path: '/',
+      httponly: '',
+      samesite: 'Lax',
+    })
     expect(res.headers.get('Cache-Control')).toBe('private')
     expect(res.headers.get('Vary')).toBe('Cookie')
   })
@@ -52,13 +66,75 @@ describe('session.set() and session.get()', () => {
   })
 
   it.each([
-    [{ cookieName: 'sid' }, 'sid', { 'max-age': '1209600', expires: TWO_WEEKS, path: '/', httponly: '', samesite: 'Lax' }],
-    [{ maxAge: 60 }, 'sessionid', { 'max-age': '60', expires: new Date(T0 + 60_000).toUTCString(), path: '/', httponly: '', samesite: 'Lax' }],
-    [{ path: '/app', domain: 'example.com' }, 'sessionid', { 'max-age': '1209600', expires: TWO_WEEKS, path: '/app', domain: 'example.com', httponly: '', samesite: 'Lax' }],
-    [{ httpOnly: false, sameSite: 'Strict' as const }, 'sessionid', { 'max-age': '1209600', expires: TWO_WEEKS, path: '/', samesite: 'Strict' }],
-    [{ secure: true }, 'sessionid', { 'max-age': '1209600', expires: TWO_WEEKS, path: '/', httponly: '', secure: '', samesite: 'Lax' }],
-    [{ sameSite: 'None' as const, secure: true }, 'sessionid', { 'max-age': '1209600', expires: TWO_WEEKS, path: '/', httponly: '', secure: '', samesite: 'None' }],
-    [{ cookieName: '__Host-sid' }, '__Host-sid', { 'max-age': '1209600', expires: TWO_WEEKS, path: '/', httponly: '', secure: '', samesite: 'Lax' }],
+    [
+      { cookieName: 'sid' },
+      'sid',
+      { 'max-age': '1209600', expires: TWO_WEEKS, path: '/', httponly: '', samesite: 'Lax' },
+    ],
+    [
+      { maxAge: 60 },
+      'sessionid',
+      {
+        'max-age': '60',
+        expires: new Date(T0 + 60_000).toUTCString(),
+        path: '/',
+        httponly: '',
+        samesite: 'Lax',
+      },
+    ],
+    [
+      { path: '/app', domain: 'example.com' },
+      'sessionid',
+      {
+        'max-age': '1209600',
+        expires: TWO_WEEKS,
+        path: '/app',
+        domain: 'example.com',
+        httponly: '',
+        samesite: 'Lax',
+      },
+    ],
+    [
+      { httpOnly: false, sameSite: 'Strict' as const },
+      'sessionid',
+      { 'max-age': '1209600', expires: TWO_WEEKS, path: '/', samesite: 'Strict' },
+    ],
+    [
+      { secure: true },
+      'sessionid',
+      {
+        'max-age': '1209600',
+        expires: TWO_WEEKS,
+        path: '/',
+        httponly: '',
+        secure: '',
+        samesite: 'Lax',
+      },
+    ],
+    [
+      { sameSite: 'None' as const, secure: true },
+      'sessionid',
+      {
+        'max-age': '1209600',
+        expires: TWO_WEEKS,
+        path: '/',
+        httponly: '',
+        secure: '',
+        samesite: 'None',
+      },
+    ],
+    [
+      { cookieName: '__Host-sid' },
+      '__Host-sid',
+      {
+        'max-age': '1209600',
+        expires: TWO_WEEKS,
+        path: '/',
+        httponly: '',
+        secure: '',
+        samesite: 'Lax',
+      },
+    ],
   ])('honours options %j in the cookie', async (options, name, attrs) => {
     const h = harness(options)
     const { res } = await h.run(async (s) => s.set('a', 1))
@@ -112,10 +188,14 @@ describe('session.set() and session.get()', () => {
 
 describe.each([
   ['KV', () => ({})],
-  ['cookie', () => ({ store: cookieStore({ secret: 'edge-session test secret number one, 32+ bytes' }) })],
+  [
+    'cookie',
+    () => ({ store: cookieStore({ secret: 'edge-session test secret number one, 32+ bytes' }) }),
+  ],
 ] as const)('session.set() at the nesting limit, on the %s store', (_store, options) => {
   /** `levels` arrays around the innermost value, as JSON. */
-  const arrays = (levels: number, inner = '1'): string => `${'['.repeat(levels)}${inner}${']'.repeat(levels)}`
+  const arrays = (levels: number, inner = '1'): string =>
+    `${'['.repeat(levels)}${inner}${']'.repeat(levels)}`
   const objects = (levels: number): string => `${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}`
 
   it.each([
@@ -186,18 +266,48 @@ describe('session.set() size tracking', () => {
         return codes
       }, Promise.resolve([]))
     const { body } = await h.run(async (s) => {
-      const out = await tryAll(s, [['k1', value(92)], ['k2', value(92)], ['k3', value(92)], ['k4', value(1)]])
+      const out = await tryAll(s, [
+        ['k1', value(92)],
+        ['k2', value(92)],
+        ['k3', value(92)],
+        ['k4', value(1)],
+      ])
       // Replacing a key counts its new size only; a removed key frees its size.
-      out.push(...(await tryAll(s, [['k3', value(92)], ['k3', value(1)], ['k4', value(82)], ['k5', value(1)]])))
+      out.push(
+        ...(await tryAll(s, [
+          ['k3', value(92)],
+          ['k3', value(1)],
+          ['k4', value(82)],
+          ['k5', value(1)],
+        ])),
+      )
       await s.delete('k4')
       out.push(...(await tryAll(s, [['k5', value(83)]])))
       await s.pop('k5')
       out.push(...(await tryAll(s, [['k6', value(83)]])))
       await s.clear()
-      out.push(...(await tryAll(s, [['a', value(150)], ['b', value(150)]])))
+      out.push(
+        ...(await tryAll(s, [
+          ['a', value(150)],
+          ['b', value(150)],
+        ])),
+      )
       return out
     })
-    expect(body).toEqual(['ok', 'ok', 'ok', 'PAYLOAD_TOO_LARGE', 'ok', 'ok', 'ok', 'PAYLOAD_TOO_LARGE', 'ok', 'ok', 'ok', 'PAYLOAD_TOO_LARGE'])
+    expect(body).toEqual([
+      'ok',
+      'ok',
+      'ok',
+      'PAYLOAD_TOO_LARGE',
+      'ok',
+      'ok',
+      'ok',
+      'PAYLOAD_TOO_LARGE',
+      'ok',
+      'ok',
+      'ok',
+      'PAYLOAD_TOO_LARGE',
+    ])
   })
 })
 
@@ -223,7 +333,10 @@ describe('session.has(), keys(), values(), entries(), delete(), pop(), clear(), 
       has: [true, false],
       keys: ['a', 'b'],
       values: [1, 'two'],
-      entries: [['a', 1], ['b', 'two']],
+      entries: [
+        ['a', 1],
+        ['b', 'two'],
+      ],
       popped: 1,
       poppedMissing: 'dflt',
       deletedMissing: false,
@@ -283,7 +396,11 @@ describe('session.flush()', () => {
       return { keys: await s.keys(), inKV: await env.SESSIONS.get(key) }
     })
     expect(body).toEqual({ keys: [], inKV: null })
-    expect(setCookie(res, 'sessionid')?.attrs).toMatchObject({ 'max-age': '0', path: '/', domain: 'example.com' })
+    expect(setCookie(res, 'sessionid')?.attrs).toMatchObject({
+      'max-age': '0',
+      path: '/',
+      domain: 'example.com',
+    })
 
     // The old cookie, replayed, gets nothing.
     h.jar.cookies.set('sessionid', oldId)
@@ -307,13 +424,16 @@ describe('session.flush()', () => {
 })
 
 describe('session.flush() and clear() on an id that is not stored', () => {
-  it.each([['flush'], ['clear']] as const)('%s() reads once and deletes nothing', async (method) => {
-    const h = harness()
-    h.jar.cookies.set('sessionid', 'B'.repeat(43))
-    const { res } = await h.run(async (s) => s[method]())
-    expect(h.kv.counts).toMatchObject({ reads: 1, writes: 0, deletes: 0 })
-    expect(setCookie(res, 'sessionid')?.attrs['max-age']).toBe('0')
-  })
+  it.each([['flush'], ['clear']] as const)(
+    '%s() reads once and deletes nothing',
+    async (method) => {
+      const h = harness()
+      h.jar.cookies.set('sessionid', 'B'.repeat(43))
+      const { res } = await h.run(async (s) => s[method]())
+      expect(h.kv.counts).toMatchObject({ reads: 1, writes: 0, deletes: 0 })
+      expect(setCookie(res, 'sessionid')?.attrs['max-age']).toBe('0')
+    },
+  )
 })
 
 describe('session.cycleKey()', () => {
@@ -357,7 +477,11 @@ describe('session.setExpiry() and the expiry getters', () => {
       date: (await s.getExpiryDate()).toISOString(),
       close: await s.getExpireAtBrowserClose(),
     }))
-    expect(body).toEqual({ age: 1209600, date: new Date(T0 + 1209600_000).toISOString(), close: false })
+    expect(body).toEqual({
+      age: 1209600,
+      date: new Date(T0 + 1209600_000).toISOString(),
+      close: false,
+    })
   })
 
   it('takes seconds (fractions truncated)', async () => {
@@ -365,7 +489,11 @@ describe('session.setExpiry() and the expiry getters', () => {
     const { res, body } = await h.run(async (s) => {
       await s.set('a', 1)
       await s.setExpiry(300.9)
-      return [await s.getExpiryAge(), (await s.getExpiryDate()).toISOString(), await s.getExpireAtBrowserClose()]
+      return [
+        await s.getExpiryAge(),
+        (await s.getExpiryDate()).toISOString(),
+        await s.getExpireAtBrowserClose(),
+      ]
     })
     expect(body).toEqual([300, new Date(T0 + 300_000).toISOString(), false])
     expect(setCookie(res, 'sessionid')?.attrs['max-age']).toBe('300')
@@ -416,7 +544,16 @@ describe('session.setExpiry() and the expiry getters', () => {
     expect(setCookie(res, 'sessionid')?.attrs['max-age']).toBe('1209600')
   })
 
-  it.each([[-1], [Infinity], [NaN], ['10'], [new Date('nope')], [400 * 86400 + 1], [1e15], [new Date(T0 + 401 * 86400_000)]])('refuses %s with INVALID_EXPIRY', async (value) => {
+  it.each([
+    [-1],
+    [Infinity],
+    [NaN],
+    ['10'],
+    [new Date('nope')],
+    [400 * 86400 + 1],
+    [1e15],
+    [new Date(T0 + 401 * 86400_000)],
+  ])('refuses %s with INVALID_EXPIRY', async (value) => {
     const h = harness()
     const { body } = await h.run(async (s) =>
       s.setExpiry(value as number).then(
@@ -444,7 +581,14 @@ describe('session.setExpiry() and the expiry getters', () => {
       await s.setExpiry(120)
     })
     const [record] = await storedRecords()
-    expect(record?.value).toEqual({ v: 1, data: { a: 1 }, expiry: { age: 120 }, expiresAt: T0 + 120_000, createdAt: T0, auth: null })
+    expect(record?.value).toEqual({
+      v: 1,
+      data: { a: 1 },
+      expiry: { age: 120 },
+      expiresAt: T0 + 120_000,
+      createdAt: T0,
+      auth: null,
+    })
     const { body } = await h.run(async (s) => s.keys())
     expect(body).toEqual(['a'])
   })
@@ -520,7 +664,10 @@ describe('test cookie', () => {
   it('round-trips without touching KV', async () => {
     const h = harness()
     const { res } = await h.run(async (s) => s.setTestCookie())
-    expect(setCookie(res, 'testcookie')).toMatchObject({ value: 'worked', attrs: { path: '/', httponly: '', samesite: 'Lax' } })
+    expect(setCookie(res, 'testcookie')).toMatchObject({
+      value: 'worked',
+      attrs: { path: '/', httponly: '', samesite: 'Lax' },
+    })
     expect(setCookie(res, 'testcookie')?.attrs).not.toHaveProperty('max-age')
     const { res: check, body } = await h.run(async (s) => {
       const worked = s.testCookieWorked()
@@ -578,15 +725,15 @@ describe('session() middleware', () => {
     ['non-ASCII', 'é'.repeat(43)],
     ['one character too long', 'A'.repeat(44)],
     ['4000 characters', 'A'.repeat(4000)],
-  ])('ignores a malformed id (%s) without any KV call',
-    async (_label, value) => {
-      const h = harness()
-      const { res, body } = await h.run(async (s) => s.get('a'), { headers: { Cookie: `sessionid=${encodeURIComponent(value)}` } })
-      expect(res.status).toBe(200)
-      expect(body).toBeNull()
-      expect(h.kv.counts).toEqual({ reads: 0, writes: 0, deletes: 0, lists: 0 })
-    },
-  )
+  ])('ignores a malformed id (%s) without any KV call', async (_label, value) => {
+    const h = harness()
+    const { res, body } = await h.run(async (s) => s.get('a'), {
+      headers: { Cookie: `sessionid=${encodeURIComponent(value)}` },
+    })
+    expect(res.status).toBe(200)
+    expect(body).toBeNull()
+    expect(h.kv.counts).toEqual({ reads: 0, writes: 0, deletes: 0, lists: 0 })
+  })
 
   it('never saves on a 5xx response', async () => {
     const h = harness()
@@ -618,7 +765,7 @@ describe('session() middleware', () => {
   })
 })
 
-describe('headers on the handler\'s own response', () => {
+describe("headers on the handler's own response", () => {
   type Env = SessionEnv<{ a: number }> & { Bindings: { SESSIONS: KVNamespace } }
   const appReturning = (response: () => Response, write: boolean): Hono<Env> => {
     const app = new Hono<Env>()
@@ -648,7 +795,14 @@ describe('headers on the handler\'s own response', () => {
   })
 
   it('keeps the body, status and headers of a response it adds its headers to in place', async () => {
-    const res = await appReturning(() => new Response('made by hand', { status: 201, headers: { 'Cache-Control': 'public, max-age=60', 'X-Own': 'yes' } }), true).request('/', {}, env)
+    const res = await appReturning(
+      () =>
+        new Response('made by hand', {
+          status: 201,
+          headers: { 'Cache-Control': 'public, max-age=60', 'X-Own': 'yes' },
+        }),
+      true,
+    ).request('/', {}, env)
     expect(res.status).toBe(201)
     expect(await res.text()).toBe('made by hand')
     expect(res.headers.get('X-Own')).toBe('yes')
@@ -669,7 +823,11 @@ describe('session({ partitioned: true })', () => {
     expect(setCookie(res, 'sessionid')?.attrs).toMatchObject({ secure: '', partitioned: '' })
     expect(setCookie(res, 'testcookie')?.attrs).toMatchObject({ secure: '', partitioned: '' })
     const { res: flushed } = await h.run(async (s) => s.flush(), https)
-    expect(setCookie(flushed, 'sessionid')?.attrs).toMatchObject({ 'max-age': '0', secure: '', partitioned: '' })
+    expect(setCookie(flushed, 'sessionid')?.attrs).toMatchObject({
+      'max-age': '0',
+      secure: '',
+      partitioned: '',
+    })
   })
 
   it('sends an ordinary cookie on http with secure "auto": a Partitioned cookie must be Secure', async () => {
@@ -709,7 +867,7 @@ describe('session() options', () => {
 })
 
 describe('session() when the store fails after the handler', () => {
-  it('hands app.onError a clean response it can add headers to, without the handler\'s cookies', async () => {
+  it("hands app.onError a clean response it can add headers to, without the handler's cookies", async () => {
     const kv = faultyKV(env.SESSIONS, { write: true })
     const app = new Hono<SessionEnv>()
     app.use(session({ store: kvStore({ namespace: kv.namespace }) }))

@@ -16,14 +16,29 @@ const OLD = 'b2xkIHNlY3JldCBvZiB0aGUgc2lnbmVkIHJvdXRlcyB0ZXN0cywgNDggYnl0ZXMgbG9
 const NEW = 'bmV3IHNlY3JldCBvZiB0aGUgc2lnbmVkIHJvdXRlcyB0ZXN0cywgNDggYnl0ZXMgbG9uZw'
 
 /** GET `path` on the demo worker (wrangler.toml's, through SELF) with `cookie` sent. */
-async function get(path: string, cookie?: string, base = LOCAL): Promise<{ res: Response; body: string }> {
-  const res = await SELF.fetch(base + path, { headers: cookie === undefined ? {} : { Cookie: cookie } })
+async function get(
+  path: string,
+  cookie?: string,
+  base = LOCAL,
+): Promise<{ res: Response; body: string }> {
+  const res = await SELF.fetch(base + path, {
+    headers: cookie === undefined ? {} : { Cookie: cookie },
+  })
   return { res, body: await res.text() }
 }
 
 /** GET `path` on a demo app built here, with extra bindings (secrets). */
-async function getWith(bindings: Record<string, string>, path: string, cookie?: string, base = 'https://example.com') {
-  const res = await createApp().request(base + path, { headers: cookie === undefined ? {} : { Cookie: cookie } }, { ...env, ...bindings })
+async function getWith(
+  bindings: Record<string, string>,
+  path: string,
+  cookie?: string,
+  base = 'https://example.com',
+) {
+  const res = await createApp().request(
+    base + path,
+    { headers: cookie === undefined ? {} : { Cookie: cookie } },
+    { ...env, ...bindings },
+  )
   return { res, body: await res.text() }
 }
 
@@ -35,7 +50,10 @@ function pairOf(res: Response): string {
 }
 
 /** A `signed` cookie made outside the demo, e.g. one signed long ago. */
-async function forge(value: string, options: { secret?: string; purpose?: string; salt?: string; timestamp?: number } = {}): Promise<string> {
+async function forge(
+  value: string,
+  options: { secret?: string; purpose?: string; salt?: string; timestamp?: number } = {},
+): Promise<string> {
   const signer = createSigner({ secret: options.secret ?? DEV_SECRET })
   const signed = await signer.sign(value, {
     purpose: options.purpose ?? 'cookie:signed',
@@ -51,7 +69,9 @@ describe.each([[''], ['/']])('GET /set-signed then /get-signed (trailing slash: 
     expect(set.res.status).toBe(200)
     expect(set.body).toContain('hello')
     const cookie = setCookie(set.res, 'signed')
-    expect(decodeURIComponent(cookie?.value ?? '')).toMatch(/^hello:[0-9A-Za-z]+:[A-Za-z0-9_-]{43}$/)
+    expect(decodeURIComponent(cookie?.value ?? '')).toMatch(
+      /^hello:[0-9A-Za-z]+:[A-Za-z0-9_-]{43}$/,
+    )
     expect(cookie?.attrs).toEqual({ path: '/', httponly: '', samesite: 'Lax' }) // temporary, like /set-cook/
 
     const read = await get(`/get-signed${slash}`, pairOf(set.res))
@@ -103,17 +123,35 @@ describe('GET /get-signed', () => {
   it.each([
     ['a changed value', async () => (await forge('hello')).replace('hello', 'jello'), 'tampered'],
     // Always another character (a fixed 'Q' left 1 signature in 64 unchanged: a flaky pass).
-    ['a changed signature', async () => (await forge('hello')).replace(/(.)(.{5})$/, (_m, ch: string, rest: string) => (ch === 'Q' ? 'R' : 'Q') + rest), 'tampered'],
-    ['a value signed for another cookie', async () => forge('hello', { purpose: 'cookie:other' }), 'tampered'],
+    [
+      'a changed signature',
+      async () =>
+        (await forge('hello')).replace(
+          /(.)(.{5})$/,
+          (_m, ch: string, rest: string) => (ch === 'Q' ? 'R' : 'Q') + rest,
+        ),
+      'tampered',
+    ],
+    [
+      'a value signed for another cookie',
+      async () => forge('hello', { purpose: 'cookie:other' }),
+      'tampered',
+    ],
     ['a value signed with another salt', async () => forge('hello', { salt: 'other' }), 'tampered'],
     ['a value signed with another secret', async () => forge('hello', { secret: NEW }), 'tampered'],
     ['an unsigned value', async () => 'signed=hello', 'foreign'],
-    ["a hono/cookie signed value", async () => 'signed=hello.kqJ5cBmv1rOoqa%2FoDY6aLEwd0GxhLfO0bB2B%2BX%2Bpzjo%3D', 'foreign'],
+    [
+      'a hono/cookie signed value',
+      async () => 'signed=hello.kqJ5cBmv1rOoqa%2FoDY6aLEwd0GxhLfO0bB2B%2BX%2Bpzjo%3D',
+      'foreign',
+    ],
     ['a truncated value', async () => (await forge('hello')).slice(0, -1), 'foreign'],
   ])('answers 400 for %s, saying it is %s', async (_what, cookie, which) => {
     const { res, body } = await get('/get-signed/', await cookie())
     expect(res.status).toBe(400)
-    expect(body).toContain(`The signed cookie ${which === 'tampered' ? 'was tampered with' : 'is foreign'}`)
+    expect(body).toContain(
+      `The signed cookie ${which === 'tampered' ? 'was tampered with' : 'is foreign'}`,
+    )
     expect(body).not.toContain('hello')
   })
 
@@ -134,14 +172,19 @@ describe('GET /get-signed', () => {
 
   it('says how old an expired cookie is', async () => {
     const cookie = await forge('hello', { timestamp: Math.floor(Date.now() / 1000) - 3600 })
-    expect((await get('/get-signed/?max_age=60', cookie)).body).toContain('signed 3600 seconds ago; max_age is 60')
+    expect((await get('/get-signed/?max_age=60', cookie)).body).toContain(
+      'signed 3600 seconds ago; max_age is 60',
+    )
   })
 
-  it.each(['-1', 'abc', '1e3', '1.5', '99999999999'])('answers 400 for ?max_age=%s', async (maxAge) => {
-    const { res, body } = await get(`/get-signed/?max_age=${maxAge}`, await forge('hello'))
-    expect(res.status).toBe(400)
-    expect(body).toContain('max_age must be a whole number of seconds')
-  })
+  it.each(['-1', 'abc', '1e3', '1.5', '99999999999'])(
+    'answers 400 for ?max_age=%s',
+    async (maxAge) => {
+      const { res, body } = await get(`/get-signed/?max_age=${maxAge}`, await forge('hello'))
+      expect(res.status).toBe(400)
+      expect(body).toContain('max_age must be a whole number of seconds')
+    },
+  )
 })
 
 describe('the demo secrets', () => {
@@ -153,7 +196,10 @@ describe('the demo secrets', () => {
     expect(set.body).not.toContain('SESSION_SECRET') // configuration is logged, not told
     const read = await get('/get-signed/', await forge('hello'), 'https://example.com')
     expect(read.res.status).toBe(500)
-    const unset = expect.objectContaining({ code: 'INVALID_OPTION', message: expect.stringContaining('SESSION_SECRET is not set') })
+    const unset = expect.objectContaining({
+      code: 'INVALID_OPTION',
+      message: expect.stringContaining('SESSION_SECRET is not set'),
+    })
     expect(errors).toEqual([[unset], [unset]])
   })
 
@@ -172,7 +218,9 @@ describe('the demo secrets', () => {
   it('sign with SESSION_SECRET on any host', async () => {
     const set = await getWith({ SESSION_SECRET: NEW }, '/set-signed/?value=hello')
     expect(set.res.status).toBe(200)
-    expect((await getWith({ SESSION_SECRET: NEW }, '/get-signed/', pairOf(set.res))).body).toBe('hello')
+    expect((await getWith({ SESSION_SECRET: NEW }, '/get-signed/', pairOf(set.res))).body).toBe(
+      'hello',
+    )
     // Not with the development secret.
     expect((await get('/get-signed/', pairOf(set.res))).body).toContain('was tampered with')
   })
@@ -198,14 +246,26 @@ describe('the demo secrets', () => {
 
     it.each([
       ['a JSON array', JSON.stringify([COMMA])],
-      ['a JSON array with another entry and whitespace around', ` [\n  ${JSON.stringify(OLD)},\n  ${JSON.stringify(COMMA)}\n] `],
-    ])('as %s, rotates a secret that holds commas: its cookie verifies and is re-signed', async (_label, fallbacks) => {
-      const old = pairOf((await getWith({ SESSION_SECRET: COMMA }, '/set-signed/?value=hello')).res)
-      const read = await getWith({ SESSION_SECRET: NEW, SESSION_SECRET_FALLBACKS: fallbacks }, '/get-signed/', old)
-      expect([read.res.status, read.body]).toEqual([200, 'hello'])
-      const fresh = pairOf(read.res)
-      expect((await getWith({ SESSION_SECRET: NEW }, '/get-signed/', fresh)).body).toBe('hello')
-    })
+      [
+        'a JSON array with another entry and whitespace around',
+        ` [\n  ${JSON.stringify(OLD)},\n  ${JSON.stringify(COMMA)}\n] `,
+      ],
+    ])(
+      'as %s, rotates a secret that holds commas: its cookie verifies and is re-signed',
+      async (_label, fallbacks) => {
+        const old = pairOf(
+          (await getWith({ SESSION_SECRET: COMMA }, '/set-signed/?value=hello')).res,
+        )
+        const read = await getWith(
+          { SESSION_SECRET: NEW, SESSION_SECRET_FALLBACKS: fallbacks },
+          '/get-signed/',
+          old,
+        )
+        expect([read.res.status, read.body]).toEqual([200, 'hello'])
+        const fresh = pairOf(read.res)
+        expect((await getWith({ SESSION_SECRET: NEW }, '/get-signed/', fresh)).body).toBe('hello')
+      },
+    )
 
     it.each([
       [undefined, []],
@@ -219,52 +279,99 @@ describe('the demo secrets', () => {
       expect(parseFallbacks(value)).toEqual(expected)
     })
 
-    it.each([' a , , b\n', 'old1,old2', COMMA])('parseFallbacks(%j) refuses a comma outside a JSON array, naming the variable and the JSON form', (value) => {
-      expect(() => parseFallbacks(value)).toThrow(/^SESSION_SECRET_FALLBACKS holds a comma but is not a JSON array.*\["<previous secret>", "<the one before>"\]/)
-    })
+    it.each([' a , , b\n', 'old1,old2', COMMA])(
+      'parseFallbacks(%j) refuses a comma outside a JSON array, naming the variable and the JSON form',
+      (value) => {
+        expect(() => parseFallbacks(value)).toThrow(
+          /^SESSION_SECRET_FALLBACKS holds a comma but is not a JSON array.*\["<previous secret>", "<the one before>"\]/,
+        )
+      },
+    )
 
     it('as one secret without a comma (not JSON), rotates it', async () => {
       const old = pairOf((await getWith({ SESSION_SECRET: OLD }, '/set-signed/?value=hello')).res)
-      const read = await getWith({ SESSION_SECRET: NEW, SESSION_SECRET_FALLBACKS: ` ${OLD} ` }, '/get-signed/', old)
+      const read = await getWith(
+        { SESSION_SECRET: NEW, SESSION_SECRET_FALLBACKS: ` ${OLD} ` },
+        '/get-signed/',
+        old,
+      )
       expect([read.res.status, read.body]).toEqual([200, 'hello'])
     })
 
     it('with a comma outside a JSON array, refuses every request from the start (500), logging the variable and the JSON form', async () => {
       const errors = captureConsole('error')
       for (const path of ['/whoami', '/get-signed/', '/']) {
-        const { res } = await getWith({ SESSION_SECRET: NEW, SESSION_SECRET_FALLBACKS: `${OLD},${NEW}` }, path)
+        const { res } = await getWith(
+          { SESSION_SECRET: NEW, SESSION_SECRET_FALLBACKS: `${OLD},${NEW}` },
+          path,
+        )
         expect(res.status, path).toBe(500)
         expect(res.headers.getSetCookie()).toEqual([])
       }
       expect(errors).toHaveLength(3)
-      for (const [error] of errors) expect(String(error)).toMatch(/SESSION_SECRET_FALLBACKS holds a comma but is not a JSON array.*\["<previous secret>", "<the one before>"\]/)
+      for (const [error] of errors)
+        expect(String(error)).toMatch(
+          /SESSION_SECRET_FALLBACKS holds a comma but is not a JSON array.*\["<previous secret>", "<the one before>"\]/,
+        )
     })
 
     it.each([
-      ['a secret holding a comma, not in a JSON array', COMMA, /SESSION_SECRET_FALLBACKS holds a comma but is not a JSON array/],
-      ['JSON that does not parse', '["unterminated', /SESSION_SECRET_FALLBACKS starts with "\[" but is not a JSON array of strings/],
-      ['a JSON array holding a number', `[${JSON.stringify(OLD)}, 42]`, /SESSION_SECRET_FALLBACKS entry 1 must be a string/],
-      ['a JSON array with a short entry', '["short"]', /SESSION_SECRET_FALLBACKS entry 0 must be at least 32 bytes \(it is 5\)/],
-    ])('refuses %s with a message naming the entry (500, nothing signed)', async (_label, fallbacks, message) => {
-      const error = vi.spyOn(console, 'error').mockImplementation(() => undefined)
-      const { res, body } = await getWith({ SESSION_SECRET: NEW, SESSION_SECRET_FALLBACKS: fallbacks }, '/set-signed/?value=hello')
-      expect(res.status).toBe(500)
-      expect(res.headers.getSetCookie()).toEqual([])
-      expect(body).not.toContain('SESSION_SECRET') // configuration is logged, not told
-      expect(error).toHaveBeenCalledTimes(1)
-      expect(String(error.mock.calls[0]?.[0])).toMatch(message)
-    })
+      [
+        'a secret holding a comma, not in a JSON array',
+        COMMA,
+        /SESSION_SECRET_FALLBACKS holds a comma but is not a JSON array/,
+      ],
+      [
+        'JSON that does not parse',
+        '["unterminated',
+        /SESSION_SECRET_FALLBACKS starts with "\[" but is not a JSON array of strings/,
+      ],
+      [
+        'a JSON array holding a number',
+        `[${JSON.stringify(OLD)}, 42]`,
+        /SESSION_SECRET_FALLBACKS entry 1 must be a string/,
+      ],
+      [
+        'a JSON array with a short entry',
+        '["short"]',
+        /SESSION_SECRET_FALLBACKS entry 0 must be at least 32 bytes \(it is 5\)/,
+      ],
+    ])(
+      'refuses %s with a message naming the entry (500, nothing signed)',
+      async (_label, fallbacks, message) => {
+        const error = vi.spyOn(console, 'error').mockImplementation(() => undefined)
+        const { res, body } = await getWith(
+          { SESSION_SECRET: NEW, SESSION_SECRET_FALLBACKS: fallbacks },
+          '/set-signed/?value=hello',
+        )
+        expect(res.status).toBe(500)
+        expect(res.headers.getSetCookie()).toEqual([])
+        expect(body).not.toContain('SESSION_SECRET') // configuration is logged, not told
+        expect(error).toHaveBeenCalledTimes(1)
+        expect(String(error.mock.calls[0]?.[0])).toMatch(message)
+      },
+    )
   })
 
   it('do not re-sign a cookie of the current secret', async () => {
     const current = pairOf((await getWith({ SESSION_SECRET: NEW }, '/set-signed/?value=hello')).res)
-    const read = await getWith({ SESSION_SECRET: NEW, SESSION_SECRET_FALLBACKS: OLD }, '/get-signed/', current)
+    const read = await getWith(
+      { SESSION_SECRET: NEW, SESSION_SECRET_FALLBACKS: OLD },
+      '/get-signed/',
+      current,
+    )
     expect(read.res.headers.getSetCookie()).toEqual([])
   })
 
   it.each([
-    [{ SESSION_SECRET: 'too short' }, 'createSigner(): SESSION_SECRET must be at least 32 bytes (it is 9)'],
-    [{ SESSION_SECRET: NEW, SESSION_SECRET_FALLBACKS: 'too short' }, 'createSigner(): SESSION_SECRET_FALLBACKS entry 0 must be at least 32 bytes (it is 9); if a secret holds a comma, write SESSION_SECRET_FALLBACKS as a JSON array of strings: ["…", "…"]'],
+    [
+      { SESSION_SECRET: 'too short' },
+      'createSigner(): SESSION_SECRET must be at least 32 bytes (it is 9)',
+    ],
+    [
+      { SESSION_SECRET: NEW, SESSION_SECRET_FALLBACKS: 'too short' },
+      'createSigner(): SESSION_SECRET_FALLBACKS entry 0 must be at least 32 bytes (it is 9); if a secret holds a comma, write SESSION_SECRET_FALLBACKS as a JSON array of strings: ["…", "…"]',
+    ],
   ])('answer 500 for a secret under 32 bytes, and log why: %j', async (bindings, logged) => {
     const errors = captureConsole('error')
     const { res } = await getWith(bindings, '/set-signed/?value=hello')

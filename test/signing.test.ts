@@ -1,5 +1,11 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { BadSignatureError, createSigner, SessionError, SignatureExpiredError, type Signer } from '../src/session'
+import {
+  BadSignatureError,
+  createSigner,
+  SessionError,
+  SignatureExpiredError,
+  type Signer,
+} from '../src/session'
 import { b62Encode } from '../src/session/cookies/signing'
 
 const SECRET = 'edge-session test secret number one, 32+ bytes'
@@ -8,7 +14,10 @@ const SECRET_2 = 'edge-session test secret number two, 32+ bytes'
 const T0 = 1767225600
 
 /** A signer whose clock the test sets, in seconds. */
-function clocked(options: { secret: string; fallbacks?: string[] }, at = T0): { signer: Signer; clock: { s: number } } {
+function clocked(
+  options: { secret: string; fallbacks?: string[] },
+  at = T0,
+): { signer: Signer; clock: { s: number } } {
   const clock = { s: at }
   return { signer: createSigner({ ...options, now: () => clock.s * 1000 }), clock }
 }
@@ -34,15 +43,39 @@ afterEach(() => {
 describe('known-answer vectors', () => {
   it.each([
     [SECRET, 'hello', '', '', T0, 'hello:1vb66i:sO8TqLx9GurwTfs4Tmm-18BL6nr9NKMp5gn64G8MIUs'],
-    [SECRET, 'hello', 'cookie:signed', 'demo', T0, 'hello:1vb66i:-OUa-Z3kDn46gHPVnIaZVTQam7FU1PIUwvBKDjmfoQA'],
+    [
+      SECRET,
+      'hello',
+      'cookie:signed',
+      'demo',
+      T0,
+      'hello:1vb66i:-OUa-Z3kDn46gHPVnIaZVTQam7FU1PIUwvBKDjmfoQA',
+    ],
     [SECRET, 'a:b:c', 'p', 's', T0, 'a:b:c:1vb66i:Kf4PqU3n7vshiZp1G9TQ_QOjGYB-B1LHYxwPb7ljRuA'],
-    [SECRET, 'héllo ☃ 𝄞', 'cookie:ünï', 'sälz', 0, 'héllo ☃ 𝄞:0:JggagM8Hj2BnIDrqyMksBZkKE7Zjul6CW7G0gV0LcdE'],
-    [SECRET_2, 'hello', 'cookie:signed', 'demo', T0, 'hello:1vb66i:9WdOm8XDdeY4oS9R0a7lkS9DvG89lVjJ2XDHq-8HMhY'],
-  ])('signs with %s: %j, purpose %j, salt %j, at %d', async (secret, value, purpose, salt, at, expected) => {
-    const { signer } = clocked({ secret }, at)
-    expect(await signer.sign(value, { purpose, salt })).toBe(expected)
-    expect(await signer.unsign(expected, { purpose, salt })).toBe(value)
-  })
+    [
+      SECRET,
+      'héllo ☃ 𝄞',
+      'cookie:ünï',
+      'sälz',
+      0,
+      'héllo ☃ 𝄞:0:JggagM8Hj2BnIDrqyMksBZkKE7Zjul6CW7G0gV0LcdE',
+    ],
+    [
+      SECRET_2,
+      'hello',
+      'cookie:signed',
+      'demo',
+      T0,
+      'hello:1vb66i:9WdOm8XDdeY4oS9R0a7lkS9DvG89lVjJ2XDHq-8HMhY',
+    ],
+  ])(
+    'signs with %s: %j, purpose %j, salt %j, at %d',
+    async (secret, value, purpose, salt, at, expected) => {
+      const { signer } = clocked({ secret }, at)
+      expect(await signer.sign(value, { purpose, salt })).toBe(expected)
+      expect(await signer.unsign(expected, { purpose, salt })).toBe(value)
+    },
+  )
 
   it.each([
     [0, '0'],
@@ -70,7 +103,11 @@ describe('signer.unsign() against tampering', () => {
     ['the timestamp changed', good.replace('1vb66i', '1vb66j'), 'mismatch'],
     ['the timestamp padded', good.replace('1vb66i', '01vb66i'), 'mismatch'],
     ['a signature character changed', good.replace(sig, `B${sig.slice(1)}`), 'mismatch'],
-    ['the signature of another secret', 'hello:1vb66i:9WdOm8XDdeY4oS9R0a7lkS9DvG89lVjJ2XDHq-8HMhY', 'mismatch'],
+    [
+      'the signature of another secret',
+      'hello:1vb66i:9WdOm8XDdeY4oS9R0a7lkS9DvG89lVjJ2XDHq-8HMhY',
+      'mismatch',
+    ],
     ['the signature truncated by one', good.slice(0, -1), 'malformed'],
     ['the signature removed', good.slice(0, good.lastIndexOf(':')), 'malformed'],
     ['the signature and separator removed', 'hello:1vb66i', 'malformed'],
@@ -112,26 +149,57 @@ describe('signer.unsign() against tampering', () => {
 describe('purpose and salt binding', () => {
   it.each([
     // [signed for purpose, salt] -> [read as purpose, salt]
-    [['a', 'bc'], ['ab', 'c']], // Django's CVE-2026-6873: "a"+"bc" == "ab"+"c"
-    [['ab', 'c'], ['a', 'bc']],
-    [['', 'abc'], ['abc', '']],
-    [['a|1:b', ''], ['a', 'b']],
-    [['cookie:a', 'x'], ['cookie:b', 'x']], // a value copied under another cookie name
-    [['cookie:a', 'x'], ['cookie:a', 'y']],
-    [['cookie:a', ''], ['cookie:a', 'x']],
-    [['1:a', ''], ['a', '']],
-  ])('a value signed for %j never verifies for %j', async ([purpose, salt], [otherPurpose, otherSalt]) => {
-    const { signer } = clocked({ secret: SECRET })
-    const signed = await signer.sign('v', { purpose, salt })
-    expect(await signer.unsign(signed, { purpose, salt })).toBe('v')
-    const error = await rejection(signer.unsign(signed, { purpose: otherPurpose, salt: otherSalt }))
-    expect(error.reason).toBe('mismatch')
-  })
+    [
+      ['a', 'bc'],
+      ['ab', 'c'],
+    ], // Django's CVE-2026-6873: "a"+"bc" == "ab"+"c"
+    [
+      ['ab', 'c'],
+      ['a', 'bc'],
+    ],
+    [
+      ['', 'abc'],
+      ['abc', ''],
+    ],
+    [
+      ['a|1:b', ''],
+      ['a', 'b'],
+    ],
+    [
+      ['cookie:a', 'x'],
+      ['cookie:b', 'x'],
+    ], // a value copied under another cookie name
+    [
+      ['cookie:a', 'x'],
+      ['cookie:a', 'y'],
+    ],
+    [
+      ['cookie:a', ''],
+      ['cookie:a', 'x'],
+    ],
+    [
+      ['1:a', ''],
+      ['a', ''],
+    ],
+  ])(
+    'a value signed for %j never verifies for %j',
+    async ([purpose, salt], [otherPurpose, otherSalt]) => {
+      const { signer } = clocked({ secret: SECRET })
+      const signed = await signer.sign('v', { purpose, salt })
+      expect(await signer.unsign(signed, { purpose, salt })).toBe('v')
+      const error = await rejection(
+        signer.unsign(signed, { purpose: otherPurpose, salt: otherSalt }),
+      )
+      expect(error.reason).toBe('mismatch')
+    },
+  )
 
   it('refuses text with a lone surrogate, which UTF-8 cannot carry faithfully', async () => {
     const { signer } = clocked({ secret: SECRET })
     await expect(signer.sign('\uD800')).rejects.toMatchObject({ code: 'INVALID_VALUE' })
-    await expect(signer.sign('v', { salt: '\uDC00' })).rejects.toMatchObject({ code: 'INVALID_VALUE' })
+    await expect(signer.sign('v', { salt: '\uDC00' })).rejects.toMatchObject({
+      code: 'INVALID_VALUE',
+    })
     const signed = await signer.sign('\uFFFD')
     const error = await rejection(signer.unsign(signed.replace('\uFFFD', '\uD800')))
     expect(error.reason).toBe('malformed')
@@ -154,7 +222,13 @@ describe('maxAge', () => {
     } else {
       const error = await rejection(signer.unsign(signed, { maxAge }))
       expect(error).toBeInstanceOf(SignatureExpiredError)
-      expect(error).toMatchObject({ code: 'SIGNATURE_EXPIRED', reason: 'expired', age, maxAge, status: 400 })
+      expect(error).toMatchObject({
+        code: 'SIGNATURE_EXPIRED',
+        reason: 'expired',
+        age,
+        maxAge,
+        status: 400,
+      })
     }
   })
 
@@ -176,7 +250,9 @@ describe('maxAge', () => {
 
   it.each([-1, Number.NaN, Infinity])('refuses maxAge %d with INVALID_OPTION', async (maxAge) => {
     const { signer } = clocked({ secret: SECRET })
-    await expect(signer.unsign(await signer.sign('v'), { maxAge })).rejects.toMatchObject({ code: 'INVALID_OPTION' })
+    await expect(signer.unsign(await signer.sign('v'), { maxAge })).rejects.toMatchObject({
+      code: 'INVALID_OPTION',
+    })
   })
 })
 
@@ -185,7 +261,11 @@ describe('secret rotation', () => {
     const old = clocked({ secret: SECRET }).signer
     const signed = await old.sign('v', { purpose: 'p' })
     const rotating = clocked({ secret: SECRET_2, fallbacks: [SECRET] }).signer
-    expect(await rotating.verify(signed, { purpose: 'p' })).toEqual({ value: 'v', timestamp: T0, rotated: true })
+    expect(await rotating.verify(signed, { purpose: 'p' })).toEqual({
+      value: 'v',
+      timestamp: T0,
+      rotated: true,
+    })
   })
 
   it('refuses it once the old secret is removed', async () => {
@@ -209,9 +289,15 @@ describe('secret rotation', () => {
     const verified = await rotating.verify(signed, { salt: 's' })
     const fresh = await rotating.sign(verified.value, { salt: 's', timestamp: verified.timestamp })
     const current = clocked({ secret: SECRET_2 }, T0 + 500).signer
-    expect(await current.verify(fresh, { salt: 's' })).toEqual({ value: 'v', timestamp: T0, rotated: false })
+    expect(await current.verify(fresh, { salt: 's' })).toEqual({
+      value: 'v',
+      timestamp: T0,
+      rotated: false,
+    })
     // It grew no younger: still 500 s old.
-    await expect(current.unsign(fresh, { salt: 's', maxAge: 499 })).rejects.toBeInstanceOf(SignatureExpiredError)
+    await expect(current.unsign(fresh, { salt: 's', maxAge: 499 })).rejects.toBeInstanceOf(
+      SignatureExpiredError,
+    )
   })
 })
 
@@ -219,9 +305,15 @@ describe('createSigner()', () => {
   it.each([
     [{ secret: 'x'.repeat(31) }, 'option "secret" must be at least 32 bytes (it is 31)'],
     [{ secret: '' }, 'option "secret" must be at least 32 bytes (it is 0)'],
-    [{ secret: SECRET, fallbacks: [SECRET_2, 'short'] }, 'option "fallbacks[1]" must be at least 32 bytes (it is 5)'],
+    [
+      { secret: SECRET, fallbacks: [SECRET_2, 'short'] },
+      'option "fallbacks[1]" must be at least 32 bytes (it is 5)',
+    ],
     [{ secret: undefined as unknown as string }, 'option "secret" must be a string'],
-    [{ secret: SECRET, fallbacks: 'nope' as unknown as string[] }, 'option "fallbacks" must be an array'],
+    [
+      { secret: SECRET, fallbacks: 'nope' as unknown as string[] },
+      'option "fallbacks" must be an array',
+    ],
   ])('refuses %j, naming the option', (options, message) => {
     let error: unknown
     try {

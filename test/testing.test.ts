@@ -3,19 +3,40 @@
  * session and logout, on the KV, cookie and Durable Object stores, through `app.request()`
  * and through the demo worker (`SELF`); and the helpers that clear a store between tests.
  */
-import { env, listDurableObjectIds, runDurableObjectAlarm, runInDurableObject, SELF } from 'cloudflare:test'
+import {
+  env,
+  listDurableObjectIds,
+  runDurableObjectAlarm,
+  runInDurableObject,
+  SELF,
+} from 'cloudflare:test'
 import { Hono } from 'hono'
 import { csrf } from 'hono/csrf'
 import { beforeEach, describe, expect, it } from 'vitest'
-import { cookieStore, kvKeyFor, session, type SessionEnv, type SessionOptions } from '../src/session'
+import {
+  cookieStore,
+  kvKeyFor,
+  session,
+  type SessionEnv,
+  type SessionOptions,
+} from '../src/session'
 import { durableObjectStore } from '../src/session/durable-object'
-import { clearDurableObjectSessions, clearKvSessions, createTestClient, CookieJar } from '../src/session/testing'
+import {
+  clearDurableObjectSessions,
+  clearKvSessions,
+  createTestClient,
+  CookieJar,
+} from '../src/session/testing'
 import { selectStore } from '../src/routes/store'
 import { demoAuthHash, USER_KEY_PREFIX } from '../src/routes/users'
 import { namedStub, rowsIn, storedSessionCount } from './helpers/do'
 import { storedRecords } from './helpers/harness'
 
-type Bindings = { SESSIONS: KVNamespace; USERS: KVNamespace; SESSION_OBJECTS: DurableObjectNamespace<import('../src/session/durable-object').SessionObject> }
+type Bindings = {
+  SESSIONS: KVNamespace
+  USERS: KVNamespace
+  SESSION_OBJECTS: DurableObjectNamespace<import('../src/session/durable-object').SessionObject>
+}
 type AppEnv = SessionEnv<{ color?: string }> & { Bindings: Bindings }
 
 const SECRET = 'edge-session testing secret, at least 32 bytes'
@@ -33,7 +54,12 @@ function appWith(options: SessionOptions<AppEnv>): Hono<AppEnv> {
   const app = new Hono<AppEnv>()
   app.use(csrf())
   app.use(session<AppEnv>(options))
-  app.get('/me', async (c) => c.json({ user: await c.get('session').getUser(), color: (await c.get('session').get('color')) ?? null }))
+  app.get('/me', async (c) =>
+    c.json({
+      user: await c.get('session').getUser(),
+      color: (await c.get('session').get('color')) ?? null,
+    }),
+  )
   app.post('/color', async (c) => {
     const body = await c.req.parseBody()
     await c.get('session').set('color', String(body['color']))
@@ -53,14 +79,17 @@ const withAuthHash = (options: SessionOptions<AppEnv>): SessionOptions<AppEnv> =
 })
 
 beforeEach(async () => {
-  await Promise.all([clearKvSessions(env.SESSIONS), clearDurableObjectSessions(env.SESSION_OBJECTS, DO_HELPERS)])
+  await Promise.all([
+    clearKvSessions(env.SESSIONS),
+    clearDurableObjectSessions(env.SESSION_OBJECTS, DO_HELPERS),
+  ])
   await env.USERS.put(`${USER_KEY_PREFIX}ada`, 'verifier-1')
 })
 
 describe.each(STORES)('the test client on the %s store', (_, base) => {
   const options = withAuthHash(base)
 
-  it('forceLogin() logs the client in through the app\'s own options, bound to the verifier', async () => {
+  it("forceLogin() logs the client in through the app's own options, bound to the verifier", async () => {
     const client = createTestClient(appWith(options), { env, session: options })
     await client.forceLogin('ada')
     expect(await (await client.get('/me')).json()).toEqual({ user: 'ada', color: null })
@@ -70,7 +99,7 @@ describe.each(STORES)('the test client on the %s store', (_, base) => {
     expect(await (await client.get('/me')).json()).toEqual({ user: null, color: null })
   })
 
-  it('forceLogin() rejects with the app\'s own error for a user authHash does not know', async () => {
+  it("forceLogin() rejects with the app's own error for a user authHash does not know", async () => {
     const client = createTestClient(appWith(options), { env, session: options })
     await expect(client.forceLogin('nobody')).rejects.toMatchObject({ code: 'INVALID_VALUE' })
     expect(client.sessionCookie).toBeUndefined()
@@ -94,7 +123,8 @@ describe.each(STORES)('the test client on the %s store', (_, base) => {
     const replay = createTestClient(appWith(options), { env, session: options })
     replay.cookies.set('sessionid', token!)
     // The cookie store cannot revoke a copy of its cookie (docs/storage.md); the others can.
-    if (base.store === undefined || typeof base.store === 'function') expect(await replay.user()).toBe(null)
+    if (base.store === undefined || typeof base.store === 'function')
+      expect(await replay.user()).toBe(null)
   })
 })
 
@@ -108,7 +138,9 @@ describe('the test client and unsafe methods', () => {
     const hostile = createTestClient(appWith({}), { env, origin: 'https://evil.example' })
     expect((await hostile.post('/color', { form: { color: 'blue' } })).status).toBe(403)
     const seen: (string | null)[] = []
-    const echo = { fetch: async (req: Request) => (seen.push(req.headers.get('Origin')), new Response(null)) }
+    const echo = {
+      fetch: async (req: Request) => (seen.push(req.headers.get('Origin')), new Response(null)),
+    }
     await createTestClient(echo, { origin: false }).post('/x')
     await createTestClient(echo, { url: 'https://a.example' }).delete('/x')
     await createTestClient(echo).get('/x')
@@ -119,9 +151,13 @@ describe('the test client and unsafe methods', () => {
 describe('the test client over a fetcher (SELF, the demo worker)', () => {
   const demoOptions = { authHash: demoAuthHash, store: selectStore() }
 
-  it('force-logs in on the demo\'s own options and the worker sees the user', async () => {
+  it("force-logs in on the demo's own options and the worker sees the user", async () => {
     await env.USERS.put(`${USER_KEY_PREFIX}raju`, 'raju-verifier')
-    const client = createTestClient(SELF, { env, session: demoOptions, url: 'http://localhost:8787' })
+    const client = createTestClient(SELF, {
+      env,
+      session: demoOptions,
+      url: 'http://localhost:8787',
+    })
     await client.forceLogin('raju')
     expect(await (await client.get('/whoami')).json()).toEqual({ username: 'raju' })
     expect(await env.SESSIONS.get(await kvKeyFor(client.sessionCookie!))).not.toBeNull()
@@ -157,7 +193,9 @@ describe('clearDurableObjectSessions()', () => {
     }
     expect(await storedSessionCount()).toBe(2)
     expect(await rowsIn(namedStub('user:ada'))).toHaveLength(1)
-    expect(await clearDurableObjectSessions(env.SESSION_OBJECTS, DO_HELPERS)).toBeGreaterThanOrEqual(2)
+    expect(
+      await clearDurableObjectSessions(env.SESSION_OBJECTS, DO_HELPERS),
+    ).toBeGreaterThanOrEqual(2)
     expect(await storedSessionCount()).toBe(0)
     expect(await runDurableObjectAlarm(namedStub('user:ada'))).toBe(false)
   })

@@ -6,7 +6,18 @@
  */
 import { Hono, type MiddlewareHandler } from 'hono'
 import { describe, expectTypeOf, it } from 'vitest'
-import { cookieStore, getMessages, kvStore, loginRequired, messages, session, type Message, type Session, type SessionEnv, type SessionOptions } from '../src/session'
+import {
+  cookieStore,
+  getMessages,
+  kvStore,
+  loginRequired,
+  messages,
+  session,
+  type Message,
+  type Session,
+  type SessionEnv,
+  type SessionOptions,
+} from '../src/session'
 import { createTestClient } from '../src/session/testing'
 import { durableObjectStore, type SessionObject } from '../src/session/durable-object'
 
@@ -60,7 +71,7 @@ describe('session.get() and session.pop()', () => {
 })
 
 describe('session.set()', () => {
-  it('takes a value of the key\'s type', () => {
+  it("takes a value of the key's type", () => {
     expectTypeOf(s.set('nickname', 'ann')).toEqualTypeOf<Promise<void>>()
     expectTypeOf(s.set('theme', 'dark')).toEqualTypeOf<Promise<void>>()
   })
@@ -87,7 +98,7 @@ describe('session.toJSON()', () => {
 })
 
 describe('session<AppEnv>({ store: (c) => … })', () => {
-  it('types c.env from the app\'s bindings', () => {
+  it("types c.env from the app's bindings", () => {
     const app = new Hono<AppEnv>()
     app.use(
       session<AppEnv>({
@@ -114,7 +125,7 @@ describe('session<AppEnv>({ store: (c) => … })', () => {
     app.use(session<AppEnv>({ store: (c) => cookieStore({ secret: c.env.SESSION_SECRT }) }))
   })
 
-  it('types c.env in authHash from the app\'s bindings, so a binding typo fails to compile', () => {
+  it("types c.env in authHash from the app's bindings, so a binding typo fails to compile", () => {
     const app = new Hono<AppEnv>()
     app.use(
       session<AppEnv>({
@@ -146,12 +157,12 @@ describe('session<AppEnv>({ store: (c) => … })', () => {
 })
 
 describe('loginRequired() and the test client on a typed app', () => {
-  it('is a middleware of the app\'s own environment', () => {
+  it("is a middleware of the app's own environment", () => {
     expectTypeOf(loginRequired<AppEnv>()).toEqualTypeOf<MiddlewareHandler<AppEnv>>()
     new Hono<AppEnv>().use('/account/*', loginRequired({ loginUrl: '/login' }))
   })
 
-  it('takes the app\'s own session options, typed with its bindings', () => {
+  it("takes the app's own session options, typed with its bindings", () => {
     const options: SessionOptions<AppEnv> = { authHash: (c, user) => c.env.SESSIONS.get(user) }
     const client = createTestClient(new Hono<AppEnv>(), { session: options })
     expectTypeOf(client.session<Prefs>()).toEqualTypeOf<Promise<Partial<Prefs>>>()
@@ -162,11 +173,15 @@ describe('loginRequired() and the test client on a typed app', () => {
 describe('the Durable Object store with a typed binding (docs/stores.md)', () => {
   type DoEnv = SessionEnv & { Bindings: { SESSION_OBJECTS: DurableObjectNamespace<SessionObject> } }
 
-  it('takes the app\'s typed binding, and a typo in it fails to compile', () => {
+  it("takes the app's typed binding, and a typo in it fails to compile", () => {
     const app = new Hono<DoEnv>()
-    app.use(session<DoEnv>({ store: (c) => durableObjectStore({ namespace: c.env.SESSION_OBJECTS }) }))
-    // @ts-expect-error SESSION_OBJECTZ is not a binding of DoEnv
-    app.use(session<DoEnv>({ store: (c) => durableObjectStore({ namespace: c.env.SESSION_OBJECTZ }) }))
+    app.use(
+      session<DoEnv>({ store: (c) => durableObjectStore({ namespace: c.env.SESSION_OBJECTS }) }),
+    )
+    app.use(
+      // @ts-expect-error SESSION_OBJECTZ is not a binding of DoEnv
+      session<DoEnv>({ store: (c) => durableObjectStore({ namespace: c.env.SESSION_OBJECTZ }) }),
+    )
   })
 
   it('refuses a namespace of another class', () => {
@@ -175,9 +190,13 @@ describe('the Durable Object store with a typed binding (docs/stores.md)', () =>
         return 'hi'
       }
     }
-    type OtherEnv = SessionEnv & { Bindings: { OTHER: DurableObjectNamespace<Other & Rpc.DurableObjectBranded> } }
-    // @ts-expect-error a namespace of another Durable Object class is not SessionObject's
-    new Hono<OtherEnv>().use(session<OtherEnv>({ store: (c) => durableObjectStore({ namespace: c.env.OTHER }) }))
+    type OtherEnv = SessionEnv & {
+      Bindings: { OTHER: DurableObjectNamespace<Other & Rpc.DurableObjectBranded> }
+    }
+    new Hono<OtherEnv>().use(
+      // @ts-expect-error a namespace of another Durable Object class is not SessionObject's
+      session<OtherEnv>({ store: (c) => durableObjectStore({ namespace: c.env.OTHER }) }),
+    )
   })
 })
 

@@ -13,7 +13,8 @@ import { sessionView } from './sessions.js'
 
 /** Compares two strings in time that depends on neither: both are hashed, then compared whole. */
 async function sameSecret(given: string, expected: string): Promise<boolean> {
-  const digest = async (text: string): Promise<Uint8Array> => new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)))
+  const digest = async (text: string): Promise<Uint8Array> =>
+    new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)))
   const [a, b] = await Promise.all([digest(given), digest(expected)])
   let diff = 0
   for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!
@@ -27,14 +28,21 @@ function adminOnly(): MiddlewareHandler<DemoEnv> {
     if (expected === '') return c.json({ error: 'Not Found' }, 404)
     const header = c.req.header('Authorization') ?? ''
     const given = /^Bearer (.+)$/.exec(header)?.[1] ?? ''
-    if (!(await sameSecret(given, expected))) return c.json({ error: 'A valid admin token is required.' }, 401, { 'WWW-Authenticate': 'Bearer' })
+    if (!(await sameSecret(given, expected)))
+      return c.json({ error: 'A valid admin token is required.' }, 401, {
+        'WWW-Authenticate': 'Bearer',
+      })
     return next()
   }
 }
 
 /** The user's sessions and sockets, through the namespace alone. */
 function admin(c: Context<DemoEnv>): ReturnType<typeof userSessions> {
-  if (c.env?.SESSION_STORE !== 'do') throw new SessionError('NOT_SUPPORTED', 'Admin revocation needs the Durable Object store (SESSION_STORE=do).')
+  if (c.env?.SESSION_STORE !== 'do')
+    throw new SessionError(
+      'NOT_SUPPORTED',
+      'Admin revocation needs the Durable Object store (SESSION_STORE=do).',
+    )
   return userSessions({ namespace: c.env.SESSION_OBJECTS })
 }
 
@@ -58,10 +66,14 @@ adminRoutes.post('/admin/users/:user/revoke', async (c) => {
     } catch {
       return c.json({ error: 'The body must be empty, or JSON {"handle": "…"}.' }, 400)
     }
-    if (typeof handle !== 'string' || handle === '') return c.json({ error: '"handle" must be a non-empty string.' }, 400)
+    if (typeof handle !== 'string' || handle === '')
+      return c.json({ error: '"handle" must be a non-empty string.' }, 400)
   }
   const sessions = admin(c)
-  const revoked = typeof handle === 'string' ? Number(await sessions.revoke(user, handle)) : await sessions.revokeAll(user)
+  const revoked =
+    typeof handle === 'string'
+      ? Number(await sessions.revoke(user, handle))
+      : await sessions.revokeAll(user)
   if (revoked > 0) await notifySessions(c, user)
   return c.json({ revoked })
 })

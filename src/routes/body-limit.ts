@@ -29,7 +29,10 @@ export interface BodyLimitOptions<E extends Env> {
 }
 
 /** Reads and drops what is left of `reader`, at most `budget` more bytes; cancels past that. */
-async function discard(reader: ReadableStreamDefaultReader<Uint8Array>, budget: number): Promise<void> {
+async function discard(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  budget: number,
+): Promise<void> {
   let read = 0
   for (;;) {
     const { done, value } = await reader.read()
@@ -52,9 +55,19 @@ async function discard(reader: ReadableStreamDefaultReader<Uint8Array>, budget: 
  * app.use('/session', bodyLimit({ maxSize: 128 * 1024, onError: (c) => c.json({ error: 'Too large' }, 413) }))
  * ```
  */
-export function bodyLimit<E extends Env>({ maxSize, onError, drainUpTo = 16 * 1024 * 1024 }: BodyLimitOptions<E>): MiddlewareHandler<E> {
-  if (!(maxSize >= 0)) throw new RangeError(`bodyLimit(): option "maxSize" must be a number of bytes >= 0, not ${maxSize}`)
-  if (!(drainUpTo >= maxSize)) throw new RangeError(`bodyLimit(): option "drainUpTo" must be a number of bytes >= maxSize (${maxSize}), not ${drainUpTo}`)
+export function bodyLimit<E extends Env>({
+  maxSize,
+  onError,
+  drainUpTo = 16 * 1024 * 1024,
+}: BodyLimitOptions<E>): MiddlewareHandler<E> {
+  if (!(maxSize >= 0))
+    throw new RangeError(
+      `bodyLimit(): option "maxSize" must be a number of bytes >= 0, not ${maxSize}`,
+    )
+  if (!(drainUpTo >= maxSize))
+    throw new RangeError(
+      `bodyLimit(): option "drainUpTo" must be a number of bytes >= maxSize (${maxSize}), not ${drainUpTo}`,
+    )
   return async function drainingBodyLimit(c, next) {
     const body = c.req.raw.body
     if (body === null) return next()

@@ -7,7 +7,13 @@
  * middleware per lifetime is made once.
  */
 import type { MiddlewareHandler } from 'hono'
-import { deviceBound, session, SessionError, type DeviceBinding, type SessionOptions } from '../session/index.js'
+import {
+  deviceBound,
+  session,
+  SessionError,
+  type DeviceBinding,
+  type SessionOptions,
+} from '../session/index.js'
 import type { DemoEnv } from './env.js'
 import { demoSecrets, type DemoSecrets } from './store.js'
 
@@ -23,7 +29,11 @@ function boundFor(seconds: string): DeviceBinding {
     return deviceBound({ secret: (ctx) => secretsOf(demoSecrets(ctx)), maxAge })
   } catch (error) {
     if (!(error instanceof SessionError) || !error.message.startsWith(MAX_AGE)) throw error
-    throw new SessionError('INVALID_OPTION', `DEVICE_BOUND_SECONDS${error.message.slice(MAX_AGE.length)}, not ${JSON.stringify(seconds)}`, { cause: error })
+    throw new SessionError(
+      'INVALID_OPTION',
+      `DEVICE_BOUND_SECONDS${error.message.slice(MAX_AGE.length)}, not ${JSON.stringify(seconds)}`,
+      { cause: error },
+    )
   }
 }
 

@@ -4,7 +4,11 @@
  * `GET /live` with its session's handle, saying why before a 4401 close, and answering
  * `ping` with `pong`.
  */
-import { SessionObject as LibrarySessionObject, type EndReason, type SocketPeer } from '../session/durable-object.js'
+import {
+  SessionObject as LibrarySessionObject,
+  type EndReason,
+  type SocketPeer,
+} from '../session/durable-object.js'
 
 /** Bound as `SESSION_OBJECTS` (wrangler.toml's `class_name = "SessionObject"`). */
 export class SessionObject extends LibrarySessionObject {
@@ -22,7 +26,12 @@ export class SessionObject extends LibrarySessionObject {
   }
 
   /** `ping` gets `{"type":"pong","user","handle","instance"}`: whose socket, and which start of the object answered. */
-  protected override onSocketMessage(ws: WebSocket, message: string | ArrayBuffer, { user, handle }: SocketPeer): void {
-    if (message === 'ping') ws.send(JSON.stringify({ type: 'pong', user, handle, instance: this.#instance }))
+  protected override onSocketMessage(
+    ws: WebSocket,
+    message: string | ArrayBuffer,
+    { user, handle }: SocketPeer,
+  ): void {
+    if (message === 'ping')
+      ws.send(JSON.stringify({ type: 'pong', user, handle, instance: this.#instance }))
   }
 }

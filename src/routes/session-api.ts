@@ -22,7 +22,11 @@ export interface SessionState {
 /** The session's state; a store that could not be read is a 503, not an empty session. */
 export async function sessionState(session: Session<DemoData>): Promise<SessionState> {
   const data = await session.toJSON()
-  if (session.unavailable) throw new SessionError('STORE_UNAVAILABLE', 'The session store is unavailable; try again shortly.')
+  if (session.unavailable)
+    throw new SessionError(
+      'STORE_UNAVAILABLE',
+      'The session store is unavailable; try again shortly.',
+    )
   return {
     data,
     expiryAge: await session.getExpiryAge(),
@@ -83,7 +87,8 @@ function firstUnfaithfulNumber(text: string): string | null {
     const ch = text.charCodeAt(i)
     if (ch === 0x22) {
       // A string: skip to its closing quote, escapes included.
-      for (i++; i < text.length && text.charCodeAt(i) !== 0x22; i++) if (text.charCodeAt(i) === 0x5c) i++
+      for (i++; i < text.length && text.charCodeAt(i) !== 0x22; i++)
+        if (text.charCodeAt(i) === 0x5c) i++
     } else if (ch === 0x2d || (ch >= 0x30 && ch <= 0x39)) {
       // Outside strings, only a number starts with "-" or a digit.
       NUMBER_TOKEN.lastIndex = i
@@ -136,7 +141,12 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
  * within KV's 512-byte keys.)
  */
 export function isUsername(value: unknown): value is string {
-  return typeof value === 'string' && value.trim() !== '' && value.length <= MAX_USERNAME && !LONE_SURROGATE.test(value)
+  return (
+    typeof value === 'string' &&
+    value.trim() !== '' &&
+    value.length <= MAX_USERNAME &&
+    !LONE_SURROGATE.test(value)
+  )
 }
 
 /**
@@ -172,8 +182,13 @@ export async function logOut(c: Context<DemoEnv>): Promise<void> {
 export async function confirmUser(c: Context<DemoEnv>, username: unknown): Promise<void> {
   const session = c.get('session')
   const user = await session.getUser()
-  if (user === null) throw new SessionError('NOT_LOGGED_IN', 'Nobody is logged in: there is no one to confirm.')
-  if (username !== user) throw new SessionError('REAUTHENTICATION_REQUIRED', 'That is not the logged-in user: not confirmed.')
+  if (user === null)
+    throw new SessionError('NOT_LOGGED_IN', 'Nobody is logged in: there is no one to confirm.')
+  if (username !== user)
+    throw new SessionError(
+      'REAUTHENTICATION_REQUIRED',
+      'That is not the logged-in user: not confirmed.',
+    )
   await session.confirmAuthentication()
 }
 
@@ -184,7 +199,8 @@ sessionApi.onError((err, c) => {
   if (err instanceof BadRequest) return c.json({ error: err.message }, 400)
   // Here session values come from the client's JSON (e.g. 1e400 parses as Infinity),
   // so a value the session refuses is the client's mistake: 400, not the library's 500.
-  if (err instanceof SessionError && err.code === 'INVALID_VALUE') return c.json({ error: err.message, code: err.code }, 400)
+  if (err instanceof SessionError && err.code === 'INVALID_VALUE')
+    return c.json({ error: err.message, code: err.code }, 400)
   throw err
 })
 
@@ -193,9 +209,11 @@ const limit = bodyLimit({
   maxSize: MAX_BODY_BYTES,
   onError: (c) => c.json({ error: `The body is over ${MAX_BODY_BYTES} bytes.` }, 413),
 })
-for (const path of ['/session', '/session/*', '/login', '/logout', '/confirm']) sessionApi.use(path, limit)
+for (const path of ['/session', '/session/*', '/login', '/logout', '/confirm'])
+  sessionApi.use(path, limit)
 
-const state = async (c: Context<DemoEnv>): Promise<Response> => c.json(await sessionState(c.get('session')))
+const state = async (c: Context<DemoEnv>): Promise<Response> =>
+  c.json(await sessionState(c.get('session')))
 
 sessionApi.get('/session', state)
 
@@ -215,7 +233,13 @@ sessionApi.post('/session/expiry', async (c) => {
   const { seconds } = await jsonObject(c)
   // Capped at the browsers' 400 days: a larger age outlives any cookie, and one past
   // year 275760 makes the expiry an invalid Date.
-  if (seconds !== null && (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0 || seconds > MAX_COOKIE_AGE)) {
+  if (
+    seconds !== null &&
+    (typeof seconds !== 'number' ||
+      !Number.isFinite(seconds) ||
+      seconds < 0 ||
+      seconds > MAX_COOKIE_AGE)
+  ) {
     throw new BadRequest(`"seconds" must be a number from 0 to ${MAX_COOKIE_AGE}, or null.`)
   }
   await c.get('session').setExpiry(seconds)
@@ -235,7 +259,9 @@ sessionApi.post('/session/flush', async (c) => {
 sessionApi.post('/login', async (c) => {
   const { username } = await jsonObject(c)
   if (!isUsername(username)) {
-    throw new BadRequest(`"username" must be a non-empty string of at most ${MAX_USERNAME} characters, well-formed Unicode (no lone surrogate).`)
+    throw new BadRequest(
+      `"username" must be a non-empty string of at most ${MAX_USERNAME} characters, well-formed Unicode (no lone surrogate).`,
+    )
   }
   await logIn(c, username)
   return state(c)
@@ -244,7 +270,11 @@ sessionApi.post('/login', async (c) => {
 sessionApi.get('/whoami', async (c) => {
   const session = c.get('session')
   const username = await session.getUser()
-  if (session.unavailable) throw new SessionError('STORE_UNAVAILABLE', 'The session store is unavailable; try again shortly.')
+  if (session.unavailable)
+    throw new SessionError(
+      'STORE_UNAVAILABLE',
+      'The session store is unavailable; try again shortly.',
+    )
   return c.json({ username })
 })
 

@@ -5,7 +5,12 @@
  * replace the user's verifier, which logs every other session out (every store).
  */
 import { Hono, type Context } from 'hono'
-import { DEFAULT_SESSION_LIST_LIMIT, MAX_SESSION_LIST_LIMIT, SessionError, type SessionInfo } from '../session/index.js'
+import {
+  DEFAULT_SESSION_LIST_LIMIT,
+  MAX_SESSION_LIST_LIMIT,
+  SessionError,
+  type SessionInfo,
+} from '../session/index.js'
 import type { DemoEnv } from './env.js'
 import { sessionsChanged } from './live.js'
 import { changePassword } from './users.js'
@@ -20,8 +25,14 @@ const DEFAULT_FRESH_AUTH_SECONDS = 600
  */
 async function requireFresh(c: Context<DemoEnv>): Promise<void> {
   const value = c.env?.FRESH_AUTH_SECONDS ?? ''
-  if (value.trim() !== '' && !/^\s*\d{1,9}\s*$/.test(value)) throw new SessionError('INVALID_OPTION', `FRESH_AUTH_SECONDS must be a whole number of seconds, not ${JSON.stringify(value)}`)
-  await c.get('session').requireFreshAuth(value.trim() === '' ? DEFAULT_FRESH_AUTH_SECONDS : Number(value))
+  if (value.trim() !== '' && !/^\s*\d{1,9}\s*$/.test(value))
+    throw new SessionError(
+      'INVALID_OPTION',
+      `FRESH_AUTH_SECONDS must be a whole number of seconds, not ${JSON.stringify(value)}`,
+    )
+  await c
+    .get('session')
+    .requireFreshAuth(value.trim() === '' ? DEFAULT_FRESH_AUTH_SECONDS : Number(value))
 }
 
 /**
@@ -29,7 +40,11 @@ async function requireFresh(c: Context<DemoEnv>): Promise<void> {
  * user's list of sessions as changed, for their open sockets. A revocation on a store
  * without a registry is refused first, by the action itself (501), whatever the freshness.
  */
-export async function sensitive<T>(c: Context<DemoEnv>, action: () => Promise<T>, { revocation = false } = {}): Promise<T> {
+export async function sensitive<T>(
+  c: Context<DemoEnv>,
+  action: () => Promise<T>,
+  { revocation = false } = {},
+): Promise<T> {
   if (revocation && c.env?.SESSION_STORE !== 'do') return action()
   await requireFresh(c)
   const result = await action()
@@ -74,18 +89,26 @@ const CURSOR = /^(\d{1,16})\.([A-Za-z0-9_-]{1,64})$/
  * A page of the logged-in user's sessions and how many there are, shared by `GET /sessions`
  * and the page. `limit` and `after` are the query's strings; a malformed one is `null` (400).
  */
-export async function sessionsPage(c: Context<DemoEnv>, limitParam?: string, afterParam?: string): Promise<SessionsPage | null> {
+export async function sessionsPage(
+  c: Context<DemoEnv>,
+  limitParam?: string,
+  afterParam?: string,
+): Promise<SessionsPage | null> {
   const limit = limitParam === undefined ? DEFAULT_SESSION_LIST_LIMIT : Number(limitParam)
-  if (!/^\d{1,4}$/.test(limitParam ?? '1') || limit < 1 || limit > MAX_SESSION_LIST_LIMIT) return null
+  if (!/^\d{1,4}$/.test(limitParam ?? '1') || limit < 1 || limit > MAX_SESSION_LIST_LIMIT)
+    return null
   const match = afterParam === undefined ? undefined : CURSOR.exec(afterParam)
   if (match === null) return null
-  const after = match === undefined ? null : { createdAt: Number(match[1]), handle: match[2] as string }
+  const after =
+    match === undefined ? null : { createdAt: Number(match[1]), handle: match[2] as string }
   const session = c.get('session')
   const infos = await session.listSessions({ limit, after })
   // A first page that is not full holds them all: no second call to count them.
-  const total = after === null && infos.length < limit ? infos.length : await session.countSessions()
+  const total =
+    after === null && infos.length < limit ? infos.length : await session.countSessions()
   const last = infos.at(-1)
-  const next = infos.length === limit && last !== undefined ? `${last.createdAt}.${last.handle}` : null
+  const next =
+    infos.length === limit && last !== undefined ? `${last.createdAt}.${last.handle}` : null
   return { sessions: infos.map(sessionView), total, limit, next }
 }
 
@@ -111,17 +134,35 @@ export const sessions = new Hono<DemoEnv>({ strict: false })
 
 sessions.get('/sessions', async (c) => {
   const page = await sessionsPage(c, c.req.query('limit'), c.req.query('after'))
-  if (page === null) return c.json({ error: `"limit" must be 1 to ${MAX_SESSION_LIST_LIMIT}, and "after" the "next" of the previous page.` }, 400)
+  if (page === null)
+    return c.json(
+      {
+        error: `"limit" must be 1 to ${MAX_SESSION_LIST_LIMIT}, and "after" the "next" of the previous page.`,
+      },
+      400,
+    )
   return c.json(page)
 })
 
-sessions.delete('/sessions/:handle', async (c) => c.json({ revoked: await sensitive(c, () => c.get('session').revokeSession(c.req.param('handle')), { revocation: true }) }))
+sessions.delete('/sessions/:handle', async (c) =>
+  c.json({
+    revoked: await sensitive(c, () => c.get('session').revokeSession(c.req.param('handle')), {
+      revocation: true,
+    }),
+  }),
+)
 
-sessions.post('/sessions/revoke-others', async (c) => c.json({ revoked: await sensitive(c, () => c.get('session').revokeOtherSessions(), { revocation: true }) }))
+sessions.post('/sessions/revoke-others', async (c) =>
+  c.json({
+    revoked: await sensitive(c, () => c.get('session').revokeOtherSessions(), { revocation: true }),
+  }),
+)
 
 sessions.post('/sessions/revoke-all', async (c) => {
   const user = await c.get('session').getUser()
-  const revoked = await sensitive(c, () => c.get('session').revokeAllSessions(), { revocation: true })
+  const revoked = await sensitive(c, () => c.get('session').revokeAllSessions(), {
+    revocation: true,
+  })
   sessionsChanged(c, user)
   return c.json({ revoked })
 })

@@ -5,7 +5,13 @@
  */
 import { Hono } from 'hono'
 import { html } from 'hono/html'
-import { BadSignatureError, getSignedCookie, SessionError, setSignedCookie, SignatureExpiredError } from '../session/index.js'
+import {
+  BadSignatureError,
+  getSignedCookie,
+  SessionError,
+  setSignedCookie,
+  SignatureExpiredError,
+} from '../session/index.js'
 import type { DemoEnv } from './env.js'
 import { demoSigner } from './store.js'
 
@@ -19,17 +25,23 @@ export const signed = new Hono<DemoEnv>({ strict: false })
 // GET /set-signed/?value=V: a temporary cookie (no Max-Age), like /set-cook/.
 signed.get('/set-signed', async (c) => {
   const value = c.req.query('value')
-  if (value === undefined) return c.html('<h1>No value given: try /set-signed/?value=hello</h1>', 400)
+  if (value === undefined)
+    return c.html('<h1>No value given: try /set-signed/?value=hello</h1>', 400)
   try {
     await setSignedCookie(c, SIGNED_COOKIE, value, { signer: demoSigner(c), salt: SALT })
   } catch (error) {
     // Too long for a cookie once signed (or not text UTF-8 can carry): the client's fault.
-    if (error instanceof SessionError && (error.code === 'INVALID_COOKIE' || error.code === 'INVALID_VALUE')) {
+    if (
+      error instanceof SessionError &&
+      (error.code === 'INVALID_COOKIE' || error.code === 'INVALID_VALUE')
+    ) {
       return c.html('<h1>That value cannot be kept in a signed cookie: it is too long.</h1>', 400)
     }
     throw error
   }
-  return c.html(html`<h1>Signed cookie set</h1><p>The cookie "signed" now holds ${value}, signed.</p>`)
+  return c.html(
+    html`<h1>Signed cookie set</h1><p>The cookie "signed" now holds ${value}, signed.</p>`,
+  )
 })
 
 // GET /get-signed/[?max_age=N]: the value, or a 400 saying what is wrong with the cookie.
@@ -49,10 +61,16 @@ signed.get('/get-signed', async (c) => {
     })
   } catch (error) {
     if (error instanceof SignatureExpiredError) {
-      return c.html(html`<h1>The signed cookie has expired</h1><p>It was signed ${error.age} seconds ago; max_age is ${error.maxAge}.</p>`, 400)
+      return c.html(
+        html`<h1>The signed cookie has expired</h1><p>It was signed ${error.age} seconds ago; max_age is ${error.maxAge}.</p>`,
+        400,
+      )
     }
     if (error instanceof BadSignatureError && error.reason === 'malformed') {
-      return c.html('<h1>The signed cookie is foreign</h1><p>It is not a value this site signs.</p>', 400)
+      return c.html(
+        '<h1>The signed cookie is foreign</h1><p>It is not a value this site signs.</p>',
+        400,
+      )
     }
     if (error instanceof BadSignatureError) {
       return c.html(
@@ -63,7 +81,10 @@ signed.get('/get-signed', async (c) => {
     throw error
   }
   if (value === undefined) {
-    return c.html('<h1>The signed cookie is missing</h1><p>Visit /set-signed/?value=hello first.</p>', 400)
+    return c.html(
+      '<h1>The signed cookie is missing</h1><p>Visit /set-signed/?value=hello first.</p>',
+      400,
+    )
   }
   return c.html(html`${value}`)
 })

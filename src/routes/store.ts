@@ -14,7 +14,14 @@
  */
 import type { Context, MiddlewareHandler } from 'hono'
 import { durableObjectStore } from '../session/durable-object.js'
-import { cookieStore, createSigner, resolveOptions, SessionError, type SessionStore, type Signer } from '../session/index.js'
+import {
+  cookieStore,
+  createSigner,
+  resolveOptions,
+  SessionError,
+  type SessionStore,
+  type Signer,
+} from '../session/index.js'
 import type { DemoEnv } from './env.js'
 
 /** The development secret: anyone can read it, so it only ever serves localhost. */
@@ -29,7 +36,12 @@ export interface DemoSecrets {
 /** Whether a URL's host is this machine (the only place the development secret works). */
 export function isLocalhost(url: string): boolean {
   const host = new URL(url).hostname
-  return host === 'localhost' || host.endsWith('.localhost') || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host)
+  return (
+    host === 'localhost' ||
+    host.endsWith('.localhost') ||
+    host === '[::1]' ||
+    /^127(\.\d{1,3}){3}$/.test(host)
+  )
 }
 
 /**
@@ -41,7 +53,10 @@ export function demoSecrets(c: Context<DemoEnv>): DemoSecrets {
   const fallbacks = parseFallbacks(c.env?.SESSION_SECRET_FALLBACKS)
   if (secret !== undefined && secret !== '') return { secret, fallbacks }
   if (!isLocalhost(c.req.url)) {
-    throw new SessionError('INVALID_OPTION', 'SESSION_SECRET is not set; the development secret only serves localhost. Run `wrangler secret put SESSION_SECRET`.')
+    throw new SessionError(
+      'INVALID_OPTION',
+      'SESSION_SECRET is not set; the development secret only serves localhost. Run `wrangler secret put SESSION_SECRET`.',
+    )
   }
   return { secret: DEV_SECRET, fallbacks }
 }
@@ -50,7 +65,8 @@ export function demoSecrets(c: Context<DemoEnv>): DemoSecrets {
 const AROUND = /^[ \t\r\n]+|[ \t\r\n]+$/g
 
 /** Said when the value holds a comma outside a JSON array: what to write instead. */
-const JSON_FORM = 'SESSION_SECRET_FALLBACKS holds a comma but is not a JSON array; it is never split at commas (a secret may hold one). Write it as a JSON array of strings: ["<previous secret>", "<the one before>"]'
+const JSON_FORM =
+  'SESSION_SECRET_FALLBACKS holds a comma but is not a JSON array; it is never split at commas (a secret may hold one). Write it as a JSON array of strings: ["<previous secret>", "<the one before>"]'
 
 /**
  * The secrets in `SESSION_SECRET_FALLBACKS`, oldest last:
@@ -85,16 +101,24 @@ export function parseFallbacks(value: string | undefined): string[] {
     list = undefined
   }
   if (!Array.isArray(list)) {
-    throw new SessionError('INVALID_OPTION', 'SESSION_SECRET_FALLBACKS starts with "[" but is not a JSON array of strings.')
+    throw new SessionError(
+      'INVALID_OPTION',
+      'SESSION_SECRET_FALLBACKS starts with "[" but is not a JSON array of strings.',
+    )
   }
   list.forEach((entry, i) => {
-    if (typeof entry !== 'string') throw new SessionError('INVALID_OPTION', `SESSION_SECRET_FALLBACKS entry ${i} must be a string.`)
+    if (typeof entry !== 'string')
+      throw new SessionError(
+        'INVALID_OPTION',
+        `SESSION_SECRET_FALLBACKS entry ${i} must be a string.`,
+      )
   })
   return list as string[]
 }
 
 /** Said with every refused fallback: how to write several. */
-const LIST_HINT = '; if a secret holds a comma, write SESSION_SECRET_FALLBACKS as a JSON array of strings: ["…", "…"]'
+const LIST_HINT =
+  '; if a secret holds a comma, write SESSION_SECRET_FALLBACKS as a JSON array of strings: ["…", "…"]'
 
 let checkedFallbacks: string | undefined
 /**
@@ -125,8 +149,14 @@ function fromBindings<T>(make: () => T): T {
   } catch (error) {
     if (error instanceof SessionError && error.code === 'INVALID_OPTION') {
       const fallback = /option "fallbacks\[(\d+)\]"/
-      const message = error.message.replace(/option "secret"/, 'SESSION_SECRET').replace(fallback, 'SESSION_SECRET_FALLBACKS entry $1')
-      throw new SessionError('INVALID_OPTION', fallback.test(error.message) ? message + LIST_HINT : message, { cause: error })
+      const message = error.message
+        .replace(/option "secret"/, 'SESSION_SECRET')
+        .replace(fallback, 'SESSION_SECRET_FALLBACKS entry $1')
+      throw new SessionError(
+        'INVALID_OPTION',
+        fallback.test(error.message) ? message + LIST_HINT : message,
+        { cause: error },
+      )
     }
     throw error
   }
@@ -150,7 +180,11 @@ export function demoSigner(c: Context<DemoEnv>): Signer {
  */
 export function sessionCap(value: string | undefined): number | null {
   if (value === undefined || value.trim() === '') return null
-  if (!/^\s*[1-9]\d{0,5}\s*$/.test(value)) throw new SessionError('INVALID_OPTION', `MAX_SESSIONS_PER_USER must be a whole number from 1 to 999999, not ${JSON.stringify(value)}`)
+  if (!/^\s*[1-9]\d{0,5}\s*$/.test(value))
+    throw new SessionError(
+      'INVALID_OPTION',
+      `MAX_SESSIONS_PER_USER must be a whole number from 1 to 999999, not ${JSON.stringify(value)}`,
+    )
   return Number(value)
 }
 
@@ -169,17 +203,30 @@ export interface SelectStoreOptions {
  * `kv` or unset. Any other value is a `SessionError` `INVALID_OPTION` (a 500), never a
  * silent fallback.
  */
-export function selectStore(options: SelectStoreOptions = {}): (c: Context<DemoEnv>) => SessionStore {
+export function selectStore(
+  options: SelectStoreOptions = {},
+): (c: Context<DemoEnv>) => SessionStore {
   const cookieName = options.cookieName ?? 'sessionid'
-  const kv = resolveOptions(options.kvBinding === undefined ? {} : { kvBinding: options.kvBinding }).store
+  const kv = resolveOptions(
+    options.kvBinding === undefined ? {} : { kvBinding: options.kvBinding },
+  ).store
   return function demoStore(c) {
     const choice = c.env?.SESSION_STORE ?? 'kv'
     if (choice === 'kv' || choice === '') return kv(c)
     // Sessions still in KV (from before the switch to "do") move over on first use.
     if (choice === 'do') {
-      return durableObjectStore({ namespace: c.env.SESSION_OBJECTS, recordLocation: true, migrateFromKV: c.env.SESSIONS, maxSessionsPerUser: sessionCap(c.env.MAX_SESSIONS_PER_USER) })
+      return durableObjectStore({
+        namespace: c.env.SESSION_OBJECTS,
+        recordLocation: true,
+        migrateFromKV: c.env.SESSIONS,
+        maxSessionsPerUser: sessionCap(c.env.MAX_SESSIONS_PER_USER),
+      })
     }
-    if (choice !== 'cookie') throw new SessionError('INVALID_OPTION', `SESSION_STORE must be "kv", "cookie" or "do", not ${JSON.stringify(choice)}`)
+    if (choice !== 'cookie')
+      throw new SessionError(
+        'INVALID_OPTION',
+        `SESSION_STORE must be "kv", "cookie" or "do", not ${JSON.stringify(choice)}`,
+      )
     const secrets = demoSecrets(c)
     return fromBindings(() => cookieStore({ ...secrets, cookieName }))
   }

@@ -64,12 +64,16 @@ tutorial.get('/hit', (c) => {
 tutorial.get('/hit/persistent', (c) => {
   const hits = count(getCookie(c, 'hit')) + 1
   setCookie(c, 'hit', String(hits), { maxAge: 120 }) // persistent: two minutes
-  return c.html(html`<h1>Visit number ${hits}</h1><p>Counted in a persistent cookie (Max-Age=120).</p>`)
+  return c.html(
+    html`<h1>Visit number ${hits}</h1><p>Counted in a persistent cookie (Max-Age=120).</p>`,
+  )
 })
 
 tutorial.get('/session-hit', async (c) => {
   const session = c.get('session')
   const hits = count(String((await session.get('hits')) ?? 0)) + 1
   await session.set('hits', hits)
-  return c.html(html`<h1>Visit number ${hits}</h1><p>Counted in the session, kept in the session store (Workers KV by default).</p>`)
+  return c.html(
+    html`<h1>Visit number ${hits}</h1><p>Counted in the session, kept in the session store (Workers KV by default).</p>`,
+  )
 })

@@ -41,6 +41,10 @@ export async function ensureUser(c: Context<DemoEnv>, user: string): Promise<voi
  */
 export async function changePassword(c: Context<DemoEnv>, user: string): Promise<void> {
   const users = c.env?.USERS
-  if (users === undefined) throw new SessionError('NOT_SUPPORTED', 'This deployment has no USERS binding, so there is no password to change.')
+  if (users === undefined)
+    throw new SessionError(
+      'NOT_SUPPORTED',
+      'This deployment has no USERS binding, so there is no password to change.',
+    )
   await users.put(USER_KEY_PREFIX + user, newVerifier())
 }

@@ -10,8 +10,25 @@
  * export { SessionObject } from 'edge-session/durable-object'
  * ```
  */
-export { SessionObject, type KeyChanges, type SessionUpdate, type SessionMove, type WriteResult, type EndReason, type ListedRow, type Moved, FORWARD_TTL_MS } from './stores/durable-object/object.js'
-export { userSessions, type UserSessions, type UserSessionsOptions } from './stores/durable-object/admin.js'
+export {
+  SessionObject,
+  type KeyChanges,
+  type SessionUpdate,
+  type SessionMove,
+  type WriteResult,
+  type EndReason,
+  type ListedRow,
+  type Moved,
+  FORWARD_TTL_MS,
+} from './stores/durable-object/object.js'
+export {
+  userSessions,
+  type UserSessions,
+  type UserSessionsOptions,
+} from './stores/durable-object/admin.js'
 export type { SocketPeer } from './stores/durable-object/sockets.js'
-export { durableObjectStore, type DurableObjectStoreOptions } from './stores/durable-object/store.js'
+export {
+  durableObjectStore,
+  type DurableObjectStoreOptions,
+} from './stores/durable-object/store.js'
 export { SCHEMA_VERSION, type SessionRow } from './stores/durable-object/schema.js'

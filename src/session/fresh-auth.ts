@@ -32,7 +32,11 @@ export interface FreshAuthOptions {
  */
 export function freshAuth(options: FreshAuthOptions = {}): MiddlewareHandler {
   const maxAge = options.maxAge ?? 600
-  if (!Number.isSafeInteger(maxAge) || maxAge < 0) throw new SessionError('INVALID_OPTION', 'freshAuth(): option "maxAge" must be a whole number of seconds >= 0')
+  if (!Number.isSafeInteger(maxAge) || maxAge < 0)
+    throw new SessionError(
+      'INVALID_OPTION',
+      'freshAuth(): option "maxAge" must be a whole number of seconds >= 0',
+    )
   return async function freshAuthGuard(c, next) {
     await sessionOf(c, 'freshAuth()').requireFreshAuth(maxAge)
     await next()

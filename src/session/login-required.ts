@@ -61,7 +61,12 @@ function encodable(value: string): boolean {
  * ```
  */
 export function isSafePath(value: string): boolean {
-  return value.startsWith('/') && !value.startsWith('//') && !/[\\\u0000-\u001f\u007f]/.test(value) && encodable(value)
+  return (
+    value.startsWith('/') &&
+    !value.startsWith('//') &&
+    !/[\\\u0000-\u001f\u007f]/.test(value) &&
+    encodable(value)
+  )
 }
 
 /**
@@ -126,18 +131,26 @@ const invalid = (option: string, why: string): SessionError =>
  * // GET /account/profile, logged out: 302 to /login?next=%2Faccount%2Fprofile
  * ```
  */
-export function loginRequired<E extends Env = Env>(options: LoginRequiredOptions = {}): MiddlewareHandler<E> {
+export function loginRequired<E extends Env = Env>(
+  options: LoginRequiredOptions = {},
+): MiddlewareHandler<E> {
   const loginUrl = options.loginUrl ?? '/login'
-  if (typeof loginUrl !== 'string' || !isSafePath(loginUrl)) throw invalid('loginUrl', 'must be a path on this site, starting with one "/"')
+  if (typeof loginUrl !== 'string' || !isSafePath(loginUrl))
+    throw invalid('loginUrl', 'must be a path on this site, starting with one "/"')
   const field = options.redirectFieldName ?? 'next'
-  if (typeof field !== 'string' || field === '') throw invalid('redirectFieldName', 'must be a non-empty string')
+  if (typeof field !== 'string' || field === '')
+    throw invalid('redirectFieldName', 'must be a non-empty string')
   const isJson = options.isJson ?? wantsJson
   if (typeof isJson !== 'function') throw invalid('isJson', 'must be a function (c) => boolean')
   const [loginPath = loginUrl, loginQuery = ''] = loginUrl.split(/\?(.*)/s)
 
   return async function loginRequiredMiddleware(c, next) {
     if ((await sessionOf(c as Context, 'loginRequired()').getUser()) !== null) return next()
-    if (isJson(c)) return c.json({ error: 'Authentication required', code: 'NOT_LOGGED_IN' } satisfies LoginRequiredBody, 401)
+    if (isJson(c))
+      return c.json(
+        { error: 'Authentication required', code: 'NOT_LOGGED_IN' } satisfies LoginRequiredBody,
+        401,
+      )
     const url = new URL(c.req.url)
     const asked = url.pathname + url.search
     const query = new URLSearchParams(loginQuery)

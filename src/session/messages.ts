@@ -83,7 +83,11 @@ export interface AddMessageOptions {
 export type MessageTarget = Context | Session<any>
 
 /** Adds a message of one level (Django's `messages.success(request, …)` and its siblings). */
-export type AddAtLevel = (target: MessageTarget, message: string, options?: AddMessageOptions) => Promise<boolean>
+export type AddAtLevel = (
+  target: MessageTarget,
+  message: string,
+  options?: AddMessageOptions,
+) => Promise<boolean>
 
 /** The messages API, made by {@link createMessages}; {@link messages} uses the defaults. */
 export interface Messages {
@@ -92,7 +96,12 @@ export interface Messages {
    * stores nothing, for an empty message or a level below the minimum; `true` once it is
    * in the session. Rejects like `session.set()` (`STORE_UNAVAILABLE`, `PAYLOAD_TOO_LARGE`).
    */
-  add(target: MessageTarget, level: MessageLevel, message: string, options?: AddMessageOptions): Promise<boolean>
+  add(
+    target: MessageTarget,
+    level: MessageLevel,
+    message: string,
+    options?: AddMessageOptions,
+  ): Promise<boolean>
   /**
    * The messages stored so far, oldest first, including any added in this request, and
    * removes them (Django's `get_messages()`, iterated). With none stored it writes nothing.
@@ -116,17 +125,22 @@ interface StoredMessage {
   extraTags?: string
 }
 
-const invalidValue = (why: string): SessionError => new SessionError('INVALID_VALUE', `messages: ${why}`)
+const invalidValue = (why: string): SessionError =>
+  new SessionError('INVALID_VALUE', `messages: ${why}`)
 
 /** A level as an integer; `null` for anything that is neither a known name nor an integer. */
 function levelOf(level: unknown): number | null {
-  if (typeof level === 'string') return Object.hasOwn(MESSAGE_LEVELS, level) ? MESSAGE_LEVELS[level as MessageLevelName] : null
+  if (typeof level === 'string')
+    return Object.hasOwn(MESSAGE_LEVELS, level) ? MESSAGE_LEVELS[level as MessageLevelName] : null
   return Number.isInteger(level) ? (level as number) : null
 }
 
 /** The session a target stands for; `MISSING_STORE` when the session middleware is not installed. */
 function targetSession(target: MessageTarget): Session<Record<string, unknown>> {
-  const session = target instanceof Session ? target : sessionOf(target as Context, 'messages (kept in the session)')
+  const session =
+    target instanceof Session
+      ? target
+      : sessionOf(target as Context, 'messages (kept in the session)')
   return session as Session<Record<string, unknown>>
 }
 
@@ -157,10 +171,18 @@ function storedMessages(value: unknown): StoredMessage[] {
  */
 export function createMessages(options: MessagesOptions = {}): Messages {
   const configured = levelOf(options.level ?? 'info')
-  if (configured === null) throw new SessionError('INVALID_OPTION', 'createMessages(): option "level" must be an integer or one of debug, info, success, warning, error')
+  if (configured === null)
+    throw new SessionError(
+      'INVALID_OPTION',
+      'createMessages(): option "level" must be an integer or one of debug, info, success, warning, error',
+    )
   const tags: Record<number, string> = { ...DEFAULT_MESSAGE_TAGS }
   for (const [level, tag] of Object.entries(options.tags ?? {})) {
-    if (!Number.isInteger(Number(level)) || typeof tag !== 'string') throw new SessionError('INVALID_OPTION', 'createMessages(): option "tags" must map integer levels to strings')
+    if (!Number.isInteger(Number(level)) || typeof tag !== 'string')
+      throw new SessionError(
+        'INVALID_OPTION',
+        'createMessages(): option "tags" must map integer levels to strings',
+      )
     tags[Number(level)] = tag
   }
   // This request's level, set by setLevel(): keyed by the request's Session, so it lives
@@ -168,10 +190,18 @@ export function createMessages(options: MessagesOptions = {}): Messages {
   const levels = new WeakMap<Session<any>, number>()
   const minimum = (session: Session<any>): number => levels.get(session) ?? configured
 
-  const add = async (target: MessageTarget, level: MessageLevel, message: string, options: AddMessageOptions = {}): Promise<boolean> => {
+  const add = async (
+    target: MessageTarget,
+    level: MessageLevel,
+    message: string,
+    options: AddMessageOptions = {},
+  ): Promise<boolean> => {
     const session = targetSession(target)
     const value = levelOf(level)
-    if (value === null) throw invalidValue('the level must be an integer or one of debug, info, success, warning, error')
+    if (value === null)
+      throw invalidValue(
+        'the level must be an integer or one of debug, info, success, warning, error',
+      )
     if (typeof message !== 'string') throw invalidValue('the message must be a string')
     const extraTags = options.extraTags ?? ''
     if (typeof extraTags !== 'string') throw invalidValue('extraTags must be a string')
@@ -183,7 +213,10 @@ export function createMessages(options: MessagesOptions = {}): Messages {
     return true
   }
 
-  const atLevel = (level: MessageLevelName): AddAtLevel => (target, message, options) => add(target, level, message, options)
+  const atLevel =
+    (level: MessageLevelName): AddAtLevel =>
+    (target, message, options) =>
+      add(target, level, message, options)
 
   return {
     add,
@@ -193,7 +226,9 @@ export function createMessages(options: MessagesOptions = {}): Messages {
       // Nothing stored: nothing to remove, so a request that only looks writes nothing.
       if (stored === undefined) return []
       await session.delete(MESSAGES_KEY)
-      return storedMessages(stored).map((m) => new Message(m.level, m.message, m.extraTags ?? '', tags[m.level] ?? ''))
+      return storedMessages(stored).map(
+        (m) => new Message(m.level, m.message, m.extraTags ?? '', tags[m.level] ?? ''),
+      )
     },
     debug: atLevel('debug'),
     info: atLevel('info'),
@@ -208,7 +243,10 @@ export function createMessages(options: MessagesOptions = {}): Messages {
         return
       }
       const value = levelOf(level)
-      if (value === null) throw invalidValue('the level must be an integer or one of debug, info, success, warning, error')
+      if (value === null)
+        throw invalidValue(
+          'the level must be an integer or one of debug, info, success, warning, error',
+        )
       levels.set(session, value)
     },
   }

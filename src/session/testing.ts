@@ -10,7 +10,19 @@
  * import { createTestClient, clearKvSessions } from 'edge-session/testing'
  * ```
  */
-export { createTestClient, TestClient, type TestClientOptions, type TestBody, type AppLike, type FetcherLike } from './testing/client.js'
+export {
+  createTestClient,
+  TestClient,
+  type TestClientOptions,
+  type TestBody,
+  type AppLike,
+  type FetcherLike,
+} from './testing/client.js'
 export { CookieJar } from './testing/jar.js'
 export type { SessionStep } from './testing/session-access.js'
-export { clearKvSessions, clearDurableObjectSessions, type KVListable, type DurableObjectTestHelpers } from './testing/clear.js'
+export {
+  clearKvSessions,
+  clearDurableObjectSessions,
+  type KVListable,
+  type DurableObjectTestHelpers,
+} from './testing/clear.js'

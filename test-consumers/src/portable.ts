@@ -42,10 +42,15 @@ export function portableApp(secret: string): Hono<Env> {
     return c.json({ user, theme: theme ?? null })
   })
 
-  app.get('/token/:value', async (c) => c.text(await signer.sign(c.req.param('value'), { purpose: 'token' })))
+  app.get('/token/:value', async (c) =>
+    c.text(await signer.sign(c.req.param('value'), { purpose: 'token' })),
+  )
   app.get('/verify', async (c) => {
     try {
-      const { value, rotated } = await signer.verify(c.req.query('token') ?? '', { purpose: 'token', maxAge: 60 })
+      const { value, rotated } = await signer.verify(c.req.query('token') ?? '', {
+        purpose: 'token',
+        maxAge: 60,
+      })
       return c.json({ value, rotated })
     } catch (err) {
       if (err instanceof BadSignatureError) return c.json({ error: err.reason }, 400)

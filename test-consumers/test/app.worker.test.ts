@@ -7,7 +7,8 @@ import { modules } from '../src/exports.js'
 
 const cookieOf = (res: Response, name: string): string => {
   const header = res.headers.getSetCookie().find((h) => h.startsWith(`${name}=`))
-  if (header === undefined) throw new Error(`no ${name} cookie in ${JSON.stringify(res.headers.getSetCookie())}`)
+  if (header === undefined)
+    throw new Error(`no ${name} cookie in ${JSON.stringify(res.headers.getSetCookie())}`)
   return header.split(';')[0] ?? ''
 }
 
@@ -22,7 +23,9 @@ describe('the README example (KV store)', () => {
     const first = await SELF.fetch('https://example.com/hits')
     expect(await first.text()).toBe('hits: 1')
     const cookie = cookieOf(first, 'sessionid')
-    expect(first.headers.get('Set-Cookie')).toMatch(/^sessionid=[A-Za-z0-9_-]{43}; Max-Age=1209600; Path=\/; Expires=\w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} GMT; HttpOnly; Secure; SameSite=Lax$/)
+    expect(first.headers.get('Set-Cookie')).toMatch(
+      /^sessionid=[A-Za-z0-9_-]{43}; Max-Age=1209600; Path=\/; Expires=\w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} GMT; HttpOnly; Secure; SameSite=Lax$/,
+    )
 
     const second = await SELF.fetch('https://example.com/hits', { headers: { Cookie: cookie } })
     expect(await second.text()).toBe('hits: 2')
@@ -36,7 +39,9 @@ describe('the portable app in workerd (cookie store, signer)', () => {
     const keys = (await env.SESSIONS.list()).keys
     const first = await SELF.fetch('https://example.com/portable/cart/apple', { method: 'POST' })
     expect(await first.json()).toEqual({ items: ['apple'] })
-    const read = await SELF.fetch('https://example.com/portable/cart', { headers: { Cookie: cookieOf(first, 'cart') } })
+    const read = await SELF.fetch('https://example.com/portable/cart', {
+      headers: { Cookie: cookieOf(first, 'cart') },
+    })
     expect(await read.json()).toEqual({ items: ['apple'] })
     expect((await env.SESSIONS.list()).keys).toEqual(keys)
   })
@@ -44,7 +49,9 @@ describe('the portable app in workerd (cookie store, signer)', () => {
   it('reads back a signed cookie it set', async () => {
     const set = await SELF.fetch('https://example.com/portable/theme/dark')
     const cookies = `${cookieOf(set, 'theme')}; ${cookieOf(set, 'user')}`
-    const whoami = await SELF.fetch('https://example.com/portable/whoami', { headers: { Cookie: cookies } })
+    const whoami = await SELF.fetch('https://example.com/portable/whoami', {
+      headers: { Cookie: cookies },
+    })
     expect(await whoami.json()).toEqual({ user: 'raju', theme: 'dark' })
   })
 })

@@ -19,7 +19,14 @@ describe('edge-session on plain Node', () => {
   after(() => close())
 
   it('loads the package as ESM with its public API', () => {
-    for (const name of ['session', 'cookieStore', 'createSigner', 'setSignedCookie', 'getSignedCookie', 'kvStore']) {
+    for (const name of [
+      'session',
+      'cookieStore',
+      'createSigner',
+      'setSignedCookie',
+      'getSignedCookie',
+      'kvStore',
+    ]) {
       assert.equal(typeof (edgeSession as Record<string, unknown>)[name], 'function', name)
     }
   })
@@ -28,7 +35,10 @@ describe('edge-session on plain Node', () => {
     const first = await fetch(`${base}/cart/apple`, { method: 'POST' })
     assert.deepEqual(await first.json(), { items: ['apple'] })
     const sealed = first.headers.get('set-cookie') ?? ''
-    assert.match(sealed, /^cart=[A-Za-z0-9_-]+; Max-Age=1209600; Path=\/; Expires=\w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} GMT; HttpOnly; SameSite=Lax$/)
+    assert.match(
+      sealed,
+      /^cart=[A-Za-z0-9_-]+; Max-Age=1209600; Path=\/; Expires=\w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} GMT; HttpOnly; SameSite=Lax$/,
+    )
     const cookie = sealed.split(';')[0] ?? ''
     assert.doesNotMatch(cookie, /apple/)
 
@@ -62,7 +72,12 @@ describe('edge-session on plain Node', () => {
     }
     // Imported by name at run time: its declarations name Workers types (the clear helpers).
     type Client = { post(path: string): Promise<Response>; get(path: string): Promise<Response> }
-    const testing = (await import(`${'edge-session'}/testing`)) as { createTestClient(target: { fetch(r: Request): Promise<Response> }, options: { url: string }): Client }
+    const testing = (await import(`${'edge-session'}/testing`)) as {
+      createTestClient(
+        target: { fetch(r: Request): Promise<Response> },
+        options: { url: string },
+      ): Client
+    }
     const client = testing.createTestClient({ fetch: (request) => fetch(request) }, { url: base })
     await client.post('/cart/apple')
     await client.post('/cart/pear')
@@ -73,7 +88,9 @@ describe('edge-session on plain Node', () => {
     const token = await (await fetch(`${base}/token/reset-42`)).text()
     const ok = await fetch(`${base}/verify?token=${encodeURIComponent(token)}`)
     assert.deepEqual(await ok.json(), { value: 'reset-42', rotated: false })
-    const bad = await fetch(`${base}/verify?token=${encodeURIComponent(token.replace('reset-42', 'reset-43'))}`)
+    const bad = await fetch(
+      `${base}/verify?token=${encodeURIComponent(token.replace('reset-42', 'reset-43'))}`,
+    )
     assert.equal(bad.status, 400)
     assert.deepEqual(await bad.json(), { error: 'mismatch' })
   })

@@ -16,18 +16,31 @@ export interface DeviceKeyPair {
 }
 
 const encoder = new TextEncoder()
-const b64url = (bytes: Uint8Array): string => btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+const b64url = (bytes: Uint8Array): string =>
+  btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '')
 /** base64url of a JSON value (or of a string as is). */
-export const part = (value: unknown): string => b64url(encoder.encode(typeof value === 'string' ? value : JSON.stringify(value)))
+export const part = (value: unknown): string =>
+  b64url(encoder.encode(typeof value === 'string' ? value : JSON.stringify(value)))
 
 /** A new key pair for `alg`, made by Web Crypto. */
 export async function deviceKey(alg: Alg): Promise<DeviceKeyPair> {
   const params =
     alg === 'ES256'
       ? { name: 'ECDSA', namedCurve: 'P-256' }
-      : { name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' }
+      : {
+          name: 'RSASSA-PKCS1-v1_5',
+          modulusLength: 2048,
+          publicExponent: new Uint8Array([1, 0, 1]),
+          hash: 'SHA-256',
+        }
   const pair = (await crypto.subtle.generateKey(params, true, ['sign', 'verify'])) as CryptoKeyPair
-  const { kty, crv, x, y, n, e } = (await crypto.subtle.exportKey('jwk', pair.publicKey)) as JsonWebKey
+  const { kty, crv, x, y, n, e } = (await crypto.subtle.exportKey(
+    'jwk',
+    pair.publicKey,
+  )) as JsonWebKey
   const jwk = alg === 'ES256' ? { kty, crv, x, y } : { kty, n, e }
   return { alg, privateKey: pair.privateKey, jwk }
 }
@@ -43,12 +56,24 @@ export interface ProofOptions {
 }
 
 /** A `Secure-Session-Response` JWT answering `jti`, signed by `key`. */
-export async function proof(key: DeviceKeyPair, jti: string, options: ProofOptions = {}): Promise<string> {
-  const header = { alg: key.alg, typ: 'dbsc+jwt', ...(options.withJwk ? { jwk: key.jwk } : {}), ...options.header }
+export async function proof(
+  key: DeviceKeyPair,
+  jti: string,
+  options: ProofOptions = {},
+): Promise<string> {
+  const header = {
+    alg: key.alg,
+    typ: 'dbsc+jwt',
+    ...(options.withJwk ? { jwk: key.jwk } : {}),
+    ...options.header,
+  }
   const signed = `${part(header)}.${part({ jti })}`
   const signer = options.signWith ?? key
-  const algorithm = signer.alg === 'ES256' ? { name: 'ECDSA', hash: 'SHA-256' } : { name: 'RSASSA-PKCS1-v1_5' }
-  const signature = new Uint8Array(await crypto.subtle.sign(algorithm, signer.privateKey, encoder.encode(signed)))
+  const algorithm =
+    signer.alg === 'ES256' ? { name: 'ECDSA', hash: 'SHA-256' } : { name: 'RSASSA-PKCS1-v1_5' }
+  const signature = new Uint8Array(
+    await crypto.subtle.sign(algorithm, signer.privateKey, encoder.encode(signed)),
+  )
   return `${signed}.${b64url(signature)}`
 }
 

@@ -23,7 +23,10 @@ export interface Device {
   readonly token: string | undefined
   send(path: string, init?: RequestInit): Promise<Response>
   /** Sends, and parses the JSON body. */
-  call<T = Record<string, unknown>>(path: string, init?: RequestInit): Promise<{ res: Response; body: T }>
+  call<T = Record<string, unknown>>(
+    path: string,
+    init?: RequestInit,
+  ): Promise<{ res: Response; body: T }>
   /** `POST /login` as `user`; resolves the new session cookie. */
   login(user: string): Promise<string>
   /** `GET /whoami`'s username. */
@@ -37,7 +40,11 @@ export function device(bindings: Record<string, unknown>, options: DeviceOptions
   const send = async (path: string, init: RequestInit = {}): Promise<Response> => {
     const headers = new Headers(jar.init(init).headers)
     if (options.userAgent !== undefined) headers.set('User-Agent', options.userAgent)
-    const request = new Request(BASE + path, { ...init, headers, ...(options.cf === undefined ? {} : { cf: options.cf }) } as RequestInit)
+    const request = new Request(BASE + path, {
+      ...init,
+      headers,
+      ...(options.cf === undefined ? {} : { cf: options.cf }),
+    } as RequestInit)
     const res = await app.request(request, undefined, bindings)
     jar.update(res)
     return res
@@ -69,7 +76,11 @@ export function device(bindings: Record<string, unknown>, options: DeviceOptions
 }
 
 /** A fresh browser (and a fresh app instance) that sends `token` as its session cookie. */
-export function deviceWith(bindings: Record<string, unknown>, token: string, options: DeviceOptions = {}): Device {
+export function deviceWith(
+  bindings: Record<string, unknown>,
+  token: string,
+  options: DeviceOptions = {},
+): Device {
   const d = device(bindings, options)
   d.jar.cookies.set('sessionid', token)
   return d

@@ -12,8 +12,31 @@ import type { SessionObject, SessionRow } from '../../src/session/durable-object
  * The object's RPC methods the store calls (and `fetch`, its socket upgrade). Not `send`:
  * the demo's own notification of a user's sockets is not the store's cost.
  */
-export type ObjectMethod = 'load' | 'create' | 'update' | 'take' | 'destroy' | 'list' | 'countSessions' | 'revoke' | 'revokeAll' | 'count' | 'fetch'
-const METHODS: ReadonlySet<string> = new Set<ObjectMethod>(['load', 'create', 'update', 'take', 'destroy', 'list', 'countSessions', 'revoke', 'revokeAll', 'count', 'fetch'])
+export type ObjectMethod =
+  | 'load'
+  | 'create'
+  | 'update'
+  | 'take'
+  | 'destroy'
+  | 'list'
+  | 'countSessions'
+  | 'revoke'
+  | 'revokeAll'
+  | 'count'
+  | 'fetch'
+const METHODS: ReadonlySet<string> = new Set<ObjectMethod>([
+  'load',
+  'create',
+  'update',
+  'take',
+  'destroy',
+  'list',
+  'countSessions',
+  'revoke',
+  'revokeAll',
+  'count',
+  'fetch',
+])
 
 /** A held call: `reached` resolves once `count` calls are waiting; `release()` lets them all go on. */
 export interface Hold {
@@ -45,15 +68,23 @@ export interface InstrumentedNamespace {
 }
 
 /** Wraps the real namespace: every stub it hands out counts, holds or fails its RPC calls. */
-export function instrument(namespace: DurableObjectNamespace<SessionObject> = env.SESSION_OBJECTS): InstrumentedNamespace {
+export function instrument(
+  namespace: DurableObjectNamespace<SessionObject> = env.SESSION_OBJECTS,
+): InstrumentedNamespace {
   const calls: ObjectCalls = { byMethod: {}, log: [], namespace: {} }
-  const holds: { method: ObjectMethod; left: number; gate: Promise<void>; arrivedAll: () => void }[] = []
+  const holds: {
+    method: ObjectMethod
+    left: number
+    gate: Promise<void>
+    arrivedAll: () => void
+  }[] = []
   const fail = new Set<ObjectMethod>()
 
   const stubProxy = (stub: DurableObjectStub<SessionObject>): DurableObjectStub<SessionObject> =>
     new Proxy(stub, {
       get(target, prop) {
-        if (typeof prop !== 'string' || !METHODS.has(prop)) return Reflect.get(target, prop) as unknown
+        if (typeof prop !== 'string' || !METHODS.has(prop))
+          return Reflect.get(target, prop) as unknown
         const method = prop as ObjectMethod
         return async (...args: unknown[]) => {
           calls.byMethod[method] = (calls.byMethod[method] ?? 0) + 1
@@ -63,9 +94,12 @@ export function instrument(namespace: DurableObjectNamespace<SessionObject> = en
             if (--hold.left === 0) hold.arrivedAll()
             await hold.gate
           }
-          if (fail.has(method)) throw new Error(`Durable Object ${method}() failed: simulated outage`)
+          if (fail.has(method))
+            throw new Error(`Durable Object ${method}() failed: simulated outage`)
           // Called as a method of the real stub: an RPC method taken off it and applied fails.
-          return (target as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[method]!(...args)
+          return (target as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[
+            method
+          ]!(...args)
         }
       },
     })
@@ -77,7 +111,9 @@ export function instrument(namespace: DurableObjectNamespace<SessionObject> = en
       return (...args: unknown[]) => {
         calls.namespace[prop as string] = (calls.namespace[prop as string] ?? 0) + 1
         const result = (value as (...a: unknown[]) => unknown).apply(target, args)
-        return prop === 'get' || prop === 'getByName' ? stubProxy(result as DurableObjectStub<SessionObject>) : result
+        return prop === 'get' || prop === 'getByName'
+          ? stubProxy(result as DurableObjectStub<SessionObject>)
+          : result
       }
     },
   })
@@ -124,7 +160,11 @@ export function namedStub(name: string): DurableObjectStub<SessionObject> {
 
 /** Every row of an object's `sessions` table, read in the object through SQLite. */
 export async function rowsIn(stub: DurableObjectStub<SessionObject>): Promise<SessionRow[]> {
-  return runInDurableObject(stub, (_instance, state) => state.storage.sql.exec<Pick<SessionRow, keyof SessionRow>>('SELECT * FROM sessions ORDER BY created_at, hash').toArray())
+  return runInDurableObject(stub, (_instance, state) =>
+    state.storage.sql
+      .exec<Pick<SessionRow, keyof SessionRow>>('SELECT * FROM sessions ORDER BY created_at, hash')
+      .toArray(),
+  )
 }
 
 /** The row a token's session is stored in, or `null` (read in its object, expired or not). */
@@ -152,7 +192,8 @@ export async function clearObjects(): Promise<void> {
   await Promise.all(
     (await allObjects()).map((stub) =>
       runInDurableObject(stub, async (_instance, state) => {
-        for (const table of ['sessions', 'moved', 'verifiers']) state.storage.sql.exec(`DELETE FROM ${table}`)
+        for (const table of ['sessions', 'moved', 'verifiers'])
+          state.storage.sql.exec(`DELETE FROM ${table}`)
         await state.storage.deleteAlarm()
       }),
     ),

@@ -5,7 +5,13 @@
  */
 import { env } from 'cloudflare:test'
 import { Hono, type Context } from 'hono'
-import { kvStore, session, type Session, type SessionEnv, type SessionOptions } from '../../src/session'
+import {
+  kvStore,
+  session,
+  type Session,
+  type SessionEnv,
+  type SessionOptions,
+} from '../../src/session'
 import { countingKV, type CountingKV } from './kv'
 import { Jar } from './http'
 
@@ -22,7 +28,10 @@ export interface Harness {
   kv: CountingKV
   jar: Jar
   /** Runs `step` in a request (with the jar's cookies), updates the jar, returns the response and JSON body. */
-  run(step: Step, init?: RequestInit & { url?: string; status?: number }): Promise<{ res: Response; body: unknown }>
+  run(
+    step: Step,
+    init?: RequestInit & { url?: string; status?: number },
+  ): Promise<{ res: Response; body: unknown }>
 }
 
 /**
@@ -30,12 +39,17 @@ export interface Harness {
  * given). `start` is the clock's first reading: a Durable Object store's alarm deletes rows
  * that expired by the REAL clock, so tests on it start near `Date.now()`, not at {@link T0}.
  */
-export function harness(options: SessionOptions = {}, { start = T0 }: { start?: number } = {}): Harness {
+export function harness(
+  options: SessionOptions = {},
+  { start = T0 }: { start?: number } = {},
+): Harness {
   const clock = { now: start }
   const kv = countingKV(env.SESSIONS)
   const app = new Hono<SessionEnv>()
   let current: { step: Step; status: number } = { step: () => null, status: 200 }
-  app.use(session({ store: kvStore({ namespace: kv.namespace }), now: () => clock.now, ...options }))
+  app.use(
+    session({ store: kvStore({ namespace: kv.namespace }), now: () => clock.now, ...options }),
+  )
   app.all('*', async (c) => {
     const result = await current.step(c.get('session'), c)
     return c.json((result ?? null) as object, current.status as 200)
@@ -64,9 +78,15 @@ export function harness(options: SessionOptions = {}, { start = T0 }: { start?: 
 }
 
 /** Raw KV records under the session prefix: key, parsed value, expiration (s). */
-export async function storedRecords(): Promise<{ name: string; value: unknown; expiration: number | undefined }[]> {
+export async function storedRecords(): Promise<
+  { name: string; value: unknown; expiration: number | undefined }[]
+> {
   const list = await env.SESSIONS.list({ prefix: 'session:' })
   return Promise.all(
-    list.keys.map(async (k) => ({ name: k.name, value: JSON.parse((await env.SESSIONS.get(k.name)) ?? 'null'), expiration: k.expiration })),
+    list.keys.map(async (k) => ({
+      name: k.name,
+      value: JSON.parse((await env.SESSIONS.get(k.name)) ?? 'null'),
+      expiration: k.expiration,
+    })),
   )
 }

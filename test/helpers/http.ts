@@ -66,7 +66,11 @@ export class Jar {
 
 /** A JSON request init. */
 export function json(method: string, body: unknown): RequestInit {
-  return { method, headers: { 'Content-Type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) }
+  return {
+    method,
+    headers: { 'Content-Type': 'application/json' },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  }
 }
 
 /**
@@ -95,7 +99,11 @@ export const isDeletion = (c: SetCookie): boolean => c.value === '' && c.attrs['
  * Asserts that `res` sets cookies as `expected` says, for the session cookie `name`, and
  * returns the new session cookie's value for `'one'` (for the caller to read it back).
  */
-export function expectSetCookies(res: Response, expected: SetCookieExpectation, name = 'sessionid'): string | undefined {
+export function expectSetCookies(
+  res: Response,
+  expected: SetCookieExpectation,
+  name = 'sessionid',
+): string | undefined {
   const cookies = setCookies(res)
   switch (expected) {
     case 'none':

@@ -53,7 +53,10 @@ export function countingKV(namespace: KVNamespace): CountingKV {
 }
 
 /** Wraps `namespace`; operations named in `faults` (mutable at any time) reject. */
-export function faultyKV(namespace: KVNamespace, faults: KVFaults = {}): { namespace: KVNamespace; faults: KVFaults } {
+export function faultyKV(
+  namespace: KVNamespace,
+  faults: KVFaults = {},
+): { namespace: KVNamespace; faults: KVFaults } {
   const wrapped = new Proxy(namespace, {
     get(target, prop, receiver) {
       const value = Reflect.get(target, prop, receiver) as unknown
@@ -63,7 +66,8 @@ export function faultyKV(namespace: KVNamespace, faults: KVFaults = {}): { names
           ((prop === 'get' || prop === 'getWithMetadata') && faults.read) ||
           (prop === 'put' && faults.write) ||
           (prop === 'delete' && faults.delete)
-        if (fail) throw (faults.error ?? (() => new Error(`KV ${String(prop)} failed: simulated outage`)))()
+        if (fail)
+          throw (faults.error ?? (() => new Error(`KV ${String(prop)} failed: simulated outage`)))()
         return (value as (...a: unknown[]) => unknown).apply(target, args)
       }
     },
@@ -78,7 +82,9 @@ export function faultyKV(namespace: KVNamespace, faults: KVFaults = {}): { names
 export async function clearKV(namespace: KVNamespace): Promise<void> {
   let cursor: string | undefined
   do {
-    const page: KVNamespaceListResult<unknown, string> = await namespace.list(cursor ? { cursor } : {})
+    const page: KVNamespaceListResult<unknown, string> = await namespace.list(
+      cursor ? { cursor } : {},
+    )
     await Promise.all(page.keys.map((k) => namespace.delete(k.name)))
     cursor = page.list_complete ? undefined : page.cursor
   } while (cursor)
@@ -95,14 +101,29 @@ export interface KVHold {
  * prefix wait, before it reaches KV, until the test releases it: a request "in flight" at
  * exactly that step, built deterministically.
  */
-export function holdingKV(namespace: KVNamespace): { namespace: KVNamespace; hold(op: 'get' | 'put' | 'delete', keyPrefix: string): KVHold } {
-  const holds: { op: string; prefix: string; arrived: () => void; gate: Promise<void>; taken: boolean }[] = []
+export function holdingKV(namespace: KVNamespace): {
+  namespace: KVNamespace
+  hold(op: 'get' | 'put' | 'delete', keyPrefix: string): KVHold
+} {
+  const holds: {
+    op: string
+    prefix: string
+    arrived: () => void
+    gate: Promise<void>
+    taken: boolean
+  }[] = []
   const wrapped = new Proxy(namespace, {
     get(target, prop, receiver) {
       const value = Reflect.get(target, prop, receiver) as unknown
       if (typeof value !== 'function') return value
       return async (...args: unknown[]) => {
-        const hold = holds.find((h) => !h.taken && h.op === prop && typeof args[0] === 'string' && args[0].startsWith(h.prefix))
+        const hold = holds.find(
+          (h) =>
+            !h.taken &&
+            h.op === prop &&
+            typeof args[0] === 'string' &&
+            args[0].startsWith(h.prefix),
+        )
         if (hold !== undefined) {
           hold.taken = true
           hold.arrived()

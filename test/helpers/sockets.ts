@@ -13,20 +13,31 @@ export interface LiveSocket {
   /** Resolves with the close the server sent. */
   closed: Promise<{ code: number; reason: string }>
   /** Resolves with the next frame (received from now on) that `match` accepts; rejects after `ms`. */
-  next(match: (frame: Record<string, unknown>) => boolean, ms?: number): Promise<Record<string, unknown>>
+  next(
+    match: (frame: Record<string, unknown>) => boolean,
+    ms?: number,
+  ): Promise<Record<string, unknown>>
   /** Sends `ping` and resolves whether a pong came back within `ms`. */
   pongs(ms?: number): Promise<boolean>
 }
 
 /** Opens `/live` for `d`, expecting the 101, and accepts the client end. */
-export async function openLive(d: Device, headers: Record<string, string> = {}): Promise<LiveSocket> {
+export async function openLive(
+  d: Device,
+  headers: Record<string, string> = {},
+): Promise<LiveSocket> {
   const res = await d.send('/live', { headers: { Upgrade: 'websocket', ...headers } })
   expect(res.status).toBe(101)
   const ws = res.webSocket
   if (ws === null) throw new Error('a 101 without a webSocket')
   const frames: Record<string, unknown>[] = []
-  const waiters: { match: (f: Record<string, unknown>) => boolean; done: (f: Record<string, unknown>) => void }[] = []
-  const closed = new Promise<{ code: number; reason: string }>((done) => ws.addEventListener('close', (e) => done({ code: e.code, reason: e.reason })))
+  const waiters: {
+    match: (f: Record<string, unknown>) => boolean
+    done: (f: Record<string, unknown>) => void
+  }[] = []
+  const closed = new Promise<{ code: number; reason: string }>((done) =>
+    ws.addEventListener('close', (e) => done({ code: e.code, reason: e.reason })),
+  )
   ws.addEventListener('message', (e) => {
     const frame = JSON.parse(String(e.data)) as Record<string, unknown>
     frames.push(frame)
@@ -38,7 +49,10 @@ export async function openLive(d: Device, headers: Record<string, string> = {}):
   ws.accept()
   const next: LiveSocket['next'] = (match, ms = 2_000) =>
     new Promise((done, fail) => {
-      const timer = setTimeout(() => fail(new Error(`no matching frame within ${ms} ms; got ${JSON.stringify(frames)}`)), ms)
+      const timer = setTimeout(
+        () => fail(new Error(`no matching frame within ${ms} ms; got ${JSON.stringify(frames)}`)),
+        ms,
+      )
       waiters.push({ match, done: (f) => (clearTimeout(timer), done(f)) })
     })
   return {
@@ -47,7 +61,10 @@ export async function openLive(d: Device, headers: Record<string, string> = {}):
     closed,
     next,
     async pongs(ms = 300) {
-      const pong = next((f) => f['type'] === 'pong', ms).then(() => true, () => false)
+      const pong = next((f) => f['type'] === 'pong', ms).then(
+        () => true,
+        () => false,
+      )
       try {
         ws.send('ping')
       } catch {
@@ -60,5 +77,10 @@ export async function openLive(d: Device, headers: Record<string, string> = {}):
 
 /** Resolves `promise`'s value, or rejects when it takes longer than `ms`. */
 export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  return Promise.race([promise, new Promise<T>((_, fail) => setTimeout(() => fail(new Error(`${what}: not within ${ms} ms`)), ms))])
+  return Promise.race([
+    promise,
+    new Promise<T>((_, fail) =>
+      setTimeout(() => fail(new Error(`${what}: not within ${ms} ms`)), ms),
+    ),
+  ])
 }

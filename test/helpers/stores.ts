@@ -5,7 +5,13 @@
  * the real binding), and a well-formed token of a session that does not exist.
  */
 import { env } from 'cloudflare:test'
-import { generateSessionId, kvKeyFor, kvStore, type SessionData, type SessionStore } from '../../src/session'
+import {
+  generateSessionId,
+  kvKeyFor,
+  kvStore,
+  type SessionData,
+  type SessionStore,
+} from '../../src/session'
 import { durableObjectStore } from '../../src/session/durable-object'
 import { decodeRecord } from '../../src/session/stores/record'
 import { clearObjects, instrument, rowOf, storedSessionCount } from './do'
@@ -71,7 +77,8 @@ const durableObjects: StoreUnderTest = {
     if (faults.write) for (const m of ['create', 'update'] as const) objects.fail.add(m)
     return durableObjectStore({ namespace: objects.namespace, recordLocation: true })
   },
-  unknownToken: () => `${generateSessionId()}.${env.SESSION_OBJECTS.idFromName('anon:0').toString()}`,
+  unknownToken: () =>
+    `${generateSessionId()}.${env.SESSION_OBJECTS.idFromName('anon:0').toString()}`,
 }
 
 /** Every server-side store, for `describe.each`. */

@@ -9,7 +9,15 @@ import { csrf } from 'hono/csrf'
 import { html } from 'hono/html'
 import { HTTPException } from 'hono/http-exception'
 import type { HtmlEscapedString } from 'hono/utils/html'
-import { getMessages, loginRequired, messages, safeRedirectPath, session, SessionError, type SessionOptions } from 'edge-session'
+import {
+  getMessages,
+  loginRequired,
+  messages,
+  safeRedirectPath,
+  session,
+  SessionError,
+  type SessionOptions,
+} from 'edge-session'
 import { durableObjectStore } from 'edge-session/durable-object'
 import type { AppEnv } from './env'
 import { accountPage, layout, loginForm, signupForm } from './pages'
@@ -27,7 +35,12 @@ export const sessionOptions: SessionOptions<AppEnv> = {
 type C = Context<AppEnv>
 
 /** A page with the user, the waiting flash messages and `body`. */
-async function render(c: C, title: string, body: HtmlEscapedString | Promise<HtmlEscapedString>, status: 200 | 400 = 200): Promise<Response> {
+async function render(
+  c: C,
+  title: string,
+  body: HtmlEscapedString | Promise<HtmlEscapedString>,
+  status: 200 | 400 = 200,
+): Promise<Response> {
   const user = await c.get('session').getUser()
   return c.html(layout(title, user, await getMessages(c), body), status)
 }
@@ -51,7 +64,13 @@ app.use('/account/*', loginRequired({ loginUrl: '/login' }))
 
 app.get('/', async (c) => {
   const user = await c.get('session').getUser()
-  return render(c, 'Home', user === null ? html`<p>Log in or sign up to see your account.</p>` : html`<p>You are logged in as ${user}.</p>`)
+  return render(
+    c,
+    'Home',
+    user === null
+      ? html`<p>Log in or sign up to see your account.</p>`
+      : html`<p>You are logged in as ${user}.</p>`,
+  )
 })
 
 app.get('/signup', (c) => render(c, 'Sign up', signupForm()))
@@ -59,8 +78,15 @@ app.post('/signup', async (c) => {
   const field = await fields(c)
   const name = field('name')
   const password = field('password')
-  if (!USER_NAME.test(name)) return render(c, 'Sign up', signupForm('User names are 3 to 32 letters, digits, ".", "_" or "-".'), 400)
-  if (!isPassword(password)) return render(c, 'Sign up', signupForm('Passwords are 8 to 256 characters.'), 400)
+  if (!USER_NAME.test(name))
+    return render(
+      c,
+      'Sign up',
+      signupForm('User names are 3 to 32 letters, digits, ".", "_" or "-".'),
+      400,
+    )
+  if (!isPassword(password))
+    return render(c, 'Sign up', signupForm('Passwords are 8 to 256 characters.'), 400)
   const user = await createUser(c.env.USERS, name, password)
   if (user === null) return render(c, 'Sign up', signupForm('That user name is taken.'), 400)
   await c.get('session').login(user.name)
@@ -68,12 +94,15 @@ app.post('/signup', async (c) => {
   return c.redirect('/account', 303)
 })
 
-app.get('/login', (c) => render(c, 'Log in', loginForm(safeRedirectPath(c.req.query('next'), '/account'))))
+app.get('/login', (c) =>
+  render(c, 'Log in', loginForm(safeRedirectPath(c.req.query('next'), '/account'))),
+)
 app.post('/login', async (c) => {
   const field = await fields(c)
   const next = safeRedirectPath(c.req.query('next'), '/account')
   const user = await authenticate(c.env.USERS, field('name'), field('password'))
-  if (user === null) return render(c, 'Log in', loginForm(next, 'Wrong user name or password.'), 400)
+  if (user === null)
+    return render(c, 'Log in', loginForm(next, 'Wrong user name or password.'), 400)
   await c.get('session').login(user.name) // a new session key: no fixation
   await messages.success(c, `Welcome back, ${user.name}.`)
   return c.redirect(next, 303)
@@ -85,18 +114,26 @@ app.post('/logout', async (c) => {
   return c.redirect('/', 303)
 })
 
-app.get('/account', async (c) => render(c, 'Your account', accountPage(await c.get('session').listSessions())))
+app.get('/account', async (c) =>
+  render(c, 'Your account', accountPage(await c.get('session').listSessions())),
+)
 
 app.post('/account/sessions/revoke-others', async (c) => {
   const count = await c.get('session').revokeOtherSessions()
-  await messages.success(c, count === 1 ? 'One other session logged out.' : `${count} other sessions logged out.`)
+  await messages.success(
+    c,
+    count === 1 ? 'One other session logged out.' : `${count} other sessions logged out.`,
+  )
   return c.redirect('/account', 303)
 })
 
 app.post('/account/sessions/:handle/revoke', async (c) => {
   const s = c.get('session')
   const revoked = await s.revokeSession(c.req.param('handle'))
-  await messages.info(c, revoked ? 'That session is logged out.' : 'That session had ended already.')
+  await messages.info(
+    c,
+    revoked ? 'That session is logged out.' : 'That session had ended already.',
+  )
   // Revoking this very session logs it out: back to the home page.
   return c.redirect((await s.getUser()) === null ? '/' : '/account', 303)
 })
@@ -105,8 +142,10 @@ app.post('/account/password', async (c) => {
   const s = c.get('session')
   const field = await fields(c)
   const user = await findUser(c.env.USERS, (await s.getUser()) ?? '') // read the session first
-  const page = async (error: string): Promise<Response> => render(c, 'Your account', accountPage(await s.listSessions(), error), 400)
-  if (user === null || (await authenticate(c.env.USERS, user.name, field('current'))) === null) return page('The current password is wrong.')
+  const page = async (error: string): Promise<Response> =>
+    render(c, 'Your account', accountPage(await s.listSessions(), error), 400)
+  if (user === null || (await authenticate(c.env.USERS, user.name, field('current'))) === null)
+    return page('The current password is wrong.')
   if (!isPassword(field('password'))) return page('Passwords are 8 to 256 characters.')
   await setPassword(c.env.USERS, user, field('password'))
   await s.updateAuthHash() // this session stays logged in; every other one is logged out

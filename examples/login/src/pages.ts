@@ -11,9 +11,11 @@ export function layout(title: string, user: string | null, messages: Message[], 
 <html lang="en">
 <head><meta charset="utf-8"><title>${title}</title></head>
 <body>
-<nav><a href="/">Home</a> ${user === null
-    ? html`<a href="/login">Log in</a> <a href="/signup">Sign up</a>`
-    : html`<a href="/account">${user}</a> <form method="post" action="/logout" style="display:inline"><button>Log out</button></form>`}</nav>
+<nav><a href="/">Home</a> ${
+    user === null
+      ? html`<a href="/login">Log in</a> <a href="/signup">Sign up</a>`
+      : html`<a href="/account">${user}</a> <form method="post" action="/logout" style="display:inline"><button>Log out</button></form>`
+  }</nav>
 ${messages.length === 0 ? '' : html`<ul id="messages">${messages.map((m) => html`<li class="${m.tags}">${m.message}</li>`)}</ul>`}
 <h1>${title}</h1>
 ${body}

@@ -28,8 +28,18 @@ function fromBase64(text: string): Uint8Array | null {
 }
 
 async function derive(password: string, salt: Uint8Array, iterations: number): Promise<Uint8Array> {
-  const key = await crypto.subtle.importKey('raw', new TextEncoder().encode(password), 'PBKDF2', false, ['deriveBits'])
-  const bits = await crypto.subtle.deriveBits({ name: 'PBKDF2', hash: 'SHA-256', salt, iterations }, key, HASH_BITS)
+  const key = await crypto.subtle.importKey(
+    'raw',
+    new TextEncoder().encode(password),
+    'PBKDF2',
+    false,
+    ['deriveBits'],
+  )
+  const bits = await crypto.subtle.deriveBits(
+    { name: 'PBKDF2', hash: 'SHA-256', salt, iterations },
+    key,
+    HASH_BITS,
+  )
   return new Uint8Array(bits)
 }
 
@@ -51,7 +61,15 @@ export async function hashPassword(password: string, iterations = ITERATIONS): P
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {
   const [prefix, count, salt, hash] = stored.split('$')
   const iterations = Number(count)
-  if (prefix !== PREFIX || salt === undefined || hash === undefined || !Number.isSafeInteger(iterations) || iterations < 1 || iterations > ITERATIONS) return false
+  if (
+    prefix !== PREFIX ||
+    salt === undefined ||
+    hash === undefined ||
+    !Number.isSafeInteger(iterations) ||
+    iterations < 1 ||
+    iterations > ITERATIONS
+  )
+    return false
   const saltBytes = fromBase64(salt)
   const hashBytes = fromBase64(hash)
   if (saltBytes === null || hashBytes === null) return false

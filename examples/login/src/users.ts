@@ -24,7 +24,11 @@ export async function findUser(users: KVNamespace, name: string): Promise<User |
 }
 
 /** Creates a user; resolves `null` when the name is taken. */
-export async function createUser(users: KVNamespace, name: string, password: string): Promise<User | null> {
+export async function createUser(
+  users: KVNamespace,
+  name: string,
+  password: string,
+): Promise<User | null> {
   if ((await findUser(users, name)) !== null) return null
   const user = { name, password: await hashPassword(password) }
   await users.put(key(name), JSON.stringify(user))
@@ -32,7 +36,11 @@ export async function createUser(users: KVNamespace, name: string, password: str
 }
 
 /** The user whose password this is, or `null` (the same work either way). */
-export async function authenticate(users: KVNamespace, name: string, password: string): Promise<User | null> {
+export async function authenticate(
+  users: KVNamespace,
+  name: string,
+  password: string,
+): Promise<User | null> {
   const user = USER_NAME.test(name) ? await findUser(users, name) : null
   if (user === null) return verifyNobody(password).then(() => null)
   return (await verifyPassword(password, user.password)) ? user : null

@@ -5,11 +5,15 @@ import { clearDurableObjectSessions, createTestClient } from 'edge-session/testi
 import { app, sessionOptions } from '../src/app'
 import { createUser } from '../src/users'
 
-const browser = () => createTestClient(app, { env, session: sessionOptions, url: 'https://example.com' })
+const browser = () =>
+  createTestClient(app, { env, session: sessionOptions, url: 'https://example.com' })
 
 beforeEach(async () => {
   // Storage is isolated per test file, not per test.
-  await clearDurableObjectSessions(env.SESSION_OBJECTS, { listDurableObjectIds, runInDurableObject })
+  await clearDurableObjectSessions(env.SESSION_OBJECTS, {
+    listDurableObjectIds,
+    runInDurableObject,
+  })
   await createUser(env.USERS, 'ada', 'correct horse')
 })
 
@@ -31,7 +35,9 @@ describe('/account', () => {
     const res = await client.post('/login', { form: { name: 'ada', password: 'correct horse' } })
     expect(res.status).toBe(303)
     expect(await client.user()).toBe('ada')
-    expect(await client.session()).toEqual({ _messages: [{ level: 25, message: 'Welcome back, ada.' }] })
+    expect(await client.session()).toEqual({
+      _messages: [{ level: 25, message: 'Welcome back, ada.' }],
+    })
   })
 
   it('logs out', async () => {

@@ -10,12 +10,21 @@ import { createUser, findUser } from '../src/users'
 
 const URL = 'https://example.com'
 /** A browser on the app, with the app's own session options for forceLogin() and session(). */
-const browser = (): TestClient => createTestClient(app, { env, session: sessionOptions, url: URL, headers: { 'User-Agent': 'test browser' } })
+const browser = (): TestClient =>
+  createTestClient(app, {
+    env,
+    session: sessionOptions,
+    url: URL,
+    headers: { 'User-Agent': 'test browser' },
+  })
 const page = async (res: Response): Promise<string> => res.text()
 
 beforeEach(async () => {
   // Storage is isolated per test file, not per test: start each test empty.
-  await clearDurableObjectSessions(env.SESSION_OBJECTS, { listDurableObjectIds, runInDurableObject })
+  await clearDurableObjectSessions(env.SESSION_OBJECTS, {
+    listDurableObjectIds,
+    runInDurableObject,
+  })
   const { keys } = await env.USERS.list()
   await Promise.all(keys.map((key) => env.USERS.delete(key.name)))
 })
@@ -27,18 +36,26 @@ describe('sign-up', () => {
     expect(res.status).toBe(303)
     expect(res.headers.get('Location')).toBe('/account')
     const stored = await findUser(env.USERS, 'ada')
-    expect(stored?.password).toMatch(/^pbkdf2_sha256\$100000\$[A-Za-z0-9+/]{22}==\$[A-Za-z0-9+/]{43}=$/)
+    expect(stored?.password).toMatch(
+      /^pbkdf2_sha256\$100000\$[A-Za-z0-9+/]{22}==\$[A-Za-z0-9+/]{43}=$/,
+    )
     expect(JSON.stringify(stored)).not.toContain('correct horse')
     expect(await client.user()).toBe('ada')
-    expect(await page(await client.get('/account'))).toContain('<li class="success">Welcome, ada!</li>')
+    expect(await page(await client.get('/account'))).toContain(
+      '<li class="success">Welcome, ada!</li>',
+    )
     expect(await page(await client.get('/account'))).not.toContain('Welcome, ada!')
   })
 
   it('refuses a taken name and a short password with 400, logging no one in', async () => {
     await createUser(env.USERS, 'ada', 'correct horse')
     const client = browser()
-    expect((await client.post('/signup', { form: { name: 'ada', password: 'another one' } })).status).toBe(400)
-    expect((await client.post('/signup', { form: { name: 'bob', password: 'short' } })).status).toBe(400)
+    expect(
+      (await client.post('/signup', { form: { name: 'ada', password: 'another one' } })).status,
+    ).toBe(400)
+    expect(
+      (await client.post('/signup', { form: { name: 'bob', password: 'short' } })).status,
+    ).toBe(400)
     expect(await client.user()).toBeNull()
   })
 })
@@ -52,7 +69,9 @@ describe('login', () => {
     const client = browser()
     await client.withSession((s) => s.set('theme', 'dark')) // an anonymous session first
     const before = client.sessionCookie
-    const res = await client.post('/login?next=%2Faccount%3Ftab%3D2', { form: { name: 'ada', password: 'correct horse' } })
+    const res = await client.post('/login?next=%2Faccount%3Ftab%3D2', {
+      form: { name: 'ada', password: 'correct horse' },
+    })
     expect(res.status).toBe(303)
     expect(res.headers.get('Location')).toBe('/account?tab=2')
     expect(client.sessionCookie).not.toBe(before)
@@ -61,7 +80,10 @@ describe('login', () => {
 
   it('refuses a wrong password or an unknown user with 400', async () => {
     const client = browser()
-    for (const form of [{ name: 'ada', password: 'wrong horse' }, { name: 'nobody', password: 'correct horse' }]) {
+    for (const form of [
+      { name: 'ada', password: 'wrong horse' },
+      { name: 'nobody', password: 'correct horse' },
+    ]) {
       const res = await client.post('/login', { form })
       expect(res.status).toBe(400)
       expect(await page(res)).toContain('Wrong user name or password.')
@@ -70,13 +92,22 @@ describe('login', () => {
   })
 
   it('never redirects to another site after login', async () => {
-    const res = await browser().post('/login?next=%2F%2Fevil.example', { form: { name: 'ada', password: 'correct horse' } })
+    const res = await browser().post('/login?next=%2F%2Fevil.example', {
+      form: { name: 'ada', password: 'correct horse' },
+    })
     expect(res.headers.get('Location')).toBe('/account')
   })
 
   it('refuses a cross-site login post (CSRF) with 403', async () => {
-    const hostile = createTestClient(app, { env, session: sessionOptions, url: URL, origin: 'https://evil.example' })
-    expect((await hostile.post('/login', { form: { name: 'ada', password: 'correct horse' } })).status).toBe(403)
+    const hostile = createTestClient(app, {
+      env,
+      session: sessionOptions,
+      url: URL,
+      origin: 'https://evil.example',
+    })
+    expect(
+      (await hostile.post('/login', { form: { name: 'ada', password: 'correct horse' } })).status,
+    ).toBe(403)
     expect(await hostile.user()).toBeNull()
   })
 })
@@ -87,7 +118,9 @@ describe('the account area (loginRequired)', () => {
     const res = await client.get('/account')
     expect(res.status).toBe(302)
     expect(res.headers.get('Location')).toBe('/login?next=%2Faccount')
-    expect((await client.get('/account', { headers: { Accept: 'application/json' } })).status).toBe(401)
+    expect((await client.get('/account', { headers: { Accept: 'application/json' } })).status).toBe(
+      401,
+    )
     expect((await client.post('/account/password', { form: {} })).status).toBe(302)
   })
 
@@ -123,15 +156,24 @@ describe('changing the password', () => {
     const [here, elsewhere] = [browser(), browser()]
     await here.forceLogin('ada')
     await elsewhere.forceLogin('ada')
-    const wrong = await here.post('/account/password', { form: { current: 'nope nope', password: 'battery staple' } })
+    const wrong = await here.post('/account/password', {
+      form: { current: 'nope nope', password: 'battery staple' },
+    })
     expect(wrong.status).toBe(400)
     expect(await elsewhere.user()).toBe('ada')
-    const res = await here.post('/account/password', { form: { current: 'correct horse', password: 'battery staple' } })
+    const res = await here.post('/account/password', {
+      form: { current: 'correct horse', password: 'battery staple' },
+    })
     expect(res.status).toBe(303)
     expect(await here.user()).toBe('ada')
     expect(await elsewhere.user()).toBeNull()
-    expect((await browser().post('/login', { form: { name: 'ada', password: 'correct horse' } })).status).toBe(400)
-    expect((await browser().post('/login', { form: { name: 'ada', password: 'battery staple' } })).status).toBe(303)
+    expect(
+      (await browser().post('/login', { form: { name: 'ada', password: 'correct horse' } })).status,
+    ).toBe(400)
+    expect(
+      (await browser().post('/login', { form: { name: 'ada', password: 'battery staple' } }))
+        .status,
+    ).toBe(303)
   })
 })
 

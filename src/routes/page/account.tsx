@@ -30,7 +30,8 @@ export interface AccountState {
   deviceBound: boolean
 }
 
-const where = (s: SessionView): string => [s.country, s.colo].filter((part) => part !== null).join(' / ') || 'not recorded'
+const where = (s: SessionView): string =>
+  [s.country, s.colo].filter((part) => part !== null).join(' / ') || 'not recorded'
 
 /** A time as "2 minutes ago", the exact time on hover. */
 const Ago: FC<{ iso: string; now: number }> = ({ iso, now }) => {
@@ -96,7 +97,8 @@ const Confirm: FC<{ user: string }> = ({ user }) => (
     <label>
       Username <input name="username" required autocomplete="username" />
     </label>
-    <button type="submit">Confirm</button> <small>the demo has no passwords: type {user}, then try again</small>
+    <button type="submit">Confirm</button>{' '}
+    <small>the demo has no passwords: type {user}, then try again</small>
   </form>
 )
 
@@ -107,13 +109,14 @@ export const Account: FC<{ account: AccountState }> = ({ account }) => (
     {account.confirm ? <Confirm user={account.user} /> : null}
     {account.deviceBound ? (
       <p id="device-bound">
-        This session is <strong>bound to this device</strong> (DBSC): a copy of its cookies does not work in another browser.
+        This session is <strong>bound to this device</strong> (DBSC): a copy of its cookies does not
+        work in another browser.
       </p>
     ) : null}
     {account.sessions === null ? (
       <p class="empty" id="sessions-unsupported">
-        This store keeps no per-user registry, so it cannot list or end your other sessions; the Durable Object
-        store does (<code>SESSION_STORE=do</code>).
+        This store keeps no per-user registry, so it cannot list or end your other sessions; the
+        Durable Object store does (<code>SESSION_STORE=do</code>).
       </p>
     ) : (
       <>
@@ -123,7 +126,12 @@ export const Account: FC<{ account: AccountState }> = ({ account }) => (
             : `${account.sessions.total} session${account.sessions.total === 1 ? '' : 's'} (the page lists at most ${account.sessions.limit}).`}
         </p>
         <SessionRows sessions={account.sessions.sessions} now={account.now} />
-        <form method="post" action={ACCOUNT_ROUTES.revokeOthers} class="inline" id="form-revoke-others">
+        <form
+          method="post"
+          action={ACCOUNT_ROUTES.revokeOthers}
+          class="inline"
+          id="form-revoke-others"
+        >
           <button type="submit">Log out other devices</button>
         </form>
         <form method="post" action={ACCOUNT_ROUTES.revokeAll} class="inline" id="form-revoke-all">
@@ -133,7 +141,10 @@ export const Account: FC<{ account: AccountState }> = ({ account }) => (
     )}
     <form method="post" action={ACCOUNT_ROUTES.password} id="form-password">
       <button type="submit">Change password</button>{' '}
-      <small>a new verifier for {account.user}: every other session of yours is logged out, this one stays</small>
+      <small>
+        a new verifier for {account.user}: every other session of yours is logged out, this one
+        stays
+      </small>
     </form>
   </section>
 )
@@ -168,8 +179,8 @@ const LIVE_SCRIPT = `(() => {
 export const Live: FC = () => (
   <>
     <p class="alert" role="alert" id="session-ended" hidden>
-      <strong>Session ended.</strong> This session was logged out from another device or by an administrator.{' '}
-      <a href="/">Reload</a> to sign in again.
+      <strong>Session ended.</strong> This session was logged out from another device or by an
+      administrator. <a href="/">Reload</a> to sign in again.
     </p>
     <script>{raw(LIVE_SCRIPT)}</script>
   </>

@@ -23,7 +23,6 @@ export const FORM_ROUTES = {
   logout: '/form/logout',
 } as const
 
-
 /** One `name=value` pair of a `Cookie` header, exactly as sent. */
 export interface ReceivedCookie {
   name: string
@@ -165,11 +164,15 @@ const SessionTable: FC<{ state: SessionState }> = ({ state }) => {
           </tr>
           <tr>
             <th>Ends when the browser closes</th>
-            <td id="browser-close">{state.expireAtBrowserClose ? 'yes (the cookie has no Max-Age)' : 'no'}</td>
+            <td id="browser-close">
+              {state.expireAtBrowserClose ? 'yes (the cookie has no Max-Age)' : 'no'}
+            </td>
           </tr>
         </tbody>
       </table>
-      {entries.length === 0 ? <small>The expiry shown is what a session saved now would get.</small> : null}
+      {entries.length === 0 ? (
+        <small>The expiry shown is what a session saved now would get.</small>
+      ) : null}
     </>
   )
 }
@@ -177,25 +180,27 @@ const SessionTable: FC<{ state: SessionState }> = ({ state }) => {
 const Tutorial: FC = () => (
   <ol>
     <li>
-      <strong>Does the browser keep cookies?</strong> <a href="/test/">/test/</a> sets a test cookie (
-      <code>testcookie=worked</code>); then <a href="/check/">/check/</a> reads it back and deletes it, or says
-      "Please enable cookies and try again." when it did not come back. It costs no storage: the test cookie is not
-      session data.
+      <strong>Does the browser keep cookies?</strong> <a href="/test/">/test/</a> sets a test cookie
+      (<code>testcookie=worked</code>); then <a href="/check/">/check/</a> reads it back and deletes
+      it, or says "Please enable cookies and try again." when it did not come back. It costs no
+      storage: the test cookie is not session data.
     </li>
     <li>
-      <strong>Set, get, delete a cookie.</strong> <a href="/set-cook/">/set-cook/</a> sets <code>user=Raju</code>,{' '}
-      <a href="/get-cook/">/get-cook/</a> reads it, <a href="/del-cook/">/del-cook/</a> deletes it (an empty value
-      with <code>Max-Age=0</code>).
+      <strong>Set, get, delete a cookie.</strong> <a href="/set-cook/">/set-cook/</a> sets{' '}
+      <code>user=Raju</code>, <a href="/get-cook/">/get-cook/</a> reads it,{' '}
+      <a href="/del-cook/">/del-cook/</a> deletes it (an empty value with <code>Max-Age=0</code>).
     </li>
     <li>
-      <strong>Count visits.</strong> <a href="/hit/">/hit/</a> counts in a temporary cookie (no <code>Max-Age</code>
-      : gone when the browser closes); <a href="/hit/persistent/">/hit/persistent/</a> in a persistent one (
-      <code>Max-Age=120</code>: two minutes, browser restarts or not); <a href="/session-hit/">/session-hit/</a> in
-      the session, kept in Workers KV, while the cookie holds only the session's id.
+      <strong>Count visits.</strong> <a href="/hit/">/hit/</a> counts in a temporary cookie (no{' '}
+      <code>Max-Age</code>: gone when the browser closes);{' '}
+      <a href="/hit/persistent/">/hit/persistent/</a> in a persistent one (<code>Max-Age=120</code>:
+      two minutes, browser restarts or not); <a href="/session-hit/">/session-hit/</a> in the
+      session, kept in Workers KV, while the cookie holds only the session's id.
     </li>
     <li>
-      <strong>Use the session.</strong> The forms below change the session and come back here; the same operations
-      exist as JSON routes (<code>GET /session</code>, <code>POST /session</code>, <code>POST /login</code>, ...).
+      <strong>Use the session.</strong> The forms below change the session and come back here; the
+      same operations exist as JSON routes (<code>GET /session</code>, <code>POST /session</code>,{' '}
+      <code>POST /login</code>, ...).
     </li>
   </ol>
 )
@@ -219,10 +224,19 @@ const Forms: FC = () => (
     </form>
     <form method="post" action={FORM_ROUTES.expiry} id="form-expiry">
       <label>
-        Expire after <input name="seconds" type="number" min="0" max={MAX_COOKIE_AGE} step="1" placeholder="seconds" />{' '}
+        Expire after{' '}
+        <input
+          name="seconds"
+          type="number"
+          min="0"
+          max={MAX_COOKIE_AGE}
+          step="1"
+          placeholder="seconds"
+        />{' '}
         seconds of inactivity
       </label>
-      <button type="submit">Set expiry</button> <small>0 = when the browser closes; empty = the default</small>
+      <button type="submit">Set expiry</button>{' '}
+      <small>0 = when the browser closes; empty = the default</small>
     </form>
     <form method="post" action={FORM_ROUTES.expiry} class="inline" id="form-expiry-default">
       <input type="hidden" name="seconds" value="" />
@@ -238,7 +252,8 @@ const Forms: FC = () => (
       <label>
         Name <input name="username" required maxlength={MAX_USERNAME} />
       </label>
-      <button type="submit">Log in</button> <small>cycles the key first, against session fixation</small>
+      <button type="submit">Log in</button>{' '}
+      <small>cycles the key first, against session fixation</small>
     </form>
     <form method="post" action={FORM_ROUTES.logout} class="inline" id="form-logout">
       <button type="submit">Log out</button> <small>flushes the session</small>
@@ -246,20 +261,27 @@ const Forms: FC = () => (
   </>
 )
 
-export const Page: FC<{ cookies: ReceivedCookie[]; state: SessionState; username: string | null; account: AccountState | null; messages: Message[]; error?: string }> = ({
-  cookies,
-  state,
-  username,
-  account,
-  messages,
-  error,
-}) => (
+export const Page: FC<{
+  cookies: ReceivedCookie[]
+  state: SessionState
+  username: string | null
+  account: AccountState | null
+  messages: Message[]
+  error?: string
+}> = ({ cookies, state, username, account, messages, error }) => (
   <Layout title="edge-session demo">
     <h1>edge-session demo</h1>
     {account?.sessions ? <Live /> : null}
     <p>
-      Django's cookie and session tutorial on Cloudflare Workers: every link below is a step of it, and this page
-      shows what the server sees on each request. {username === null ? 'Nobody is logged in.' : <>Logged in as <strong id="whoami">{username}</strong>.</>}
+      Django's cookie and session tutorial on Cloudflare Workers: every link below is a step of it,
+      and this page shows what the server sees on each request.{' '}
+      {username === null ? (
+        'Nobody is logged in.'
+      ) : (
+        <>
+          Logged in as <strong id="whoami">{username}</strong>.
+        </>
+      )}
     </p>
     <Flashes messages={messages} />
     {error === undefined ? null : (
@@ -270,9 +292,9 @@ export const Page: FC<{ cookies: ReceivedCookie[]; state: SessionState; username
     <h2>What the server received</h2>
     <p>
       <small>
-        The <code>Cookie</code> header carries only names and values, <code>HttpOnly</code> cookies included;
-        attributes such as <code>Max-Age</code> stay in the browser. A real app would never echo its session id into
-        a page: it is shown here to see it change.
+        The <code>Cookie</code> header carries only names and values, <code>HttpOnly</code> cookies
+        included; attributes such as <code>Max-Age</code> stay in the browser. A real app would
+        never echo its session id into a page: it is shown here to see it change.
       </small>
     </p>
     <CookieTable cookies={cookies} />
@@ -286,7 +308,11 @@ export const Page: FC<{ cookies: ReceivedCookie[]; state: SessionState; username
   </Layout>
 )
 
-export const ErrorPage: FC<{ status: number; title: string; message: string }> = ({ status, title, message }) => (
+export const ErrorPage: FC<{ status: number; title: string; message: string }> = ({
+  status,
+  title,
+  message,
+}) => (
   <Layout title={`${status} ${title}`}>
     <h1>{title}</h1>
     <p class="alert" role="alert" id="error">

@@ -14,7 +14,6 @@ import { sessionsPage, type SessionsPage } from '../sessions.js'
 import { Account } from './account.js'
 import { ErrorPage, Page, type ReceivedCookie } from './components.js'
 
-
 /**
  * Every pair of a `Cookie` header, in order, without decoding or dropping anything
  * (duplicates and malformed pairs included): the page shows what arrived, not what a
@@ -37,12 +36,14 @@ export function receivedCookies(header: string | null | undefined): ReceivedCook
     cookies.push(
       eq === -1
         ? { name: '', value: trimCookieWhitespace(pair) }
-        : { name: trimCookieWhitespace(pair.slice(0, eq)), value: trimCookieWhitespace(pair.slice(eq + 1)) },
+        : {
+            name: trimCookieWhitespace(pair.slice(0, eq)),
+            value: trimCookieWhitespace(pair.slice(eq + 1)),
+          },
     )
   }
   return cookies
 }
-
 
 // ----- rendering -----------------------------------------------------------------
 
@@ -68,12 +69,20 @@ function titleFor(status: number): string {
  * app.notFound((c) => errorPage(c, 404, 'There is no page here.'))
  * ```
  */
-export function errorPage(c: Context, status: ContentfulStatusCode, message: string): Response | Promise<Response> {
+export function errorPage(
+  c: Context,
+  status: ContentfulStatusCode,
+  message: string,
+): Response | Promise<Response> {
   // Headers go with the response, not through c.header(): when the session failed to
   // commit, the middleware has dropped c.res and c.header() would have nothing to set.
   const headers: Record<string, string> = { 'Cache-Control': 'no-store' }
   if (status === 503) headers['Retry-After'] = '1'
-  return c.html(htmlDocument(<ErrorPage status={status} title={titleFor(status)} message={message} />), status, headers)
+  return c.html(
+    htmlDocument(<ErrorPage status={status} title={titleFor(status)} message={message} />),
+    status,
+    headers,
+  )
 }
 
 /**
@@ -82,7 +91,12 @@ export function errorPage(c: Context, status: ContentfulStatusCode, message: str
  * could not be read. A page re-rendered with an error leaves the messages for the next
  * page, so a refused form writes nothing.
  */
-export async function renderPage(c: Context<DemoEnv>, status: ContentfulStatusCode = 200, error?: string, confirm = false): Promise<Response> {
+export async function renderPage(
+  c: Context<DemoEnv>,
+  status: ContentfulStatusCode = 200,
+  error?: string,
+  confirm = false,
+): Promise<Response> {
   const session = c.get('session')
   const flashes = error === undefined ? await getMessages(c) : []
   const state = await sessionState(session).catch((err: unknown) => {
@@ -90,20 +104,52 @@ export async function renderPage(c: Context<DemoEnv>, status: ContentfulStatusCo
     throw err
   })
   if (state === null) {
-    return errorPage(c, 503, 'The session store could not be read just now. Nothing was lost: your cookie is unchanged. Reload in a moment.')
+    return errorPage(
+      c,
+      503,
+      'The session store could not be read just now. Nothing was lost: your cookie is unchanged. Reload in a moment.',
+    )
   }
   const username = await session.getUser()
-  const account = username === null ? null : { user: username, sessions: await listed(c), now: Date.now(), confirm, deviceBound: await session.isDeviceBound() }
+  const account =
+    username === null
+      ? null
+      : {
+          user: username,
+          sessions: await listed(c),
+          now: Date.now(),
+          confirm,
+          deviceBound: await session.isDeviceBound(),
+        }
   const cookies = receivedCookies(c.req.header('Cookie'))
   // The page shows this browser's cookies and session: never let a cache keep it.
-  return c.html(htmlDocument(<Page cookies={cookies} state={state} username={username} account={account} messages={flashes} error={error} />), status, { 'Cache-Control': 'no-store' })
+  return c.html(
+    htmlDocument(
+      <Page
+        cookies={cookies}
+        state={state}
+        username={username}
+        account={account}
+        messages={flashes}
+        error={error}
+      />,
+    ),
+    status,
+    { 'Cache-Control': 'no-store' },
+  )
 }
 
 /** `GET /account`: the account section alone, for the page's socket to refresh it in place; 401 when logged out. */
 export async function renderAccount(c: Context<DemoEnv>): Promise<Response> {
   const user = await c.get('session').getUser()
   if (user === null) return c.text('Not logged in', 401, { 'Cache-Control': 'no-store' })
-  const account = { user, sessions: await listed(c), now: Date.now(), confirm: false, deviceBound: await c.get('session').isDeviceBound() }
+  const account = {
+    user,
+    sessions: await listed(c),
+    now: Date.now(),
+    confirm: false,
+    deviceBound: await c.get('session').isDeviceBound(),
+  }
   return c.html(<Account account={account} />, 200, { 'Cache-Control': 'no-store' })
 }
 

@@ -8,7 +8,14 @@ import { Hono, type Context } from 'hono'
 import { bodyLimit } from '../body-limit.js'
 import { MAX_COOKIE_AGE, messages, SessionError } from '../../session/index.js'
 import type { DemoEnv } from '../env.js'
-import { confirmUser, isUsername, logIn, logOut, MAX_BODY_BYTES, MAX_USERNAME } from '../session-api.js'
+import {
+  confirmUser,
+  isUsername,
+  logIn,
+  logOut,
+  MAX_BODY_BYTES,
+  MAX_USERNAME,
+} from '../session-api.js'
 import { changeOwnPassword, sensitive } from '../sessions.js'
 import { sessionsChanged } from '../live.js'
 import { ACCOUNT_ROUTES } from './account.js'
@@ -30,7 +37,9 @@ async function formFields(c: Context): Promise<Record<string, string>> {
     body = await c.req.parseBody()
   } catch (error) {
     if (!(error instanceof TypeError)) throw error
-    throw new BadInput('The form could not be read: send it as application/x-www-form-urlencoded, or as complete multipart/form-data with its boundary.')
+    throw new BadInput(
+      'The form could not be read: send it as application/x-www-form-urlencoded, or as complete multipart/form-data with its boundary.',
+    )
   }
   const fields: Record<string, string> = Object.create(null) as Record<string, string>
   for (const [name, value] of Object.entries(body)) {
@@ -43,7 +52,11 @@ async function formFields(c: Context): Promise<Record<string, string>> {
  * Says what happened in a flash message, shown once by the page, and answers `303 See
  * Other` back to it: the browser follows with a GET (RFC 9110 §15.4.4).
  */
-async function backToPage(c: Context, done: string, level: 'success' | 'info' = 'success'): Promise<Response> {
+async function backToPage(
+  c: Context,
+  done: string,
+  level: 'success' | 'info' = 'success',
+): Promise<Response> {
   await messages[level](c, done)
   return c.redirect('/', 303)
 }
@@ -65,9 +78,11 @@ export const page = new Hono<DemoEnv>({ strict: false })
 page.onError((err, c) => {
   if (err instanceof BadInput) return renderPage(c, 400, err.message)
   // Too large for the session: the set was refused before anything changed.
-  if (err instanceof SessionError && err.code === 'PAYLOAD_TOO_LARGE') return renderPage(c, 413, err.message)
+  if (err instanceof SessionError && err.code === 'PAYLOAD_TOO_LARGE')
+    return renderPage(c, 413, err.message)
   // An action that needs a recent authentication: the page again, offering the confirmation.
-  if (err instanceof SessionError && err.code === 'REAUTHENTICATION_REQUIRED') return renderPage(c, 403, err.message, true)
+  if (err instanceof SessionError && err.code === 'REAUTHENTICATION_REQUIRED')
+    return renderPage(c, 403, err.message, true)
   throw err
 })
 
@@ -96,7 +111,9 @@ page.post(FORM_ROUTES.delete, async (c) => {
   const { key } = await formFields(c)
   if (key === undefined || key === '') throw new BadInput('Name the key to delete.')
   const deleted = await c.get('session').delete(key)
-  return deleted ? backToPage(c, `Key ${key} deleted`) : backToPage(c, `There was no key ${key}`, 'info')
+  return deleted
+    ? backToPage(c, `Key ${key} deleted`)
+    : backToPage(c, `There was no key ${key}`, 'info')
 })
 
 page.post(FORM_ROUTES.expiry, async (c) => {
@@ -104,13 +121,20 @@ page.post(FORM_ROUTES.expiry, async (c) => {
   let seconds: number | null = null
   if (raw !== '') {
     if (!/^\d{1,9}$/.test(raw) || Number(raw) > MAX_COOKIE_AGE) {
-      throw new BadInput(`The expiry must be a whole number of seconds from 0 to ${MAX_COOKIE_AGE}, or empty for the default.`)
+      throw new BadInput(
+        `The expiry must be a whole number of seconds from 0 to ${MAX_COOKIE_AGE}, or empty for the default.`,
+      )
     }
     seconds = Number(raw)
   }
   await c.get('session').setExpiry(seconds)
   if (seconds === null) return backToPage(c, 'Expiry back to the default')
-  return backToPage(c, seconds === 0 ? 'The session now ends when the browser closes' : `The session now expires after ${seconds} s of inactivity`)
+  return backToPage(
+    c,
+    seconds === 0
+      ? 'The session now ends when the browser closes'
+      : `The session now expires after ${seconds} s of inactivity`,
+  )
 })
 
 page.post(FORM_ROUTES.cycle, async (c) => {
@@ -126,7 +150,9 @@ page.post(FORM_ROUTES.flush, async (c) => {
 page.post(FORM_ROUTES.login, async (c) => {
   const { username } = await formFields(c)
   if (!isUsername(username)) {
-    throw new BadInput(`The name must be 1 to ${MAX_USERNAME} characters, not all spaces, and well-formed Unicode.`)
+    throw new BadInput(
+      `The name must be 1 to ${MAX_USERNAME} characters, not all spaces, and well-formed Unicode.`,
+    )
   }
   await logIn(c, username)
   return backToPage(c, `Logged in as ${username}`)
@@ -145,12 +171,18 @@ page.post(ACCOUNT_ROUTES.password, async (c) => {
 page.post(ACCOUNT_ROUTES.revoke, async (c) => {
   const { handle } = await formFields(c)
   if (handle === undefined || handle === '') throw new BadInput('Name the session to log out.')
-  const revoked = await sensitive(c, () => c.get('session').revokeSession(handle), { revocation: true })
-  return revoked ? backToPage(c, 'That device is logged out') : backToPage(c, 'That session had already ended', 'info')
+  const revoked = await sensitive(c, () => c.get('session').revokeSession(handle), {
+    revocation: true,
+  })
+  return revoked
+    ? backToPage(c, 'That device is logged out')
+    : backToPage(c, 'That session had already ended', 'info')
 })
 
 page.post(ACCOUNT_ROUTES.revokeOthers, async (c) => {
-  const count = await sensitive(c, () => c.get('session').revokeOtherSessions(), { revocation: true })
+  const count = await sensitive(c, () => c.get('session').revokeOtherSessions(), {
+    revocation: true,
+  })
   return backToPage(c, `Logged out ${count} other ${count === 1 ? 'device' : 'devices'}`)
 })
 

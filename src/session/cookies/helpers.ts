@@ -7,7 +7,12 @@ import type { Context } from 'hono'
 import { generateCookie, getCookie as honoGetCookie } from 'hono/cookie'
 import type { CookieOptions as HonoCookieOptions } from 'hono/utils/cookie'
 import { byteLength } from '../foundation/bytes.js'
-import { ATTRIBUTE_VALUE, MAX_COOKIE_AGE, MAX_COOKIE_BYTES, type SameSite } from '../foundation/cookie-grammar.js'
+import {
+  ATTRIBUTE_VALUE,
+  MAX_COOKIE_AGE,
+  MAX_COOKIE_BYTES,
+  type SameSite,
+} from '../foundation/cookie-grammar.js'
 import { SessionError } from '../foundation/errors.js'
 
 /** Options of {@link setCookie}. */
@@ -77,33 +82,52 @@ const cookieError = (message: string): SessionError => new SessionError('INVALID
  * setCookie(c, 'hit', String(n), { maxAge: 120 }) // persistent: Max-Age=120 and Expires two minutes ahead
  * ```
  */
-export function setCookie(c: Context, name: string, value: string, options: CookieOptions = {}): void {
+export function setCookie(
+  c: Context,
+  name: string,
+  value: string,
+  options: CookieOptions = {},
+): void {
   c.header('Set-Cookie', serializeCookie(c, name, value, options), { append: true })
 }
 
 /**
  * Builds the `Set-Cookie` value {@link setCookie} would append, with the same checks.
  */
-export function serializeCookie(c: Context, name: string, value: string, options: CookieOptions = {}): string {
+export function serializeCookie(
+  c: Context,
+  name: string,
+  value: string,
+  options: CookieOptions = {},
+): string {
   const { maxAge, expires } = options
-  if (maxAge !== undefined && expires !== undefined) throw cookieError(`Cookie "${name}": "expires" and "maxAge" cannot both be set`)
-  if (maxAge !== undefined && !Number.isFinite(maxAge)) throw cookieError(`Cookie "${name}": "maxAge" must be a finite number of seconds`)
-  if (expires !== undefined && Number.isNaN(expires.getTime())) throw cookieError(`Cookie "${name}": "expires" is an invalid Date`)
+  if (maxAge !== undefined && expires !== undefined)
+    throw cookieError(`Cookie "${name}": "expires" and "maxAge" cannot both be set`)
+  if (maxAge !== undefined && !Number.isFinite(maxAge))
+    throw cookieError(`Cookie "${name}": "maxAge" must be a finite number of seconds`)
+  if (expires !== undefined && Number.isNaN(expires.getTime()))
+    throw cookieError(`Cookie "${name}": "expires" is an invalid Date`)
   const now = options.now ?? Date.now()
-  if (!Number.isFinite(now)) throw cookieError(`Cookie "${name}": "now" must be a finite number of milliseconds`)
+  if (!Number.isFinite(now))
+    throw cookieError(`Cookie "${name}": "now" must be a finite number of milliseconds`)
   // hono/cookie only refuses ";", CR and LF here; a NUL would make the Headers API
   // throw a TypeError and other controls or non-ASCII would reach the header.
-  if (options.path !== undefined && !ATTRIBUTE_VALUE.test(options.path)) throw cookieError(`Cookie "${name}": "path" must be printable ASCII without ";"`)
-  if (options.domain !== undefined && !ATTRIBUTE_VALUE.test(options.domain)) throw cookieError(`Cookie "${name}": "domain" must be printable ASCII without ";"`)
+  if (options.path !== undefined && !ATTRIBUTE_VALUE.test(options.path))
+    throw cookieError(`Cookie "${name}": "path" must be printable ASCII without ";"`)
+  if (options.domain !== undefined && !ATTRIBUTE_VALUE.test(options.domain))
+    throw cookieError(`Cookie "${name}": "domain" must be printable ASCII without ";"`)
   const sameSite = options.sameSite ?? 'Lax'
-  if (!SAME_SITE.has(sameSite)) throw cookieError(`Cookie "${name}": "sameSite" must be "Lax", "Strict" or "None"`)
+  if (!SAME_SITE.has(sameSite))
+    throw cookieError(`Cookie "${name}": "sameSite" must be "Lax", "Strict" or "None"`)
   const secureOption = options.secure ?? 'auto'
   let secure = secureOption === 'auto' ? isHttps(c) : secureOption
   if (/^__(host|secure)-/i.test(name)) secure = true
   const partitioned = options.partitioned ?? false
-  if (typeof partitioned !== 'boolean') throw cookieError(`Cookie "${name}": "partitioned" must be a boolean`)
+  if (typeof partitioned !== 'boolean')
+    throw cookieError(`Cookie "${name}": "partitioned" must be a boolean`)
   // CHIPS: browsers drop a Partitioned cookie without Secure.
-  if (partitioned && secureOption === false && !secure) throw cookieError(`Cookie "${name}": "partitioned" requires Secure, but "secure" is false`)
+  if (partitioned && secureOption === false && !secure)
+    throw cookieError(`Cookie "${name}": "partitioned" requires Secure, but "secure" is false`)
 
   const opt: HonoCookieOptions = {
     path: options.path ?? '/',
@@ -126,7 +150,10 @@ export function serializeCookie(c: Context, name: string, value: string, options
     opt.expires = seconds < 0 ? new Date(0) : new Date(Math.min(now + opt.maxAge * 1000, cap))
   } else if (expires !== undefined) {
     opt.expires = expires.getTime() > cap ? new Date(cap) : expires
-    opt.maxAge = Math.min(Math.max(0, Math.ceil((opt.expires.getTime() - now) / 1000)), MAX_COOKIE_AGE)
+    opt.maxAge = Math.min(
+      Math.max(0, Math.ceil((opt.expires.getTime() - now) / 1000)),
+      MAX_COOKIE_AGE,
+    )
   }
 
   let serialized: string
@@ -135,11 +162,18 @@ export function serializeCookie(c: Context, name: string, value: string, options
     // no CR/LF/";" in attributes.
     serialized = generateCookie(name, value, opt)
   } catch (cause) {
-    throw new SessionError('INVALID_COOKIE', `Cookie "${name}": ${(cause as Error).message}`, { cause })
+    throw new SessionError('INVALID_COOKIE', `Cookie "${name}": ${(cause as Error).message}`, {
+      cause,
+    })
   }
-  const pair = serialized.slice(0, serialized.indexOf(';') === -1 ? serialized.length : serialized.indexOf(';'))
+  const pair = serialized.slice(
+    0,
+    serialized.indexOf(';') === -1 ? serialized.length : serialized.indexOf(';'),
+  )
   if (byteLength(pair) > MAX_COOKIE_BYTES) {
-    throw cookieError(`Cookie "${name}" is over ${MAX_COOKIE_BYTES} bytes; browsers would silently drop it`)
+    throw cookieError(
+      `Cookie "${name}" is over ${MAX_COOKIE_BYTES} bytes; browsers would silently drop it`,
+    )
   }
   return serialized
 }
@@ -154,7 +188,11 @@ export function serializeCookie(c: Context, name: string, value: string, options
  * deleteCookie(c, 'user')
  * ```
  */
-export function deleteCookie(c: Context, name: string, options: Omit<CookieOptions, 'maxAge' | 'expires' | 'now'> = {}): void {
+export function deleteCookie(
+  c: Context,
+  name: string,
+  options: Omit<CookieOptions, 'maxAge' | 'expires' | 'now'> = {},
+): void {
   setCookie(c, name, '', { ...options, maxAge: -1 })
 }
 
@@ -211,7 +249,8 @@ export function readRawCookie(header: string | null | undefined, name: string): 
     if (eq === -1) continue
     if (trimCookieWhitespace(pair.slice(0, eq)) !== name) continue
     let value = trimCookieWhitespace(pair.slice(eq + 1))
-    if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1)
+    if (value.length >= 2 && value.startsWith('"') && value.endsWith('"'))
+      value = value.slice(1, -1)
     return value
   }
   return undefined

@@ -23,7 +23,8 @@ export function resolveSecrets(caller: string, secret: unknown, fallbacks: unkno
     const option = i === 0 ? 'secret' : `fallbacks[${i - 1}]`
     if (typeof value !== 'string') throw invalid(option, 'must be a string')
     const bytes = encoder.encode(value).byteLength
-    if (bytes < MIN_SECRET_BYTES) throw invalid(option, `must be at least ${MIN_SECRET_BYTES} bytes (it is ${bytes})`)
+    if (bytes < MIN_SECRET_BYTES)
+      throw invalid(option, `must be at least ${MIN_SECRET_BYTES} bytes (it is ${bytes})`)
     return value
   })
 }

@@ -55,7 +55,12 @@ const purposeOf = (name: string): string => `cookie:${name}`
  * await setSignedCookie(c, 'theme', 'dark', { signer, salt: 'prefs', maxAge: 86400 })
  * ```
  */
-export async function setSignedCookie(c: Context, name: string, value: string, options: SetSignedCookieOptions): Promise<void> {
+export async function setSignedCookie(
+  c: Context,
+  name: string,
+  value: string,
+  options: SetSignedCookieOptions,
+): Promise<void> {
   const { signer, salt = '', ...cookieOptions } = options
   setCookie(c, name, await signer.sign(value, { purpose: purposeOf(name), salt }), cookieOptions)
 }
@@ -75,8 +80,16 @@ export async function setSignedCookie(c: Context, name: string, value: string, o
  * const theme = await getSignedCookie(c, 'theme', { signer, salt: 'prefs', default: 'light' })
  * ```
  */
-export async function getSignedCookie(c: Context, name: string, options: GetSignedCookieOptions): Promise<string | undefined>
-export async function getSignedCookie<D>(c: Context, name: string, options: GetSignedCookieOptions & { default: D }): Promise<string | D>
+export async function getSignedCookie(
+  c: Context,
+  name: string,
+  options: GetSignedCookieOptions,
+): Promise<string | undefined>
+export async function getSignedCookie<D>(
+  c: Context,
+  name: string,
+  options: GetSignedCookieOptions & { default: D },
+): Promise<string | D>
 export async function getSignedCookie(
   c: Context,
   name: string,
@@ -94,9 +107,16 @@ export async function getSignedCookie(
   const { signer, salt = '', maxAge, resign } = options
   const purpose = purposeOf(name)
   try {
-    const verified = await signer.verify(signed, maxAge === undefined ? { purpose, salt } : { purpose, salt, maxAge })
+    const verified = await signer.verify(
+      signed,
+      maxAge === undefined ? { purpose, salt } : { purpose, salt, maxAge },
+    )
     if (verified.rotated && resign !== undefined) {
-      const fresh = await signer.sign(verified.value, { purpose, salt, timestamp: verified.timestamp })
+      const fresh = await signer.sign(verified.value, {
+        purpose,
+        salt,
+        timestamp: verified.timestamp,
+      })
       setCookie(c, name, fresh, resign === true ? {} : resign)
     }
     return verified.value

@@ -130,7 +130,8 @@ function hmacKey(secret: string): Promise<CryptoKey> | CryptoKey {
     key = crypto.subtle.importKey('raw', encoder.encode(secret), HMAC, false, ['sign', 'verify'])
     key.then(
       (imported) => {
-        if (readyKeys.size >= MAX_CACHED_KEYS) readyKeys.delete(readyKeys.keys().next().value as string)
+        if (readyKeys.size >= MAX_CACHED_KEYS)
+          readyKeys.delete(readyKeys.keys().next().value as string)
         readyKeys.set(secret, imported)
       },
       () => hmacKeys.delete(secret),
@@ -170,21 +171,28 @@ function messagePrefix(purpose: string, salt: string): string {
     assertText('purpose', purpose)
     assertText('salt', salt)
     prefix = `${encoder.encode(purpose).byteLength}:${purpose}|${encoder.encode(salt).byteLength}:${salt}|`
-    if (prefixes.size >= MAX_CACHED_PREFIXES) prefixes.delete(prefixes.keys().next().value as string)
+    if (prefixes.size >= MAX_CACHED_PREFIXES)
+      prefixes.delete(prefixes.keys().next().value as string)
     prefixes.set(memo, prefix)
   }
   return prefix
 }
 
-function message(purpose: string, salt: string, valueAndTimestamp: string): Uint8Array<ArrayBuffer> {
+function message(
+  purpose: string,
+  salt: string,
+  valueAndTimestamp: string,
+): Uint8Array<ArrayBuffer> {
   // TextEncoder's bytes always sit on a plain ArrayBuffer (BufferSource under DOM's lib).
   return encoder.encode(messagePrefix(purpose, salt) + valueAndTimestamp) as Uint8Array<ArrayBuffer>
 }
 
 /** A string UTF-8 represents faithfully (no lone surrogate), or `INVALID_VALUE`. */
 function assertText(option: string, text: unknown): asserts text is string {
-  if (typeof text !== 'string') throw new SessionError('INVALID_VALUE', `signer: "${option}" must be a string`)
-  if (LONE_SURROGATE.test(text)) throw new SessionError('INVALID_VALUE', `signer: "${option}" holds a lone surrogate`)
+  if (typeof text !== 'string')
+    throw new SessionError('INVALID_VALUE', `signer: "${option}" must be a string`)
+  if (LONE_SURROGATE.test(text))
+    throw new SessionError('INVALID_VALUE', `signer: "${option}" holds a lone surrogate`)
 }
 
 /**
@@ -205,7 +213,8 @@ function assertText(option: string, text: unknown): asserts text is string {
 export function createSigner(options: SignerOptions): Signer {
   const secrets = resolveSecrets('createSigner()', options.secret, options.fallbacks)
   const now = options.now ?? Date.now
-  if (typeof now !== 'function') throw new SessionError('INVALID_OPTION', 'createSigner(): option "now" must be a function')
+  if (typeof now !== 'function')
+    throw new SessionError('INVALID_OPTION', 'createSigner(): option "now" must be a function')
   // Warm the cache now, so the first request does not pay for the import.
   for (const secret of secrets) Promise.resolve(hmacKey(secret)).catch(() => {})
   return new TimestampSigner(secrets, now)
@@ -223,10 +232,14 @@ class TimestampSigner implements Signer {
   async sign(value: string, options: SignOptions = {}): Promise<string> {
     const { purpose = '', salt = '' } = options
     assertText('value', value)
-    if (typeof purpose !== 'string' || typeof salt !== 'string') throw new SessionError('INVALID_VALUE', 'signer: "purpose" and "salt" must be strings')
+    if (typeof purpose !== 'string' || typeof salt !== 'string')
+      throw new SessionError('INVALID_VALUE', 'signer: "purpose" and "salt" must be strings')
     const timestamp = options.timestamp ?? Math.floor(this.now() / 1000)
     if (!Number.isSafeInteger(timestamp) || timestamp < 0 || timestamp >= 62 ** 8) {
-      throw new SessionError('INVALID_VALUE', 'sign(): "timestamp" must be whole seconds since the epoch')
+      throw new SessionError(
+        'INVALID_VALUE',
+        'sign(): "timestamp" must be whole seconds since the epoch',
+      )
     }
     const signedPart = `${value}:${b62Encode(timestamp)}`
     const key = await hmacKey(this.secrets[0] as string)
@@ -240,9 +253,16 @@ class TimestampSigner implements Signer {
 
   async verify(signed: string, options: UnsignOptions = {}): Promise<VerifiedValue> {
     const { purpose = '', salt = '', maxAge } = options
-    if (typeof purpose !== 'string' || typeof salt !== 'string') throw new SessionError('INVALID_VALUE', 'signer: "purpose" and "salt" must be strings')
-    if (maxAge !== undefined && !(typeof maxAge === 'number' && maxAge >= 0 && Number.isFinite(maxAge))) {
-      throw new SessionError('INVALID_OPTION', 'unsign(): option "maxAge" must be a number of seconds >= 0')
+    if (typeof purpose !== 'string' || typeof salt !== 'string')
+      throw new SessionError('INVALID_VALUE', 'signer: "purpose" and "salt" must be strings')
+    if (
+      maxAge !== undefined &&
+      !(typeof maxAge === 'number' && maxAge >= 0 && Number.isFinite(maxAge))
+    ) {
+      throw new SessionError(
+        'INVALID_OPTION',
+        'unsign(): option "maxAge" must be a number of seconds >= 0',
+      )
     }
     if (typeof signed !== 'string') throw malformed('not a string')
     // Split from the right, as Django's rsplit: the value itself may hold ":".
@@ -274,4 +294,5 @@ class TimestampSigner implements Signer {
   }
 }
 
-const malformed = (why: string): BadSignatureError => new BadSignatureError('malformed', `Malformed signed value: ${why}`)
+const malformed = (why: string): BadSignatureError =>
+  new BadSignatureError('malformed', `Malformed signed value: ${why}`)

@@ -7,7 +7,13 @@
  */
 import { confirmAuthentication, login, requireFreshAuth, updateAuthHash } from './auth.js'
 import type { ListSessionsOptions } from '../stores/list-page.js'
-import { countSessions, listSessions, revokeAllSessions, revokeOtherSessions, revokeSession } from './registry.js'
+import {
+  countSessions,
+  listSessions,
+  revokeAllSessions,
+  revokeOtherSessions,
+  revokeSession,
+} from './registry.js'
 import { acceptWebSocket } from './sockets.js'
 import type { SessionState } from './state.js'
 import type { SessionInfo } from '../stores/types.js'

@@ -29,7 +29,8 @@ export async function currentHash(source: VerifierSource, user: string): Promise
   if (authHash === null) return null
   const verifier = await authHash(source.c, user)
   if (verifier === null || verifier === undefined) return null
-  if (typeof verifier !== 'string') throw new SessionError('INVALID_VALUE', 'authHash() must return a string, null or undefined')
+  if (typeof verifier !== 'string')
+    throw new SessionError('INVALID_VALUE', 'authHash() must return a string, null or undefined')
   return sha256Hex(verifier)
 }
 

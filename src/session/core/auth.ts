@@ -18,7 +18,10 @@ export const MAX_USER_ID = 256
  */
 export async function login(state: SessionState, user: string): Promise<void> {
   if (typeof user !== 'string' || user === '' || user.length > MAX_USER_ID) {
-    throw new SessionError('INVALID_VALUE', `login(): the user id must be a string of 1 to ${MAX_USER_ID} characters`)
+    throw new SessionError(
+      'INVALID_VALUE',
+      `login(): the user id must be a string of 1 to ${MAX_USER_ID} characters`,
+    )
   }
   await state.write()
   const hash = await currentHash(state, user)
@@ -41,10 +44,16 @@ export async function login(state: SessionState, user: string): Promise<void> {
 export async function updateAuthHash(state: SessionState): Promise<void> {
   await state.write()
   const auth = state.auth
-  if (auth === null) throw new SessionError('NOT_LOGGED_IN', 'updateAuthHash(): the session is not logged in')
-  if (state.options.authHash === null) throw new SessionError('INVALID_OPTION', 'updateAuthHash(): session() has no "authHash" option')
+  if (auth === null)
+    throw new SessionError('NOT_LOGGED_IN', 'updateAuthHash(): the session is not logged in')
+  if (state.options.authHash === null)
+    throw new SessionError('INVALID_OPTION', 'updateAuthHash(): session() has no "authHash" option')
   const hash = await currentHash(state, auth.user)
-  if (hash === null) throw new SessionError('INVALID_VALUE', 'updateAuthHash(): authHash() gave no verifier for this user')
+  if (hash === null)
+    throw new SessionError(
+      'INVALID_VALUE',
+      'updateAuthHash(): authHash() gave no verifier for this user',
+    )
   retire(state)
   state.auth = { ...auth, hash }
 }
@@ -56,7 +65,8 @@ export async function updateAuthHash(state: SessionState): Promise<void> {
 export async function confirmAuthentication(state: SessionState): Promise<void> {
   await state.write()
   const auth = state.auth
-  if (auth === null) throw new SessionError('NOT_LOGGED_IN', 'confirmAuthentication(): the session is not logged in')
+  if (auth === null)
+    throw new SessionError('NOT_LOGGED_IN', 'confirmAuthentication(): the session is not logged in')
   retire(state)
   state.auth = { ...auth, at: state.now() }
 }
@@ -67,13 +77,21 @@ export async function confirmAuthentication(state: SessionState): Promise<void> 
  * the last authentication was kept counts from its creation (its login).
  */
 export async function requireFreshAuth(state: SessionState, maxAge: number): Promise<void> {
-  if (!Number.isSafeInteger(maxAge) || maxAge < 0) throw new SessionError('INVALID_VALUE', 'requireFreshAuth(): maxAge must be a whole number of seconds >= 0')
+  if (!Number.isSafeInteger(maxAge) || maxAge < 0)
+    throw new SessionError(
+      'INVALID_VALUE',
+      'requireFreshAuth(): maxAge must be a whole number of seconds >= 0',
+    )
   await state.read()
   const auth = state.auth
-  if (auth === null) throw new SessionError('NOT_LOGGED_IN', 'requireFreshAuth(): the session is not logged in')
+  if (auth === null)
+    throw new SessionError('NOT_LOGGED_IN', 'requireFreshAuth(): the session is not logged in')
   const at = auth.at ?? state.createdAt ?? 0
   if (state.now() - at > maxAge * 1000) {
-    throw new SessionError('REAUTHENTICATION_REQUIRED', `Confirm it is you: this action needs an authentication within the last ${maxAge} s.`)
+    throw new SessionError(
+      'REAUTHENTICATION_REQUIRED',
+      `Confirm it is you: this action needs an authentication within the last ${maxAge} s.`,
+    )
   }
 }
 

@@ -39,13 +39,18 @@ export function commit(state: SessionState): Promise<void> | undefined {
 }
 
 /** Whether `saveEveryRequest` makes the commit load a session the handler never used. */
-const mustLoad = (state: SessionState): boolean => state.options.saveEveryRequest && state.loading === null && state.token !== null
+const mustLoad = (state: SessionState): boolean =>
+  state.options.saveEveryRequest && state.loading === null && state.token !== null
 
 /** Whether the end of the request must read, save or destroy anything in the store. */
 function needsStore(state: SessionState): boolean {
   if (mustLoad(state)) return true
   // A session never stored, not changed, and no cookie sent: nothing to save or delete.
-  const untouched = state.token === null && !state.modified && state.retired.length === 0 && state.sentCookie === undefined
+  const untouched =
+    state.token === null &&
+    !state.modified &&
+    state.retired.length === 0 &&
+    state.sentCookie === undefined
   return state.loading !== null && !state.unavailable && state.interrupted === null && !untouched
 }
 
@@ -68,7 +73,12 @@ async function commitWithStore(state: SessionState): Promise<void> {
 
 /** The session cookie's attributes, from the options. */
 export function cookieOptions(o: ResolvedSessionOptions): CookieOptions {
-  const options: CookieOptions = { path: o.path, httpOnly: o.httpOnly, sameSite: o.sameSite, secure: o.secure }
+  const options: CookieOptions = {
+    path: o.path,
+    httpOnly: o.httpOnly,
+    sameSite: o.sameSite,
+    secure: o.secure,
+  }
   if (o.domain !== undefined) options.domain = o.domain
   if (o.partitioned) options.partitioned = true
   return options
@@ -80,7 +90,10 @@ function testCookieWrite(state: SessionState, status: number): Deferred | null {
   if (state.testCookie === 'set' && status < 500) {
     return () => setCookie(c, options.testCookieName, TEST_COOKIE_VALUE, cookieOptions(options))
   }
-  if (state.testCookie === 'delete' && readRawCookie(c.req.raw.headers.get('Cookie'), options.testCookieName) !== undefined) {
+  if (
+    state.testCookie === 'delete' &&
+    readRawCookie(c.req.raw.headers.get('Cookie'), options.testCookieName) !== undefined
+  ) {
     return () => deleteCookie(c, options.testCookieName, cookieOptions(options))
   }
   return null
@@ -92,7 +105,8 @@ function testCookieWrite(state: SessionState, status: number): Deferred | null {
  * session: what it had changed before is not saved either, whatever status the app's
  * error handler answered with). Destroys already done (`flush()`) stay done.
  */
-const refused = (c: Context, status: number): boolean => status >= 500 || c.error instanceof SessionError
+const refused = (c: Context, status: number): boolean =>
+  status >= 500 || c.error instanceof SessionError
 
 /** Saves or destroys the session; resolves the session cookie's write, if any. */
 async function commitSession(state: SessionState, status: number): Promise<Deferred | null> {
@@ -116,20 +130,41 @@ async function commitSession(state: SessionState, status: number): Promise<Defer
     if (failed && (state.token !== null || state.retired.length > 0)) return null
     // Emptied key by key: an update for a store that merges, which keeps the session if a
     // concurrent request wrote to it meanwhile (then the client keeps its cookie).
-    if (empty && state.token !== null && state.retired.length === 0 && (await emptied(state, data, createdAt)) === 'kept') return null
+    if (
+      empty &&
+      state.token !== null &&
+      state.retired.length === 0 &&
+      (await emptied(state, data, createdAt)) === 'kept'
+    )
+      return null
     await state.destroyAll()
-    return state.sentCookie !== undefined ? () => deleteCookie(c, o.cookieName, cookieOptions(o)) : null
+    return state.sentCookie !== undefined
+      ? () => deleteCookie(c, o.cookieName, cookieOptions(o))
+      : null
   }
 
-  const rolling = state.token !== null && state.loadedExpiresAt !== null && rollingDue(state.expiry, o, now, state.loadedExpiresAt)
+  const rolling =
+    state.token !== null &&
+    state.loadedExpiresAt !== null &&
+    rollingDue(state.expiry, o, now, state.loadedExpiresAt)
   // A session the store could not keep under its token (`rekey`, now in `retired`) is saved
   // as a new one, which the cookie then carries, before the old token is destroyed.
-  if (!(state.modified || o.saveEveryRequest || rolling || state.retired.length > 0) || failed) return null
+  if (!(state.modified || o.saveEveryRequest || rolling || state.retired.length > 0) || failed)
+    return null
 
-  const record: SessionRecord = { data, expiry: state.expiry, expiresAt: now + age * 1000, createdAt, auth: state.auth }
+  const record: SessionRecord = {
+    data,
+    expiry: state.expiry,
+    expiresAt: now + age * 1000,
+    createdAt,
+    auth: state.auth,
+  }
   // A logged-in session gets its device binding here, when the option is on (login()).
   const binding = o.deviceBound
-  const offered = binding !== null && state.auth !== null && state.device === null ? (state.device = binding.newDevice()) : null
+  const offered =
+    binding !== null && state.auth !== null && state.device === null
+      ? (state.device = binding.newDevice())
+      : null
   if (state.device !== null) record.device = state.device
   // The offer is signed before anything is written, so a failure leaves nothing behind.
   const offer = binding !== null && offered !== null ? await binding.offer(state, offered) : null
@@ -140,17 +175,29 @@ async function commitSession(state: SessionState, status: number): Promise<Defer
   } catch (cause) {
     // A store's own typed error (e.g. a cookie store's size limit) passes through.
     if (cause instanceof SessionError) throw cause
-    throw new SessionError('STORE_UNAVAILABLE', 'The session could not be saved; try again shortly.', { cause })
+    throw new SessionError(
+      'STORE_UNAVAILABLE',
+      'The session could not be saved; try again shortly.',
+      { cause },
+    )
   }
   state.token = token
   state.createdAt = createdAt
   const moved = new Set(write.moved)
-  await Promise.all(state.retired.splice(0).filter((old) => !moved.has(old)).map((old) => state.destroy(old)))
+  await Promise.all(
+    state.retired
+      .splice(0)
+      .filter((old) => !moved.has(old))
+      .map((old) => state.destroy(old)),
+  )
 
   // The expiry the store kept: a merging store may have kept one a concurrent request set.
   const options = cookieOptions(o)
   if (!expiresAtBrowserClose(record.expiry, o)) {
-    options.maxAge = record.expiry === state.expiry ? age : Math.max(0, Math.floor((record.expiresAt - now) / 1000))
+    options.maxAge =
+      record.expiry === state.expiry
+        ? age
+        : Math.max(0, Math.floor((record.expiresAt - now) / 1000))
     options.now = now // Expires from the session's clock, as the record's expiresAt
   }
   return () => {
@@ -182,7 +229,11 @@ function storeWrite(state: SessionState, record: SessionRecord): SessionWrite {
 function storeChanges(state: SessionState): SessionChanges | null {
   const { changes } = state
   if (changes === null || (state.token === null && !state.carriesOn)) return null
-  return { set: changes?.set ?? emptyData(), deleted: changes === undefined ? [] : [...changes.deleted], expiry: state.expiryChanged }
+  return {
+    set: changes?.set ?? emptyData(),
+    deleted: changes === undefined ? [] : [...changes.deleted],
+    expiry: state.expiryChanged,
+  }
 }
 
 /**
@@ -190,11 +241,21 @@ function storeChanges(state: SessionState): SessionChanges | null {
  * resolves `'kept'` when a merging store found it no longer empty. A store failure falls
  * back to {@link SessionState.destroyAll}, which logs and retries the delete.
  */
-async function emptied(state: SessionState, data: SessionData, createdAt: number): Promise<void | 'kept'> {
+async function emptied(
+  state: SessionState,
+  data: SessionData,
+  createdAt: number,
+): Promise<void | 'kept'> {
   const token = state.token as string
   const now = state.now()
   // Kept by a merge, the session lives on as saved now (its stored expiry stays, if any).
-  const write = storeWrite(state, { data, expiry: null, expiresAt: now + expiryAge(null, state.options, now, createdAt) * 1000, createdAt, auth: null })
+  const write = storeWrite(state, {
+    data,
+    expiry: null,
+    expiresAt: now + expiryAge(null, state.options, now, createdAt) * 1000,
+    createdAt,
+    auth: null,
+  })
   if (write.changes === null) return undefined
   try {
     const result = await state.store().destroy(token, { ...state.context(), emptied: write })
@@ -218,7 +279,17 @@ function privateCache(c: Context): void {
   const cacheControl = c.res.headers.get('Cache-Control')
   if (cacheControl === null) setHeader(c, 'Cache-Control', 'private')
   else if (!/\b(private|no-store)\b/i.test(cacheControl)) {
-    setHeader(c, 'Cache-Control', ['private', ...cacheControl.split(',').map((d) => d.trim()).filter((d) => d && !/^public$/i.test(d))].join(', '))
+    setHeader(
+      c,
+      'Cache-Control',
+      [
+        'private',
+        ...cacheControl
+          .split(',')
+          .map((d) => d.trim())
+          .filter((d) => d && !/^public$/i.test(d)),
+      ].join(', '),
+    )
   }
 }
 

@@ -41,7 +41,10 @@ export function toExpirySetting(value: unknown, now: number): ExpirySetting {
   }
   const seconds = 'age' in setting ? setting.age : (setting.at - now) / 1000
   if (seconds > MAX_COOKIE_AGE) {
-    throw new SessionError('INVALID_EXPIRY', `setExpiry(): at most ${MAX_COOKIE_AGE} seconds (400 days) ahead`)
+    throw new SessionError(
+      'INVALID_EXPIRY',
+      `setExpiry(): at most ${MAX_COOKIE_AGE} seconds (400 days) ahead`,
+    )
   }
   return setting
 }
@@ -52,20 +55,39 @@ export function toExpirySetting(value: unknown, now: number): ExpirySetting {
  * policy's `maxAge` (also for `{ age: 0 }`, a browser-close session's server-side life);
  * never past the absolute lifetime of a session created at `createdAt`.
  */
-export function expiryAge(setting: ExpirySetting, policy: ExpiryPolicy, now: number, createdAt: number | null = null): number {
-  const age = setting === null ? policy.maxAge : 'age' in setting ? (setting.age === 0 ? policy.maxAge : setting.age) : Math.floor((setting.at - now) / 1000)
+export function expiryAge(
+  setting: ExpirySetting,
+  policy: ExpiryPolicy,
+  now: number,
+  createdAt: number | null = null,
+): number {
+  const age =
+    setting === null
+      ? policy.maxAge
+      : 'age' in setting
+        ? setting.age === 0
+          ? policy.maxAge
+          : setting.age
+        : Math.floor((setting.at - now) / 1000)
   const end = absoluteEnd(policy, createdAt)
   return end === null ? age : Math.min(age, Math.floor((end - now) / 1000))
 }
 
 /** When a session saved at `now` expires, in ms since the epoch (Django's `get_expiry_date()`). */
-export function expiryDate(setting: ExpirySetting, policy: ExpiryPolicy, now: number, createdAt: number | null = null): number {
+export function expiryDate(
+  setting: ExpirySetting,
+  policy: ExpiryPolicy,
+  now: number,
+  createdAt: number | null = null,
+): number {
   return expiresAtFor(setting, policy, now, createdAt)
 }
 
 /** When the absolute lifetime of a session created at `createdAt` ends, or `null` when there is none. */
 export function absoluteEnd(policy: ExpiryPolicy, createdAt: number | null): number | null {
-  return policy.absoluteMaxAge === null || createdAt === null ? null : createdAt + policy.absoluteMaxAge * 1000
+  return policy.absoluteMaxAge === null || createdAt === null
+    ? null
+    : createdAt + policy.absoluteMaxAge * 1000
 }
 
 /**
@@ -73,8 +95,13 @@ export function absoluteEnd(policy: ExpiryPolicy, createdAt: number | null): num
  * recovered from its expiry (`expiresAt` minus the lifetime that save gave it). It can
  * only be later than the true creation, so an upgrade never ends a session early.
  */
-export function legacyCreatedAt(setting: ExpirySetting, policy: ExpiryPolicy, expiresAt: number): number {
-  const lifetime = setting !== null && 'age' in setting && setting.age > 0 ? setting.age : policy.maxAge
+export function legacyCreatedAt(
+  setting: ExpirySetting,
+  policy: ExpiryPolicy,
+  expiresAt: number,
+): number {
+  const lifetime =
+    setting !== null && 'age' in setting && setting.age > 0 ? setting.age : policy.maxAge
   return expiresAt - lifetime * 1000
 }
 
@@ -89,7 +116,12 @@ export function expiresAtBrowserClose(setting: ExpirySetting, policy: ExpiryPoli
  * (`rolling`): at least `threshold` of its lifetime and `minInterval` seconds have passed
  * since the save that set `loadedExpiresAt`. A fixed date is never extended.
  */
-export function rollingDue(setting: ExpirySetting, policy: ExpiryPolicy, now: number, loadedExpiresAt: number): boolean {
+export function rollingDue(
+  setting: ExpirySetting,
+  policy: ExpiryPolicy,
+  now: number,
+  loadedExpiresAt: number,
+): boolean {
   const rolling = policy.rolling
   if (rolling === null) return false
   if (setting !== null && 'at' in setting) return false

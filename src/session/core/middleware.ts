@@ -70,7 +70,9 @@ export type StoreEnvFor<T extends object> = T extends SessionEnv<any> ? T : any
  * typed.use(session<AppEnv>({ store: (c) => cookieStore({ secret: c.env.SESSION_SECRET }) }))
  * ```
  */
-export function session<T extends object = SessionData>(options?: SessionOptions<StoreEnvFor<T>>): MiddlewareHandler<SessionEnvFor<T>> {
+export function session<T extends object = SessionData>(
+  options?: SessionOptions<StoreEnvFor<T>>,
+): MiddlewareHandler<SessionEnvFor<T>> {
   const resolved = resolveOptions(options)
   const middleware: MiddlewareHandler<SessionEnv> = async function sessionMiddleware(c, next) {
     const state = new SessionState(resolved, c)

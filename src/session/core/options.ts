@@ -4,7 +4,12 @@
  * validation that runs once, when the middleware is constructed.
  */
 import type { Context, Env } from 'hono'
-import { ATTRIBUTE_VALUE, COOKIE_NAME, MAX_COOKIE_AGE, type SameSite } from '../foundation/cookie-grammar.js'
+import {
+  ATTRIBUTE_VALUE,
+  COOKIE_NAME,
+  MAX_COOKIE_AGE,
+  type SameSite,
+} from '../foundation/cookie-grammar.js'
 import { SessionError } from '../foundation/errors.js'
 import { kvStoreFor, type KVNamespaceLike } from '../stores/kv.js'
 import type { SessionAuth, SessionData, SessionDevice, SessionStore } from '../stores/types.js'
@@ -106,7 +111,10 @@ export interface SessionOptions<E extends Env = any> {
    * `c` carries the app's bindings like `store`'s (`session<AppEnv>({ authHash })`).
    * @default undefined (sessions are bound to a user only)
    */
-  authHash?: (c: Context<E>, user: string) => string | null | undefined | Promise<string | null | undefined>
+  authHash?: (
+    c: Context<E>,
+    user: string,
+  ) => string | null | undefined | Promise<string | null | undefined>
   /**
    * The clock, in milliseconds since the epoch. Inject one in tests: KV's own clock
    * cannot be faked, so expiry decisions are made with this one.
@@ -176,7 +184,9 @@ export interface ResolvedSessionOptions {
   maxPayloadBytes: number
   testCookieName: string
   absoluteMaxAge: number | null
-  authHash: ((c: Context, user: string) => string | null | undefined | Promise<string | null | undefined>) | null
+  authHash:
+    | ((c: Context, user: string) => string | null | undefined | Promise<string | null | undefined>)
+    | null
   now: () => number
   deviceBound: DeviceBinding | null
 }
@@ -192,21 +202,26 @@ export function resolveOptions(options: SessionOptions = {}): ResolvedSessionOpt
   const cookieName = options.cookieName ?? 'sessionid'
   if (!COOKIE_NAME.test(cookieName)) throw invalid('cookieName', 'must be an RFC 6265 token')
   const testCookieName = options.testCookieName ?? 'testcookie'
-  if (!COOKIE_NAME.test(testCookieName)) throw invalid('testCookieName', 'must be an RFC 6265 token')
+  if (!COOKIE_NAME.test(testCookieName))
+    throw invalid('testCookieName', 'must be an RFC 6265 token')
 
   const maxAge = options.maxAge ?? 1209600
   if (!Number.isInteger(maxAge) || maxAge < 1 || maxAge > MAX_COOKIE_AGE) {
     throw invalid('maxAge', `must be a whole number of seconds from 1 to ${MAX_COOKIE_AGE}`)
   }
   const path = options.path ?? '/'
-  if (!path.startsWith('/') || !ATTRIBUTE_VALUE.test(path)) throw invalid('path', 'must start with "/" and hold no ";", control or non-ASCII character')
+  if (!path.startsWith('/') || !ATTRIBUTE_VALUE.test(path))
+    throw invalid('path', 'must start with "/" and hold no ";", control or non-ASCII character')
   const domain = options.domain
-  if (domain !== undefined && !ATTRIBUTE_VALUE.test(domain)) throw invalid('domain', 'must hold no ";", control or non-ASCII character')
+  if (domain !== undefined && !ATTRIBUTE_VALUE.test(domain))
+    throw invalid('domain', 'must hold no ";", control or non-ASCII character')
 
   const sameSite = options.sameSite ?? 'Lax'
-  if (sameSite !== 'Lax' && sameSite !== 'Strict' && sameSite !== 'None') throw invalid('sameSite', 'must be "Lax", "Strict" or "None"')
+  if (sameSite !== 'Lax' && sameSite !== 'Strict' && sameSite !== 'None')
+    throw invalid('sameSite', 'must be "Lax", "Strict" or "None"')
   let secure = options.secure ?? 'auto'
-  if (secure !== true && secure !== false && secure !== 'auto') throw invalid('secure', 'must be true, false or "auto"')
+  if (secure !== true && secure !== false && secure !== 'auto')
+    throw invalid('secure', 'must be true, false or "auto"')
 
   // Cookie prefixes (RFC 6265bis §4.1.3): browsers drop cookies that break them.
   const lower = cookieName.toLowerCase()
@@ -222,11 +237,19 @@ export function resolveOptions(options: SessionOptions = {}): ResolvedSessionOpt
   const partitioned = options.partitioned ?? false
   if (typeof partitioned !== 'boolean') throw invalid('partitioned', 'must be true or false')
   // CHIPS (RFC 6265bis draft, "Partitioned"): browsers drop a Partitioned cookie without Secure.
-  if (partitioned && secure === false) throw invalid('partitioned', 'requires secure: true or "auto" (a Partitioned cookie must be Secure)')
+  if (partitioned && secure === false)
+    throw invalid(
+      'partitioned',
+      'requires secure: true or "auto" (a Partitioned cookie must be Secure)',
+    )
 
   const maxPayloadBytes = options.maxPayloadBytes ?? 65536
   // KV values may be up to 25 MiB.
-  if (!Number.isInteger(maxPayloadBytes) || maxPayloadBytes < 1 || maxPayloadBytes > 25 * 1024 * 1024) {
+  if (
+    !Number.isInteger(maxPayloadBytes) ||
+    maxPayloadBytes < 1 ||
+    maxPayloadBytes > 25 * 1024 * 1024
+  ) {
     throw invalid('maxPayloadBytes', 'must be a whole number of bytes from 1 to 26214400')
   }
 
@@ -234,8 +257,10 @@ export function resolveOptions(options: SessionOptions = {}): ResolvedSessionOpt
   if (options.rolling) {
     const r = options.rolling === true ? {} : options.rolling
     rolling = { threshold: r.threshold ?? 0.25, minInterval: r.minInterval ?? 60 }
-    if (!(rolling.threshold > 0 && rolling.threshold < 1)) throw invalid('rolling.threshold', 'must be between 0 and 1')
-    if (!(rolling.minInterval >= 0) || !Number.isFinite(rolling.minInterval)) throw invalid('rolling.minInterval', 'must be a number of seconds >= 0')
+    if (!(rolling.threshold > 0 && rolling.threshold < 1))
+      throw invalid('rolling.threshold', 'must be between 0 and 1')
+    if (!(rolling.minInterval >= 0) || !Number.isFinite(rolling.minInterval))
+      throw invalid('rolling.minInterval', 'must be a number of seconds >= 0')
   }
 
   const absoluteMaxAge = options.absoluteMaxAge ?? null
@@ -243,11 +268,17 @@ export function resolveOptions(options: SessionOptions = {}): ResolvedSessionOpt
     throw invalid('absoluteMaxAge', 'must be a whole number of seconds >= 1')
   }
   const authHash = options.authHash ?? null
-  if (authHash !== null && typeof authHash !== 'function') throw invalid('authHash', 'must be a function (c, user) => verifier')
+  if (authHash !== null && typeof authHash !== 'function')
+    throw invalid('authHash', 'must be a function (c, user) => verifier')
 
   const deviceBound = options.deviceBound ?? null
-  if (deviceBound !== null && (typeof deviceBound.route !== 'function' || !Array.isArray(deviceBound.paths))) throw invalid('deviceBound', 'must be made by deviceBound()')
-  if (deviceBound?.paths.some((p) => !p.startsWith(path))) throw invalid('deviceBound', `routes must lie under the cookie's path "${path}"`)
+  if (
+    deviceBound !== null &&
+    (typeof deviceBound.route !== 'function' || !Array.isArray(deviceBound.paths))
+  )
+    throw invalid('deviceBound', 'must be made by deviceBound()')
+  if (deviceBound?.paths.some((p) => !p.startsWith(path)))
+    throw invalid('deviceBound', `routes must lie under the cookie's path "${path}"`)
 
   const kvBinding = options.kvBinding ?? 'SESSIONS'
   const store = resolveStore(options.store, kvBinding)
@@ -274,10 +305,17 @@ export function resolveOptions(options: SessionOptions = {}): ResolvedSessionOpt
   }
 }
 
-function resolveStore(store: SessionOptions['store'], kvBinding: string): (c: Context) => SessionStore {
+function resolveStore(
+  store: SessionOptions['store'],
+  kvBinding: string,
+): (c: Context) => SessionStore {
   if (typeof store === 'function') return store
   if (store !== undefined) {
-    if (typeof store.load !== 'function' || typeof store.save !== 'function' || typeof store.destroy !== 'function') {
+    if (
+      typeof store.load !== 'function' ||
+      typeof store.save !== 'function' ||
+      typeof store.destroy !== 'function'
+    ) {
       throw invalid('store', 'must implement load(), save() and destroy()')
     }
     return () => store
@@ -286,7 +324,10 @@ function resolveStore(store: SessionOptions['store'], kvBinding: string): (c: Co
     const env = c.env as Record<string, unknown> | undefined
     const namespace = env?.[kvBinding] as KVNamespaceLike | undefined
     if (!namespace || typeof namespace.get !== 'function') {
-      throw new SessionError('MISSING_STORE', `session(): no KV namespace is bound as "${kvBinding}"`)
+      throw new SessionError(
+        'MISSING_STORE',
+        `session(): no KV namespace is bound as "${kvBinding}"`,
+      )
     }
     return kvStoreFor(namespace)
   }

@@ -9,14 +9,21 @@ import { listPage, type ListSessionsOptions } from '../stores/list-page.js'
 import type { SessionInfo, SessionRegistry } from '../stores/types.js'
 
 /** The store's registry and the session's user, or the typed error saying why there are none. */
-async function scope(state: SessionState, call: string): Promise<{ registry: SessionRegistry; user: string }> {
+async function scope(
+  state: SessionState,
+  call: string,
+): Promise<{ registry: SessionRegistry; user: string }> {
   const registry = state.store().registry
   if (registry === undefined) {
-    throw new SessionError('NOT_SUPPORTED', `${call}: this session store keeps no per-user registry (the Durable Object store does)`)
+    throw new SessionError(
+      'NOT_SUPPORTED',
+      `${call}: this session store keeps no per-user registry (the Durable Object store does)`,
+    )
   }
   await state.write()
   const user = state.auth?.user
-  if (user === undefined) throw new SessionError('NOT_LOGGED_IN', `${call}: the session is not logged in`)
+  if (user === undefined)
+    throw new SessionError('NOT_LOGGED_IN', `${call}: the session is not logged in`)
   return { registry, user }
 }
 
@@ -38,10 +45,17 @@ function dropCurrent(state: SessionState): void {
 }
 
 /** A page of the user's live sessions, newest first, the current one marked. */
-export async function listSessions(state: SessionState, options: ListSessionsOptions = {}): Promise<SessionInfo[]> {
+export async function listSessions(
+  state: SessionState,
+  options: ListSessionsOptions = {},
+): Promise<SessionInfo[]> {
   const page = listPage('listSessions()', options)
   const { registry, user } = await scope(state, 'listSessions()')
-  return registry.list(user, ownToken(state), { ...state.context(), authHash: state.auth?.hash ?? null, ...page })
+  return registry.list(user, ownToken(state), {
+    ...state.context(),
+    authHash: state.auth?.hash ?? null,
+    ...page,
+  })
 }
 
 /** How many live sessions the user has (all pages of {@link listSessions}). */
@@ -52,7 +66,8 @@ export async function countSessions(state: SessionState): Promise<number> {
 
 /** Revokes one of the user's sessions by its handle; resolves whether it existed. */
 export async function revokeSession(state: SessionState, handle: string): Promise<boolean> {
-  if (typeof handle !== 'string') throw new SessionError('INVALID_VALUE', 'revokeSession(): the handle must be a string')
+  if (typeof handle !== 'string')
+    throw new SessionError('INVALID_VALUE', 'revokeSession(): the handle must be a string')
   const { registry, user } = await scope(state, 'revokeSession()')
   const { revoked, current } = await registry.revoke(user, handle, ownToken(state), state.context())
   if (current) dropCurrent(state)

@@ -83,7 +83,10 @@ export class Session<Data extends object = SessionData> extends SessionAccount {
    * ```
    */
   async get<K extends keyof Data & string>(key: K): Promise<Data[K] | undefined>
-  async get<K extends keyof Data & string, D>(key: K, defaultValue: D): Promise<Exclude<Data[K], undefined> | D>
+  async get<K extends keyof Data & string, D>(
+    key: K,
+    defaultValue: D,
+  ): Promise<Exclude<Data[K], undefined> | D>
   async get(key: string, defaultValue?: unknown): Promise<unknown> {
     const data = this.#s.loaded() ?? (await this.#s.read())
     return key in data ? data[key] : defaultValue
@@ -97,8 +100,12 @@ export class Session<Data extends object = SessionData> extends SessionAccount {
    * value (JSON drops it), so an optional key takes its type without `undefined`:
    * remove a key with {@link delete}.
    */
-  async set<K extends keyof Data & string>(key: K, value: Exclude<Data[K], undefined>): Promise<void> {
-    if (typeof key !== 'string') throw new SessionError('INVALID_VALUE', 'session.set(): keys must be strings')
+  async set<K extends keyof Data & string>(
+    key: K,
+    value: Exclude<Data[K], undefined>,
+  ): Promise<void> {
+    if (typeof key !== 'string')
+      throw new SessionError('INVALID_VALUE', 'session.set(): keys must be strings')
     assertJsonValue(value, key)
     this.#s.put(this.#s.loaded(true) ?? (await this.#s.write()), key, value)
   }
@@ -116,7 +123,10 @@ export class Session<Data extends object = SessionData> extends SessionAccount {
    * default, never `undefined` from a missing key.
    */
   async pop<K extends keyof Data & string>(key: K): Promise<Data[K] | undefined>
-  async pop<K extends keyof Data & string, D>(key: K, defaultValue: D): Promise<Exclude<Data[K], undefined> | D>
+  async pop<K extends keyof Data & string, D>(
+    key: K,
+    defaultValue: D,
+  ): Promise<Exclude<Data[K], undefined> | D>
   async pop(key: string, defaultValue?: unknown): Promise<unknown> {
     const data = await this.#s.write()
     if (!(key in data)) return defaultValue
@@ -252,7 +262,10 @@ export class Session<Data extends object = SessionData> extends SessionAccount {
   /** Whether the browser sent the test cookie back (Django's `test_cookie_worked()`). */
   testCookieWorked(): boolean {
     this.#s.accessed = true
-    return readRawCookie(this.#s.c.req.raw.headers.get('Cookie'), this.#s.options.testCookieName) === TEST_COOKIE_VALUE
+    return (
+      readRawCookie(this.#s.c.req.raw.headers.get('Cookie'), this.#s.options.testCookieName) ===
+      TEST_COOKIE_VALUE
+    )
   }
 
   /** Deletes the test cookie (Django's `delete_test_cookie()`). */
@@ -272,6 +285,10 @@ export class Session<Data extends object = SessionData> extends SessionAccount {
  */
 export function sessionOf(c: Context, caller: string): Session {
   const session: unknown = c.get('session')
-  if (!(session instanceof Session)) throw new SessionError('MISSING_STORE', `${caller}: no session on this request; install session() before it`)
+  if (!(session instanceof Session))
+    throw new SessionError(
+      'MISSING_STORE',
+      `${caller}: no session on this request; install session() before it`,
+    )
   return session
 }

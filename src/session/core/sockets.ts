@@ -27,17 +27,29 @@ function sameOrigin(request: Request): boolean {
 export async function acceptWebSocket(state: SessionState): Promise<Response> {
   const sockets = state.store().sockets
   if (sockets === undefined) {
-    throw new SessionError('NOT_SUPPORTED', 'acceptWebSocket(): this session store holds no WebSockets (the Durable Object store does)')
+    throw new SessionError(
+      'NOT_SUPPORTED',
+      'acceptWebSocket(): this session store holds no WebSockets (the Durable Object store does)',
+    )
   }
   const request = state.c.req.raw
-  if (!sameOrigin(request)) throw new SessionError('FORBIDDEN_ORIGIN', 'acceptWebSocket(): the upgrade comes from another origin')
+  if (!sameOrigin(request))
+    throw new SessionError(
+      'FORBIDDEN_ORIGIN',
+      'acceptWebSocket(): the upgrade comes from another origin',
+    )
   if (request.headers.get('Upgrade')?.toLowerCase() !== 'websocket') {
-    return new Response('Expected a WebSocket upgrade', { status: 426, headers: { Upgrade: 'websocket' } })
+    return new Response('Expected a WebSocket upgrade', {
+      status: 426,
+      headers: { Upgrade: 'websocket' },
+    })
   }
   await state.read()
   const user = state.auth?.user
   const token = state.token
-  const accepted = user === undefined || token === null ? null : await sockets.accept(token, user, request)
-  if (accepted === null) throw new SessionError('NOT_LOGGED_IN', 'acceptWebSocket(): the session is not logged in')
+  const accepted =
+    user === undefined || token === null ? null : await sockets.accept(token, user, request)
+  if (accepted === null)
+    throw new SessionError('NOT_LOGGED_IN', 'acceptWebSocket(): the session is not logged in')
   return accepted
 }

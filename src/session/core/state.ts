@@ -10,7 +10,16 @@ import { SessionError } from '../foundation/errors.js'
 import type { ResolvedSessionOptions } from './options.js'
 import { entrySize, isEmptyRecord } from '../stores/record.js'
 import { absoluteEnd, legacyCreatedAt } from './expiry.js'
-import type { ExpirySetting, LoadedRecord, SessionAuth, SessionData, SessionDevice, SessionRecord, SessionStore, StoreContext } from '../stores/types.js'
+import type {
+  ExpirySetting,
+  LoadedRecord,
+  SessionAuth,
+  SessionData,
+  SessionDevice,
+  SessionRecord,
+  SessionStore,
+  StoreContext,
+} from '../stores/types.js'
 import { authHashMatches } from './auth-hash.js'
 
 /** What changed, key by key, since the session was loaded. */
@@ -26,7 +35,8 @@ const LOADED: Promise<void> = Promise.resolve()
 export const emptyData = (): SessionData => Object.create(null) as SessionData
 
 /** Logs one JSON line; never an id or a value. */
-export const warn = (event: string, error: unknown): void => console.warn(JSON.stringify({ event, error: String(error) }))
+export const warn = (event: string, error: unknown): void =>
+  console.warn(JSON.stringify({ event, error: String(error) }))
 
 /**
  * The mutable state behind one request's `Session`. Everything is lazy: an untouched
@@ -126,7 +136,8 @@ export class SessionState {
    */
   loaded(write = false): SessionData | null {
     if (this.data === null && this.loading === null) this.#loadWithoutStore()
-    if (this.data === null || (write && (this.unavailable || this.interrupted !== null))) return null
+    if (this.data === null || (write && (this.unavailable || this.interrupted !== null)))
+      return null
     this.accessed = true
     return this.data
   }
@@ -155,7 +166,14 @@ export class SessionState {
   /** The data, refusing to go on if the store could not be read. */
   async write(): Promise<SessionData> {
     const data = await this.read()
-    if (this.unavailable || this.interrupted !== null) throw this.interrupted ?? new SessionError('STORE_UNAVAILABLE', 'The session store is unavailable; try again shortly.')
+    if (this.unavailable || this.interrupted !== null)
+      throw (
+        this.interrupted ??
+        new SessionError(
+          'STORE_UNAVAILABLE',
+          'The session store is unavailable; try again shortly.',
+        )
+      )
     return data
   }
 
@@ -168,13 +186,18 @@ export class SessionState {
         record = await this.store().load(token, this.context())
       } catch (cause) {
         // Go on without a session, the cookie left alone; a session moved meanwhile only refuses writes.
-        if (cause instanceof SessionError && cause.code === 'SESSION_INTERRUPTED') this.interrupted = cause
+        if (cause instanceof SessionError && cause.code === 'SESSION_INTERRUPTED')
+          this.interrupted = cause
         else warn('session.store_read_failed', cause)
         this.unavailable ||= this.interrupted === null
       }
     }
     // A bound session without its bound cookie reads as none: nothing destroyed, nothing told.
-    if (record?.device?.jwk && !this.frozen && (await this.options.deviceBound?.admits(this, record.device)) === false) {
+    if (
+      record?.device?.jwk &&
+      !this.frozen &&
+      (await this.options.deviceBound?.admits(this, record.device)) === false
+    ) {
       record = null
       this.frozen = true
     }
@@ -215,7 +238,8 @@ export class SessionState {
   async #honours(record: SessionRecord): Promise<'ok' | 'expired' | 'revoked'> {
     const now = this.now()
     if (record.expiresAt <= now) return 'expired'
-    if (record.createdAt === null) record.createdAt = legacyCreatedAt(record.expiry, this.options, record.expiresAt)
+    if (record.createdAt === null)
+      record.createdAt = legacyCreatedAt(record.expiry, this.options, record.expiresAt)
     const end = absoluteEnd(this.options, record.createdAt)
     if (end !== null && end <= now) return 'expired'
     if (record.auth !== null && !(await authHashMatches(this, record.auth))) return 'revoked'
@@ -233,7 +257,10 @@ export class SessionState {
     const sizes = this.sizes ?? this.#measure(data)
     const total = this.#total - (sizes.get(key) ?? 0) + size
     if (total > this.options.maxPayloadBytes) {
-      throw new SessionError('PAYLOAD_TOO_LARGE', `The session would be about ${total} bytes; the limit is ${this.options.maxPayloadBytes}.`)
+      throw new SessionError(
+        'PAYLOAD_TOO_LARGE',
+        `The session would be about ${total} bytes; the limit is ${this.options.maxPayloadBytes}.`,
+      )
     }
     data[key] = value
     sizes.set(key, size)
@@ -297,7 +324,9 @@ export class SessionState {
 
   /** The per-key changes, made at the first change; `null` once the data is replaced whole. */
   #changes(): KeyChanges | null {
-    return this.changes === null ? null : (this.changes ??= { set: emptyData(), deleted: new Set() })
+    return this.changes === null
+      ? null
+      : (this.changes ??= { set: emptyData(), deleted: new Set() })
   }
 
   /** Destroys the current record and any retired by `cycleKey()`; the session has no key after. */
@@ -315,7 +344,9 @@ export class SessionState {
       await store.destroy(token, this.context())
     } catch (cause) {
       warn('session.store_delete_failed', cause)
-      const retry = store.destroy(token, this.context()).catch((error: unknown) => warn('session.store_delete_retry_failed', error))
+      const retry = store
+        .destroy(token, this.context())
+        .catch((error: unknown) => warn('session.store_delete_retry_failed', error))
       try {
         this.c.executionCtx.waitUntil(retry)
       } catch {

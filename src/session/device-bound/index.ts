@@ -9,7 +9,12 @@ import { resolveSecrets } from '../cookies/secrets.js'
 import { COOKIE_NAME } from '../foundation/cookie-grammar.js'
 import { SessionError } from '../foundation/errors.js'
 import type { DeviceBinding } from '../core/options.js'
-import { hasBoundCookie, registrationHeader, setBoundCookie, type ResolvedDeviceBound } from './responses.js'
+import {
+  hasBoundCookie,
+  registrationHeader,
+  setBoundCookie,
+  type ResolvedDeviceBound,
+} from './responses.js'
 import { register, refresh } from './routes.js'
 import { newDeviceId, resolveSigner, type SecretSource } from './tokens.js'
 
@@ -39,7 +44,8 @@ export interface DeviceBoundOptions {
   challengeMaxAge?: number
 }
 
-const invalid = (option: string, why: string): SessionError => new SessionError('INVALID_OPTION', `deviceBound(): option "${option}" ${why}`)
+const invalid = (option: string, why: string): SessionError =>
+  new SessionError('INVALID_OPTION', `deviceBound(): option "${option}" ${why}`)
 const PATH = /^\/[!#-:<-~]*$/
 
 /**
@@ -60,18 +66,40 @@ const PATH = /^\/[!#-:<-~]*$/
 export function deviceBound(options: DeviceBoundOptions): DeviceBinding {
   const fallbacks = options.fallbacks ?? []
   if (typeof options.secret === 'string') resolveSecrets('deviceBound()', options.secret, fallbacks)
-  else if (typeof options.secret !== 'function') throw invalid('secret', 'must be a string or a function (c) => secret or [secret, ...older secrets]')
+  else if (typeof options.secret !== 'function')
+    throw invalid(
+      'secret',
+      'must be a string or a function (c) => secret or [secret, ...older secrets]',
+    )
   const maxAge = options.maxAge ?? 600
-  if (!Number.isInteger(maxAge) || maxAge < 1 || maxAge > 86400) throw invalid('maxAge', 'must be a whole number of seconds from 1 to 86400')
+  if (!Number.isInteger(maxAge) || maxAge < 1 || maxAge > 86400)
+    throw invalid('maxAge', 'must be a whole number of seconds from 1 to 86400')
   const cookieName = options.cookieName ?? null
-  if (cookieName !== null && !COOKIE_NAME.test(cookieName)) throw invalid('cookieName', 'must be an RFC 6265 token')
+  if (cookieName !== null && !COOKIE_NAME.test(cookieName))
+    throw invalid('cookieName', 'must be an RFC 6265 token')
   const registrationPath = options.registrationPath ?? '/.well-known/dbsc/register'
   const refreshPath = options.refreshPath ?? '/.well-known/dbsc/refresh'
-  if (!PATH.test(registrationPath)) throw invalid('registrationPath', 'must start with "/" and hold no space, quote, ";" or non-ASCII character')
-  if (!PATH.test(refreshPath) || refreshPath === registrationPath) throw invalid('refreshPath', 'must start with "/", hold no space, quote, ";" or non-ASCII character, and differ from registrationPath')
+  if (!PATH.test(registrationPath))
+    throw invalid(
+      'registrationPath',
+      'must start with "/" and hold no space, quote, ";" or non-ASCII character',
+    )
+  if (!PATH.test(refreshPath) || refreshPath === registrationPath)
+    throw invalid(
+      'refreshPath',
+      'must start with "/", hold no space, quote, ";" or non-ASCII character, and differ from registrationPath',
+    )
   const challengeMaxAge = options.challengeMaxAge ?? 300
-  if (!Number.isInteger(challengeMaxAge) || challengeMaxAge < 1 || challengeMaxAge > 3600) throw invalid('challengeMaxAge', 'must be a whole number of seconds from 1 to 3600')
-  const o: ResolvedDeviceBound = { signer: resolveSigner(options.secret, fallbacks), maxAge, cookieName, registrationPath, refreshPath, challengeMaxAgeMs: challengeMaxAge * 1000 }
+  if (!Number.isInteger(challengeMaxAge) || challengeMaxAge < 1 || challengeMaxAge > 3600)
+    throw invalid('challengeMaxAge', 'must be a whole number of seconds from 1 to 3600')
+  const o: ResolvedDeviceBound = {
+    signer: resolveSigner(options.secret, fallbacks),
+    maxAge,
+    cookieName,
+    registrationPath,
+    refreshPath,
+    challengeMaxAgeMs: challengeMaxAge * 1000,
+  }
 
   return {
     paths: [registrationPath, refreshPath],

@@ -43,7 +43,9 @@ export function base64UrlJson(part: string): Record<string, unknown> | null {
   if (bytes === null) return null
   try {
     const value: unknown = JSON.parse(decoder.decode(bytes))
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : null
   } catch {
     return null
   }
@@ -76,18 +78,45 @@ export function parseProof(token: string | null): ParsedProof | null {
   if (typeof jti !== 'string' || jti === '' || jti.length > MAX_JTI) return null
   // JWS ES256 signatures are r ‖ s, 64 bytes: what Web Crypto's ECDSA verifies.
   if (alg === 'ES256' && signature.byteLength !== 64) return null
-  return { alg, jwk, jti, signed: encoder.encode(`${head}.${body}`) as Uint8Array<ArrayBuffer>, signature }
+  return {
+    alg,
+    jwk,
+    jti,
+    signed: encoder.encode(`${head}.${body}`) as Uint8Array<ArrayBuffer>,
+    signature,
+  }
 }
 
 /** Whether `proof` is signed by `key` with `alg` (Web Crypto); any import or verify failure is `false`. */
-export async function verifyProof(proof: ParsedProof, alg: ProofAlg, key: DeviceKey): Promise<boolean> {
+export async function verifyProof(
+  proof: ParsedProof,
+  alg: ProofAlg,
+  key: DeviceKey,
+): Promise<boolean> {
   if (proof.alg !== alg) return false
   try {
     if (alg === 'ES256') {
-      const imported = await crypto.subtle.importKey('jwk', key, { name: 'ECDSA', namedCurve: 'P-256' }, false, ['verify'])
-      return await crypto.subtle.verify({ name: 'ECDSA', hash: 'SHA-256' }, imported, proof.signature, proof.signed)
+      const imported = await crypto.subtle.importKey(
+        'jwk',
+        key,
+        { name: 'ECDSA', namedCurve: 'P-256' },
+        false,
+        ['verify'],
+      )
+      return await crypto.subtle.verify(
+        { name: 'ECDSA', hash: 'SHA-256' },
+        imported,
+        proof.signature,
+        proof.signed,
+      )
     }
-    const imported = await crypto.subtle.importKey('jwk', key, { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, false, ['verify'])
+    const imported = await crypto.subtle.importKey(
+      'jwk',
+      key,
+      { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
+      false,
+      ['verify'],
+    )
     return await crypto.subtle.verify('RSASSA-PKCS1-v1_5', imported, proof.signature, proof.signed)
   } catch {
     return false
@@ -115,7 +144,8 @@ export function readStringHeader(value: string | undefined): string | null {
   const text = value.trim()
   if (text === '' || text.length > MAX_PROOF_CHARS + 2) return null
   const quoted = QUOTED.exec(text)
-  if (quoted !== null) return quoted[1] === '' ? null : (quoted[1] as string).replace(/\\(["\\])/g, '$1')
+  if (quoted !== null)
+    return quoted[1] === '' ? null : (quoted[1] as string).replace(/\\(["\\])/g, '$1')
   return BARE.test(text) ? text : null
 }
 

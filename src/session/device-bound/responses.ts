@@ -11,7 +11,13 @@ import type { Signer } from '../cookies/signing.js'
 import type { BindingState } from '../core/options.js'
 import type { SessionDevice } from '../stores/types.js'
 import { sfString } from './proof.js'
-import { boundCookieValid, boundCookieValue, keyCookieValue, keyFromCookie, newChallenge } from './tokens.js'
+import {
+  boundCookieValid,
+  boundCookieValue,
+  keyCookieValue,
+  keyFromCookie,
+  newChallenge,
+} from './tokens.js'
 
 /** `deviceBound()`'s options, resolved once: what the hook and the routes use. */
 export interface ResolvedDeviceBound {
@@ -25,10 +31,15 @@ export interface ResolvedDeviceBound {
 }
 
 /** The bound cookie's name for a session configured as `state.options`. */
-export const boundCookieName = (o: ResolvedDeviceBound, state: BindingState): string => o.cookieName ?? `${state.options.cookieName}_bound`
+export const boundCookieName = (o: ResolvedDeviceBound, state: BindingState): string =>
+  o.cookieName ?? `${state.options.cookieName}_bound`
 
 /** Whether the request carries a valid, unexpired bound cookie made for `device` (one HMAC, no store operation). */
-export function hasBoundCookie(o: ResolvedDeviceBound, state: BindingState, device: SessionDevice): Promise<boolean> {
+export function hasBoundCookie(
+  o: ResolvedDeviceBound,
+  state: BindingState,
+  device: SessionDevice,
+): Promise<boolean> {
   const value = readRawCookie(state.c.req.raw.headers.get('Cookie'), boundCookieName(o, state))
   return boundCookieValid(o.signer(state.c), device.id, value, state.now())
 }
@@ -42,14 +53,27 @@ export function boundCookieAttributes(state: BindingState): string {
 /** The bound and key cookies' attributes: the session cookie's `Path`, `Domain` and `SameSite`, always `Secure` and `HttpOnly`. */
 function cookieOptions(state: BindingState, maxAge: number, now: number): CookieOptions {
   const { domain, path, sameSite } = state.options
-  return { path, sameSite, secure: true, httpOnly: true, maxAge, now, ...(domain === undefined ? {} : { domain }) }
+  return {
+    path,
+    sameSite,
+    secure: true,
+    httpOnly: true,
+    maxAge,
+    now,
+    ...(domain === undefined ? {} : { domain }),
+  }
 }
 
 /** The key cookie's name: the bound cookie's + `_key`. */
-const keyCookieName = (o: ResolvedDeviceBound, state: BindingState): string => `${boundCookieName(o, state)}_key`
+const keyCookieName = (o: ResolvedDeviceBound, state: BindingState): string =>
+  `${boundCookieName(o, state)}_key`
 
 /** Sets the key cookie for a registered `device` (as long-lived as the session cookie's `maxAge`). */
-export async function setKeyCookie(o: ResolvedDeviceBound, state: BindingState, device: SessionDevice): Promise<() => void> {
+export async function setKeyCookie(
+  o: ResolvedDeviceBound,
+  state: BindingState,
+  device: SessionDevice,
+): Promise<() => void> {
   const { c, options } = state
   if (device.alg === null || device.jwk === null) return () => undefined
   const value = await keyCookieValue(o.signer(c), device.id, { alg: device.alg, jwk: device.jwk })
@@ -62,7 +86,11 @@ export async function setKeyCookie(o: ResolvedDeviceBound, state: BindingState, 
  * loaded the session before registration saved after it, on KV or the cookie store);
  * `device` as it is otherwise.
  */
-export async function withCookieKey(o: ResolvedDeviceBound, state: BindingState, device: SessionDevice): Promise<SessionDevice> {
+export async function withCookieKey(
+  o: ResolvedDeviceBound,
+  state: BindingState,
+  device: SessionDevice,
+): Promise<SessionDevice> {
   if (device.jwk !== null) return device
   const value = readRawCookie(state.c.req.raw.headers.get('Cookie'), keyCookieName(o, state))
   const key = await keyFromCookie(o.signer(state.c), device.id, value)
@@ -70,16 +98,27 @@ export async function withCookieKey(o: ResolvedDeviceBound, state: BindingState,
 }
 
 /** Sets the bound cookie for `device` on the response, `maxAge` seconds from the session's clock. */
-export async function setBoundCookie(o: ResolvedDeviceBound, state: BindingState, device: SessionDevice): Promise<() => void> {
+export async function setBoundCookie(
+  o: ResolvedDeviceBound,
+  state: BindingState,
+  device: SessionDevice,
+): Promise<() => void> {
   const now = state.now()
-  const value = await boundCookieValue(o.signer(state.c), device.id, Math.floor(now / 1000) + o.maxAge)
+  const value = await boundCookieValue(
+    o.signer(state.c),
+    device.id,
+    Math.floor(now / 1000) + o.maxAge,
+  )
   const attributes = cookieOptions(state, o.maxAge, now)
   return () => setCookie(state.c, boundCookieName(o, state), value, attributes)
 }
 
 /** The `Secure-Session-Registration` header for `device`, with a fresh challenge. */
-export async function registrationHeader(o: ResolvedDeviceBound, state: BindingState, device: SessionDevice): Promise<string> {
+export async function registrationHeader(
+  o: ResolvedDeviceBound,
+  state: BindingState,
+  device: SessionDevice,
+): Promise<string> {
   const challenge = await newChallenge(o.signer(state.c), device.id, state.now())
   return `(ES256 RS256);path=${sfString(o.registrationPath)};challenge=${sfString(challenge)}`
 }
-

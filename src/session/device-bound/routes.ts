@@ -7,25 +7,55 @@
 import type { Context } from 'hono'
 import type { BindingState } from '../core/options.js'
 import type { SessionDevice } from '../stores/types.js'
-import { parseProof, readStringHeader, sfString, signedByDevice, verifyProof, type ParsedProof } from './proof.js'
-import { boundCookieAttributes, boundCookieName, hasBoundCookie, registrationHeader, setBoundCookie, setKeyCookie, withCookieKey, type ResolvedDeviceBound } from './responses.js'
+import {
+  parseProof,
+  readStringHeader,
+  sfString,
+  signedByDevice,
+  verifyProof,
+  type ParsedProof,
+} from './proof.js'
+import {
+  boundCookieAttributes,
+  boundCookieName,
+  hasBoundCookie,
+  registrationHeader,
+  setBoundCookie,
+  setKeyCookie,
+  withCookieKey,
+  type ResolvedDeviceBound,
+} from './responses.js'
 import { challengeIssued, newChallenge } from './tokens.js'
 
 /** A DBSC `session_identifier` as this library makes them. */
 const DEVICE_ID = /^[A-Za-z0-9_-]{22}$/
 
 /** Answers `status` with a short JSON reason, never cached. */
-function refuse(c: Context, status: 400 | 403, error: string, headers: Record<string, string> = {}): Response {
+function refuse(
+  c: Context,
+  status: 400 | 403,
+  error: string,
+  headers: Record<string, string> = {},
+): Response {
   return c.json({ error }, status, { 'Cache-Control': 'no-store', ...headers })
 }
 
 /** When the challenge `proof` answers was issued for `id` (recent), or `null`. */
-function issuedFor(o: ResolvedDeviceBound, state: BindingState, id: string, proof: ParsedProof): Promise<number | null> {
+function issuedFor(
+  o: ResolvedDeviceBound,
+  state: BindingState,
+  id: string,
+  proof: ParsedProof,
+): Promise<number | null> {
   return challengeIssued(o.signer(state.c), id, proof.jti, state.now(), o.challengeMaxAgeMs)
 }
 
 /** 200 with the session instructions JSON and a new bound cookie for `device`. */
-async function instructions(o: ResolvedDeviceBound, state: BindingState, device: SessionDevice): Promise<Response> {
+async function instructions(
+  o: ResolvedDeviceBound,
+  state: BindingState,
+  device: SessionDevice,
+): Promise<Response> {
   const { c } = state
   ;(await setBoundCookie(o, state, device))()
   return c.json(
@@ -33,7 +63,13 @@ async function instructions(o: ResolvedDeviceBound, state: BindingState, device:
       session_identifier: device.id,
       refresh_url: o.refreshPath,
       scope: { origin: new URL(c.req.url).origin, include_site: false, scope_specification: [] },
-      credentials: [{ type: 'cookie', name: boundCookieName(o, state), attributes: boundCookieAttributes(state) }],
+      credentials: [
+        {
+          type: 'cookie',
+          name: boundCookieName(o, state),
+          attributes: boundCookieAttributes(state),
+        },
+      ],
     },
     200,
     { 'Cache-Control': 'no-store' },
@@ -55,16 +91,29 @@ export async function register(o: ResolvedDeviceBound, state: BindingState): Pro
   const device = state.device
   // Answered alike for no session, a session of nobody, one bound already (never rebound),
   // and a request without the login's bound cookie.
-  if (state.auth === null || device === null || device.jwk !== null || !(await hasBoundCookie(o, state, device))) {
+  if (
+    state.auth === null ||
+    device === null ||
+    device.jwk !== null ||
+    !(await hasBoundCookie(o, state, device))
+  ) {
     state.frozen = true
     return refuse(c, 403, 'There is no session to bind.')
   }
   const proof = parseProof(readStringHeader(c.req.header('Secure-Session-Response')))
   const jwk = proof?.jwk ?? null
   const issued = proof !== null ? await issuedFor(o, state, device.id, proof) : null
-  if (proof === null || jwk === null || issued === null || issued <= device.seen || !(await verifyProof(proof, proof.alg, jwk))) {
+  if (
+    proof === null ||
+    jwk === null ||
+    issued === null ||
+    issued <= device.seen ||
+    !(await verifyProof(proof, proof.alg, jwk))
+  ) {
     state.frozen = true
-    return refuse(c, 403, 'The registration proof is invalid.', { 'Secure-Session-Registration': await registrationHeader(o, state, device) })
+    return refuse(c, 403, 'The registration proof is invalid.', {
+      'Secure-Session-Registration': await registrationHeader(o, state, device),
+    })
   }
   state.device = { id: device.id, alg: proof.alg, jwk, seen: issued }
   state.modified = true
@@ -73,9 +122,15 @@ export async function register(o: ResolvedDeviceBound, state: BindingState): Pro
 }
 
 /** 403 asking for a proof: `Secure-Session-Challenge: "<challenge>";id="<id>"`. */
-async function challenge(o: ResolvedDeviceBound, state: BindingState, id: string): Promise<Response> {
+async function challenge(
+  o: ResolvedDeviceBound,
+  state: BindingState,
+  id: string,
+): Promise<Response> {
   const value = await newChallenge(o.signer(state.c), id, state.now())
-  return refuse(state.c, 403, 'Prove the device key.', { 'Secure-Session-Challenge': `${sfString(value)};id=${sfString(id)}` })
+  return refuse(state.c, 403, 'Prove the device key.', {
+    'Secure-Session-Challenge': `${sfString(value)};id=${sfString(id)}`,
+  })
 }
 
 /**
@@ -90,7 +145,8 @@ export async function refresh(o: ResolvedDeviceBound, state: BindingState): Prom
   // Nothing is saved, destroyed or deleted unless the proof holds.
   state.frozen = true
   const id = readStringHeader(c.req.header('Sec-Secure-Session-Id'))
-  if (id === null || !DEVICE_ID.test(id)) return refuse(c, 400, 'Sec-Secure-Session-Id is missing or malformed.')
+  if (id === null || !DEVICE_ID.test(id))
+    return refuse(c, 400, 'Sec-Secure-Session-Id is missing or malformed.')
   const header = c.req.header('Secure-Session-Response')
   if (header === undefined) return challenge(o, state, id)
   const proof = parseProof(readStringHeader(header))
@@ -100,12 +156,16 @@ export async function refresh(o: ResolvedDeviceBound, state: BindingState): Prom
   // Still frozen: the load asks for no bound cookie; the proof stands in for it.
   await state.read()
   // A key a concurrent write dropped from the record comes back from the key cookie.
-  const device = state.device === null || state.device.id !== id ? null : await withCookieKey(o, state, state.device)
+  const device =
+    state.device === null || state.device.id !== id
+      ? null
+      : await withCookieKey(o, state, state.device)
   if (state.auth === null || device === null || device.jwk === null) {
     return c.json({ continue: false }, 200, { 'Cache-Control': 'no-store' })
   }
   // Used once: a challenge no newer than the last accepted one is a replay.
-  if (issued <= device.seen || !(await signedByDevice(proof, device))) return challenge(o, state, id)
+  if (issued <= device.seen || !(await signedByDevice(proof, device)))
+    return challenge(o, state, id)
   state.device = { ...device, seen: issued }
   state.modified = true
   state.frozen = false

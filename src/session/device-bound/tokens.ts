@@ -33,7 +33,10 @@ const MAX_SIGNERS = 16
  * construction (`INVALID_OPTION` for a secret under 32 bytes); a function's is looked up
  * per request by the secrets it returns (followed by `fallbacks`).
  */
-export function resolveSigner(secret: SecretSource, fallbacks: readonly string[]): (c: Context) => Signer {
+export function resolveSigner(
+  secret: SecretSource,
+  fallbacks: readonly string[],
+): (c: Context) => Signer {
   if (typeof secret === 'string') {
     const signer = createSigner({ secret, fallbacks })
     return () => signer
@@ -41,7 +44,9 @@ export function resolveSigner(secret: SecretSource, fallbacks: readonly string[]
   return (c) => {
     const returned: unknown = secret(c)
     // Unchecked here: createSigner() refuses a missing or short secret with INVALID_OPTION.
-    const secrets = (Array.isArray(returned) ? [...returned, ...fallbacks] : [returned, ...fallbacks]) as string[]
+    const secrets = (
+      Array.isArray(returned) ? [...returned, ...fallbacks] : [returned, ...fallbacks]
+    ) as string[]
     const key = secrets.length === 1 ? (secrets[0] as string) : JSON.stringify(secrets)
     let signer = signers.get(key)
     if (signer === undefined) {
@@ -59,15 +64,30 @@ export function resolveSigner(secret: SecretSource, fallbacks: readonly string[]
  * epoch): `expires.timestamp.signature`, the signature over the session's device id too
  * (the signer's `:` written as `.`, which cookie values carry without percent-encoding).
  */
-export async function boundCookieValue(signer: Signer, id: string, expires: number): Promise<string> {
-  return (await signer.sign(String(expires), { purpose: COOKIE_PURPOSE, salt: id })).replaceAll(':', '.')
+export async function boundCookieValue(
+  signer: Signer,
+  id: string,
+  expires: number,
+): Promise<string> {
+  return (await signer.sign(String(expires), { purpose: COOKIE_PURPOSE, salt: id })).replaceAll(
+    ':',
+    '.',
+  )
 }
 
 /** Whether `value` is a bound cookie made for device `id` and still unexpired at `nowMs`. */
-export async function boundCookieValid(signer: Signer, id: string, value: string | undefined, nowMs: number): Promise<boolean> {
+export async function boundCookieValid(
+  signer: Signer,
+  id: string,
+  value: string | undefined,
+  nowMs: number,
+): Promise<boolean> {
   if (value === undefined || value.length > 128 || value.includes(':')) return false
   try {
-    const expires = await signer.unsign(value.replaceAll('.', ':'), { purpose: COOKIE_PURPOSE, salt: id })
+    const expires = await signer.unsign(value.replaceAll('.', ':'), {
+      purpose: COOKIE_PURPOSE,
+      salt: id,
+    })
     return /^\d{1,12}$/.test(expires) && Number(expires) * 1000 > nowMs
   } catch {
     return false
@@ -94,7 +114,11 @@ export async function keyCookieValue(signer: Signer, id: string, key: SignedKey)
 }
 
 /** The key a key cookie made for device `id` carries, or `null`. */
-export async function keyFromCookie(signer: Signer, id: string, value: string | undefined): Promise<SignedKey | null> {
+export async function keyFromCookie(
+  signer: Signer,
+  id: string,
+  value: string | undefined,
+): Promise<SignedKey | null> {
   if (value === undefined || value.length > 2048 || value.includes(':')) return null
   let signed: string
   try {
@@ -119,7 +143,13 @@ export function newChallenge(signer: Signer, id: string, nowMs: number): Promise
  * within the last `maxAgeMs`; else `null`. Whether it was used already is the caller's
  * check (against the device's `seen`).
  */
-export async function challengeIssued(signer: Signer, id: string, jti: string, nowMs: number, maxAgeMs: number): Promise<number | null> {
+export async function challengeIssued(
+  signer: Signer,
+  id: string,
+  jti: string,
+  nowMs: number,
+  maxAgeMs: number,
+): Promise<number | null> {
   let value: string
   try {
     value = await signer.unsign(jti, { purpose: CHALLENGE_PURPOSE, salt: id })

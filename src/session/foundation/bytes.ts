@@ -22,7 +22,12 @@ export function byteLength(text: string): number {
     const code = text.charCodeAt(i)
     if (code < 0x80) continue
     if (code < 0x800) bytes += 1
-    else if (code <= 0xdbff && code >= 0xd800 && i + 1 < length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+    else if (
+      code <= 0xdbff &&
+      code >= 0xd800 &&
+      i + 1 < length &&
+      (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00
+    ) {
       bytes += 2 // a surrogate pair: 2 units, 4 bytes
       i++
     } else bytes += 2
@@ -39,7 +44,8 @@ export function toBase64Url(bytes: Uint8Array): string {
 
 /** base64url character code -> 6-bit value, or -1. */
 const B64URL = new Int8Array(128).fill(-1)
-for (let i = 0; i < 64; i++) B64URL['ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'.charCodeAt(i)] = i
+for (let i = 0; i < 64; i++)
+  B64URL['ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'.charCodeAt(i)] = i
 
 /**
  * Decodes base64url without padding; `null` for anything that is not its canonical

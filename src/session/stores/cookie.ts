@@ -52,7 +52,9 @@ const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 /** `{"v":1,"data":{},"expiry":null,"expiresAt":0}` is 44 bytes: nothing shorter can be a record. */
 const MIN_SEALED_BYTES = IV_BYTES + TAG_BYTES + 44
 /** base64url of at least {@link MIN_SEALED_BYTES} bytes, and never more than a cookie holds. */
-const TOKEN = new RegExp(`^[A-Za-z0-9_-]{${Math.ceil((MIN_SEALED_BYTES * 4) / 3)},${MAX_COOKIE_BYTES}}$`)
+const TOKEN = new RegExp(
+  `^[A-Za-z0-9_-]{${Math.ceil((MIN_SEALED_BYTES * 4) / 3)},${MAX_COOKIE_BYTES}}$`,
+)
 
 /**
  * A record that opened with one of our secrets but is not a valid v1 record (or cannot
@@ -75,7 +77,12 @@ function aesKey(secret: string): Promise<CryptoKey> {
       .importKey('raw', encoder.encode(secret), 'HKDF', false, ['deriveKey'])
       .then((base) =>
         crypto.subtle.deriveKey(
-          { name: 'HKDF', hash: 'SHA-256', salt: new Uint8Array(0), info: encoder.encode(VERSION_INFO) },
+          {
+            name: 'HKDF',
+            hash: 'SHA-256',
+            salt: new Uint8Array(0),
+            info: encoder.encode(VERSION_INFO),
+          },
           base,
           { name: 'AES-GCM', length: 256 },
           false,
@@ -118,7 +125,10 @@ export function cookieStore(options: CookieStoreOptions): SessionStore {
   if (known !== undefined) return known
   const secrets = resolveSecrets('cookieStore()', options.secret, options.fallbacks)
   if (typeof cookieName !== 'string' || cookieName === '') {
-    throw new SessionError('INVALID_OPTION', 'cookieStore(): option "cookieName" must be a non-empty string')
+    throw new SessionError(
+      'INVALID_OPTION',
+      'cookieStore(): option "cookieName" must be a non-empty string',
+    )
   }
   for (const secret of secrets) aesKey(secret).catch(() => {})
   const store = new CookieSessionStore(secrets, cookieName)
@@ -138,7 +148,9 @@ class CookieSessionStore implements SessionStore {
   constructor(secrets: readonly string[], cookieName: string) {
     this.secrets = secrets
     this.cookieName = cookieName
-    this.#additionalData = encoder.encode(`${VERSION_INFO}|${encoder.encode(cookieName).byteLength}:${cookieName}`) as Uint8Array<ArrayBuffer>
+    this.#additionalData = encoder.encode(
+      `${VERSION_INFO}|${encoder.encode(cookieName).byteLength}:${cookieName}`,
+    ) as Uint8Array<ArrayBuffer>
     this.#prefixBytes = encoder.encode(cookieName).byteLength + 1
   }
 
@@ -154,7 +166,11 @@ class CookieSessionStore implements SessionStore {
     for (const secret of this.secrets) {
       let plain: ArrayBuffer
       try {
-        plain = await crypto.subtle.decrypt({ name: 'AES-GCM', iv, additionalData: this.#additionalData }, await aesKey(secret), ciphertext)
+        plain = await crypto.subtle.decrypt(
+          { name: 'AES-GCM', iv, additionalData: this.#additionalData },
+          await aesKey(secret),
+          ciphertext,
+        )
       } catch {
         continue // not sealed with this secret (or changed): try the next one
       }

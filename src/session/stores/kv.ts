@@ -32,7 +32,13 @@ import { generateSessionId, isSessionId, sha256Hex } from '../foundation/id.js'
 import { SessionError } from '../foundation/errors.js'
 import { decodeRecord } from './record.js'
 import { resolveRetries, withRetries } from './retry.js'
-import { logSecurityEvent, type SecurityEvent, type SessionRecord, type SessionStore, type SessionWrite } from './types.js'
+import {
+  logSecurityEvent,
+  type SecurityEvent,
+  type SessionRecord,
+  type SessionStore,
+  type SessionWrite,
+} from './types.js'
 
 /** Prefix of every session key in the namespace. */
 export const KV_KEY_PREFIX = 'session:'
@@ -116,7 +122,11 @@ class KVSessionStore implements SessionStore {
   readonly onSecurityEvent: (event: SecurityEvent) => void
   readonly #retries: readonly number[]
 
-  constructor(namespace: KVNamespaceLike, onSecurityEvent: (event: SecurityEvent) => void, retries: readonly number[]) {
+  constructor(
+    namespace: KVNamespaceLike,
+    onSecurityEvent: (event: SecurityEvent) => void,
+    retries: readonly number[],
+  ) {
     this.namespace = namespace
     this.onSecurityEvent = onSecurityEvent
     this.#retries = retries
@@ -124,7 +134,9 @@ class KVSessionStore implements SessionStore {
 
   /** A KV write, retried while KV refuses it with 429. */
   async #put(key: string, value: string, ttl: number): Promise<void> {
-    await withRetries(this.#retries, async () => this.namespace.put(key, value, { expirationTtl: ttl }))
+    await withRetries(this.#retries, async () =>
+      this.namespace.put(key, value, { expirationTtl: ttl }),
+    )
   }
 
   isValidToken(token: string): boolean {
@@ -135,7 +147,8 @@ class KVSessionStore implements SessionStore {
     let hash = this.#hashes.get(id)
     if (hash === undefined) {
       hash = await sha256Hex(id)
-      if (this.#hashes.size >= KEY_CACHE_SIZE) this.#hashes.delete(this.#hashes.keys().next().value as string)
+      if (this.#hashes.size >= KEY_CACHE_SIZE)
+        this.#hashes.delete(this.#hashes.keys().next().value as string)
       this.#hashes.set(id, hash)
     }
     return hash
@@ -147,13 +160,20 @@ class KVSessionStore implements SessionStore {
     if (text === null) return null
     const record = decodeRecord(text)
     if (typeof record === 'string') {
-      this.onSecurityEvent({ event: 'session.corrupt_record', reason: record, keyPrefix: hash.slice(0, 12) })
+      this.onSecurityEvent({
+        event: 'session.corrupt_record',
+        reason: record,
+        keyPrefix: hash.slice(0, 12),
+      })
       return null
     }
     return record
   }
 
-  async save(token: string | null, { record, serialized, now, replaces }: SessionWrite): Promise<string> {
+  async save(
+    token: string | null,
+    { record, serialized, now, replaces }: SessionWrite,
+  ): Promise<string> {
     const id = token ?? generateSessionId()
     const key = KV_KEY_PREFIX + (await this.#hash(id))
     // A relative TTL, not an absolute `expiration`: it stays right even when the
@@ -167,13 +187,20 @@ class KVSessionStore implements SessionStore {
       await this.namespace.delete(key).catch((error: unknown) => {
         console.warn(JSON.stringify({ event: 'session.store_delete_failed', error: String(error) }))
       })
-      throw new SessionError('SESSION_INTERRUPTED', 'The session was ended by another request while this one ran; its changes were not saved.')
+      throw new SessionError(
+        'SESSION_INTERRUPTED',
+        'The session was ended by another request while this one ran; its changes were not saved.',
+      )
     }
     return id
   }
 
   async #revokedAny(tokens: readonly string[]): Promise<boolean> {
-    const markers = await Promise.all(tokens.map(async (t) => this.namespace.get(KV_REVOKED_PREFIX + (await this.#hash(t)), 'text')))
+    const markers = await Promise.all(
+      tokens.map(async (t) =>
+        this.namespace.get(KV_REVOKED_PREFIX + (await this.#hash(t)), 'text'),
+      ),
+    )
     return markers.some((marker) => marker !== null)
   }
 

@@ -36,11 +36,25 @@ export interface ListPage {
 export function listPage(caller: string, options: ListSessionsOptions = {}): ListPage {
   const limit = options.limit ?? DEFAULT_SESSION_LIST_LIMIT
   if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_SESSION_LIST_LIMIT) {
-    throw new SessionError('INVALID_VALUE', `${caller}: "limit" must be a whole number from 1 to ${MAX_SESSION_LIST_LIMIT}`)
+    throw new SessionError(
+      'INVALID_VALUE',
+      `${caller}: "limit" must be a whole number from 1 to ${MAX_SESSION_LIST_LIMIT}`,
+    )
   }
   const after = options.after ?? null
-  if (after !== null && (typeof after !== 'object' || !Number.isFinite(after.createdAt) || typeof after.handle !== 'string')) {
-    throw new SessionError('INVALID_VALUE', `${caller}: "after" must be a session of the previous page ({ createdAt, handle })`)
+  if (
+    after !== null &&
+    (typeof after !== 'object' ||
+      !Number.isFinite(after.createdAt) ||
+      typeof after.handle !== 'string')
+  ) {
+    throw new SessionError(
+      'INVALID_VALUE',
+      `${caller}: "after" must be a session of the previous page ({ createdAt, handle })`,
+    )
   }
-  return { limit, after: after === null ? null : { createdAt: after.createdAt, handle: after.handle } }
+  return {
+    limit,
+    after: after === null ? null : { createdAt: after.createdAt, handle: after.handle },
+  }
 }

@@ -18,7 +18,15 @@
 import { byteLength } from '../foundation/bytes.js'
 import { MAX_COOKIE_AGE } from '../foundation/cookie-grammar.js'
 import { SessionError } from '../foundation/errors.js'
-import type { DeviceKey, ExpirySetting, SessionAuth, SessionData, SessionDevice, SessionLifetime, SessionRecord } from './types.js'
+import type {
+  DeviceKey,
+  ExpirySetting,
+  SessionAuth,
+  SessionData,
+  SessionDevice,
+  SessionLifetime,
+  SessionRecord,
+} from './types.js'
 
 /** The schema version written today. Readers refuse any other. */
 export const RECORD_VERSION = 1
@@ -36,8 +44,8 @@ export const MAX_DEPTH = 100
 const tooDeep = (level: number): boolean => level > MAX_DEPTH
 
 /** Approximate serialised size of one entry of the data: `"key":value,`. */
-export const entrySize = (key: string, value: unknown): number => byteLength(key) + byteLength(JSON.stringify(value)) + 4
-
+export const entrySize = (key: string, value: unknown): number =>
+  byteLength(key) + byteLength(JSON.stringify(value)) + 4
 
 /**
  * Throws `INVALID_VALUE` unless `value` survives a JSON round trip unchanged:
@@ -45,7 +53,12 @@ export const entrySize = (key: string, value: unknown): number => byteLength(key
  * Functions, symbols, `undefined`, BigInt, `NaN`/`Infinity`, `Date`s, class
  * instances, `Map`/`Set` and cycles are refused: JSON would drop or distort them.
  */
-export function assertJsonValue(value: unknown, path = 'value', level = 0, seen?: Set<object>): void {
+export function assertJsonValue(
+  value: unknown,
+  path = 'value',
+  level = 0,
+  seen?: Set<object>,
+): void {
   // A depth cap keeps hostile nesting from exhausting the stack (a 500) here or in JSON.
   if (tooDeep(level)) throw unfaithful(path, `it is nested more than ${MAX_DEPTH} levels deep`)
   switch (typeof value) {
@@ -69,9 +82,15 @@ export function assertJsonValue(value: unknown, path = 'value', level = 0, seen?
         }
       } else {
         const proto: unknown = Object.getPrototypeOf(value)
-        if (proto !== Object.prototype && proto !== null) throw unfaithful(path, 'it is not a plain object')
+        if (proto !== Object.prototype && proto !== null)
+          throw unfaithful(path, 'it is not a plain object')
         for (const key of Object.keys(value)) {
-          assertJsonValue((value as Record<string, unknown>)[key], `${path}.${key}`, level + 1, seen)
+          assertJsonValue(
+            (value as Record<string, unknown>)[key],
+            `${path}.${key}`,
+            level + 1,
+            seen,
+          )
         }
       }
       seen.delete(value)
@@ -97,7 +116,10 @@ export function encodeRecord(record: SessionRecord, maxBytes: number): string {
   const text = JSON.stringify(device ? { ...fields, device } : fields)
   const size = byteLength(text)
   if (size > maxBytes) {
-    throw new SessionError('PAYLOAD_TOO_LARGE', `The session is ${size} bytes; the limit is ${maxBytes}.`)
+    throw new SessionError(
+      'PAYLOAD_TOO_LARGE',
+      `The session is ${size} bytes; the limit is ${maxBytes}.`,
+    )
   }
   return text
 }
@@ -109,9 +131,19 @@ export function encodeRecord(record: SessionRecord, maxBytes: number): string {
  * created at `createdAt`. The one rule for `expiresAt`: the core's `expiryDate()` and a
  * merging store, which cannot import the core, both use it.
  */
-export function expiresAtFor(expiry: ExpirySetting, lifetime: SessionLifetime, now: number, createdAt: number | null): number {
-  const at = expiry !== null && 'at' in expiry ? expiry.at : now + (expiry === null || expiry.age === 0 ? lifetime.maxAge : expiry.age) * 1000
-  return lifetime.absoluteMaxAge === null || createdAt === null ? at : Math.min(at, createdAt + lifetime.absoluteMaxAge * 1000)
+export function expiresAtFor(
+  expiry: ExpirySetting,
+  lifetime: SessionLifetime,
+  now: number,
+  createdAt: number | null,
+): number {
+  const at =
+    expiry !== null && 'at' in expiry
+      ? expiry.at
+      : now + (expiry === null || expiry.age === 0 ? lifetime.maxAge : expiry.age) * 1000
+  return lifetime.absoluteMaxAge === null || createdAt === null
+    ? at
+    : Math.min(at, createdAt + lifetime.absoluteMaxAge * 1000)
 }
 
 /**
@@ -158,14 +190,16 @@ export function decodeRecord(text: string): SessionRecord | CorruptReason {
   const data = parsed['data']
   const expiry = parsed['expiry']
   const expiresAt = parsed['expiresAt']
-  if (!isObject(data) || typeof expiresAt !== 'number' || !Number.isFinite(expiresAt)) return 'wrong-shape'
+  if (!isObject(data) || typeof expiresAt !== 'number' || !Number.isFinite(expiresAt))
+    return 'wrong-shape'
   const setting = parseExpiry(expiry)
   if (typeof setting === 'string') return setting
   // A record that parses but cannot be honoured is as corrupt as one that does not parse:
   // its dates would throw a RangeError (a 500) wherever they became a Date.
   if (!inDateRange(expiresAt)) return 'out-of-range'
   const createdAt = parsed['createdAt'] ?? null
-  if (createdAt !== null && (typeof createdAt !== 'number' || !Number.isFinite(createdAt))) return 'wrong-shape'
+  if (createdAt !== null && (typeof createdAt !== 'number' || !Number.isFinite(createdAt)))
+    return 'wrong-shape'
   if (createdAt !== null && !inDateRange(createdAt)) return 'out-of-range'
   const auth = parseAuth(parsed['auth'] ?? null)
   if (auth === undefined) return 'wrong-shape'
@@ -177,7 +211,8 @@ export function decodeRecord(text: string): SessionRecord | CorruptReason {
 }
 
 const B64URL = /^[A-Za-z0-9_-]+$/
-const b64 = (value: unknown, max: number): value is string => typeof value === 'string' && value.length <= max && B64URL.test(value)
+const b64 = (value: unknown, max: number): value is string =>
+  typeof value === 'string' && value.length <= max && B64URL.test(value)
 
 /** A device binding: `null`, or `{ id, alg, jwk, seen }` with a key of exactly the allowed members. */
 function parseDevice(value: unknown): SessionDevice | null | undefined {
@@ -187,17 +222,28 @@ function parseDevice(value: unknown): SessionDevice | null | undefined {
   if (!b64(id, 64) || typeof seen !== 'number' || !Number.isFinite(seen)) return undefined
   if (alg === null && jwk === null) return { id, alg: null, jwk: null, seen }
   const key = parseDeviceKey(jwk)
-  if (key === undefined || (alg === 'ES256') !== (key.kty === 'EC') || (alg !== 'ES256' && alg !== 'RS256')) return undefined
+  if (
+    key === undefined ||
+    (alg === 'ES256') !== (key.kty === 'EC') ||
+    (alg !== 'ES256' && alg !== 'RS256')
+  )
+    return undefined
   return { id, alg, jwk: key, seen }
 }
 
 /** A public key as registration keeps it: P-256 `x`/`y`, or RSA `n`/`e` (up to 8192 bits). */
 export function parseDeviceKey(value: unknown): DeviceKey | undefined {
   if (!isObject(value)) return undefined
-  if (value['kty'] === 'EC' && value['crv'] === 'P-256' && b64(value['x'], 43) && b64(value['y'], 43)) {
+  if (
+    value['kty'] === 'EC' &&
+    value['crv'] === 'P-256' &&
+    b64(value['x'], 43) &&
+    b64(value['y'], 43)
+  ) {
     return { kty: 'EC', crv: 'P-256', x: value['x'], y: value['y'] }
   }
-  if (value['kty'] === 'RSA' && b64(value['n'], 1366) && b64(value['e'], 8)) return { kty: 'RSA', n: value['n'], e: value['e'] }
+  if (value['kty'] === 'RSA' && b64(value['n'], 1366) && b64(value['e'], 8))
+    return { kty: 'RSA', n: value['n'], e: value['e'] }
   return undefined
 }
 
@@ -206,7 +252,10 @@ export function parseDeviceKey(value: unknown): DeviceKey | undefined {
  * this request did not see wins over the older copy this request loaded, so a page saved
  * while the browser registered does not unbind the session.
  */
-export function mergeDevice(stored: SessionDevice | null | undefined, mine: SessionDevice | null | undefined): SessionDevice | null {
+export function mergeDevice(
+  stored: SessionDevice | null | undefined,
+  mine: SessionDevice | null | undefined,
+): SessionDevice | null {
   if (!stored || !mine || stored.id !== mine.id) return mine ?? null
   if (stored.jwk !== null && (mine.jwk === null || stored.seen > mine.seen)) return stored
   return mine
@@ -237,7 +286,8 @@ function parseExpiry(value: unknown): ExpirySetting | CorruptReason {
     // setExpiry() refuses more than 400 days: no cookie and no KV TTL lasts longer.
     return age <= MAX_COOKIE_AGE ? { age } : 'out-of-range'
   }
-  if (typeof at === 'number' && Number.isFinite(at)) return inDateRange(at) ? { at } : 'out-of-range'
+  if (typeof at === 'number' && Number.isFinite(at))
+    return inDateRange(at) ? { at } : 'out-of-range'
   return 'wrong-shape'
 }
 
@@ -260,6 +310,7 @@ function nullPrototype(value: unknown, level: number): unknown {
     return value
   }
   const out: SessionData = Object.create(null)
-  for (const key of Object.keys(value)) out[key] = nullPrototype((value as SessionData)[key], level + 1)
+  for (const key of Object.keys(value))
+    out[key] = nullPrototype((value as SessionData)[key], level + 1)
   return out
 }

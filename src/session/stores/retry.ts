@@ -13,11 +13,20 @@ const MAX_RETRIES = 5
 const MAX_RETRY_WAIT_MS = 5000
 
 /** Validates the `rateLimitRetries` option; the error names it. */
-export function resolveRetries(caller: string, retries: readonly number[] | undefined): readonly number[] {
+export function resolveRetries(
+  caller: string,
+  retries: readonly number[] | undefined,
+): readonly number[] {
   if (retries === undefined) return KV_RATE_LIMIT_RETRIES
-  const valid = Array.isArray(retries) && retries.length <= MAX_RETRIES && retries.every((ms) => typeof ms === 'number' && ms >= 0 && ms <= MAX_RETRY_WAIT_MS)
+  const valid =
+    Array.isArray(retries) &&
+    retries.length <= MAX_RETRIES &&
+    retries.every((ms) => typeof ms === 'number' && ms >= 0 && ms <= MAX_RETRY_WAIT_MS)
   if (!valid) {
-    throw new SessionError('INVALID_OPTION', `${caller}: option "rateLimitRetries" must be at most ${MAX_RETRIES} waits of 0 to ${MAX_RETRY_WAIT_MS} ms`)
+    throw new SessionError(
+      'INVALID_OPTION',
+      `${caller}: option "rateLimitRetries" must be at most ${MAX_RETRIES} waits of 0 to ${MAX_RETRY_WAIT_MS} ms`,
+    )
   }
   return [...retries]
 }
@@ -28,7 +37,10 @@ function isRateLimited(error: unknown): boolean {
 }
 
 /** Runs `write`, and again after each wait of `waits` while it fails with 429; any other failure at once. */
-export async function withRetries(waits: readonly number[], write: () => Promise<void>): Promise<void> {
+export async function withRetries(
+  waits: readonly number[],
+  write: () => Promise<void>,
+): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await write()

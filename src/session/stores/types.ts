@@ -60,7 +60,9 @@ export interface SessionDevice {
 }
 
 /** A registered public key, exactly the members Web Crypto needs to import it. */
-export type DeviceKey = { readonly kty: 'EC'; readonly crv: 'P-256'; readonly x: string; readonly y: string } | { readonly kty: 'RSA'; readonly n: string; readonly e: string }
+export type DeviceKey =
+  | { readonly kty: 'EC'; readonly crv: 'P-256'; readonly x: string; readonly y: string }
+  | { readonly kty: 'RSA'; readonly n: string; readonly e: string }
 
 /** What {@link SessionStore.load} resolves: the record, and whether it must move to a new key. */
 export interface LoadedRecord extends SessionRecord {
@@ -294,7 +296,12 @@ export interface SessionRegistry {
   /** How many live sessions the user has. */
   count(user: string, context: StoreContext): Promise<number>
   /** Revokes the user's session named `handle`; resolves whether it existed and whether it was `token`'s. */
-  revoke(user: string, handle: string, token: string | null, context: StoreContext): Promise<{ revoked: boolean; current: boolean }>
+  revoke(
+    user: string,
+    handle: string,
+    token: string | null,
+    context: StoreContext,
+  ): Promise<{ revoked: boolean; current: boolean }>
   /** Revokes every session of the user except `keep`'s (all of them when `keep` is `null`); resolves how many. */
   revokeAll(user: string, keep: string | null, context: StoreContext): Promise<number>
 }

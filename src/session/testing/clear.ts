@@ -9,7 +9,10 @@ import type { SessionObject } from '../stores/durable-object/object.js'
 
 /** The part of a KV namespace binding {@link clearKvSessions} uses. */
 export interface KVListable {
-  list(options: { prefix: string; cursor?: string | null }): Promise<{ keys: { name: string }[]; list_complete: boolean; cursor?: string }>
+  list(options: {
+    prefix: string
+    cursor?: string | null
+  }): Promise<{ keys: { name: string }[]; list_complete: boolean; cursor?: string }>
   delete(key: string): Promise<void>
 }
 
@@ -44,7 +47,10 @@ export async function clearKvSessions(namespace: KVListable): Promise<number> {
  */
 export interface DurableObjectTestHelpers {
   listDurableObjectIds(namespace: DurableObjectNamespace<SessionObject>): Promise<DurableObjectId[]>
-  runInDurableObject(stub: DurableObjectStub<SessionObject>, callback: (instance: unknown, state: DurableObjectState) => Promise<void>): Promise<void>
+  runInDurableObject(
+    stub: DurableObjectStub<SessionObject>,
+    callback: (instance: unknown, state: DurableObjectState) => Promise<void>,
+  ): Promise<void>
 }
 
 /**
@@ -60,12 +66,16 @@ export interface DurableObjectTestHelpers {
  * beforeEach(() => clearDurableObjectSessions(env.SESSION_OBJECTS, { listDurableObjectIds, runInDurableObject }))
  * ```
  */
-export async function clearDurableObjectSessions(namespace: DurableObjectNamespace<SessionObject>, helpers: DurableObjectTestHelpers): Promise<number> {
+export async function clearDurableObjectSessions(
+  namespace: DurableObjectNamespace<SessionObject>,
+  helpers: DurableObjectTestHelpers,
+): Promise<number> {
   const ids = await helpers.listDurableObjectIds(namespace)
   await Promise.all(
     ids.map((id) =>
       helpers.runInDurableObject(namespace.get(id), async (_instance, state) => {
-        for (const table of ['sessions', 'moved', 'verifiers']) state.storage.sql.exec(`DELETE FROM ${table}`)
+        for (const table of ['sessions', 'moved', 'verifiers'])
+          state.storage.sql.exec(`DELETE FROM ${table}`)
         await state.storage.deleteAlarm()
       }),
     ),

@@ -13,7 +13,12 @@ import { sessionAccess, type SessionAccess, type SessionStep } from './session-a
 
 /** A Hono app (anything with `request(input, init, env, ctx)`). */
 export interface AppLike {
-  request(input: Request | string, init?: RequestInit, env?: unknown, executionCtx?: ExecutionContext): Response | Promise<Response>
+  request(
+    input: Request | string,
+    init?: RequestInit,
+    env?: unknown,
+    executionCtx?: ExecutionContext,
+  ): Response | Promise<Response>
 }
 
 /** A fetcher: `SELF` from `cloudflare:test`, a service binding, or `{ fetch }`. */
@@ -54,7 +59,9 @@ export interface TestClientOptions<E extends Env = any> {
 }
 
 /** A body for {@link TestClient.post}: JSON, or a form (urlencoded, or multipart from a `FormData`). */
-export type TestBody = { json: unknown } | { form: Record<string, string> | URLSearchParams | FormData }
+export type TestBody =
+  | { json: unknown }
+  | { form: Record<string, string> | URLSearchParams | FormData }
 
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 
@@ -97,14 +104,16 @@ export class TestClient<E extends Env = any> {
     for (const [name, value] of new Headers(init.headers)) headers.set(name, value)
     const method = (init.method ?? 'GET').toUpperCase()
     const origin = this.#options.origin ?? this.#base.origin
-    if (UNSAFE.has(method) && origin !== false && !headers.has('Origin')) headers.set('Origin', origin)
+    if (UNSAFE.has(method) && origin !== false && !headers.has('Origin'))
+      headers.set('Origin', origin)
     const cookie = this.cookies.header()
     if (cookie !== undefined && !headers.has('Cookie')) headers.set('Cookie', cookie)
     const request = new Request(url, { ...init, method, headers, redirect: 'manual' })
     const target = this.#target
-    const res = 'request' in target && typeof target.request === 'function'
-      ? await target.request(request, undefined, this.#options.env, this.#options.executionCtx)
-      : await (target as FetcherLike).fetch(request)
+    const res =
+      'request' in target && typeof target.request === 'function'
+        ? await target.request(request, undefined, this.#options.env, this.#options.executionCtx)
+        : await (target as FetcherLike).fetch(request)
     this.cookies.update(res)
     return res
   }
@@ -145,7 +154,13 @@ export class TestClient<E extends Env = any> {
     const cookie = this.cookies.header()
     if (cookie !== undefined) headers.set('Cookie', cookie)
     const url = new URL(this.#options.session?.path ?? '/', this.#base).href
-    const { result, res } = await this.#access.run(step, url, headers, this.#options.env, this.#options.executionCtx)
+    const { result, res } = await this.#access.run(
+      step,
+      url,
+      headers,
+      this.#options.env,
+      this.#options.executionCtx,
+    )
     this.cookies.update(res)
     return result
   }
@@ -205,6 +220,9 @@ function withBody(init: RequestInit, body: TestBody | undefined): RequestInit {
  * const viaWorker = createTestClient(SELF, { env, session: sessionOptions, url: 'https://example.com' })
  * ```
  */
-export function createTestClient<E extends Env = any>(target: AppLike | FetcherLike, options: TestClientOptions<E> = {}): TestClient<E> {
+export function createTestClient<E extends Env = any>(
+  target: AppLike | FetcherLike,
+  options: TestClientOptions<E> = {},
+): TestClient<E> {
   return new TestClient<E>(target, options)
 }

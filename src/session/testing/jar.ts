@@ -53,7 +53,12 @@ export class CookieJar {
       else if (/^\s*expires\s*$/i.test(key)) expires = Date.parse(v)
     }
     // Max-Age wins over Expires (RFC 6265 §5.3, step 3).
-    const until = maxAge !== null && Number.isFinite(maxAge) ? this.#now() + maxAge * 1000 : expires !== null && Number.isFinite(expires) ? expires : null
+    const until =
+      maxAge !== null && Number.isFinite(maxAge)
+        ? this.#now() + maxAge * 1000
+        : expires !== null && Number.isFinite(expires)
+          ? expires
+          : null
     if (until !== null && until <= this.#now()) this.#cookies.delete(name)
     else this.#cookies.set(name, { value, expires: until })
   }

@@ -13,7 +13,10 @@ import type { Session } from '../core/session.js'
 import type { SessionData } from '../stores/types.js'
 
 /** What a step does with the session, in one request of the kit's own app. */
-export type SessionStep<T, Data extends object = SessionData> = (session: Session<Data>, c: Context) => T | Promise<T>
+export type SessionStep<T, Data extends object = SessionData> = (
+  session: Session<Data>,
+  c: Context,
+) => T | Promise<T>
 
 /** The kit's app for one set of session options: `run()` sends one request through it. */
 export interface SessionAccess {
@@ -22,7 +25,13 @@ export interface SessionAccess {
    * `env` as its bindings; resolves the step's result and the response, whose
    * `Set-Cookie` the client keeps. A step or commit that throws rejects with that error.
    */
-  run<T>(step: SessionStep<T, any>, url: string, headers: Headers, env: unknown, executionCtx?: ExecutionContext): Promise<{ result: T; res: Response }>
+  run<T>(
+    step: SessionStep<T, any>,
+    url: string,
+    headers: Headers,
+    env: unknown,
+    executionCtx?: ExecutionContext,
+  ): Promise<{ result: T; res: Response }>
 }
 
 /** The header naming the step of a request to the kit's app (never sent to the app under test). */

@@ -1,6 +1,13 @@
 // session() on the cookie store, and a signer for signed cookies: everything.
 import { Hono } from 'hono'
-import { cookieStore, createSigner, getSignedCookie, session, setSignedCookie, type SessionEnv } from 'edge-session'
+import {
+  cookieStore,
+  createSigner,
+  getSignedCookie,
+  session,
+  setSignedCookie,
+  type SessionEnv,
+} from 'edge-session'
 
 const SECRET = 'a development secret of at least 32 bytes'
 const signer = createSigner({ secret: SECRET })

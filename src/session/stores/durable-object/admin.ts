@@ -55,22 +55,39 @@ export interface UserSessions {
  */
 export function userSessions(options: UserSessionsOptions): UserSessions {
   const { namespace } = options
-  if (namespace === null || typeof namespace !== 'object' || typeof namespace.idFromName !== 'function') {
-    throw new SessionError('INVALID_OPTION', 'userSessions(): option "namespace" must be a Durable Object namespace binding')
+  if (
+    namespace === null ||
+    typeof namespace !== 'object' ||
+    typeof namespace.idFromName !== 'function'
+  ) {
+    throw new SessionError(
+      'INVALID_OPTION',
+      'userSessions(): option "namespace" must be a Durable Object namespace binding',
+    )
   }
   const now = options.now ?? Date.now
   const stub = (user: string): DurableObjectStub<SessionObject> => {
-    if (typeof user !== 'string' || user === '') throw new SessionError('INVALID_VALUE', 'userSessions(): the user id must be a non-empty string')
+    if (typeof user !== 'string' || user === '')
+      throw new SessionError(
+        'INVALID_VALUE',
+        'userSessions(): the user id must be a non-empty string',
+      )
     return namespace.get(namespace.idFromName(userObjectName(user)))
   }
   return {
     async list(user, options) {
       const { limit, after } = listPage('userSessions().list()', options)
-      return (await stub(user).list(user, now(), null, limit, after)).map((row) => toSessionInfo(row, false))
+      return (await stub(user).list(user, now(), null, limit, after)).map((row) =>
+        toSessionInfo(row, false),
+      )
     },
     count: async (user) => stub(user).countSessions(user, now()),
     async revoke(user, handle) {
-      if (typeof handle !== 'string') throw new SessionError('INVALID_VALUE', 'userSessions().revoke(): the handle must be a string')
+      if (typeof handle !== 'string')
+        throw new SessionError(
+          'INVALID_VALUE',
+          'userSessions().revoke(): the handle must be a string',
+        )
       return (await stub(user).revoke(user, handle)).length > 0
     },
     revokeAll: async (user) => stub(user).revokeAll(user, null),

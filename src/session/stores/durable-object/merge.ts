@@ -33,22 +33,42 @@ export interface MergeInput {
   now: number
 }
 
-const sameExpiry = (a: ExpirySetting, b: ExpirySetting): boolean => JSON.stringify(a) === JSON.stringify(b)
+const sameExpiry = (a: ExpirySetting, b: ExpirySetting): boolean =>
+  JSON.stringify(a) === JSON.stringify(b)
 
 /**
  * The session once `changes` are applied to `stored` (its data in place): the creation
  * time and user of `base` (the session the row goes on as, whose `createdAt` also bounds
  * the absolute lifetime), and the device binding {@link mergeDevice} keeps.
  */
-export function mergeRecord({ stored, mine, changes, lifetime, now }: MergeInput, base: Pick<SessionRecord, 'createdAt' | 'auth'>): SessionRecord {
+export function mergeRecord(
+  { stored, mine, changes, lifetime, now }: MergeInput,
+  base: Pick<SessionRecord, 'createdAt' | 'auth'>,
+): SessionRecord {
   const { createdAt, auth } = base
   const device = mergeDevice(stored.device, mine.device)
-  if (changes === null) return { data: mine.data, expiry: mine.expiry, expiresAt: mine.expiresAt, createdAt, auth, device }
+  if (changes === null)
+    return {
+      data: mine.data,
+      expiry: mine.expiry,
+      expiresAt: mine.expiresAt,
+      createdAt,
+      auth,
+      device,
+    }
   const data: SessionData = stored.data
   for (const key of changes.deleted) delete data[key]
   for (const key of changes.set) if (key in mine.data) data[key] = mine.data[key]
-  if (changes.expiry || sameExpiry(stored.expiry, mine.expiry)) return { data, expiry: mine.expiry, expiresAt: mine.expiresAt, createdAt, auth, device }
-  return { data, expiry: stored.expiry, expiresAt: expiresAtFor(stored.expiry, lifetime, now, createdAt), createdAt, auth, device }
+  if (changes.expiry || sameExpiry(stored.expiry, mine.expiry))
+    return { data, expiry: mine.expiry, expiresAt: mine.expiresAt, createdAt, auth, device }
+  return {
+    data,
+    expiry: stored.expiry,
+    expiresAt: expiresAtFor(stored.expiry, lifetime, now, createdAt),
+    createdAt,
+    auth,
+    device,
+  }
 }
 
 /** Encodes a merged record, or `'too-large'` when it passes `maxBytes`. */

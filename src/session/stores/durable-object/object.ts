@@ -48,7 +48,11 @@ export interface SessionMove {
  * (the merged session would pass `maxPayloadBytes`: nothing written), or `ended` (an
  * emptied session that was empty once merged: removed).
  */
-export type WriteResult = { status: 'ok'; expiry: ExpirySetting; expiresAt: number } | { status: 'gone' } | { status: 'too-large' } | { status: 'ended' }
+export type WriteResult =
+  | { status: 'ok'; expiry: ExpirySetting; expiresAt: number }
+  | { status: 'gone' }
+  | { status: 'too-large' }
+  | { status: 'ended' }
 
 export type { EndReason } from './sockets.js'
 
@@ -94,9 +98,18 @@ export class SessionObject extends SocketHoldingObject {
    * change), or `null`; marks it seen when `touchAfterMs` have passed.
    */
   load(hash: string, now: number, touchAfterMs: number): string | Moved | null {
-    const row = this.#sql.query<Pick<SessionRow, 'record' | 'last_seen_at'>>('SELECT record, last_seen_at FROM sessions WHERE hash = ? AND expires_at > ?', hash, now)[0]
-    if (row === undefined) return this.#sql.query('SELECT 1 FROM moved WHERE hash = ? AND expires_at > ?', hash, now).length > 0 ? { moved: true } : null
-    if (now - row.last_seen_at >= touchAfterMs) this.#sql.run('UPDATE sessions SET last_seen_at = ? WHERE hash = ?', now, hash)
+    const row = this.#sql.query<Pick<SessionRow, 'record' | 'last_seen_at'>>(
+      'SELECT record, last_seen_at FROM sessions WHERE hash = ? AND expires_at > ?',
+      hash,
+      now,
+    )[0]
+    if (row === undefined)
+      return this.#sql.query('SELECT 1 FROM moved WHERE hash = ? AND expires_at > ?', hash, now)
+        .length > 0
+        ? { moved: true }
+        : null
+    if (now - row.last_seen_at >= touchAfterMs)
+      this.#sql.run('UPDATE sessions SET last_seen_at = ? WHERE hash = ?', now, hash)
     return row.record
   }
 
@@ -117,7 +130,10 @@ export class SessionObject extends SocketHoldingObject {
     let expiry = mine.expiry
     if (source !== undefined) row = { ...row, handle: source.handle }
     if (stored !== null && typeof stored !== 'string' && move.changes !== null) {
-      const merged = mergeRecord({ stored, mine, changes: move.changes, lifetime: move.lifetime, now }, mine)
+      const merged = mergeRecord(
+        { stored, mine, changes: move.changes, lifetime: move.lifetime, now },
+        mine,
+      )
       const record = encodeMerged(merged, move.maxPayloadBytes)
       if (record === 'too-large') return { status: 'too-large' }
       row = { ...row, record, expires_at: merged.expiresAt }
@@ -130,7 +146,8 @@ export class SessionObject extends SocketHoldingObject {
       this.#forward(hash, row.handle, Math.min(old.expires_at, now + FORWARD_TTL_MS))
     }
     const verifier = mine.auth?.hash ?? null
-    const previous = stored === null || typeof stored === 'string' ? undefined : (stored.auth?.hash ?? null)
+    const previous =
+      stored === null || typeof stored === 'string' ? undefined : (stored.auth?.hash ?? null)
     if (row.user !== null) {
       if (previous !== verifier) this.#noteVerifier(row.user, verifier)
       this.#limit(row.user, row.handle, verifier, now, move.maxSessions ?? null)
@@ -151,14 +168,23 @@ export class SessionObject extends SocketHoldingObject {
     const stored = decodeRecord(row.record)
     const mine = decodeRecord(update.record)
     if (typeof stored === 'string' || typeof mine === 'string') return { status: 'gone' }
-    const merged = mergeRecord({ stored, mine, changes: update.changes, lifetime: update.lifetime, now: update.now }, stored)
+    const merged = mergeRecord(
+      { stored, mine, changes: update.changes, lifetime: update.lifetime, now: update.now },
+      stored,
+    )
     if (update.emptied === true && isEmptyRecord(merged)) {
       this.#endSessions([row.handle], 'logged out')
       return { status: 'ended' }
     }
     const record = encodeMerged(merged, update.maxPayloadBytes)
     if (record === 'too-large') return { status: 'too-large' }
-    this.#sql.run('UPDATE sessions SET record = ?, expires_at = ?, last_seen_at = ? WHERE hash = ?', record, merged.expiresAt, update.now, hash)
+    this.#sql.run(
+      'UPDATE sessions SET record = ?, expires_at = ?, last_seen_at = ? WHERE hash = ?',
+      record,
+      merged.expiresAt,
+      update.now,
+      hash,
+    )
     await this.#wakeBy(merged.expiresAt)
     return { status: 'ok', expiry: merged.expiry, expiresAt: merged.expiresAt }
   }
@@ -178,7 +204,12 @@ export class SessionObject extends SocketHoldingObject {
 
   /** Moves a session row away from `hash`, leaving a forward to `handle` until `until`. */
   #forward(hash: string, handle: string, until: number): void {
-    this.#sql.run('INSERT OR REPLACE INTO moved (hash, handle, expires_at) VALUES (?, ?, ?)', hash, handle, until)
+    this.#sql.run(
+      'INSERT OR REPLACE INTO moved (hash, handle, expires_at) VALUES (?, ?, ?)',
+      hash,
+      handle,
+      until,
+    )
     this.#sql.run('DELETE FROM sessions WHERE hash = ?', hash)
   }
 
@@ -194,26 +225,51 @@ export class SessionObject extends SocketHoldingObject {
    * verifier change here; `authHash`, the asking session's, when none is noted) are ended
    * first: a password change logged them out.
    */
-  list(user: string, now: number, authHash: string | null = null, limit = 100, after: SessionCursor | null = null): ListedRow[] {
-    const noted = this.#sql.query<{ hash: string | null }>('SELECT hash FROM verifiers WHERE user = ?', user)[0]
+  list(
+    user: string,
+    now: number,
+    authHash: string | null = null,
+    limit = 100,
+    after: SessionCursor | null = null,
+  ): ListedRow[] {
+    const noted = this.#sql.query<{ hash: string | null }>(
+      'SELECT hash FROM verifiers WHERE user = ?',
+      user,
+    )[0]
     const verifier = noted === undefined ? authHash : noted.hash
     if (verifier !== null) this.#endStale(user, verifier)
     return this.#sql.query<ListedRow>(
       `SELECT hash, handle, created_at, last_seen_at, expires_at, user_agent, country, colo
        FROM sessions WHERE user = ? AND expires_at > ? AND (? IS NULL OR created_at < ? OR (created_at = ? AND handle > ?))
        ORDER BY created_at DESC, handle LIMIT ?`,
-      user, now, after?.handle ?? null, after?.createdAt ?? 0, after?.createdAt ?? 0, after?.handle ?? '', limit,
+      user,
+      now,
+      after?.handle ?? null,
+      after?.createdAt ?? 0,
+      after?.createdAt ?? 0,
+      after?.handle ?? '',
+      limit,
     )
   }
 
   /** How many live sessions the user has. */
   countSessions(user: string, now: number): number {
-    return this.#sql.query<{ n: number }>('SELECT count(*) AS n FROM sessions WHERE user = ? AND expires_at > ?', user, now)[0]?.n ?? 0
+    return (
+      this.#sql.query<{ n: number }>(
+        'SELECT count(*) AS n FROM sessions WHERE user = ? AND expires_at > ?',
+        user,
+        now,
+      )[0]?.n ?? 0
+    )
   }
 
   /** Ends the user's session named `handle`; resolves the hashes it had, none when there was no such session. */
   revoke(user: string, handle: string): string[] {
-    const rows = this.#sql.query<{ hash: string }>('SELECT hash FROM sessions WHERE user = ? AND handle = ?', user, handle)
+    const rows = this.#sql.query<{ hash: string }>(
+      'SELECT hash FROM sessions WHERE user = ? AND handle = ?',
+      user,
+      handle,
+    )
     if (rows.length > 0) this.#endSessions([handle], 'revoked')
     return rows.map((row) => row.hash)
   }
@@ -221,18 +277,38 @@ export class SessionObject extends SocketHoldingObject {
   /** Ends every session of the user but the one `keep` names (a hash, or `null` for none); resolves how many. */
   revokeAll(user: string, keep: string | null): number {
     const kept = keep === null ? null : (this.#sql.handleOf(keep) ?? null)
-    const rows = this.#sql.query<{ handle: string }>('SELECT DISTINCT handle FROM sessions WHERE user = ? AND handle IS NOT ?', user, kept)
-    return this.#endSessions(rows.map((row) => row.handle), 'revoked')
+    const rows = this.#sql.query<{ handle: string }>(
+      'SELECT DISTINCT handle FROM sessions WHERE user = ? AND handle IS NOT ?',
+      user,
+      kept,
+    )
+    return this.#endSessions(
+      rows.map((row) => row.handle),
+      'revoked',
+    )
   }
 
   // ----- sockets (socket-object.ts) -----------------------------------------------------
 
   protected socketSession(hash: string, now: number): SocketPeer | null {
-    return this.#sql.query<{ handle: string; user: string }>('SELECT handle, user FROM sessions WHERE hash = ? AND expires_at > ? AND user IS NOT NULL', hash, now)[0] ?? null
+    return (
+      this.#sql.query<{ handle: string; user: string }>(
+        'SELECT handle, user FROM sessions WHERE hash = ? AND expires_at > ? AND user IS NOT NULL',
+        hash,
+        now,
+      )[0] ?? null
+    )
   }
 
   protected sessionLives({ user, handle }: SocketPeer, now: number): boolean {
-    return this.#sql.query('SELECT 1 FROM sessions WHERE user = ? AND handle = ? AND expires_at > ?', user, handle, now).length > 0
+    return (
+      this.#sql.query(
+        'SELECT 1 FROM sessions WHERE user = ? AND handle = ? AND expires_at > ?',
+        user,
+        handle,
+        now,
+      ).length > 0
+    )
   }
 
   /** Live and expired rows, for tests and monitoring. */
@@ -247,10 +323,20 @@ export class SessionObject extends SocketHoldingObject {
    */
   override async alarm(): Promise<void> {
     const now = Date.now()
-    const expired = this.#sql.query<{ handle: string }>('SELECT handle FROM sessions WHERE expires_at <= ?', now)
-    if (expired.length > 0) this.#endSessions(expired.map((row) => row.handle), 'expired')
+    const expired = this.#sql.query<{ handle: string }>(
+      'SELECT handle FROM sessions WHERE expires_at <= ?',
+      now,
+    )
+    if (expired.length > 0)
+      this.#endSessions(
+        expired.map((row) => row.handle),
+        'expired',
+      )
     this.#sql.run('DELETE FROM moved WHERE expires_at <= ?', now)
-    const next = this.#sql.query<{ next: number | null }>('SELECT min(e) AS next FROM (SELECT min(expires_at) AS e FROM sessions UNION ALL SELECT min(expires_at) FROM moved)')[0]?.next ?? null
+    const next =
+      this.#sql.query<{ next: number | null }>(
+        'SELECT min(e) AS next FROM (SELECT min(expires_at) AS e FROM sessions UNION ALL SELECT min(expires_at) FROM moved)',
+      )[0]?.next ?? null
     if (next !== null) await this.ctx.storage.setAlarm(Math.max(next, now + SWEEP_INTERVAL_MS))
   }
 
@@ -276,7 +362,10 @@ export class SessionObject extends SocketHoldingObject {
   #endSessions(handles: readonly string[], reason: EndReason): number {
     const list = JSON.stringify(handles)
     this.#sql.run('DELETE FROM moved WHERE handle IN (SELECT value FROM json_each(?))', list)
-    const removed = this.#sql.run('DELETE FROM sessions WHERE handle IN (SELECT value FROM json_each(?))', list)
+    const removed = this.#sql.run(
+      'DELETE FROM sessions WHERE handle IN (SELECT value FROM json_each(?))',
+      list,
+    )
     this.endSockets(handles, reason)
     return removed
   }
@@ -287,28 +376,52 @@ export class SessionObject extends SocketHoldingObject {
    * now), then, beyond `maxSessions`, the least recently seen others (the oldest created
    * among equals).
    */
-  #limit(user: string, handle: string, verifier: string | null, now: number, maxSessions: number | null): void {
+  #limit(
+    user: string,
+    handle: string,
+    verifier: string | null,
+    now: number,
+    maxSessions: number | null,
+  ): void {
     if (verifier !== null) this.#endStale(user, verifier)
     if (maxSessions === null) return
     const others = this.#sql.query<{ handle: string }>(
       `SELECT handle FROM sessions WHERE user = ? AND handle != ? AND expires_at > ?
        GROUP BY handle ORDER BY max(last_seen_at), min(created_at), handle`,
-      user, handle, now,
+      user,
+      handle,
+      now,
     )
     const over = others.slice(0, Math.max(0, others.length + 1 - maxSessions))
-    if (over.length > 0) this.#endSessions(over.map((r) => r.handle), 'session limit')
+    if (over.length > 0)
+      this.#endSessions(
+        over.map((r) => r.handle),
+        'session limit',
+      )
   }
 
   /** Ends the user's sessions bound to another verifier than `verifier`: a credential change logged them out. */
   #endStale(user: string, verifier: string): void {
-    const stale = this.#sql.query<{ handle: string }>("SELECT DISTINCT handle FROM sessions WHERE user = ? AND json_extract(record, '$.auth.hash') IS NOT ?", user, verifier)
-    if (stale.length > 0) this.#endSessions(stale.map((row) => row.handle), 'credentials changed')
+    const stale = this.#sql.query<{ handle: string }>(
+      "SELECT DISTINCT handle FROM sessions WHERE user = ? AND json_extract(record, '$.auth.hash') IS NOT ?",
+      user,
+      verifier,
+    )
+    if (stale.length > 0)
+      this.#endSessions(
+        stale.map((row) => row.handle),
+        'credentials changed',
+      )
   }
 
   /** Notes the user's current verifier (a row write only when it changes). */
   #noteVerifier(user: string, verifier: string | null): void {
-    const noted = this.#sql.query<{ hash: string | null }>('SELECT hash FROM verifiers WHERE user = ?', user)[0]
-    if (noted === undefined || noted.hash !== verifier) this.#sql.run('INSERT OR REPLACE INTO verifiers (user, hash) VALUES (?, ?)', user, verifier)
+    const noted = this.#sql.query<{ hash: string | null }>(
+      'SELECT hash FROM verifiers WHERE user = ?',
+      user,
+    )[0]
+    if (noted === undefined || noted.hash !== verifier)
+      this.#sql.run('INSERT OR REPLACE INTO verifiers (user, hash) VALUES (?, ?)', user, verifier)
   }
 
   /** Makes sure the alarm runs by `expiresAt` (a storage call: the input gate stays closed). */

@@ -53,8 +53,12 @@ export interface SessionRow {
 export function migrate(storage: DurableObjectStorage): void {
   const sql = storage.sql
   storage.transactionSync(() => {
-    sql.exec('CREATE TABLE IF NOT EXISTS meta (id INTEGER PRIMARY KEY CHECK (id = 1), schema_version INTEGER NOT NULL)')
-    const from = sql.exec<{ schema_version: number }>('SELECT schema_version FROM meta').toArray()[0]?.schema_version ?? 0
+    sql.exec(
+      'CREATE TABLE IF NOT EXISTS meta (id INTEGER PRIMARY KEY CHECK (id = 1), schema_version INTEGER NOT NULL)',
+    )
+    const from =
+      sql.exec<{ schema_version: number }>('SELECT schema_version FROM meta').toArray()[0]
+        ?.schema_version ?? 0
     if (from >= SCHEMA_VERSION) return
     if (from < 1) {
       sql.exec(`CREATE TABLE sessions (
@@ -71,7 +75,9 @@ export function migrate(storage: DurableObjectStorage): void {
       ) WITHOUT ROWID`)
     }
     if (from < 2) {
-      sql.exec('CREATE TABLE moved (hash TEXT PRIMARY KEY, handle TEXT NOT NULL, expires_at INTEGER NOT NULL) WITHOUT ROWID')
+      sql.exec(
+        'CREATE TABLE moved (hash TEXT PRIMARY KEY, handle TEXT NOT NULL, expires_at INTEGER NOT NULL) WITHOUT ROWID',
+      )
       sql.exec('CREATE TABLE verifiers (user TEXT PRIMARY KEY, hash TEXT) WITHOUT ROWID')
     }
     sql.exec(
@@ -82,7 +88,10 @@ export function migrate(storage: DurableObjectStorage): void {
 }
 
 /** A listed row as {@link SessionInfo}: what `listSessions()` and `userSessions().list()` answer. */
-export function toSessionInfo(row: Omit<SessionRow, 'record' | 'user'>, current: boolean): SessionInfo {
+export function toSessionInfo(
+  row: Omit<SessionRow, 'record' | 'user'>,
+  current: boolean,
+): SessionInfo {
   return {
     handle: row.handle,
     current,

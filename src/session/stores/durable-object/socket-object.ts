@@ -6,7 +6,17 @@
  * extends it and says, from its SQLite, which session a hash names and whether one lives.
  */
 import { DurableObject } from 'cloudflare:workers'
-import { acceptSocket, closeSessionSockets, closeSocket, openSockets, peerOf, sendToSockets, SESSION_HASH_HEADER, type EndReason, type SocketPeer } from './sockets.js'
+import {
+  acceptSocket,
+  closeSessionSockets,
+  closeSocket,
+  openSockets,
+  peerOf,
+  sendToSockets,
+  SESSION_HASH_HEADER,
+  type EndReason,
+  type SocketPeer,
+} from './sockets.js'
 
 /**
  * The WebSocket half of `SessionObject`. Its public methods are RPC methods of the object;
@@ -23,7 +33,8 @@ export abstract class SocketHoldingObject extends DurableObject<unknown> {
   /** Accepts the store's upgrade for the live, logged-in session its {@link SESSION_HASH_HEADER} names; else 401. */
   override async fetch(request: Request): Promise<Response> {
     const hash = request.headers.get(SESSION_HASH_HEADER)
-    if (request.headers.get('Upgrade')?.toLowerCase() !== 'websocket' || hash === null) return new Response(null, { status: 426 })
+    if (request.headers.get('Upgrade')?.toLowerCase() !== 'websocket' || hash === null)
+      return new Response(null, { status: 426 })
     const peer = this.socketSession(hash, Date.now())
     if (peer === null) return new Response(null, { status: 401 })
     const { client, server } = acceptSocket(this.ctx, peer)
@@ -65,7 +76,10 @@ export abstract class SocketHoldingObject extends DurableObject<unknown> {
    * {@link onSocketEnd} had its say on each: called in the same call that ended them.
    */
   protected endSockets(handles: readonly string[], reason: EndReason): void {
-    if (handles.length > 0) closeSessionSockets(this.ctx, handles, reason, (ws) => this.onSocketEnd(ws, peerOf(ws), reason))
+    if (handles.length > 0)
+      closeSessionSockets(this.ctx, handles, reason, (ws) =>
+        this.onSocketEnd(ws, peerOf(ws), reason),
+      )
   }
 
   /**
@@ -88,5 +102,9 @@ export abstract class SocketHoldingObject extends DurableObject<unknown> {
    * session ended). Override it; the default drops it.
    * @example `override onSocketMessage(ws, message, { user }) { if (message === 'ping') ws.send('pong') }`
    */
-  protected onSocketMessage(_ws: WebSocket, _message: string | ArrayBuffer, _peer: SocketPeer): void | Promise<void> {}
+  protected onSocketMessage(
+    _ws: WebSocket,
+    _message: string | ArrayBuffer,
+    _peer: SocketPeer,
+  ): void | Promise<void> {}
 }

@@ -8,7 +8,12 @@
 import { SESSION_ENDED_CLOSE_CODE } from '../types.js'
 
 /** Why a session's sockets were closed: the close frame's reason. */
-export type EndReason = 'logged out' | 'revoked' | 'expired' | 'credentials changed' | 'session limit'
+export type EndReason =
+  | 'logged out'
+  | 'revoked'
+  | 'expired'
+  | 'credentials changed'
+  | 'session limit'
 
 /** Whose socket it is: the session's user and handle. */
 export interface SocketPeer {
@@ -26,7 +31,10 @@ const tagOf = (handle: string): string => `session:${handle}`
 const OPEN = 1
 
 /** Accepts a hibernatable socket for `peer`; resolves both ends (the client's goes in the 101). */
-export function acceptSocket(ctx: DurableObjectState, peer: SocketPeer): { client: WebSocket; server: WebSocket } {
+export function acceptSocket(
+  ctx: DurableObjectState,
+  peer: SocketPeer,
+): { client: WebSocket; server: WebSocket } {
   const { 0: client, 1: server } = new WebSocketPair()
   ctx.acceptWebSocket(server, [tagOf(peer.handle)])
   server.serializeAttachment({ user: peer.user, handle: peer.handle })
@@ -46,7 +54,12 @@ export function peerOf(ws: WebSocket): SocketPeer | null {
  * 123 bytes, the protocol's limit), `before` each one still open (the app's last frame);
  * resolves how many it closed.
  */
-export function closeSessionSockets(ctx: DurableObjectState, handles: Iterable<string>, reason: string, before: (ws: WebSocket) => void): number {
+export function closeSessionSockets(
+  ctx: DurableObjectState,
+  handles: Iterable<string>,
+  reason: string,
+  before: (ws: WebSocket) => void,
+): number {
   let closed = 0
   for (const handle of new Set(handles)) {
     for (const ws of ctx.getWebSockets(tagOf(handle))) {
@@ -72,7 +85,11 @@ export function closeSocket(ws: WebSocket, reason: string): boolean {
 }
 
 /** Sends `message` to the open sockets of one session (`handle`), or of every session (`null`); resolves how many. */
-export function sendToSockets(ctx: DurableObjectState, message: string | ArrayBuffer, handle: string | null): number {
+export function sendToSockets(
+  ctx: DurableObjectState,
+  message: string | ArrayBuffer,
+  handle: string | null,
+): number {
   let sent = 0
   for (const ws of handle === null ? ctx.getWebSockets() : ctx.getWebSockets(tagOf(handle))) {
     if (ws.readyState !== OPEN) continue
@@ -88,5 +105,7 @@ export function sendToSockets(ctx: DurableObjectState, message: string | ArrayBu
 
 /** How many sockets are held and open, for one session or all. */
 export function openSockets(ctx: DurableObjectState, handle: string | null): number {
-  return (handle === null ? ctx.getWebSockets() : ctx.getWebSockets(tagOf(handle))).filter((ws) => ws.readyState === OPEN).length
+  return (handle === null ? ctx.getWebSockets() : ctx.getWebSockets(tagOf(handle))).filter(
+    (ws) => ws.readyState === OPEN,
+  ).length
 }

@@ -20,7 +20,10 @@ export class CountingSql {
   }
 
   /** Runs a query; returns its rows. */
-  query<T extends Record<string, SqlStorageValue>>(query: string, ...bindings: SqlStorageValue[]): T[] {
+  query<T extends Record<string, SqlStorageValue>>(
+    query: string,
+    ...bindings: SqlStorageValue[]
+  ): T[] {
     const cursor = this.#sql.exec<T>(query, ...bindings)
     const rows = cursor.toArray()
     this.rowsRead += cursor.rowsRead
@@ -38,14 +41,22 @@ export class CountingSql {
   }
 
   /** A live session's row (not expired at `now`), or `undefined`. */
-  live(hash: string, now: number): Pick<SessionRow, 'handle' | 'record' | 'expires_at'> | undefined {
-    return this.query<Pick<SessionRow, 'handle' | 'record' | 'expires_at'>>('SELECT handle, record, expires_at FROM sessions WHERE hash = ? AND expires_at > ?', hash, now)[0]
+  live(
+    hash: string,
+    now: number,
+  ): Pick<SessionRow, 'handle' | 'record' | 'expires_at'> | undefined {
+    return this.query<Pick<SessionRow, 'handle' | 'record' | 'expires_at'>>(
+      'SELECT handle, record, expires_at FROM sessions WHERE hash = ? AND expires_at > ?',
+      hash,
+      now,
+    )[0]
   }
 
   /** The handle a key names: its session's, or the one it kept when it moved to a new key here. */
   handleOf(hash: string): string | undefined {
     return (
-      this.query<{ handle: string }>('SELECT handle FROM sessions WHERE hash = ?', hash)[0]?.handle ??
+      this.query<{ handle: string }>('SELECT handle FROM sessions WHERE hash = ?', hash)[0]
+        ?.handle ??
       this.query<{ handle: string }>('SELECT handle FROM moved WHERE hash = ?', hash)[0]?.handle
     )
   }
@@ -55,7 +66,16 @@ export class CountingSql {
     this.run(
       `INSERT INTO sessions (hash, handle, user, record, created_at, last_seen_at, expires_at, user_agent, country, colo)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      row.hash, row.handle, row.user, row.record, row.created_at, row.last_seen_at, row.expires_at, row.user_agent, row.country, row.colo,
+      row.hash,
+      row.handle,
+      row.user,
+      row.record,
+      row.created_at,
+      row.last_seen_at,
+      row.expires_at,
+      row.user_agent,
+      row.country,
+      row.colo,
     )
   }
 }

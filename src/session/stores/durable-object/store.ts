@@ -18,7 +18,19 @@ import { toBase64Url } from '../../foundation/bytes.js'
 import { generateSessionId, sha256Hex } from '../../foundation/id.js'
 import { decodeRecord } from '../record.js'
 import type { KVNamespaceLike } from '../kv.js'
-import { logSecurityEvent, type DestroyContext, type LoadedRecord, type RegistryContext, type SecurityEvent, type SessionInfo, type SessionRegistry, type SessionSockets, type SessionStore, type SessionWrite, type StoreContext } from '../types.js'
+import {
+  logSecurityEvent,
+  type DestroyContext,
+  type LoadedRecord,
+  type RegistryContext,
+  type SecurityEvent,
+  type SessionInfo,
+  type SessionRegistry,
+  type SessionSockets,
+  type SessionStore,
+  type SessionWrite,
+  type StoreContext,
+} from '../types.js'
 import { KvMigration } from './migrate.js'
 import type { SessionObject } from './object.js'
 import { interrupted, keyChanges, moved, rebase, settle } from './writes.js'
@@ -106,20 +118,48 @@ let kvCount = 0
  */
 export function durableObjectStore(options: DurableObjectStoreOptions): SessionStore {
   const { namespace } = options
-  if (namespace === null || typeof namespace !== 'object' || typeof namespace.idFromName !== 'function') {
-    throw new SessionError('INVALID_OPTION', 'durableObjectStore(): option "namespace" must be a Durable Object namespace binding')
+  if (
+    namespace === null ||
+    typeof namespace !== 'object' ||
+    typeof namespace.idFromName !== 'function'
+  ) {
+    throw new SessionError(
+      'INVALID_OPTION',
+      'durableObjectStore(): option "namespace" must be a Durable Object namespace binding',
+    )
   }
   const shards = options.anonymousShards ?? 32
-  if (!Number.isSafeInteger(shards) || shards < 1) throw new SessionError('INVALID_OPTION', 'durableObjectStore(): option "anonymousShards" must be a whole number >= 1')
+  if (!Number.isSafeInteger(shards) || shards < 1)
+    throw new SessionError(
+      'INVALID_OPTION',
+      'durableObjectStore(): option "anonymousShards" must be a whole number >= 1',
+    )
   const interval = options.lastSeenInterval ?? 300
-  if (!(interval >= 0) || !Number.isFinite(interval)) throw new SessionError('INVALID_OPTION', 'durableObjectStore(): option "lastSeenInterval" must be a number of seconds >= 0')
+  if (!(interval >= 0) || !Number.isFinite(interval))
+    throw new SessionError(
+      'INVALID_OPTION',
+      'durableObjectStore(): option "lastSeenInterval" must be a number of seconds >= 0',
+    )
   const recordLocation = options.recordLocation ?? false
   const cap = options.maxSessionsPerUser ?? null
-  if (cap !== null && (!Number.isSafeInteger(cap) || cap < 1)) throw new SessionError('INVALID_OPTION', 'durableObjectStore(): option "maxSessionsPerUser" must be a whole number >= 1, or null')
+  if (cap !== null && (!Number.isSafeInteger(cap) || cap < 1))
+    throw new SessionError(
+      'INVALID_OPTION',
+      'durableObjectStore(): option "maxSessionsPerUser" must be a whole number >= 1, or null',
+    )
   // Memoised, so `store: (c) => durableObjectStore({...})` costs a lookup per request.
   const from = options.migrateFromKV
-  if (from !== undefined && (from === null || typeof from.get !== 'function' || typeof from.put !== 'function' || typeof from.delete !== 'function')) {
-    throw new SessionError('INVALID_OPTION', 'durableObjectStore(): option "migrateFromKV" must be a KV namespace binding')
+  if (
+    from !== undefined &&
+    (from === null ||
+      typeof from.get !== 'function' ||
+      typeof from.put !== 'function' ||
+      typeof from.delete !== 'function')
+  ) {
+    throw new SessionError(
+      'INVALID_OPTION',
+      'durableObjectStore(): option "migrateFromKV" must be a KV namespace binding',
+    )
   }
   if (from !== undefined && !kvNumbers.has(from)) kvNumbers.set(from, ++kvCount)
   const memo = `${shards}|${interval}|${recordLocation}|${cap}|${options.onSecurityEvent === undefined}|${from === undefined ? '' : kvNumbers.get(from)}`
@@ -129,7 +169,15 @@ export function durableObjectStore(options: DurableObjectStoreOptions): SessionS
   if (existing !== undefined) return existing
   const onSecurityEvent = options.onSecurityEvent ?? logSecurityEvent
   const migration = from === undefined ? null : new KvMigration(from, onSecurityEvent)
-  const store = new DurableObjectSessionStore(namespace, shards, interval * 1000, recordLocation, onSecurityEvent, migration, cap)
+  const store = new DurableObjectSessionStore(
+    namespace,
+    shards,
+    interval * 1000,
+    recordLocation,
+    onSecurityEvent,
+    migration,
+    cap,
+  )
   if (options.onSecurityEvent === undefined) known.set(memo, store)
   return store
 }
@@ -145,9 +193,19 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
   #anonymousObjects: Set<string> | undefined
   readonly #maxSessions: number | null
   readonly registry: SessionRegistry = this
-  readonly sockets: SessionSockets = { accept: (token, user, request) => this.#accept(token, user, request) }
+  readonly sockets: SessionSockets = {
+    accept: (token, user, request) => this.#accept(token, user, request),
+  }
 
-  constructor(ns: DurableObjectNamespace<SessionObject>, shards: number, touchAfterMs: number, recordLocation: boolean, onSecurityEvent: (event: SecurityEvent) => void, migration: KvMigration | null, maxSessions: number | null) {
+  constructor(
+    ns: DurableObjectNamespace<SessionObject>,
+    shards: number,
+    touchAfterMs: number,
+    recordLocation: boolean,
+    onSecurityEvent: (event: SecurityEvent) => void,
+    migration: KvMigration | null,
+    maxSessions: number | null,
+  ) {
     this.#maxSessions = maxSessions
     this.#ns = ns
     this.#shards = shards
@@ -171,7 +229,11 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
     } catch {
       return null // "not valid for this namespace": forged or foreign
     }
-    return { hash: await sha256Hex(match[1] as string), stub: this.#ns.get(id), object: match[2] as string }
+    return {
+      hash: await sha256Hex(match[1] as string),
+      stub: this.#ns.get(id),
+      object: match[2] as string,
+    }
   }
 
   async load(token: string, context: StoreContext): Promise<LoadedRecord | null> {
@@ -184,7 +246,11 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
     if (typeof text !== 'string') throw moved()
     const record = decodeRecord(text)
     if (typeof record === 'string') {
-      this.#onSecurityEvent({ event: 'session.corrupt_record', reason: record, keyPrefix: place.hash.slice(0, 12) })
+      this.#onSecurityEvent({
+        event: 'session.corrupt_record',
+        reason: record,
+        keyPrefix: place.hash.slice(0, 12),
+      })
       return null
     }
     return record
@@ -194,12 +260,18 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
     if (token !== null) return this.#update(token, write)
     const { record, serialized, now, request, replaces, lifetime, maxPayloadBytes } = write
     const user = record.auth?.user ?? null
-    const replaced = (await Promise.all(replaces.map((t) => this.#place(t)))).filter((p): p is Place => p !== null)
+    const replaced = (await Promise.all(replaces.map((t) => this.#place(t)))).filter(
+      (p): p is Place => p !== null,
+    )
     // A logged-in session goes to its user's object, an anonymous one to a random shard;
     // but a cycled anonymous session stays in its shard, so that the session it replaces
     // is moved in the insert's own stretch, at no extra call.
     const shard = user === null ? this.#sameShard(replaced) : null
-    const objectId = shard?.stub.id ?? this.#ns.idFromName(user !== null ? userObjectName(user) : `anon:${randomShard(this.#shards)}`)
+    const objectId =
+      shard?.stub.id ??
+      this.#ns.idFromName(
+        user !== null ? userObjectName(user) : `anon:${randomShard(this.#shards)}`,
+      )
     const object = objectId.toString()
     const stub = shard?.stub ?? this.#ns.get(objectId)
     const id = generateSessionId()
@@ -222,7 +294,17 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
     const keys = keyChanges(write.changes)
     const here = replaced.filter((p) => p.object === object)
     const elsewhere = replaced.filter((p) => p.object !== object)
-    const result = await stub.create(row, { from: here.map((p) => p.hash), changes: here.length > 0 ? keys : null, lifetime, maxPayloadBytes, maxSessions: this.#maxSessions }, now)
+    const result = await stub.create(
+      row,
+      {
+        from: here.map((p) => p.hash),
+        changes: here.length > 0 ? keys : null,
+        lifetime,
+        maxPayloadBytes,
+        maxSessions: this.#maxSessions,
+      },
+      now,
+    )
     settle(result, write)
     for (const p of elsewhere) {
       const taken = await p.stub.take(p.hash, now)
@@ -240,7 +322,16 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
     const place = await this.#place(token)
     if (place === null) throw interrupted()
     const { serialized, changes, now, maxPayloadBytes, lifetime } = write
-    settle(await place.stub.update(place.hash, { record: serialized, changes: keyChanges(changes), now, maxPayloadBytes, lifetime }), write)
+    settle(
+      await place.stub.update(place.hash, {
+        record: serialized,
+        changes: keyChanges(changes),
+        now,
+        maxPayloadBytes,
+        lifetime,
+      }),
+      write,
+    )
     return token
   }
 
@@ -248,11 +339,16 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
   #sameShard(replaced: readonly Place[]): Place | null {
     const first = replaced[0]
     if (first === undefined || replaced.some((p) => p.object !== first.object)) return null
-    this.#anonymousObjects ??= new Set(Array.from({ length: this.#shards }, (_, n) => this.#ns.idFromName(`anon:${n}`).toString()))
+    this.#anonymousObjects ??= new Set(
+      Array.from({ length: this.#shards }, (_, n) => this.#ns.idFromName(`anon:${n}`).toString()),
+    )
     return this.#anonymousObjects.has(first.object) ? first : null
   }
 
-  #device(request: Request, loggedIn: boolean): Pick<SessionRow, 'user_agent' | 'country' | 'colo'> {
+  #device(
+    request: Request,
+    loggedIn: boolean,
+  ): Pick<SessionRow, 'user_agent' | 'country' | 'colo'> {
     const agent = request.headers.get('User-Agent')
     const cf = (request as { cf?: { country?: unknown; colo?: unknown } }).cf
     const location = this.#recordLocation && loggedIn && cf !== undefined
@@ -274,7 +370,14 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
     }
     // Emptied key by key: an update that removes the row only if nothing is left once merged.
     const { serialized, changes, now, maxPayloadBytes, lifetime } = emptied
-    const result = await place.stub.update(place.hash, { record: serialized, changes: keyChanges(changes), now, maxPayloadBytes, lifetime, emptied: true })
+    const result = await place.stub.update(place.hash, {
+      record: serialized,
+      changes: keyChanges(changes),
+      now,
+      maxPayloadBytes,
+      lifetime,
+      emptied: true,
+    })
     return result.status === 'ok' ? 'kept' : undefined
   }
 
@@ -295,8 +398,15 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
     return place !== null && place.object === this.#userObject(user).toString() ? place.hash : null
   }
 
-  async list(user: string, token: string | null, { now, authHash, limit, after }: RegistryContext): Promise<SessionInfo[]> {
-    const [rows, current] = await Promise.all([this.#userStub(user).list(user, now, authHash, limit, after), this.#ownHash(user, token)])
+  async list(
+    user: string,
+    token: string | null,
+    { now, authHash, limit, after }: RegistryContext,
+  ): Promise<SessionInfo[]> {
+    const [rows, current] = await Promise.all([
+      this.#userStub(user).list(user, now, authHash, limit, after),
+      this.#ownHash(user, token),
+    ])
     return rows.map((row) => toSessionInfo(row, row.hash === current))
   }
 
@@ -304,17 +414,30 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
   async #accept(token: string, user: string, request: Request): Promise<Response | null> {
     const place = await this.#place(token)
     if (place === null || place.object !== this.#userObject(user).toString()) return null
-    const response = await place.stub.fetch(new Request(request.url, { headers: { Upgrade: 'websocket', [SESSION_HASH_HEADER]: place.hash } }))
+    const response = await place.stub.fetch(
+      new Request(request.url, {
+        headers: { Upgrade: 'websocket', [SESSION_HASH_HEADER]: place.hash },
+      }),
+    )
     // Re-made: a stub's response has immutable headers, and the app's middleware may add some.
-    return response.status === 101 && response.webSocket !== null ? new Response(null, { status: 101, webSocket: response.webSocket }) : null
+    return response.status === 101 && response.webSocket !== null
+      ? new Response(null, { status: 101, webSocket: response.webSocket })
+      : null
   }
 
   async count(user: string, { now }: StoreContext): Promise<number> {
     return this.#userStub(user).countSessions(user, now)
   }
 
-  async revoke(user: string, handle: string, token: string | null): Promise<{ revoked: boolean; current: boolean }> {
-    const [hashes, current] = await Promise.all([this.#userStub(user).revoke(user, handle), this.#ownHash(user, token)])
+  async revoke(
+    user: string,
+    handle: string,
+    token: string | null,
+  ): Promise<{ revoked: boolean; current: boolean }> {
+    const [hashes, current] = await Promise.all([
+      this.#userStub(user).revoke(user, handle),
+      this.#ownHash(user, token),
+    ])
     return { revoked: hashes.length > 0, current: current !== null && hashes.includes(current) }
   }
 
