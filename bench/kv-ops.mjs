@@ -233,7 +233,7 @@ async function main() {
     const data = await collect(server.origin)
     const md = toMarkdown(data)
     if (values.json) writeFileSync(values.json, JSON.stringify(data, null, 2))
-    if (values.md) writeFileSync(values.md, md + '\n')
+    if (values.md) writeFileSync(values.md, `${md}\n`)
     console.log(md)
   } finally {
     await server.stop()

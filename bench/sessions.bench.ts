@@ -39,7 +39,7 @@ declare module 'vitest' {
 }
 
 /** Requests per sample, per group. `run.mjs` reads them back from the group names. */
-export const BATCH = {
+const BATCH = {
   untouched: 1000,
   read: 200,
   write: 200,

@@ -391,7 +391,10 @@ export const honoSession: Variant = {
     app.get('/read', async (c) => c.text(text((await c.get('session').get())?.hits)))
     app.get('/write', async (c) => {
       let hits = 0
-      await c.get('session').update((prev) => ({ ...prev, hits: (hits = (prev?.hits ?? 0) + 1) }))
+      await c.get('session').update((prev) => {
+        hits = (prev?.hits ?? 0) + 1
+        return { ...prev, hits }
+      })
       return c.text(text(hits))
     })
     // No way to give a session a new id while keeping its data.

@@ -33,7 +33,7 @@ beforeAll(async () => {
       }),
     ),
   )
-  STORES.forEach((store, i) => workers.set(store, started[i] as DevWorker))
+  for (const [i, store] of STORES.entries()) workers.set(store, started[i] as DevWorker)
   browser = await chromium.launch({
     executablePath: CHROMIUM_PATH,
     // Chromium keeps only the last --enable-features/--disable-features: these replace

@@ -164,6 +164,7 @@ describe('the session cookie', () => {
 
     // A cookie scripts may see, so that document.cookie is shown to work at all.
     await page.evaluate(() => {
+      // biome-ignore lint/suspicious/noDocumentCookie: the test is a page script writing a cookie
       document.cookie = 'fromscript=1; path=/'
     })
     expect(await page.evaluate(() => document.cookie)).toBe('fromscript=1')
@@ -331,7 +332,7 @@ describe("the page's stylesheet and security headers", () => {
 
   it('arrive with the page', async () => {
     const { page } = await open()
-    const response = await page.goto(base + '/')
+    const response = await page.goto(`${base}/`)
     expect(response?.headers()).toMatchObject({
       'x-frame-options': 'DENY',
       'x-content-type-options': 'nosniff',
@@ -350,7 +351,7 @@ describe("the page's stylesheet and security headers", () => {
       frame.id = 'f'
       frame.src = src
       document.body.append(frame)
-    }, base + '/')
+    }, `${base}/`)
     const frame = await (await page.waitForSelector('#f')).contentFrame()
     await frame?.waitForLoadState()
     expect(frame?.url()).toMatch(/^chrome-error:/)

@@ -231,7 +231,7 @@ describe('session.set() refuses values JSON cannot carry faithfully', () => {
   }
   const cyclic: Record<string, unknown> = { a: 1 }
   cyclic.self = cyclic
-  const sparse = [1, , 3] // a hole: JSON would turn it into null
+  const sparse = [1, undefined, 3] // a hole: JSON would turn it into null
 
   const unfaithful: [label: string, value: () => unknown][] = [
     ['a function', () => () => 1],

@@ -8,7 +8,7 @@ import { beforeEach, describe, expect, it } from 'vitest'
 import {
   cookieStore,
   kvKeyFor,
-  SessionError,
+  type SessionError,
   type SessionOptions,
   type SessionStore,
 } from '../src/session'

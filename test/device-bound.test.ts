@@ -256,19 +256,19 @@ describe('deviceBound()', () => {
 
   it('takes from a secret function the secrets being rotated, current first: a bound cookie of the older one still admits', async () => {
     const NEW = 'the device-bound secret after rotation, 32 bytes+'
-    const before = harness(
+    const original = harness(
       { deviceBound: deviceBound({ secret: () => SECRET }) },
       { start: Date.now() },
     )
-    await bindSession(before)
-    const cookies = [...before.jar.cookies]
-    const after = (secret: () => string | string[]): Harness => {
+    await bindSession(original)
+    const cookies = [...original.jar.cookies]
+    const rotated = (secret: () => string | string[]): Harness => {
       const h = harness({ deviceBound: deviceBound({ secret }) }, { start: Date.now() })
       for (const [name, value] of cookies) h.jar.cookies.set(name, value)
       return h
     }
-    expect(await who(after(() => [NEW, SECRET]))).toBe('alice')
-    expect(await who(after(() => NEW))).toBeNull()
+    expect(await who(rotated(() => [NEW, SECRET]))).toBe('alice')
+    expect(await who(rotated(() => NEW))).toBeNull()
   })
 
   it('answers INVALID_OPTION (500), not a TypeError, when the secret function returns no secret', async () => {

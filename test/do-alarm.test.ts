@@ -6,7 +6,7 @@
  * time would), which leaves the scheduled alarm where the store put it.
  */
 import { env, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { durableObjectStore } from '../src/session/durable-object'
 import type { SessionObject } from '../src/session/durable-object'
 import { sha256Hex } from '../src/session/foundation/id'

@@ -186,14 +186,14 @@ describe('DELETE /sessions/:handle (revokeSession())', () => {
     await phone.login(user)
     const handle = (await list(phone)).find((s) => !s.current)!.handle
 
-    const res = await phone.call('/sessions/' + handle, { method: 'DELETE' })
+    const res = await phone.call(`/sessions/${handle}`, { method: 'DELETE' })
     expect(res.body).toEqual({ revoked: true })
     expect(res.res.headers.getSetCookie()).toEqual([])
     expect(await deviceWith(DO, laptopToken).whoami()).toBeNull()
     expect(await phone.whoami()).toBe(user)
     expect((await list(phone)).map((s) => s.current)).toEqual([true])
 
-    expect((await phone.call('/sessions/' + handle, { method: 'DELETE' })).body).toEqual({
+    expect((await phone.call(`/sessions/${handle}`, { method: 'DELETE' })).body).toEqual({
       revoked: false,
     })
     expect((await phone.call('/sessions/nope', { method: 'DELETE' })).body).toEqual({
@@ -206,7 +206,7 @@ describe('DELETE /sessions/:handle (revokeSession())', () => {
     const d = device(DO)
     const token = await d.login(user)
     const own = (await list(d))[0]!.handle
-    const { res, body } = await d.call('/sessions/' + own, { method: 'DELETE' })
+    const { res, body } = await d.call(`/sessions/${own}`, { method: 'DELETE' })
     expect(body).toEqual({ revoked: true })
     expect(setCookie(res, 'sessionid')?.attrs['max-age']).toBe('0')
     expect(await deviceWith(DO, token).whoami()).toBeNull()
@@ -220,7 +220,7 @@ describe('DELETE /sessions/:handle (revokeSession())', () => {
     const handle = (await list(victim))[0]!.handle
     const attacker = device(DO)
     await attacker.login(newUser())
-    expect((await attacker.call('/sessions/' + handle, { method: 'DELETE' })).body).toEqual({
+    expect((await attacker.call(`/sessions/${handle}`, { method: 'DELETE' })).body).toEqual({
       revoked: false,
     })
     expect(await victim.whoami()).toBe(victimUser)

@@ -235,7 +235,10 @@ describe('freshAuth({ maxAge }) middleware', () => {
   const app = (clock: { now: number }): Hono<SessionEnv> => {
     const a = new Hono<SessionEnv>()
     a.use(session({ now: () => clock.now }))
-    a.post('/login', async (c) => (await c.get('session').login('ada'), c.text('in')))
+    a.post('/login', async (c) => {
+      await c.get('session').login('ada')
+      return c.text('in')
+    })
     a.post('/sensitive', freshAuth({ maxAge: 60 }), (c) => c.text('done'))
     return a
   }
@@ -266,7 +269,7 @@ describe('freshAuth({ maxAge }) middleware', () => {
       return new Response(null, { status: 500 })
     })
     a.post('/sensitive', freshAuth({ maxAge: 60 }), (c) => c.text('done'))
-    expect((await a.request(BASE + '/sensitive', { method: 'POST' })).status).toBe(500)
+    expect((await a.request(`${BASE}/sensitive`, { method: 'POST' })).status).toBe(500)
     expect(seen).toBeInstanceOf(SessionError)
     expect([(seen as SessionError).code, (seen as SessionError).message]).toEqual([
       'MISSING_STORE',

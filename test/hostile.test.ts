@@ -645,7 +645,7 @@ describe('oversized and malicious JSON bodies', () => {
     )
     expect(res.status).toBe(200)
     const data = await dataOf(id)
-    expect(Object.prototype.hasOwnProperty.call(data, key)).toBe(true)
+    expect(Object.hasOwn(data, key)).toBe(true)
     expect(data.username).toBe('ivan')
     expect(({} as Record<string, unknown>).polluted).toBeUndefined()
     expect((Object.prototype as Record<string, unknown>).polluted).toBeUndefined()

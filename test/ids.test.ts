@@ -76,7 +76,7 @@ describe('generateSessionId()', () => {
     expect(fromBase64Url('AAB')).toBeNull()
     expect([...(fromBase64Url('AAAB') as Uint8Array)]).toEqual([0, 0, 1]) // no padding bits
     const id = ids[0] as string
-    expect(fromBase64Url(id.slice(0, -1) + 'B')).toBeNull()
+    expect(fromBase64Url(`${id.slice(0, -1)}B`)).toBeNull()
   })
 
   it('never repeats in 10,000 ids', () => {

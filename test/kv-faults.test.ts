@@ -336,7 +336,7 @@ describe('corrupt stored records', () => {
     async (_label, text, reason) => {
       const log = warnings()
       const app = createApp()
-      const id = '_'.repeat(10) + 'corrupt' + 'A'.repeat(26)
+      const id = `${'_'.repeat(10)}corrupt${'A'.repeat(26)}`
       expect(id).toMatch(ID)
       const key = await kvKeyFor(id)
       await env.SESSIONS.put(key, text)

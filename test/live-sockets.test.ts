@@ -214,8 +214,14 @@ describe("every revocation closes the ended sessions' sockets with 4401, before 
   it('a session emptied of its data (clear())', async () => {
     const app = new Hono<SessionEnv & { Bindings: typeof env }>()
     app.use(session({ store: (c) => durableObjectStore({ namespace: c.env.SESSION_OBJECTS }) }))
-    app.post('/login', async (c) => (await c.get('session').login(newUser()), c.text('in')))
-    app.post('/clear', async (c) => (await c.get('session').clear(), c.text('cleared')))
+    app.post('/login', async (c) => {
+      await c.get('session').login(newUser())
+      return c.text('in')
+    })
+    app.post('/clear', async (c) => {
+      await c.get('session').clear()
+      return c.text('cleared')
+    })
     app.get('/live', (c) => c.get('session').acceptWebSocket())
     const jar = new Jar()
     const send = async (path: string, init: RequestInit = {}): Promise<Response> => {

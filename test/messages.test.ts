@@ -16,7 +16,7 @@ import {
   MESSAGE_LEVELS,
   messages,
   MESSAGES_KEY,
-  SessionError,
+  type SessionError,
   type SessionOptions,
 } from '../src/session'
 import { harness, storedRecords } from './helpers/harness'
@@ -203,7 +203,7 @@ describe('messages: what they cost (counting KV)', () => {
       await messages.warning(c, 'careful', { extraTags: 'sticky' })
     })
     const [record] = await storedRecords()
-    expect((record?.value as { data: unknown }).data).toEqual({
+    expect((record!.value as { data: unknown }).data).toEqual({
       a: 1,
       [MESSAGES_KEY]: [
         { level: 25, message: 'done' },

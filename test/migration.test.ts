@@ -74,7 +74,7 @@ beforeEach(async () => {
     clearKvSessions(env.SESSIONS),
     clearDurableObjectSessions(env.SESSION_OBJECTS, { listDurableObjectIds, runInDurableObject }),
   ])
-  await env.USERS.put(USERS + 'ada', 'ada-verifier')
+  await env.USERS.put(`${USERS}ada`, 'ada-verifier')
 })
 
 describe('durableObjectStore({ migrateFromKV })', () => {
@@ -136,7 +136,7 @@ describe('durableObjectStore({ migrateFromKV })', () => {
 
   it('logs out a moved session whose password changed since, and keeps no copy of it', async () => {
     const kvId = await kvSession('ada')
-    await env.USERS.put(USERS + 'ada', 'new-verifier')
+    await env.USERS.put(`${USERS}ada`, 'new-verifier')
     const client = browser('do', kvId)
     expect(await (await client.get('/me')).json()).toEqual({ user: null, data: {} })
     expect(client.sessionCookie).toBeUndefined()

@@ -752,7 +752,7 @@ describe('session() middleware', () => {
     expect(h.kv.counts).toMatchObject({ reads: 2, writes: 1 })
     expect(setCookie(res, 'sessionid')?.attrs['max-age']).toBe('1209600')
     const [record] = await storedRecords()
-    expect((record?.value as { expiresAt: number }).expiresAt).toBe(T0 + 10_000 + 1209600_000)
+    expect((record!.value as { expiresAt: number }).expiresAt).toBe(T0 + 10_000 + 1209600_000)
   })
 
   it('keeps an existing Vary header and adds Cookie once', async () => {

@@ -116,7 +116,7 @@ describe('signer.unsign() against tampering', () => {
     ['trailing data after a separator', `${good}:x`, 'malformed'],
     ['base64 padding added', `${good}=`, 'malformed'],
     // "A" and "B" as last character decode to the same 32 bytes: only the canonical one counts.
-    ['a non-canonical last signature character', good.slice(0, -1) + 'B', 'malformed'],
+    ['a non-canonical last signature character', `${good.slice(0, -1)}B`, 'malformed'],
     ['standard base64 instead of base64url', good.replace(/-/g, '+'), 'malformed'],
     ['no timestamp', `hello:${sig}`, 'malformed'],
     ['a timestamp that is not base62', good.replace('1vb66i', '1vb-6i'), 'malformed'],

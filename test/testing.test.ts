@@ -139,7 +139,10 @@ describe('the test client and unsafe methods', () => {
     expect((await hostile.post('/color', { form: { color: 'blue' } })).status).toBe(403)
     const seen: (string | null)[] = []
     const echo = {
-      fetch: async (req: Request) => (seen.push(req.headers.get('Origin')), new Response(null)),
+      fetch: async (req: Request) => {
+        seen.push(req.headers.get('Origin'))
+        return new Response(null)
+      },
     }
     await createTestClient(echo, { origin: false }).post('/x')
     await createTestClient(echo, { url: 'https://a.example' }).delete('/x')

@@ -64,6 +64,7 @@ export function isSafePath(value: string): boolean {
   return (
     value.startsWith('/') &&
     !value.startsWith('//') &&
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
     !/[\\\u0000-\u001f\u007f]/.test(value) &&
     encodable(value)
   )

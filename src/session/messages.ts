@@ -80,6 +80,7 @@ export interface AddMessageOptions {
 }
 
 /** What messages are added to and read from: the request's context, or its session. */
+// biome-ignore lint/suspicious/noExplicitAny: a session of any data type
 export type MessageTarget = Context | Session<any>
 
 /** Adds a message of one level (Django's `messages.success(request, …)` and its siblings). */
@@ -187,8 +188,8 @@ export function createMessages(options: MessagesOptions = {}): Messages {
   }
   // This request's level, set by setLevel(): keyed by the request's Session, so it lives
   // exactly as long as the request and needs no field in the Session class.
-  const levels = new WeakMap<Session<any>, number>()
-  const minimum = (session: Session<any>): number => levels.get(session) ?? configured
+  const levels = new WeakMap<Session<object>, number>()
+  const minimum = (session: Session<object>): number => levels.get(session) ?? configured
 
   const add = async (
     target: MessageTarget,

@@ -53,7 +53,13 @@ export async function openLive(
         () => fail(new Error(`no matching frame within ${ms} ms; got ${JSON.stringify(frames)}`)),
         ms,
       )
-      waiters.push({ match, done: (f) => (clearTimeout(timer), done(f)) })
+      waiters.push({
+        match,
+        done: (f) => {
+          clearTimeout(timer)
+          done(f)
+        },
+      })
     })
   return {
     ws,

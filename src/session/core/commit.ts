@@ -162,9 +162,8 @@ async function commitSession(state: SessionState, status: number): Promise<Defer
   // A logged-in session gets its device binding here, when the option is on (login()).
   const binding = o.deviceBound
   const offered =
-    binding !== null && state.auth !== null && state.device === null
-      ? (state.device = binding.newDevice())
-      : null
+    binding !== null && state.auth !== null && state.device === null ? binding.newDevice() : null
+  if (offered !== null) state.device = offered
   if (state.device !== null) record.device = state.device
   // The offer is signed before anything is written, so a failure leaves nothing behind.
   const offer = binding !== null && offered !== null ? await binding.offer(state, offered) : null
@@ -245,6 +244,7 @@ async function emptied(
   state: SessionState,
   data: SessionData,
   createdAt: number,
+  // biome-ignore lint/suspicious/noConfusingVoidType: reshaped by issue 23
 ): Promise<void | 'kept'> {
   const token = state.token as string
   const now = state.now()

@@ -28,6 +28,7 @@ export interface SessionEnv<Data extends object = SessionData> {
  * What `session<T>()` provides: `T` itself when it is an app's whole environment
  * (`SessionEnv<Data> & { Bindings: … }`), or `SessionEnv<T>` when `T` is only the data.
  */
+// biome-ignore lint/suspicious/noExplicitAny: matches a SessionEnv of any data type
 export type SessionEnvFor<T extends object> = T extends SessionEnv<any> ? T : SessionEnv<T>
 
 /**
@@ -35,6 +36,7 @@ export type SessionEnvFor<T extends object> = T extends SessionEnv<any> ? T : Se
  * `session<AppEnv>()` was given it (so `c.env` has the app's bindings), `any` when only
  * the data was given (`c.env` untyped, as before).
  */
+// biome-ignore lint/suspicious/noExplicitAny: c.env stays untyped when only the data type is named, as Hono's own Env default
 export type StoreEnvFor<T extends object> = T extends SessionEnv<any> ? T : any
 
 /**

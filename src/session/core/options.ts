@@ -34,6 +34,7 @@ export interface RollingOptions {
  * `E` is the app's Hono environment, which types `c.env` in the `store` callback
  * (`session<AppEnv>({ … })`); by default `c.env` is untyped.
  */
+// biome-ignore lint/suspicious/noExplicitAny: Hono's own default environment (`Context<E extends Env = any>`)
 export interface SessionOptions<E extends Env = any> {
   /**
    * Where sessions are kept: a store, or a function returning one per request

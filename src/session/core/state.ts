@@ -102,12 +102,14 @@ export class SessionState {
 
   /** This request's clock reading, in ms, fixed at first use. */
   now(): number {
-    return (this.#nowMs ??= this.options.now())
+    this.#nowMs ??= this.options.now()
+    return this.#nowMs
   }
 
   /** The request's store, resolved once. */
   store(): SessionStore {
-    return (this.#store ??= this.options.store(this.c))
+    this.#store ??= this.options.store(this.c)
+    return this.#store
   }
 
   /** What stores are told about this request. */
@@ -147,7 +149,10 @@ export class SessionState {
     this.accessed = true
     if (this.data === null) {
       if (this.loading === null) this.#loadWithoutStore()
-      if (this.data === null) await (this.loading ??= this.#load())
+      if (this.data === null) {
+        this.loading ??= this.#load()
+        await this.loading
+      }
     }
     return this.data as SessionData
   }
@@ -324,9 +329,9 @@ export class SessionState {
 
   /** The per-key changes, made at the first change; `null` once the data is replaced whole. */
   #changes(): KeyChanges | null {
-    return this.changes === null
-      ? null
-      : (this.changes ??= { set: emptyData(), deleted: new Set() })
+    if (this.changes === null) return null
+    this.changes ??= { set: emptyData(), deleted: new Set() }
+    return this.changes
   }
 
   /** Destroys the current record and any retired by `cycleKey()`; the session has no key after. */

@@ -221,6 +221,7 @@ export interface SessionStore {
    * Removes a session so its token stops working, and refuses saves of it still in flight;
    * resolves `'kept'` only for an `emptied` session that a merge left non-empty.
    */
+  // biome-ignore lint/suspicious/noConfusingVoidType: the store contract's destroy() result; reshaped by issue 23
   destroy(token: string, context: DestroyContext): Promise<void | 'kept'>
   /** The per-user registry, on stores that keep one (Durable Objects); absent elsewhere. */
   readonly registry?: SessionRegistry

@@ -27,6 +27,7 @@ export interface FetcherLike {
 }
 
 /** Options of {@link createTestClient}. */
+// biome-ignore lint/suspicious/noExplicitAny: Hono's own default environment
 export interface TestClientOptions<E extends Env = any> {
   /**
    * The bindings (`env` from `cloudflare:test`): given to `app.request()`, and to the
@@ -77,6 +78,7 @@ const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
  * expect(await client.session()).toEqual({})
  * ```
  */
+// biome-ignore lint/suspicious/noExplicitAny: Hono's own default environment
 export class TestClient<E extends Env = any> {
   /** The cookies this client holds. */
   readonly cookies: CookieJar
@@ -220,6 +222,7 @@ function withBody(init: RequestInit, body: TestBody | undefined): RequestInit {
  * const viaWorker = createTestClient(SELF, { env, session: sessionOptions, url: 'https://example.com' })
  * ```
  */
+// biome-ignore lint/suspicious/noExplicitAny: Hono's own default environment
 export function createTestClient<E extends Env = any>(
   target: AppLike | FetcherLike,
   options: TestClientOptions<E> = {},

@@ -26,6 +26,7 @@ export interface SessionAccess {
    * `Set-Cookie` the client keeps. A step or commit that throws rejects with that error.
    */
   run<T>(
+    // biome-ignore lint/suspicious/noExplicitAny: a step for a session of any data type
     step: SessionStep<T, any>,
     url: string,
     headers: Headers,
@@ -38,8 +39,8 @@ export interface SessionAccess {
 const STEP = 'x-edge-session-testing-step'
 
 /** Builds the kit's app for `options` (those of the app's `session()`). */
-export function sessionAccess(options: SessionOptions<any> = {}): SessionAccess {
-  const steps = new Map<string, (s: Session<any>, c: Context) => Promise<void>>()
+export function sessionAccess(options: SessionOptions = {}): SessionAccess {
+  const steps = new Map<string, (s: Session, c: Context) => Promise<void>>()
   const errors = new Map<string, unknown>()
   let next = 0
   const app = new Hono<SessionEnv>()

@@ -164,7 +164,10 @@ export function durableObjectStore(options: DurableObjectStoreOptions): SessionS
   if (from !== undefined && !kvNumbers.has(from)) kvNumbers.set(from, ++kvCount)
   const memo = `${shards}|${interval}|${recordLocation}|${cap}|${options.onSecurityEvent === undefined}|${from === undefined ? '' : kvNumbers.get(from)}`
   let known = stores.get(namespace)
-  if (known === undefined) stores.set(namespace, (known = new Map()))
+  if (known === undefined) {
+    known = new Map()
+    stores.set(namespace, known)
+  }
   const existing = options.onSecurityEvent === undefined ? known.get(memo) : undefined
   if (existing !== undefined) return existing
   const onSecurityEvent = options.onSecurityEvent ?? logSecurityEvent
@@ -359,6 +362,7 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
     }
   }
 
+  // biome-ignore lint/suspicious/noConfusingVoidType: the store contract's destroy() result; reshaped by issue 23
   async destroy(token: string, context: DestroyContext): Promise<void | 'kept'> {
     if (this.#migration?.isKvToken(token)) return this.#migration.destroy(token, context)
     const { emptied } = context
