@@ -686,6 +686,29 @@ describe('describeDevice(): client hints win over the User-Agent', () => {
       'desktop',
     ],
     [
+      'a bare platform, which keeps the version the User-Agent gives for it',
+      {
+        'User-Agent':
+          'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36',
+        'Sec-CH-UA': '"Google Chrome";v="131", "Chromium";v="131", "Not_A Brand";v="24"',
+        'Sec-CH-UA-Mobile': '?1',
+        'Sec-CH-UA-Platform': '"Android"',
+      },
+      'Chrome 131 on Android 14',
+      'mobile',
+    ],
+    [
+      'a platform that contradicts the User-Agent, which wins',
+      {
+        'User-Agent': CHROME_MAC,
+        'Sec-CH-UA': CHROME_BRANDS,
+        'Sec-CH-UA-Mobile': '?0',
+        'Sec-CH-UA-Platform': '"Windows"',
+      },
+      'Chrome 147 on Windows',
+      'desktop',
+    ],
+    [
       'an absurd platform version, which shows no version',
       {
         'User-Agent': CHROME_MAC,

@@ -424,9 +424,11 @@ export function describeDevice(headers: { get(name: string): string | null }): D
   const platform = sfString(read(headers, 'Sec-CH-UA-Platform', MAX_HINT))
   const platformVersion = sfString(read(headers, 'Sec-CH-UA-Platform-Version', MAX_HINT))
   const hintedOs = systemFromHints(platform, platformVersion)
-  // Windows' platform version 0 (before Windows 10) leaves the User-Agent's NT version.
-  if (hintedOs !== null) os = hintedOs
-  else if (platform === 'Windows' && os === null) os = 'Windows'
+  // A bare platform (no version hinted, or Windows' 0: before Windows 10) leaves a version
+  // the User-Agent gives for the same system ("Windows 7", "Android 14").
+  const bare = hintedOs === null ? PLATFORMS[platform] : hintedOs
+  if (hintedOs !== null && hintedOs !== PLATFORMS[platform]) os = hintedOs
+  else if (bare !== undefined && !os?.startsWith(bare)) os = bare
 
   // "?0" on Android is a tablet (Chrome sends "?1" from phones only).
   const mobile = read(headers, 'Sec-CH-UA-Mobile', MAX_HINT).trim()
