@@ -137,9 +137,8 @@ async function run(state: SessionState, action: CommitAction): Promise<Deferred 
       return action.deleteCookie ? removeCookie(state) : null
     }
     case 'save':
-      return save(state, action.token, action.offer)
     case 'save-new':
-      return save(state, null, action.offer)
+      return save(state, action)
   }
 }
 
@@ -194,17 +193,22 @@ async function empty(state: SessionState, token: string): Promise<EmptyResult | 
 }
 
 /**
- * Saves the session under `token` (or a new key, ending the keys it replaces once it is
- * written); resolves the cookie carrying its token, the device binding's offer with it.
+ * Saves the session under its token (`save`) or a new key (`save-new`, ending the keys it
+ * replaces once it is written); resolves the cookie carrying its token, the device
+ * binding's offer with it.
  */
-async function save(state: SessionState, token: string | null, offer: boolean): Promise<Deferred> {
+async function save(
+  state: SessionState,
+  action: Extract<CommitAction, { kind: 'save' | 'save-new' }>,
+): Promise<Deferred> {
+  const token = action.kind === 'save' ? action.token : null
   const { c, options: o } = state
   const now = state.now()
   const createdAt = state.createdAt ?? now
   const age = expiryAge(state.expiry, o, now, createdAt)
   // A logged-in session gets its device binding here, when the option is on (login()).
   const binding = o.deviceBound
-  const offered = offer && binding !== null ? binding.newDevice() : null
+  const offered = action.offer && binding !== null ? binding.newDevice() : null
   if (offered !== null) state.setDevice(offered)
   // The offer is signed before anything is written, so a failure leaves nothing behind.
   const offerWrite =

@@ -251,7 +251,7 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
     const stub = shard?.stub ?? this.#ns.get(objectId)
     const id = generateSessionId()
     const hash = await sha256Hex(id)
-    const device = this.#device(request, user !== null)
+    const device = this.#device(request, user)
     const row: SessionRow = {
       hash,
       handle: toBase64Url(crypto.getRandomValues(new Uint8Array(16))),
@@ -315,13 +315,14 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
     return this.#anonymousObjects.has(first.object) ? first : null
   }
 
+  /** The device columns of a new row of `user`'s (locations only for a logged-in session, when recorded). */
   #device(
     request: Request,
-    loggedIn: boolean,
+    user: string | null,
   ): Pick<SessionRow, 'user_agent' | 'country' | 'colo'> {
     const agent = request.headers.get('User-Agent')
     const cf = (request as { cf?: { country?: unknown; colo?: unknown } }).cf
-    const location = this.#o.recordLocation && loggedIn && cf !== undefined
+    const location = this.#o.recordLocation && user !== null && cf !== undefined
     return {
       user_agent: agent === null ? null : agent.slice(0, MAX_USER_AGENT),
       country: location && typeof cf.country === 'string' ? cf.country : null,
