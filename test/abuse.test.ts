@@ -375,7 +375,7 @@ describe('"__proto__" and "constructor" cannot pollute anything', () => {
     await env.SESSIONS.put(await kvKeyFor(id), planted)
     const h = harness()
     h.clock.now = Date.now()
-    h.jar.cookies.set('sessionid', id)
+    h.cookies.set('sessionid', id)
     const { body } = await h.run(async (s) => ({
       keys: await s.keys(),
       admin: (await s.get('admin')) ?? null,

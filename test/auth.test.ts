@@ -46,9 +46,9 @@ describe.each(stores)('login() on the %s store', (_name, store) => {
   it('cycles the key and binds the user beside the data, kept without any data', async () => {
     const h = make({ authHash })
     await h.run(async (s) => s.set('cart', [1]))
-    const anonymous = h.jar.cookies.get('sessionid')
+    const anonymous = h.cookies.get('sessionid')
     await h.run(async (s) => s.login('ada'))
-    expect(h.jar.cookies.get('sessionid')).not.toBe(anonymous)
+    expect(h.cookies.get('sessionid')).not.toBe(anonymous)
     expect((await h.run(async (s) => [await s.getUser(), await s.toJSON()])).body).toEqual([
       'ada',
       { cart: [1] },
@@ -110,12 +110,12 @@ describe.each(stores)('login() on the %s store', (_name, store) => {
   it('clear() and flush() log out, and a logged-out session does not keep the old key', async () => {
     const h = make({ authHash })
     await h.run(async (s) => s.login('ada'))
-    const before = h.jar.cookies.get('sessionid')
+    const before = h.cookies.get('sessionid')
     await h.run(async (s) => {
       await s.clear()
       await s.set('theme', 'dark')
     })
-    expect(h.jar.cookies.get('sessionid')).not.toBe(before)
+    expect(h.cookies.get('sessionid')).not.toBe(before)
     expect((await h.run(async (s) => [await s.getUser(), await s.get('theme')])).body).toEqual([
       null,
       'dark',
@@ -182,7 +182,7 @@ describe('what the KV record keeps of the user', () => {
     verifiers.set('ada', 'v1')
     const h = harness({ authHash })
     await h.run(async (s) => s.login('ada'))
-    const id = h.jar.cookies.get('sessionid') as string
+    const id = h.cookies.get('sessionid') as string
     verifiers.set('ada', 'v2')
     h.kv.reset()
     await h.run(async (s) => s.getUser())
@@ -243,7 +243,7 @@ describe('absoluteMaxAge', () => {
       await kvKeyFor(id),
       JSON.stringify({ v: 1, data: { n: 1 }, expiry: null, expiresAt: T0 + 7200_000 }),
     )
-    h.jar.cookies.set('sessionid', id)
+    h.cookies.set('sessionid', id)
     h.clock.now = T0 + 3599_000
     expect((await h.run(async (s) => [await s.get('n'), await s.getExpiryAge()])).body).toEqual([
       1, 1,

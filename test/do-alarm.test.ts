@@ -27,7 +27,7 @@ async function loginAs(user: string, expirySeconds?: number): Promise<string> {
     if (expirySeconds !== undefined) await s.setExpiry(expirySeconds)
   })
   expect(res.status).toBe(200)
-  return h.jar.cookies.get('sessionid')!
+  return h.cookies.get('sessionid')!
 }
 
 /** Moves the sessions of `tokens` past their expiry, as if their time had come (the alarm is left alone). */
@@ -146,7 +146,7 @@ describe('the alarm a save schedules', () => {
 
     // A shorter expiry, set by a later write to the same session, pulls the alarm in.
     const h = harness({ store }, { start: Date.now() })
-    h.jar.cookies.set('sessionid', token)
+    h.cookies.set('sessionid', token)
     await h.run(async (s) => s.setExpiry(3600))
     const shortened = (await rowsIn(stub))[0]!.expires_at
     expect(shortened).toBeLessThan(first!.expires_at)
@@ -168,7 +168,7 @@ describe('the alarm a save schedules', () => {
     // The row waits for the sweep, but the session is over after its second.
     await new Promise((done) => setTimeout(done, 1_100))
     const h = harness({ store }, { start: Date.now() })
-    h.jar.cookies.set('sessionid', token)
+    h.cookies.set('sessionid', token)
     expect((await h.run(async (s) => s.getUser())).body).toBeNull()
     expect(await runDurableObjectAlarm(stub)).toBe(true)
     expect(await stub.count()).toBe(0)

@@ -306,7 +306,7 @@ describe('SQLite rows written per request (what Durable Object storage bills)', 
     /** Rows the object of the jar's session writes during `step`. */
     const written = async (
       step: Step,
-      token = h.jar.cookies.get('sessionid') as string,
+      token = h.cookies.get('sessionid') as string,
     ): Promise<number> => {
       const stub = stubOf(token)
       const before = (await stub.usage()).rowsWritten
@@ -315,7 +315,7 @@ describe('SQLite rows written per request (what Durable Object storage bills)', 
     }
 
     await h.run(async (s) => s.set('n', 1))
-    const anonymous = h.jar.cookies.get('sessionid') as string
+    const anonymous = h.cookies.get('sessionid') as string
     expect(await written(async (s) => s.get('n'))).toBe(0) // read: last seen is fresh
     expect(await written(async (s) => s.set('n', 2))).toBe(1) // save: the one row (no index)
     h.clock.now += 301_000
@@ -323,7 +323,7 @@ describe('SQLite rows written per request (what Durable Object storage bills)', 
     // Login: the new row in the user's object, the anonymous one taken from its shard.
     const shardBefore = (await stubOf(anonymous).usage()).rowsWritten
     await h.run(async (s) => s.login('rows'))
-    const user = h.jar.cookies.get('sessionid') as string
+    const user = h.cookies.get('sessionid') as string
     expect((await stubOf(anonymous).usage()).rowsWritten - shardBefore).toBe(2) // the row deleted, a forward left
     expect((await stubOf(user).usage()).rowsWritten).toBeGreaterThanOrEqual(1)
     expect(await written(async (s) => s.flush(), user)).toBe(1) // logout: the one row
@@ -333,7 +333,7 @@ describe('SQLite rows written per request (what Durable Object storage bills)', 
     const store = durableObjectStore({ namespace: env.SESSION_OBJECTS })
     const h = harness({ store }, { start: Date.now() })
     await h.run(async (s) => s.login('rows-cycle'))
-    const stub = stubOf(h.jar.cookies.get('sessionid') as string)
+    const stub = stubOf(h.cookies.get('sessionid') as string)
     const written = async (step: Step): Promise<number> => {
       const before = (await stub.usage()).rowsWritten
       await h.run(step)

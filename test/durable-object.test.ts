@@ -73,7 +73,7 @@ describe('a write to an existing session', () => {
       { store: durableObjectStore({ namespace: env.SESSION_OBJECTS }) },
       { start: Date.now() },
     )
-    h.jar.cookies.set('sessionid', token)
+    h.cookies.set('sessionid', token)
     const copied = await h.run(async (s) => {
       await s.set('copy', await s.get('a'))
       await s.delete('c')
@@ -515,7 +515,7 @@ describe('storage: what is kept, and where', () => {
       await s.flush()
       await s.set('after', 'logout')
     })
-    const token = h.jar.cookies.get('sessionid')!
+    const token = h.cookies.get('sessionid')!
     expect(shards.has(splitToken(token).object)).toBe(true)
     expect(await rowsIn(namedStub(`user:${user}`))).toEqual([])
   })
@@ -526,9 +526,9 @@ describe('storage: what is kept, and where', () => {
       { start: Date.now() },
     )
     for (let i = 0; i < 3; i++) {
-      h.jar.cookies.clear()
+      h.cookies.clear()
       await h.run(async (s) => s.set('i', i))
-      expect(splitToken(h.jar.cookies.get('sessionid')!).object).toBe(
+      expect(splitToken(h.cookies.get('sessionid')!).object).toBe(
         env.SESSION_OBJECTS.idFromName('anon:0').toString(),
       )
     }

@@ -70,9 +70,9 @@ describe.each(STORES)('session.requireFreshAuth() on the %s store', (_name, stor
     await h.run((s) => s.login('ada'))
     h.clock.now += 3_600_000
     expect((await h.run((s) => s.requireFreshAuth(600))).res.status).toBe(403)
-    const before = h.jar.cookies.get('sessionid')
+    const before = h.cookies.get('sessionid')
     await h.run((s) => s.confirmAuthentication())
-    expect(h.jar.cookies.get('sessionid')).not.toBe(before)
+    expect(h.cookies.get('sessionid')).not.toBe(before)
     expect((await h.run((s) => s.requireFreshAuth(600))).res.status).toBe(200)
     expect((await h.run((s) => s.getUser())).body).toBe('ada')
   })
@@ -103,7 +103,7 @@ describe('a record without the last authentication (written before auth.at was k
   it('keeps working, its creation (the login) standing in', async () => {
     const h = harness({}, { start: Date.now() })
     await h.run((s) => s.login('ada'))
-    const key = await kvKeyFor(h.jar.cookies.get('sessionid')!)
+    const key = await kvKeyFor(h.cookies.get('sessionid')!)
     const record = decodeRecord((await env.SESSIONS.get(key))!)
     if (typeof record === 'string') throw new Error(record)
     expect(record.auth).toEqual({ user: 'ada', hash: null, at: h.clock.now })

@@ -66,7 +66,7 @@ describe('a KV read that throws', () => {
     const log = warnings()
     const h = faultyHarness()
     await h.run((s) => s.set('n', 1))
-    const id = h.jar.cookies.get('sessionid')
+    const id = h.cookies.get('sessionid')
     expect(id).toMatch(ID)
 
     h.faults.read = true
@@ -79,7 +79,7 @@ describe('a KV read that throws', () => {
     expect(res.status).toBe(200)
     expect(body).toEqual({ n: null, keys: [], unavailable: true, empty: true })
     expect(setCookies(res)).toEqual([])
-    expect(h.jar.cookies.get('sessionid')).toBe(id)
+    expect(h.cookies.get('sessionid')).toBe(id)
     expect(log.lines).toContainEqual(
       expect.objectContaining({ event: 'session.store_read_failed' }),
     )
@@ -99,7 +99,7 @@ describe('a KV read that throws', () => {
     warnings()
     const h = faultyHarness()
     await h.run((s) => s.set('n', 1))
-    const id = h.jar.cookies.get('sessionid') as string
+    const id = h.cookies.get('sessionid') as string
     const before = await env.SESSIONS.get(await kvKeyFor(id))
 
     h.faults.read = true
@@ -181,7 +181,7 @@ describe('a KV write that throws', () => {
   ])('%s: 503 without Set-Cookie; the stored session is unchanged', async (_label, error) => {
     const h = faultyHarness()
     await h.run((s) => s.set('n', 1))
-    const id = h.jar.cookies.get('sessionid') as string
+    const id = h.cookies.get('sessionid') as string
     const key = await kvKeyFor(id)
     const before = await env.SESSIONS.get(key)
 
@@ -206,7 +206,7 @@ describe('a KV write that throws', () => {
     expect(res.headers.get('Retry-After')).toBe('1')
     expect(setCookies(res)).toEqual([])
     expect(res.headers.get('X-Handler')).toBeNull()
-    expect(h.jar.cookies.get('sessionid')).toBe(id)
+    expect(h.cookies.get('sessionid')).toBe(id)
     expect((caught as SessionError).code).toBe('STORE_UNAVAILABLE')
     expect(String(((caught as SessionError).cause as Error).message)).toContain(
       _label.startsWith('a 429') ? '429' : 'simulated',
@@ -230,7 +230,7 @@ describe('a KV write that throws', () => {
   it('cycleKey() whose write fails keeps the old id working and deletes nothing', async () => {
     const h = faultyHarness()
     await h.run((s) => s.set('user', 'amy'))
-    const id = h.jar.cookies.get('sessionid') as string
+    const id = h.cookies.get('sessionid') as string
     h.faults.write = true
     const { res } = await h.run(async (s) => {
       await s.cycleKey()
@@ -241,7 +241,7 @@ describe('a KV write that throws', () => {
     expect(setCookies(res)).toEqual([])
     expect(await storedKeys()).toEqual([await kvKeyFor(id)])
     expect((await h.run(async (s) => s.get('user'))).body).toBe('amy')
-    expect(h.jar.cookies.get('sessionid')).toBe(id)
+    expect(h.cookies.get('sessionid')).toBe(id)
   })
 
   it.each([

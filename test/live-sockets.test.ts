@@ -94,14 +94,14 @@ describe('GET /live: refusals, in order', () => {
     const anonymous = device(DO)
     await anonymous.call('/session', json('POST', { a: 1 }))
     const unknown = device(DO)
-    unknown.jar.cookies.set(
+    unknown.cookies.set(
       'sessionid',
       `${'A'.repeat(43)}.${env.SESSION_OBJECTS.idFromName('user:nobody').toString()}`,
     )
     const loggedOut = device(DO)
     const token = await loggedOut.login(newUser())
     await loggedOut.call('/logout', json('POST', {}))
-    loggedOut.jar.cookies.set('sessionid', token)
+    loggedOut.cookies.set('sessionid', token)
     for (const d of [device(DO), anonymous, unknown, loggedOut]) {
       const res = await d.send('/live', { headers: { Upgrade: 'websocket', Origin: BASE } })
       expect(res.status).toBe(401)
