@@ -12,9 +12,13 @@ import {
   type SessionOptions,
   type SessionStore,
 } from '../src/session'
+import { durableObjectStore } from '../src/session/durable-object'
 import { sha256Hex } from '../src/session/foundation/id'
+import { logIn, sessionApp, users } from './helpers/app'
 import { harness, storedRecords, T0 } from './helpers/harness'
+import { setCookie } from './helpers/http'
 import { clearKV } from './helpers/kv'
+import { storeUnderTest } from './helpers/stores'
 
 const SECRET = 'edge-session auth test secret, 32 bytes or more'
 
@@ -297,5 +301,59 @@ describe('the registry on stores without one', () => {
     )
     expect(body).toBe('NOT_SUPPORTED')
     expect(h.kv.counts).toEqual({ reads: 0, writes: 0, deletes: 0, lists: 0 })
+  })
+})
+
+describe.each([
+  ['kv', () => undefined],
+  ['cookie', () => cookieStore({ secret: SECRET })],
+  ['do', () => durableObjectStore({ namespace: env.SESSION_OBJECTS })],
+] as const)('a password change (updateAuthHash()) over HTTP on the %s store', (name, store) => {
+  const server = name === 'cookie' ? null : storeUnderTest(name)
+  const people = users()
+  const app = () => {
+    const s = store()
+    return sessionApp(s === undefined ? {} : { store: s }, { users: people })
+  }
+  let n = 0
+  const newUser = (): string => `pw-${++n}-${crypto.randomUUID().slice(0, 8)}`
+
+  beforeEach(async () => {
+    await server?.clear()
+  })
+
+  it('logs the other browser out on its next request and keeps the first logged in', async () => {
+    const user = newUser()
+    const a = app()
+    const [first, second] = [a.browser(), a.browser()]
+    const firstBefore = await logIn(first, user)
+    const secondToken = await logIn(second, user)
+    expect(await second.user()).toBe(user)
+
+    const res = await first.post('/password')
+    expect(res.status).toBe(200)
+    expect(await res.json()).toEqual({ user })
+    // updateAuthHash(): a new key for the session that changed the password.
+    expect(first.sessionCookie).toBeDefined()
+    expect(first.sessionCookie).not.toBe(firstBefore)
+
+    const next = await second.get('/whoami')
+    expect(await next.json()).toEqual({ user: null })
+    expect(setCookie(next, 'sessionid')?.attrs['max-age']).toBe('0')
+    expect(await first.user()).toBe(user)
+    expect(await first.user()).toBe(user)
+
+    // Copies of the old cookies stay logged out, from anywhere, on every store.
+    expect(await app().browserWith(secondToken).user()).toBeNull()
+    expect(await app().browserWith(firstBefore).user()).toBeNull()
+    // Server-side stores keep only the session that changed the password.
+    if (server !== null) expect(await server.count()).toBe(1)
+  })
+
+  it('answers 401 NOT_LOGGED_IN to an anonymous caller and changes nothing', async () => {
+    const res = await app().browser().post('/password')
+    expect(res.status).toBe(401)
+    expect(await res.json()).toMatchObject({ code: 'NOT_LOGGED_IN' })
+    expect(res.headers.getSetCookie()).toEqual([])
   })
 })

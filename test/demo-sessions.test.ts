@@ -1,7 +1,8 @@
 /**
- * "Change password" (`POST /password`: a new verifier in USERS, then `updateAuthHash()`)
- * on every store the demo runs on: the other sessions of the user read as logged out from
- * their next request, the session that changed it stays logged in under a new key.
+ * The demo's "your sessions" and "change password" routes (`src/routes/sessions.ts`) on
+ * every store it runs on. `POST /password` (a new verifier in USERS, then
+ * `updateAuthHash()`): the other sessions of the user read as logged out from their next
+ * request, the session that changed it stays logged in under a new key.
  */
 import { env } from 'cloudflare:test'
 import { beforeEach, describe, expect, it } from 'vitest'
