@@ -235,6 +235,7 @@ export async function logIn(client: TestClient, user: string): Promise<string> {
 /** `GET /session`'s data (answered 200). */
 export async function dataOf(client: TestClient): Promise<Record<string, unknown>> {
   const res = await client.get('/session')
-  if (res.status !== 200) throw new Error(`GET /session answered ${res.status}: ${await res.text()}`)
+  if (res.status !== 200)
+    throw new Error(`GET /session answered ${res.status}: ${await res.text()}`)
   return ((await res.json()) as { data: Record<string, unknown> }).data
 }
