@@ -6,12 +6,14 @@
  */
 import { env } from 'cloudflare:test'
 import { beforeEach, describe, expect, it } from 'vitest'
-import { device, deviceWith } from './helpers/demo'
+import { DEFAULT_SESSION_LIST_LIMIT } from '../src/session'
+import { device, deviceWith, type Device } from './helpers/demo'
+import { clearObjects, namedStub, rowsIn } from './helpers/do'
 import { setCookie } from './helpers/http'
 import { storeUnderTest } from './helpers/stores'
 
 let users = 0
-const newUser = (): string => `pw-${++users}-${crypto.randomUUID().slice(0, 8)}`
+const newUser = (): string => `demo-${++users}-${crypto.randomUUID().slice(0, 8)}`
 
 describe.each(['kv', 'cookie', 'do'] as const)('POST /password on the %s store', (store) => {
   const bindings = { ...env, SESSION_STORE: store }
@@ -54,5 +56,85 @@ describe.each(['kv', 'cookie', 'do'] as const)('POST /password on the %s store',
     expect(res.status).toBe(401)
     expect(await res.json()).toMatchObject({ code: 'NOT_LOGGED_IN' })
     expect(res.headers.getSetCookie()).toEqual([])
+  })
+})
+
+const DO = { ...env, SESSION_STORE: 'do' }
+
+/** What `GET /sessions` answers. */
+interface Page {
+  sessions: { handle: string; current: boolean; createdAt: string }[]
+  total: number
+  limit: number
+  next: string | null
+}
+
+/** `n` devices logged in as `user`, one after the other; resolves the last one. */
+async function logins(user: string, n: number): Promise<Device> {
+  let last!: Device
+  for (let i = 0; i < n; i++) {
+    last = device(DO, { userAgent: `device ${i}` })
+    await last.login(user)
+  }
+  return last
+}
+
+describe('GET /sessions (a page of listSessions())', () => {
+  beforeEach(async () => {
+    await clearObjects()
+  })
+
+  it(`lists at most ${DEFAULT_SESSION_LIST_LIMIT} sessions by default, newest first, with the total and the next page's cursor`, async () => {
+    const user = newUser()
+    const me = await logins(user, DEFAULT_SESSION_LIST_LIMIT + 5)
+    const { res, body } = await me.call<Page>('/sessions')
+    expect(res.status).toBe(200)
+    expect(body.sessions).toHaveLength(DEFAULT_SESSION_LIST_LIMIT)
+    expect(body.total).toBe(DEFAULT_SESSION_LIST_LIMIT + 5)
+    expect(body.limit).toBe(DEFAULT_SESSION_LIST_LIMIT)
+    const created = body.sessions.map((s) => s.createdAt)
+    expect([...created].sort().reverse()).toEqual(created)
+    expect(body.next).not.toBeNull()
+  })
+
+  it('pages with after: every session once, in order, the last page with no next', async () => {
+    const user = newUser()
+    const me = await logins(user, 7)
+    const seen: string[] = []
+    let next: string | null = null
+    let pages = 0
+    do {
+      const { res, body }: { res: Response; body: Page } = await me.call<Page>(
+        `/sessions?limit=3${next === null ? '' : `&after=${next}`}`,
+      )
+      expect(res.status).toBe(200)
+      expect(body.total).toBe(7)
+      seen.push(...body.sessions.map((s) => s.handle))
+      next = body.next
+      pages++
+    } while (next !== null)
+    expect(pages).toBe(3)
+    expect(new Set(seen).size).toBe(7)
+    expect(seen.sort()).toEqual(
+      (await rowsIn(namedStub(`user:${user}`))).map((r) => r.handle).sort(),
+    )
+  })
+
+  it.each(['0', '1001', '-1', 'ten', '1.5'])('GET /sessions?limit=%s is a 400', async (limit) => {
+    const me = await logins(newUser(), 1)
+    expect((await me.send(`/sessions?limit=${limit}`)).status).toBe(400)
+  })
+})
+
+describe('GET / (the page)', () => {
+  beforeEach(async () => {
+    await clearObjects()
+  })
+
+  it('shows the limit and the count of the sessions', async () => {
+    const user = newUser()
+    const me = await logins(user, 4)
+    const html = await (await me.send('/')).text()
+    expect(html).toContain('4 sessions (the page lists at most 100).')
   })
 })
