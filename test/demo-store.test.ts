@@ -1,13 +1,16 @@
 /**
  * The demo's store from its bindings (`src/routes/store.ts`): `MAX_SESSIONS_PER_USER` as
- * the Durable Object store's cap.
+ * the Durable Object store's cap, and the switch from `SESSION_STORE=kv` to `do`, which
+ * moves KV sessions over.
  */
 import { env } from 'cloudflare:test'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { createApp } from '../src/app'
 import { sessionCap } from '../src/routes/store'
-import { device } from './helpers/demo'
-import { clearObjects } from './helpers/do'
+import { kvKeyFor } from '../src/session'
+import { device, deviceWith } from './helpers/demo'
+import { clearObjects, namedStub, rowOf } from './helpers/do'
+import { json } from './helpers/http'
 
 beforeEach(async () => {
   await clearObjects()
@@ -41,5 +44,21 @@ describe('MAX_SESSIONS_PER_USER (the demo)', () => {
       clock.now += 1_000
     }
     expect([await a.whoami(), await b.whoami(), await c.whoami()]).toEqual([null, user, user])
+  })
+})
+
+describe('the demo switched from SESSION_STORE=kv to do', () => {
+  it('keeps a logged-in user logged in, with the same data', async () => {
+    const onKv = device({ ...env, SESSION_STORE: 'kv' })
+    await onKv.login('raju')
+    await onKv.call('/session', json('POST', { color: 'green' }))
+    const onDo = deviceWith({ ...env, SESSION_STORE: 'do' }, onKv.token!)
+    expect(await onDo.whoami()).toBe('raju')
+    const { body } = await onDo.call<{ data: Record<string, unknown> }>('/session')
+    expect(body.data).toEqual({ username: 'raju', color: 'green' })
+    expect(onDo.token).not.toBe(onKv.token)
+    expect((await rowOf(onDo.token!))?.user).toBe('raju')
+    expect(await namedStub('user:raju').count()).toBe(1)
+    expect(await env.SESSIONS.get(await kvKeyFor(onKv.token!))).toBeNull()
   })
 })

@@ -4,7 +4,7 @@
  */
 import { env } from 'cloudflare:test'
 import { beforeEach, describe, expect, it } from 'vitest'
-import { type SessionOptions } from '../src/session'
+import type { SessionOptions } from '../src/session'
 import { durableObjectStore } from '../src/session/durable-object'
 import { logIn, sessionApp } from './helpers/app'
 import { clearObjects } from './helpers/do'
