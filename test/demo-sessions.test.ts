@@ -2,14 +2,16 @@
  * The demo's "your sessions" and "change password" routes (`src/routes/sessions.ts`) on
  * every store it runs on. `POST /password` (a new verifier in USERS, then
  * `updateAuthHash()`): the other sessions of the user read as logged out from their next
- * request, the session that changed it stays logged in under a new key.
+ * request, the session that changed it stays logged in under a new key. The sensitive
+ * routes need an authentication within `FRESH_AUTH_SECONDS`, renewed by `POST /confirm`.
  */
 import { env } from 'cloudflare:test'
 import { beforeEach, describe, expect, it } from 'vitest'
+import { createApp } from '../src/app'
 import { DEFAULT_SESSION_LIST_LIMIT } from '../src/session'
 import { device, deviceWith, type Device } from './helpers/demo'
 import { clearObjects, namedStub, rowsIn } from './helpers/do'
-import { setCookie } from './helpers/http'
+import { json, setCookie } from './helpers/http'
 import { storeUnderTest } from './helpers/stores'
 
 let users = 0
@@ -136,5 +138,102 @@ describe('GET / (the page)', () => {
     const me = await logins(user, 4)
     const html = await (await me.send('/')).text()
     expect(html).toContain('4 sessions (the page lists at most 100).')
+  })
+})
+
+describe.each([['kv'], ['cookie'], ['do']])(
+  'the demo on the %s store: FRESH_AUTH_SECONDS and POST /confirm',
+  (store) => {
+    const bindings = { ...env, SESSION_STORE: store }
+    const clocked = (
+      extra: Record<string, unknown> = {},
+    ): { d: Device; clock: { now: number } } => {
+      const clock = { now: Date.now() }
+      return {
+        d: device({ ...bindings, ...extra }, { app: createApp({ now: () => clock.now }) }),
+        clock,
+      }
+    }
+
+    it('POST /password needs an authentication within 600 s by default: 403 JSON REAUTHENTICATION_REQUIRED after', async () => {
+      const { d, clock } = clocked()
+      await d.login(`fresh-${store}`)
+      clock.now += 601_000
+      const { res, body } = await d.call('/password', json('POST', {}))
+      expect(res.status).toBe(403)
+      expect(body).toEqual({
+        error: expect.stringContaining('600 s'),
+        code: 'REAUTHENTICATION_REQUIRED',
+      })
+      expect(await d.whoami()).toBe(`fresh-${store}`)
+    })
+
+    it('POST /confirm with the logged-in user re-authenticates; another name is 403; nobody logged in is 401; it logs nobody in', async () => {
+      const { d, clock } = clocked({ FRESH_AUTH_SECONDS: '60' })
+      const nobody = await d.call('/confirm', json('POST', { username: 'mallory' }))
+      expect(nobody.res.status).toBe(401)
+      expect(await d.whoami()).toBeNull()
+      await d.login(`confirm-${store}`)
+      clock.now += 61_000
+      expect((await d.call('/password', json('POST', {}))).res.status).toBe(403)
+      const wrong = await d.call('/confirm', json('POST', { username: 'mallory' }))
+      expect(wrong.res.status).toBe(403)
+      expect(wrong.body).toMatchObject({ code: 'REAUTHENTICATION_REQUIRED' })
+      expect(await d.whoami()).toBe(`confirm-${store}`)
+      expect(
+        (await d.call('/confirm', json('POST', { username: `confirm-${store}` }))).body,
+      ).toEqual({ confirmed: true, user: `confirm-${store}` })
+      expect((await d.call('/password', json('POST', {}))).res.status).toBe(200)
+    })
+  },
+)
+
+describe('the demo on the do store: the revocations need a fresh authentication', () => {
+  it.each([
+    [
+      'DELETE /sessions/:handle',
+      (d: Device) => d.call('/sessions/no-such-handle', { method: 'DELETE' }),
+    ],
+    [
+      'POST /sessions/revoke-others',
+      (d: Device) => d.call('/sessions/revoke-others', json('POST', {})),
+    ],
+    ['POST /sessions/revoke-all', (d: Device) => d.call('/sessions/revoke-all', json('POST', {}))],
+  ])('%s: 403 past FRESH_AUTH_SECONDS, allowed within', async (_route, call) => {
+    const clock = { now: Date.now() }
+    const d = device(
+      { ...env, SESSION_STORE: 'do', FRESH_AUTH_SECONDS: '30' },
+      { app: createApp({ now: () => clock.now }) },
+    )
+    await d.login(`gate-${crypto.randomUUID().slice(0, 8)}`)
+    clock.now += 31_000
+    const stale = await call(d)
+    expect(stale.res.status).toBe(403)
+    expect(stale.body).toMatchObject({ code: 'REAUTHENTICATION_REQUIRED' })
+    const user = await d.whoami()
+    await d.call('/confirm', json('POST', { username: user }))
+    expect((await call(d)).res.status).toBe(200)
+  })
+
+  it('the page offers the confirmation when a form action needs it, and the action works after it', async () => {
+    const clock = { now: Date.now() }
+    const d = device(
+      { ...env, SESSION_STORE: 'do', FRESH_AUTH_SECONDS: '30' },
+      { app: createApp({ now: () => clock.now }) },
+    )
+    const user = `page-${crypto.randomUUID().slice(0, 8)}`
+    await d.login(user)
+    clock.now += 31_000
+    const form = (body: Record<string, string>): RequestInit => ({
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(body).toString(),
+    })
+    const stale = await d.send('/form/sessions/revoke-others', form({}))
+    expect(stale.status).toBe(403)
+    expect(await stale.text()).toContain('id="form-confirm"')
+    expect((await d.send('/form/confirm', form({ username: 'someone else' }))).status).toBe(403)
+    expect((await d.send('/form/confirm', form({ username: user }))).status).toBe(303)
+    expect((await d.send('/form/sessions/revoke-others', form({}))).status).toBe(303)
   })
 })
