@@ -19,11 +19,8 @@ const app = sessionApp()
 const bindings = { SESSIONS: kv.namespace }
 
 /** A request of a browser sending `cookie` (a whole Cookie header), on the counted KV. */
-const send = (path: string, init: RequestInit, cookie: string | undefined): Promise<Response> => {
-  const headers = new Headers(init.headers)
-  if (cookie !== undefined) headers.set('Cookie', cookie)
-  return app.browser({ env: bindings }).request(path, { ...init, headers })
-}
+const send = (path: string, init: RequestInit, cookie: string | undefined): Promise<Response> =>
+  app.send(path, init, { cookie, env: bindings })
 
 /** What the client sends as its session cookie. */
 type CookieKind = 'none' | 'valid' | 'forged' | 'unknown'

@@ -10,7 +10,7 @@
  * | ------------------------------ | ------------------------------------------------------ |
  * | `GET /untouched`               | nothing: the handler never touches it                  |
  * | `GET /whoami`                  | `getUser()` → `{ user }`                               |
- * | `GET /session`                 | `toJSON()` → `{ data }`                                |
+ * | `GET /session`                 | `toJSON()` and the three expiry getters → `{ data, …}` |
  * | `POST /session`                | `set()` of each key of a JSON object → `{ data }`      |
  * | `DELETE /session/:key`         | `delete(key)` → `{ data }`                             |
  * | `POST /expiry`                 | `setExpiry(seconds)` of `{ seconds }` → `{ data }`     |
@@ -88,6 +88,12 @@ export interface SessionApp {
   browser(device?: DeviceOptions): TestClient
   /** A new browser sending `token` as its session cookie. */
   browserWith(token: string, device?: DeviceOptions): TestClient
+  /** One request of a new browser whose whole `Cookie` header is `cookie` (none when undefined). */
+  send(
+    path: string,
+    init?: RequestInit,
+    sent?: { cookie?: string | undefined; env?: Record<string, unknown> },
+  ): Promise<Response>
 }
 
 /** Reads the request's JSON object (a test sends only well-formed ones). */
@@ -114,7 +120,15 @@ export function sessionApp(
 
   app.get('/untouched', (c) => c.text('untouched'))
   app.get('/whoami', async (c) => c.json({ user: await c.get('session').getUser() }))
-  app.get('/session', async (c) => c.json(await data(c)))
+  app.get('/session', async (c) => {
+    const s = c.get('session')
+    return c.json({
+      ...(await data(c)),
+      expiryAge: await s.getExpiryAge(),
+      expiryDate: (await s.getExpiryDate()).toISOString(),
+      expireAtBrowserClose: await s.getExpireAtBrowserClose(),
+    })
+  })
   app.post('/session', async (c) => {
     const values = await body(c)
     for (const key of Object.keys(values)) await c.get('session').set(key, values[key])
@@ -219,6 +233,14 @@ export function sessionApp(
       const client = browser(device)
       client.cookies.set(resolved.cookieName ?? 'sessionid', token)
       return client
+    },
+    send(path, init = {}, sent = {}) {
+      const headers = new Headers(init.headers)
+      if (sent.cookie !== undefined) headers.set('Cookie', sent.cookie)
+      return browser(sent.env === undefined ? {} : { env: sent.env }).request(path, {
+        ...init,
+        headers,
+      })
     },
   }
 }
