@@ -77,6 +77,8 @@ export interface DeviceOptions {
   cf?: Location
   /** @default env (the pool's bindings) */
   env?: Record<string, unknown>
+  /** The execution context its requests run with (`createExecutionContext()`). @default none */
+  executionCtx?: ExecutionContext
 }
 
 /** The app, the options its `session()` got, and browsers of it. */
@@ -223,6 +225,7 @@ export function sessionApp(
       env: device.env ?? env,
       session: resolved,
       url: ORIGIN,
+      ...(device.executionCtx === undefined ? {} : { executionCtx: device.executionCtx }),
       ...(device.userAgent === undefined ? {} : { headers: { 'User-Agent': device.userAgent } }),
     })
   return {
