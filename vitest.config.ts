@@ -34,8 +34,17 @@ for (const stream of [process.stdout, process.stderr]) {
 export default defineConfig({
   plugins: [
     cloudflareTest({
-      main: './src/index.ts',
+      // The demo worker (src/index.ts) and the library tests' own Durable Object class.
+      main: './test/worker.ts',
       wrangler: { configPath: './wrangler.toml' },
+      miniflare: {
+        // The library's SessionObject with socket hooks that report what they received
+        // (test/helpers/socket-object.ts): the library's socket tests do not rest on the
+        // demo's subclass, which SESSION_OBJECTS is bound to.
+        durableObjects: {
+          TEST_SESSION_OBJECTS: { className: 'ProbeSessionObject', useSQLite: true },
+        },
+      },
     }),
   ],
   test: {

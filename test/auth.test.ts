@@ -14,7 +14,7 @@ import {
 } from '../src/session'
 import { durableObjectStore } from '../src/session/durable-object'
 import { sha256Hex } from '../src/session/foundation/id'
-import { logIn, sessionApp, users } from './helpers/app'
+import { logIn, type SessionApp, sessionApp, users } from './helpers/app'
 import { harness, storedRecords, T0 } from './helpers/harness'
 import { setCookie } from './helpers/http'
 import { clearKV } from './helpers/kv'
@@ -304,14 +304,14 @@ describe('the registry on stores without one', () => {
   })
 })
 
-describe.each([
+describe.each<['kv' | 'cookie' | 'do', () => SessionStore | undefined]>([
   ['kv', () => undefined],
   ['cookie', () => cookieStore({ secret: SECRET })],
   ['do', () => durableObjectStore({ namespace: env.SESSION_OBJECTS })],
-] as const)('a password change (updateAuthHash()) over HTTP on the %s store', (name, store) => {
+])('a password change (updateAuthHash()) over HTTP on the %s store', (name, store) => {
   const server = name === 'cookie' ? null : storeUnderTest(name)
   const people = users()
-  const app = () => {
+  const app = (): SessionApp => {
     const s = store()
     return sessionApp(s === undefined ? {} : { store: s }, { users: people })
   }
