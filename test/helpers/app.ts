@@ -10,7 +10,7 @@
  * | ------------------------------ | ------------------------------------------------------ |
  * | `GET /untouched`               | nothing: the handler never touches it                  |
  * | `GET /whoami`                  | `getUser()` → `{ user }`                               |
- * | `GET /session`                 | `toJSON()` and the three expiry getters → `{ data, …}` |
+ * | `GET /session`                 | `toJSON()` and the expiry getters → `{ data, … }` (*)  |
  * | `POST /session`                | `set()` of each key of a JSON object → `{ data }`      |
  * | `DELETE /session/:key`         | `delete(key)` → `{ data }`                             |
  * | `POST /expiry`                 | `setExpiry(seconds)` of `{ seconds }` → `{ data }`     |
@@ -29,6 +29,9 @@
  * | `GET /test-cookie`             | `setTestCookie()`                                      |
  * | `GET /test-cookie/check`       | `testCookieWorked()`, then `deleteTestCookie()`        |
  * | `GET /boom`                    | reads the session, then fails with a 500               |
+ *
+ * (*) `{ data, expiryAge, expiryDate, expireAtBrowserClose }`, as every route answering
+ * `{ data }` does.
  */
 import { env } from 'cloudflare:test'
 import { Hono } from 'hono'
@@ -116,21 +119,20 @@ export function sessionApp(
       : { ...options, authHash: (c, user) => people.authHash(c, user) }
   const app = new Hono<SessionEnv>()
   app.use(session(resolved))
-  const data = async (c: { get(key: 'session'): SessionEnv['Variables']['session'] }) => ({
-    data: await c.get('session').toJSON(),
-  })
-
-  app.get('/untouched', (c) => c.text('untouched'))
-  app.get('/whoami', async (c) => c.json({ user: await c.get('session').getUser() }))
-  app.get('/session', async (c) => {
+  /** What the routes answer of the session: its data, and its expiry as the three getters read it. */
+  const data = async (c: { get(key: 'session'): SessionEnv['Variables']['session'] }) => {
     const s = c.get('session')
-    return c.json({
-      ...(await data(c)),
+    return {
+      data: await s.toJSON(),
       expiryAge: await s.getExpiryAge(),
       expiryDate: (await s.getExpiryDate()).toISOString(),
       expireAtBrowserClose: await s.getExpireAtBrowserClose(),
-    })
-  })
+    }
+  }
+
+  app.get('/untouched', (c) => c.text('untouched'))
+  app.get('/whoami', async (c) => c.json({ user: await c.get('session').getUser() }))
+  app.get('/session', async (c) => c.json(await data(c)))
   app.post('/session', async (c) => {
     const values = await body(c)
     for (const key of Object.keys(values)) await c.get('session').set(key, values[key])
