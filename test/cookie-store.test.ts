@@ -27,14 +27,16 @@ afterEach(() => {
   vi.restoreAllMocks()
 })
 
-/** A record as the middleware would save it, and its write. */
+/** A record as the middleware would save it, and its write (for cookie `cookieName`). */
 function write(
   data: Record<string, unknown>,
   expiresAt = T0 + 300_000,
   expiry: SessionRecord['expiry'] = null,
+  cookieName = 'sessionid',
 ): SessionWrite {
   const record: SessionRecord = { data, expiry, expiresAt, createdAt: T0, auth: null }
   return {
+    cookieName,
     record,
     serialized: encodeRecord(record, 1 << 20),
     changes: null,
@@ -47,7 +49,18 @@ function write(
 }
 
 /** What the middleware tells a store about the request. */
-const CTX: StoreContext = { now: T0, request: new Request('http://example.com/') }
+const CTX: StoreContext = {
+  now: T0,
+  request: new Request('http://example.com/'),
+  cookieName: 'sessionid',
+}
+
+/** The same, for a session cookie named `cookieName`. */
+const ctxFor = (cookieName: string): StoreContext => ({ ...CTX, cookieName })
+
+/** Seals `w` with `store` and resolves the token (what the cookie carries). */
+const seal = async (store: SessionStore, w: SessionWrite): Promise<string> =>
+  (await store.save(null, w)).token
 
 const plain = (record: SessionRecord | null): unknown =>
   record === null ? null : JSON.parse(JSON.stringify(record))
@@ -72,10 +85,10 @@ describe('cookieStore() sealing', () => {
   })
 
   it.each([
-    ['another secret', { secret: SECRET_2 }],
-    ['another cookie name (the name is additional data)', { secret: SECRET, cookieName: 'sid' }],
-  ])('does not open it with %s', async (_what, options) => {
-    expect(await cookieStore(options).load(KNOWN_TOKEN, CTX)).toBeNull()
+    ['another secret', SECRET_2, 'sessionid'],
+    ['another cookie name (the name is additional data)', SECRET, 'sid'],
+  ])('does not open it with %s', async (_what, secret, cookieName) => {
+    expect(await cookieStore({ secret }).load(KNOWN_TOKEN, ctxFor(cookieName))).toBeNull()
   })
 
   it('round-trips a record, with a fresh IV every time, and hides its content', async () => {
@@ -85,8 +98,8 @@ describe('cookieStore() sealing', () => {
       T0 + 5000,
       { age: 5 },
     )
-    const a = await store.save(null, w)
-    const b = await store.save(a, w)
+    const a = (await store.save(null, w)).token
+    const b = (await store.save(a, w)).token
     expect(a).toMatch(/^[A-Za-z0-9_-]+$/)
     expect(a).not.toBe(b)
     expect(atob(a.replace(/-/g, '+').replace(/_/g, '/'))).not.toContain('the-plaintext-marker')
@@ -113,7 +126,7 @@ describe('cookieStore() sealing', () => {
       ['the tail of another token', (t: string) => t.slice(0, 16) + KNOWN_TOKEN.slice(16)],
     ])('%s', async (_what, change) => {
       const store = cookieStore({ secret: SECRET })
-      const token = await store.save(null, write({ a: 1 }))
+      const token = await seal(store, write({ a: 1 }))
       expect(await store.load(token, CTX)).not.toBeNull()
       expect(await store.load(change(token), CTX)).toBeNull()
     })
@@ -125,7 +138,7 @@ describe('cookieStore() sealing', () => {
     async function tokenWithUnusedBits(store: SessionStore, unused: 2 | 4): Promise<string> {
       // 4n+2 characters carry 3n+1 bytes (4 unused bits), 4n+3 carry 3n+2 (2 unused bits).
       for (let pad = 0; ; pad++) {
-        const token = await store.save(null, write({ p: 'x'.repeat(pad) }))
+        const token = await seal(store, write({ p: 'x'.repeat(pad) }))
         if (token.length % 4 === (unused === 4 ? 2 : 3)) return token
       }
     }
@@ -177,12 +190,11 @@ describe('cookieStore() sealing', () => {
   })
 
   it('binds the cookie name: a session moved to another cookie name does not open', async () => {
-    const token = await cookieStore({ secret: SECRET, cookieName: 'a' }).save(null, write({ a: 1 }))
-    expect(
-      plain(await cookieStore({ secret: SECRET, cookieName: 'a' }).load(token, CTX)),
-    ).toMatchObject({ data: { a: 1 } })
-    expect(await cookieStore({ secret: SECRET, cookieName: 'b' }).load(token, CTX)).toBeNull()
-    expect(await cookieStore({ secret: SECRET }).load(token, CTX)).toBeNull()
+    const store = cookieStore({ secret: SECRET })
+    const token = await seal(store, write({ a: 1 }, undefined, undefined, 'a'))
+    expect(plain(await store.load(token, ctxFor('a')))).toMatchObject({ data: { a: 1 } })
+    expect(await store.load(token, ctxFor('b'))).toBeNull()
+    expect(await store.load(token, CTX)).toBeNull()
   })
 
   it.each([
@@ -211,7 +223,7 @@ describe('cookieStore() sealing', () => {
     async (_label, serialized, reason) => {
       const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined)
       const store = cookieStore({ secret: SECRET })
-      const token = await store.save(null, { ...write({}), serialized })
+      const token = await seal(store, { ...write({}), serialized })
       expect(await store.load(token, CTX)).toBeNull()
       expect(warn.mock.calls).toEqual([
         [JSON.stringify({ event: 'session.corrupt_record', reason, store: 'cookie' })],
@@ -234,7 +246,7 @@ describe('cookieStore() sealing', () => {
 
   it('does nothing on destroy() (nothing is stored)', async () => {
     const store = cookieStore({ secret: SECRET })
-    const token = await store.save(null, write({ a: 1 }))
+    const token = await seal(store, write({ a: 1 }))
     await store.destroy(token, CTX)
     expect(await store.load(token, CTX)).not.toBeNull() // the revocation limit, stated in docs/stores.md
   })
@@ -242,10 +254,10 @@ describe('cookieStore() sealing', () => {
 
 describe('cookieStore() secret rotation', () => {
   it('opens sessions of a listed fallback, seals with the current secret only', async () => {
-    const oldToken = await cookieStore({ secret: SECRET }).save(null, write({ a: 1 }))
+    const oldToken = await seal(cookieStore({ secret: SECRET }), write({ a: 1 }))
     const rotating = cookieStore({ secret: SECRET_2, fallbacks: [SECRET] })
     expect(plain(await rotating.load(oldToken, CTX))).toMatchObject({ data: { a: 1 } })
-    const newToken = await rotating.save(oldToken, write({ a: 2 }))
+    const newToken = (await rotating.save(oldToken, write({ a: 2 }))).token
     expect(plain(await cookieStore({ secret: SECRET_2 }).load(newToken, CTX))).toMatchObject({
       data: { a: 2 },
     })
@@ -253,7 +265,7 @@ describe('cookieStore() secret rotation', () => {
   })
 
   it('refuses them once the fallback is removed', async () => {
-    const oldToken = await cookieStore({ secret: SECRET }).save(null, write({ a: 1 }))
+    const oldToken = await seal(cookieStore({ secret: SECRET }), write({ a: 1 }))
     expect(await cookieStore({ secret: SECRET_2 }).load(oldToken, CTX)).toBeNull()
   })
 
@@ -262,10 +274,6 @@ describe('cookieStore() secret rotation', () => {
     [
       { secret: SECRET, fallbacks: ['x'.repeat(31)] },
       'cookieStore(): option "fallbacks[0]" must be at least 32 bytes (it is 31)',
-    ],
-    [
-      { secret: SECRET, cookieName: '' },
-      'cookieStore(): option "cookieName" must be a non-empty string',
     ],
   ])('refuses %j at construction, naming the option', (options, message) => {
     expect(() => cookieStore(options)).toThrowError(
@@ -286,7 +294,7 @@ describe('cookieStore() size guard', () => {
   it('seals a record of 3036 bytes into a cookie of exactly 4096', async () => {
     const w = sized(3036)
     expect(w.serialized.length).toBe(3036)
-    const token = await cookieStore({ secret: SECRET }).save(null, w)
+    const token = await seal(cookieStore({ secret: SECRET }), w)
     expect(`sessionid=${token}`.length).toBe(4096)
   })
 
@@ -296,8 +304,8 @@ describe('cookieStore() size guard', () => {
   ])(
     'refuses a record that would not fit cookie %j, with PAYLOAD_TOO_LARGE',
     async (cookieName, bytes) => {
-      const error = await cookieStore({ secret: SECRET, cookieName })
-        .save(null, sized(bytes))
+      const error = await cookieStore({ secret: SECRET })
+        .save(null, { ...sized(bytes), cookieName })
         .catch((e: unknown) => e)
       expect(error).toBeInstanceOf(SessionError)
       expect(error).toMatchObject({ code: 'PAYLOAD_TOO_LARGE', status: 413 })
@@ -513,7 +521,7 @@ describe('what only the cookie store does', () => {
     async (_label, record) => {
       const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined)
       const b = browser('cookie')
-      const sealed = await cookieStore({ secret: SECRET }).save(null, {
+      const sealed = await seal(cookieStore({ secret: SECRET }), {
         ...write({}),
         serialized: JSON.stringify({ v: 1, ...record }),
       })

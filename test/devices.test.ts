@@ -1,11 +1,12 @@
 /**
- * "Your sessions" as a devices page: the User-Agent heuristic (routes/page/devices.ts),
+ * "Your sessions" as a devices page: device names (routes/page/devices.ts, on the library's
+ * describeDevice(), which test/device.test.ts tests against real strings),
  * relative times with the exact time on hover, "this device", and GET /account, the
  * section the page's socket reloads.
  */
 import { env } from 'cloudflare:test'
 import { beforeEach, describe, expect, it } from 'vitest'
-import { describeDevice, exactTime, relativeTime } from '../src/routes/page/devices'
+import { deviceName, exactTime, relativeTime } from '../src/routes/page/devices'
 import { device } from './helpers/demo'
 import { clearObjects } from './helpers/do'
 
@@ -13,63 +14,69 @@ beforeEach(async () => {
   await clearObjects()
 })
 
-describe('describeDevice()', () => {
+describe('deviceName()', () => {
   it.each([
     [
       'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36',
-      'Chrome on Windows',
+      'Chrome 131 on Windows',
     ],
     [
       'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0',
-      'Edge on Windows',
+      'Edge 131 on Windows',
     ],
     [
       'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15',
-      'Safari on macOS',
+      'Safari 18 on macOS',
     ],
     [
       'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1',
-      'Safari on iOS',
+      'Safari 18 on iOS 18',
     ],
     [
       'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) CriOS/131.0.6778.73 Mobile/15E148 Safari/604.1',
-      'Chrome on iOS',
+      'Chrome 131 on iOS 18',
     ],
     [
       'Mozilla/5.0 (iPad; CPU OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1',
-      'Safari on iPadOS',
+      'Safari 18 on iPadOS 18',
     ],
     [
       'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36',
-      'Chrome on Android',
+      'Chrome 131 on Android 14',
     ],
     [
       'Mozilla/5.0 (Linux; Android 14; SM-S911B) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/26.0 Chrome/122.0.0.0 Mobile Safari/537.36',
-      'Samsung Internet on Android',
+      'Samsung Internet 26 on Android 14',
     ],
-    ['Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0', 'Firefox on Linux'],
+    [
+      'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0',
+      'Firefox 128 on Linux',
+    ],
     [
       'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 OPR/115.0.0.0',
-      'Opera on Linux',
+      'Opera 115 on Linux',
     ],
     [
       'Mozilla/5.0 (X11; CrOS x86_64 14541.0.0) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36',
-      'Chrome on ChromeOS',
+      'Chrome 131 on ChromeOS',
     ],
     [
       'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/131.0.0.0 Safari/537.36',
-      'Chrome on Linux',
+      'Chrome 131 on Linux',
     ],
-    ['curl/8.5.0', 'curl/8.5.0'],
-    ['Firefox/128.0', 'Firefox'],
+    ['curl/8.5.0', 'curl 8'],
+    ['Firefox/128.0', 'Firefox 128 on an unknown system'],
+    ['edge-session e2e (laptop)', 'edge-session e2e (laptop)'],
   ])('%s is "%s"', (agent, shown) => {
-    expect(describeDevice(agent)).toBe(shown)
+    expect(deviceName(agent)).toBe(shown)
   })
 
-  it('shortens an unrecognised agent to 60 characters, and names a missing one', () => {
-    expect(describeDevice('x'.repeat(200))).toBe(`${'x'.repeat(59)}…`)
-    expect(describeDevice(null)).toBe('Unknown device')
-    expect(describeDevice('  ')).toBe('Unknown device')
+  it('shortens an unrecognised agent to 60 characters without control characters, and names a missing one', () => {
+    expect(deviceName('x'.repeat(200))).toBe(`${'x'.repeat(59)}…`)
+    expect(deviceName('my\x01 app\u202e')).toBe('my app')
+    expect(deviceName(null)).toBe('Unknown device')
+    expect(deviceName('  ')).toBe('Unknown device')
+    expect(deviceName('\x01\x02')).toBe('Unknown device')
   })
 })
 
@@ -109,8 +116,10 @@ describe('GET / and GET /account: "Your sessions" on the do store', () => {
     await laptop.login(user)
     await desktop.login(user)
     const html = await (await laptop.send('/')).text()
-    expect(html).toContain('>Firefox on Linux</span><span class="this-device"> This device</span>')
-    expect(html).toContain('>Chrome on Windows</span><br/>')
+    expect(html).toContain(
+      '>Firefox 128 on Linux</span><span class="this-device"> This device</span>',
+    )
+    expect(html).toContain('>Chrome 131 on Windows</span><br/>')
     expect(html).toMatch(
       /<time datetime="\d{4}-\d\d-\d\dT[\d:.]+Z" title="\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC">just now<\/time>/,
     )
@@ -127,6 +136,6 @@ describe('GET / and GET /account: "Your sessions" on the do store', () => {
     expect(res.headers.get('Cache-Control')).toBe('no-store')
     const html = await res.text()
     expect(html.startsWith('<section id="account">')).toBe(true)
-    expect(html).toContain('Firefox on Linux')
+    expect(html).toContain('Firefox 128 on Linux')
   })
 })

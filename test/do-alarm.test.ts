@@ -72,7 +72,11 @@ describe('SessionObject.alarm()', () => {
     // Expired rows read as no session already; the alarm only reclaims their storage.
     for (const token of dead)
       expect(
-        await store.load(token, { now: Date.now(), request: new Request('http://x') }),
+        await store.load(token, {
+          now: Date.now(),
+          request: new Request('http://x'),
+          cookieName: 'sessionid',
+        }),
       ).toBeNull()
     expect(await stub.count()).toBe(4)
 

@@ -377,25 +377,23 @@ describe("the object's calls, interleaved directly on its stub", () => {
       }),
     ).toMatchObject({ status: 'ok' })
     expect(
-      await s.update('k1', {
+      await s.empty('k1', {
         record: rec({}, now),
         changes: { set: [], deleted: ['a'], expiry: false },
         now,
         maxPayloadBytes: MAX,
         lifetime: LIFETIME,
-        emptied: true,
       }),
     ).toMatchObject({ status: 'ok' })
     expect(JSON.parse((await rowsIn(s))[0]!.record).data).toEqual({ b: 2 })
     // Emptied again with nothing else written: the row goes.
     expect(
-      await s.update('k1', {
+      await s.empty('k1', {
         record: rec({}, now),
         changes: { set: [], deleted: ['b'], expiry: false },
         now,
         maxPayloadBytes: MAX,
         lifetime: LIFETIME,
-        emptied: true,
       }),
     ).toEqual({ status: 'ended' })
     expect(await rowsIn(s)).toEqual([])

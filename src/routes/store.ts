@@ -192,8 +192,6 @@ export function sessionCap(value: string | undefined): number | null {
 export interface SelectStoreOptions {
   /** @default 'SESSIONS' */
   kvBinding?: string
-  /** @default 'sessionid' */
-  cookieName?: string
 }
 
 /**
@@ -206,7 +204,6 @@ export interface SelectStoreOptions {
 export function selectStore(
   options: SelectStoreOptions = {},
 ): (c: Context<DemoEnv>) => SessionStore {
-  const cookieName = options.cookieName ?? 'sessionid'
   const kv = resolveOptions(
     options.kvBinding === undefined ? {} : { kvBinding: options.kvBinding },
   ).store
@@ -228,6 +225,6 @@ export function selectStore(
         `SESSION_STORE must be "kv", "cookie" or "do", not ${JSON.stringify(choice)}`,
       )
     const secrets = demoSecrets(c)
-    return fromBindings(() => cookieStore({ ...secrets, cookieName }))
+    return fromBindings(() => cookieStore(secrets))
   }
 }

@@ -12,7 +12,6 @@
  */
 export {
   SessionObject,
-  type KeyChanges,
   type SessionUpdate,
   type SessionMove,
   type WriteResult,

@@ -5,7 +5,7 @@
  * Built on the session's public API (`requireFreshAuth()`).
  */
 import type { MiddlewareHandler } from 'hono'
-import { SessionError } from './foundation/errors.js'
+import { invalidOption } from './foundation/errors.js'
 import { sessionOf } from './core/session.js'
 
 /** Options of {@link freshAuth}. */
@@ -33,10 +33,7 @@ export interface FreshAuthOptions {
 export function freshAuth(options: FreshAuthOptions = {}): MiddlewareHandler {
   const maxAge = options.maxAge ?? 600
   if (!Number.isSafeInteger(maxAge) || maxAge < 0)
-    throw new SessionError(
-      'INVALID_OPTION',
-      'freshAuth(): option "maxAge" must be a whole number of seconds >= 0',
-    )
+    throw invalidOption('freshAuth()', 'maxAge', 'must be a whole number of seconds >= 0')
   return async function freshAuthGuard(c, next) {
     await sessionOf(c, 'freshAuth()').requireFreshAuth(maxAge)
     await next()

@@ -8,7 +8,7 @@
  */
 import type { Context, Env, MiddlewareHandler } from 'hono'
 import { sessionOf } from './core/session.js'
-import { SessionError } from './foundation/errors.js'
+import { invalidOption, type SessionError } from './foundation/errors.js'
 
 /** Options of {@link loginRequired}. */
 export interface LoginRequiredOptions {
@@ -109,7 +109,7 @@ export function wantsJson(c: Context): boolean {
 }
 
 const invalid = (option: string, why: string): SessionError =>
-  new SessionError('INVALID_OPTION', `loginRequired(): option "${option}" ${why}`)
+  invalidOption('loginRequired()', option, why)
 
 /**
  * Lets a request through only when its session is logged in (`session.login()`), as

@@ -7,7 +7,7 @@
  * request that neither adds nor reads one costs nothing.
  */
 import type { Context } from 'hono'
-import { SessionError } from './foundation/errors.js'
+import { invalidOption, SessionError } from './foundation/errors.js'
 import { Session, sessionOf } from './core/session.js'
 
 /** Django's message levels (`django.contrib.messages.constants`). */
@@ -173,17 +173,15 @@ function storedMessages(value: unknown): StoredMessage[] {
 export function createMessages(options: MessagesOptions = {}): Messages {
   const configured = levelOf(options.level ?? 'info')
   if (configured === null)
-    throw new SessionError(
-      'INVALID_OPTION',
-      'createMessages(): option "level" must be an integer or one of debug, info, success, warning, error',
+    throw invalidOption(
+      'createMessages()',
+      'level',
+      'must be an integer or one of debug, info, success, warning, error',
     )
   const tags: Record<number, string> = { ...DEFAULT_MESSAGE_TAGS }
   for (const [level, tag] of Object.entries(options.tags ?? {})) {
     if (!Number.isInteger(Number(level)) || typeof tag !== 'string')
-      throw new SessionError(
-        'INVALID_OPTION',
-        'createMessages(): option "tags" must map integer levels to strings',
-      )
+      throw invalidOption('createMessages()', 'tags', 'must map integer levels to strings')
     tags[Number(level)] = tag
   }
   // This request's level, set by setLevel(): keyed by the request's Session, so it lives

@@ -26,3 +26,10 @@ export {
   type KVListable,
   type DurableObjectTestHelpers,
 } from './testing/clear.js'
+export {
+  storeConformance,
+  type ConformanceCase,
+  type ConformanceResult,
+  type StoreCapabilities,
+  type StoreFixture,
+} from './testing/conformance.js'

@@ -7,7 +7,7 @@
 import { raw } from 'hono/html'
 import type { FC } from 'hono/jsx'
 import type { SessionsPage, SessionView } from '../sessions.js'
-import { describeDevice, exactTime, relativeTime } from './devices.js'
+import { deviceName, exactTime, relativeTime } from './devices.js'
 
 /** Where the account forms post; each answers `303 See Other` to `/`. */
 export const ACCOUNT_ROUTES = {
@@ -59,7 +59,7 @@ const SessionRows: FC<{ sessions: SessionView[]; now: number }> = ({ sessions, n
         <tr data-handle={s.handle} class={s.current ? 'current' : undefined}>
           <td>
             <span class="device-name" title={s.userAgent ?? undefined}>
-              {describeDevice(s.userAgent)}
+              {deviceName(s.userAgent)}
             </span>
             {s.current ? <span class="this-device"> This device</span> : null}
             <br />

@@ -2,7 +2,7 @@
  * @module
  * Secrets: the one rule every part of the library that takes a secret shares.
  */
-import { SessionError } from '../foundation/errors.js'
+import { invalidOption, type SessionError } from '../foundation/errors.js'
 
 const encoder = new TextEncoder()
 
@@ -15,8 +15,7 @@ export const MIN_SECRET_BYTES = 32
  * @internal
  */
 export function resolveSecrets(caller: string, secret: unknown, fallbacks: unknown = []): string[] {
-  const invalid = (option: string, why: string): SessionError =>
-    new SessionError('INVALID_OPTION', `${caller}: option "${option}" ${why}`)
+  const invalid = (option: string, why: string): SessionError => invalidOption(caller, option, why)
   if (!Array.isArray(fallbacks)) throw invalid('fallbacks', 'must be an array of secrets')
   const secrets: unknown[] = [secret, ...fallbacks]
   return secrets.map((value, i) => {

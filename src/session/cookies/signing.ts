@@ -15,7 +15,13 @@
  * different messages (Django joins them, CVE-2026-6873), and a value signed for one
  * purpose (a cookie name) never verifies for another.
  */
-import { BadSignatureError, SessionError, SignatureExpiredError } from '../foundation/errors.js'
+import { BoundedMap } from '../foundation/bounded-map.js'
+import {
+  BadSignatureError,
+  invalidOption,
+  SessionError,
+  SignatureExpiredError,
+} from '../foundation/errors.js'
 import { resolveSecrets } from './secrets.js'
 import { fromBase64Url, toBase64Url } from '../foundation/bytes.js'
 
@@ -116,30 +122,25 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
  * Imported keys, per secret, for the life of the isolate (hono/cookie imports the key
  * on every call). Bounded, so a caller minting secrets cannot grow it without end.
  */
-const hmacKeys = new Map<string, Promise<CryptoKey>>()
-const MAX_CACHED_KEYS = 64
+const hmacKeys = new BoundedMap<string, Promise<CryptoKey>>(64)
 
 /** The same keys once imported, to skip a microtask per operation on the hot path. */
-const readyKeys = new Map<string, CryptoKey>()
+const readyKeys = new BoundedMap<string, CryptoKey>(64)
 
 function hmacKey(secret: string): Promise<CryptoKey> | CryptoKey {
   const ready = readyKeys.get(secret)
   if (ready !== undefined) return ready
-  let key = hmacKeys.get(secret)
-  if (key === undefined) {
-    key = crypto.subtle.importKey('raw', encoder.encode(secret), HMAC, false, ['sign', 'verify'])
+  return hmacKeys.getOrSet(secret, () => {
+    const key = crypto.subtle.importKey('raw', encoder.encode(secret), HMAC, false, [
+      'sign',
+      'verify',
+    ])
     key.then(
-      (imported) => {
-        if (readyKeys.size >= MAX_CACHED_KEYS)
-          readyKeys.delete(readyKeys.keys().next().value as string)
-        readyKeys.set(secret, imported)
-      },
+      (imported) => readyKeys.set(secret, imported),
       () => hmacKeys.delete(secret),
     )
-    if (hmacKeys.size >= MAX_CACHED_KEYS) hmacKeys.delete(hmacKeys.keys().next().value as string)
-    hmacKeys.set(secret, key)
-  }
-  return key
+    return key
+  })
 }
 
 /** Whole seconds in Django's base62. */
@@ -161,21 +162,14 @@ function b62Decode(text: string): number {
  * purposes and salts are used over and over. The memo's key is itself length-prefixed,
  * so no two pairs share it.
  */
-const prefixes = new Map<string, string>()
-const MAX_CACHED_PREFIXES = 256
+const prefixes = new BoundedMap<string, string>(256)
 
 function messagePrefix(purpose: string, salt: string): string {
-  const memo = `${purpose.length}:${purpose}|${salt}`
-  let prefix = prefixes.get(memo)
-  if (prefix === undefined) {
+  return prefixes.getOrSet(`${purpose.length}:${purpose}|${salt}`, () => {
     assertText('purpose', purpose)
     assertText('salt', salt)
-    prefix = `${encoder.encode(purpose).byteLength}:${purpose}|${encoder.encode(salt).byteLength}:${salt}|`
-    if (prefixes.size >= MAX_CACHED_PREFIXES)
-      prefixes.delete(prefixes.keys().next().value as string)
-    prefixes.set(memo, prefix)
-  }
-  return prefix
+    return `${encoder.encode(purpose).byteLength}:${purpose}|${encoder.encode(salt).byteLength}:${salt}|`
+  })
 }
 
 function message(
@@ -213,8 +207,7 @@ function assertText(option: string, text: unknown): asserts text is string {
 export function createSigner(options: SignerOptions): Signer {
   const secrets = resolveSecrets('createSigner()', options.secret, options.fallbacks)
   const now = options.now ?? Date.now
-  if (typeof now !== 'function')
-    throw new SessionError('INVALID_OPTION', 'createSigner(): option "now" must be a function')
+  if (typeof now !== 'function') throw invalidOption('createSigner()', 'now', 'must be a function')
   // Warm the cache now, so the first request does not pay for the import.
   for (const secret of secrets) Promise.resolve(hmacKey(secret)).catch(() => {})
   return new TimestampSigner(secrets, now)
@@ -259,10 +252,7 @@ class TimestampSigner implements Signer {
       maxAge !== undefined &&
       !(typeof maxAge === 'number' && maxAge >= 0 && Number.isFinite(maxAge))
     ) {
-      throw new SessionError(
-        'INVALID_OPTION',
-        'unsign(): option "maxAge" must be a number of seconds >= 0',
-      )
+      throw invalidOption('unsign()', 'maxAge', 'must be a number of seconds >= 0')
     }
     if (typeof signed !== 'string') throw malformed('not a string')
     // Split from the right, as Django's rsplit: the value itself may hold ":".

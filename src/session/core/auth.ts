@@ -28,12 +28,7 @@ export async function login(state: SessionState, user: string): Promise<void> {
   if (state.options.authHash !== null && hash === null) {
     throw new SessionError('INVALID_VALUE', 'login(): authHash() gave no verifier for this user')
   }
-  if (state.auth !== null && state.auth.user !== user) state.empty()
-  retire(state)
-  state.auth = { user, hash, at: state.now() }
-  state.createdAt = null
-  // A new login is a new device binding too: the commit offers registration afresh.
-  state.device = null
+  state.logIn({ user, hash, at: state.now() })
 }
 
 /**
@@ -54,8 +49,7 @@ export async function updateAuthHash(state: SessionState): Promise<void> {
       'INVALID_VALUE',
       'updateAuthHash(): authHash() gave no verifier for this user',
     )
-  retire(state)
-  state.auth = { ...auth, hash }
+  state.reauthenticate({ ...auth, hash })
 }
 
 /**
@@ -67,8 +61,7 @@ export async function confirmAuthentication(state: SessionState): Promise<void> 
   const auth = state.auth
   if (auth === null)
     throw new SessionError('NOT_LOGGED_IN', 'confirmAuthentication(): the session is not logged in')
-  retire(state)
-  state.auth = { ...auth, at: state.now() }
+  state.reauthenticate({ ...auth, at: state.now() })
 }
 
 /**
@@ -93,14 +86,4 @@ export async function requireFreshAuth(state: SessionState, maxAge: number): Pro
       `Confirm it is you: this action needs an authentication within the last ${maxAge} s.`,
     )
   }
-}
-
-/** Moves the session to a new key (the old one is destroyed once the new one is saved). */
-export function retire(state: SessionState): void {
-  if (state.token !== null) {
-    state.retired.push(state.token)
-    state.carriesOn = true
-  }
-  state.token = null
-  state.modified = true
 }

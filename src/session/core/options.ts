@@ -10,8 +10,8 @@ import {
   MAX_COOKIE_AGE,
   type SameSite,
 } from '../foundation/cookie-grammar.js'
-import { SessionError } from '../foundation/errors.js'
-import { kvStoreFor, type KVNamespaceLike } from '../stores/kv.js'
+import { invalidOption, SessionError } from '../foundation/errors.js'
+import { isNamespace, kvStore } from '../stores/kv.js'
 import type { SessionAuth, SessionData, SessionDevice, SessionStore } from '../stores/types.js'
 
 /** Sliding expiry: how eagerly an unmodified session is re-saved to extend its life. */
@@ -132,7 +132,8 @@ export interface SessionOptions<E extends Env = any> {
 }
 
 /**
- * What a device binding uses of one request's session (the core's state is one).
+ * What a device binding uses of one request's session (the core's state is one): it reads
+ * the session and changes it only through these named transitions.
  * @internal
  */
 export interface BindingState {
@@ -141,13 +142,16 @@ export interface BindingState {
   now(): number
   read(): Promise<SessionData>
   readonly auth: SessionAuth | null
-  device: SessionDevice | null
-  modified: boolean
+  readonly device: SessionDevice | null
+  /** Binds the session to `device` (registration, refresh); the session is then saved. */
+  setDevice(device: SessionDevice): void
   /**
-   * When set, the commit leaves the session and its cookie alone unless the handler changes
-   * it; set before the load, the load asks for no bound cookie (the refresh route proves the key).
+   * The commit leaves the session and its cookie alone unless the handler changes it; set
+   * before the load, the load asks for no bound cookie (the refresh route proves the key).
    */
-  frozen: boolean
+  freeze(): void
+  /** Undoes {@link BindingState.freeze} once a proof holds. */
+  thaw(): void
 }
 
 /**
@@ -193,7 +197,7 @@ export interface ResolvedSessionOptions {
 }
 
 const invalid = (option: string, why: string): SessionError =>
-  new SessionError('INVALID_OPTION', `session(): option "${option}" ${why}`)
+  invalidOption('session()', option, why)
 
 /**
  * Applies the defaults and validates the options, once. Throws a `SessionError`
@@ -323,13 +327,13 @@ function resolveStore(
   }
   return (c) => {
     const env = c.env as Record<string, unknown> | undefined
-    const namespace = env?.[kvBinding] as KVNamespaceLike | undefined
-    if (!namespace || typeof namespace.get !== 'function') {
+    const namespace = env?.[kvBinding]
+    if (!isNamespace(namespace)) {
       throw new SessionError(
         'MISSING_STORE',
         `session(): no KV namespace is bound as "${kvBinding}"`,
       )
     }
-    return kvStoreFor(namespace)
+    return kvStore({ namespace })
   }
 }

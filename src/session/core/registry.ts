@@ -27,23 +27,6 @@ async function scope(
   return { registry, user }
 }
 
-/**
- * This request's own session: its token, or, once `login()`, `cycleKey()` or
- * `updateAuthHash()` moved it to a new key (saved at the end of the request), the token it
- * is leaving. A request retires at most one token, since retiring clears `token`. Without
- * this, "the others" would include the session being replaced, and its replacement would
- * then be refused as interrupted (409) and the user logged out everywhere.
- */
-function ownToken(state: SessionState): string | null {
-  return state.token ?? state.retired[0] ?? null
-}
-
-/** Forgets the current session locally once the store has revoked it: the cookie goes at the end. */
-function dropCurrent(state: SessionState): void {
-  state.token = null
-  state.empty()
-}
-
 /** A page of the user's live sessions, newest first, the current one marked. */
 export async function listSessions(
   state: SessionState,
@@ -51,7 +34,7 @@ export async function listSessions(
 ): Promise<SessionInfo[]> {
   const page = listPage('listSessions()', options)
   const { registry, user } = await scope(state, 'listSessions()')
-  return registry.list(user, ownToken(state), {
+  return registry.list(user, state.ownToken(), {
     ...state.context(),
     authHash: state.auth?.hash ?? null,
     ...page,
@@ -69,21 +52,26 @@ export async function revokeSession(state: SessionState, handle: string): Promis
   if (typeof handle !== 'string')
     throw new SessionError('INVALID_VALUE', 'revokeSession(): the handle must be a string')
   const { registry, user } = await scope(state, 'revokeSession()')
-  const { revoked, current } = await registry.revoke(user, handle, ownToken(state), state.context())
-  if (current) dropCurrent(state)
+  const { revoked, current } = await registry.revoke(
+    user,
+    handle,
+    state.ownToken(),
+    state.context(),
+  )
+  if (current) state.forgetRevoked()
   return revoked
 }
 
 /** Revokes every session of the user but this one ("log out other devices"); resolves how many. */
 export async function revokeOtherSessions(state: SessionState): Promise<number> {
   const { registry, user } = await scope(state, 'revokeOtherSessions()')
-  return registry.revokeAll(user, ownToken(state), state.context())
+  return registry.revokeAll(user, state.ownToken(), state.context())
 }
 
 /** Revokes every session of the user, this one included ("log out everywhere"); resolves how many. */
 export async function revokeAllSessions(state: SessionState): Promise<number> {
   const { registry, user } = await scope(state, 'revokeAllSessions()')
   const count = await registry.revokeAll(user, null, state.context())
-  dropCurrent(state)
+  state.forgetRevoked()
   return count
 }

@@ -1,19 +1,29 @@
 /**
  * @module
  * The Session object: one request's view of its session, Django's `SessionBase` in
- * camelCase. State lives in `state.ts`, expiry rules in `expiry.ts`, the user's side (login,
- * re-authentication, "your sessions", sockets) in `account.ts`, and what happens after the
- * handler in `commit.ts`.
+ * camelCase, and the user's side of it (login, re-authentication, "your sessions",
+ * sockets). Its state and that state's rules live in `state.ts`, expiry rules in
+ * `expiry.ts`, login and the auth hash in `auth.ts`, the registry calls in `registry.ts`,
+ * and what happens after the handler in `commit.ts`.
  */
 import type { Context } from 'hono'
 import { readRawCookie } from '../cookies/helpers.js'
 import { SessionError } from '../foundation/errors.js'
 import { expiresAtBrowserClose, expiryAge, expiryDate, toExpirySetting } from './expiry.js'
 import { assertJsonValue } from '../stores/record.js'
-import { SessionAccount } from './account.js'
-import { retire } from './auth.js'
+import type { ListSessionsOptions } from '../stores/list-page.js'
+import type { SessionData, SessionInfo } from '../stores/types.js'
+import { confirmAuthentication, login, requireFreshAuth, updateAuthHash } from './auth.js'
+import { destroyTokens } from './destroy.js'
+import {
+  countSessions,
+  listSessions,
+  revokeAllSessions,
+  revokeOtherSessions,
+  revokeSession,
+} from './registry.js'
+import { acceptWebSocket } from './sockets.js'
 import { emptyData, type SessionState } from './state.js'
-import type { SessionData } from '../stores/types.js'
 
 /** Value of the test cookie (Django's `TEST_COOKIE_VALUE`). */
 export const TEST_COOKIE_VALUE = 'worked'
@@ -30,12 +40,11 @@ export const TEST_COOKIE_VALUE = 'worked'
  * await s.set('hits', hits)
  * ```
  */
-export class Session<Data extends object = SessionData> extends SessionAccount {
+export class Session<Data extends object = SessionData> {
   readonly #s: SessionState
 
   /** Made by the {@link session} middleware, one per request; not for direct use. */
   constructor(state: SessionState) {
-    super(state)
     this.#s = state
   }
 
@@ -65,9 +74,8 @@ export class Session<Data extends object = SessionData> extends SessionAccount {
    * (`(await s.get('cart')).push(item)`), as Django's `session.modified = True`.
    */
   markModified(): void {
-    this.#s.modified = true
     // Which key changed is unknown: a store that merges must take the whole data.
-    this.#s.changes = null
+    this.#s.markModified()
   }
 
   // ----- data (Django's dict interface) -------------------------------------
@@ -88,7 +96,7 @@ export class Session<Data extends object = SessionData> extends SessionAccount {
     defaultValue: D,
   ): Promise<Exclude<Data[K], undefined> | D>
   async get(key: string, defaultValue?: unknown): Promise<unknown> {
-    const data = this.#s.loaded() ?? (await this.#s.read())
+    const data = this.#s.peek() ?? (await this.#s.read())
     return key in data ? data[key] : defaultValue
   }
 
@@ -107,14 +115,15 @@ export class Session<Data extends object = SessionData> extends SessionAccount {
     if (typeof key !== 'string')
       throw new SessionError('INVALID_VALUE', 'session.set(): keys must be strings')
     assertJsonValue(value, key)
-    this.#s.put(this.#s.loaded(true) ?? (await this.#s.write()), key, value)
+    if (this.#s.peekWritable() === null) await this.#s.write()
+    this.#s.set(key, value)
   }
 
   /** Removes `key`; resolves whether it was there. */
   async delete(key: keyof Data & string): Promise<boolean> {
     const data = await this.#s.write()
     if (!(key in data)) return false
-    this.#s.remove(data, key)
+    this.#s.remove(key)
     return true
   }
 
@@ -131,7 +140,7 @@ export class Session<Data extends object = SessionData> extends SessionAccount {
     const data = await this.#s.write()
     if (!(key in data)) return defaultValue
     const value = data[key]
-    this.#s.remove(data, key)
+    this.#s.remove(key)
     return value
   }
 
@@ -179,7 +188,8 @@ export class Session<Data extends object = SessionData> extends SessionAccount {
    * cookie is deleted at the end of the request.
    */
   async isEmpty(): Promise<boolean> {
-    return this.#s.isEmpty(await this.#s.read())
+    await this.#s.read()
+    return this.#s.isEmpty()
   }
 
   // ----- keys -----------------------------------------------------------------
@@ -195,10 +205,7 @@ export class Session<Data extends object = SessionData> extends SessionAccount {
     // read, never a billed delete). If the read fails, the delete is still attempted:
     // logging out must revoke.
     await this.#s.read()
-    this.#s.empty()
-    this.#s.unavailable = false
-    this.#s.interrupted = null
-    await this.#s.destroyAll()
+    await destroyTokens(this.#s, this.#s.flush())
   }
 
   /**
@@ -208,7 +215,7 @@ export class Session<Data extends object = SessionData> extends SessionAccount {
    */
   async cycleKey(): Promise<void> {
     await this.#s.write()
-    retire(this.#s)
+    this.#s.moveToNewKey()
   }
 
   // ----- expiry ---------------------------------------------------------------
@@ -224,9 +231,7 @@ export class Session<Data extends object = SessionData> extends SessionAccount {
     const setting = toExpirySetting(value, this.#s.now())
     await this.#s.write()
     // Django deletes `_session_expiry` here, and a KeyError leaves the session unmodified.
-    if (setting === null && this.#s.expiry === null) return
-    this.#s.expiry = setting
-    this.#s.expiryChanged = this.#s.modified = true
+    this.#s.setExpiry(setting)
   }
 
   /** Seconds until the session expires, counted from now (Django's `get_expiry_age()`). */
@@ -256,12 +261,12 @@ export class Session<Data extends object = SessionData> extends SessionAccount {
    * not session data, so testing cookie support costs no storage at all.
    */
   setTestCookie(): void {
-    this.#s.testCookie = 'set'
+    this.#s.setTestCookie('set')
   }
 
   /** Whether the browser sent the test cookie back (Django's `test_cookie_worked()`). */
   testCookieWorked(): boolean {
-    this.#s.accessed = true
+    this.#s.markAccessed()
     return (
       readRawCookie(this.#s.c.req.raw.headers.get('Cookie'), this.#s.options.testCookieName) ===
       TEST_COOKIE_VALUE
@@ -270,7 +275,92 @@ export class Session<Data extends object = SessionData> extends SessionAccount {
 
   /** Deletes the test cookie (Django's `delete_test_cookie()`). */
   deleteTestCookie(): void {
-    this.#s.testCookie = 'delete'
+    this.#s.setTestCookie('delete')
+  }
+
+  // ----- the user (Django's login() and update_session_auth_hash()) -------------------
+
+  /**
+   * Logs `user` in (Django's `login()`): `cycleKey()` against session fixation, the user id
+   * kept beside the data (not in it), bound to the user's verifier when `session({ authHash })`
+   * is set, and the absolute lifetime (`absoluteMaxAge`) starting now. A session bound to
+   * another user is emptied first. Log out with `flush()`.
+   *
+   * @example
+   * ```ts
+   * if (await checkPassword(name, password)) await c.get('session').login(userId)
+   * ```
+   */
+  async login(user: string): Promise<void> {
+    await login(this.#s, user)
+  }
+
+  /** The user the session is bound to by {@link Session.login}, or `null`. */
+  async getUser(): Promise<string | null> {
+    await this.#s.read()
+    return this.#s.auth?.user ?? null
+  }
+
+  /**
+   * Whether this browser registered a key for the session (`session({ deviceBound })`, DBSC).
+   * @example `if (await c.get('session').isDeviceBound()) showBadge()`
+   */
+  async isDeviceBound(): Promise<boolean> {
+    await this.#s.read()
+    return Boolean(this.#s.device?.jwk)
+  }
+
+  /**
+   * Keeps this session logged in after the user's credentials changed (Django's
+   * `update_session_auth_hash()`): a new key, bound to the new verifier, while every
+   * other session of the user reads as logged out on its next request. Needs `authHash`.
+   */
+  async updateAuthHash(): Promise<void> {
+    await updateAuthHash(this.#s)
+  }
+
+  /** Records that the user just proved who they are again (password, passkey): a new key, the last authentication now. */
+  async confirmAuthentication(): Promise<void> {
+    await confirmAuthentication(this.#s)
+  }
+
+  /** Throws `REAUTHENTICATION_REQUIRED` (403) if the last `login()`/`confirmAuthentication()` is over `maxAge` s old. */
+  async requireFreshAuth(maxAge: number): Promise<void> {
+    await requireFreshAuth(this.#s, maxAge)
+  }
+
+  /** Accepts a WebSocket for this logged-in session (501 / 403 Origin / 401 refused first); see `core/sockets.ts`. */
+  async acceptWebSocket(): Promise<Response> {
+    return acceptWebSocket(this.#s)
+  }
+
+  /**
+   * The logged-in user's sessions, newest first, the current one marked: at most `limit`
+   * (default 100); the next page is `after` the last, e.g. `listSessions({ after: page.at(-1) })`.
+   * Durable Objects only: elsewhere `SessionError` `NOT_SUPPORTED`; `NOT_LOGGED_IN` without `login()`.
+   */
+  async listSessions(options?: ListSessionsOptions): Promise<SessionInfo[]> {
+    return listSessions(this.#s, options)
+  }
+
+  /** How many live sessions the logged-in user has (what {@link Session.listSessions} pages through). */
+  async countSessions(): Promise<number> {
+    return countSessions(this.#s)
+  }
+
+  /** Revokes one of the user's sessions by `handle`, at once for every device; resolves whether it existed. */
+  async revokeSession(handle: string): Promise<boolean> {
+    return revokeSession(this.#s, handle)
+  }
+
+  /** Revokes every other session of the user ("log out other devices"); resolves how many. */
+  async revokeOtherSessions(): Promise<number> {
+    return revokeOtherSessions(this.#s)
+  }
+
+  /** Revokes every session of the user, this one included ("log out everywhere"); resolves how many. */
+  async revokeAllSessions(): Promise<number> {
+    return revokeAllSessions(this.#s)
   }
 }
 

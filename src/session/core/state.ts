@@ -1,17 +1,19 @@
 /**
  * @module
  * One request's session state, shared by the `Session` view and the end-of-request
- * commit: the cookie as sent, the token, the data and what changed, loaded lazily.
- * Internal: not exported from the package.
+ * commit. It keeps its own rules: every field is private, every change is a named
+ * transition (load, set, remove, empty, flush, move to a new key, log in, bind a device,
+ * settle a save), and other modules read it through getters. Internal: not exported from
+ * the package.
  */
 import type { Context } from 'hono'
 import { readRawCookie } from '../cookies/helpers.js'
 import { SessionError } from '../foundation/errors.js'
-import type { ResolvedSessionOptions } from './options.js'
+import { logFailure } from '../foundation/log.js'
 import { entrySize, isEmptyRecord } from '../stores/record.js'
-import { absoluteEnd, legacyCreatedAt } from './expiry.js'
 import type {
   ExpirySetting,
+  KeyChanges,
   LoadedRecord,
   SessionAuth,
   SessionData,
@@ -21,12 +23,34 @@ import type {
   StoreContext,
 } from '../stores/types.js'
 import { authHashMatches } from './auth-hash.js'
+import { absoluteEnd, legacyCreatedAt } from './expiry.js'
+import type { ResolvedSessionOptions } from './options.js'
 
-/** What changed, key by key, since the session was loaded. */
-interface KeyChanges {
-  set: SessionData
-  deleted: Set<string>
-}
+/**
+ * What this request changed in the data since the load: nothing yet; these keys (set and
+ * removed, by name: the values are in the data); or the data whole (a new session,
+ * `clear()`, `markModified()`), which a merging store then replaces rather than merges.
+ */
+export type DataChanges =
+  | { readonly kind: 'none' }
+  | {
+      readonly kind: 'keys'
+      readonly set: ReadonlySet<string>
+      readonly deleted: ReadonlySet<string>
+    }
+  | { readonly kind: 'whole' }
+
+/** What the test cookie does at the end of the request, if anything. */
+export type TestCookieAction = 'set' | 'delete' | null
+
+/** {@link DataChanges} as the state keeps it: its key sets grow in place, never copied per `set()`. */
+type OwnChanges =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'keys'; readonly set: Set<string>; readonly deleted: Set<string> }
+  | { readonly kind: 'whole' }
+
+const NO_CHANGES: OwnChanges = { kind: 'none' }
+const WHOLE: OwnChanges = { kind: 'whole' }
 
 /** The `loading` of a session that needed no store read (no cookie, or not a token). */
 const LOADED: Promise<void> = Promise.resolve()
@@ -34,13 +58,9 @@ const LOADED: Promise<void> = Promise.resolve()
 /** A new, empty, null-prototype data object. */
 export const emptyData = (): SessionData => Object.create(null) as SessionData
 
-/** Logs one JSON line; never an id or a value. */
-export const warn = (event: string, error: unknown): void =>
-  console.warn(JSON.stringify({ event, error: String(error) }))
-
 /**
- * The mutable state behind one request's `Session`. Everything is lazy: an untouched
- * request never reads the cookie, the clock or the store.
+ * The state behind one request's `Session`. Everything is lazy: an untouched request
+ * never reads the cookie, the clock or the store.
  */
 export class SessionState {
   readonly options: ResolvedSessionOptions
@@ -51,53 +71,118 @@ export class SessionState {
   /** Whether the request's session cookie has been read. */
   #cookieRead = false
   /** The raw session cookie the client sent, if any (valid or not). */
-  sentCookie: string | undefined
-  /** The token the session is stored under now; `null` = none (new, flushed, cycled, or not adopted). */
-  token: string | null = null
+  #sentCookie: string | undefined
+  /** The token the session is stored under now; `null` = none (new, flushed, moving to a new key, or not adopted). */
+  #token: string | null = null
   /** The data, once loaded (or emptied). */
-  data: SessionData | null = null
+  #data: SessionData | null = null
   /** The load in progress or done; `null` until the session is first used. */
-  loading: Promise<void> | null = null
-  expiry: ExpirySetting = null
-  /** For a merging store: whether `setExpiry()` was called (else the stored expiry stays). */
-  expiryChanged = false
+  #loading: Promise<void> | null = null
+  #expiry: ExpirySetting = null
+  /** Whether `setExpiry()` changed the expiry (a merging store keeps the stored one otherwise). */
+  #expiryChanged = false
   /**
-   * For a merging store: whether `retired[0]` is this session moving on to a new key with
-   * its data (`retire()`), so this request's changes apply to it; a key retired by logout
+   * Whether `#retired[0]` is this session moving on to a new key with its data
+   * ({@link moveToNewKey}), so this request's changes apply to it; a key retired by logout
    * or a failed check is not, and a new session replaces it whole.
    */
-  carriesOn = false
+  #carriesOn = false
   /** When the session was created (`null` until a new one is first saved). */
-  createdAt: number | null = null
-  /** The user the session is bound to, if any. */
-  auth: SessionAuth | null = null
-  /** The device binding (`deviceBound`), if any. */
-  device: SessionDevice | null = null
-  /** Commit leaves the session and its cookie alone (a bound session without its bound cookie; set before the load, none is asked for). */
-  frozen = false
+  #createdAt: number | null = null
+  #auth: SessionAuth | null = null
+  #device: SessionDevice | null = null
+  /** The commit leaves the session and its cookie alone unless it is changed ({@link freeze}). */
+  #frozen = false
   /** `expiresAt` of the record as loaded, for sliding expiry. */
-  loadedExpiresAt: number | null = null
-  /**
-   * Per-key changes since the load (`undefined`: none yet, made at the first change), or
-   * `null` once the data is to be replaced whole.
-   */
-  changes: KeyChanges | null | undefined = undefined
-  /** Approximate serialised size of each key (filled at the first `set()`). */
-  sizes: Map<string, number> | null = null
-  /** The sum of `sizes`, kept as they change, so a `set()` costs the same however many keys there are. */
+  #loadedExpiresAt: number | null = null
+  #changes: OwnChanges = NO_CHANGES
+  /** Approximate serialised size of each key (measured at the first `set()`). */
+  #sizes: Map<string, number> | null = null
+  /** The sum of `#sizes`, kept as they change, so a `set()` costs the same however many keys there are. */
   #total = 0
-  /** Tokens whose records must be removed once the new state is safely written. */
-  retired: string[] = []
-  accessed = false
-  modified = false
-  unavailable = false
+  /** Tokens whose records must end once the new state is safely written. */
+  #retired: string[] = []
+  #accessed = false
+  #modified = false
+  #unavailable = false
   /** The store said the session moved to a new key meanwhile: writes are refused with this. */
-  interrupted: SessionError | null = null
-  testCookie: 'set' | 'delete' | null = null
+  #interrupted: SessionError | null = null
+  #testCookie: TestCookieAction = null
 
   constructor(options: ResolvedSessionOptions, c: Context) {
     this.options = options
     this.c = c
+  }
+
+  // ----- what the rest of the core reads ------------------------------------------
+
+  /** The token the session is stored under now, or `null`. */
+  get token(): string | null {
+    return this.#token
+  }
+  /** The raw session cookie the client sent ({@link readCookie} first). */
+  get sentCookie(): string | undefined {
+    return this.#sentCookie
+  }
+  /** The user binding, or `null`. */
+  get auth(): SessionAuth | null {
+    return this.#auth
+  }
+  /** The device binding, or `null`. */
+  get device(): SessionDevice | null {
+    return this.#device
+  }
+  /** The custom expiry, or `null` for the default. */
+  get expiry(): ExpirySetting {
+    return this.#expiry
+  }
+  /** When the session was created, or `null` for one not saved yet. */
+  get createdAt(): number | null {
+    return this.#createdAt
+  }
+  /** `expiresAt` of the record as loaded, or `null`. */
+  get loadedExpiresAt(): number | null {
+    return this.#loadedExpiresAt
+  }
+  /** Whether the handler used the session. */
+  get accessed(): boolean {
+    return this.#accessed
+  }
+  /** Whether the session is to be saved. */
+  get modified(): boolean {
+    return this.#modified
+  }
+  /** Whether the store could not be read (writes are refused; the cookie is kept). */
+  get unavailable(): boolean {
+    return this.#unavailable
+  }
+  /** Whether the store said the session moved meanwhile (writes are refused; the cookie is kept). */
+  get interrupted(): boolean {
+    return this.#interrupted !== null
+  }
+  /** Whether the commit leaves the session and its cookie alone unless it changed. */
+  get frozen(): boolean {
+    return this.#frozen
+  }
+  /** Whether the session's load has started (it was used). */
+  get loadStarted(): boolean {
+    return this.#loading !== null
+  }
+  /** Tokens to end once the session is saved (or with it, when it ends). */
+  get retired(): readonly string[] {
+    return this.#retired
+  }
+  /** What the data changed since the load. */
+  get changes(): DataChanges {
+    return this.#changes
+  }
+  /** What the test cookie does at the end of the request. */
+  get testCookie(): TestCookieAction {
+    return this.#testCookie
+  }
+  /** Whether the end of the request has anything to do (untouched requests skip it). */
+  get pending(): boolean {
+    return this.#accessed || this.#testCookie !== null || this.options.saveEveryRequest
   }
 
   /** This request's clock reading, in ms, fixed at first use. */
@@ -114,47 +199,86 @@ export class SessionState {
 
   /** What stores are told about this request. */
   context(): StoreContext {
-    return { now: this.now(), request: this.c.req.raw }
+    return { now: this.now(), request: this.c.req.raw, cookieName: this.options.cookieName }
   }
+
+  /**
+   * This request's own session: its token, or, once it moves to a new key (saved at the
+   * end of the request), the token it is leaving. A request retires at most one token of
+   * its own, since retiring clears the token.
+   */
+  ownToken(): string | null {
+    return this.#token ?? this.#retired[0] ?? null
+  }
+
+  /**
+   * This request's changes in the form stores take (to the session it loaded, kept under
+   * its key or moving to a new one), or `null` for a whole replacement.
+   */
+  keyChanges(): KeyChanges | null {
+    const changes = this.#changes
+    if (changes.kind === 'whole' || (this.#token === null && !this.#carriesOn)) return null
+    return changes.kind === 'keys'
+      ? { set: [...changes.set], deleted: [...changes.deleted], expiry: this.#expiryChanged }
+      : { set: [], deleted: [], expiry: this.#expiryChanged }
+  }
+
+  // ----- loading ---------------------------------------------------------------------
 
   /** Reads the session cookie once; only a value of the store's exact token format is kept. */
   readCookie(): void {
     if (this.#cookieRead) return
     this.#cookieRead = true
     const sent = readRawCookie(this.c.req.raw.headers.get('Cookie'), this.options.cookieName)
-    this.sentCookie = sent
-    this.token = sent !== undefined && this.store().isValidToken(sent) ? sent : null
-  }
-
-  /** Whether the end of the request has anything to do (untouched requests skip it). */
-  get pending(): boolean {
-    return this.accessed || this.testCookie !== null || this.options.saveEveryRequest
+    this.#sentCookie = sent
+    this.#token = sent !== undefined && this.store().isValidToken(sent) ? sent : null
   }
 
   /**
    * The data if it is loaded already (marking the session accessed), else `null`, so the
-   * `Session` methods can skip a promise per call: a loop of `set()`s pays one, not each.
-   * With `write`, `null` too when the store could not be read, for {@link write} to refuse.
+   * `Session` methods can skip a promise per call: a loop of `get()`s pays one, not each.
    */
-  loaded(write = false): SessionData | null {
-    if (this.data === null && this.loading === null) this.#loadWithoutStore()
-    if (this.data === null || (write && (this.unavailable || this.interrupted !== null)))
-      return null
-    this.accessed = true
-    return this.data
+  peek(): SessionData | null {
+    if (this.#data === null && this.#loading === null) this.#loadWithoutStore()
+    if (this.#data === null) return null
+    this.#accessed = true
+    return this.#data
+  }
+
+  /** As {@link peek}, and `null` too when writes are refused, for {@link write} to say why. */
+  peekWritable(): SessionData | null {
+    return this.#unavailable || this.#interrupted !== null ? null : this.peek()
   }
 
   /** The data, loaded once; marks the session accessed. */
   async read(): Promise<SessionData> {
-    this.accessed = true
-    if (this.data === null) {
-      if (this.loading === null) this.#loadWithoutStore()
-      if (this.data === null) {
-        this.loading ??= this.#load()
-        await this.loading
+    this.#accessed = true
+    if (this.#data === null) {
+      if (this.#loading === null) this.#loadWithoutStore()
+      if (this.#data === null) {
+        this.#loading ??= this.#load()
+        await this.#loading
       }
     }
-    return this.data as SessionData
+    return this.#data as SessionData
+  }
+
+  /** The data, refusing to go on if the store could not be read or the session moved. */
+  async write(): Promise<SessionData> {
+    const data = await this.read()
+    if (this.#interrupted !== null) throw this.#interrupted
+    if (this.#unavailable) {
+      throw new SessionError(
+        'STORE_UNAVAILABLE',
+        'The session store is unavailable; try again shortly.',
+      )
+    }
+    return data
+  }
+
+  /** Marks the session used without reading it (the test cookie's check). */
+  markAccessed(): void {
+    this.#accessed = true
   }
 
   /**
@@ -163,28 +287,14 @@ export class SessionState {
    */
   #loadWithoutStore(): void {
     this.readCookie()
-    if (this.token !== null) return
-    this.data = emptyData()
-    this.loading = LOADED
-  }
-
-  /** The data, refusing to go on if the store could not be read. */
-  async write(): Promise<SessionData> {
-    const data = await this.read()
-    if (this.unavailable || this.interrupted !== null)
-      throw (
-        this.interrupted ??
-        new SessionError(
-          'STORE_UNAVAILABLE',
-          'The session store is unavailable; try again shortly.',
-        )
-      )
-    return data
+    if (this.#token !== null) return
+    this.#data = emptyData()
+    this.#loading = LOADED
   }
 
   async #load(): Promise<void> {
     this.readCookie()
-    let token = this.token
+    let token = this.#token
     let record: LoadedRecord | null = null
     if (token !== null) {
       try {
@@ -192,46 +302,46 @@ export class SessionState {
       } catch (cause) {
         // Go on without a session, the cookie left alone; a session moved meanwhile only refuses writes.
         if (cause instanceof SessionError && cause.code === 'SESSION_INTERRUPTED')
-          this.interrupted = cause
-        else warn('session.store_read_failed', cause)
-        this.unavailable ||= this.interrupted === null
+          this.#interrupted = cause
+        else logFailure('session.store_read_failed', cause)
+        this.#unavailable ||= this.#interrupted === null
       }
     }
     // A bound session without its bound cookie reads as none: nothing destroyed, nothing told.
     if (
       record?.device?.jwk &&
-      !this.frozen &&
+      !this.#frozen &&
       (await this.options.deviceBound?.admits(this, record.device)) === false
     ) {
       record = null
-      this.frozen = true
+      this.#frozen = true
     }
     if (record?.rekey === true && token !== null) {
       // The store cannot keep the session under this token: it is saved as a new one at the
       // end of the request, and this token goes once that save succeeded (commit.ts).
-      this.retired.push(token)
-      this.token = token = null
+      this.#retired.push(token)
+      this.#token = token = null
     }
     if (record !== null) {
       const verdict = await this.#honours(record)
       // Bound to credentials that changed: the record goes at the end of the request, as
       // Django's get_user() flushes it. An expired one is left to the store's own TTL.
-      if (verdict === 'revoked' && token !== null) this.retired.push(token)
+      if (verdict === 'revoked' && token !== null) this.#retired.push(token)
       if (verdict !== 'ok') record = null
     }
-    if (this.data !== null) return // cleared or flushed while loading
+    if (this.#data !== null) return // cleared or flushed while loading
     if (record !== null) {
-      this.data = record.data
-      this.expiry = record.expiry
-      this.createdAt = record.createdAt
-      this.auth = record.auth
-      this.device = record.device ?? null
-      this.loadedExpiresAt = record.expiresAt
+      this.#data = record.data
+      this.#expiry = record.expiry
+      this.#createdAt = record.createdAt
+      this.#auth = record.auth
+      this.#device = record.device ?? null
+      this.#loadedExpiresAt = record.expiresAt
     } else {
-      this.data = emptyData()
+      this.#data = emptyData()
       // Unknown, expired or unreadable: never adopt the id (a store failure keeps it
       // only so that nothing is written under another one).
-      if (!this.unavailable && this.interrupted === null) this.token = null
+      if (!this.#unavailable && this.#interrupted === null) this.#token = null
     }
   }
 
@@ -251,15 +361,24 @@ export class SessionState {
     return 'ok'
   }
 
-  /** Whether nothing would be stored ({@link isEmptyRecord}); the commit deletes only what is empty in this sense. */
-  isEmpty(data: SessionData): boolean {
-    return isEmptyRecord({ data, expiry: this.expiry, auth: this.auth })
+  // ----- the data ----------------------------------------------------------------------
+
+  /** Whether the loaded session holds nothing a session keeps ({@link isEmptyRecord}). */
+  isEmpty(): boolean {
+    return isEmptyRecord({ data: this.#loaded(), expiry: this.#expiry, auth: this.#auth })
   }
 
-  /** Records that `key` now holds `value`; refuses a session over `maxPayloadBytes`. */
-  put(data: SessionData, key: string, value: unknown): void {
+  /** The loaded data: every transition below runs after {@link write}. */
+  #loaded(): SessionData {
+    if (this.#data === null) throw new Error('edge-session: the session was used before its load')
+    return this.#data
+  }
+
+  /** Stores `value` under `key`; refuses a session over `maxPayloadBytes`. */
+  set(key: string, value: unknown): void {
+    const data = this.#loaded()
     const size = entrySize(key, value)
-    const sizes = this.sizes ?? this.#measure(data)
+    const sizes = this.#sizes ?? this.#measure(data)
     const total = this.#total - (sizes.get(key) ?? 0) + size
     if (total > this.options.maxPayloadBytes) {
       throw new SessionError(
@@ -270,12 +389,8 @@ export class SessionState {
     data[key] = value
     sizes.set(key, size)
     this.#total = total
-    const changes = this.#changes()
-    if (changes !== null) {
-      changes.set[key] = value
-      changes.deleted.delete(key)
-    }
-    this.modified = true
+    this.#recordChange(key, 'set')
+    this.#modified = true
   }
 
   /** Sizes every entry of the loaded data, once, at the first `set()`. */
@@ -287,24 +402,50 @@ export class SessionState {
       sizes.set(key, size)
       total += size
     }
-    this.sizes = sizes
+    this.#sizes = sizes
     this.#total = total
     return sizes
   }
 
-  /** Records that `key` was removed. */
-  remove(data: SessionData, key: string): void {
-    delete data[key]
-    if (this.sizes !== null) {
-      this.#total -= this.sizes.get(key) ?? 0
-      this.sizes.delete(key)
+  /** Notes that `key` was set or deleted (a whole replacement stays whole). */
+  #recordChange(key: string, how: 'set' | 'deleted'): void {
+    if (this.#changes.kind === 'whole') return
+    if (this.#changes.kind === 'none') {
+      this.#changes = { kind: 'keys', set: new Set(), deleted: new Set() }
     }
-    const changes = this.#changes()
-    if (changes !== null) {
-      delete changes.set[key]
-      changes.deleted.add(key)
+    const { set, deleted } = this.#changes
+    if (how === 'set') {
+      set.add(key)
+      deleted.delete(key)
+    } else {
+      set.delete(key)
+      deleted.add(key)
     }
-    this.modified = true
+  }
+
+  /** Removes `key`. */
+  remove(key: string): void {
+    delete this.#loaded()[key]
+    if (this.#sizes !== null) {
+      this.#total -= this.#sizes.get(key) ?? 0
+      this.#sizes.delete(key)
+    }
+    this.#recordChange(key, 'deleted')
+    this.#modified = true
+  }
+
+  /** The data changed in a way no key records (an object changed in place): it is saved whole. */
+  markModified(): void {
+    this.#modified = true
+    this.#changes = WHOLE
+  }
+
+  /** Sets the custom expiry; `null` on a session without one changes nothing (Django's KeyError). */
+  setExpiry(setting: ExpirySetting): void {
+    if (setting === null && this.#expiry === null) return
+    this.#expiry = setting
+    this.#expiryChanged = true
+    this.#modified = true
   }
 
   /**
@@ -312,51 +453,117 @@ export class SessionState {
    * whole. A logged-in session also leaves its key behind (logging out is a new session).
    */
   empty(): void {
-    if (this.auth !== null && this.token !== null) {
-      this.retired.push(this.token)
-      this.token = null
+    if (this.#auth !== null && this.#token !== null) {
+      this.#retired.push(this.#token)
+      this.#token = null
     }
-    this.data = emptyData()
-    this.sizes = null
+    this.#data = emptyData()
+    this.#sizes = null
     this.#total = 0
-    this.expiry = null
-    this.createdAt = null
-    this.auth = null
-    this.device = null
-    this.changes = null
-    this.modified = true
+    this.#expiry = null
+    this.#createdAt = null
+    this.#auth = null
+    this.#device = null
+    this.#changes = WHOLE
+    this.#modified = true
   }
 
-  /** The per-key changes, made at the first change; `null` once the data is replaced whole. */
-  #changes(): KeyChanges | null {
-    if (this.changes === null) return null
-    this.changes ??= { set: emptyData(), deleted: new Set() }
-    return this.changes
+  /**
+   * Django's `flush()`: empties the session and forgets that the store failed or the
+   * session moved (logging out must go on), and resolves every token to end now: the
+   * current one and any this request retired. The session has no key after.
+   */
+  flush(): string[] {
+    this.empty()
+    this.#unavailable = false
+    this.#interrupted = null
+    return this.takeTokensToEnd()
   }
 
-  /** Destroys the current record and any retired by `cycleKey()`; the session has no key after. */
-  async destroyAll(): Promise<void> {
-    const tokens = this.retired.splice(0)
-    if (this.token !== null) tokens.push(this.token)
-    this.token = null
-    await Promise.all(tokens.map((token) => this.destroy(token)))
+  /** The session was revoked in the store by this request: it is forgotten here, and its cookie deleted. */
+  forgetRevoked(): void {
+    this.#token = null
+    this.empty()
   }
 
-  /** Destroys one record; a failure is logged and retried once in the background. */
-  async destroy(token: string): Promise<void> {
-    const store = this.store()
-    try {
-      await store.destroy(token, this.context())
-    } catch (cause) {
-      warn('session.store_delete_failed', cause)
-      const retry = store
-        .destroy(token, this.context())
-        .catch((error: unknown) => warn('session.store_delete_retry_failed', error))
-      try {
-        this.c.executionCtx.waitUntil(retry)
-      } catch {
-        // No execution context (e.g. app.request in a unit test): the retry still runs.
-      }
+  // ----- keys and users ----------------------------------------------------------------
+
+  /**
+   * Moves the session to a new key with its data (`cycleKey()`): the old key ends once the
+   * new one is saved, at the end of the request.
+   */
+  moveToNewKey(): void {
+    if (this.#token !== null) {
+      this.#retired.push(this.#token)
+      this.#carriesOn = true
     }
+    this.#token = null
+    this.#modified = true
+  }
+
+  /**
+   * Binds the session to `auth`'s user (`login()`), on a new key: a session bound to
+   * another user is emptied first (Django flushes it), the absolute lifetime starts again,
+   * and the device binding starts afresh (the commit offers registration).
+   */
+  logIn(auth: SessionAuth): void {
+    if (this.#auth !== null && this.#auth.user !== auth.user) this.empty()
+    this.moveToNewKey()
+    this.#auth = auth
+    this.#createdAt = null
+    this.#device = null
+  }
+
+  /** Binds the session to `auth` (a new verifier, or a new authentication time), on a new key. */
+  reauthenticate(auth: SessionAuth): void {
+    this.moveToNewKey()
+    this.#auth = auth
+  }
+
+  /** Binds the session to `device` (the device binding's registration or refresh). */
+  setDevice(device: SessionDevice): void {
+    this.#device = device
+    this.#modified = true
+  }
+
+  /** The commit leaves the session and its cookie alone unless the request changes it (a bound session without its bound cookie). */
+  freeze(): void {
+    this.#frozen = true
+  }
+
+  /** Undoes {@link freeze}: the device binding's refresh proved the key. */
+  thaw(): void {
+    this.#frozen = false
+  }
+
+  /** What the test cookie does at the end of the request. */
+  setTestCookie(action: 'set' | 'delete'): void {
+    this.#testCookie = action
+  }
+
+  // ----- the end of the request ----------------------------------------------------------
+
+  /** Resolves every token to end (retired ones and the current one); the session has no key after. */
+  takeTokensToEnd(): string[] {
+    const tokens = this.#retired.splice(0)
+    if (this.#token !== null) tokens.push(this.#token)
+    this.#token = null
+    return tokens
+  }
+
+  /** The store ended the session under its key (an emptied session): it has no key now. */
+  ended(): void {
+    this.#token = null
+  }
+
+  /**
+   * The store saved the session under `token`, created at `createdAt`; resolves the tokens
+   * it replaced, which the caller ends unless the store moved them itself.
+   */
+  saved(token: string, createdAt: number): string[] {
+    this.#token = token
+    this.#createdAt = createdAt
+    this.#carriesOn = false
+    return this.#retired.splice(0)
   }
 }

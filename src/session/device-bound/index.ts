@@ -7,7 +7,7 @@
  */
 import { resolveSecrets } from '../cookies/secrets.js'
 import { COOKIE_NAME } from '../foundation/cookie-grammar.js'
-import { SessionError } from '../foundation/errors.js'
+import { invalidOption, type SessionError } from '../foundation/errors.js'
 import type { DeviceBinding } from '../core/options.js'
 import {
   hasBoundCookie,
@@ -45,7 +45,7 @@ export interface DeviceBoundOptions {
 }
 
 const invalid = (option: string, why: string): SessionError =>
-  new SessionError('INVALID_OPTION', `deviceBound(): option "${option}" ${why}`)
+  invalidOption('deviceBound()', option, why)
 const PATH = /^\/[!#-:<-~]*$/
 
 /**

@@ -97,7 +97,7 @@ export async function register(o: ResolvedDeviceBound, state: BindingState): Pro
     device.jwk !== null ||
     !(await hasBoundCookie(o, state, device))
   ) {
-    state.frozen = true
+    state.freeze()
     return refuse(c, 403, 'There is no session to bind.')
   }
   const proof = parseProof(readStringHeader(c.req.header('Secure-Session-Response')))
@@ -110,15 +110,15 @@ export async function register(o: ResolvedDeviceBound, state: BindingState): Pro
     issued <= device.seen ||
     !(await verifyProof(proof, proof.alg, jwk))
   ) {
-    state.frozen = true
+    state.freeze()
     return refuse(c, 403, 'The registration proof is invalid.', {
       'Secure-Session-Registration': await registrationHeader(o, state, device),
     })
   }
-  state.device = { id: device.id, alg: proof.alg, jwk, seen: issued }
-  state.modified = true
-  ;(await setKeyCookie(o, state, state.device))()
-  return instructions(o, state, state.device)
+  const registered: SessionDevice = { id: device.id, alg: proof.alg, jwk, seen: issued }
+  state.setDevice(registered)
+  ;(await setKeyCookie(o, state, registered))()
+  return instructions(o, state, registered)
 }
 
 /** 403 asking for a proof: `Secure-Session-Challenge: "<challenge>";id="<id>"`. */
@@ -143,7 +143,7 @@ async function challenge(
 export async function refresh(o: ResolvedDeviceBound, state: BindingState): Promise<Response> {
   const { c } = state
   // Nothing is saved, destroyed or deleted unless the proof holds.
-  state.frozen = true
+  state.freeze()
   const id = readStringHeader(c.req.header('Sec-Secure-Session-Id'))
   if (id === null || !DEVICE_ID.test(id))
     return refuse(c, 400, 'Sec-Secure-Session-Id is missing or malformed.')
@@ -166,8 +166,8 @@ export async function refresh(o: ResolvedDeviceBound, state: BindingState): Prom
   // Used once: a challenge no newer than the last accepted one is a replay.
   if (issued <= device.seen || !(await signedByDevice(proof, device)))
     return challenge(o, state, id)
-  state.device = { ...device, seen: issued }
-  state.modified = true
-  state.frozen = false
-  return instructions(o, state, state.device)
+  const refreshed: SessionDevice = { ...device, seen: issued }
+  state.setDevice(refreshed)
+  state.thaw()
+  return instructions(o, state, refreshed)
 }

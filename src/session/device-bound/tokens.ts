@@ -6,6 +6,7 @@
  * falls back on; and the challenges a proof must answer (recent, made for this session,
  * each accepted once).
  */
+import { BoundedMap } from '../foundation/bounded-map.js'
 import type { Context } from 'hono'
 import { createSigner, type Signer } from '../cookies/signing.js'
 import { toBase64Url } from '../foundation/bytes.js'
@@ -25,8 +26,7 @@ const KEY_PURPOSE = 'edge-session/device-bound/key'
 export type SecretSource = string | ((c: Context) => string | readonly string[])
 
 /** Signers of secrets a function returned, one per secret set for the isolate's life (keys imported once), bounded. */
-const signers = new Map<string, Signer>()
-const MAX_SIGNERS = 16
+const signers = new BoundedMap<string, Signer>(16)
 
 /**
  * The signer for each request, resolved once: a string secret's is made here, at
@@ -48,14 +48,10 @@ export function resolveSigner(
       Array.isArray(returned) ? [...returned, ...fallbacks] : [returned, ...fallbacks]
     ) as string[]
     const key = secrets.length === 1 ? (secrets[0] as string) : JSON.stringify(secrets)
-    let signer = signers.get(key)
-    if (signer === undefined) {
+    return signers.getOrSet(key, () => {
       const [current, ...older] = secrets
-      signer = createSigner({ secret: current as string, fallbacks: older })
-      if (signers.size >= MAX_SIGNERS) signers.delete(signers.keys().next().value as string)
-      signers.set(key, signer)
-    }
-    return signer
+      return createSigner({ secret: current as string, fallbacks: older })
+    })
   }
 }
 

@@ -96,6 +96,20 @@ export class SessionError extends HTTPException {
   }
 }
 
+/**
+ * The one wording of a bad option, thrown when a factory runs (never per request):
+ * `INVALID_OPTION` naming the factory and the option, e.g. `session(): option "maxAge"
+ * must be …`.
+ *
+ * @example
+ * ```ts
+ * if (!Number.isInteger(maxAge)) throw invalidOption('session()', 'maxAge', 'must be a whole number')
+ * ```
+ */
+export function invalidOption(factory: string, option: string, why: string): SessionError {
+  return new SessionError('INVALID_OPTION', `${factory}: option "${option}" ${why}`)
+}
+
 /** Why a signed value was refused. */
 export type BadSignatureReason =
   /** Not in the signer's format: no separators, a signature of the wrong shape, a bad timestamp. */

@@ -18,12 +18,21 @@
  * out clears the browser's cookie but a copy taken earlier keeps working until its
  * `expiresAt`. Pick the KV store when a logout must end every copy of a session.
  */
+import { BoundedMap } from '../foundation/bounded-map.js'
 import { SessionError } from '../foundation/errors.js'
+import { logEvent } from '../foundation/log.js'
+import { memoized } from '../foundation/memo.js'
 import { fromBase64Url, toBase64Url } from '../foundation/bytes.js'
 import { decodeRecord, type CorruptReason } from './record.js'
 import { MAX_COOKIE_BYTES } from '../foundation/cookie-grammar.js'
 import { resolveSecrets } from '../cookies/secrets.js'
-import type { SessionRecord, SessionStore, SessionWrite } from './types.js'
+import type {
+  SaveResult,
+  SessionRecord,
+  SessionStore,
+  SessionWrite,
+  StoreContext,
+} from './types.js'
 
 /** Options of {@link cookieStore}. */
 export interface CookieStoreOptions {
@@ -36,12 +45,6 @@ export interface CookieStoreOptions {
    * @default []
    */
   fallbacks?: readonly string[]
-  /**
-   * The session cookie's name: it must equal the `cookieName` given to `session()`.
-   * It is bound into every seal and counted in the 4096-byte limit.
-   * @default 'sessionid'
-   */
-  cookieName?: string
 }
 
 const VERSION_INFO = 'edge-session/cookie-store/v1'
@@ -62,18 +65,16 @@ const TOKEN = new RegExp(
  * holding no token and no data, and read as no session.
  */
 function corrupt(reason: CorruptReason): null {
-  console.warn(JSON.stringify({ event: 'session.corrupt_record', reason, store: 'cookie' }))
+  logEvent('session.corrupt_record', { reason, store: 'cookie' })
   return null
 }
 
 /** Derived AES keys, per secret, for the life of the isolate. */
-const aesKeys = new Map<string, Promise<CryptoKey>>()
-const MAX_CACHED_KEYS = 64
+const aesKeys = new BoundedMap<string, Promise<CryptoKey>>(64)
 
 function aesKey(secret: string): Promise<CryptoKey> {
-  let key = aesKeys.get(secret)
-  if (key === undefined) {
-    key = crypto.subtle
+  return aesKeys.getOrSet(secret, () => {
+    const key = crypto.subtle
       .importKey('raw', encoder.encode(secret), 'HKDF', false, ['deriveKey'])
       .then((base) =>
         crypto.subtle.deriveKey(
@@ -90,14 +91,22 @@ function aesKey(secret: string): Promise<CryptoKey> {
         ),
       )
     key.catch(() => aesKeys.delete(secret))
-    if (aesKeys.size >= MAX_CACHED_KEYS) aesKeys.delete(aesKeys.keys().next().value as string)
-    aesKeys.set(secret, key)
-  }
-  return key
+    return key
+  })
 }
 
-/** Stores made by {@link cookieStore}, per configuration. */
-const stores = new Map<string, SessionStore>()
+/** The additional data a session sealed for cookie `name` is bound to, per name. */
+const boundNames = new BoundedMap<string, Uint8Array<ArrayBuffer>>(16)
+
+function additionalData(cookieName: string): Uint8Array<ArrayBuffer> {
+  return boundNames.getOrSet(
+    cookieName,
+    () =>
+      encoder.encode(
+        `${VERSION_INFO}|${encoder.encode(cookieName).byteLength}:${cookieName}`,
+      ) as Uint8Array<ArrayBuffer>,
+  )
+}
 
 /**
  * A session store that keeps the whole session in its cookie (Django's
@@ -117,57 +126,40 @@ const stores = new Map<string, SessionStore>()
  * ```
  */
 export function cookieStore(options: CookieStoreOptions): SessionStore {
-  const cookieName = options.cookieName ?? 'sessionid'
-  // Stores are memoised per configuration, so `store: (c) => cookieStore({...})`
-  // costs a Map lookup per request, not a validation and three encodes.
-  const memo = JSON.stringify([cookieName, options.secret, options.fallbacks ?? []])
-  const known = stores.get(memo)
-  if (known !== undefined) return known
-  const secrets = resolveSecrets('cookieStore()', options.secret, options.fallbacks)
-  if (typeof cookieName !== 'string' || cookieName === '') {
-    throw new SessionError(
-      'INVALID_OPTION',
-      'cookieStore(): option "cookieName" must be a non-empty string',
-    )
-  }
-  for (const secret of secrets) aesKey(secret).catch(() => {})
-  const store = new CookieSessionStore(secrets, cookieName)
-  if (stores.size >= MAX_CACHED_KEYS) stores.delete(stores.keys().next().value as string)
-  stores.set(memo, store)
-  return store
+  return cookieStores(options)
 }
 
+/**
+ * Stores per configuration, so `store: (c) => cookieStore({...})` costs a lookup per
+ * request, not a validation and a key derivation.
+ */
+const cookieStores = memoized(16, (options: CookieStoreOptions): SessionStore => {
+  const secrets = resolveSecrets('cookieStore()', options.secret, options.fallbacks)
+  for (const secret of secrets) aesKey(secret).catch(() => {})
+  return new CookieSessionStore(secrets)
+})
+
 class CookieSessionStore implements SessionStore {
-  readonly #additionalData: Uint8Array<ArrayBuffer>
-  /** Bytes of `name=` in front of the token. */
-  readonly #prefixBytes: number
+  readonly #secrets: readonly string[]
 
-  readonly secrets: readonly string[]
-  readonly cookieName: string
-
-  constructor(secrets: readonly string[], cookieName: string) {
-    this.secrets = secrets
-    this.cookieName = cookieName
-    this.#additionalData = encoder.encode(
-      `${VERSION_INFO}|${encoder.encode(cookieName).byteLength}:${cookieName}`,
-    ) as Uint8Array<ArrayBuffer>
-    this.#prefixBytes = encoder.encode(cookieName).byteLength + 1
+  constructor(secrets: readonly string[]) {
+    this.#secrets = secrets
   }
 
   isValidToken(token: string): boolean {
     return TOKEN.test(token)
   }
 
-  async load(token: string): Promise<SessionRecord | null> {
+  async load(token: string, { cookieName }: StoreContext): Promise<SessionRecord | null> {
     const sealed = fromBase64Url(token)
     if (sealed === null || sealed.byteLength < MIN_SEALED_BYTES) return null
     const iv = sealed.subarray(0, IV_BYTES)
     const ciphertext = sealed.subarray(IV_BYTES)
-    for (const secret of this.secrets) {
+    for (const secret of this.#secrets) {
       let plain: ArrayBuffer
       try {
         plain = await crypto.subtle.decrypt(
-          { name: 'AES-GCM', iv, additionalData: this.#additionalData },
+          { name: 'AES-GCM', iv, additionalData: additionalData(cookieName) },
           await aesKey(secret),
           ciphertext,
         )
@@ -186,29 +178,36 @@ class CookieSessionStore implements SessionStore {
     return null
   }
 
-  async save(_token: string | null, { serialized }: SessionWrite): Promise<string> {
+  async save(_token: string | null, write: SessionWrite): Promise<SaveResult> {
+    const { serialized, cookieName, record } = write
     // Refuse before encrypting when even the plaintext cannot fit (base64 grows by 4/3).
     const plainBytes = encoder.encode(serialized) as Uint8Array<ArrayBuffer>
     const tokenLength = Math.ceil(((IV_BYTES + plainBytes.byteLength + TAG_BYTES) * 4) / 3)
-    if (this.#prefixBytes + tokenLength > MAX_COOKIE_BYTES) {
+    const prefixBytes = encoder.encode(cookieName).byteLength + 1 // `name=`
+    if (prefixBytes + tokenLength > MAX_COOKIE_BYTES) {
       throw new SessionError(
         'PAYLOAD_TOO_LARGE',
-        `The session is ${plainBytes.byteLength} bytes; sealed in cookie "${this.cookieName}" it would be ` +
-          `${this.#prefixBytes + tokenLength} bytes, over the ${MAX_COOKIE_BYTES} browsers keep. Store less, or use the KV store.`,
+        `The session is ${plainBytes.byteLength} bytes; sealed in cookie "${cookieName}" it would be ` +
+          `${prefixBytes + tokenLength} bytes, over the ${MAX_COOKIE_BYTES} browsers keep. Store less, or use the KV store.`,
       )
     }
     const iv = crypto.getRandomValues(new Uint8Array(IV_BYTES))
     const ciphertext = await crypto.subtle.encrypt(
-      { name: 'AES-GCM', iv, additionalData: this.#additionalData },
-      await aesKey(this.secrets[0] as string),
+      { name: 'AES-GCM', iv, additionalData: additionalData(cookieName) },
+      await aesKey(this.#secrets[0] as string),
       plainBytes,
     )
     const sealed = new Uint8Array(IV_BYTES + ciphertext.byteLength)
     sealed.set(iv)
     sealed.set(new Uint8Array(ciphertext), IV_BYTES)
-    return toBase64Url(sealed)
+    return {
+      token: toBase64Url(sealed),
+      expiry: record.expiry,
+      expiresAt: record.expiresAt,
+      moved: [],
+    }
   }
 
   /** Nothing to delete: the session is the cookie, and the middleware deletes that. */
-  async destroy(_token: string): Promise<void> {}
+  async destroy(): Promise<void> {}
 }

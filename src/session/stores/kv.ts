@@ -28,12 +28,16 @@
  * 800 ms by default), inside the request; if KV still refuses, the save fails as any store
  * failure does (`STORE_UNAVAILABLE`, the client's cookie untouched).
  */
+import { BoundedMap } from '../foundation/bounded-map.js'
+import { invalidOption, SessionError } from '../foundation/errors.js'
 import { generateSessionId, isSessionId, sha256Hex } from '../foundation/id.js'
-import { SessionError } from '../foundation/errors.js'
+import { logFailure } from '../foundation/log.js'
+import { memoized } from '../foundation/memo.js'
 import { decodeRecord } from './record.js'
 import { resolveRetries, withRetries } from './retry.js'
 import {
   logSecurityEvent,
+  type SaveResult,
   type SecurityEvent,
   type SessionRecord,
   type SessionStore,
@@ -110,16 +114,40 @@ export async function kvRevokedKeyFor(id: string): Promise<string> {
  * ```
  */
 export function kvStore(options: KVStoreOptions): SessionStore {
+  return kvStores(options)
+}
+
+/**
+ * Stores per configuration, so `store: (c) => kvStore({ namespace: c.env.SESSIONS })` costs
+ * a lookup per request and its id hashes stay cached across requests.
+ */
+const kvStores = memoized(16, (options: KVStoreOptions): SessionStore => {
+  const { namespace } = options
+  if (!isNamespace(namespace)) {
+    throw invalidOption('kvStore()', 'namespace', 'must be a KV namespace binding')
+  }
   const retries = resolveRetries('kvStore()', options.rateLimitRetries)
-  return new KVSessionStore(options.namespace, options.onSecurityEvent ?? logSecurityEvent, retries)
+  return new KVSessionStore(namespace, options.onSecurityEvent ?? logSecurityEvent, retries)
+})
+
+/** Whether `value` has the methods of a KV namespace the store uses. */
+export function isNamespace(value: unknown): value is KVNamespaceLike {
+  const kv = value as Partial<KVNamespaceLike> | null | undefined
+  return (
+    typeof kv === 'object' &&
+    kv !== null &&
+    typeof kv.get === 'function' &&
+    typeof kv.put === 'function' &&
+    typeof kv.delete === 'function'
+  )
 }
 
 class KVSessionStore implements SessionStore {
   // A few recent id -> hash pairs, so load(), save() and destroy() of one request share
   // one SHA-256 even while other requests interleave in the isolate.
-  #hashes = new Map<string, string>()
-  readonly namespace: KVNamespaceLike
-  readonly onSecurityEvent: (event: SecurityEvent) => void
+  readonly #hashes = new BoundedMap<string, Promise<string>>(KEY_CACHE_SIZE)
+  readonly #namespace: KVNamespaceLike
+  readonly #onSecurityEvent: (event: SecurityEvent) => void
   readonly #retries: readonly number[]
 
   constructor(
@@ -127,15 +155,15 @@ class KVSessionStore implements SessionStore {
     onSecurityEvent: (event: SecurityEvent) => void,
     retries: readonly number[],
   ) {
-    this.namespace = namespace
-    this.onSecurityEvent = onSecurityEvent
+    this.#namespace = namespace
+    this.#onSecurityEvent = onSecurityEvent
     this.#retries = retries
   }
 
   /** A KV write, retried while KV refuses it with 429. */
   async #put(key: string, value: string, ttl: number): Promise<void> {
     await withRetries(this.#retries, async () =>
-      this.namespace.put(key, value, { expirationTtl: ttl }),
+      this.#namespace.put(key, value, { expirationTtl: ttl }),
     )
   }
 
@@ -143,24 +171,17 @@ class KVSessionStore implements SessionStore {
     return isSessionId(token)
   }
 
-  async #hash(id: string): Promise<string> {
-    let hash = this.#hashes.get(id)
-    if (hash === undefined) {
-      hash = await sha256Hex(id)
-      if (this.#hashes.size >= KEY_CACHE_SIZE)
-        this.#hashes.delete(this.#hashes.keys().next().value as string)
-      this.#hashes.set(id, hash)
-    }
-    return hash
+  #hash(id: string): Promise<string> {
+    return this.#hashes.getOrSet(id, () => sha256Hex(id))
   }
 
   async load(token: string): Promise<SessionRecord | null> {
     const hash = await this.#hash(token)
-    const text = await this.namespace.get(KV_KEY_PREFIX + hash, 'text')
+    const text = await this.#namespace.get(KV_KEY_PREFIX + hash, 'text')
     if (text === null) return null
     const record = decodeRecord(text)
     if (typeof record === 'string') {
-      this.onSecurityEvent({
+      this.#onSecurityEvent({
         event: 'session.corrupt_record',
         reason: record,
         keyPrefix: hash.slice(0, 12),
@@ -170,10 +191,8 @@ class KVSessionStore implements SessionStore {
     return record
   }
 
-  async save(
-    token: string | null,
-    { record, serialized, now, replaces }: SessionWrite,
-  ): Promise<string> {
+  async save(token: string | null, write: SessionWrite): Promise<SaveResult> {
+    const { record, serialized, now, replaces } = write
     const id = token ?? generateSessionId()
     const key = KV_KEY_PREFIX + (await this.#hash(id))
     // A relative TTL, not an absolute `expiration`: it stays right even when the
@@ -184,21 +203,21 @@ class KVSessionStore implements SessionStore {
     // ones it replaces): see the module notes for why this order closes the race.
     const loaded = token === null ? replaces : [token, ...replaces]
     if (loaded.length > 0 && (await this.#revokedAny(loaded))) {
-      await this.namespace.delete(key).catch((error: unknown) => {
-        console.warn(JSON.stringify({ event: 'session.store_delete_failed', error: String(error) }))
-      })
+      await this.#namespace
+        .delete(key)
+        .catch((error: unknown) => logFailure('session.store_delete_failed', error))
       throw new SessionError(
         'SESSION_INTERRUPTED',
         'The session was ended by another request while this one ran; its changes were not saved.',
       )
     }
-    return id
+    return { token: id, expiry: record.expiry, expiresAt: record.expiresAt, moved: [] }
   }
 
   async #revokedAny(tokens: readonly string[]): Promise<boolean> {
     const markers = await Promise.all(
       tokens.map(async (t) =>
-        this.namespace.get(KV_REVOKED_PREFIX + (await this.#hash(t)), 'text'),
+        this.#namespace.get(KV_REVOKED_PREFIX + (await this.#hash(t)), 'text'),
       ),
     )
     return markers.some((marker) => marker !== null)
@@ -209,19 +228,6 @@ class KVSessionStore implements SessionStore {
     // The marker before the delete: a save racing this one either lands before the
     // delete (and is deleted with it) or sees the marker (and removes itself).
     await this.#put(KV_REVOKED_PREFIX + hash, '1', KV_REVOCATION_TTL)
-    await this.namespace.delete(KV_KEY_PREFIX + hash)
+    await this.#namespace.delete(KV_KEY_PREFIX + hash)
   }
-}
-
-// A store per namespace object, so the default store costs no allocation per request.
-const stores = new WeakMap<KVNamespaceLike, SessionStore>()
-
-/** The default store for a namespace, made once per isolate. */
-export function kvStoreFor(namespace: KVNamespaceLike): SessionStore {
-  let store = stores.get(namespace)
-  if (!store) {
-    store = kvStore({ namespace })
-    stores.set(namespace, store)
-  }
-  return store
 }

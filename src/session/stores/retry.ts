@@ -3,7 +3,7 @@
  * Retrying a write that Workers KV refused for its rate limit (429, one write per second to
  * one key), with a short bounded backoff inside the request.
  */
-import { SessionError } from '../foundation/errors.js'
+import { invalidOption } from '../foundation/errors.js'
 
 /** The default waits before each retry, in ms: about 1.4 s in all, past KV's one-second window. */
 export const KV_RATE_LIMIT_RETRIES: readonly number[] = [200, 400, 800]
@@ -23,9 +23,10 @@ export function resolveRetries(
     retries.length <= MAX_RETRIES &&
     retries.every((ms) => typeof ms === 'number' && ms >= 0 && ms <= MAX_RETRY_WAIT_MS)
   if (!valid) {
-    throw new SessionError(
-      'INVALID_OPTION',
-      `${caller}: option "rateLimitRetries" must be at most ${MAX_RETRIES} waits of 0 to ${MAX_RETRY_WAIT_MS} ms`,
+    throw invalidOption(
+      caller,
+      'rateLimitRetries',
+      `must be at most ${MAX_RETRIES} waits of 0 to ${MAX_RETRY_WAIT_MS} ms`,
     )
   }
   return [...retries]

@@ -94,14 +94,14 @@ export interface SessionAuth {
 }
 
 /**
- * What one request changed in a session it loaded, key by key, so that a store able to
- * merge (Durable Objects) applies these changes to the session as it is now instead of
- * replacing it with this request's whole copy.
+ * Which keys one request changed in the session it loaded, so that a store able to merge
+ * (Durable Objects) applies them to the session as it is now instead of replacing it
+ * with this request's whole copy. Names only: the values are those of the write's record.
  */
-export interface SessionChanges {
-  /** Keys stored by this request, with their new values (a null-prototype object). */
-  readonly set: Readonly<SessionData>
-  /** Keys removed by this request. */
+export interface KeyChanges {
+  /** Keys this request stored; their values are in the record's `data`. */
+  readonly set: readonly string[]
+  /** Keys this request removed. */
   readonly deleted: readonly string[]
   /**
    * Whether this request changed the expiry (`setExpiry()`). A store that merges writes
@@ -119,63 +119,63 @@ export interface SessionLifetime {
   readonly absoluteMaxAge: number | null
 }
 
-/** What {@link SessionStore.save} writes. */
-export interface SessionWrite {
-  /**
-   * The whole session as this request leaves it. A store that merges sets its `expiry`
-   * and `expiresAt` to those of the merged session it stored, so the cookie follows them.
-   */
-  record: SessionRecord
-  /** The record as validated JSON (already checked against `maxPayloadBytes`). */
-  serialized: string
-  /**
-   * This request's changes to the session it loaded, or `null` when the data is to be
-   * replaced whole (a new session, `clear()`, `markModified()` without a key). Stores
-   * that cannot merge write `record` and ignore this.
-   */
-  changes: SessionChanges | null
-  /**
-   * Tokens of the sessions this one replaces (`cycleKey()`, `login()`, a load marked
-   * {@link LoadedRecord.rekey}, which may be another store's token): their records are
-   * destroyed after this save. A store that can tell one of them was destroyed since this
-   * request loaded it must refuse with `SESSION_INTERRUPTED` and leave nothing written.
-   */
-  replaces: readonly string[]
-  /**
-   * Set by a store that moved the sessions of `replaces` to the new key itself, in the
-   * save (the Durable Object store): the core then does not destroy them afterwards, which
-   * would end the session under its new key too.
-   */
-  moved?: readonly string[]
-  /** The largest serialised session allowed, for stores that merge and must check the result. */
-  maxPayloadBytes: number
-  /** What `expiresAt` is computed from, for stores that merge the expiry. */
-  lifetime: SessionLifetime
-  /** The session's clock at this request, in ms: TTLs are `record.expiresAt - now`. */
-  now: number
-  /** The request being answered (headers and `cf`), for stores that describe devices. */
-  request: Request
-}
-
-/** What {@link SessionStore.load} and {@link SessionStore.destroy} are told about the request. */
+/** What every store operation is told about the request. */
 export interface StoreContext {
   /** The session's clock at this request, in ms. */
-  now: number
-  /** The request being answered. */
-  request: Request
+  readonly now: number
+  /** The request being answered (headers and `cf`), for stores that describe devices. */
+  readonly request: Request
+  /** The session cookie's name (`session({ cookieName })`): the cookie store seals it in. */
+  readonly cookieName: string
 }
 
-/** What {@link SessionStore.destroy} is told. */
-export interface DestroyContext extends StoreContext {
+/** What {@link SessionStore.save} and {@link SessionStore.empty} are given. */
+export interface SessionWrite extends StoreContext {
+  /** The whole session as this request leaves it. */
+  readonly record: SessionRecord
+  /** The record as validated JSON (already checked against `maxPayloadBytes`). */
+  readonly serialized: string
   /**
-   * Set when the request emptied the session key by key (deleted its last keys, or read its
-   * last flash message) rather than flushing it: the write it would make of its empty view.
-   * A store that merges applies it to the session as it is now and removes the session only
-   * if nothing is left, resolving `'kept'` otherwise (a concurrent request wrote a key);
-   * other stores remove the session.
+   * This request's changes to the session it loaded, or `null` when the data is to be
+   * replaced whole (a new session, `clear()`, `markModified()`). Stores that cannot merge
+   * write `record` and ignore this.
    */
-  emptied?: SessionWrite
+  readonly changes: KeyChanges | null
+  /**
+   * Tokens of the sessions this one replaces (`cycleKey()`, `login()`, a load marked
+   * {@link LoadedRecord.rekey}, which may be another store's token). A store that can tell
+   * one of them was destroyed since this request loaded it must refuse with
+   * `SESSION_INTERRUPTED` and leave nothing written. The core destroys those the save did
+   * not move itself ({@link SaveResult.moved}) once the save resolved.
+   */
+  readonly replaces: readonly string[]
+  /** The largest serialised session allowed, for stores that merge and must check the result. */
+  readonly maxPayloadBytes: number
+  /** What `expiresAt` is computed from, for stores that merge the expiry. */
+  readonly lifetime: SessionLifetime
 }
+
+/** What a save did: where the session is now and when it ends. */
+export interface SaveResult {
+  /** The token the cookie carries from now on. */
+  readonly token: string
+  /**
+   * The expiry the stored session has: the record's, or, for a store that merged in a
+   * concurrent request's `setExpiry()`, that one. The cookie follows it.
+   */
+  readonly expiry: ExpirySetting
+  /** When the stored session stops working, in ms since the epoch. */
+  readonly expiresAt: number
+  /**
+   * Tokens of {@link SessionWrite.replaces} the save moved to the new token itself (the
+   * Durable Object store leaves a forward): the core must not destroy those, which would
+   * end the session under its new token too. `[]` for stores that move nothing.
+   */
+  readonly moved: readonly string[]
+}
+
+/** What {@link SessionStore.empty} did: removed the session, or kept it (a merge left keys). */
+export type EmptyResult = 'ended' | 'kept'
 
 /**
  * A session store. Every method is async so that a failed read or write surfaces (as a
@@ -211,18 +211,22 @@ export interface SessionStore {
   load(token: string, context: StoreContext): Promise<LoadedRecord | null>
   /**
    * Writes a session, under `token` or, when `token` is `null`, under a new one, and
-   * resolves the token the cookie must carry from now on. A non-null `token` is always
-   * a session this request loaded: a store that can tell it was destroyed since (logout
-   * in a concurrent request) must refuse with `SessionError` `SESSION_INTERRUPTED`
-   * rather than bring it back.
+   * resolves what happened ({@link SaveResult}). A non-null `token` is always a session
+   * this request loaded: a store that can tell it was destroyed since (logout in a
+   * concurrent request) must refuse with `SessionError` `SESSION_INTERRUPTED` rather than
+   * bring it back. The write is never changed.
    */
-  save(token: string | null, write: SessionWrite): Promise<string>
+  save(token: string | null, write: SessionWrite): Promise<SaveResult>
+  /** Removes a session so its token stops working, and refuses saves of it still in flight. */
+  destroy(token: string, context: StoreContext): Promise<void>
   /**
-   * Removes a session so its token stops working, and refuses saves of it still in flight;
-   * resolves `'kept'` only for an `emptied` session that a merge left non-empty.
+   * Ends a session the request emptied key by key (deleted its last keys, or read its last
+   * flash message) rather than flushing it, given the write of its empty view. A store that
+   * merges applies it to the session as it is now and removes the session only if nothing
+   * is left, resolving `'kept'` when a concurrent request wrote a key meanwhile (the client
+   * then keeps its cookie). Optional: for a store without it the core calls `destroy()`.
    */
-  // biome-ignore lint/suspicious/noConfusingVoidType: the store contract's destroy() result; reshaped by issue 23
-  destroy(token: string, context: DestroyContext): Promise<void | 'kept'>
+  empty?(token: string, write: SessionWrite): Promise<EmptyResult>
   /** The per-user registry, on stores that keep one (Durable Objects); absent elsewhere. */
   readonly registry?: SessionRegistry
   /** Session-bound WebSockets, on stores that hold them (Durable Objects); absent elsewhere. */

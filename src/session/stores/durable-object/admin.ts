@@ -4,7 +4,7 @@
  * has the namespace, with no request and no session of theirs: an admin route, a cron
  * (`scheduled`) handler, a queue consumer. Each call is one RPC to the user's object.
  */
-import { SessionError } from '../../foundation/errors.js'
+import { invalidOption, SessionError } from '../../foundation/errors.js'
 import { listPage, type ListSessionsOptions } from '../list-page.js'
 import type { SessionInfo } from '../types.js'
 import type { SessionObject } from './object.js'
@@ -60,10 +60,7 @@ export function userSessions(options: UserSessionsOptions): UserSessions {
     typeof namespace !== 'object' ||
     typeof namespace.idFromName !== 'function'
   ) {
-    throw new SessionError(
-      'INVALID_OPTION',
-      'userSessions(): option "namespace" must be a Durable Object namespace binding',
-    )
+    throw invalidOption('userSessions()', 'namespace', 'must be a Durable Object namespace binding')
   }
   const now = options.now ?? Date.now
   const stub = (user: string): DurableObjectStub<SessionObject> => {

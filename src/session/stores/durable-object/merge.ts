@@ -8,20 +8,13 @@
  */
 import { SessionError } from '../../foundation/errors.js'
 import { encodeRecord, expiresAtFor, mergeDevice } from '../record.js'
-import type { ExpirySetting, SessionData, SessionLifetime, SessionRecord } from '../types.js'
-
-/**
- * Which keys one request changed. The values travel in the request's record: RPC's
- * structured clone refuses the null-prototype objects session data is made of.
- */
-export interface KeyChanges {
-  /** Keys the request stored; their values are those of its record. */
-  set: string[]
-  /** Keys the request removed. */
-  deleted: string[]
-  /** Whether the request changed the expiry (`setExpiry()`); if not, the stored one stays. */
-  expiry: boolean
-}
+import type {
+  ExpirySetting,
+  KeyChanges,
+  SessionData,
+  SessionLifetime,
+  SessionRecord,
+} from '../types.js'
 
 /** What a merge is given: the stored session, the request's own record and its changes. */
 export interface MergeInput {

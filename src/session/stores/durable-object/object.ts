@@ -6,14 +6,18 @@
  * no other request can come between them (the invariants are listed in docs/storage.md).
  */
 import { decodeRecord, isEmptyRecord } from '../record.js'
-import type { ExpirySetting, SessionCursor, SessionLifetime } from '../types.js'
-import { encodeMerged, mergeRecord, type KeyChanges } from './merge.js'
+import type {
+  ExpirySetting,
+  KeyChanges,
+  SessionCursor,
+  SessionLifetime,
+  SessionRecord,
+} from '../types.js'
+import { encodeMerged, mergeRecord } from './merge.js'
 import { migrate, type SessionRow } from './schema.js'
 import { SocketHoldingObject } from './socket-object.js'
 import type { EndReason, SocketPeer } from './sockets.js'
 import { CountingSql } from './sql.js'
-
-export type { KeyChanges } from './merge.js'
 
 /** What {@link SessionObject.update} is asked to apply. */
 export interface SessionUpdate {
@@ -26,8 +30,6 @@ export interface SessionUpdate {
   maxPayloadBytes: number
   /** What `expiresAt` is computed from when the stored expiry stays. */
   lifetime: SessionLifetime
-  /** The request emptied its view of the session: the row goes if the merged session is empty too. */
-  emptied?: boolean
 }
 
 /** What {@link SessionObject.create} is told about the sessions the new one replaces in this object. */
@@ -160,22 +162,45 @@ export class SessionObject extends SocketHoldingObject {
    * Applies one request's changes to the session as it is now (other requests' changes to
    * other keys, and an expiry another request set, survive); `gone` when it was destroyed,
    * moved or expired since that request loaded it, `too-large` when the merged session
-   * would pass `maxPayloadBytes`, `ended` when an emptying request left it empty.
+   * would pass `maxPayloadBytes`.
    */
   async update(hash: string, update: SessionUpdate): Promise<WriteResult> {
+    const merge = this.#merge(hash, update)
+    return 'status' in merge ? merge : this.#write(hash, merge.merged, update)
+  }
+
+  /**
+   * Applies the changes of a request that emptied its view of the session (deleted its last
+   * keys): the session ends when the merged session is empty too (`ended`), and is written
+   * as {@link SessionObject.update} writes it when a concurrent request's keys are left.
+   */
+  async empty(hash: string, update: SessionUpdate): Promise<WriteResult> {
+    const merge = this.#merge(hash, update)
+    if ('status' in merge) return merge
+    if (!isEmptyRecord(merge.merged)) return this.#write(hash, merge.merged, update)
+    this.#endSessions([merge.handle], 'logged out')
+    return { status: 'ended' }
+  }
+
+  /** The live session of `hash` with `update`'s changes applied, or why there is none. */
+  #merge(
+    hash: string,
+    update: SessionUpdate,
+  ): { merged: SessionRecord; handle: string } | { status: 'gone' } {
     const row = this.#sql.live(hash, update.now)
     if (row === undefined) return { status: 'gone' }
     const stored = decodeRecord(row.record)
     const mine = decodeRecord(update.record)
     if (typeof stored === 'string' || typeof mine === 'string') return { status: 'gone' }
-    const merged = mergeRecord(
-      { stored, mine, changes: update.changes, lifetime: update.lifetime, now: update.now },
-      stored,
-    )
-    if (update.emptied === true && isEmptyRecord(merged)) {
-      this.#endSessions([row.handle], 'logged out')
-      return { status: 'ended' }
+    const { changes, lifetime, now } = update
+    return {
+      merged: mergeRecord({ stored, mine, changes, lifetime, now }, stored),
+      handle: row.handle,
     }
+  }
+
+  /** Writes a merged session back to its row. */
+  async #write(hash: string, merged: SessionRecord, update: SessionUpdate): Promise<WriteResult> {
     const record = encodeMerged(merged, update.maxPayloadBytes)
     if (record === 'too-large') return { status: 'too-large' }
     this.#sql.run(

@@ -13,15 +13,17 @@
  * SHA-256 of the id is stored; the object id is not a secret, and one the namespace did
  * not make is refused by `idFromString()` before any request.
  */
-import { SessionError } from '../../foundation/errors.js'
 import { toBase64Url } from '../../foundation/bytes.js'
+import { invalidOption, type SessionError } from '../../foundation/errors.js'
 import { generateSessionId, sha256Hex } from '../../foundation/id.js'
+import { memoized } from '../../foundation/memo.js'
+import { isNamespace, type KVNamespaceLike } from '../kv.js'
 import { decodeRecord } from '../record.js'
-import type { KVNamespaceLike } from '../kv.js'
 import {
   logSecurityEvent,
-  type DestroyContext,
+  type EmptyResult,
   type LoadedRecord,
+  type SaveResult,
   type RegistryContext,
   type SecurityEvent,
   type SessionInfo,
@@ -33,7 +35,7 @@ import {
 } from '../types.js'
 import { KvMigration } from './migrate.js'
 import type { SessionObject } from './object.js'
-import { interrupted, keyChanges, moved, rebase, settle } from './writes.js'
+import { interrupted, moved, rebase, settle, updateOf } from './writes.js'
 import { toSessionInfo, userObjectName, type SessionRow } from './schema.js'
 import { SESSION_HASH_HEADER } from './sockets.js'
 
@@ -96,12 +98,6 @@ interface Place {
   object: string
 }
 
-/** Stores made by {@link durableObjectStore}, per namespace and options. */
-const stores = new WeakMap<DurableObjectNamespace<SessionObject>, Map<string, SessionStore>>()
-/** A number per KV namespace given as `migrateFromKV`, for the memo key. */
-const kvNumbers = new WeakMap<KVNamespaceLike, number>()
-let kvCount = 0
-
 /**
  * A session store on Durable Objects with SQLite storage: strongly consistent, so a
  * logout, a `cycleKey()` or a revocation ends the old id everywhere before the response
@@ -117,105 +113,81 @@ let kvCount = 0
  * ```
  */
 export function durableObjectStore(options: DurableObjectStoreOptions): SessionStore {
+  return durableObjectStores(options)
+}
+
+/** The options of one store, checked once. */
+interface ResolvedOptions {
+  readonly namespace: DurableObjectNamespace<SessionObject>
+  readonly shards: number
+  readonly touchAfterMs: number
+  readonly recordLocation: boolean
+  readonly maxSessions: number | null
+  readonly onSecurityEvent: (event: SecurityEvent) => void
+  readonly migration: KvMigration | null
+}
+
+const invalid = (option: string, why: string): SessionError =>
+  invalidOption('durableObjectStore()', option, why)
+
+/** Stores per configuration, so `store: (c) => durableObjectStore({...})` costs a lookup per request. */
+const durableObjectStores = memoized(16, (options: DurableObjectStoreOptions): SessionStore => {
   const { namespace } = options
-  if (
-    namespace === null ||
-    typeof namespace !== 'object' ||
-    typeof namespace.idFromName !== 'function'
-  ) {
-    throw new SessionError(
-      'INVALID_OPTION',
-      'durableObjectStore(): option "namespace" must be a Durable Object namespace binding',
-    )
+  if (!isObjectNamespace(namespace)) {
+    throw invalid('namespace', 'must be a Durable Object namespace binding')
   }
   const shards = options.anonymousShards ?? 32
-  if (!Number.isSafeInteger(shards) || shards < 1)
-    throw new SessionError(
-      'INVALID_OPTION',
-      'durableObjectStore(): option "anonymousShards" must be a whole number >= 1',
-    )
+  if (!Number.isSafeInteger(shards) || shards < 1) {
+    throw invalid('anonymousShards', 'must be a whole number >= 1')
+  }
   const interval = options.lastSeenInterval ?? 300
-  if (!(interval >= 0) || !Number.isFinite(interval))
-    throw new SessionError(
-      'INVALID_OPTION',
-      'durableObjectStore(): option "lastSeenInterval" must be a number of seconds >= 0',
-    )
-  const recordLocation = options.recordLocation ?? false
+  if (!(interval >= 0) || !Number.isFinite(interval)) {
+    throw invalid('lastSeenInterval', 'must be a number of seconds >= 0')
+  }
   const cap = options.maxSessionsPerUser ?? null
-  if (cap !== null && (!Number.isSafeInteger(cap) || cap < 1))
-    throw new SessionError(
-      'INVALID_OPTION',
-      'durableObjectStore(): option "maxSessionsPerUser" must be a whole number >= 1, or null',
-    )
-  // Memoised, so `store: (c) => durableObjectStore({...})` costs a lookup per request.
+  if (cap !== null && (!Number.isSafeInteger(cap) || cap < 1)) {
+    throw invalid('maxSessionsPerUser', 'must be a whole number >= 1, or null')
+  }
   const from = options.migrateFromKV
-  if (
-    from !== undefined &&
-    (from === null ||
-      typeof from.get !== 'function' ||
-      typeof from.put !== 'function' ||
-      typeof from.delete !== 'function')
-  ) {
-    throw new SessionError(
-      'INVALID_OPTION',
-      'durableObjectStore(): option "migrateFromKV" must be a KV namespace binding',
-    )
+  if (from !== undefined && !isNamespace(from)) {
+    throw invalid('migrateFromKV', 'must be a KV namespace binding')
   }
-  if (from !== undefined && !kvNumbers.has(from)) kvNumbers.set(from, ++kvCount)
-  const memo = `${shards}|${interval}|${recordLocation}|${cap}|${options.onSecurityEvent === undefined}|${from === undefined ? '' : kvNumbers.get(from)}`
-  let known = stores.get(namespace)
-  if (known === undefined) {
-    known = new Map()
-    stores.set(namespace, known)
-  }
-  const existing = options.onSecurityEvent === undefined ? known.get(memo) : undefined
-  if (existing !== undefined) return existing
   const onSecurityEvent = options.onSecurityEvent ?? logSecurityEvent
-  const migration = from === undefined ? null : new KvMigration(from, onSecurityEvent)
-  const store = new DurableObjectSessionStore(
+  return new DurableObjectSessionStore({
     namespace,
     shards,
-    interval * 1000,
-    recordLocation,
+    touchAfterMs: interval * 1000,
+    recordLocation: options.recordLocation ?? false,
+    maxSessions: cap,
     onSecurityEvent,
-    migration,
-    cap,
+    migration: from === undefined ? null : new KvMigration(from, onSecurityEvent),
+  })
+})
+
+/** Whether `value` is a Durable Object namespace binding. */
+export function isObjectNamespace(value: unknown): value is DurableObjectNamespace<SessionObject> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { idFromName?: unknown }).idFromName === 'function'
   )
-  if (options.onSecurityEvent === undefined) known.set(memo, store)
-  return store
 }
 
 class DurableObjectSessionStore implements SessionStore, SessionRegistry {
   readonly #ns: DurableObjectNamespace<SessionObject>
-  readonly #shards: number
-  readonly #touchAfterMs: number
-  readonly #recordLocation: boolean
-  readonly #onSecurityEvent: (event: SecurityEvent) => void
+  readonly #o: ResolvedOptions
   readonly #migration: KvMigration | null
   /** The anonymous shards' object ids, computed at the first save that needs them. */
   #anonymousObjects: Set<string> | undefined
-  readonly #maxSessions: number | null
   readonly registry: SessionRegistry = this
   readonly sockets: SessionSockets = {
     accept: (token, user, request) => this.#accept(token, user, request),
   }
 
-  constructor(
-    ns: DurableObjectNamespace<SessionObject>,
-    shards: number,
-    touchAfterMs: number,
-    recordLocation: boolean,
-    onSecurityEvent: (event: SecurityEvent) => void,
-    migration: KvMigration | null,
-    maxSessions: number | null,
-  ) {
-    this.#maxSessions = maxSessions
-    this.#ns = ns
-    this.#shards = shards
-    this.#touchAfterMs = touchAfterMs
-    this.#recordLocation = recordLocation
-    this.#onSecurityEvent = onSecurityEvent
-    this.#migration = migration
+  constructor(options: ResolvedOptions) {
+    this.#o = options
+    this.#ns = options.namespace
+    this.#migration = options.migration
   }
 
   isValidToken(token: string): boolean {
@@ -244,12 +216,12 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
     const { now } = context
     const place = await this.#place(token)
     if (place === null) return null
-    const text = await place.stub.load(place.hash, now, this.#touchAfterMs)
+    const text = await place.stub.load(place.hash, now, this.#o.touchAfterMs)
     if (text === null) return null
     if (typeof text !== 'string') throw moved()
     const record = decodeRecord(text)
     if (typeof record === 'string') {
-      this.#onSecurityEvent({
+      this.#o.onSecurityEvent({
         event: 'session.corrupt_record',
         reason: record,
         keyPrefix: place.hash.slice(0, 12),
@@ -259,7 +231,7 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
     return record
   }
 
-  async save(token: string | null, write: SessionWrite): Promise<string> {
+  async save(token: string | null, write: SessionWrite): Promise<SaveResult> {
     if (token !== null) return this.#update(token, write)
     const { record, serialized, now, request, replaces, lifetime, maxPayloadBytes } = write
     const user = record.auth?.user ?? null
@@ -273,13 +245,13 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
     const objectId =
       shard?.stub.id ??
       this.#ns.idFromName(
-        user !== null ? userObjectName(user) : `anon:${randomShard(this.#shards)}`,
+        user !== null ? userObjectName(user) : `anon:${randomShard(this.#o.shards)}`,
       )
     const object = objectId.toString()
     const stub = shard?.stub ?? this.#ns.get(objectId)
     const id = generateSessionId()
     const hash = await sha256Hex(id)
-    const device = this.#device(request, user !== null)
+    const device = this.#device(request, user)
     const row: SessionRow = {
       hash,
       handle: toBase64Url(crypto.getRandomValues(new Uint8Array(16))),
@@ -294,7 +266,7 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
     // move in the insert's stretch (the new row built from the old one as it is now);
     // elsewhere each is taken out of its object after the insert, and writes that landed
     // on it since this request loaded it are merged into the new row.
-    const keys = keyChanges(write.changes)
+    const keys = write.changes
     const here = replaced.filter((p) => p.object === object)
     const elsewhere = replaced.filter((p) => p.object !== object)
     const result = await stub.create(
@@ -304,38 +276,33 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
         changes: here.length > 0 ? keys : null,
         lifetime,
         maxPayloadBytes,
-        maxSessions: this.#maxSessions,
+        maxSessions: this.#o.maxSessions,
       },
       now,
     )
-    settle(result, write)
+    let settled = settle(result, maxPayloadBytes)
     for (const p of elsewhere) {
       const taken = await p.stub.take(p.hash, now)
       if (taken === null) {
         await stub.destroy(hash)
         throw interrupted()
       }
-      if (keys !== null) await rebase(stub, hash, taken, write, keys)
+      if (keys !== null) settled = (await rebase(stub, hash, taken, write, keys)) ?? settled
     }
-    write.moved = replaces.filter((t) => TOKEN.test(t)) // not a KV session being migrated: the core destroys that one
-    return `${id}.${object}`
+    // Every replaced session of this store moved here (forwards, or taken); a KV session
+    // being migrated did not: the core destroys that one.
+    const moved = replaces.filter((t) => TOKEN.test(t))
+    return { token: `${id}.${object}`, ...settled, moved }
   }
 
-  async #update(token: string, write: SessionWrite): Promise<string> {
+  async #update(token: string, write: SessionWrite): Promise<SaveResult> {
     const place = await this.#place(token)
     if (place === null) throw interrupted()
-    const { serialized, changes, now, maxPayloadBytes, lifetime } = write
-    settle(
-      await place.stub.update(place.hash, {
-        record: serialized,
-        changes: keyChanges(changes),
-        now,
-        maxPayloadBytes,
-        lifetime,
-      }),
-      write,
+    const result = await place.stub.update(
+      place.hash,
+      updateOf(write, write.serialized, write.changes),
     )
-    return token
+    return { token, ...settle(result, write.maxPayloadBytes), moved: [] }
   }
 
   /** The one anonymous shard all of `replaced` live in, or `null` (none, several, or a user's object). */
@@ -343,18 +310,19 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
     const first = replaced[0]
     if (first === undefined || replaced.some((p) => p.object !== first.object)) return null
     this.#anonymousObjects ??= new Set(
-      Array.from({ length: this.#shards }, (_, n) => this.#ns.idFromName(`anon:${n}`).toString()),
+      Array.from({ length: this.#o.shards }, (_, n) => this.#ns.idFromName(`anon:${n}`).toString()),
     )
     return this.#anonymousObjects.has(first.object) ? first : null
   }
 
+  /** The device columns of a new row of `user`'s (locations only for a logged-in session, when recorded). */
   #device(
     request: Request,
-    loggedIn: boolean,
+    user: string | null,
   ): Pick<SessionRow, 'user_agent' | 'country' | 'colo'> {
     const agent = request.headers.get('User-Agent')
     const cf = (request as { cf?: { country?: unknown; colo?: unknown } }).cf
-    const location = this.#recordLocation && loggedIn && cf !== undefined
+    const location = this.#o.recordLocation && user !== null && cf !== undefined
     return {
       user_agent: agent === null ? null : agent.slice(0, MAX_USER_AGENT),
       country: location && typeof cf.country === 'string' ? cf.country : null,
@@ -362,27 +330,23 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
     }
   }
 
-  // biome-ignore lint/suspicious/noConfusingVoidType: the store contract's destroy() result; reshaped by issue 23
-  async destroy(token: string, context: DestroyContext): Promise<void | 'kept'> {
+  async destroy(token: string, context: StoreContext): Promise<void> {
     if (this.#migration?.isKvToken(token)) return this.#migration.destroy(token, context)
-    const { emptied } = context
     const place = await this.#place(token)
-    if (place === null) return
-    if (emptied === undefined || emptied.changes === null) {
-      await place.stub.destroy(place.hash)
-      return
+    if (place !== null) await place.stub.destroy(place.hash)
+  }
+
+  /** Emptied key by key: an update that removes the row only if nothing is left once merged. */
+  async empty(token: string, write: SessionWrite): Promise<EmptyResult> {
+    if (this.#migration?.isKvToken(token)) {
+      await this.#migration.destroy(token, write)
+      return 'ended'
     }
-    // Emptied key by key: an update that removes the row only if nothing is left once merged.
-    const { serialized, changes, now, maxPayloadBytes, lifetime } = emptied
-    const result = await place.stub.update(place.hash, {
-      record: serialized,
-      changes: keyChanges(changes),
-      now,
-      maxPayloadBytes,
-      lifetime,
-      emptied: true,
-    })
-    return result.status === 'ok' ? 'kept' : undefined
+    const place = await this.#place(token)
+    if (place === null) return 'ended'
+    const update = updateOf(write, write.serialized, write.changes)
+    const result = await place.stub.empty(place.hash, update)
+    return result.status === 'ok' ? 'kept' : 'ended'
   }
 
   // ----- the registry -----------------------------------------------------------

@@ -1,39 +1,48 @@
 /**
  * @module
- * The Durable Object store's side of a write: the changes in the form the object takes,
- * the object's answer turned into the store's (an error, or the merged expiry for the
- * cookie), and the merge of writes that landed on a session taken from another object.
+ * The Durable Object store's side of a write: the object's answer turned into the store's
+ * (an error, or the expiry the stored session carries on with), and the merge of writes
+ * that landed on a session taken from another object.
  */
 import { SessionError } from '../../foundation/errors.js'
 import { decodeRecord } from '../record.js'
-import type { SessionChanges, SessionWrite } from '../types.js'
-import { encodeMerged, mergeRecord, type KeyChanges } from './merge.js'
-import type { SessionObject, WriteResult } from './object.js'
+import type { ExpirySetting, KeyChanges, SessionWrite } from '../types.js'
+import { encodeMerged, mergeRecord } from './merge.js'
+import type { SessionObject, SessionUpdate, WriteResult } from './object.js'
 
-/** The changes in the form the object takes: key names only (values travel in the record). */
-export function keyChanges(changes: SessionChanges | null): KeyChanges | null {
-  return changes === null
-    ? null
-    : { set: Object.keys(changes.set), deleted: [...changes.deleted], expiry: changes.expiry }
+/** The expiry a written session carries on with, for the cookie. */
+export interface Settled {
+  readonly expiry: ExpirySetting
+  readonly expiresAt: number
 }
 
-/** Turns an object's answer into the store's: an error, or the merged expiry in `write.record` for the cookie. */
-export function settle(result: WriteResult, write: SessionWrite): void {
+/** The object's answer as the store's: the expiry it kept, or `SESSION_INTERRUPTED` / `PAYLOAD_TOO_LARGE`. */
+export function settle(result: WriteResult, maxPayloadBytes: number): Settled {
   if (result.status === 'gone' || result.status === 'ended') throw interrupted()
   if (result.status === 'too-large') {
     throw new SessionError(
       'PAYLOAD_TOO_LARGE',
-      `With the changes of concurrent requests, the session would pass ${write.maxPayloadBytes} bytes.`,
+      `With the changes of concurrent requests, the session would pass ${maxPayloadBytes} bytes.`,
     )
   }
-  write.record.expiry = result.expiry
-  write.record.expiresAt = result.expiresAt
+  return { expiry: result.expiry, expiresAt: result.expiresAt }
+}
+
+/** What the object is asked to apply for `write` (its record, as `text`). */
+export function updateOf(
+  write: SessionWrite,
+  text: string,
+  changes: KeyChanges | null,
+): SessionUpdate {
+  const { now, maxPayloadBytes, lifetime } = write
+  return { record: text, changes, now, maxPayloadBytes, lifetime }
 }
 
 /**
  * Replaces the new row `hash` with `taken` (the session it replaces, as it was when taken
  * from its object) plus this request's changes, when that differs from what was inserted:
- * a write that landed on the old session meanwhile is kept.
+ * a write that landed on the old session meanwhile is kept. Resolves the expiry the row
+ * then has, or `null` when it was left as inserted.
  */
 export async function rebase(
   stub: DurableObjectStub<SessionObject>,
@@ -41,18 +50,15 @@ export async function rebase(
   taken: string,
   write: SessionWrite,
   changes: KeyChanges,
-): Promise<void> {
+): Promise<Settled | null> {
   const stored = decodeRecord(taken)
   const { record, now, lifetime, maxPayloadBytes } = write
-  if (typeof stored === 'string') return
+  if (typeof stored === 'string') return null
   const merged = mergeRecord({ stored, mine: record, changes, lifetime, now }, record)
   const text = encodeMerged(merged, maxPayloadBytes)
   // Too large once merged: the new session keeps this request's own copy.
-  if (text === 'too-large' || text === write.serialized) return
-  settle(
-    await stub.update(hash, { record: text, changes: null, now, maxPayloadBytes, lifetime }),
-    write,
-  )
+  if (text === 'too-large' || text === write.serialized) return null
+  return settle(await stub.update(hash, updateOf(write, text, null)), maxPayloadBytes)
 }
 
 /** A load of a key whose session moved to a new key meanwhile. */
