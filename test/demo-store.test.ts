@@ -19,7 +19,11 @@ const SECRET = 'edge-session test secret number one, 32+ bytes'
 const SECRET_2 = 'edge-session test secret number two, 32+ bytes'
 
 /** What the middleware tells a store about the request. */
-const CTX: StoreContext = { now: Date.now(), request: new Request('http://example.com/') }
+const CTX: StoreContext = {
+  now: Date.now(),
+  request: new Request('http://example.com/'),
+  cookieName: 'sessionid',
+}
 
 const plain = (record: SessionRecord | null): unknown =>
   record === null ? null : JSON.parse(JSON.stringify(record))
