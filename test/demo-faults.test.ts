@@ -5,19 +5,16 @@
  * 503 that keeps the session; each route answers its deliberate status, keeps the cookie
  * and loses nothing (the assertions of helpers/hostile.ts).
  */
-import { env, SELF } from 'cloudflare:test'
+import { env } from 'cloudflare:test'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createApp } from '../src/app'
 import { kvKeyFor } from '../src/session'
-import { expectNoAdoption, target } from './helpers/hostile'
+import { demoTarget } from './helpers/demo'
+import { expectNoAdoption } from './helpers/hostile'
 import { json, setCookie, setCookies } from './helpers/http'
-import { clearKV, faultyKV, type KVFaults } from './helpers/kv'
+import { clearKV, expectWriteRefused, faultyKV, type KVFaults, tooManyRequests } from './helpers/kv'
 
 const ORIGIN = 'http://example.com'
-
-/** KV's answer to more than one write per second to a key. */
-const tooManyRequests = (): Error =>
-  Object.assign(new Error('KV PUT failed: 429 Too Many Requests'), { status: 429 })
 
 /** Silences console.warn (the library logs each failure) for the rest of the test. */
 function warnings(): void {
@@ -31,11 +28,6 @@ beforeEach(async () => {
 afterEach(() => {
   vi.restoreAllMocks()
 })
-
-/** Names of every stored session record. */
-async function storedKeys(): Promise<string[]> {
-  return (await env.SESSIONS.list({ prefix: 'session:' })).keys.map((k) => k.name)
-}
 
 describe('a KV read that throws', () => {
   it.each([
@@ -88,24 +80,12 @@ describe('a KV write that throws', () => {
       },
       { ...env, SESSIONS: faulty.namespace },
     )
-    expect(res.status).toBe(503)
-    expect(res.headers.get('Retry-After')).toBe('1')
-    expect(setCookies(res)).toEqual([])
-    expect(await res.json()).toMatchObject({ code: 'STORE_UNAVAILABLE' })
-    expect(await storedKeys()).toEqual([await kvKeyFor(id)])
-    expect(await env.SESSIONS.get(await kvKeyFor(id))).toBe(before)
+    await expectWriteRefused(res, id, before)
   })
 })
 
 /** The demo worker (SELF) on its real bindings: where the legitimate sessions are made. */
-const { legitimate, expectIntact } = target(
-  (path, init = {}, cookie) => {
-    const headers = new Headers(init.headers)
-    if (cookie !== undefined) headers.set('Cookie', cookie)
-    return SELF.fetch(`${ORIGIN}${path}`, { ...init, headers })
-  },
-  { login: (username) => ({ username }), keepName: false },
-)
+const { legitimate, expectIntact } = demoTarget()
 
 describe('KV faults seen over HTTP', () => {
   const app = createApp()

@@ -5,9 +5,9 @@
  * helpers/hostile.ts: a deliberate status, no adoption of a foreign id, no data lost for
  * a legitimate session.
  */
-import { SELF } from 'cloudflare:test'
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
-import { expectNoAdoption, ID, issuedId, target } from './helpers/hostile'
+import { demoTarget } from './helpers/demo'
+import { expectNoAdoption, ID, issuedId } from './helpers/hostile'
 import { setCookie } from './helpers/http'
 
 const ORIGIN = 'http://example.com'
@@ -17,15 +17,7 @@ afterEach(() => {
 })
 
 /** The demo worker (SELF), as a browser on the same origin would reach it. */
-const { send, legitimate, dataOf, expectIntact } = target(
-  (path, init = {}, cookie) => {
-    const headers = new Headers(init.headers)
-    if (cookie !== undefined) headers.set('Cookie', cookie)
-    return SELF.fetch(`${ORIGIN}${path}`, { ...init, headers })
-  },
-  // The demo's login keeps the name in the session's data itself.
-  { login: (username) => ({ username }), keepName: false },
-)
+const { send, legitimate, dataOf, expectIntact } = demoTarget()
 
 describe("the tutorial's plain cookies", () => {
   it.each([

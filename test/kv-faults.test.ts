@@ -16,13 +16,17 @@ import {
 import { logIn, sessionApp, users } from './helpers/app'
 import { harness, type Harness } from './helpers/harness'
 import { setCookie, setCookies } from './helpers/http'
-import { clearKV, countingKV, faultyKV, type KVFaults } from './helpers/kv'
+import {
+  clearKV,
+  countingKV,
+  expectWriteRefused,
+  faultyKV,
+  type KVFaults,
+  storedKeys,
+  tooManyRequests,
+} from './helpers/kv'
 
 const ID = /^[A-Za-z0-9_-]{43}$/
-
-/** KV's answer to more than one write per second to a key. */
-const tooManyRequests = (): Error =>
-  Object.assign(new Error('KV PUT failed: 429 Too Many Requests'), { status: 429 })
 
 /** Every console.warn line, parsed when it is JSON. */
 function warnings(): { lines: unknown[]; raw: string[] } {
@@ -47,11 +51,6 @@ beforeEach(async () => {
 afterEach(() => {
   vi.restoreAllMocks()
 })
-
-/** Names of every stored session record. */
-async function storedKeys(): Promise<string[]> {
-  return (await env.SESSIONS.list({ prefix: 'session:' })).keys.map((k) => k.name)
-}
 
 /** A harness whose store is the real KV behind a fail-on-command wrapper. */
 function faultyHarness(options: SessionOptions = {}): Harness & { faults: KVFaults } {
@@ -115,7 +114,7 @@ describe('a KV read that throws', () => {
     expect(body).toEqual({ thrown: 'STORE_UNAVAILABLE', status: 503 })
     expect(setCookies(res)).toEqual([])
     expect(await env.SESSIONS.get(await kvKeyFor(id))).toBe(before)
-    expect(await storedKeys()).toHaveLength(1)
+    expect(await storedKeys(env.SESSIONS)).toHaveLength(1)
   })
 
   it.each([
@@ -197,7 +196,7 @@ describe('a KV write that throws', () => {
     expect(res.status).toBe(503)
     expect(res.headers.get('Retry-After')).toBe('1')
     expect(setCookies(res)).toEqual([])
-    expect(await storedKeys()).toEqual([])
+    expect(await storedKeys(env.SESSIONS)).toEqual([])
   })
 
   it('cycleKey() whose write fails keeps the old id working and deletes nothing', async () => {
@@ -212,7 +211,7 @@ describe('a KV write that throws', () => {
     h.faults.write = false
     expect(res.status).toBe(503)
     expect(setCookies(res)).toEqual([])
-    expect(await storedKeys()).toEqual([await kvKeyFor(id)])
+    expect(await storedKeys(env.SESSIONS)).toEqual([await kvKeyFor(id)])
     expect((await h.run(async (s) => s.get('user'))).body).toBe('amy')
     expect(h.cookies.get('sessionid')).toBe(id)
   })
@@ -238,12 +237,7 @@ describe('a KV write that throws', () => {
             ? {}
             : { headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) }),
         })
-      expect(res.status).toBe(503)
-      expect(res.headers.get('Retry-After')).toBe('1')
-      expect(setCookies(res)).toEqual([])
-      expect(await res.json()).toMatchObject({ code: 'STORE_UNAVAILABLE' })
-      expect(await storedKeys()).toEqual([await kvKeyFor(id)])
-      expect(await env.SESSIONS.get(await kvKeyFor(id))).toBe(before)
+      await expectWriteRefused(res, id, before)
     },
   )
 })
@@ -542,6 +536,6 @@ describe('a KV delete that fails while a session ends', () => {
     expect(waitUntil).toHaveBeenCalledTimes(1)
     await waitOnExecutionContext(ctx)
     expect(await env.SESSIONS.get(key)).toBeNull()
-    expect(await storedKeys()).toEqual([await kvKeyFor(next as string)])
+    expect(await storedKeys(env.SESSIONS)).toEqual([await kvKeyFor(next as string)])
   })
 })

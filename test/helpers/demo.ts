@@ -3,9 +3,11 @@
  * shipped test client on the demo with chosen bindings (`SESSION_STORE` picks the store),
  * with a `User-Agent` and the `request.cf` a device would have.
  */
+import { SELF } from 'cloudflare:test'
 import { createApp } from '../../src/app'
 import { type CookieJar, createTestClient, type TestClient } from '../../src/session/testing'
 import { withCf, type Location } from './cf'
+import { type Target, target } from './hostile'
 import { json } from './http'
 
 export const BASE = 'http://localhost:8787'
@@ -83,4 +85,19 @@ export function deviceWith(
   const d = device(bindings, options)
   d.cookies.set('sessionid', token)
   return d
+}
+
+/**
+ * The demo worker as deployed (`SELF`, on `http://example.com`) as the hostile-input suites
+ * attack it: its login keeps the user's name in the session's data itself.
+ */
+export function demoTarget(): Target {
+  return target(
+    (path, init = {}, cookie) => {
+      const headers = new Headers(init.headers)
+      if (cookie !== undefined) headers.set('Cookie', cookie)
+      return SELF.fetch(`http://example.com${path}`, { ...init, headers })
+    },
+    { login: (username) => ({ username }), keepName: false },
+  )
 }
