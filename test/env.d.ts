@@ -4,7 +4,7 @@ declare namespace Cloudflare {
     SESSIONS: KVNamespace
     USERS: KVNamespace
     SESSION_OBJECTS: DurableObjectNamespace<
-      import('../src/session/durable-object/index').SessionObject
+      import('../src/session/durable-object').SessionObject
     >
     /**
      * The library tests' own object class (vitest.config.ts): the library's `SessionObject`
@@ -12,7 +12,7 @@ declare namespace Cloudflare {
      * class, as it adds no RPC method.
      */
     TEST_SESSION_OBJECTS: DurableObjectNamespace<
-      import('../src/session/durable-object/index').SessionObject
+      import('../src/session/durable-object').SessionObject
     >
     SESSION_STORE?: string
     SESSION_SECRET?: string
