@@ -11,8 +11,9 @@
 // 4. bundles three Workers with `wrangler deploy --dry-run`, prints their sizes, and fails
 //    if a Worker that uses only session() carries the cookie store or the signer;
 // 5. runs each app of examples/ as a user who copied it would: the same tarball and the
-//    same tools (the install above is moved into it, so npm only reconciles), its
-//    typecheck and its tests (which use edge-session/testing).
+//    same tools (the install above is moved into it, so npm only reconciles), installed
+//    as its README says (`npm install --no-save <tarball>`, which must leave its
+//    package.json unchanged), its typecheck and its tests (which use edge-session/testing).
 // Without a tarball, packs one (prepack builds dist/). KEEP=1 keeps the copy for a look.
 import { spawn } from 'node:child_process'
 import {
@@ -298,9 +299,19 @@ await main(async () => {
       // The consumer project holds the same tools and the tarball: move its install over.
       renameSync(join(project, 'node_modules'), join(app, 'node_modules'))
       const inApp = { cwd: app, env }
-      run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', file], inApp)
-      run(join(app, 'node_modules', '.bin', 'tsc'), ['--noEmit'], inApp)
-      run(join(app, 'node_modules', '.bin', 'vitest'), ['run'], inApp)
+      // As its README says: the tarball by its absolute path, with --no-save, which must
+      // leave the package.json a user copied exactly as it is.
+      const manifest = readFileSync(join(app, 'package.json'), 'utf8')
+      run(
+        'npm',
+        ['install', '--no-save', '--no-audit', '--no-fund', '--prefer-offline', file],
+        inApp,
+      )
+      if (readFileSync(join(app, 'package.json'), 'utf8') !== manifest)
+        throw new Error(`examples/${name}: npm install --no-save changed its package.json`)
+      // Its README's own lines, through its package.json scripts.
+      run('npm', ['run', 'typecheck'], inApp)
+      run('npm', ['test'], inApp)
       renameSync(join(app, 'node_modules'), join(project, 'node_modules'))
     })
   }

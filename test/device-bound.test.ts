@@ -224,7 +224,7 @@ describe('session() without deviceBound', () => {
     const h = harness({}, { start: Date.now() })
     const { res } = await h.run((s) => s.login('alice'))
     expect(res.headers.get('Secure-Session-Registration')).toBeNull()
-    expect(setCookies(res).map((c) => c.name)).toEqual(['sessionid'])
+    expect(setCookies(res).map((c) => c.name)).toEqual(['sessionid', 'sessionid_device'])
   })
 })
 

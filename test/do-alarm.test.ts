@@ -12,16 +12,27 @@ import type { SessionObject } from '../src/session/durable-object'
 import { sha256Hex } from '../src/session/foundation/id'
 import { clearObjects, namedStub, rowsIn, splitToken } from './helpers/do'
 import { harness } from './helpers/harness'
+import { generateSessionId } from '../src/session/foundation/id'
 
-const store = durableObjectStore({ namespace: env.SESSION_OBJECTS })
+// A trail of 10 events: the storage test below logs in 41 times, and a bounded trail is
+// part of what must stay flat.
+const store = durableObjectStore({ namespace: env.SESSION_OBJECTS, trail: { maxEvents: 10 } })
 type Stub = DurableObjectStub<SessionObject>
 
 let users = 0
 const newUser = (): string => `alarm-${++users}-${crypto.randomUUID().slice(0, 8)}`
 
-/** Logs `user` in from a new browser, with an expiry in seconds if given; resolves the token. */
-async function loginAs(user: string, expirySeconds?: number): Promise<string> {
+/**
+ * Logs `user` in from a new browser (or one that holds the known-device cookie
+ * `knownDevice`), with an expiry in seconds if given; resolves the token.
+ */
+async function loginAs(
+  user: string,
+  expirySeconds?: number,
+  knownDevice?: string,
+): Promise<string> {
   const h = harness({ store }, { start: Date.now() })
+  if (knownDevice !== undefined) h.cookies.set('sessionid_device', knownDevice)
   const { res } = await h.run(async (s) => {
     await s.login(user)
     if (expirySeconds !== undefined) await s.setExpiry(expirySeconds)
@@ -120,13 +131,17 @@ describe('SessionObject.alarm()', () => {
     expect(alarm).toBeLessThanOrEqual(Date.now() + 60_000)
   })
 
-  it('keeps storage from growing with dead sessions: every sweep gives the space back', async () => {
+  it('keeps storage from growing with dead sessions and a full trail: every sweep gives the space back', async () => {
     const user = newUser()
     const stub = namedStub(`user:${user}`)
-    const keeper = await loginAs(user)
+    // One browser logging in again and again: its known-device row is written once.
+    const browser = generateSessionId()
+    const keeper = await loginAs(user, undefined, browser)
     const sizes: number[] = []
     for (let round = 0; round < 4; round++) {
-      const tokens = await Promise.all(Array.from({ length: 10 }, () => loginAs(user)))
+      const tokens = await Promise.all(
+        Array.from({ length: 10 }, () => loginAs(user, undefined, browser)),
+      )
       await expire(stub, tokens)
       expect(await stub.count()).toBe(11)
       expect(await runDurableObjectAlarm(stub)).toBe(true)

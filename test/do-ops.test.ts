@@ -121,7 +121,7 @@ const table: Row[] = [
     body: { user: 'raju' },
     cookie: 'none',
     calls: ['create'],
-    setCookie: 'one',
+    setCookie: 'one and the known-device cookie',
   },
   // The new session is in the user's object; the anonymous one it replaces is taken out of its shard (checked and removed at once).
   {
@@ -131,7 +131,7 @@ const table: Row[] = [
     body: { user: 'raju' },
     cookie: 'anonymous',
     calls: ['load', 'create', 'take'],
-    setCookie: 'one',
+    setCookie: 'one and the known-device cookie',
   },
   // Same object: the replaced session is checked and moved inside create(), in one stretch.
   {
@@ -141,7 +141,7 @@ const table: Row[] = [
     body: { user: 'raju' },
     cookie: 'logged in',
     calls: ['load', 'create'],
-    setCookie: 'one',
+    setCookie: 'one and the known-device cookie',
   },
   {
     scenario: 'listSessions()',
@@ -288,7 +288,7 @@ describe('requests to Durable Objects per request (issue 13)', () => {
 })
 
 describe('SQLite rows written per request (what Durable Object storage bills)', () => {
-  it('one row for a new session, a save and a logout; none for a read within lastSeenInterval; two in the shard for a login from anonymous', async () => {
+  it('one row for a new session and a save, two for a logout (the row, its trail event); none for a read within lastSeenInterval; two in the shard for a login from anonymous', async () => {
     const store = durableObjectStore({ namespace: env.SESSION_OBJECTS })
     const h = harness({ store }, { start: Date.now() })
     /** Rows the object of the jar's session writes during `step`. */
@@ -314,10 +314,10 @@ describe('SQLite rows written per request (what Durable Object storage bills)', 
     const user = h.cookies.get('sessionid') as string
     expect((await stubOf(anonymous).usage()).rowsWritten - shardBefore).toBe(2) // the row deleted, a forward left
     expect((await stubOf(user).usage()).rowsWritten).toBeGreaterThanOrEqual(1)
-    expect(await written(async (s) => s.flush(), user)).toBe(1) // logout: the one row
+    expect(await written(async (s) => s.flush(), user)).toBe(2) // logout: the row, and the logout in the trail
   })
 
-  it("three rows for a cycleKey() (the new row, the old key's forward, the old row) and two for a logout after it (the row and the forward)", async () => {
+  it("three rows for a cycleKey() (the new row, the old key's forward, the old row) and three for a logout after it (the row, the forward, the trail event)", async () => {
     const store = durableObjectStore({ namespace: env.SESSION_OBJECTS })
     const h = harness({ store }, { start: Date.now() })
     await h.run(async (s) => s.login('rows-cycle'))
@@ -328,6 +328,6 @@ describe('SQLite rows written per request (what Durable Object storage bills)', 
       return (await stub.usage()).rowsWritten - before
     }
     expect(await written(async (s) => s.cycleKey())).toBe(3)
-    expect(await written(async (s) => s.flush())).toBe(2)
+    expect(await written(async (s) => s.flush())).toBe(3)
   })
 })

@@ -15,11 +15,16 @@ import {
   type SessionEnv,
   type SessionRecord,
 } from '../src/session'
-import { durableObjectStore, type SessionRow } from '../src/session/durable-object'
+import { durableObjectStore } from '../src/session/durable-object'
+import { DEFAULT_RETENTION, type Recording } from '../src/session/stores/durable-object/object'
+import type { SessionRow } from '../src/session/stores/durable-object/schema'
 import { decodeRecord, encodeRecord } from '../src/session/stores/record'
 import { dataOf, logIn, sessionApp } from './helpers/app'
 import { clearObjects, namedStub, rowOf, rowsIn, storedSessionCount } from './helpers/do'
 import { setCookie } from './helpers/http'
+
+/** A direct call that records nothing in the trail. */
+const NOTHING: Recording = { events: [], knownDevice: null, retention: DEFAULT_RETENTION }
 
 /** The user's current verifier, as `authHash` reads it; a password change replaces it. */
 const verifiers = new Map<string, string>()
@@ -295,7 +300,7 @@ describe('4. a logout while a cycleKey() of the same session is in flight', () =
     const cycled = (await send(token, async (s) => s.cycleKey())).token!
     const stub = namedStub(`user:${user}`)
     const { sha256Hex } = await import('../src/session/foundation/id')
-    expect(await stub.destroy(await sha256Hex(token.split('.')[0]!))).toBe(true)
+    expect((await stub.destroy(await sha256Hex(token.split('.')[0]!), NOTHING)).ended).toBe(true)
     expect(await rowOf(cycled)).toBeNull()
   })
 })
@@ -355,6 +360,9 @@ describe("the object's calls, interleaved directly on its stub", () => {
     user_agent: null,
     country: null,
     colo: null,
+    device: null,
+    region: null,
+    city: null,
   })
   const stub = () => namedStub(`user:direct-${crypto.randomUUID()}`)
 
@@ -365,16 +373,21 @@ describe("the object's calls, interleaved directly on its stub", () => {
       row('k1', rec({ a: 1 }, now), now),
       { from: [], changes: null, lifetime: LIFETIME, maxPayloadBytes: MAX },
       now,
+      NOTHING,
     )
     // Both loaded { a: 1 }; the write of b lands first.
     expect(
-      await s.update('k1', {
-        record: rec({ a: 1, b: 2 }, now),
-        changes: { set: ['b'], deleted: [], expiry: false },
-        now,
-        maxPayloadBytes: MAX,
-        lifetime: LIFETIME,
-      }),
+      await s.update(
+        'k1',
+        {
+          record: rec({ a: 1, b: 2 }, now),
+          changes: { set: ['b'], deleted: [], expiry: false },
+          now,
+          maxPayloadBytes: MAX,
+          lifetime: LIFETIME,
+        },
+        NOTHING,
+      ),
     ).toMatchObject({ status: 'ok' })
     expect(
       await s.empty('k1', {
@@ -406,6 +419,7 @@ describe("the object's calls, interleaved directly on its stub", () => {
       row('k1', rec({ a: 1 }, now), now),
       { from: [], changes: null, lifetime: LIFETIME, maxPayloadBytes: MAX },
       now,
+      NOTHING,
     )
     const withExpiry = encodeRecord(
       {
@@ -417,21 +431,34 @@ describe("the object's calls, interleaved directly on its stub", () => {
       },
       MAX,
     )
-    await s.update('k1', {
-      record: withExpiry,
-      changes: { set: [], deleted: [], expiry: true },
-      now,
-      maxPayloadBytes: MAX,
-      lifetime: LIFETIME,
+    await s.update(
+      'k1',
+      {
+        record: withExpiry,
+        changes: { set: [], deleted: [], expiry: true },
+        now,
+        maxPayloadBytes: MAX,
+        lifetime: LIFETIME,
+      },
+      NOTHING,
+    )
+    const result = await s.update(
+      'k1',
+      {
+        record: rec({ a: 1, b: 2 }, now),
+        changes: { set: ['b'], deleted: [], expiry: false },
+        now,
+        maxPayloadBytes: MAX,
+        lifetime: LIFETIME,
+      },
+      NOTHING,
+    )
+    expect(result).toEqual({
+      status: 'ok',
+      expiry: { age: 300 },
+      expiresAt: now + 300_000,
+      events: [],
     })
-    const result = await s.update('k1', {
-      record: rec({ a: 1, b: 2 }, now),
-      changes: { set: ['b'], deleted: [], expiry: false },
-      now,
-      maxPayloadBytes: MAX,
-      lifetime: LIFETIME,
-    })
-    expect(result).toEqual({ status: 'ok', expiry: { age: 300 }, expiresAt: now + 300_000 })
     expect((await rowsIn(s))[0]!.expires_at).toBe(now + 300_000)
   })
 
@@ -443,11 +470,13 @@ describe("the object's calls, interleaved directly on its stub", () => {
       row('old', rec({}, now, null, h1), now),
       { from: [], changes: null, lifetime: LIFETIME, maxPayloadBytes: MAX },
       now,
+      NOTHING,
     )
     await s.create(
       row('changer', rec({}, now, null, h1), now),
       { from: [], changes: null, lifetime: LIFETIME, maxPayloadBytes: MAX },
       now,
+      NOTHING,
     )
     // The changer moves to a new key bound to h2 (updateAuthHash()), then the old session lists with h1, checked before.
     expect(
@@ -455,6 +484,7 @@ describe("the object's calls, interleaved directly on its stub", () => {
         row('changed', rec({}, now, null, h2), now),
         { from: ['changer'], changes: null, lifetime: LIFETIME, maxPayloadBytes: MAX },
         now,
+        NOTHING,
       ),
     ).toMatchObject({ status: 'ok' })
     const listed = await s.list('direct', now, h1)

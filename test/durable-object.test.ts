@@ -7,11 +7,8 @@
 import { env, runInDurableObject } from 'cloudflare:test'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { generateSessionId } from '../src/session'
-import {
-  durableObjectStore,
-  SCHEMA_VERSION,
-  type SessionObject,
-} from '../src/session/durable-object'
+import { durableObjectStore, type SessionObject } from '../src/session/durable-object'
+import { SCHEMA_VERSION } from '../src/session/stores/durable-object/schema'
 import { sha256Hex } from '../src/session/foundation/id'
 import type { TestClient } from '../src/session/testing'
 import { dataOf, logIn, sessionApp, type SessionApp, users } from './helpers/app'

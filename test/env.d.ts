@@ -3,9 +3,7 @@ declare namespace Cloudflare {
   interface Env {
     SESSIONS: KVNamespace
     USERS: KVNamespace
-    SESSION_OBJECTS: DurableObjectNamespace<
-      import('../src/session/durable-object').SessionObject
-    >
+    SESSION_OBJECTS: DurableObjectNamespace<import('../src/session/durable-object').SessionObject>
     /**
      * The library tests' own object class (vitest.config.ts): the library's `SessionObject`
      * with socket hooks that report (test/helpers/socket-object.ts), typed as the library's

@@ -221,7 +221,7 @@ describe('KV operations per request (issues 5 and 13)', () => {
     )
     expect(res.status).toBe(200)
     expect(kv.counts).toMatchObject({ reads: 2, writes: 2, deletes: 1 })
-    expect(setCookies(res).map((c) => c.name)).toEqual(['sessionid'])
+    expect(setCookies(res).map((c) => c.name)).toEqual(['sessionid', 'sessionid_device'])
   })
 
   it('costs no KV operation for the test cookie', async () => {

@@ -1,8 +1,10 @@
 /**
  * @module
- * `edge-session/durable-object`: the Durable Object session store and the object class
- * a worker re-exports from its entry. Its own entry point because the class imports
- * `cloudflare:workers`; the main entry stays importable from plain Node.
+ * `edge-session/durable-object`: the Durable Object session store, the object class a
+ * worker re-exports from its entry, and `userSessions()` for calls outside a request. Its
+ * own entry point because the class imports `cloudflare:workers`; the main entry stays
+ * importable from plain Node. The object's RPC methods and its SQLite schema are internal
+ * (they change with the library); use the store and `userSessions()`.
  *
  * @example
  * ```ts
@@ -10,24 +12,16 @@
  * export { SessionObject } from 'edge-session/durable-object'
  * ```
  */
+export { SessionObject } from './stores/durable-object/object.js'
 export {
-  SessionObject,
-  type SessionUpdate,
-  type SessionMove,
-  type WriteResult,
-  type EndReason,
-  type ListedRow,
-  type Moved,
-  FORWARD_TTL_MS,
-} from './stores/durable-object/object.js'
-export {
-  userSessions,
+  type AdminCallOptions,
   type UserSessions,
   type UserSessionsOptions,
+  userSessions,
 } from './stores/durable-object/admin.js'
-export type { SocketPeer } from './stores/durable-object/sockets.js'
+export type { EndReason, SocketPeer } from './stores/durable-object/sockets.js'
 export {
-  durableObjectStore,
   type DurableObjectStoreOptions,
+  durableObjectStore,
 } from './stores/durable-object/store.js'
-export { SCHEMA_VERSION, type SessionRow } from './stores/durable-object/schema.js'
+export { SESSION_ENDED_CLOSE_CODE } from './stores/types.js'

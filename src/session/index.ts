@@ -69,10 +69,17 @@ export type {
   SecurityEvent,
 } from './stores/types.js'
 export { generateSessionId, isSessionId } from './foundation/id.js'
+export type {
+  EventActor,
+  RevokedBy,
+  SessionEvent,
+  SessionEventType,
+} from './stores/events.js'
 export {
   DEFAULT_SESSION_LIST_LIMIT,
   MAX_SESSION_LIST_LIMIT,
   type ListSessionsOptions,
+  type SecurityEventsOptions,
 } from './stores/list-page.js'
 export {
   createSigner,

@@ -6,7 +6,8 @@
  */
 import { env, listDurableObjectIds, runInDurableObject } from 'cloudflare:test'
 import { sha256Hex } from '../../src/session/foundation/id'
-import type { SessionObject, SessionRow } from '../../src/session/durable-object'
+import type { SessionObject } from '../../src/session/durable-object'
+import type { SessionRow } from '../../src/session/stores/durable-object/schema'
 
 /**
  * The object's RPC methods the store calls (and `fetch`, its socket upgrade). Not `send`:

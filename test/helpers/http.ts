@@ -62,7 +62,17 @@ export const UNICODE_SPACES: [label: string, char: string][] = [
 ]
 
 /** What a response's `Set-Cookie` must be, in the words of the per-request ops tables. */
-export type SetCookieExpectation = 'none' | 'one' | 'deletion' | 'at most the deletion'
+/**
+ * What a response's `Set-Cookie` headers must be: none; one session cookie; one session
+ * cookie and the known-device cookie a login sets (`<name>_device`, 400 days); the
+ * session cookie's deletion; or at most that deletion.
+ */
+export type SetCookieExpectation =
+  | 'none'
+  | 'one'
+  | 'one and the known-device cookie'
+  | 'deletion'
+  | 'at most the deletion'
 
 /** Whether `c` deletes its cookie: an empty value and `Max-Age=0`. */
 export const isDeletion = (c: SetCookie): boolean => c.value === '' && c.attrs['max-age'] === '0'
@@ -86,6 +96,12 @@ export function expectSetCookies(
       expect(cookies[0]!.name).toBe(name)
       expect(isDeletion(cookies[0]!)).toBe(false)
       return cookies[0]!.value
+    case 'one and the known-device cookie': {
+      expect(cookies.map((c) => c.name)).toEqual([name, `${name}_device`])
+      expect(isDeletion(cookies[0]!)).toBe(false)
+      expect(cookies[1]!.attrs['max-age']).toBe(String(400 * 24 * 3600))
+      return cookies[0]!.value
+    }
     case 'deletion':
       expect(cookies).toHaveLength(1)
       expect(cookies[0]!.name).toBe(name)

@@ -4,7 +4,7 @@
  */
 import { env, listDurableObjectIds, runInDurableObject, SELF } from 'cloudflare:test'
 import { beforeEach, describe, expect, it } from 'vitest'
-import { clearDurableObjectSessions, createTestClient, type TestClient } from 'edge-session/testing'
+import { clearSessions, createTestClient, type TestClient } from 'edge-session/testing'
 import { app, sessionOptions } from '../src/app'
 import { createUser, findUser } from '../src/users'
 
@@ -21,10 +21,7 @@ const page = async (res: Response): Promise<string> => res.text()
 
 beforeEach(async () => {
   // Storage is isolated per test file, not per test: start each test empty.
-  await clearDurableObjectSessions(env.SESSION_OBJECTS, {
-    listDurableObjectIds,
-    runInDurableObject,
-  })
+  await clearSessions(sessionOptions, { env, listDurableObjectIds, runInDurableObject })
   const { keys } = await env.USERS.list()
   await Promise.all(keys.map((key) => env.USERS.delete(key.name)))
 })
@@ -32,18 +29,16 @@ beforeEach(async () => {
 describe('sign-up', () => {
   it('creates the user with a salted PBKDF2 hash, logs them in and welcomes them once', async () => {
     const client = browser()
-    const res = await client.post('/signup', { form: { name: 'ada', password: 'correct horse' } })
-    expect(res.status).toBe(303)
-    expect(res.headers.get('Location')).toBe('/account')
+    const form = { form: { name: 'ada', password: 'correct horse' } }
+    const res = await client.post('/signup', form, { follow: true })
+    await client.assertRedirects(res, '/account', { status: 303, targetStatus: 200 })
     const stored = await findUser(env.USERS, 'ada')
     expect(stored?.password).toMatch(
       /^pbkdf2_sha256\$100000\$[A-Za-z0-9+/]{22}==\$[A-Za-z0-9+/]{43}=$/,
     )
     expect(JSON.stringify(stored)).not.toContain('correct horse')
     expect(await client.user()).toBe('ada')
-    expect(await page(await client.get('/account'))).toContain(
-      '<li class="success">Welcome, ada!</li>',
-    )
+    expect(await page(res)).toContain('<li class="success">Welcome, ada!</li>')
     expect(await page(await client.get('/account'))).not.toContain('Welcome, ada!')
   })
 
@@ -72,8 +67,7 @@ describe('login', () => {
     const res = await client.post('/login?next=%2Faccount%3Ftab%3D2', {
       form: { name: 'ada', password: 'correct horse' },
     })
-    expect(res.status).toBe(303)
-    expect(res.headers.get('Location')).toBe('/account?tab=2')
+    await client.assertRedirects(res, '/account?tab=2', { status: 303 })
     expect(client.sessionCookie).not.toBe(before)
     expect(await client.user()).toBe('ada')
   })
@@ -92,10 +86,11 @@ describe('login', () => {
   })
 
   it('never redirects to another site after login', async () => {
-    const res = await browser().post('/login?next=%2F%2Fevil.example', {
+    const client = browser()
+    const res = await client.post('/login?next=%2F%2Fevil.example', {
       form: { name: 'ada', password: 'correct horse' },
     })
-    expect(res.headers.get('Location')).toBe('/account')
+    await client.assertRedirects(res, '/account')
   })
 
   it('refuses a cross-site login post (CSRF) with 403', async () => {
@@ -115,9 +110,9 @@ describe('login', () => {
 describe('the account area (loginRequired)', () => {
   it('sends a logged-out page request to the login page with next, and a JSON one a 401', async () => {
     const client = browser()
-    const res = await client.get('/account')
-    expect(res.status).toBe(302)
-    expect(res.headers.get('Location')).toBe('/login?next=%2Faccount')
+    await client.assertRedirects(await client.get('/account'), '/login?next=%2Faccount', {
+      status: 302,
+    })
     expect((await client.get('/account', { headers: { Accept: 'application/json' } })).status).toBe(
       401,
     )
@@ -143,9 +138,11 @@ describe('logout', () => {
     await createUser(env.USERS, 'ada', 'correct horse')
     const client = browser()
     await client.forceLogin('ada')
-    const res = await client.post('/logout')
-    expect(res.headers.get('Location')).toBe('/')
-    expect(await page(await client.get('/'))).toContain('<li class="info">You are logged out.</li>')
+    await client.assertRedirects(await client.post('/logout'), '/', { status: 303 })
+    expect((await client.messages()).map((m) => [m.levelTag, m.message])).toEqual([
+      ['info', 'You are logged out.'],
+    ])
+    expect(await page(await client.get('/'))).not.toContain('You are logged out.')
     expect((await client.get('/account')).status).toBe(302)
   })
 })

@@ -49,7 +49,7 @@ export async function updateAuthHash(state: SessionState): Promise<void> {
       'INVALID_VALUE',
       'updateAuthHash(): authHash() gave no verifier for this user',
     )
-  state.reauthenticate({ ...auth, hash })
+  state.rebind({ ...auth, hash })
 }
 
 /**

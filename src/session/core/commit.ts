@@ -6,7 +6,9 @@
  * `Set-Cookie`.
  */
 import { deleteCookie, readRawCookie, setCookie, type CookieOptions } from '../cookies/helpers.js'
+import { MAX_COOKIE_AGE } from '../foundation/cookie-grammar.js'
 import { SessionError } from '../foundation/errors.js'
+import { generateSessionId, isSessionId, sha256Hex } from '../foundation/id.js'
 import { logFailure } from '../foundation/log.js'
 import { encodeRecord } from '../stores/record.js'
 import type { EmptyResult, SaveResult, SessionRecord, SessionWrite } from '../stores/types.js'
@@ -148,8 +150,12 @@ function removeCookie(state: SessionState): Deferred {
   return () => deleteCookie(state.c, o.cookieName, cookieOptions(o))
 }
 
-/** What the store is given to write `record`. */
-function storeWrite(state: SessionState, record: SessionRecord): SessionWrite {
+/** What the store is given to write `record` (`knownDevice`: the hash of the browser's known-device cookie). */
+function storeWrite(
+  state: SessionState,
+  record: SessionRecord,
+  knownDevice: string | null = null,
+): SessionWrite {
   const o = state.options
   return {
     ...state.context(),
@@ -159,6 +165,8 @@ function storeWrite(state: SessionState, record: SessionRecord): SessionWrite {
     replaces: [...state.retired],
     maxPayloadBytes: o.maxPayloadBytes,
     lifetime: { maxAge: o.maxAge, absoluteMaxAge: o.absoluteMaxAge },
+    events: state.pendingEvents,
+    knownDevice,
   }
 }
 
@@ -173,7 +181,7 @@ async function empty(state: SessionState, token: string): Promise<EmptyResult | 
   const createdAt = state.createdAt ?? now
   try {
     if (store.empty === undefined) {
-      await store.destroy(token, state.context())
+      state.noteEvents(await store.destroy(token, { ...state.context(), events: [] }))
       return 'ended'
     }
     // Kept by a merge, the session lives on as saved now (its stored expiry stays, if any).
@@ -221,25 +229,21 @@ async function save(
     auth: state.auth,
   }
   if (state.device !== null) record.device = state.device
-  const write = storeWrite(state, record)
+  const device = await knownDevice(state)
+  const write = storeWrite(state, record, device?.hash ?? null)
   let saved: SaveResult
   try {
     saved = await state.store().save(token, write)
   } catch (cause) {
     // A store's own typed error (e.g. a cookie store's size limit) passes through.
     if (cause instanceof SessionError) throw cause
-    throw new SessionError(
-      'STORE_UNAVAILABLE',
-      'The session could not be saved; try again shortly.',
-      {
-        cause,
-      },
-    )
+    const message = 'The session could not be saved; try again shortly.'
+    throw new SessionError('STORE_UNAVAILABLE', message, { cause })
   }
-  const replaced = state.saved(saved.token, createdAt)
+  const replaced = state.saved(saved.token, createdAt, saved.events)
   await destroyTokens(
     state,
-    replaced.filter((old) => !saved.moved.includes(old)),
+    replaced.filter((old) => !saved.moved.includes(old.token)),
   )
 
   // The expiry the store kept: a merging store may have kept one a concurrent request set.
@@ -250,7 +254,28 @@ async function save(
   }
   return () => {
     setCookie(c, o.cookieName, saved.token, options)
+    device?.write()
     offerWrite?.()
     privateCache(c)
   }
+}
+
+/**
+ * For a save that logs in: the browser's known-device cookie (`deviceCookie`), a long-lived
+ * random id that survives logout, so that a login from a browser never seen before is a
+ * new device. Its SHA-256 goes to the store (which may know the user's browsers); the
+ * cookie is set (again, for its full life) on the response. A browser without a valid
+ * one gets a new id, and its login is `newDevice` to any store.
+ */
+async function knownDevice(
+  state: SessionState,
+): Promise<{ hash: string; write: () => void } | null> {
+  const name = state.options.deviceCookie
+  if (name === null || !state.pendingEvents.some((event) => event.type === 'login')) return null
+  const sent = readRawCookie(state.c.req.raw.headers.get('Cookie'), name)
+  const known = sent !== undefined && isSessionId(sent)
+  const id = known ? sent : generateSessionId()
+  state.markNewDevice(!known)
+  const options = { ...cookieOptions(state.options), maxAge: MAX_COOKIE_AGE }
+  return { hash: await sha256Hex(id), write: () => setCookie(state.c, name, id, options) }
 }

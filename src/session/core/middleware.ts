@@ -8,6 +8,7 @@ import { commit } from './commit.js'
 import { resolveOptions, type SessionOptions } from './options.js'
 import { Session } from './session.js'
 import { SessionState } from './state.js'
+import { report } from './report.js'
 import type { SessionData } from '../stores/types.js'
 
 /**
@@ -94,6 +95,9 @@ export function session<T extends object = SessionData>(
       c.res = undefined
       c.res = new Response(null, { status: 500 })
       throw error
+    } finally {
+      // Events the store recorded (a revocation in the handler stays, whatever the commit did).
+      if (resolved.onEvent !== null) report(c, resolved.onEvent, state.takeEvents())
     }
   }
   // The handler only ever uses its own variable; the app's environment is the caller's.

@@ -12,6 +12,7 @@ import {
 } from '../foundation/cookie-grammar.js'
 import { invalidOption, SessionError } from '../foundation/errors.js'
 import { isNamespace, kvStore } from '../stores/kv.js'
+import type { SessionEvent } from '../stores/events.js'
 import type { SessionAuth, SessionData, SessionDevice, SessionStore } from '../stores/types.js'
 
 /** Sliding expiry: how eagerly an unmodified session is re-saved to extend its life. */
@@ -123,6 +124,21 @@ export interface SessionOptions<E extends Env = any> {
    */
   now?: () => number
   /**
+   * The known-device cookie: a random id that a login sets for 400 days and that
+   * survives logout, so a login from a browser that never logged in as the user before is
+   * a `login` event with `newDevice: true` (docs/events.md). Its name, or `false` for none
+   * (every login is then a new device to the KV and cookie stores).
+   * @default the session cookie's name + `_device`
+   */
+  deviceCookie?: string | false
+  /**
+   * Called with each security event of a request (a login, a logout, a revocation, …),
+   * after the response is decided (`waitUntil`): what it throws is logged and never
+   * changes the response. The Durable Object store also keeps them in a per-user trail.
+   * @default undefined (none)
+   */
+  onEvent?: (event: SessionEvent, c: Context<E>) => void | Promise<void>
+  /**
    * Device Bound Session Credentials: made by `deviceBound({ secret })`. A login offers
    * the browser registration; once its key is registered, the session works only with
    * the short-lived bound cookie only that browser can renew (docs/device-bound.md).
@@ -143,8 +159,10 @@ export interface BindingState {
   read(): Promise<SessionData>
   readonly auth: SessionAuth | null
   readonly device: SessionDevice | null
-  /** Binds the session to `device` (registration, refresh); the session is then saved. */
+  /** Binds the session to `device` (a refresh); the session is then saved. */
   setDevice(device: SessionDevice): void
+  /** Binds the session to the key a browser just registered; saved, and recorded as `device-bound`. */
+  registerDevice(device: SessionDevice): void
   /**
    * The commit leaves the session and its cookie alone unless the handler changes it; set
    * before the load, the load asks for no bound cookie (the refresh route proves the key).
@@ -194,6 +212,9 @@ export interface ResolvedSessionOptions {
     | null
   now: () => number
   deviceBound: DeviceBinding | null
+  /** The known-device cookie's name, or `null` for none. */
+  deviceCookie: string | null
+  onEvent: ((event: SessionEvent, c: Context) => void | Promise<void>) | null
 }
 
 const invalid = (option: string, why: string): SessionError =>
@@ -285,6 +306,20 @@ export function resolveOptions(options: SessionOptions = {}): ResolvedSessionOpt
   if (deviceBound?.paths.some((p) => !p.startsWith(path)))
     throw invalid('deviceBound', `routes must lie under the cookie's path "${path}"`)
 
+  const deviceCookie =
+    options.deviceCookie === false ? null : (options.deviceCookie ?? `${cookieName}_device`)
+  if (
+    deviceCookie !== null &&
+    (typeof deviceCookie !== 'string' || !COOKIE_NAME.test(deviceCookie))
+  ) {
+    throw invalid('deviceCookie', 'must be an RFC 6265 token, or false')
+  }
+  if (deviceCookie === cookieName) throw invalid('deviceCookie', 'must differ from cookieName')
+  const onEvent = options.onEvent ?? null
+  if (onEvent !== null && typeof onEvent !== 'function') {
+    throw invalid('onEvent', 'must be a function (event, c) => void')
+  }
+
   const kvBinding = options.kvBinding ?? 'SESSIONS'
   const store = resolveStore(options.store, kvBinding)
 
@@ -307,6 +342,8 @@ export function resolveOptions(options: SessionOptions = {}): ResolvedSessionOpt
     authHash,
     now: options.now ?? Date.now,
     deviceBound,
+    deviceCookie,
+    onEvent,
   }
 }
 

@@ -5,7 +5,13 @@
  */
 import { SessionError } from '../foundation/errors.js'
 import type { SessionState } from './state.js'
-import { listPage, type ListSessionsOptions } from '../stores/list-page.js'
+import type { SessionEvent } from '../stores/events.js'
+import {
+  eventPage,
+  listPage,
+  type ListSessionsOptions,
+  type SecurityEventsOptions,
+} from '../stores/list-page.js'
 import type { SessionInfo, SessionRegistry } from '../stores/types.js'
 
 /** The store's registry and the session's user, or the typed error saying why there are none. */
@@ -52,12 +58,9 @@ export async function revokeSession(state: SessionState, handle: string): Promis
   if (typeof handle !== 'string')
     throw new SessionError('INVALID_VALUE', 'revokeSession(): the handle must be a string')
   const { registry, user } = await scope(state, 'revokeSession()')
-  const { revoked, current } = await registry.revoke(
-    user,
-    handle,
-    state.ownToken(),
-    state.context(),
-  )
+  const own = state.ownToken()
+  const { revoked, current, events } = await registry.revoke(user, handle, own, state.context())
+  state.noteEvents(events)
   if (current) state.forgetRevoked()
   return revoked
 }
@@ -65,13 +68,28 @@ export async function revokeSession(state: SessionState, handle: string): Promis
 /** Revokes every session of the user but this one ("log out other devices"); resolves how many. */
 export async function revokeOtherSessions(state: SessionState): Promise<number> {
   const { registry, user } = await scope(state, 'revokeOtherSessions()')
-  return registry.revokeAll(user, state.ownToken(), state.context())
+  const own = state.ownToken()
+  const { count, events } = await registry.revokeAll(user, own, own, state.context())
+  state.noteEvents(events)
+  return count
 }
 
 /** Revokes every session of the user, this one included ("log out everywhere"); resolves how many. */
 export async function revokeAllSessions(state: SessionState): Promise<number> {
   const { registry, user } = await scope(state, 'revokeAllSessions()')
-  const count = await registry.revokeAll(user, null, state.context())
+  const own = state.ownToken()
+  const { count, events } = await registry.revokeAll(user, null, own, state.context())
+  state.noteEvents(events)
   state.forgetRevoked()
   return count
+}
+
+/** A page of the user's security trail, newest first. */
+export async function securityEvents(
+  state: SessionState,
+  options: SecurityEventsOptions = {},
+): Promise<SessionEvent[]> {
+  const page = eventPage('securityEvents()', options)
+  const { registry, user } = await scope(state, 'securityEvents()')
+  return registry.securityEvents(user, { ...state.context(), ...page })
 }

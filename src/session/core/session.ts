@@ -11,7 +11,8 @@ import { readRawCookie } from '../cookies/helpers.js'
 import { SessionError } from '../foundation/errors.js'
 import { expiresAtBrowserClose, expiryAge, expiryDate, toExpirySetting } from './expiry.js'
 import { assertJsonValue } from '../stores/record.js'
-import type { ListSessionsOptions } from '../stores/list-page.js'
+import type { SessionEvent } from '../stores/events.js'
+import type { ListSessionsOptions, SecurityEventsOptions } from '../stores/list-page.js'
 import type { SessionData, SessionInfo } from '../stores/types.js'
 import { confirmAuthentication, login, requireFreshAuth, updateAuthHash } from './auth.js'
 import { destroyTokens } from './destroy.js'
@@ -21,6 +22,7 @@ import {
   revokeAllSessions,
   revokeOtherSessions,
   revokeSession,
+  securityEvents,
 } from './registry.js'
 import { acceptWebSocket } from './sockets.js'
 import { emptyData, type SessionState } from './state.js'
@@ -361,6 +363,16 @@ export class Session<Data extends object = SessionData> {
   /** Revokes every session of the user, this one included ("log out everywhere"); resolves how many. */
   async revokeAllSessions(): Promise<number> {
     return revokeAllSessions(this.#s)
+  }
+
+  /**
+   * A page of the logged-in user's security trail, newest first: logins (with
+   * `newDevice`), logouts, revocations and who made them, failed and throttled logins
+   * (docs/events.md). At most `limit` (default 100); the next page is `after` the last.
+   * Durable Objects only: elsewhere `SessionError` `NOT_SUPPORTED`; `NOT_LOGGED_IN` without `login()`.
+   */
+  async securityEvents(options?: SecurityEventsOptions): Promise<SessionEvent[]> {
+    return securityEvents(this.#s, options)
   }
 }
 

@@ -8,8 +8,10 @@
  */
 import type { Context } from 'hono'
 import { readRawCookie } from '../cookies/helpers.js'
+import { describeDevice } from '../foundation/device.js'
 import { SessionError } from '../foundation/errors.js'
 import { logFailure } from '../foundation/log.js'
+import type { SessionEvent } from '../stores/events.js'
 import { entrySize, isEmptyRecord } from '../stores/record.js'
 import type {
   ExpirySetting,
@@ -43,11 +45,29 @@ export type DataChanges =
 /** What the test cookie does at the end of the request, if anything. */
 export type TestCookieAction = 'set' | 'delete' | null
 
+/** A key the session leaves, and the event its end records (a logout), if any. */
+export interface Leaving {
+  readonly token: string
+  readonly event: SessionEvent | null
+}
+
+/** The events a request's own transitions make, before a store records them. */
+type OwnEvent = Extract<
+  SessionEvent,
+  { type: 'login' | 'logout' | 'reauthenticated' | 'device-bound' | 'revoked' }
+>
+
 /** {@link DataChanges} as the state keeps it: its key sets grow in place, never copied per `set()`. */
 type OwnChanges =
   | { readonly kind: 'none' }
   | { readonly kind: 'keys'; readonly set: Set<string>; readonly deleted: Set<string> }
   | { readonly kind: 'whole' }
+
+/** The fields every event carries. */
+type EventBase = Pick<
+  SessionEvent,
+  'id' | 'at' | 'user' | 'handle' | 'device' | 'location' | 'actor'
+>
 
 const NO_CHANGES: OwnChanges = { kind: 'none' }
 const WHOLE: OwnChanges = { kind: 'whole' }
@@ -100,8 +120,12 @@ export class SessionState {
   #sizes: Map<string, number> | null = null
   /** The sum of `#sizes`, kept as they change, so a `set()` costs the same however many keys there are. */
   #total = 0
-  /** Tokens whose records must end once the new state is safely written. */
-  #retired: string[] = []
+  /** Keys whose records must end once the new state is safely written, each with its event. */
+  #retired: Leaving[] = []
+  /** Events of this request for the next save to record (a login, a re-authentication, a device key). */
+  #pending: SessionEvent[] = []
+  /** Events the store recorded during this request, for the app's `onEvent` hook. */
+  #recorded: SessionEvent[] = []
   #accessed = false
   #modified = false
   #unavailable = false
@@ -170,7 +194,11 @@ export class SessionState {
   }
   /** Tokens to end once the session is saved (or with it, when it ends). */
   get retired(): readonly string[] {
-    return this.#retired
+    return this.#retired.map((leaving) => leaving.token)
+  }
+  /** Events of this request the next save records. */
+  get pendingEvents(): readonly SessionEvent[] {
+    return this.#pending
   }
   /** What the data changed since the load. */
   get changes(): DataChanges {
@@ -208,7 +236,7 @@ export class SessionState {
    * its own, since retiring clears the token.
    */
   ownToken(): string | null {
-    return this.#token ?? this.#retired[0] ?? null
+    return this.#token ?? this.#retired[0]?.token ?? null
   }
 
   /**
@@ -319,14 +347,17 @@ export class SessionState {
     if (record?.rekey === true && token !== null) {
       // The store cannot keep the session under this token: it is saved as a new one at the
       // end of the request, and this token goes once that save succeeded (commit.ts).
-      this.#retired.push(token)
+      this.#retired.push({ token, event: null })
       this.#token = token = null
     }
     if (record !== null) {
       const verdict = await this.#honours(record)
       // Bound to credentials that changed: the record goes at the end of the request, as
       // Django's get_user() flushes it. An expired one is left to the store's own TTL.
-      if (verdict === 'revoked' && token !== null) this.#retired.push(token)
+      if (verdict === 'revoked' && token !== null && record.auth !== null) {
+        const event = this.#event({ type: 'revoked', by: 'password' } as const, record.auth.user)
+        this.#retired.push({ token, event })
+      }
       if (verdict !== 'ok') record = null
     }
     if (this.#data !== null) return // cleared or flushed while loading
@@ -454,7 +485,8 @@ export class SessionState {
    */
   empty(): void {
     if (this.#auth !== null && this.#token !== null) {
-      this.#retired.push(this.#token)
+      const event = this.#event({ type: 'logout' }, this.#auth.user)
+      this.#retired.push({ token: this.#token, event })
       this.#token = null
     }
     this.#data = emptyData()
@@ -473,7 +505,7 @@ export class SessionState {
    * session moved (logging out must go on), and resolves every token to end now: the
    * current one and any this request retired. The session has no key after.
    */
-  flush(): string[] {
+  flush(): Leaving[] {
     this.empty()
     this.#unavailable = false
     this.#interrupted = null
@@ -494,7 +526,7 @@ export class SessionState {
    */
   moveToNewKey(): void {
     if (this.#token !== null) {
-      this.#retired.push(this.#token)
+      this.#retired.push({ token: this.#token, event: null })
       this.#carriesOn = true
     }
     this.#token = null
@@ -512,18 +544,67 @@ export class SessionState {
     this.#auth = auth
     this.#createdAt = null
     this.#device = null
+    // newDevice is decided at the save, by the known-device cookie (commit.ts) and the store.
+    this.#pending.push(this.#event({ type: 'login', newDevice: false }, auth.user))
   }
 
-  /** Binds the session to `auth` (a new verifier, or a new authentication time), on a new key. */
-  reauthenticate(auth: SessionAuth): void {
+  /** Binds the session to the user's new verifier (`updateAuthHash()`), on a new key. */
+  rebind(auth: SessionAuth): void {
     this.moveToNewKey()
     this.#auth = auth
   }
 
-  /** Binds the session to `device` (the device binding's registration or refresh). */
+  /** Records that the user proved who they are again at `auth.at` (`confirmAuthentication()`), on a new key. */
+  reauthenticate(auth: SessionAuth): void {
+    this.rebind(auth)
+    this.#pending.push(this.#event({ type: 'reauthenticated' }, auth.user))
+  }
+
+  /** Binds the session to `device` (the device binding's refresh, or the commit's offer). */
   setDevice(device: SessionDevice): void {
     this.#device = device
     this.#modified = true
+  }
+
+  /** Binds the session to the key a browser just registered (DBSC): `setDevice()`, recorded as `device-bound`. */
+  registerDevice(device: SessionDevice): void {
+    this.setDevice(device)
+    if (this.#auth !== null)
+      this.#pending.push(this.#event({ type: 'device-bound' }, this.#auth.user))
+  }
+
+  /** A login's events with `newDevice` as the browser's known-device cookie tells it (a store may know better). */
+  markNewDevice(newDevice: boolean): void {
+    this.#pending = this.#pending.map((event) =>
+      event.type === 'login' ? { ...event, newDevice } : event,
+    )
+  }
+
+  /** Notes events a store recorded in this request, for the app's `onEvent` hook. */
+  noteEvents(events: readonly SessionEvent[]): void {
+    if (events.length > 0) this.#recorded.push(...events)
+  }
+
+  /** Resolves and forgets the events recorded so far (the middleware hands them to `onEvent`). */
+  takeEvents(): SessionEvent[] {
+    return this.#recorded.splice(0)
+  }
+
+  /**
+   * An event of this request about `user`'s session: now, from this request's device; the
+   * store fills the handle (and the location, when it records locations).
+   */
+  #event<E extends Omit<OwnEvent, keyof EventBase>>(fields: E, user: string): E & EventBase {
+    return {
+      ...fields,
+      id: null,
+      at: this.now(),
+      user,
+      handle: null,
+      device: describeDevice(this.c.req.raw.headers),
+      location: null,
+      actor: null,
+    }
   }
 
   /** The commit leaves the session and its cookie alone unless the request changes it (a bound session without its bound cookie). */
@@ -543,10 +624,10 @@ export class SessionState {
 
   // ----- the end of the request ----------------------------------------------------------
 
-  /** Resolves every token to end (retired ones and the current one); the session has no key after. */
-  takeTokensToEnd(): string[] {
+  /** Resolves every key to end (retired ones and the current one); the session has no key after. */
+  takeTokensToEnd(): Leaving[] {
     const tokens = this.#retired.splice(0)
-    if (this.#token !== null) tokens.push(this.#token)
+    if (this.#token !== null) tokens.push({ token: this.#token, event: null })
     this.#token = null
     return tokens
   }
@@ -560,10 +641,12 @@ export class SessionState {
    * The store saved the session under `token`, created at `createdAt`; resolves the tokens
    * it replaced, which the caller ends unless the store moved them itself.
    */
-  saved(token: string, createdAt: number): string[] {
+  saved(token: string, createdAt: number, events: readonly SessionEvent[]): Leaving[] {
     this.#token = token
     this.#createdAt = createdAt
     this.#carriesOn = false
+    this.#pending = []
+    this.noteEvents(events)
     return this.#retired.splice(0)
   }
 }

@@ -116,7 +116,7 @@ export async function register(o: ResolvedDeviceBound, state: BindingState): Pro
     })
   }
   const registered: SessionDevice = { id: device.id, alg: proof.alg, jwk, seen: issued }
-  state.setDevice(registered)
+  state.registerDevice(registered)
   ;(await setKeyCookie(o, state, registered))()
   return instructions(o, state, registered)
 }

@@ -26,7 +26,9 @@ import { fromBase64Url, toBase64Url } from '../foundation/bytes.js'
 import { decodeRecord, type CorruptReason } from './record.js'
 import { MAX_COOKIE_BYTES } from '../foundation/cookie-grammar.js'
 import { resolveSecrets } from '../cookies/secrets.js'
+import type { SessionEvent } from './events.js'
 import type {
+  DestroyContext,
   SaveResult,
   SessionRecord,
   SessionStore,
@@ -205,9 +207,12 @@ class CookieSessionStore implements SessionStore {
       expiry: record.expiry,
       expiresAt: record.expiresAt,
       moved: [],
+      events: write.events,
     }
   }
 
-  /** Nothing to delete: the session is the cookie, and the middleware deletes that. */
-  async destroy(): Promise<void> {}
+  /** Nothing to delete: the session is the cookie, and the middleware deletes that. No trail: the events as given. */
+  async destroy(_token: string, { events }: DestroyContext): Promise<readonly SessionEvent[]> {
+    return events
+  }
 }

@@ -35,7 +35,9 @@ import { logFailure } from '../foundation/log.js'
 import { memoized } from '../foundation/memo.js'
 import { decodeRecord } from './record.js'
 import { resolveRetries, withRetries } from './retry.js'
+import type { SessionEvent } from './events.js'
 import {
+  type DestroyContext,
   logSecurityEvent,
   type SaveResult,
   type SecurityEvent,
@@ -211,7 +213,13 @@ class KVSessionStore implements SessionStore {
         'The session was ended by another request while this one ran; its changes were not saved.',
       )
     }
-    return { token: id, expiry: record.expiry, expiresAt: record.expiresAt, moved: [] }
+    return {
+      token: id,
+      expiry: record.expiry,
+      expiresAt: record.expiresAt,
+      moved: [],
+      events: write.events,
+    }
   }
 
   async #revokedAny(tokens: readonly string[]): Promise<boolean> {
@@ -223,11 +231,13 @@ class KVSessionStore implements SessionStore {
     return markers.some((marker) => marker !== null)
   }
 
-  async destroy(token: string): Promise<void> {
+  /** No trail: resolves the context's events as given. */
+  async destroy(token: string, { events }: DestroyContext): Promise<readonly SessionEvent[]> {
     const hash = await this.#hash(token)
     // The marker before the delete: a save racing this one either lands before the
     // delete (and is deleted with it) or sees the marker (and removes itself).
     await this.#put(KV_REVOKED_PREFIX + hash, '1', KV_REVOCATION_TTL)
     await this.#namespace.delete(KV_KEY_PREFIX + hash)
+    return events
   }
 }

@@ -5,6 +5,10 @@
  * security events a store reports.
  */
 
+import type { DeviceDetails, DeviceLocation } from '../foundation/device.js'
+import { logEvent } from '../foundation/log.js'
+import type { EventCursor, SessionEvent } from './events.js'
+
 /** Session data: a null-prototype object of JSON values. */
 export type SessionData = Record<string, unknown>
 
@@ -153,6 +157,16 @@ export interface SessionWrite extends StoreContext {
   readonly maxPayloadBytes: number
   /** What `expiresAt` is computed from, for stores that merge the expiry. */
   readonly lifetime: SessionLifetime
+  /**
+   * The request's security events to record with this save (`login`, `reauthenticated`,
+   * `device-bound`); a store fills a missing `handle` with the session's.
+   */
+  readonly events: readonly SessionEvent[]
+  /**
+   * The SHA-256 (hex) of the browser's known-device cookie, or `null`: a store that knows
+   * which browsers logged in as a user decides a `login` event's `newDevice` by it.
+   */
+  readonly knownDevice: string | null
 }
 
 /** What a save did: where the session is now and when it ends. */
@@ -172,6 +186,17 @@ export interface SaveResult {
    * end the session under its new token too. `[]` for stores that move nothing.
    */
   readonly moved: readonly string[]
+  /**
+   * The security events the save recorded: the write's (with their handle, and a login's
+   * `newDevice` as the store knows it), and any it caused (sessions ended by the per-user
+   * cap or by a new verifier). A store without a trail answers the write's as given.
+   */
+  readonly events: readonly SessionEvent[]
+}
+
+/** What {@link SessionStore.destroy} is told: the request, and the events the end records (a logout). */
+export interface DestroyContext extends StoreContext {
+  readonly events: readonly SessionEvent[]
 }
 
 /** What {@link SessionStore.empty} did: removed the session, or kept it (a merge left keys). */
@@ -217,8 +242,12 @@ export interface SessionStore {
    * bring it back. The write is never changed.
    */
   save(token: string | null, write: SessionWrite): Promise<SaveResult>
-  /** Removes a session so its token stops working, and refuses saves of it still in flight. */
-  destroy(token: string, context: StoreContext): Promise<void>
+  /**
+   * Removes a session so its token stops working, and refuses saves of it still in flight;
+   * resolves the events it recorded (`context.events`, with the session's handle; a store
+   * without a trail answers them as given, and none when there was no session to end).
+   */
+  destroy(token: string, context: DestroyContext): Promise<readonly SessionEvent[]>
   /**
    * Ends a session the request emptied key by key (deleted its last keys, or read its last
    * flash message) rather than flushing it, given the write of its empty view. A store that
@@ -279,6 +308,10 @@ export interface SessionInfo {
   lastSeenAt: number
   /** When it expires unless used again, ms since the epoch. */
   expiresAt: number
+  /** The device it was created on, as a person recognises it (`device.label`: "Chrome 147 on macOS"). */
+  device: DeviceDetails
+  /** Where it was created (`request.cf` city, region, country), when the store records locations; else `null`. */
+  location: DeviceLocation | null
   /** The `User-Agent` it was created with (truncated), or `null`. */
   userAgent: string | null
   /** `request.cf.country` at creation, when the store records locations; else `null`. */
@@ -300,15 +333,36 @@ export interface SessionRegistry {
   list(user: string, token: string | null, context: RegistryContext): Promise<SessionInfo[]>
   /** How many live sessions the user has. */
   count(user: string, context: StoreContext): Promise<number>
-  /** Revokes the user's session named `handle`; resolves whether it existed and whether it was `token`'s. */
+  /**
+   * Revokes the user's session named `handle`, by the user from `token`'s session; resolves
+   * whether it existed, whether it was `token`'s, and the `revoked` events recorded.
+   */
   revoke(
     user: string,
     handle: string,
     token: string | null,
     context: StoreContext,
-  ): Promise<{ revoked: boolean; current: boolean }>
-  /** Revokes every session of the user except `keep`'s (all of them when `keep` is `null`); resolves how many. */
-  revokeAll(user: string, keep: string | null, context: StoreContext): Promise<number>
+  ): Promise<{ revoked: boolean; current: boolean; events: readonly SessionEvent[] }>
+  /**
+   * Revokes every session of the user except `keep`'s (all of them when `keep` is `null`),
+   * by the user from `token`'s session; resolves how many, and the events recorded.
+   */
+  revokeAll(
+    user: string,
+    keep: string | null,
+    token: string | null,
+    context: StoreContext,
+  ): Promise<{ count: number; events: readonly SessionEvent[] }>
+  /** A page of the user's security trail, newest first. */
+  securityEvents(user: string, context: TrailContext): Promise<SessionEvent[]>
+}
+
+/** What {@link SessionRegistry.securityEvents} is told beside the request. */
+export interface TrailContext extends StoreContext {
+  /** At most this many events. */
+  readonly limit: number
+  /** The page starts after this event (the last one of the previous page), or at the newest. */
+  readonly after: EventCursor | null
 }
 
 /** A security-relevant observation, safe to log: it holds no id and no data. */
@@ -320,6 +374,6 @@ export interface SecurityEvent {
 }
 
 /** The stores' default `onSecurityEvent`: one JSON line on `console.warn`. */
-export const logSecurityEvent = (event: SecurityEvent): void => {
-  console.warn(JSON.stringify(event))
+export const logSecurityEvent = ({ event, ...fields }: SecurityEvent): void => {
+  logEvent(event, fields)
 }

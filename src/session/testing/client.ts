@@ -2,13 +2,16 @@
  * @module
  * The test client (Django's test `Client`): requests to a Hono app (`app.request()` with
  * the test's bindings) or to any fetcher (`SELF`), a cookie jar across them, an `Origin`
- * of its own on unsafe methods, and the session behind its cookie: `forceLogin()`,
- * `session()`, `logout()`.
+ * of its own on unsafe methods, redirects followed on request (`follow`) and asserted
+ * (`assertRedirects()`), and the session behind its cookie: `forceLogin()`, `session()`,
+ * `messages()`, `logout()`.
  */
 import type { Env } from 'hono'
 import type { SessionOptions } from '../core/options.js'
+import { messages as defaultMessages, type Message, type Messages } from '../messages.js'
 import type { SessionData } from '../stores/types.js'
 import { CookieJar } from './jar.js'
+import { TestAssertionError } from './assertion.js'
 import { sessionAccess, type SessionAccess, type SessionStep } from './session-access.js'
 
 /** A Hono app (anything with `request(input, init, env, ctx)`). */
@@ -64,11 +67,59 @@ export type TestBody =
   | { json: unknown }
   | { form: Record<string, string> | URLSearchParams | FormData }
 
-const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
+/** A request's options: `fetch()`'s, and whether to follow redirects. */
+export interface TestRequestInit extends RequestInit {
+  /**
+   * Follow redirects as a browser does (Django's `follow=True`): a 301, 302 or 303 becomes
+   * a `GET` without a body, a 307 or 308 is sent again with the same method and body (a
+   * streamed body cannot be), each with the jar's cookies as they are by then. A redirect
+   * to another origin than the client's `url` is not followed: it is the response. More
+   * than 20 redirects, or one to a URL the chain already went to with the same status,
+   * rejects (a loop).
+   * @default false
+   */
+  follow?: boolean
+}
+
+/** One redirect a followed request went through (Django's `redirect_chain` entries). */
+export interface Redirect {
+  /** The `Location` as the response gave it. */
+  readonly url: string
+  /** The redirect's status (301, 302, 303, 307 or 308). */
+  readonly status: number
+}
 
 /**
- * A browser for tests. Requests never follow redirects (read `Location`), and every
- * response's `Set-Cookie` lands in {@link TestClient.cookies}.
+ * A response of the client: with `follow`, the last one, whose `redirectChain` lists the
+ * redirects that led to it, oldest first; otherwise the response itself, with an empty chain.
+ */
+export type TestResponse = Response & { readonly redirectChain: readonly Redirect[] }
+
+/** Options of {@link TestClient.assertRedirects}. */
+export interface AssertRedirectsOptions {
+  /**
+   * The redirect's status (of the first redirect, for a followed response).
+   * @default any of 301, 302, 303, 307, 308
+   */
+  status?: number
+  /**
+   * The status the target must answer with: a followed response's own status, else the
+   * client `GET`s the `Location` (with its cookies, so the page runs: flash messages
+   * shown there are consumed, as in a browser).
+   * @default undefined (the target is not checked)
+   */
+  targetStatus?: number
+}
+
+const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
+/** The statuses a browser follows (Fetch, "redirect status"). */
+const REDIRECTS = new Set([301, 302, 303, 307, 308])
+/** Django's test client gives up after 20 redirects, as browsers do. */
+const MAX_REDIRECTS = 20
+
+/**
+ * A browser for tests. Requests follow redirects only when asked (`{ follow: true }`), and
+ * every response's `Set-Cookie` lands in {@link TestClient.cookies}.
  *
  * @example
  * ```ts
@@ -99,9 +150,40 @@ export class TestClient<E extends Env = any> {
     return this.#options.session?.cookieName ?? 'sessionid'
   }
 
-  /** Sends a request with the jar's cookies (and `Origin` on an unsafe method); keeps the cookies of the answer. */
-  async request(path: string, init: RequestInit = {}): Promise<Response> {
-    const url = new URL(path, this.#base)
+  /**
+   * Sends a request with the jar's cookies (and `Origin` on an unsafe method); keeps the
+   * cookies of the answer. With `follow`, goes on through the redirects (see
+   * {@link TestRequestInit.follow}).
+   */
+  async request(path: string, init: TestRequestInit = {}): Promise<TestResponse> {
+    const { follow = false, ...first } = init
+    let url = new URL(path, this.#base)
+    let sent: RequestInit = first
+    let res = await this.#send(url, sent)
+    const chain: Redirect[] = []
+    while (follow && REDIRECTS.has(res.status)) {
+      const location = res.headers.get('Location')
+      if (location === null) break
+      const next = new URL(location, url)
+      // The client talks to one app: another origin is not ours to request.
+      if (next.origin !== this.#base.origin) break
+      if (
+        chain.length === MAX_REDIRECTS ||
+        chain.some((r) => r.url === location && r.status === res.status)
+      )
+        throw new Error(
+          `${init.method ?? 'GET'} ${path}: a redirect loop (${[...chain, { url: location, status: res.status }].map((r) => `${r.status} ${r.url}`).join(', ')})`,
+        )
+      chain.push({ url: location, status: res.status })
+      sent = res.status === 307 || res.status === 308 ? sent : asGet(sent)
+      url = next
+      res = await this.#send(url, sent)
+    }
+    return withChain(res, chain)
+  }
+
+  /** One request, one response: the jar's cookies out, its `Set-Cookie`s in. */
+  async #send(url: URL, init: RequestInit): Promise<Response> {
     const headers = new Headers(this.#options.headers)
     for (const [name, value] of new Headers(init.headers)) headers.set(name, value)
     const method = (init.method ?? 'GET').toUpperCase()
@@ -121,28 +203,78 @@ export class TestClient<E extends Env = any> {
   }
 
   /** `GET path`. */
-  get(path: string, init: RequestInit = {}): Promise<Response> {
+  get(path: string, init: TestRequestInit = {}): Promise<TestResponse> {
     return this.request(path, { ...init, method: 'GET' })
   }
 
   /** `POST path` with a JSON or form body (or none). */
-  post(path: string, body?: TestBody, init: RequestInit = {}): Promise<Response> {
+  post(path: string, body?: TestBody, init: TestRequestInit = {}): Promise<TestResponse> {
     return this.request(path, withBody({ ...init, method: 'POST' }, body))
   }
 
   /** `PUT path` with a JSON or form body (or none). */
-  put(path: string, body?: TestBody, init: RequestInit = {}): Promise<Response> {
+  put(path: string, body?: TestBody, init: TestRequestInit = {}): Promise<TestResponse> {
     return this.request(path, withBody({ ...init, method: 'PUT' }, body))
   }
 
   /** `PATCH path` with a JSON or form body (or none). */
-  patch(path: string, body?: TestBody, init: RequestInit = {}): Promise<Response> {
+  patch(path: string, body?: TestBody, init: TestRequestInit = {}): Promise<TestResponse> {
     return this.request(path, withBody({ ...init, method: 'PATCH' }, body))
   }
 
   /** `DELETE path`. */
-  delete(path: string, init: RequestInit = {}): Promise<Response> {
+  delete(path: string, init: TestRequestInit = {}): Promise<TestResponse> {
     return this.request(path, { ...init, method: 'DELETE' })
+  }
+
+  /**
+   * Asserts that `res` redirects to `expected` (Django's `assertRedirects()`): its status
+   * is a redirect (or `options.status`) and its `Location`, resolved against the client's
+   * `url`, is `expected` resolved the same way (`'/login?next=%2Faccount'` or the whole
+   * URL). For a response of a followed request, the first redirect's status and the last
+   * redirect's `Location` are checked. With `targetStatus`, the target's status too.
+   * Rejects with an `AssertionError` (`actual`, `expected`) saying what differed.
+   *
+   * @example
+   * ```ts
+   * const res = await client.get('/account')
+   * await client.assertRedirects(res, '/login?next=%2Faccount', { status: 302, targetStatus: 200 })
+   * ```
+   */
+  async assertRedirects(
+    res: Response,
+    expected: string,
+    options: AssertRedirectsOptions = {},
+  ): Promise<void> {
+    const chain = (res as Partial<TestResponse>).redirectChain ?? []
+    const first = chain[0]
+    const status = first?.status ?? res.status
+    const wanted = options.status
+    if (wanted === undefined ? !REDIRECTS.has(status) : status !== wanted)
+      throw new TestAssertionError(
+        `Response didn't redirect as expected: its status was ${status} (expected ${wanted ?? 'a redirect: 301, 302, 303, 307 or 308'})`,
+        status,
+        wanted ?? 'a redirect',
+      )
+    const location = chain.at(-1)?.url ?? res.headers.get('Location')
+    if (location === null)
+      throw new TestAssertionError(`Response didn't redirect as expected: it has no Location`)
+    const actualUrl = new URL(location, this.#base).href
+    const expectedUrl = new URL(expected, this.#base).href
+    if (actualUrl !== expectedUrl)
+      throw new TestAssertionError(
+        `Response redirected to '${location}', expected '${expected}'`,
+        actualUrl,
+        expectedUrl,
+      )
+    if (options.targetStatus === undefined) return
+    const target = chain.length > 0 ? res.status : (await this.get(location)).status
+    if (target !== options.targetStatus)
+      throw new TestAssertionError(
+        `Couldn't retrieve redirection page '${location}': its status was ${target} (expected ${options.targetStatus})`,
+        target,
+        options.targetStatus,
+      )
   }
 
   /**
@@ -186,6 +318,22 @@ export class TestClient<E extends Env = any> {
     return this.withSession((s) => s.getUser())
   }
 
+  /**
+   * The flash messages waiting in the client's session, oldest first, read and removed as
+   * the next page's `messages.get(c)` would (Django's `get_messages()`): a second call
+   * returns `[]`. `flash` is the app's own messages API when it made one with its own tags
+   * (`createMessages({ tags })`).
+   *
+   * @example
+   * ```ts
+   * await client.post('/login', { form: { name: 'ada', password: 'correct horse' } })
+   * expect((await client.messages()).map(String)).toEqual(['Welcome back, ada.'])
+   * ```
+   */
+  async messages(flash: Messages = defaultMessages): Promise<Message[]> {
+    return this.withSession((s) => flash.get(s))
+  }
+
   /** Ends the client's session as a logout does (`session.flush()`): its record and cookie go. */
   async logout(): Promise<void> {
     await this.withSession((s) => s.flush())
@@ -197,8 +345,25 @@ export class TestClient<E extends Env = any> {
   }
 }
 
+/**
+ * What a 301, 302 or 303 sends next: a `GET` without the body or the headers that describe
+ * it (Fetch, "HTTP-redirect fetch", step 12); other headers stay.
+ */
+function asGet(init: RequestInit): RequestInit {
+  const headers = new Headers(init.headers)
+  for (const name of ['Content-Type', 'Content-Length', 'Content-Encoding', 'Content-Language'])
+    headers.delete(name)
+  return { ...init, body: null, method: 'GET', headers }
+}
+
+/** `res` with its redirect chain, as a property a test reads like Django's `redirect_chain`. */
+function withChain(res: Response, chain: readonly Redirect[]): TestResponse {
+  Object.defineProperty(res, 'redirectChain', { value: Object.freeze(chain), enumerable: false })
+  return res as TestResponse
+}
+
 /** `init` with `body` encoded and its `Content-Type` set. */
-function withBody(init: RequestInit, body: TestBody | undefined): RequestInit {
+function withBody(init: TestRequestInit, body: TestBody | undefined): TestRequestInit {
   if (body === undefined) return init
   const headers = new Headers(init.headers)
   if ('json' in body) {

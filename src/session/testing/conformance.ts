@@ -9,7 +9,9 @@
  */
 import { SessionError } from '../foundation/errors.js'
 import { encodeRecord } from '../stores/record.js'
+import type { SessionEvent } from '../stores/events.js'
 import type {
+  DestroyContext,
   KeyChanges,
   SessionRecord,
   SessionStore,
@@ -145,9 +147,39 @@ export function storeConformance(
       same(saved.expiresAt, w.record.expiresAt, 'the saved expiresAt')
     }),
 
+    run(
+      'answers a login with the events it recorded, for the logged-in user',
+      always,
+      async (f) => {
+        const w = write(f, { a: 1 })
+        const login: SessionEvent = {
+          type: 'login',
+          newDevice: true,
+          id: null,
+          at: f.now,
+          user: 'conformance-user',
+          handle: null,
+          device: null,
+          location: null,
+          actor: null,
+        }
+        const record = { ...w.record, auth: { user: 'conformance-user', hash: null, at: f.now } }
+        const saved = await f.store.save(null, {
+          ...w,
+          record,
+          serialized: encodeRecord(record, 65536),
+          events: [login],
+        })
+        const logins = saved.events.filter(
+          (e) => e.type === 'login' && e.user === 'conformance-user',
+        )
+        check(logins.length === 1, `a save with a login event answers ${logins.length} logins`)
+      },
+    ),
+
     run('loads an unknown token as no session', always, async (f) => {
       const saved = await f.store.save(null, write(f, { a: 1 }))
-      await f.store.destroy(saved.token, context(f))
+      await f.store.destroy(saved.token, ending(f))
       const other = await f.store.save(null, write(f, { b: 2 }))
       const unknown = mutate(other.token)
       if (!f.store.isValidToken(unknown)) return
@@ -169,14 +201,14 @@ export function storeConformance(
 
     run('ends a destroyed session for every later load', cannotRevoke, async (f) => {
       const saved = await f.store.save(null, write(f, { a: 1 }))
-      await f.store.destroy(saved.token, context(f))
+      await f.store.destroy(saved.token, ending(f))
       await ended(f, saved.token, 'a destroyed session')
     }),
 
     run('destroys an unknown session without an error', always, async (f) => {
       const saved = await f.store.save(null, write(f, { a: 1 }))
-      await f.store.destroy(saved.token, context(f))
-      await f.store.destroy(saved.token, context(f))
+      await f.store.destroy(saved.token, ending(f))
+      await f.store.destroy(saved.token, ending(f))
     }),
 
     run(
@@ -184,7 +216,7 @@ export function storeConformance(
       cannotRevoke,
       async (f) => {
         const saved = await f.store.save(null, write(f, { a: 1 }))
-        await f.store.destroy(saved.token, context(f))
+        await f.store.destroy(saved.token, ending(f))
         const error = await f.store.save(saved.token, write(f, { a: 2 }, null, keys(['a']))).then(
           () => null,
           (e: unknown) => e,
@@ -209,7 +241,7 @@ export function storeConformance(
           check(token === old.token, 'moved names a token it did not replace')
         // What the core does after a save: destroy the replaced tokens the store did not move.
         for (const token of w.replaces)
-          if (!moved.moved.includes(token)) await f.store.destroy(token, context(f))
+          if (!moved.moved.includes(token)) await f.store.destroy(token, ending(f))
         await ended(f, old.token, 'the replaced token')
         same(
           (await f.store.load(moved.token, context(f)))?.data ?? null,
@@ -282,6 +314,11 @@ function context(f: StoreFixture): StoreContext {
   return { now: f.now, request: new Request('https://example.com/'), cookieName: 'sessionid' }
 }
 
+/** What the core tells a store when a session ends with no event. */
+function ending(f: StoreFixture): DestroyContext {
+  return { ...context(f), events: [] }
+}
+
 /** Changes to `set` (no key removed, expiry unchanged). */
 const keys = (set: string[]): KeyChanges => ({ set, deleted: [], expiry: false })
 
@@ -301,6 +338,8 @@ function write(
     replaces: [],
     maxPayloadBytes: 65536,
     lifetime: { maxAge: 3600, absoluteMaxAge: null },
+    events: [],
+    knownDevice: null,
   }
 }
 

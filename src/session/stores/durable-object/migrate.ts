@@ -12,7 +12,14 @@
  */
 import { isSessionId } from '../../foundation/id.js'
 import { kvRevokedKeyFor, kvStore, type KVNamespaceLike } from '../kv.js'
-import type { LoadedRecord, SecurityEvent, SessionStore, StoreContext } from '../types.js'
+import type { SessionEvent } from '../events.js'
+import type {
+  DestroyContext,
+  LoadedRecord,
+  SecurityEvent,
+  SessionStore,
+  StoreContext,
+} from '../types.js'
 
 /** The KV side of a move: which tokens are KV ids, reading one, destroying it. */
 export class KvMigration {
@@ -44,8 +51,8 @@ export class KvMigration {
     return { ...record, rekey: true }
   }
 
-  /** Destroys the KV session of `token`: a revocation marker, then the delete. */
-  async destroy(token: string, context: StoreContext): Promise<void> {
-    await this.#kv.destroy(token, context)
+  /** Destroys the KV session of `token`: a revocation marker, then the delete; resolves `context`'s events. */
+  async destroy(token: string, context: DestroyContext): Promise<readonly SessionEvent[]> {
+    return this.#kv.destroy(token, context)
   }
 }

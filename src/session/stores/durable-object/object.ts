@@ -5,6 +5,7 @@
  * surface; each check and the write it guards run in one synchronous stretch of SQL, so
  * no other request can come between them (the invariants are listed in docs/storage.md).
  */
+import type { EventActor, EventCursor, RevokedBy, SessionEvent } from '../events.js'
 import { decodeRecord, isEmptyRecord } from '../record.js'
 import type {
   ExpirySetting,
@@ -14,10 +15,11 @@ import type {
   SessionRecord,
 } from '../types.js'
 import { encodeMerged, mergeRecord } from './merge.js'
-import { migrate, type SessionRow } from './schema.js'
+import { type ListedRow, migrate, rowDevice, rowLocation, type SessionRow } from './schema.js'
 import { SocketHoldingObject } from './socket-object.js'
 import type { EndReason, SocketPeer } from './sockets.js'
 import { CountingSql } from './sql.js'
+import { Trail, type TrailRetention } from './trail.js'
 
 /** What {@link SessionObject.update} is asked to apply. */
 export interface SessionUpdate {
@@ -51,15 +53,49 @@ export interface SessionMove {
  * emptied session that was empty once merged: removed).
  */
 export type WriteResult =
-  | { status: 'ok'; expiry: ExpirySetting; expiresAt: number }
+  | { status: 'ok'; expiry: ExpirySetting; expiresAt: number; events: SessionEvent[] }
   | { status: 'gone' }
   | { status: 'too-large' }
   | { status: 'ended' }
 
-export type { EndReason } from './sockets.js'
+/**
+ * What a call records in the user's trail: the request's own events (a login, a logout,
+ * a re-authentication; their `handle` is filled with the session's), the SHA-256 of the
+ * browser's known-device cookie (a login is `newDevice` unless the user's object knows
+ * it), and the retention the store keeps the trail for.
+ */
+export interface Recording {
+  events: SessionEvent[]
+  knownDevice: string | null
+  retention: TrailRetention
+}
 
-/** One row of {@link SessionObject.list}: everything but the record. */
-export type ListedRow = Omit<SessionRow, 'record' | 'user'>
+/** Who ends sessions through {@link SessionObject.revoke} and {@link SessionObject.revokeAll}. */
+export interface Acting {
+  /** `user` from another of their sessions (`actingHash`'s), or `admin`. */
+  by: Extract<RevokedBy, 'user' | 'admin'>
+  /** The acting user (the session's own user, or the operator an admin call names). */
+  actor: string | null
+  /** The acting session's key (its handle is filled in as the actor's), or `null`. */
+  actingHash: string | null
+  now: number
+  /** The retention to keep the trail for; `null`: the one the store last gave this object. */
+  retention: TrailRetention | null
+}
+
+/** An ending that the trail records, with who or what ended the sessions. */
+interface Ending {
+  by: RevokedBy
+  actor: EventActor | null
+  now: number
+  retention: TrailRetention
+}
+
+/** The most browsers a user's object remembers as known; the least recently used go first. */
+const MAX_KNOWN_DEVICES = 64
+
+/** How long a trail keeps events when no store said otherwise: 1000 events, 90 days. */
+export const DEFAULT_RETENTION: TrailRetention = { maxEvents: 1000, maxAgeMs: 90 * 86_400_000 }
 
 /** Expired rows are swept at most this often, so short sessions do not wake the object each time. */
 const SWEEP_INTERVAL_MS = 60_000
@@ -87,10 +123,12 @@ export interface Moved {
  */
 export class SessionObject extends SocketHoldingObject {
   readonly #sql: CountingSql
+  readonly #trail: Trail
 
   constructor(ctx: DurableObjectState, env: unknown) {
     super(ctx, env)
     this.#sql = new CountingSql(ctx.storage.sql)
+    this.#trail = new Trail(this.#sql)
     void ctx.blockConcurrencyWhile(async () => migrate(ctx.storage))
   }
 
@@ -122,7 +160,12 @@ export class SessionObject extends SocketHoldingObject {
    * old keys are left as forwards to that handle (a logout in flight with one still ends
    * the session). The user's verifier is noted when the new row brings a new one.
    */
-  async create(row: SessionRow, move: SessionMove, now: number): Promise<WriteResult> {
+  async create(
+    row: SessionRow,
+    move: SessionMove,
+    now: number,
+    recording: Recording,
+  ): Promise<WriteResult> {
     const sources = move.from.map((hash) => this.#sql.live(hash, now))
     if (sources.some((source) => source === undefined)) return { status: 'gone' }
     const mine = decodeRecord(row.record)
@@ -150,12 +193,68 @@ export class SessionObject extends SocketHoldingObject {
     const verifier = mine.auth?.hash ?? null
     const previous =
       stored === null || typeof stored === 'string' ? undefined : (stored.auth?.hash ?? null)
+    const events: SessionEvent[] = []
     if (row.user !== null) {
+      const retention = this.#retention(recording.retention)
+      const own = this.#knownDevice(row.user, recording, now)
+      events.push(...this.#trail.record(forSession(own, row.handle), retention, now))
       if (previous !== verifier) this.#noteVerifier(row.user, verifier)
-      this.#limit(row.user, row.handle, verifier, now, move.maxSessions ?? null)
+      const ending = { actor: null, now, retention }
+      events.push(...this.#limit(row.user, row.handle, verifier, move.maxSessions ?? null, ending))
     }
     await this.#wakeBy(row.expires_at)
-    return { status: 'ok', expiry, expiresAt: row.expires_at }
+    return { status: 'ok', expiry, expiresAt: row.expires_at, events }
+  }
+
+  /**
+   * The request's events, a login's `newDevice` decided by whether `user` logged in from
+   * this known-device cookie before (noted now, so the next login from it is not new).
+   */
+  #knownDevice(user: string, { events, knownDevice }: Recording, now: number): SessionEvent[] {
+    if (!events.some((event) => event.type === 'login')) return events
+    let known = false
+    if (knownDevice !== null) {
+      known =
+        this.#sql.run(
+          'UPDATE known_devices SET last_at = ? WHERE user = ? AND hash = ?',
+          now,
+          user,
+          knownDevice,
+        ) > 0
+      if (!known) {
+        this.#sql.run(
+          'INSERT INTO known_devices (user, hash, first_at, last_at) VALUES (?, ?, ?, ?)',
+          user,
+          knownDevice,
+          now,
+          now,
+        )
+        // Bounded: a browser that drops its cookies at every login must not grow the table.
+        this.#sql.run(
+          `DELETE FROM known_devices WHERE user = ? AND hash NOT IN
+           (SELECT hash FROM known_devices WHERE user = ? ORDER BY last_at DESC LIMIT ?)`,
+          user,
+          user,
+          MAX_KNOWN_DEVICES,
+        )
+      }
+    }
+    return events.map((event) => (event.type === 'login' ? { ...event, newDevice: !known } : event))
+  }
+
+  /** The retention to keep the trail for: `given` (remembered when it changes), or the one last given. */
+  #retention(given: TrailRetention | null): TrailRetention {
+    const noted = this.#sql.query<{ value: string }>(
+      "SELECT value FROM settings WHERE name = 'retention'",
+    )[0]
+    if (given === null) {
+      return noted === undefined ? DEFAULT_RETENTION : (JSON.parse(noted.value) as TrailRetention)
+    }
+    const value = JSON.stringify({ maxEvents: given.maxEvents, maxAgeMs: given.maxAgeMs })
+    if (noted?.value !== value) {
+      this.#sql.run("INSERT OR REPLACE INTO settings (name, value) VALUES ('retention', ?)", value)
+    }
+    return given
   }
 
   /**
@@ -164,9 +263,18 @@ export class SessionObject extends SocketHoldingObject {
    * moved or expired since that request loaded it, `too-large` when the merged session
    * would pass `maxPayloadBytes`.
    */
-  async update(hash: string, update: SessionUpdate): Promise<WriteResult> {
+  async update(hash: string, update: SessionUpdate, recording: Recording): Promise<WriteResult> {
     const merge = this.#merge(hash, update)
-    return 'status' in merge ? merge : this.#write(hash, merge.merged, update)
+    if ('status' in merge) return merge
+    const written = await this.#write(hash, merge.merged, update)
+    if (written.status !== 'ok' || merge.user === null) return written
+    const retention = this.#retention(recording.retention)
+    const events = this.#trail.record(
+      forSession(recording.events, merge.handle),
+      retention,
+      update.now,
+    )
+    return { ...written, events }
   }
 
   /**
@@ -178,7 +286,7 @@ export class SessionObject extends SocketHoldingObject {
     const merge = this.#merge(hash, update)
     if ('status' in merge) return merge
     if (!isEmptyRecord(merge.merged)) return this.#write(hash, merge.merged, update)
-    this.#endSessions([merge.handle], 'logged out')
+    this.#endSessions([merge.handle], 'logged out', null)
     return { status: 'ended' }
   }
 
@@ -186,7 +294,7 @@ export class SessionObject extends SocketHoldingObject {
   #merge(
     hash: string,
     update: SessionUpdate,
-  ): { merged: SessionRecord; handle: string } | { status: 'gone' } {
+  ): { merged: SessionRecord; handle: string; user: string | null } | { status: 'gone' } {
     const row = this.#sql.live(hash, update.now)
     if (row === undefined) return { status: 'gone' }
     const stored = decodeRecord(row.record)
@@ -196,6 +304,7 @@ export class SessionObject extends SocketHoldingObject {
     return {
       merged: mergeRecord({ stored, mine, changes, lifetime, now }, stored),
       handle: row.handle,
+      user: stored.auth?.user ?? null,
     }
   }
 
@@ -211,7 +320,7 @@ export class SessionObject extends SocketHoldingObject {
       hash,
     )
     await this.#wakeBy(merged.expiresAt)
-    return { status: 'ok', expiry: merged.expiry, expiresAt: merged.expiresAt }
+    return { status: 'ok', expiry: merged.expiry, expiresAt: merged.expiresAt, events: [] }
   }
 
   /**
@@ -238,10 +347,25 @@ export class SessionObject extends SocketHoldingObject {
     this.#sql.run('DELETE FROM sessions WHERE hash = ?', hash)
   }
 
-  /** Ends the session a key names (its own, or the one it moved to here); resolves whether one was live. */
-  destroy(hash: string): boolean {
+  /**
+   * Ends the session a key names (its own, or the one it moved to here), recording the
+   * request's events for it (a logout); resolves whether one was live, and the events.
+   */
+  destroy(hash: string, recording: Recording): { ended: boolean; events: SessionEvent[] } {
     const handle = this.#sql.handleOf(hash)
-    return handle !== undefined && this.#endSessions([handle], 'logged out') > 0
+    if (handle === undefined) return { ended: false, events: [] }
+    const user = this.#sql.query<{ user: string | null }>(
+      'SELECT user FROM sessions WHERE handle = ? LIMIT 1',
+      handle,
+    )[0]?.user
+    const ended = this.#endSessions([handle], 'logged out', null).removed > 0
+    if (!ended || user === null || user === undefined) return { ended, events: [] }
+    const now = recording.events[0]?.at ?? Date.now()
+    const retention = this.#retention(recording.retention)
+    return {
+      ended,
+      events: this.#trail.record(forSession(recording.events, handle), retention, now),
+    }
   }
 
   /**
@@ -262,9 +386,11 @@ export class SessionObject extends SocketHoldingObject {
       user,
     )[0]
     const verifier = noted === undefined ? authHash : noted.hash
-    if (verifier !== null) this.#endStale(user, verifier)
+    if (verifier !== null) {
+      this.#endStale(user, verifier, { actor: null, now, retention: this.#retention(null) })
+    }
     return this.#sql.query<ListedRow>(
-      `SELECT hash, handle, created_at, last_seen_at, expires_at, user_agent, country, colo
+      `SELECT hash, handle, created_at, last_seen_at, expires_at, user_agent, country, colo, device, region, city
        FROM sessions WHERE user = ? AND expires_at > ? AND (? IS NULL OR created_at < ? OR (created_at = ? AND handle > ?))
        ORDER BY created_at DESC, handle LIMIT ?`,
       user,
@@ -288,29 +414,67 @@ export class SessionObject extends SocketHoldingObject {
     )
   }
 
-  /** Ends the user's session named `handle`; resolves the hashes it had, none when there was no such session. */
-  revoke(user: string, handle: string): string[] {
+  /**
+   * Ends the user's session named `handle`, recorded as revoked by `acting`; resolves the
+   * hashes it had (none when there was no such session) and the events.
+   */
+  revoke(
+    user: string,
+    handle: string,
+    acting: Acting,
+  ): { hashes: string[]; events: SessionEvent[] } {
     const rows = this.#sql.query<{ hash: string }>(
       'SELECT hash FROM sessions WHERE user = ? AND handle = ?',
       user,
       handle,
     )
-    if (rows.length > 0) this.#endSessions([handle], 'revoked')
-    return rows.map((row) => row.hash)
+    if (rows.length === 0) return { hashes: [], events: [] }
+    const { events } = this.#endSessions([handle], 'revoked', this.#ending(acting))
+    return { hashes: rows.map((row) => row.hash), events }
   }
 
-  /** Ends every session of the user but the one `keep` names (a hash, or `null` for none); resolves how many. */
-  revokeAll(user: string, keep: string | null): number {
+  /**
+   * Ends every session of the user but the one `keep` names (a hash, or `null` for none),
+   * recorded as revoked by `acting`; resolves how many, and the events.
+   */
+  revokeAll(
+    user: string,
+    keep: string | null,
+    acting: Acting,
+  ): { count: number; events: SessionEvent[] } {
     const kept = keep === null ? null : (this.#sql.handleOf(keep) ?? null)
     const rows = this.#sql.query<{ handle: string }>(
       'SELECT DISTINCT handle FROM sessions WHERE user = ? AND handle IS NOT ?',
       user,
       kept,
     )
-    return this.#endSessions(
+    const ending = this.#ending(acting)
+    const { removed, events } = this.#endSessions(
       rows.map((row) => row.handle),
       'revoked',
+      ending,
     )
+    return { count: removed, events }
+  }
+
+  /** How `acting`'s revocations are recorded: by whom, from which session. */
+  #ending({ by, actor, actingHash, now, retention }: Acting): Ending {
+    const handle = actingHash === null ? null : (this.#sql.handleOf(actingHash) ?? null)
+    const who = actor === null && handle === null ? null : { user: actor, handle }
+    return { by, actor: who, now, retention: this.#retention(retention) }
+  }
+
+  /**
+   * A page of the user's security trail, newest first: at most `limit` events, after
+   * `after`, within the retention the store last gave.
+   */
+  securityEvents(
+    user: string,
+    now: number,
+    limit: number,
+    after: EventCursor | null,
+  ): SessionEvent[] {
+    return this.#trail.page(user, limit, after, this.#retention(null), now)
   }
 
   // ----- sockets (socket-object.ts) -----------------------------------------------------
@@ -356,6 +520,7 @@ export class SessionObject extends SocketHoldingObject {
       this.#endSessions(
         expired.map((row) => row.handle),
         'expired',
+        null,
       )
     this.#sql.run('DELETE FROM moved WHERE expires_at <= ?', now)
     const next =
@@ -384,15 +549,44 @@ export class SessionObject extends SocketHoldingObject {
    * 4401 and `reason`, in the same call. (A move to a new key is not an end: the session
    * carries on, sockets open.) Returns how many session rows were removed.
    */
-  #endSessions(handles: readonly string[], reason: EndReason): number {
+  #endSessions(
+    handles: readonly string[],
+    reason: EndReason,
+    ending: Ending | null,
+  ): { removed: number; events: SessionEvent[] } {
     const list = JSON.stringify(handles)
+    const ended =
+      ending === null
+        ? []
+        : this.#sql.query<
+            Pick<
+              SessionRow,
+              'handle' | 'user' | 'device' | 'user_agent' | 'country' | 'region' | 'city'
+            >
+          >(
+            `SELECT handle, user, device, user_agent, country, region, city FROM sessions
+             WHERE handle IN (SELECT value FROM json_each(?)) AND user IS NOT NULL GROUP BY handle`,
+            list,
+          )
     this.#sql.run('DELETE FROM moved WHERE handle IN (SELECT value FROM json_each(?))', list)
     const removed = this.#sql.run(
       'DELETE FROM sessions WHERE handle IN (SELECT value FROM json_each(?))',
       list,
     )
     this.endSockets(handles, reason)
-    return removed
+    if (ending === null || ended.length === 0) return { removed, events: [] }
+    const revoked: SessionEvent[] = ended.map((row) => ({
+      type: 'revoked',
+      by: ending.by,
+      id: null,
+      at: ending.now,
+      user: row.user as string,
+      handle: row.handle,
+      device: rowDevice(row),
+      location: rowLocation(row),
+      actor: ending.actor,
+    }))
+    return { removed, events: this.#trail.record(revoked, ending.retention, ending.now) }
   }
 
   /**
@@ -405,11 +599,12 @@ export class SessionObject extends SocketHoldingObject {
     user: string,
     handle: string,
     verifier: string | null,
-    now: number,
     maxSessions: number | null,
-  ): void {
-    if (verifier !== null) this.#endStale(user, verifier)
-    if (maxSessions === null) return
+    ending: Omit<Ending, 'by'>,
+  ): SessionEvent[] {
+    const now = ending.now
+    const stale = verifier === null ? [] : this.#endStale(user, verifier, ending)
+    if (maxSessions === null) return stale
     const others = this.#sql.query<{ handle: string }>(
       `SELECT handle FROM sessions WHERE user = ? AND handle != ? AND expires_at > ?
        GROUP BY handle ORDER BY max(last_seen_at), min(created_at), handle`,
@@ -418,25 +613,28 @@ export class SessionObject extends SocketHoldingObject {
       now,
     )
     const over = others.slice(0, Math.max(0, others.length + 1 - maxSessions))
-    if (over.length > 0)
-      this.#endSessions(
-        over.map((r) => r.handle),
-        'session limit',
-      )
+    if (over.length === 0) return stale
+    const capped = this.#endSessions(
+      over.map((r) => r.handle),
+      'session limit',
+      { ...ending, by: 'cap' },
+    )
+    return [...stale, ...capped.events]
   }
 
   /** Ends the user's sessions bound to another verifier than `verifier`: a credential change logged them out. */
-  #endStale(user: string, verifier: string): void {
+  #endStale(user: string, verifier: string, ending: Omit<Ending, 'by'>): SessionEvent[] {
     const stale = this.#sql.query<{ handle: string }>(
       "SELECT DISTINCT handle FROM sessions WHERE user = ? AND json_extract(record, '$.auth.hash') IS NOT ?",
       user,
       verifier,
     )
-    if (stale.length > 0)
-      this.#endSessions(
-        stale.map((row) => row.handle),
-        'credentials changed',
-      )
+    if (stale.length === 0) return []
+    return this.#endSessions(
+      stale.map((row) => row.handle),
+      'credentials changed',
+      { ...ending, by: 'password' },
+    ).events
   }
 
   /** Notes the user's current verifier (a row write only when it changes). */
@@ -456,4 +654,9 @@ export class SessionObject extends SocketHoldingObject {
     const alarm = await this.ctx.storage.getAlarm()
     if (alarm === null || alarm > at) await this.ctx.storage.setAlarm(at)
   }
+}
+
+/** `events` with their missing handle filled with `handle` (the session the call is on). */
+function forSession(events: readonly SessionEvent[], handle: string): SessionEvent[] {
+  return events.map((event) => (event.handle === null ? { ...event, handle } : event))
 }

@@ -22,8 +22,24 @@
  * - `verifiers` (version 2, `WITHOUT ROWID`, keyed by `user`): the verifier hash the latest
  *   login or verifier change in this object bound (`hash`); `list()` logs out only rows
  *   bound to another one.
+ * - version 3, for "your sessions" and the security trail:
+ *   - `sessions` gains `device` (the JSON of `describeDevice()` at creation, from the
+ *     `User-Agent` and client hints), `region` and `city` (`request.cf`, when recorded);
+ *   - `events` (`id INTEGER PRIMARY KEY`, increasing): the user's trail, `user`, `at`
+ *     (ms), `type`, and `body` (the event's JSON without its id); pruned by count and age
+ *     as events are written;
+ *   - `known_devices` (`WITHOUT ROWID`, keyed by `user` and `hash`): the SHA-256 of each
+ *     known-device cookie that logged in as the user, with `first_at` and `last_at`;
+ *   - `settings` (`WITHOUT ROWID`, keyed by `name`): `retention`, the trail retention the
+ *     store last gave, so an admin call without a store keeps the same.
  */
 
+import {
+  type DeviceDetails,
+  type DeviceLocation,
+  describeDevice,
+  describeLocation,
+} from '../../foundation/device.js'
 import type { SessionInfo } from '../types.js'
 
 /**
@@ -33,7 +49,7 @@ import type { SessionInfo } from '../types.js'
 export const userObjectName = (user: string): string => `user:${user}`
 
 /** The schema version this code writes; older databases are migrated up in the constructor. */
-export const SCHEMA_VERSION = 2
+export const SCHEMA_VERSION = 3
 
 /** One session as the object keeps it. */
 export interface SessionRow {
@@ -47,6 +63,10 @@ export interface SessionRow {
   user_agent: string | null
   country: string | null
   colo: string | null
+  /** The JSON of the device's details at creation, or `null` (rows of schema 2). */
+  device: string | null
+  region: string | null
+  city: string | null
 }
 
 /** Brings the database up to {@link SCHEMA_VERSION}, in one transaction; safe to run every start. */
@@ -80,6 +100,28 @@ export function migrate(storage: DurableObjectStorage): void {
       )
       sql.exec('CREATE TABLE verifiers (user TEXT PRIMARY KEY, hash TEXT) WITHOUT ROWID')
     }
+    if (from < 3) {
+      sql.exec('ALTER TABLE sessions ADD COLUMN device TEXT')
+      sql.exec('ALTER TABLE sessions ADD COLUMN region TEXT')
+      sql.exec('ALTER TABLE sessions ADD COLUMN city TEXT')
+      // No AUTOINCREMENT: it writes sqlite_sequence on every insert (a billed row); ids
+      // stay increasing because pruning never removes the newest event.
+      sql.exec(`CREATE TABLE events (
+        id INTEGER PRIMARY KEY,
+        user TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        type TEXT NOT NULL,
+        body TEXT NOT NULL
+      )`)
+      sql.exec(`CREATE TABLE known_devices (
+        user TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        first_at INTEGER NOT NULL,
+        last_at INTEGER NOT NULL,
+        PRIMARY KEY (user, hash)
+      ) WITHOUT ROWID`)
+      sql.exec('CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID')
+    }
     sql.exec(
       'INSERT INTO meta (id, schema_version) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET schema_version = excluded.schema_version',
       SCHEMA_VERSION,
@@ -87,19 +129,42 @@ export function migrate(storage: DurableObjectStorage): void {
   })
 }
 
-/** A listed row as {@link SessionInfo}: what `listSessions()` and `userSessions().list()` answer. */
-export function toSessionInfo(
-  row: Omit<SessionRow, 'record' | 'user'>,
-  current: boolean,
-): SessionInfo {
+/** The device of a row: as described at its creation, or (a row of schema 2) from its `User-Agent`. */
+export function rowDevice(row: Pick<SessionRow, 'device' | 'user_agent'>): DeviceDetails {
+  if (row.device !== null) {
+    try {
+      return JSON.parse(row.device) as DeviceDetails
+    } catch {
+      // A row written by hand: described again from its User-Agent below.
+    }
+  }
+  return describeDevice(
+    new Headers(row.user_agent === null ? {} : { 'User-Agent': row.user_agent }),
+  )
+}
+
+/** Where a row was created, when its location was recorded; else `null`. */
+export function rowLocation(
+  row: Pick<SessionRow, 'country' | 'region' | 'city'>,
+): DeviceLocation | null {
+  return describeLocation({ country: row.country, region: row.region, city: row.city })
+}
+
+/** A listed row as {@link SessionInfo}: what `listSessions()` and `userSessions().listSessions()` answer. */
+export function toSessionInfo(row: ListedRow, current: boolean): SessionInfo {
   return {
     handle: row.handle,
     current,
     createdAt: row.created_at,
     lastSeenAt: row.last_seen_at,
     expiresAt: row.expires_at,
+    device: rowDevice(row),
+    location: rowLocation(row),
     userAgent: row.user_agent,
     country: row.country,
     colo: row.colo,
   }
 }
+
+/** One row of `SessionObject.list()`: everything but the record and the user. */
+export type ListedRow = Omit<SessionRow, 'record' | 'user'>

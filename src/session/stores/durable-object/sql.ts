@@ -64,8 +64,8 @@ export class CountingSql {
   /** Inserts a session row. */
   insert(row: SessionRow): void {
     this.run(
-      `INSERT INTO sessions (hash, handle, user, record, created_at, last_seen_at, expires_at, user_agent, country, colo)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO sessions (hash, handle, user, record, created_at, last_seen_at, expires_at, user_agent, country, colo, device, region, city)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       row.hash,
       row.handle,
       row.user,
@@ -76,6 +76,9 @@ export class CountingSql {
       row.user_agent,
       row.country,
       row.colo,
+      row.device,
+      row.region,
+      row.city,
     )
   }
 }

@@ -17,11 +17,14 @@ import { toBase64Url } from '../../foundation/bytes.js'
 import { invalidOption, type SessionError } from '../../foundation/errors.js'
 import { generateSessionId, sha256Hex } from '../../foundation/id.js'
 import { memoized } from '../../foundation/memo.js'
+import { describeDevice, describeLocation } from '../../foundation/device.js'
+import type { SessionEvent } from '../events.js'
 import { isNamespace, type KVNamespaceLike } from '../kv.js'
 import { decodeRecord } from '../record.js'
 import {
   logSecurityEvent,
   type EmptyResult,
+  type DestroyContext,
   type LoadedRecord,
   type SaveResult,
   type RegistryContext,
@@ -32,9 +35,11 @@ import {
   type SessionStore,
   type SessionWrite,
   type StoreContext,
+  type TrailContext,
 } from '../types.js'
 import { KvMigration } from './migrate.js'
-import type { SessionObject } from './object.js'
+import { type Acting, DEFAULT_RETENTION, type Recording, type SessionObject } from './object.js'
+import type { TrailRetention } from './trail.js'
 import { interrupted, moved, rebase, settle, updateOf } from './writes.js'
 import { toSessionInfo, userObjectName, type SessionRow } from './schema.js'
 import { SESSION_HASH_HEADER } from './sockets.js'
@@ -73,6 +78,13 @@ export interface DurableObjectStoreOptions {
    * @default console.warn of one JSON line
    */
   onSecurityEvent?: (event: SecurityEvent) => void
+  /**
+   * How long each user's security trail keeps its events (`session.securityEvents()`,
+   * `userSessions().securityEvents()`): at most `maxEvents` (the oldest go first), none
+   * older than `maxAge` seconds.
+   * @default { maxEvents: 1000, maxAge: 7776000 } (90 days)
+   */
+  trail?: { maxEvents?: number; maxAge?: number }
   /**
    * Moving from the KV store without logging anyone out: the KV namespace the app's
    * sessions were kept in (e.g. `c.env.SESSIONS`). A cookie that still holds a KV session
@@ -125,6 +137,7 @@ interface ResolvedOptions {
   readonly maxSessions: number | null
   readonly onSecurityEvent: (event: SecurityEvent) => void
   readonly migration: KvMigration | null
+  readonly retention: TrailRetention
 }
 
 const invalid = (option: string, why: string): SessionError =>
@@ -153,7 +166,9 @@ const durableObjectStores = memoized(16, (options: DurableObjectStoreOptions): S
     throw invalid('migrateFromKV', 'must be a KV namespace binding')
   }
   const onSecurityEvent = options.onSecurityEvent ?? logSecurityEvent
+  const retention = resolveRetention(options.trail)
   return new DurableObjectSessionStore({
+    retention,
     namespace,
     shards,
     touchAfterMs: interval * 1000,
@@ -163,6 +178,25 @@ const durableObjectStores = memoized(16, (options: DurableObjectStoreOptions): S
     migration: from === undefined ? null : new KvMigration(from, onSecurityEvent),
   })
 })
+
+/** The trail's retention from the `trail` option, checked. */
+function resolveRetention(trail: DurableObjectStoreOptions['trail']): TrailRetention {
+  const maxEvents = trail?.maxEvents ?? DEFAULT_RETENTION.maxEvents
+  if (!Number.isSafeInteger(maxEvents) || maxEvents < 1 || maxEvents > 100_000) {
+    throw invalid('trail.maxEvents', 'must be a whole number from 1 to 100000')
+  }
+  const maxAge = trail?.maxAge ?? DEFAULT_RETENTION.maxAgeMs / 1000
+  if (!Number.isSafeInteger(maxAge) || maxAge < 1) {
+    throw invalid('trail.maxAge', 'must be a whole number of seconds >= 1')
+  }
+  return { maxEvents, maxAgeMs: maxAge * 1000 }
+}
+
+/** `request.cf`, when the runtime gave one. */
+function cfOf(request: Request): Record<string, unknown> | undefined {
+  const cf = (request as { cf?: unknown }).cf
+  return typeof cf === 'object' && cf !== null ? (cf as Record<string, unknown>) : undefined
+}
 
 /** Whether `value` is a Durable Object namespace binding. */
 export function isObjectNamespace(value: unknown): value is DurableObjectNamespace<SessionObject> {
@@ -279,20 +313,48 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
         maxSessions: this.#o.maxSessions,
       },
       now,
+      this.#recording(write.events, request, write.knownDevice),
     )
-    let settled = settle(result, maxPayloadBytes)
+    const { events, ...created } = settle(result, maxPayloadBytes)
+    let settled = created
     for (const p of elsewhere) {
       const taken = await p.stub.take(p.hash, now)
       if (taken === null) {
-        await stub.destroy(hash)
+        await stub.destroy(hash, this.#recording([], request, null))
         throw interrupted()
       }
-      if (keys !== null) settled = (await rebase(stub, hash, taken, write, keys)) ?? settled
+      if (keys !== null) {
+        const rebased = await rebase(
+          stub,
+          hash,
+          taken,
+          write,
+          keys,
+          this.#recording([], request, null),
+        )
+        if (rebased !== null) settled = { expiry: rebased.expiry, expiresAt: rebased.expiresAt }
+      }
     }
     // Every replaced session of this store moved here (forwards, or taken); a KV session
     // being migrated did not: the core destroys that one.
     const moved = replaces.filter((t) => TOKEN.test(t))
-    return { token: `${id}.${object}`, ...settled, moved }
+    return { token: `${id}.${object}`, ...settled, moved, events }
+  }
+
+  /** What a call records in the trail: the request's events, located when locations are recorded. */
+  #recording(
+    events: readonly SessionEvent[],
+    request: Request,
+    knownDevice: string | null,
+  ): Recording {
+    const location = this.#o.recordLocation ? describeLocation(cfOf(request)) : null
+    return {
+      events: events.map((event) =>
+        event.location === null && location !== null ? { ...event, location } : event,
+      ),
+      knownDevice,
+      retention: this.#o.retention,
+    }
   }
 
   async #update(token: string, write: SessionWrite): Promise<SaveResult> {
@@ -301,6 +363,7 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
     const result = await place.stub.update(
       place.hash,
       updateOf(write, write.serialized, write.changes),
+      this.#recording(write.events, write.request, write.knownDevice),
     )
     return { token, ...settle(result, write.maxPayloadBytes), moved: [] }
   }
@@ -319,27 +382,35 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
   #device(
     request: Request,
     user: string | null,
-  ): Pick<SessionRow, 'user_agent' | 'country' | 'colo'> {
+  ): Pick<SessionRow, 'user_agent' | 'country' | 'colo' | 'device' | 'region' | 'city'> {
     const agent = request.headers.get('User-Agent')
-    const cf = (request as { cf?: { country?: unknown; colo?: unknown } }).cf
+    const cf = cfOf(request)
     const location = this.#o.recordLocation && user !== null && cf !== undefined
+    const text = (value: unknown): string | null =>
+      location && typeof value === 'string' ? value : null
+    const where = location ? describeLocation(cf) : null
     return {
       user_agent: agent === null ? null : agent.slice(0, MAX_USER_AGENT),
-      country: location && typeof cf.country === 'string' ? cf.country : null,
-      colo: location && typeof cf.colo === 'string' ? cf.colo : null,
+      device: JSON.stringify(describeDevice(request.headers)),
+      country: where?.country ?? null,
+      region: where?.region ?? null,
+      city: where?.city ?? null,
+      colo: text(cf?.['colo']),
     }
   }
 
-  async destroy(token: string, context: StoreContext): Promise<void> {
+  async destroy(token: string, context: DestroyContext): Promise<readonly SessionEvent[]> {
     if (this.#migration?.isKvToken(token)) return this.#migration.destroy(token, context)
     const place = await this.#place(token)
-    if (place !== null) await place.stub.destroy(place.hash)
+    if (place === null) return []
+    const recording = this.#recording(context.events, context.request, null)
+    return (await place.stub.destroy(place.hash, recording)).events
   }
 
   /** Emptied key by key: an update that removes the row only if nothing is left once merged. */
   async empty(token: string, write: SessionWrite): Promise<EmptyResult> {
     if (this.#migration?.isKvToken(token)) {
-      await this.#migration.destroy(token, write)
+      await this.#migration.destroy(token, { ...write, events: [] })
       return 'ended'
     }
     const place = await this.#place(token)
@@ -401,16 +472,34 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
     user: string,
     handle: string,
     token: string | null,
-  ): Promise<{ revoked: boolean; current: boolean }> {
-    const [hashes, current] = await Promise.all([
-      this.#userStub(user).revoke(user, handle),
-      this.#ownHash(user, token),
-    ])
-    return { revoked: hashes.length > 0, current: current !== null && hashes.includes(current) }
+    { now }: StoreContext,
+  ): Promise<{ revoked: boolean; current: boolean; events: readonly SessionEvent[] }> {
+    const own = await this.#ownHash(user, token)
+    const { hashes, events } = await this.#userStub(user).revoke(
+      user,
+      handle,
+      this.#acting(user, own, now),
+    )
+    return { revoked: hashes.length > 0, current: own !== null && hashes.includes(own), events }
   }
 
-  async revokeAll(user: string, keep: string | null): Promise<number> {
-    return this.#userStub(user).revokeAll(user, await this.#ownHash(user, keep))
+  async revokeAll(
+    user: string,
+    keep: string | null,
+    token: string | null,
+    { now }: StoreContext,
+  ): Promise<{ count: number; events: readonly SessionEvent[] }> {
+    const [kept, own] = await Promise.all([this.#ownHash(user, keep), this.#ownHash(user, token)])
+    return this.#userStub(user).revokeAll(user, kept, this.#acting(user, own, now))
+  }
+
+  /** The user acting from their session `actingHash`. */
+  #acting(user: string, actingHash: string | null, now: number): Acting {
+    return { by: 'user', actor: user, actingHash, now, retention: this.#o.retention }
+  }
+
+  async securityEvents(user: string, { now, limit, after }: TrailContext): Promise<SessionEvent[]> {
+    return this.#userStub(user).securityEvents(user, now, limit, after)
   }
 }
 

@@ -6,14 +6,16 @@
  */
 import { SessionError } from '../../foundation/errors.js'
 import { decodeRecord } from '../record.js'
+import type { SessionEvent } from '../events.js'
 import type { ExpirySetting, KeyChanges, SessionWrite } from '../types.js'
 import { encodeMerged, mergeRecord } from './merge.js'
-import type { SessionObject, SessionUpdate, WriteResult } from './object.js'
+import type { Recording, SessionObject, SessionUpdate, WriteResult } from './object.js'
 
-/** The expiry a written session carries on with, for the cookie. */
+/** The expiry a written session carries on with, for the cookie, and the events the write recorded. */
 export interface Settled {
   readonly expiry: ExpirySetting
   readonly expiresAt: number
+  readonly events: readonly SessionEvent[]
 }
 
 /** The object's answer as the store's: the expiry it kept, or `SESSION_INTERRUPTED` / `PAYLOAD_TOO_LARGE`. */
@@ -25,7 +27,7 @@ export function settle(result: WriteResult, maxPayloadBytes: number): Settled {
       `With the changes of concurrent requests, the session would pass ${maxPayloadBytes} bytes.`,
     )
   }
-  return { expiry: result.expiry, expiresAt: result.expiresAt }
+  return { expiry: result.expiry, expiresAt: result.expiresAt, events: result.events }
 }
 
 /** What the object is asked to apply for `write` (its record, as `text`). */
@@ -50,6 +52,7 @@ export async function rebase(
   taken: string,
   write: SessionWrite,
   changes: KeyChanges,
+  recording: Recording,
 ): Promise<Settled | null> {
   const stored = decodeRecord(taken)
   const { record, now, lifetime, maxPayloadBytes } = write
@@ -58,7 +61,7 @@ export async function rebase(
   const text = encodeMerged(merged, maxPayloadBytes)
   // Too large once merged: the new session keeps this request's own copy.
   if (text === 'too-large' || text === write.serialized) return null
-  return settle(await stub.update(hash, updateOf(write, text, null)), maxPayloadBytes)
+  return settle(await stub.update(hash, updateOf(write, text, null), recording), maxPayloadBytes)
 }
 
 /** A load of a key whose session moved to a new key meanwhile. */
