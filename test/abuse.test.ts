@@ -6,7 +6,6 @@
 import { env } from 'cloudflare:test'
 import { Hono } from 'hono'
 import { beforeEach, describe, expect, it } from 'vitest'
-import { createApp } from '../src/app'
 import {
   deleteCookie,
   generateSessionId,
@@ -18,11 +17,20 @@ import {
   type Session,
   type SessionOptions,
 } from '../src/session'
+import { sessionApp } from './helpers/app'
 import { harness } from './helpers/harness'
-import { json, setCookie as responseCookie, setCookies } from './helpers/http'
+import { setCookie as responseCookie, setCookies } from './helpers/http'
 import { clearKV, countingKV } from './helpers/kv'
 
 const ORIGIN = 'http://example.com'
+
+/** A request with `cookie` (a whole Cookie header) to a library app on session()'s defaults, over `kv`. */
+const send = (
+  kv: KVNamespace,
+  path: string,
+  init: RequestInit = {},
+  cookie?: string,
+): Promise<Response> => sessionApp().send(path, init, { cookie, env: { SESSIONS: kv } })
 
 beforeEach(async () => {
   await clearKV(env.SESSIONS)
@@ -35,12 +43,12 @@ async function allKeys(): Promise<string[]> {
 
 describe('a flood of anonymous and forged-id requests', () => {
   const routes: [method: string, path: string][] = [
-    ['GET', '/test/'],
-    ['GET', '/check/'],
+    ['GET', '/test-cookie'],
+    ['GET', '/test-cookie/check'],
     ['GET', '/session'],
     ['GET', '/whoami'],
     ['POST', '/logout'],
-    ['POST', '/session/flush'],
+    ['POST', '/clear'],
   ]
   /** What a flooding client sends: nothing, a random well-formed id, the test cookie, both. */
   const cookieFor = (i: number): string | undefined =>
@@ -55,14 +63,8 @@ describe('a flood of anonymous and forged-id requests', () => {
     '%s %s, 200 times, writes nothing to KV and creates no record',
     async (method, path) => {
       const kv = countingKV(env.SESSIONS)
-      const app = createApp()
       for (let i = 0; i < 200; i++) {
-        const cookie = cookieFor(i)
-        const res = await app.request(
-          `${ORIGIN}${path}`,
-          { method, headers: cookie ? { Cookie: cookie } : {} },
-          { SESSIONS: kv.namespace },
-        )
+        const res = await send(kv.namespace, path, { method }, cookieFor(i))
         expect(res.status).toBe(200)
         // No session id is ever handed out.
         for (const c of setCookies(res).filter((s) => s.name === 'sessionid'))
@@ -77,47 +79,28 @@ describe('a flood of anonymous and forged-id requests', () => {
     '%s %s, 200 times, deletes nothing either',
     async (method, path) => {
       const kv = countingKV(env.SESSIONS)
-      const app = createApp()
-      for (let i = 0; i < 200; i++) {
-        const cookie = cookieFor(i)
-        await app.request(
-          `${ORIGIN}${path}`,
-          { method, headers: cookie ? { Cookie: cookie } : {} },
-          { SESSIONS: kv.namespace },
-        )
-      }
+      for (let i = 0; i < 200; i++) await send(kv.namespace, path, { method }, cookieFor(i))
       expect(kv.counts.writes + kv.counts.deletes + kv.counts.lists).toBe(0)
     },
   )
 
   it.each([
-    ['GET', '/test/'],
-    ['GET', '/check/'],
+    ['GET', '/test-cookie'],
+    ['GET', '/test-cookie/check'],
   ])('%s %s costs no KV operation at all, reads included', async (method, path) => {
     const kv = countingKV(env.SESSIONS)
-    const app = createApp()
-    for (const cookie of [undefined, 'testcookie=worked', `sessionid=${generateSessionId()}`]) {
-      await app.request(
-        `${ORIGIN}${path}`,
-        { method, headers: cookie ? { Cookie: cookie } : {} },
-        { SESSIONS: kv.namespace },
-      )
-    }
+    for (const cookie of [undefined, 'testcookie=worked', `sessionid=${generateSessionId()}`])
+      await send(kv.namespace, path, { method }, cookie)
     expect(kv.counts).toEqual({ reads: 0, writes: 0, deletes: 0, lists: 0 })
   })
 
-  it('the test cookie round trip (GET /test/ then /check/) needs no server state', async () => {
+  it('the test cookie round trip (setTestCookie(), then testCookieWorked()) needs no server state', async () => {
     const kv = countingKV(env.SESSIONS)
-    const app = createApp()
-    const set = await app.request(`${ORIGIN}/test/`, {}, { SESSIONS: kv.namespace })
+    const set = await send(kv.namespace, '/test-cookie')
     expect(responseCookie(set, 'testcookie')?.value).toBe('worked')
     expect(responseCookie(set, 'sessionid')).toBeUndefined()
-    const check = await app.request(
-      `${ORIGIN}/check/`,
-      { headers: { Cookie: 'testcookie=worked' } },
-      { SESSIONS: kv.namespace },
-    )
-    expect(await check.text()).toContain('Cookies are Deleted')
+    const check = await send(kv.namespace, '/test-cookie/check', {}, 'testcookie=worked')
+    expect(await check.json()).toEqual({ worked: true })
     expect(responseCookie(check, 'testcookie')?.attrs['max-age']).toBe('0')
     expect(kv.counts).toEqual({ reads: 0, writes: 0, deletes: 0, lists: 0 })
     expect(await allKeys()).toEqual([])
@@ -125,46 +108,29 @@ describe('a flood of anonymous and forged-id requests', () => {
 
   it('a random well-formed id costs one read, and that read is of its hash', async () => {
     const kv = countingKV(env.SESSIONS)
-    const app = createApp()
     const id = generateSessionId()
-    const res = await app.request(
-      `${ORIGIN}/whoami`,
-      { headers: { Cookie: `sessionid=${id}` } },
-      { SESSIONS: kv.namespace },
-    )
-    expect(await res.json()).toEqual({ username: null })
+    const res = await send(kv.namespace, '/whoami', {}, `sessionid=${id}`)
+    expect(await res.json()).toEqual({ user: null })
     expect(kv.counts).toEqual({ reads: 1, writes: 0, deletes: 0, lists: 0 })
     expect(await env.SESSIONS.get(await kvKeyFor(id))).toBeNull()
   })
 
   it('a malformed id costs no KV operation', async () => {
     const kv = countingKV(env.SESSIONS)
-    const app = createApp()
     for (const value of ['..', '', 'A'.repeat(44), '%41'.repeat(43), 'session:abc']) {
-      await app.request(
-        `${ORIGIN}/whoami`,
-        { headers: { Cookie: `sessionid=${value}` } },
-        { SESSIONS: kv.namespace },
-      )
-      await app.request(
-        `${ORIGIN}/logout`,
-        { method: 'POST', headers: { Cookie: `sessionid=${value}` } },
-        { SESSIONS: kv.namespace },
-      )
+      await send(kv.namespace, '/whoami', {}, `sessionid=${value}`)
+      await send(kv.namespace, '/logout', { method: 'POST' }, `sessionid=${value}`)
     }
     expect(kv.counts).toEqual({ reads: 0, writes: 0, deletes: 0, lists: 0 })
   })
 })
 
 describe('the payload cap', () => {
-  it('the demo answers 413 with a message for a session over 64 KiB, and writes nothing', async () => {
+  it('refuses a session over 64 KiB by default with 413 PAYLOAD_TOO_LARGE naming the limit, and writes nothing', async () => {
     const kv = countingKV(env.SESSIONS)
-    const app = createApp()
-    const res = await app.request(
-      `${ORIGIN}/session`,
-      json('POST', { big: 'x'.repeat(70 * 1024) }),
-      { SESSIONS: kv.namespace },
-    )
+    const res = await sessionApp()
+      .browser({ env: { SESSIONS: kv.namespace } })
+      .post('/session', { json: { big: 'x'.repeat(70 * 1024) } })
     expect(res.status).toBe(413)
     const body = (await res.json()) as { error: string; code: string }
     expect(body.code).toBe('PAYLOAD_TOO_LARGE')
@@ -178,8 +144,9 @@ describe('the payload cap', () => {
     [512, 200],
     [2048, 413],
   ])('with maxPayloadBytes: 1024, a %i-byte value answers %i', async (size, status) => {
-    const app = createApp({ maxPayloadBytes: 1024 })
-    const res = await app.request(`${ORIGIN}/session`, json('POST', { v: 'x'.repeat(size) }), env)
+    const res = await sessionApp({ maxPayloadBytes: 1024 })
+      .browser()
+      .post('/session', { json: { v: 'x'.repeat(size) } })
     expect(res.status).toBe(status)
     expect((await allKeys()).length).toBe(status === 200 ? 1 : 0)
   })
@@ -375,7 +342,7 @@ describe('"__proto__" and "constructor" cannot pollute anything', () => {
     await env.SESSIONS.put(await kvKeyFor(id), planted)
     const h = harness()
     h.clock.now = Date.now()
-    h.jar.cookies.set('sessionid', id)
+    h.cookies.set('sessionid', id)
     const { body } = await h.run(async (s) => ({
       keys: await s.keys(),
       admin: (await s.get('admin')) ?? null,
@@ -521,9 +488,13 @@ describe('a __Host- session cookie', () => {
   it.each(['http', 'https'])(
     'cookieName "__Host-sessionid" over %s: Secure, Path=/, no Domain, and only that name is read',
     async (scheme) => {
-      const app = createApp({ cookieName: '__Host-sessionid' })
+      const app = sessionApp({ cookieName: '__Host-sessionid' })
       const origin = `${scheme}://example.com`
-      const login = await app.request(`${origin}/login`, json('POST', { username: 'hana' }), env)
+      const login = await app.send(`${origin}/login`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ user: 'hana' }),
+      })
       expect(login.status).toBe(200)
       const cookie = responseCookie(login, '__Host-sessionid')
       expect(cookie?.value).toMatch(/^[A-Za-z0-9_-]{43}$/)
@@ -533,10 +504,10 @@ describe('a __Host- session cookie', () => {
 
       const id = cookie?.value as string
       const whoami = async (header: string): Promise<unknown> =>
-        (await app.request(`${origin}/whoami`, { headers: { Cookie: header } }, env)).json()
-      expect(await whoami(`__Host-sessionid=${id}`)).toEqual({ username: 'hana' })
-      expect(await whoami(`sessionid=${id}`)).toEqual({ username: null })
-      expect(await whoami(`__host-sessionid=${id}`)).toEqual({ username: null })
+        (await app.send(`${origin}/whoami`, {}, { cookie: header })).json()
+      expect(await whoami(`__Host-sessionid=${id}`)).toEqual({ user: 'hana' })
+      expect(await whoami(`sessionid=${id}`)).toEqual({ user: null })
+      expect(await whoami(`__host-sessionid=${id}`)).toEqual({ user: null })
     },
   )
 })

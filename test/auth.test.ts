@@ -12,9 +12,13 @@ import {
   type SessionOptions,
   type SessionStore,
 } from '../src/session'
+import { durableObjectStore } from '../src/session/durable-object'
 import { sha256Hex } from '../src/session/foundation/id'
+import { logIn, type SessionApp, sessionApp, users } from './helpers/app'
 import { harness, storedRecords, T0 } from './helpers/harness'
+import { setCookie } from './helpers/http'
 import { clearKV } from './helpers/kv'
+import { storeUnderTest } from './helpers/stores'
 
 const SECRET = 'edge-session auth test secret, 32 bytes or more'
 
@@ -46,9 +50,9 @@ describe.each(stores)('login() on the %s store', (_name, store) => {
   it('cycles the key and binds the user beside the data, kept without any data', async () => {
     const h = make({ authHash })
     await h.run(async (s) => s.set('cart', [1]))
-    const anonymous = h.jar.cookies.get('sessionid')
+    const anonymous = h.cookies.get('sessionid')
     await h.run(async (s) => s.login('ada'))
-    expect(h.jar.cookies.get('sessionid')).not.toBe(anonymous)
+    expect(h.cookies.get('sessionid')).not.toBe(anonymous)
     expect((await h.run(async (s) => [await s.getUser(), await s.toJSON()])).body).toEqual([
       'ada',
       { cart: [1] },
@@ -110,12 +114,12 @@ describe.each(stores)('login() on the %s store', (_name, store) => {
   it('clear() and flush() log out, and a logged-out session does not keep the old key', async () => {
     const h = make({ authHash })
     await h.run(async (s) => s.login('ada'))
-    const before = h.jar.cookies.get('sessionid')
+    const before = h.cookies.get('sessionid')
     await h.run(async (s) => {
       await s.clear()
       await s.set('theme', 'dark')
     })
-    expect(h.jar.cookies.get('sessionid')).not.toBe(before)
+    expect(h.cookies.get('sessionid')).not.toBe(before)
     expect((await h.run(async (s) => [await s.getUser(), await s.get('theme')])).body).toEqual([
       null,
       'dark',
@@ -182,7 +186,7 @@ describe('what the KV record keeps of the user', () => {
     verifiers.set('ada', 'v1')
     const h = harness({ authHash })
     await h.run(async (s) => s.login('ada'))
-    const id = h.jar.cookies.get('sessionid') as string
+    const id = h.cookies.get('sessionid') as string
     verifiers.set('ada', 'v2')
     h.kv.reset()
     await h.run(async (s) => s.getUser())
@@ -243,7 +247,7 @@ describe('absoluteMaxAge', () => {
       await kvKeyFor(id),
       JSON.stringify({ v: 1, data: { n: 1 }, expiry: null, expiresAt: T0 + 7200_000 }),
     )
-    h.jar.cookies.set('sessionid', id)
+    h.cookies.set('sessionid', id)
     h.clock.now = T0 + 3599_000
     expect((await h.run(async (s) => [await s.get('n'), await s.getExpiryAge()])).body).toEqual([
       1, 1,
@@ -297,5 +301,59 @@ describe('the registry on stores without one', () => {
     )
     expect(body).toBe('NOT_SUPPORTED')
     expect(h.kv.counts).toEqual({ reads: 0, writes: 0, deletes: 0, lists: 0 })
+  })
+})
+
+describe.each<['kv' | 'cookie' | 'do', () => SessionStore | undefined]>([
+  ['kv', () => undefined],
+  ['cookie', () => cookieStore({ secret: SECRET })],
+  ['do', () => durableObjectStore({ namespace: env.SESSION_OBJECTS })],
+])('a password change (updateAuthHash()) over HTTP on the %s store', (name, store) => {
+  const server = name === 'cookie' ? null : storeUnderTest(name)
+  const people = users()
+  const app = (): SessionApp => {
+    const s = store()
+    return sessionApp(s === undefined ? {} : { store: s }, { users: people })
+  }
+  let n = 0
+  const newUser = (): string => `pw-${++n}-${crypto.randomUUID().slice(0, 8)}`
+
+  beforeEach(async () => {
+    await server?.clear()
+  })
+
+  it('logs the other browser out on its next request and keeps the first logged in', async () => {
+    const user = newUser()
+    const a = app()
+    const [first, second] = [a.browser(), a.browser()]
+    const firstBefore = await logIn(first, user)
+    const secondToken = await logIn(second, user)
+    expect(await second.user()).toBe(user)
+
+    const res = await first.post('/password')
+    expect(res.status).toBe(200)
+    expect(await res.json()).toEqual({ user })
+    // updateAuthHash(): a new key for the session that changed the password.
+    expect(first.sessionCookie).toBeDefined()
+    expect(first.sessionCookie).not.toBe(firstBefore)
+
+    const next = await second.get('/whoami')
+    expect(await next.json()).toEqual({ user: null })
+    expect(setCookie(next, 'sessionid')?.attrs['max-age']).toBe('0')
+    expect(await first.user()).toBe(user)
+    expect(await first.user()).toBe(user)
+
+    // Copies of the old cookies stay logged out, from anywhere, on every store.
+    expect(await app().browserWith(secondToken).user()).toBeNull()
+    expect(await app().browserWith(firstBefore).user()).toBeNull()
+    // Server-side stores keep only the session that changed the password.
+    if (server !== null) expect(await server.count()).toBe(1)
+  })
+
+  it('answers 401 NOT_LOGGED_IN to an anonymous caller and changes nothing', async () => {
+    const res = await app().browser().post('/password')
+    expect(res.status).toBe(401)
+    expect(await res.json()).toMatchObject({ code: 'NOT_LOGGED_IN' })
+    expect(res.headers.getSetCookie()).toEqual([])
   })
 })

@@ -88,11 +88,13 @@ describe('the demo with DEVICE_BOUND=1 while SESSION_SECRET is rotated', () => {
       SESSION_SECRET: NEW,
       SESSION_SECRET_FALLBACKS: JSON.stringify([OLD]),
     })
-    for (const [name, value] of browser.jar.cookies) rotated.jar.cookies.set(name, value)
+    for (const [name, value] of Object.entries(browser.cookies.all()))
+      rotated.cookies.set(name, value)
     expect(await rotated.whoami()).toBe('raju')
     // Without the fallback, the old bound cookie is worthless: the session reads as anonymous.
     const dropped = device({ ...before, SESSION_SECRET: NEW })
-    for (const [name, value] of browser.jar.cookies) dropped.jar.cookies.set(name, value)
+    for (const [name, value] of Object.entries(browser.cookies.all()))
+      dropped.cookies.set(name, value)
     expect(await dropped.whoami()).toBeNull()
   })
 })

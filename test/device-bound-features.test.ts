@@ -86,11 +86,11 @@ describe('a registration a concurrent write dropped (KV and the cookie store kee
     const h = boundHarness(store === 'cookie' ? cookieStore({ secret: SECRET }) : undefined)
     const key = await deviceKey('ES256')
     const challenge = await logIn(h)
-    const token = h.jar.cookies.get('sessionid') as string
+    const token = h.cookies.get('sessionid') as string
     const before = store === 'KV' ? await env.SESSIONS.get(await kvKeyFor(token)) : null
     const { body } = await register(h, await proof(key, challenge, { withJwk: true }))
     if (store === 'KV') await env.SESSIONS.put(await kvKeyFor(token), before as string)
-    else h.jar.cookies.set('sessionid', token)
+    else h.cookies.set('sessionid', token)
     return { h, key, id: (body as { session_identifier: string }).session_identifier }
   }
 
@@ -111,10 +111,7 @@ describe('a registration a concurrent write dropped (KV and the cookie store kee
     const { h, key, id } = await registerThenLose('KV')
     const foreign = boundHarness()
     await bindSession(foreign)
-    h.jar.cookies.set(
-      'sessionid_bound_key',
-      foreign.jar.cookies.get('sessionid_bound_key') as string,
-    )
+    h.cookies.set('sessionid_bound_key', foreign.cookies.get('sessionid_bound_key') as string)
     h.clock.now += 1000
     expect((await refreshFully(h, key, id)).body).toEqual({ continue: false })
   })

@@ -132,12 +132,12 @@ describe('POST registrationPath', () => {
     const h = boundHarness()
     const [thief, owner] = [await deviceKey('ES256'), await deviceKey('ES256')]
     const challenge = await logIn(h)
-    const bound = h.jar.cookies.get(BOUND) as string
-    h.jar.cookies.delete(BOUND)
+    const bound = h.cookies.get(BOUND) as string
+    h.cookies.clear(BOUND)
     const stolen = await register(h, await proof(thief, challenge, { withJwk: true }))
     expect(stolen.res.status).toBe(403)
     expect(stolen.res.headers.get('Secure-Session-Registration')).toBeNull()
-    h.jar.cookies.set(BOUND, bound)
+    h.cookies.set(BOUND, bound)
     expect((await register(h, await proof(owner, challenge, { withJwk: true }))).res.status).toBe(
       200,
     )

@@ -57,9 +57,9 @@ describe.each(STORES)('session({ deviceBound }) on the %s store', (_name, store)
     const h = boundHarness(store())
     const key = await deviceKey('ES256')
     const challenge = await logIn(h)
-    const fromLogin = h.jar.cookies.get(BOUND) as string
+    const fromLogin = h.cookies.get(BOUND) as string
     expect((await register(h, await proof(key, challenge, { withJwk: true }))).res.status).toBe(200)
-    h.jar.cookies.set(BOUND, fromLogin)
+    h.cookies.set(BOUND, fromLogin)
     expect(await who(h)).toBe('alice')
   })
 
@@ -100,7 +100,7 @@ describe.each(STORES)('session({ deviceBound }) on the %s store', (_name, store)
       const first = await refresh(h, id)
       expect(first.res.status).toBe(403)
       expect(refreshChallenge(first.res).id).toBe(id)
-      const before = h.jar.cookies.get(BOUND)
+      const before = h.cookies.get(BOUND)
       const { res, body } = await refresh(
         h,
         id,
@@ -195,7 +195,7 @@ describe.each(STORES)('session({ deviceBound }) on the %s store', (_name, store)
   it('leaves a session whose browser never registered working as today, bound cookie expired or not', async () => {
     const h = boundHarness(store())
     await logIn(h)
-    h.jar.cookies.delete(BOUND)
+    h.cookies.clear(BOUND)
     h.clock.now += 3600_000
     expect(await who(h)).toBe('alice')
   })
@@ -207,9 +207,9 @@ describe.each(STORES.filter(([name]) => name !== 'cookie'))(
     it('answers {"continue": false} for a session logged out by another request, with the old cookies', async () => {
       const h = boundHarness(store())
       const { key, id } = await bindSession(h)
-      const cookies = new Map(h.jar.cookies)
+      const cookies = Object.entries(h.cookies.all())
       await h.run((s) => s.flush())
-      for (const [name, value] of cookies) h.jar.cookies.set(name, value)
+      for (const [name, value] of cookies) h.cookies.set(name, value)
       h.clock.now += 1000
       const { res, body } = await refreshFully(h, key, id)
       expect(res.status).toBe(200)
@@ -261,10 +261,10 @@ describe('deviceBound()', () => {
       { start: Date.now() },
     )
     await bindSession(original)
-    const cookies = [...original.jar.cookies]
+    const cookies = Object.entries(original.cookies.all())
     const rotated = (secret: () => string | string[]): Harness => {
       const h = harness({ deviceBound: deviceBound({ secret }) }, { start: Date.now() })
-      for (const [name, value] of cookies) h.jar.cookies.set(name, value)
+      for (const [name, value] of cookies) h.cookies.set(name, value)
       return h
     }
     expect(await who(rotated(() => [NEW, SECRET]))).toBe('alice')

@@ -32,13 +32,13 @@ async function loginAs(
   knownDevice?: string,
 ): Promise<string> {
   const h = harness({ store }, { start: Date.now() })
-  if (knownDevice !== undefined) h.jar.cookies.set('sessionid_device', knownDevice)
+  if (knownDevice !== undefined) h.cookies.set('sessionid_device', knownDevice)
   const { res } = await h.run(async (s) => {
     await s.login(user)
     if (expirySeconds !== undefined) await s.setExpiry(expirySeconds)
   })
   expect(res.status).toBe(200)
-  return h.jar.cookies.get('sessionid')!
+  return h.cookies.get('sessionid')!
 }
 
 /** Moves the sessions of `tokens` past their expiry, as if their time had come (the alarm is left alone). */
@@ -165,7 +165,7 @@ describe('the alarm a save schedules', () => {
 
     // A shorter expiry, set by a later write to the same session, pulls the alarm in.
     const h = harness({ store }, { start: Date.now() })
-    h.jar.cookies.set('sessionid', token)
+    h.cookies.set('sessionid', token)
     await h.run(async (s) => s.setExpiry(3600))
     const shortened = (await rowsIn(stub))[0]!.expires_at
     expect(shortened).toBeLessThan(first!.expires_at)
@@ -181,14 +181,21 @@ describe('the alarm a save schedules', () => {
     const stub = namedStub(`user:${user}`)
     const before = Date.now()
     const token = await loginAs(user, 1)
+    const after = Date.now()
     const alarm = (await alarmOf(stub))!
     expect(alarm).toBeGreaterThanOrEqual(before + 60_000)
-    expect(alarm).toBeLessThanOrEqual(Date.now() + 60_000)
-    // The row waits for the sweep, but the session is over after its second.
-    await new Promise((done) => setTimeout(done, 1_100))
-    const h = harness({ store }, { start: Date.now() })
-    h.jar.cookies.set('sessionid', token)
+    expect(alarm).toBeLessThanOrEqual(after + 60_000)
+    // The row keeps the session's one second, and waits for the sweep.
+    const [row] = await rowsIn(stub)
+    expect(row!.expires_at).toBeGreaterThanOrEqual(before + 1_000)
+    expect(row!.expires_at).toBeLessThanOrEqual(after + 1_000)
+    // A request on a clock past that second finds no session.
+    const h = harness({ store }, { start: after + 1_100 })
+    h.cookies.set('sessionid', token)
     expect((await h.run(async (s) => s.getUser())).body).toBeNull()
+    expect(await stub.count()).toBe(1)
+    // The sweep (on the object's real clock) removes it once its second has passed.
+    await expire(stub, [token])
     expect(await runDurableObjectAlarm(stub)).toBe(true)
     expect(await stub.count()).toBe(0)
     expect(await alarmOf(stub)).toBeNull()

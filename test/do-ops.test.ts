@@ -1,22 +1,21 @@
 /**
- * Requests to the Durable Objects per request, through the demo app on the DO store
- * (`SESSION_STORE=do`), with a counting wrapper around the real namespace: the DO
+ * Requests to the Durable Objects per request, through a small app of the library's own
+ * on the Durable Object store, with a counting wrapper around the real namespace: the DO
  * analogue of kv-ops.test.ts's table (issue 13, section 8: untouched and anonymous reads
  * cost none).
  */
 import { env } from 'cloudflare:test'
 import { beforeEach, describe, expect, it } from 'vitest'
-import { createApp } from '../src/app'
 import { generateSessionId } from '../src/session'
-import { device, type Device } from './helpers/demo'
 import { durableObjectStore } from '../src/session/durable-object'
+import type { TestClient } from '../src/session/testing'
+import { logIn, sessionApp } from './helpers/app'
 import { clearObjects, instrument, stubOf, type ObjectMethod } from './helpers/do'
 import { harness, type Step } from './helpers/harness'
-import { expectSetCookies, json, type SetCookieExpectation } from './helpers/http'
+import { expectSetCookies, type SetCookieExpectation } from './helpers/http'
 
 const objects = instrument()
-const bindings = { ...env, SESSION_STORE: 'do', SESSION_OBJECTS: objects.namespace }
-const app = createApp()
+const app = sessionApp({ store: durableObjectStore({ namespace: objects.namespace }) })
 
 /** What the client sends as its session cookie. */
 type CookieKind = 'none' | 'anonymous' | 'logged in' | 'malformed' | 'foreign object' | 'unknown id'
@@ -38,7 +37,7 @@ const table: Row[] = [
   {
     scenario: 'no cookie, handler never touches the session',
     method: 'GET',
-    path: '/get-cook/',
+    path: '/untouched',
     cookie: 'none',
     calls: [],
     setCookie: 'none',
@@ -46,7 +45,7 @@ const table: Row[] = [
   {
     scenario: 'valid cookie, handler never touches the session',
     method: 'GET',
-    path: '/get-cook/',
+    path: '/untouched',
     cookie: 'anonymous',
     calls: [],
     setCookie: 'none',
@@ -68,7 +67,7 @@ const table: Row[] = [
     setCookie: 'none',
   },
   {
-    scenario: 'valid cookie, GET /session (four reads of the session)',
+    scenario: 'valid cookie, GET /session (four reads of the session: data and expiry)',
     method: 'GET',
     path: '/session',
     cookie: 'logged in',
@@ -78,7 +77,7 @@ const table: Row[] = [
   {
     scenario: 'valid cookie, handler writes',
     method: 'GET',
-    path: '/session-hit/',
+    path: '/hit',
     cookie: 'anonymous',
     calls: ['load', 'update'],
     setCookie: 'one',
@@ -86,7 +85,7 @@ const table: Row[] = [
   {
     scenario: 'no cookie, handler writes',
     method: 'GET',
-    path: '/session-hit/',
+    path: '/hit',
     cookie: 'none',
     calls: ['create'],
     setCookie: 'one',
@@ -94,8 +93,7 @@ const table: Row[] = [
   {
     scenario: 'cycleKey()',
     method: 'POST',
-    path: '/session/cycle',
-    body: {},
+    path: '/cycle',
     cookie: 'anonymous',
     calls: ['load', 'create'],
     setCookie: 'one',
@@ -103,8 +101,7 @@ const table: Row[] = [
   {
     scenario: 'flush()',
     method: 'POST',
-    path: '/session/flush',
-    body: {},
+    path: '/logout',
     cookie: 'anonymous',
     calls: ['load', 'destroy'],
     setCookie: 'deletion',
@@ -113,7 +110,6 @@ const table: Row[] = [
     scenario: 'logout of a logged-in session',
     method: 'POST',
     path: '/logout',
-    body: {},
     cookie: 'logged in',
     calls: ['load', 'destroy'],
     setCookie: 'deletion',
@@ -122,7 +118,7 @@ const table: Row[] = [
     scenario: 'login without a session',
     method: 'POST',
     path: '/login',
-    body: { username: 'raju' },
+    body: { user: 'raju' },
     cookie: 'none',
     calls: ['create'],
     setCookie: 'one and the known-device cookie',
@@ -132,7 +128,7 @@ const table: Row[] = [
     scenario: 'login from an anonymous session',
     method: 'POST',
     path: '/login',
-    body: { username: 'raju' },
+    body: { user: 'raju' },
     cookie: 'anonymous',
     calls: ['load', 'create', 'take'],
     setCookie: 'one and the known-device cookie',
@@ -142,7 +138,7 @@ const table: Row[] = [
     scenario: 'login again as the same user',
     method: 'POST',
     path: '/login',
-    body: { username: 'raju' },
+    body: { user: 'raju' },
     cookie: 'logged in',
     calls: ['load', 'create'],
     setCookie: 'one and the known-device cookie',
@@ -209,19 +205,19 @@ const table: Row[] = [
 /** A stored session of the wanted kind (made outside the count), and the other device of its user. */
 async function cookieFor(
   kind: CookieKind,
-): Promise<{ cookie: string | undefined; other?: Device }> {
-  const d = device(bindings, { app })
+): Promise<{ cookie: string | undefined; other?: TestClient }> {
+  const d = app.browser()
   switch (kind) {
     case 'none':
       return { cookie: undefined }
     case 'anonymous':
-      await d.send('/session-hit/')
-      return { cookie: d.token }
+      await d.get('/hit')
+      return { cookie: d.sessionCookie }
     case 'logged in': {
-      await d.login('raju')
-      const other = device(bindings, { app })
-      await other.login('raju')
-      return { cookie: d.token, other }
+      await logIn(d, 'raju')
+      const other = app.browser()
+      await logIn(other, 'raju')
+      return { cookie: d.sessionCookie, other }
     }
     case 'malformed':
       return { cookie: '../../forged%00value' }
@@ -244,24 +240,24 @@ describe('requests to Durable Objects per request (issue 13)', () => {
     const { cookie, other } = await cookieFor(row.cookie)
     let path = row.path
     if (path.includes(':other')) {
-      const { body } = await other!.call<{ sessions: { handle: string; current: boolean }[] }>(
-        '/sessions',
-      )
-      path = path.replace(':other', body.sessions.find((s) => s.current)!.handle)
+      const listed = await other!.withSession((s) => s.listSessions())
+      path = path.replace(':other', listed.find((s) => s.current)!.handle)
     }
-    const headers = new Headers({
-      Cookie: [cookie === undefined ? undefined : `sessionid=${cookie}`, 'user=Raju']
+    const init: RequestInit =
+      row.body === undefined
+        ? { method: row.method }
+        : {
+            method: row.method,
+            headers: { 'Content-Type': 'application/json' },
+            body: JSON.stringify(row.body),
+          }
+    objects.reset()
+
+    const res = await app.send(path, init, {
+      cookie: [cookie === undefined ? undefined : `sessionid=${cookie}`, 'user=Raju']
         .filter(Boolean)
         .join('; '),
     })
-    const init: RequestInit =
-      row.body === undefined
-        ? { method: row.method, headers }
-        : { ...json(row.method, row.body), headers }
-    if (row.body !== undefined) headers.set('Content-Type', 'application/json')
-    objects.reset()
-
-    const res = await app.request(`http://localhost${path}`, init, bindings)
     await res.arrayBuffer()
 
     expect(res.status).toBe(200)
@@ -274,24 +270,16 @@ describe('requests to Durable Objects per request (issue 13)', () => {
     const issued = expectSetCookies(res, row.setCookie)
     if (issued !== undefined) {
       // The new cookie names a session that is really stored.
-      const stored = await app.request(
-        'http://localhost/session',
-        { headers: { Cookie: `sessionid=${issued}` } },
-        bindings,
-      )
-      expect(Object.keys(((await stored.json()) as { data: object }).data).length).toBeGreaterThan(
-        0,
-      )
+      expect(
+        Object.keys(await app.browserWith(issued).session()).length +
+          ((await app.browserWith(issued).user()) === null ? 0 : 1),
+      ).toBeGreaterThan(0)
     }
   })
 
   it('costs no object call for the test cookie', async () => {
-    for (const path of ['/test/', '/check/']) {
-      const res = await app.request(
-        `http://localhost${path}`,
-        { headers: { Cookie: 'testcookie=worked' } },
-        bindings,
-      )
+    for (const path of ['/test-cookie', '/test-cookie/check']) {
+      const res = await app.send(path, {}, { cookie: 'testcookie=worked' })
       expect(res.status).toBe(200)
     }
     expect(objects.calls.log).toEqual([])
@@ -306,7 +294,7 @@ describe('SQLite rows written per request (what Durable Object storage bills)', 
     /** Rows the object of the jar's session writes during `step`. */
     const written = async (
       step: Step,
-      token = h.jar.cookies.get('sessionid') as string,
+      token = h.cookies.get('sessionid') as string,
     ): Promise<number> => {
       const stub = stubOf(token)
       const before = (await stub.usage()).rowsWritten
@@ -315,7 +303,7 @@ describe('SQLite rows written per request (what Durable Object storage bills)', 
     }
 
     await h.run(async (s) => s.set('n', 1))
-    const anonymous = h.jar.cookies.get('sessionid') as string
+    const anonymous = h.cookies.get('sessionid') as string
     expect(await written(async (s) => s.get('n'))).toBe(0) // read: last seen is fresh
     expect(await written(async (s) => s.set('n', 2))).toBe(1) // save: the one row (no index)
     h.clock.now += 301_000
@@ -323,7 +311,7 @@ describe('SQLite rows written per request (what Durable Object storage bills)', 
     // Login: the new row in the user's object, the anonymous one taken from its shard.
     const shardBefore = (await stubOf(anonymous).usage()).rowsWritten
     await h.run(async (s) => s.login('rows'))
-    const user = h.jar.cookies.get('sessionid') as string
+    const user = h.cookies.get('sessionid') as string
     expect((await stubOf(anonymous).usage()).rowsWritten - shardBefore).toBe(2) // the row deleted, a forward left
     expect((await stubOf(user).usage()).rowsWritten).toBeGreaterThanOrEqual(1)
     expect(await written(async (s) => s.flush(), user)).toBe(2) // logout: the row, and the logout in the trail
@@ -333,7 +321,7 @@ describe('SQLite rows written per request (what Durable Object storage bills)', 
     const store = durableObjectStore({ namespace: env.SESSION_OBJECTS })
     const h = harness({ store }, { start: Date.now() })
     await h.run(async (s) => s.login('rows-cycle'))
-    const stub = stubOf(h.jar.cookies.get('sessionid') as string)
+    const stub = stubOf(h.cookies.get('sessionid') as string)
     const written = async (step: Step): Promise<number> => {
       const before = (await stub.usage()).rowsWritten
       await h.run(step)

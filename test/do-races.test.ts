@@ -19,14 +19,12 @@ import { durableObjectStore } from '../src/session/durable-object'
 import { DEFAULT_RETENTION, type Recording } from '../src/session/stores/durable-object/object'
 import type { SessionRow } from '../src/session/stores/durable-object/schema'
 import { decodeRecord, encodeRecord } from '../src/session/stores/record'
-import { device, deviceWith } from './helpers/demo'
+import { dataOf, logIn, sessionApp } from './helpers/app'
 import { clearObjects, namedStub, rowOf, rowsIn, storedSessionCount } from './helpers/do'
-import { json, setCookie } from './helpers/http'
+import { setCookie } from './helpers/http'
 
 /** A direct call that records nothing in the trail. */
 const NOTHING: Recording = { events: [], knownDevice: null, retention: DEFAULT_RETENTION }
-
-const DO = { ...env, SESSION_STORE: 'do' }
 
 /** The user's current verifier, as `authHash` reads it; a password change replaces it. */
 const verifiers = new Map<string, string>()
@@ -75,11 +73,24 @@ async function send(
   }
 }
 
-/** A promise the test resolves: where a request waits. */
-function gate(): { wait: Promise<void>; open(): void } {
+/**
+ * Where a request waits: its step calls `hold()`, which resolves `reached` (the request
+ * has loaded the session and done what it does before the gate) and waits until the test
+ * calls `open()`.
+ */
+function gate(): { hold(): Promise<void>; reached: Promise<void>; open(): void } {
   let open!: () => void
+  let arrived!: () => void
   const wait = new Promise<void>((resolve) => (open = resolve))
-  return { wait, open }
+  const reached = new Promise<void>((resolve) => (arrived = resolve))
+  return {
+    hold() {
+      arrived()
+      return wait
+    },
+    reached,
+    open,
+  }
 }
 
 /** The stored record of a token's session (`null` when there is none). */
@@ -118,9 +129,9 @@ describe('1. emptying a session while another request writes a key', () => {
     const g = gate()
     const emptying = send(token, async (s) => {
       await s.delete('a') // the request's own view is now empty
-      await g.wait
+      await g.hold()
     })
-    await new Promise((r) => setTimeout(r, 10)) // the emptying request has loaded
+    await g.reached // the emptying request has loaded
     const write = await send(token, async (s) => s.set('b', 2))
     expect(write.status).toBe(200)
     g.open()
@@ -150,9 +161,9 @@ describe('2. setExpiry() while another request writes another key', () => {
       const g = gate()
       const writer = send(token, async (s) => {
         await s.set('b', 2)
-        await g.wait
+        await g.hold()
       })
-      await new Promise((r) => setTimeout(r, 10))
+      await g.reached
       expect((await send(token, async (s) => s.setExpiry(seconds))).status).toBe(200)
       g.open()
       const written = await writer
@@ -188,10 +199,10 @@ describe('3. a write on the old key across a concurrent key change', () => {
       const g = gate()
       const changing = send(token, async (s) => {
         await s.getUser() // loaded: the write below lands between this load and the key change
-        await g.wait
+        await g.hold()
         await change(s)
       })
-      await new Promise((r) => setTimeout(r, 10))
+      await g.reached
       const write = await send(token, async (s) => s.set('cart', ['book']))
       expect(write.status).toBe(200)
       g.open()
@@ -209,10 +220,10 @@ describe('3. a write on the old key across a concurrent key change', () => {
     const g = gate()
     const writer = send(token, async (s) => {
       await s.get('x') // loaded before the move
-      await g.wait
+      await g.hold()
       await s.set('late', 1)
     })
-    await new Promise((r) => setTimeout(r, 10))
+    await g.reached
     const moved = await send(token, async (s) => s.cycleKey())
     g.open()
     const late = await writer
@@ -249,9 +260,9 @@ describe('3. a write on the old key across a concurrent key change', () => {
     const g = gate()
     const login = send(anonymous, async (s) => {
       await s.login(user)
-      await g.wait
+      await g.hold()
     })
-    await new Promise((r) => setTimeout(r, 10))
+    await g.reached
     expect((await send(anonymous, async (s) => s.set('cart', ['book', 'pen']))).status).toBe(200)
     g.open()
     const loggedIn = await login
@@ -269,10 +280,10 @@ describe('4. a logout while a cycleKey() of the same session is in flight', () =
     const g = gate()
     const logout = send(token, async (s) => {
       await s.getUser() // loaded before the cycle
-      await g.wait
+      await g.hold()
       await s.flush()
     })
-    await new Promise((r) => setTimeout(r, 10))
+    await g.reached
     const cycled = await send(token, async (s) => s.cycleKey())
     expect(cycled.status).toBe(200)
     g.open()
@@ -302,10 +313,10 @@ describe('5. listSessions() while another device changes the password', () => {
     const g = gate()
     const listing = send(lister, async (s) => {
       await s.getUser() // its verifier checked: still the current one
-      await g.wait
+      await g.hold()
       return s.listSessions()
     })
-    await new Promise((r) => setTimeout(r, 10))
+    await g.reached
     const changed = await send(changer, async (s) => {
       await s.getUser()
       verifiers.set(user, `new verifier ${crypto.randomUUID()}`)
@@ -483,34 +494,35 @@ describe("the object's calls, interleaved directly on its stub", () => {
 })
 
 describe('the same races over HTTP, requests placed close together', () => {
+  /** An app of the library's own on the Durable Object store, its routes the session's operations. */
+  const http = sessionApp({ store: durableObjectStore({ namespace: env.SESSION_OBJECTS }) })
+  const anonymous = async (data: Record<string, unknown>): Promise<string> => {
+    const b = http.browser()
+    await b.post('/session', { json: data })
+    return b.sessionCookie!
+  }
+
   it('1: an emptying and a write: the write answered 200 is kept, every try', async () => {
     for (let i = 0; i < 15; i++) {
-      const b = device(DO)
-      await b.call('/session', json('POST', { a: 1 }))
-      const token = b.token!
-      const writer = deviceWith(DO, token)
+      const token = await anonymous({ a: 1 })
+      const writer = http.browserWith(token)
       const [, write] = await Promise.all([
-        deviceWith(DO, token).send('/session/data/a', { method: 'DELETE' }),
-        writer.send('/session', json('POST', { b: i })),
+        http.browserWith(token).delete('/session/a'),
+        writer.post('/session', { json: { b: i } }),
       ])
       // Its session: the one it loaded, or a new one when it loaded after the emptying ended it.
       if (write.status === 200)
-        expect(
-          (await deviceWith(DO, writer.token!).call<{ data: unknown }>('/session')).body.data,
-          `try ${i}`,
-        ).toEqual({ b: i })
+        expect(await dataOf(http.browserWith(writer.sessionCookie!)), `try ${i}`).toEqual({ b: i })
       else expect(write.status).toBe(409)
     }
   })
 
   it('2: setExpiry(300) and a write of another key: the expiry is kept, every try', async () => {
     for (let i = 0; i < 15; i++) {
-      const b = device(DO)
-      await b.call('/session', json('POST', { a: 1 }))
-      const token = b.token!
+      const token = await anonymous({ a: 1 })
       const [expiry, write] = await Promise.all([
-        deviceWith(DO, token).send('/session/expiry', json('POST', { seconds: 300 })),
-        deviceWith(DO, token).send('/session', json('POST', { b: i })),
+        http.browserWith(token).post('/expiry', { json: { seconds: 300 } }),
+        http.browserWith(token).post('/session', { json: { b: i } }),
       ])
       expect([expiry.status, write.status]).toEqual([200, 200])
       expect((await record(token))?.expiry, `try ${i}`).toEqual({ age: 300 })
@@ -519,21 +531,16 @@ describe('the same races over HTTP, requests placed close together', () => {
 
   it('3: a write and a cycleKey(): the write answered 200 is in the session that carries on, every try', async () => {
     for (let i = 0; i < 15; i++) {
-      const b = device(DO)
-      await b.login(newUser())
-      const token = b.token!
-      const cycler = deviceWith(DO, token)
+      const b = http.browser()
+      const token = await logIn(b, newUser())
+      const cycler = http.browserWith(token)
       const [write, cycle] = await Promise.all([
-        deviceWith(DO, token).send('/session', json('POST', { cart: i })),
-        cycler.send('/session/cycle', { method: 'POST' }),
+        http.browserWith(token).post('/session', { json: { cart: i } }),
+        cycler.post('/cycle'),
       ])
       expect(cycle.status).toBe(200)
       if (write.status === 200)
-        expect(
-          (await deviceWith(DO, cycler.token!).call<{ data: Record<string, unknown> }>('/session'))
-            .body.data.cart,
-          `try ${i}`,
-        ).toBe(i)
+        expect((await dataOf(http.browserWith(cycler.sessionCookie!))).cart, `try ${i}`).toBe(i)
       else expect(write.status).toBe(409)
     }
   })
@@ -541,18 +548,16 @@ describe('the same races over HTTP, requests placed close together', () => {
   it('4: a logout and a cycleKey(): the device ends logged out under both keys, every try', async () => {
     for (let i = 0; i < 15; i++) {
       const user = newUser()
-      const b = device(DO)
-      await b.login(user)
-      const token = b.token!
-      const cycler = deviceWith(DO, token)
+      const token = await logIn(http.browser(), user)
+      const cycler = http.browserWith(token)
       const [logout] = await Promise.all([
-        deviceWith(DO, token).send('/logout', { method: 'POST' }),
-        cycler.send('/session/cycle', { method: 'POST' }),
+        http.browserWith(token).post('/logout'),
+        cycler.post('/cycle'),
       ])
       expect(logout.status).toBe(200)
-      expect(await deviceWith(DO, token).whoami()).toBeNull()
-      if (cycler.token !== undefined)
-        expect(await deviceWith(DO, cycler.token).whoami(), `try ${i}`).toBeNull()
+      expect(await http.browserWith(token).user()).toBeNull()
+      if (cycler.sessionCookie !== undefined)
+        expect(await http.browserWith(cycler.sessionCookie).user(), `try ${i}`).toBeNull()
       expect(await rowsIn(namedStub(`user:${user}`))).toEqual([])
     }
     expect(await storedSessionCount()).toBe(0)

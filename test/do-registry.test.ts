@@ -1,84 +1,92 @@
 /**
- * The per-user registry (issue 13, section 4) on the Durable Object store, through the
- * demo's JSON routes (`GET /sessions`, `DELETE /sessions/:handle`, `POST /sessions/revoke-
- * others`, `POST /sessions/revoke-all`) and the Session API; and what the stores without a
- * registry (KV, cookie) answer.
+ * The per-user registry (issue 13, section 4) on the Durable Object store, through a
+ * small app's JSON routes (`GET /sessions`, `DELETE /sessions/:handle`, `POST /sessions/
+ * revoke-others`, `POST /sessions/revoke-all`) and the Session API; and what the stores
+ * without a registry (KV, cookie) answer.
  */
 import { env } from 'cloudflare:test'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { createApp } from '../src/app'
-import { cookieStore, kvStore, SessionError, type Session, type SessionStore } from '../src/session'
-import { durableObjectStore } from '../src/session/durable-object'
+import { beforeEach, describe, expect, it } from 'vitest'
+import {
+  cookieStore,
+  kvStore,
+  SessionError,
+  type Session,
+  type SessionInfo,
+  type SessionOptions,
+  type SessionStore,
+} from '../src/session'
+import { durableObjectStore, type DurableObjectStoreOptions } from '../src/session/durable-object'
 import { sha256Hex } from '../src/session/foundation/id'
-import { device, deviceWith, type Device } from './helpers/demo'
+import type { TestClient } from '../src/session/testing'
+import { logIn, sessionApp, type SessionApp, users } from './helpers/app'
 import { clearObjects, namedStub, rowOf, rowsIn, splitToken } from './helpers/do'
 import { harness } from './helpers/harness'
-import { json, setCookie } from './helpers/http'
+import { setCookie } from './helpers/http'
 
-const DO = { ...env, SESSION_STORE: 'do' }
 const DAY = 86_400_000
 
-let users = 0
-const newUser = (): string => `reg-${++users}-${crypto.randomUUID().slice(0, 8)}`
+let n = 0
+const newUser = (): string => `reg-${++n}-${crypto.randomUUID().slice(0, 8)}`
 
-/** What `GET /sessions` answers for one session. */
-interface View {
-  handle: string
-  current: boolean
-  createdAt: string
-  lastSeenAt: string
-  expiresAt: string
-  userAgent: string | null
-  country: string | null
-  colo: string | null
+/** The app's users: `POST /password` renews one's verifier. */
+const people = users()
+
+/** An app on the Durable Object store (with `store` options), users bound to their verifiers. */
+function doApp(
+  options: SessionOptions = {},
+  store: Partial<DurableObjectStoreOptions> = {},
+): SessionApp {
+  return sessionApp(
+    { store: durableObjectStore({ namespace: env.SESSION_OBJECTS, ...store }), ...options },
+    { users: people },
+  )
 }
 
-/** A clock shared by the devices of one test, a minute ahead of the real one (the alarm runs on the real one). */
-function clockedApp(options: Parameters<typeof createApp>[0] = {}): {
-  app: ReturnType<typeof createApp>
+/** The app every test without a clock of its own uses; the locations of logins recorded. */
+const app = doApp({}, { recordLocation: true })
+
+/** A clock shared by the browsers of one test, a minute ahead of the real one (the alarm runs on the real one). */
+function clockedApp(store: Partial<DurableObjectStoreOptions> = { recordLocation: true }): {
+  app: SessionApp
   clock: { now: number }
 } {
   const clock = { now: Math.ceil(Date.now() / 1000) * 1000 + 60_000 }
-  return { app: createApp({ now: () => clock.now, ...options }), clock }
+  return { app: doApp({ now: () => clock.now }, store), clock }
 }
 
-const list = async (d: Device): Promise<View[]> => {
-  const { res, body } = await d.call<{ sessions: View[] }>('/sessions')
+/** The user a fresh browser (of a fresh app) sending `token` finds. */
+const replay = (token: string): Promise<string | null> => doApp().browserWith(token).user()
+
+const list = async (b: TestClient): Promise<SessionInfo[]> => {
+  const res = await b.get('/sessions')
   expect(res.status).toBe(200)
-  return body.sessions
+  return ((await res.json()) as { sessions: SessionInfo[] }).sessions
 }
 
-const iso = (ms: number): string => new Date(ms).toISOString()
+/** `{ revoked }` of a revocation route. */
+const revoke = async (b: TestClient, method: 'POST' | 'DELETE', path: string): Promise<unknown> =>
+  (await b.request(path, { method })).json()
 
 beforeEach(async () => {
   await clearObjects()
-})
-
-afterEach(() => {
-  vi.restoreAllMocks()
 })
 
 describe('GET /sessions (listSessions())', () => {
   it("lists the user's sessions newest first: handle, created, last seen, expires, device, location; current marks the caller's", async () => {
     const { app, clock } = clockedApp()
     const user = newUser()
-    const laptop = device(DO, {
-      app,
+    const laptop = app.browser({
       userAgent: 'Firefox on Linux',
       cf: { country: 'DE', colo: 'FRA' },
     })
-    const phone = device(DO, {
-      app,
-      userAgent: 'Safari on iPhone',
-      cf: { country: 'JP', colo: 'NRT' },
-    })
+    const phone = app.browser({ userAgent: 'Safari on iPhone', cf: { country: 'JP', colo: 'NRT' } })
     const t0 = clock.now
-    await laptop.login(user)
+    await logIn(laptop, user)
     clock.now += 1_000
-    await phone.login(user)
+    await logIn(phone, user)
     // Another user's session and an anonymous one are nobody's business here.
-    await device(DO, { app }).login(newUser())
-    await device(DO, { app }).call('/session', json('POST', { a: 1 }))
+    await logIn(app.browser(), newUser())
+    await app.browser().post('/session', { json: { a: 1 } })
 
     const fromLaptop = await list(laptop)
     const handle = /^[A-Za-z0-9_-]{22}$/
@@ -86,9 +94,9 @@ describe('GET /sessions (listSessions())', () => {
       {
         handle: expect.stringMatching(handle),
         current: false,
-        createdAt: iso(t0 + 1_000),
-        lastSeenAt: iso(t0 + 1_000),
-        expiresAt: iso(t0 + 1_000 + 14 * DAY),
+        createdAt: t0 + 1_000,
+        lastSeenAt: t0 + 1_000,
+        expiresAt: t0 + 1_000 + 14 * DAY,
         device: {
           browser: null,
           os: 'iOS',
@@ -104,9 +112,9 @@ describe('GET /sessions (listSessions())', () => {
       {
         handle: expect.stringMatching(handle),
         current: true,
-        createdAt: iso(t0),
-        lastSeenAt: iso(t0),
-        expiresAt: iso(t0 + 14 * DAY),
+        createdAt: t0,
+        lastSeenAt: t0,
+        expiresAt: t0 + 14 * DAY,
         device: {
           browser: null,
           os: 'Linux',
@@ -129,15 +137,15 @@ describe('GET /sessions (listSessions())', () => {
 
   it('records no location unless the store is told to (recordLocation), and never for anonymous sessions', async () => {
     const user = newUser()
-    const app = createApp({ store: durableObjectStore({ namespace: env.SESSION_OBJECTS }) })
-    const d = device(DO, { app, userAgent: 'Edge', cf: { country: 'FR', colo: 'CDG' } })
-    await d.login(user)
+    const edge = { userAgent: 'Edge', cf: { country: 'FR', colo: 'CDG' } }
+    const d = doApp().browser(edge)
+    await logIn(d, user)
     expect(await list(d)).toMatchObject([{ userAgent: 'Edge', country: null, colo: null }])
 
-    // The demo's store records locations, but only of logged-in sessions.
-    const anonymous = device(DO, { userAgent: 'Edge', cf: { country: 'FR', colo: 'CDG' } })
-    await anonymous.call('/session', json('POST', { a: 1 }))
-    expect(await rowOf(anonymous.token!)).toMatchObject({
+    // A store told to records locations, but only of logged-in sessions.
+    const anonymous = app.browser(edge)
+    await anonymous.post('/session', { json: { a: 1 } })
+    expect(await rowOf(anonymous.sessionCookie!)).toMatchObject({
       user: null,
       user_agent: 'Edge',
       country: null,
@@ -146,49 +154,45 @@ describe('GET /sessions (listSessions())', () => {
   })
 
   it('keeps at most 256 characters of the User-Agent', async () => {
-    const d = device(DO, { userAgent: 'A'.repeat(300) })
-    await d.login(newUser())
+    const d = app.browser({ userAgent: 'A'.repeat(300) })
+    await logIn(d, newUser())
     expect((await list(d))[0]!.userAgent).toBe('A'.repeat(256))
   })
 
   it('marks the session seen at most once per lastSeenInterval (300 s): reads inside it write no row', async () => {
     const { app, clock } = clockedApp()
-    const d = device(DO, { app })
+    const d = app.browser()
     const t0 = clock.now
-    const token = await d.login(newUser())
+    const token = await logIn(d, newUser())
     const atLogin = await rowOf(token)
     expect(atLogin).toMatchObject({ last_seen_at: t0 })
 
     for (const later of [1_000, 120_000, 299_999]) {
       clock.now = t0 + later
-      expect((await d.call('/session')).res.status).toBe(200)
+      expect((await d.get('/session')).status).toBe(200)
       expect(await rowOf(token), `read at +${later} ms`).toEqual(atLogin) // not one column written
     }
     clock.now = t0 + 300_000
-    await d.call('/session')
+    await d.get('/session')
     expect(await rowOf(token)).toEqual({ ...atLogin, last_seen_at: t0 + 300_000 })
-    expect((await list(d))[0]!.lastSeenAt).toBe(iso(t0 + 300_000))
+    expect((await list(d))[0]!.lastSeenAt).toBe(t0 + 300_000)
 
     // The next read inside the interval writes nothing again.
     clock.now = t0 + 301_000
-    await d.call('/whoami')
+    await d.get('/whoami')
     expect((await rowOf(token))!.last_seen_at).toBe(t0 + 300_000)
   })
 
   it("follows the store's lastSeenInterval option", async () => {
-    const clock = { now: Date.now() + 60_000 }
-    const app = createApp({
-      now: () => clock.now,
-      store: durableObjectStore({ namespace: env.SESSION_OBJECTS, lastSeenInterval: 10 }),
-    })
-    const d = device(DO, { app })
+    const { app, clock } = clockedApp({ lastSeenInterval: 10 })
+    const d = app.browser()
     const t0 = clock.now
-    const token = await d.login(newUser())
+    const token = await logIn(d, newUser())
     clock.now = t0 + 9_999
-    await d.call('/whoami')
+    await d.get('/whoami')
     expect((await rowOf(token))!.last_seen_at).toBe(t0)
     clock.now = t0 + 10_000
-    await d.call('/whoami')
+    await d.get('/whoami')
     expect((await rowOf(token))!.last_seen_at).toBe(t0 + 10_000)
   })
 })
@@ -196,78 +200,68 @@ describe('GET /sessions (listSessions())', () => {
 describe('DELETE /sessions/:handle (revokeSession())', () => {
   it('revokes another device at once; the caller stays; an unknown handle is { revoked: false }', async () => {
     const user = newUser()
-    const laptop = device(DO)
-    const phone = device(DO)
-    const laptopToken = await laptop.login(user)
-    await phone.login(user)
+    const laptop = app.browser()
+    const phone = app.browser()
+    const laptopToken = await logIn(laptop, user)
+    await logIn(phone, user)
     const handle = (await list(phone)).find((s) => !s.current)!.handle
 
-    const res = await phone.call(`/sessions/${handle}`, { method: 'DELETE' })
-    expect(res.body).toEqual({ revoked: true })
-    expect(res.res.headers.getSetCookie()).toEqual([])
-    expect(await deviceWith(DO, laptopToken).whoami()).toBeNull()
-    expect(await phone.whoami()).toBe(user)
+    const res = await phone.delete(`/sessions/${handle}`)
+    expect(await res.json()).toEqual({ revoked: true })
+    expect(res.headers.getSetCookie()).toEqual([])
+    expect(await replay(laptopToken)).toBeNull()
+    expect(await phone.user()).toBe(user)
     expect((await list(phone)).map((s) => s.current)).toEqual([true])
 
-    expect((await phone.call(`/sessions/${handle}`, { method: 'DELETE' })).body).toEqual({
-      revoked: false,
-    })
-    expect((await phone.call('/sessions/nope', { method: 'DELETE' })).body).toEqual({
-      revoked: false,
-    })
+    expect(await revoke(phone, 'DELETE', `/sessions/${handle}`)).toEqual({ revoked: false })
+    expect(await revoke(phone, 'DELETE', '/sessions/nope')).toEqual({ revoked: false })
   })
 
   it("revokes the caller's own session when it names its handle, deleting its cookie", async () => {
     const user = newUser()
-    const d = device(DO)
-    const token = await d.login(user)
+    const d = app.browser()
+    const token = await logIn(d, user)
     const own = (await list(d))[0]!.handle
-    const { res, body } = await d.call(`/sessions/${own}`, { method: 'DELETE' })
-    expect(body).toEqual({ revoked: true })
+    const res = await d.delete(`/sessions/${own}`)
+    expect(await res.json()).toEqual({ revoked: true })
     expect(setCookie(res, 'sessionid')?.attrs['max-age']).toBe('0')
-    expect(await deviceWith(DO, token).whoami()).toBeNull()
+    expect(await replay(token)).toBeNull()
     expect(await rowsIn(namedStub(`user:${user}`))).toEqual([])
   })
 
   it("cannot revoke another user's session with its handle", async () => {
-    const victim = device(DO)
+    const victim = app.browser()
     const victimUser = newUser()
-    await victim.login(victimUser)
+    await logIn(victim, victimUser)
     const handle = (await list(victim))[0]!.handle
-    const attacker = device(DO)
-    await attacker.login(newUser())
-    expect((await attacker.call(`/sessions/${handle}`, { method: 'DELETE' })).body).toEqual({
-      revoked: false,
-    })
-    expect(await victim.whoami()).toBe(victimUser)
+    const attacker = app.browser()
+    await logIn(attacker, newUser())
+    expect(await revoke(attacker, 'DELETE', `/sessions/${handle}`)).toEqual({ revoked: false })
+    expect(await victim.user()).toBe(victimUser)
   })
 })
 
 describe('POST /sessions/revoke-others and /sessions/revoke-all', () => {
   it('revoke-others ends every other device at once and keeps the caller', async () => {
     const user = newUser()
-    const [a, b, c] = [device(DO), device(DO), device(DO)]
-    await a.login(user)
-    const others = [await b.login(user), await c.login(user)]
-    expect((await a.call('/sessions/revoke-others', { method: 'POST' })).body).toEqual({
-      revoked: 2,
-    })
-    for (const token of others) expect(await deviceWith(DO, token).whoami()).toBeNull()
-    expect(await a.whoami()).toBe(user)
+    const [a, b, c] = [app.browser(), app.browser(), app.browser()]
+    await logIn(a, user)
+    const others = [await logIn(b, user), await logIn(c, user)]
+    expect(await revoke(a, 'POST', '/sessions/revoke-others')).toEqual({ revoked: 2 })
+    for (const token of others) expect(await replay(token)).toBeNull()
+    expect(await a.user()).toBe(user)
     expect((await list(a)).map((s) => s.current)).toEqual([true])
-    expect((await a.call('/sessions/revoke-others', { method: 'POST' })).body).toEqual({
-      revoked: 0,
-    })
+    expect(await revoke(a, 'POST', '/sessions/revoke-others')).toEqual({ revoked: 0 })
   })
 
   it("revoke-all ends every device, the caller's included, and deletes its cookie", async () => {
     const user = newUser()
-    const [a, b] = [device(DO), device(DO)]
-    const tokens = [await a.login(user), await b.login(user)]
-    const { res, body } = await a.call('/sessions/revoke-all', { method: 'POST' })
-    expect(body).toEqual({ revoked: 2 })
+    const [a, b] = [app.browser(), app.browser()]
+    const tokens = [await logIn(a, user), await logIn(b, user)]
+    const res = await a.post('/sessions/revoke-all')
+    expect(await res.json()).toEqual({ revoked: 2 })
     expect(setCookie(res, 'sessionid')?.attrs['max-age']).toBe('0')
-    for (const token of tokens) expect(await deviceWith(DO, token).whoami()).toBeNull()
+    for (const token of tokens) expect(await replay(token)).toBeNull()
     expect(await rowsIn(namedStub(`user:${user}`))).toEqual([])
   })
 })
@@ -334,45 +328,40 @@ describe('after a password change (authHash)', () => {
   it('lists only the sessions bound to the new verifier: the logged-out ones are gone from the list and from storage', async () => {
     const user = newUser()
     const { app } = clockedApp()
-    const mine = device(DO, { app, userAgent: 'mine' })
-    const others = [
-      device(DO, { app, userAgent: 'other 1' }),
-      device(DO, { app, userAgent: 'other 2' }),
-    ]
-    await mine.login(user)
-    for (const d of others) await d.login(user)
+    const mine = app.browser({ userAgent: 'mine' })
+    const others = [app.browser({ userAgent: 'other 1' }), app.browser({ userAgent: 'other 2' })]
+    await logIn(mine, user)
+    for (const d of others) await logIn(d, user)
     expect(await list(mine)).toHaveLength(3)
 
-    expect((await mine.call('/password', { method: 'POST' })).res.status).toBe(200)
+    expect((await mine.post('/password')).status).toBe(200)
     // The other devices have not made a request since; they are logged out all the same.
     const after = await list(mine)
     expect(after.map((s) => [s.userAgent, s.current])).toEqual([['mine', true]])
     expect(await rowsIn(namedStub(`user:${user}`))).toHaveLength(1)
-    for (const d of others) expect(await d.whoami()).toBeNull()
+    for (const d of others) expect(await d.user()).toBeNull()
   })
 })
 
 describe('a session moved to a new key in its object', () => {
   it.each([
-    ['cycleKey()', '/session/cycle'],
+    ['cycleKey()', '/cycle'],
     ['updateAuthHash()', '/password'],
   ])(
     'keeps its handle through %s, so a revocation by handle still finds it',
     async (_what, path) => {
       const user = newUser()
       const { app } = clockedApp()
-      const phone = device(DO, { app })
-      await phone.login(user)
+      const phone = app.browser()
+      await logIn(phone, user)
       const before = (await list(phone)).find((s) => s.current)!.handle
-      const token = phone.token
-      expect((await phone.send(path, { method: 'POST' })).status).toBe(200)
-      expect(phone.token).not.toBe(token)
+      const token = phone.sessionCookie
+      expect((await phone.post(path)).status).toBe(200)
+      expect(phone.sessionCookie).not.toBe(token)
       const after = await list(phone)
       expect(after.map((s) => [s.handle, s.current])).toEqual([[before, true]])
-      expect((await phone.call(`/sessions/${before}`, { method: 'DELETE' })).body).toEqual({
-        revoked: true,
-      })
-      expect(await phone.whoami()).toBeNull()
+      expect(await revoke(phone, 'DELETE', `/sessions/${before}`)).toEqual({ revoked: true })
+      expect(await phone.user()).toBeNull()
     },
   )
 })
@@ -380,10 +369,10 @@ describe('a session moved to a new key in its object', () => {
 describe('handles', () => {
   it('cannot be turned into a token: the list shows neither ids nor their hashes, and a handle as a cookie is no session', async () => {
     const user = newUser()
-    const d = device(DO)
-    const token = await d.login(user)
-    await device(DO).login(user)
-    const text = await (await d.send('/sessions')).text()
+    const d = app.browser()
+    const token = await logIn(d, user)
+    await logIn(app.browser(), user)
+    const text = await (await d.get('/sessions')).text()
     const { id, object } = splitToken(token)
     expect(text).not.toContain(id)
     expect(text).not.toContain(await sha256Hex(id))
@@ -392,13 +381,13 @@ describe('handles', () => {
       const row = (await rowsIn(namedStub(`user:${user}`))).find((r) => r.handle === handle)!
       expect(row.hash).not.toBe(await sha256Hex(handle))
       for (const cookie of [handle, `${handle}.${object}`, `${handle.padEnd(43, 'A')}.${object}`]) {
-        expect(await deviceWith(DO, cookie).whoami(), cookie).toBeNull()
+        expect(await replay(cookie), cookie).toBeNull()
       }
     }
   })
 })
 
-/** The four registry routes. */
+/** The four registry routes of the app. */
 const ROUTES: [string, string][] = [
   ['GET', '/sessions'],
   ['DELETE', '/sessions/some-handle'],
@@ -406,17 +395,20 @@ const ROUTES: [string, string][] = [
   ['POST', '/sessions/revoke-all'],
 ]
 
-describe.each(['kv', 'cookie'])('on the %s store (no registry)', (store) => {
-  const bindings = { ...env, SESSION_STORE: store }
+describe.each([
+  ['kv', () => kvStore({ namespace: env.SESSIONS })],
+  ['cookie', () => cookieStore({ secret: 'edge-session registry test secret, 32+ bytes long' })],
+])('on the %s store (no registry)', (_name, store) => {
+  const noRegistry = sessionApp({ store: store() })
 
   it.each(ROUTES)(
     '%s %s answers 501 NOT_SUPPORTED, logged in or not, and changes nothing',
     async (method, path) => {
       const user = newUser()
-      const d = device(bindings)
-      await d.login(user)
-      for (const client of [d, device(bindings)]) {
-        const res = await client.send(path, { method })
+      const d = noRegistry.browser()
+      await logIn(d, user)
+      for (const client of [d, noRegistry.browser()]) {
+        const res = await client.request(path, { method })
         expect(res.status).toBe(501)
         expect(await res.json()).toEqual({
           code: 'NOT_SUPPORTED',
@@ -424,7 +416,7 @@ describe.each(['kv', 'cookie'])('on the %s store (no registry)', (store) => {
         })
         expect(res.headers.getSetCookie()).toEqual([])
       }
-      expect(await d.whoami()).toBe(user)
+      expect(await d.user()).toBe(user)
     },
   )
 })
@@ -459,11 +451,11 @@ describe('on the Durable Object store, without a login', () => {
   it.each(ROUTES)(
     '%s %s answers 401 NOT_LOGGED_IN, with or without an anonymous session, which stays as it was',
     async (method, path) => {
-      const anonymous = device(DO)
-      await anonymous.call('/session', json('POST', { cart: ['book'] }))
-      const row = await rowOf(anonymous.token!)
-      for (const client of [anonymous, device(DO)]) {
-        const res = await client.send(path, { method })
+      const anonymous = app.browser()
+      await anonymous.post('/session', { json: { cart: ['book'] } })
+      const row = await rowOf(anonymous.sessionCookie!)
+      for (const client of [anonymous, app.browser()]) {
+        const res = await client.request(path, { method })
         expect(res.status).toBe(401)
         expect(await res.json()).toEqual({
           code: 'NOT_LOGGED_IN',
@@ -471,7 +463,7 @@ describe('on the Durable Object store, without a login', () => {
         })
         expect(res.headers.getSetCookie()).toEqual([])
       }
-      expect(await rowOf(anonymous.token!)).toEqual(row)
+      expect(await rowOf(anonymous.sessionCookie!)).toEqual(row)
     },
   )
 })

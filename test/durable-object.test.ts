@@ -1,7 +1,8 @@
 /**
  * The Durable Object store's guarantees (issue 13, section 2), each against the real
- * `SessionObject` in workerd: no mock. "In flight" requests are built deterministically
- * by holding one RPC call (see helpers/do.ts) until the concurrent request has answered.
+ * `SessionObject` in workerd: no mock, on a small app of the library's own. "In flight"
+ * requests are built deterministically by holding one RPC call (see helpers/do.ts) until
+ * the concurrent request has answered.
  */
 import { env, runInDurableObject } from 'cloudflare:test'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
@@ -9,7 +10,8 @@ import { generateSessionId } from '../src/session'
 import { durableObjectStore, type SessionObject } from '../src/session/durable-object'
 import { SCHEMA_VERSION } from '../src/session/stores/durable-object/schema'
 import { sha256Hex } from '../src/session/foundation/id'
-import { device, deviceWith, type Device } from './helpers/demo'
+import type { TestClient } from '../src/session/testing'
+import { dataOf, logIn, sessionApp, type SessionApp, users } from './helpers/app'
 import {
   allObjects,
   clearObjects,
@@ -22,21 +24,29 @@ import {
   type InstrumentedNamespace,
 } from './helpers/do'
 import { harness } from './helpers/harness'
-import { json, setCookie } from './helpers/http'
+import { setCookie } from './helpers/http'
 import { clearKV } from './helpers/kv'
 
-/** The demo's own bindings, with its store choice set to Durable Objects. */
-const DO = { ...env, SESSION_STORE: 'do' }
+/** The app's users: `POST /password` renews one's verifier. */
+const people = users()
 
-/** The same, with the namespace behind a counting / holding wrapper. */
-function instrumented(): { objects: InstrumentedNamespace; bindings: typeof DO } {
+/** An app on the Durable Object store over `namespace` (the real one unless given). */
+const doApp = (
+  namespace: DurableObjectNamespace<SessionObject> = env.SESSION_OBJECTS,
+): SessionApp => sessionApp({ store: durableObjectStore({ namespace }) }, { users: people })
+
+/** A fresh browser of a fresh app on the real namespace, sending `token`: nothing cached anywhere. */
+const replay = (token: string): TestClient => doApp().browserWith(token)
+
+/** An app whose namespace is behind a counting / holding wrapper. */
+function instrumented(): { objects: InstrumentedNamespace; app: SessionApp } {
   const objects = instrument()
-  return { objects, bindings: { ...DO, SESSION_OBJECTS: objects.namespace } }
+  return { objects, app: doApp(objects.namespace) }
 }
 
-let users = 0
+let made = 0
 /** A user name no other test uses: each user has an object of its own. */
-const newUser = (): string => `user-${++users}-${crypto.randomUUID().slice(0, 8)}`
+const newUser = (): string => `user-${++made}-${crypto.randomUUID().slice(0, 8)}`
 
 /** Every session row of every object, as text, to look for data that must not be there. */
 async function everyRecord(): Promise<string[]> {
@@ -54,128 +64,116 @@ afterEach(() => {
 
 describe('a write to an existing session', () => {
   it('is saved, with values loaded from the record and values from the request (changes cross RPC as JSON)', async () => {
-    const b = device(DO)
-    await b.call('/session', json('POST', { a: { b: 1 } }))
-    const token = b.token!
-    const { res, body } = await b.call<{ data: unknown }>(
-      '/session',
-      json('POST', { c: [1, { d: 2 }] }),
-    )
+    const b = doApp().browser()
+    await b.post('/session', { json: { a: { b: 1 } } })
+    const token = b.sessionCookie!
+    const res = await b.post('/session', { json: { c: [1, { d: 2 }] } })
     expect(res.status).toBe(200)
-    expect(body.data).toEqual({ a: { b: 1 }, c: [1, { d: 2 }] })
-    expect(b.token).toBe(token)
+    expect(((await res.json()) as { data: unknown }).data).toEqual({
+      a: { b: 1 },
+      c: [1, { d: 2 }],
+    })
+    expect(b.sessionCookie).toBe(token)
 
     // A handler copying a loaded value (null prototypes at every depth) and deleting a key.
     const h = harness(
       { store: durableObjectStore({ namespace: env.SESSION_OBJECTS }) },
       { start: Date.now() },
     )
-    h.jar.cookies.set('sessionid', token)
+    h.cookies.set('sessionid', token)
     const copied = await h.run(async (s) => {
       await s.set('copy', await s.get('a'))
       await s.delete('c')
       return s.toJSON()
     })
     expect(copied.res.status).toBe(200)
-    const { body: after } = await b.call<{ data: unknown }>('/session')
-    expect(after.data).toEqual({ a: { b: 1 }, copy: { b: 1 } })
+    expect(await dataOf(b)).toEqual({ a: { b: 1 }, copy: { b: 1 } })
   })
 })
+
+/** The handle of the browser's own session. */
+async function current(b: TestClient): Promise<string> {
+  return (await b.withSession((s) => s.listSessions())).find((s) => s.current)!.handle
+}
 
 /** How a session ends while a request that loaded it is still running. */
 interface Interruption {
   name: string
-  /** Ends the victim's session `token`; `other` is another device logged in as the same user. */
-  run(victim: Device, other: Device): Promise<Response>
+  /** Ends the victim's session; `other` is another browser logged in as the same user. */
+  run(victim: TestClient, other: TestClient): Promise<Response>
 }
 
 const interruptions: Interruption[] = [
   {
     name: 'a logout (flush()) in the same browser',
-    run: (victim) => victim.send('/logout', { method: 'POST' }),
+    run: (victim) => victim.post('/logout'),
   },
   {
     name: 'a cycleKey() in the same browser',
-    run: (victim) => victim.send('/session/cycle', { method: 'POST' }),
+    run: (victim) => victim.post('/cycle'),
   },
   {
     name: 'revokeSession(handle) from another device',
-    async run(_victim, other) {
-      const { body } = await other.call<{ sessions: { handle: string; current: boolean }[] }>(
-        '/sessions',
-      )
-      const handle = body.sessions.find((s) => !s.current)!.handle
-      return other.send(`/sessions/${handle}`, { method: 'DELETE' })
+    async run(victim, other) {
+      return other.delete(`/sessions/${await current(victim)}`)
     },
   },
   {
     name: 'revokeOtherSessions() from another device',
-    run: (_victim, other) => other.send('/sessions/revoke-others', { method: 'POST' }),
+    run: (_victim, other) => other.post('/sessions/revoke-others'),
   },
   {
     name: 'revokeAllSessions() from another device',
-    run: (_victim, other) => other.send('/sessions/revoke-all', { method: 'POST' }),
+    run: (_victim, other) => other.post('/sessions/revoke-all'),
   },
 ]
 
 /** A request the victim has in flight: it loads the session, then writes `marker`. */
-const inFlight = [
+const inFlight: { route: string; send(b: TestClient): Promise<Response>; marker: string }[] = [
   {
     route: 'POST /session',
-    path: '/session',
-    init: json('POST', { inflight: 'marker-value' }),
+    send: (b) => b.post('/session', { json: { inflight: 'marker-value' } }),
     marker: 'marker-value',
-    kind: 'json' as const,
   },
   {
-    route: 'GET /session-hit/',
-    path: '/session-hit/',
-    init: {},
+    route: 'GET /hit',
+    send: (b) => b.get('/hit'),
     marker: '"hits"',
-    kind: 'html' as const,
   },
 ]
 
 describe('a save of a session that another request ended is refused (issue 13: it never comes back)', () => {
-  describe.each(inFlight)('$route in flight', ({ path, init, marker, kind }) => {
+  describe.each(inFlight)('$route in flight', ({ send, marker }) => {
     it.each(interruptions)(
       'after $name: 409, no Set-Cookie, and the old id stays dead',
       async ({ run }) => {
-        const { objects, bindings } = instrumented()
+        const { objects, app } = instrumented()
         const user = newUser()
-        const victim = device(bindings, { userAgent: 'victim' })
-        const other = device(bindings, { userAgent: 'other' })
-        const token = await victim.login(user)
-        await other.login(user)
+        const victim = app.browser({ userAgent: 'victim' })
+        const other = app.browser({ userAgent: 'other' })
+        const token = await logIn(victim, user)
+        await logIn(other, user)
 
         const held = objects.hold('update')
-        const pending = victim.send(path, init) // loads the session, then waits at its save
+        const pending = send(victim) // loads the session, then waits at its save
         await held.reached
-        const ended = await run(victim, other)
+        const ended = await run(app.browserWith(token), other)
         expect(ended.status).toBe(200)
         held.release()
         const res = await pending
 
         expect(res.status).toBe(409)
         expect(res.headers.getSetCookie()).toEqual([])
-        const message =
-          'The session was ended by another request while this one ran; its changes were not saved.'
-        if (kind === 'json') {
-          expect(res.headers.get('Content-Type')).toMatch(/^application\/json/)
-          expect(await res.json()).toEqual({ code: 'SESSION_INTERRUPTED', error: message })
-        } else {
-          expect(res.headers.get('Content-Type')).toMatch(/^text\/html/)
-          const page = await res.text()
-          expect(page).toContain('<h1>Your session ended meanwhile</h1>')
-          expect(page).toContain(message)
-        }
+        expect(res.headers.get('Content-Type')).toMatch(/^application\/json/)
+        expect(await res.json()).toEqual({
+          code: 'SESSION_INTERRUPTED',
+          error:
+            'The session was ended by another request while this one ran; its changes were not saved.',
+        })
 
         // The old id has no session, from a fresh app instance and another browser...
-        const stranger = deviceWith(DO, token)
-        expect(await stranger.whoami()).toBeNull()
-        expect((await deviceWith(DO, token).call<{ data: unknown }>('/session')).body.data).toEqual(
-          {},
-        )
+        expect(await replay(token).user()).toBeNull()
+        expect(await dataOf(replay(token))).toEqual({})
         // ...and its record is not back, nor the refused write anywhere.
         expect(await rowOf(token)).toBeNull()
         for (const record of await everyRecord()) expect(record).not.toContain(marker)
@@ -184,17 +182,17 @@ describe('a save of a session that another request ended is refused (issue 13: i
   })
 
   it("refuses a login whose anonymous session was logged out meanwhile, and leaves nothing in the user's object", async () => {
-    const { objects, bindings } = instrumented()
+    const { objects, app } = instrumented()
     const user = newUser()
-    const b = device(bindings)
-    await b.call('/session', json('POST', { cart: ['book'] }))
-    const anonymous = b.token!
+    const b = app.browser()
+    await b.post('/session', { json: { cart: ['book'] } })
+    const anonymous = b.sessionCookie!
     objects.reset()
 
     const held = objects.hold('create')
-    const login = b.send('/login', json('POST', { username: user }))
+    const login = b.post('/login', { json: { user } })
     await held.reached
-    expect((await b.send('/logout', { method: 'POST' })).status).toBe(200)
+    expect((await app.browserWith(anonymous).post('/logout')).status).toBe(200)
     held.release()
     const res = await login
 
@@ -215,23 +213,21 @@ describe('a save of a session that another request ended is refused (issue 13: i
     expect(await storedSessionCount()).toBe(0)
   })
 
-  it.each<[string, (user: string) => RequestInit, string]>([
-    ['a login again as the same user', (user) => json('POST', { username: user }), '/login'],
-    ['a password change (updateAuthHash())', () => ({ method: 'POST' }), '/password'],
+  it.each<[string, (b: TestClient, user: string) => Promise<Response>]>([
+    ['a login again as the same user', (b, user) => b.post('/login', { json: { user } })],
+    ['a password change (updateAuthHash())', (b) => b.post('/password')],
   ])(
     'refuses %s whose session was logged out meanwhile (checked in the object, with the insert)',
-    async (_name, init, path) => {
-      const { objects, bindings } = instrumented()
+    async (_name, send) => {
+      const { objects, app } = instrumented()
       const user = newUser()
-      const b = device(bindings)
-      const token = await b.login(user)
+      const b = app.browser()
+      const token = await logIn(b, user)
 
       const held = objects.hold('create')
-      const pending = b.send(path, init(user))
+      const pending = send(b, user)
       await held.reached
-      expect((await deviceWith(bindings, token).send('/logout', { method: 'POST' })).status).toBe(
-        200,
-      )
+      expect((await app.browserWith(token).post('/logout')).status).toBe(200)
       held.release()
       const res = await pending
 
@@ -239,17 +235,17 @@ describe('a save of a session that another request ended is refused (issue 13: i
       expect(await res.json()).toMatchObject({ code: 'SESSION_INTERRUPTED' })
       expect(res.headers.getSetCookie()).toEqual([])
       expect(await rowsIn(namedStub(`user:${user}`))).toEqual([])
-      expect(await deviceWith(DO, token).whoami()).toBeNull()
+      expect(await replay(token).user()).toBeNull()
     },
   )
 })
 
 describe('concurrent requests on one session', () => {
   it('20 parallel POST /session with 20 distinct keys leave all 20 keys, round after round', async () => {
-    const { objects, bindings } = instrumented()
-    const b = device(bindings)
-    await b.call('/session', json('POST', { seed: true }))
-    const token = b.token!
+    const { objects, app } = instrumented()
+    const b = app.browser()
+    await b.post('/session', { json: { seed: true } })
+    const token = b.sessionCookie!
     const expected: Record<string, unknown> = { seed: true }
     for (let round = 0; round < 3; round++) {
       objects.reset()
@@ -258,7 +254,7 @@ describe('concurrent requests on one session', () => {
       const held = objects.hold('update', 20)
       const keys = Array.from({ length: 20 }, (_, i) => `r${round}k${i}`)
       const pending = keys.map((key) =>
-        deviceWith(bindings, token).send('/session', json('POST', { [key]: { round, key } })),
+        app.browserWith(token).post('/session', { json: { [key]: { round, key } } }),
       )
       await held.reached
       expect(objects.calls.byMethod.load).toBe(20)
@@ -268,62 +264,56 @@ describe('concurrent requests on one session', () => {
         expect(setCookie(res, 'sessionid')?.value).toBe(token)
       }
       for (const key of keys) expected[key] = { round, key }
-      const { body } = await deviceWith(DO, token).call<{ data: unknown }>('/session')
-      expect(body.data).toEqual(expected)
+      expect(await dataOf(replay(token))).toEqual(expected)
     }
   })
 
   it('two concurrent writes of one key end with exactly one of the two values, never a mix', async () => {
-    const { objects, bindings } = instrumented()
-    const b = device(bindings)
-    await b.call('/session', json('POST', { other: 1 }))
-    const token = b.token!
+    const { objects, app } = instrumented()
+    const b = app.browser()
+    await b.post('/session', { json: { other: 1 } })
+    const token = b.sessionCookie!
     for (let round = 0; round < 5; round++) {
       const a = { writer: 'a', round, list: [1, 2, 3], nested: { onlyA: true } }
       const z = { writer: 'z', round, list: [9], nested: { onlyZ: null } }
       const held = objects.hold('update', 2)
       const pending = [a, z].map((value) =>
-        deviceWith(bindings, token).send('/session', json('POST', { cart: value })),
+        app.browserWith(token).post('/session', { json: { cart: value } }),
       )
       await held.reached
       held.release()
       for (const res of await Promise.all(pending)) expect(res.status).toBe(200)
-      const { body } = await deviceWith(DO, token).call<{
-        data: { cart: unknown; other: unknown }
-      }>('/session')
-      expect([a, z]).toContainEqual(body.data.cart)
-      expect(body.data.other).toBe(1)
+      const data = await dataOf(replay(token))
+      expect([a, z]).toContainEqual(data.cart)
+      expect(data.other).toBe(1)
     }
   })
 
   it('applies a delete and a concurrent set of another key', async () => {
-    const { objects, bindings } = instrumented()
-    const b = device(bindings)
-    await b.call('/session', json('POST', { gone: 1, kept: 2 }))
-    const token = b.token!
+    const { objects, app } = instrumented()
+    const b = app.browser()
+    await b.post('/session', { json: { gone: 1, kept: 2 } })
+    const token = b.sessionCookie!
     const held = objects.hold('update', 2)
     const pending = [
-      deviceWith(bindings, token).send('/session/data/gone', { method: 'DELETE' }),
-      deviceWith(bindings, token).send('/session', json('POST', { added: 3 })),
+      app.browserWith(token).delete('/session/gone'),
+      app.browserWith(token).post('/session', { json: { added: 3 } }),
     ]
     await held.reached
     held.release()
     for (const res of await Promise.all(pending)) expect(res.status).toBe(200)
-    expect((await deviceWith(DO, token).call<{ data: unknown }>('/session')).body.data).toEqual({
-      kept: 2,
-      added: 3,
-    })
+    expect(await dataOf(replay(token))).toEqual({ kept: 2, added: 3 })
   })
 
   it('refuses (413, no cookie) the write that would take the merged session over maxPayloadBytes', async () => {
-    const { objects, bindings } = instrumented()
-    const b = device(bindings)
-    await b.call('/session', json('POST', { small: 1 }))
-    const token = b.token!
+    const { objects, app } = instrumented()
+    const b = app.browser()
+    await b.post('/session', { json: { small: 1 } })
+    const token = b.sessionCookie!
     const held = objects.hold('update', 2)
     // Each fits on its own (40 KB of 64 KB); both together do not.
     const pending = ['one', 'two'].map((key) =>
-      deviceWith(bindings, token).send('/session', json('POST', { [key]: 'x'.repeat(40_000) })),
+      app.browserWith(token).post('/session', { json: { [key]: 'x'.repeat(40_000) } }),
     )
     await held.reached
     held.release()
@@ -332,32 +322,32 @@ describe('concurrent requests on one session', () => {
     const refused = responses.find((r) => r.status === 413)!
     expect(refused.headers.getSetCookie()).toEqual([])
     expect(await refused.json()).toMatchObject({ code: 'PAYLOAD_TOO_LARGE' })
-    const { body } = await deviceWith(DO, token).call<{ data: Record<string, unknown> }>('/session')
-    expect(Object.keys(body.data).sort()).toHaveLength(2)
-    expect(body.data.small).toBe(1)
+    const data = await dataOf(replay(token))
+    expect(Object.keys(data).sort()).toHaveLength(2)
+    expect(data.small).toBe(1)
   })
 })
 
-/** A revocation, and which of the devices A, B, C it ends (the others stay logged in). */
+/** A revocation, and which of the browsers A, B, C it ends (the others stay logged in). */
 const revocations: {
   name: string
-  run(a: Device, b: Device, handleOfA: string): Promise<Response>
+  run(a: TestClient, b: TestClient, handleOfA: string): Promise<Response>
   ends: ('a' | 'b' | 'c')[]
 }[] = [
-  { name: 'POST /logout', run: (a) => a.send('/logout', { method: 'POST' }), ends: ['a'] },
+  { name: 'POST /logout', run: (a) => a.post('/logout'), ends: ['a'] },
   {
     name: 'DELETE /sessions/:handle (revokeSession)',
-    run: (_a, b, handle) => b.send(`/sessions/${handle}`, { method: 'DELETE' }),
+    run: (_a, b, handle) => b.delete(`/sessions/${handle}`),
     ends: ['a'],
   },
   {
     name: 'POST /sessions/revoke-others (revokeOtherSessions)',
-    run: (a) => a.send('/sessions/revoke-others', { method: 'POST' }),
+    run: (a) => a.post('/sessions/revoke-others'),
     ends: ['b', 'c'],
   },
   {
     name: 'POST /sessions/revoke-all (revokeAllSessions)',
-    run: (a) => a.send('/sessions/revoke-all', { method: 'POST' }),
+    run: (a) => a.post('/sessions/revoke-all'),
     ends: ['a', 'b', 'c'],
   },
 ]
@@ -367,37 +357,31 @@ describe('revocation is immediate', () => {
     'after the response to $name, every request with a revoked id has no session',
     async ({ run, ends }) => {
       const user = newUser()
-      const devices = { a: device(DO), b: device(DO), c: device(DO) }
+      const app = doApp()
+      const browsers = { a: app.browser(), b: app.browser(), c: app.browser() }
       const tokens = {
-        a: await devices.a.login(user),
-        b: await devices.b.login(user),
-        c: await devices.c.login(user),
+        a: await logIn(browsers.a, user),
+        b: await logIn(browsers.b, user),
+        c: await logIn(browsers.c, user),
       }
-      const { body } = await devices.a.call<{ sessions: { handle: string; current: boolean }[] }>(
-        '/sessions',
-      )
-      const handleOfA = body.sessions.find((s) => s.current)!.handle
+      const handleOfA = await current(browsers.a)
 
-      expect((await run(devices.a, devices.b, handleOfA)).status).toBe(200)
+      expect((await run(browsers.a, browsers.b, handleOfA)).status).toBe(200)
 
       for (const name of ['a', 'b', 'c'] as const) {
         // A fresh app instance and another browser: nothing cached anywhere.
-        const replay = deviceWith(DO, tokens[name])
         if (!ends.includes(name)) {
-          expect(await replay.whoami(), name).toBe(user)
+          expect(await replay(tokens[name]).user(), name).toBe(user)
           continue
         }
-        expect(await replay.whoami(), name).toBeNull()
-        expect(
-          (await deviceWith(DO, tokens[name]).call<{ data: unknown }>('/session')).body.data,
-          name,
-        ).toEqual({})
+        expect(await replay(tokens[name]).user(), name).toBeNull()
+        expect(await dataOf(replay(tokens[name])), name).toEqual({})
         // A write with the old id starts a new session under a new id; the old one stays dead.
-        const write = deviceWith(DO, tokens[name])
-        expect((await write.send('/session', json('POST', { k: 1 }))).status).toBe(200)
-        expect(write.token).not.toBe(tokens[name])
+        const write = replay(tokens[name])
+        expect((await write.post('/session', { json: { k: 1 } })).status).toBe(200)
+        expect(write.sessionCookie).not.toBe(tokens[name])
         expect(await rowOf(tokens[name])).toBeNull()
-        expect(await deviceWith(DO, tokens[name]).whoami()).toBeNull()
+        expect(await replay(tokens[name]).user()).toBeNull()
       }
     },
   )
@@ -431,10 +415,10 @@ describe('storage: what is kept, and where', () => {
 
   it('keeps only the SHA-256 of a session id, never the id, in any table', async () => {
     const user = newUser()
-    const loggedIn = await device(DO).login(user)
-    const anon = device(DO)
-    await anon.call('/session', json('POST', { a: 1 }))
-    for (const token of [loggedIn, anon.token!]) {
+    const loggedIn = await logIn(doApp().browser(), user)
+    const anon = doApp().browser()
+    await anon.post('/session', { json: { a: 1 } })
+    for (const token of [loggedIn, anon.sessionCookie!]) {
       const { id, object } = splitToken(token)
       const row = await rowOf(token)
       expect(row?.hash).toBe(await sha256Hex(id))
@@ -449,10 +433,10 @@ describe('storage: what is kept, and where', () => {
 
   it("puts a logged-in session in its user's object, and moves it out of the anonymous shard at login", async () => {
     const user = newUser()
-    const b = device(DO)
-    await b.call('/session', json('POST', { cart: 1 }))
-    const anonymous = b.token!
-    const token = await b.login(user)
+    const b = doApp().browser()
+    await b.post('/session', { json: { cart: 1 } })
+    const anonymous = b.sessionCookie!
+    const token = await logIn(b, user)
     expect(splitToken(token).object).toBe(env.SESSION_OBJECTS.idFromName(`user:${user}`).toString())
     const rows = await rowsIn(namedStub(`user:${user}`))
     expect(rows).toHaveLength(1)
@@ -470,27 +454,27 @@ describe('storage: what is kept, and where', () => {
     )
     const used = new Set<number>()
     for (let i = 0; i < 16; i++) {
-      const b = device(DO)
-      await b.call('/session', json('POST', { i }))
-      const { object } = splitToken(b.token!)
+      const b = doApp().browser()
+      await b.post('/session', { json: { i } })
+      const { object } = splitToken(b.sessionCookie!)
       expect(shards.has(object), object).toBe(true)
       used.add(shards.get(object)!)
-      expect(await rowOf(b.token!)).toMatchObject({ user: null, country: null, colo: null })
+      expect(await rowOf(b.sessionCookie!)).toMatchObject({ user: null, country: null, colo: null })
     }
     // 16 sessions all in one of 32 shards would happen once in 32^15 runs.
     expect(used.size).toBeGreaterThan(1)
   })
 
   it('keeps a cycled anonymous session in its shard, where the session it replaces is checked and moved with the insert', async () => {
-    const { objects, bindings } = instrumented()
-    const b = device(bindings)
-    await b.call('/session', json('POST', { cart: 1 }))
+    const { objects, app } = instrumented()
+    const b = app.browser()
+    await b.post('/session', { json: { cart: 1 } })
     for (let i = 0; i < 5; i++) {
-      const before = b.token!
+      const before = b.sessionCookie!
       objects.reset()
-      expect((await b.send('/session/cycle', { method: 'POST' })).status).toBe(200)
-      expect(b.token).not.toBe(before)
-      expect(splitToken(b.token!).object).toBe(splitToken(before).object)
+      expect((await b.post('/cycle')).status).toBe(200)
+      expect(b.sessionCookie).not.toBe(before)
+      expect(splitToken(b.sessionCookie!).object).toBe(splitToken(before).object)
       expect(objects.calls.log).toEqual(
         ['load', 'create'].map((m) => `${m}@${splitToken(before).object.slice(0, 8)}`),
       )
@@ -512,7 +496,7 @@ describe('storage: what is kept, and where', () => {
       await s.flush()
       await s.set('after', 'logout')
     })
-    const token = h.jar.cookies.get('sessionid')!
+    const token = h.cookies.get('sessionid')!
     expect(shards.has(splitToken(token).object)).toBe(true)
     expect(await rowsIn(namedStub(`user:${user}`))).toEqual([])
   })
@@ -523,9 +507,9 @@ describe('storage: what is kept, and where', () => {
       { start: Date.now() },
     )
     for (let i = 0; i < 3; i++) {
-      h.jar.cookies.clear()
+      h.cookies.clear()
       await h.run(async (s) => s.set('i', i))
-      expect(splitToken(h.jar.cookies.get('sessionid')!).object).toBe(
+      expect(splitToken(h.cookies.get('sessionid')!).object).toBe(
         env.SESSION_OBJECTS.idFromName('anon:0').toString(),
       )
     }
@@ -533,7 +517,7 @@ describe('storage: what is kept, and where', () => {
 
   it('writes the schema version in meta; sessions is WITHOUT ROWID with no secondary index', async () => {
     const user = newUser()
-    await device(DO).login(user)
+    await logIn(doApp().browser(), user)
     const schema = await runInDurableObject(namedStub(`user:${user}`), (_instance, state) => {
       const sql = state.storage.sql
       return {
@@ -578,11 +562,10 @@ describe('tokens the namespace did not make', () => {
     async (_name, token) => {
       const warn = vi.spyOn(console, 'warn')
       const error = vi.spyOn(console, 'error')
-      const { objects, bindings } = instrumented()
-      const b = deviceWith(bindings, token)
-      const { res, body } = await b.call('/whoami')
+      const { objects, app } = instrumented()
+      const res = await app.browserWith(token).get('/whoami')
       expect(res.status).toBe(200)
-      expect(body).toEqual({ username: null })
+      expect(await res.json()).toEqual({ user: null })
       // At most the deletion of the cookie the client sent.
       for (const cookie of res.headers.getSetCookie())
         expect(cookie).toMatch(/^sessionid=; Max-Age=0;/)
@@ -594,10 +577,10 @@ describe('tokens the namespace did not make', () => {
   )
 
   it('reads an unknown id in a real object as no session, with one call to that object', async () => {
-    const { objects, bindings } = instrumented()
-    const { res, body } = await deviceWith(bindings, `${id}.${real}`).call('/whoami')
+    const { objects, app } = instrumented()
+    const res = await app.browserWith(`${id}.${real}`).get('/whoami')
     expect(res.status).toBe(200)
-    expect(body).toEqual({ username: null })
+    expect(await res.json()).toEqual({ user: null })
     expect(objects.calls.log).toEqual([`load@${real.slice(0, 8)}`])
   })
 })

@@ -32,7 +32,7 @@ const records = async (
 ): Promise<number | 'in the cookie'> =>
   kind === 'kv'
     ? (await storedRecords()).length
-    : h.jar.cookies.has('sessionid')
+    : h.cookies.get('sessionid') !== undefined
       ? 'in the cookie'
       : 0
 

@@ -1,10 +1,16 @@
-// Bindings the tests see through `env` from 'cloudflare:test' (wrangler.toml).
+// Bindings the tests see through `env` from 'cloudflare:test' (wrangler.toml, and vitest.config.ts).
 declare namespace Cloudflare {
   interface Env {
     SESSIONS: KVNamespace
     USERS: KVNamespace
-    SESSION_OBJECTS: DurableObjectNamespace<
-      import('../src/session/durable-object/index').SessionObject
+    SESSION_OBJECTS: DurableObjectNamespace<import('../src/session/durable-object').SessionObject>
+    /**
+     * The library tests' own object class (vitest.config.ts): the library's `SessionObject`
+     * with socket hooks that report (test/helpers/socket-object.ts), typed as the library's
+     * class, as it adds no RPC method.
+     */
+    TEST_SESSION_OBJECTS: DurableObjectNamespace<
+      import('../src/session/durable-object').SessionObject
     >
     SESSION_STORE?: string
     SESSION_SECRET?: string

@@ -2,11 +2,10 @@
  * Re-authentication freshness ("sudo mode") on every store: the last authentication kept
  * with the user binding (login(), confirmAuthentication()), requireFreshAuth() refusing a
  * stale one with REAUTHENTICATION_REQUIRED (403), records without the field, and the
- * demo's FRESH_AUTH_SECONDS gate and POST /confirm; all with an injected clock.
+ * freshAuth() middleware; all with an injected clock.
  */
 import { env } from 'cloudflare:test'
 import { beforeEach, describe, expect, it } from 'vitest'
-import { createApp } from '../src/app'
 import { Hono } from 'hono'
 import {
   cookieStore,
@@ -19,10 +18,9 @@ import {
 } from '../src/session'
 import { durableObjectStore } from '../src/session/durable-object'
 import { decodeRecord, encodeRecord } from '../src/session/stores/record'
-import { BASE, device, type Device } from './helpers/demo'
 import { clearObjects } from './helpers/do'
 import { harness } from './helpers/harness'
-import { Jar, json } from './helpers/http'
+import { createTestClient } from '../src/session/testing'
 import { clearKV } from './helpers/kv'
 
 const SECRET = 'edge-session fresh-auth test secret, 32 bytes or more'
@@ -70,9 +68,9 @@ describe.each(STORES)('session.requireFreshAuth() on the %s store', (_name, stor
     await h.run((s) => s.login('ada'))
     h.clock.now += 3_600_000
     expect((await h.run((s) => s.requireFreshAuth(600))).res.status).toBe(403)
-    const before = h.jar.cookies.get('sessionid')
+    const before = h.cookies.get('sessionid')
     await h.run((s) => s.confirmAuthentication())
-    expect(h.jar.cookies.get('sessionid')).not.toBe(before)
+    expect(h.cookies.get('sessionid')).not.toBe(before)
     expect((await h.run((s) => s.requireFreshAuth(600))).res.status).toBe(200)
     expect((await h.run((s) => s.getUser())).body).toBe('ada')
   })
@@ -103,7 +101,7 @@ describe('a record without the last authentication (written before auth.at was k
   it('keeps working, its creation (the login) standing in', async () => {
     const h = harness({}, { start: Date.now() })
     await h.run((s) => s.login('ada'))
-    const key = await kvKeyFor(h.jar.cookies.get('sessionid')!)
+    const key = await kvKeyFor(h.cookies.get('sessionid')!)
     const record = decodeRecord((await env.SESSIONS.get(key))!)
     if (typeof record === 'string') throw new Error(record)
     expect(record.auth).toEqual({ user: 'ada', hash: null, at: h.clock.now })
@@ -134,103 +132,6 @@ describe('a record without the last authentication (written before auth.at was k
   })
 })
 
-describe.each([['kv'], ['cookie'], ['do']])(
-  'the demo on the %s store: FRESH_AUTH_SECONDS and POST /confirm',
-  (store) => {
-    const bindings = { ...env, SESSION_STORE: store }
-    const clocked = (
-      extra: Record<string, unknown> = {},
-    ): { d: Device; clock: { now: number } } => {
-      const clock = { now: Date.now() }
-      return {
-        d: device({ ...bindings, ...extra }, { app: createApp({ now: () => clock.now }) }),
-        clock,
-      }
-    }
-
-    it('POST /password needs an authentication within 600 s by default: 403 JSON REAUTHENTICATION_REQUIRED after', async () => {
-      const { d, clock } = clocked()
-      await d.login(`fresh-${store}`)
-      clock.now += 601_000
-      const { res, body } = await d.call('/password', json('POST', {}))
-      expect(res.status).toBe(403)
-      expect(body).toEqual({
-        error: expect.stringContaining('600 s'),
-        code: 'REAUTHENTICATION_REQUIRED',
-      })
-      expect(await d.whoami()).toBe(`fresh-${store}`)
-    })
-
-    it('POST /confirm with the logged-in user re-authenticates; another name is 403; nobody logged in is 401; it logs nobody in', async () => {
-      const { d, clock } = clocked({ FRESH_AUTH_SECONDS: '60' })
-      const nobody = await d.call('/confirm', json('POST', { username: 'mallory' }))
-      expect(nobody.res.status).toBe(401)
-      expect(await d.whoami()).toBeNull()
-      await d.login(`confirm-${store}`)
-      clock.now += 61_000
-      expect((await d.call('/password', json('POST', {}))).res.status).toBe(403)
-      const wrong = await d.call('/confirm', json('POST', { username: 'mallory' }))
-      expect(wrong.res.status).toBe(403)
-      expect(wrong.body).toMatchObject({ code: 'REAUTHENTICATION_REQUIRED' })
-      expect(await d.whoami()).toBe(`confirm-${store}`)
-      expect(
-        (await d.call('/confirm', json('POST', { username: `confirm-${store}` }))).body,
-      ).toEqual({ confirmed: true, user: `confirm-${store}` })
-      expect((await d.call('/password', json('POST', {}))).res.status).toBe(200)
-    })
-  },
-)
-
-describe('the demo on the do store: the revocations need a fresh authentication', () => {
-  it.each([
-    [
-      'DELETE /sessions/:handle',
-      (d: Device) => d.call('/sessions/no-such-handle', { method: 'DELETE' }),
-    ],
-    [
-      'POST /sessions/revoke-others',
-      (d: Device) => d.call('/sessions/revoke-others', json('POST', {})),
-    ],
-    ['POST /sessions/revoke-all', (d: Device) => d.call('/sessions/revoke-all', json('POST', {}))],
-  ])('%s: 403 past FRESH_AUTH_SECONDS, allowed within', async (_route, call) => {
-    const clock = { now: Date.now() }
-    const d = device(
-      { ...env, SESSION_STORE: 'do', FRESH_AUTH_SECONDS: '30' },
-      { app: createApp({ now: () => clock.now }) },
-    )
-    await d.login(`gate-${crypto.randomUUID().slice(0, 8)}`)
-    clock.now += 31_000
-    const stale = await call(d)
-    expect(stale.res.status).toBe(403)
-    expect(stale.body).toMatchObject({ code: 'REAUTHENTICATION_REQUIRED' })
-    const user = await d.whoami()
-    await d.call('/confirm', json('POST', { username: user }))
-    expect((await call(d)).res.status).toBe(200)
-  })
-
-  it('the page offers the confirmation when a form action needs it, and the action works after it', async () => {
-    const clock = { now: Date.now() }
-    const d = device(
-      { ...env, SESSION_STORE: 'do', FRESH_AUTH_SECONDS: '30' },
-      { app: createApp({ now: () => clock.now }) },
-    )
-    const user = `page-${crypto.randomUUID().slice(0, 8)}`
-    await d.login(user)
-    clock.now += 31_000
-    const form = (body: Record<string, string>): RequestInit => ({
-      method: 'POST',
-      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams(body).toString(),
-    })
-    const stale = await d.send('/form/sessions/revoke-others', form({}))
-    expect(stale.status).toBe(403)
-    expect(await stale.text()).toContain('id="form-confirm"')
-    expect((await d.send('/form/confirm', form({ username: 'someone else' }))).status).toBe(403)
-    expect((await d.send('/form/confirm', form({ username: user }))).status).toBe(303)
-    expect((await d.send('/form/sessions/revoke-others', form({}))).status).toBe(303)
-  })
-})
-
 describe('freshAuth({ maxAge }) middleware', () => {
   const app = (clock: { now: number }): Hono<SessionEnv> => {
     const a = new Hono<SessionEnv>()
@@ -245,13 +146,8 @@ describe('freshAuth({ maxAge }) middleware', () => {
 
   it('lets a request through within maxAge, refuses it past (403), and one with no user (401)', async () => {
     const clock = { now: Date.now() }
-    const a = app(clock)
-    const jar = new Jar()
-    const post = async (path: string): Promise<Response> => {
-      const res = await a.request(BASE + path, jar.init({ method: 'POST' }), env)
-      jar.update(res)
-      return res
-    }
+    const client = createTestClient(app(clock), { env })
+    const post = (path: string): Promise<Response> => client.post(path)
     expect((await post('/sensitive')).status).toBe(401)
     await post('/login')
     clock.now += 60_000
@@ -269,7 +165,7 @@ describe('freshAuth({ maxAge }) middleware', () => {
       return new Response(null, { status: 500 })
     })
     a.post('/sensitive', freshAuth({ maxAge: 60 }), (c) => c.text('done'))
-    expect((await a.request(`${BASE}/sensitive`, { method: 'POST' })).status).toBe(500)
+    expect((await a.request('http://localhost/sensitive', { method: 'POST' })).status).toBe(500)
     expect(seen).toBeInstanceOf(SessionError)
     expect([(seen as SessionError).code, (seen as SessionError).message]).toEqual([
       'MISSING_STORE',

@@ -3,9 +3,8 @@
  * before any KV call, and stored only as `session:` + hex SHA-256, so a KV listing
  * holds no usable session and no client-chosen string ever becomes a key.
  */
-import { env, SELF } from 'cloudflare:test'
+import { env } from 'cloudflare:test'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { createApp } from '../src/app'
 import {
   generateSessionId,
   isSessionId,
@@ -16,10 +15,11 @@ import {
 } from '../src/session'
 import { fromBase64Url } from '../src/session/foundation/bytes'
 import { sha256Hex } from '../src/session/foundation/id'
-import { json, setCookie } from './helpers/http'
+import { logIn, sessionApp } from './helpers/app'
 import { clearKV } from './helpers/kv'
 
-const ORIGIN = 'http://example.com'
+// session()'s defaults: the KV store bound as SESSIONS.
+const app = sessionApp()
 const KEY = /^(session|revoked):[0-9a-f]{64}$/
 
 beforeEach(async () => {
@@ -166,9 +166,11 @@ describe('kvKeyFor()', () => {
 describe('what KV holds', () => {
   it('a listing holds only hashes: no key, value or metadata contains a session id', async () => {
     const ids: string[] = []
-    for (const username of ['ann', 'ben', 'cat', 'dan', 'eve']) {
-      const res = await SELF.fetch(`${ORIGIN}/login`, json('POST', { username }))
-      ids.push(setCookie(res, 'sessionid')?.value as string)
+    for (const user of ['ann', 'ben', 'cat', 'dan', 'eve']) {
+      const client = app.browser()
+      await logIn(client, user)
+      expect((await client.post('/session', { json: { username: user } })).status).toBe(200)
+      ids.push(client.sessionCookie!)
     }
     const list = await env.SESSIONS.list()
     const names = list.keys.map((k) => k.name).sort()
@@ -181,14 +183,20 @@ describe('what KV holds', () => {
 
   it('stores the documented schema: {"v":1,"data","expiry","expiresAt","createdAt","auth"} with a TTL of the session\'s life', async () => {
     const before = Date.now()
-    const res = await SELF.fetch(`${ORIGIN}/login`, json('POST', { username: 'fay' }))
-    const id = setCookie(res, 'sessionid')?.value as string
+    const client = app.browser()
+    const id = await logIn(client, 'fay')
+    expect((await client.post('/session', { json: { username: 'fay' } })).status).toBe(200)
     const key = await kvKeyFor(id)
     const record = JSON.parse((await env.SESSIONS.get(key)) as string) as Record<string, unknown>
     expect(Object.keys(record)).toEqual(['v', 'data', 'expiry', 'expiresAt', 'createdAt', 'auth'])
     expect(record.createdAt).toBeGreaterThanOrEqual(before)
     expect(record.createdAt).toBeLessThanOrEqual(Date.now())
-    expect(record).toMatchObject({ v: 1, data: { username: 'fay' }, expiry: null })
+    expect(record).toMatchObject({
+      v: 1,
+      data: { username: 'fay' },
+      expiry: null,
+      auth: { user: 'fay', hash: null },
+    })
     expect(record.expiresAt).toBeGreaterThanOrEqual(before + 1209600_000)
     expect(record.expiresAt).toBeLessThanOrEqual(Date.now() + 1209600_000)
     const [entry] = (await env.SESSIONS.list({ prefix: key })).keys
@@ -197,14 +205,10 @@ describe('what KV holds', () => {
   })
 
   it(`floors the TTL at ${KV_MIN_TTL} s, KV's minimum, for a shorter session`, async () => {
-    const login = await SELF.fetch(`${ORIGIN}/login`, json('POST', { username: 'gus' }))
-    const id = setCookie(login, 'sessionid')?.value as string
+    const client = app.browser()
+    const id = await logIn(client, 'gus')
     const before = Math.floor(Date.now() / 1000)
-    const init = json('POST', { seconds: 5 })
-    const res = await SELF.fetch(`${ORIGIN}/session/expiry`, {
-      ...init,
-      headers: { ...(init.headers as Record<string, string>), Cookie: `sessionid=${id}` },
-    })
+    const res = await client.post('/expiry', { json: { seconds: 5 } })
     expect(res.status).toBe(200)
     const [entry] = (await env.SESSIONS.list({ prefix: await kvKeyFor(id) })).keys
     expect(entry?.expiration).toBeGreaterThanOrEqual(before + KV_MIN_TTL - 1)
@@ -213,28 +217,15 @@ describe('what KV holds', () => {
 
   it("every KV call of a session's life (login, read, write, cycle, logout) names a hash, never the id", async () => {
     const kv = recordingKV(env.SESSIONS)
-    const app = createApp()
-    const E = { SESSIONS: kv.namespace }
-    const login = await app.request(`${ORIGIN}/login`, json('POST', { username: 'ida' }), E)
-    const first = setCookie(login, 'sessionid')?.value as string
-    const post = (path: string, id: string, body: unknown = {}): Promise<Response> => {
-      const init = json('POST', body)
-      return Promise.resolve(
-        app.request(
-          `${ORIGIN}${path}`,
-          {
-            ...init,
-            headers: { ...(init.headers as Record<string, string>), Cookie: `sessionid=${id}` },
-          },
-          E,
-        ),
-      )
-    }
-    await app.request(`${ORIGIN}/whoami`, { headers: { Cookie: `sessionid=${first}` } }, E)
-    await post('/session', first, { n: 1 })
-    const cycled = await post('/session/cycle', first)
-    const second = setCookie(cycled, 'sessionid')?.value as string
-    await post('/logout', second)
+    const client = app.browser({ env: { SESSIONS: kv.namespace } })
+    const first = await logIn(client, 'ida')
+    await client.get('/whoami')
+    await client.post('/session', { json: { n: 1 } })
+    await client.post('/cycle')
+    const second = client.sessionCookie!
+    expect(second).not.toBe(first)
+    await client.post('/logout')
+    expect(client.sessionCookie).toBeUndefined()
 
     expect(kv.keys.length).toBeGreaterThanOrEqual(6)
     for (const key of kv.keys) {
@@ -261,13 +252,11 @@ describe('what KV holds', () => {
     ['an empty value', ''],
   ])('a cookie holding %s never reaches KV', async (_label, value) => {
     const kv = recordingKV(env.SESSIONS)
-    const app = createApp()
-    const E = { SESSIONS: kv.namespace }
-    const headers = { Cookie: `sessionid=${value}` }
-    await app.request(`${ORIGIN}/whoami`, { headers }, E)
-    await app.request(`${ORIGIN}/session`, { headers }, E)
-    await app.request(`${ORIGIN}/logout`, { method: 'POST', headers }, E)
-    await app.request(`${ORIGIN}/session/cycle`, { method: 'POST', headers }, E)
+    const sent = { cookie: `sessionid=${value}`, env: { SESSIONS: kv.namespace } }
+    await app.send('/whoami', {}, sent)
+    await app.send('/session', {}, sent)
+    await app.send('/logout', { method: 'POST' }, sent)
+    await app.send('/cycle', { method: 'POST' }, sent)
     expect(kv.keys).toEqual([])
   })
 })

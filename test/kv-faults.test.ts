@@ -5,7 +5,6 @@
  */
 import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { createApp } from '../src/app'
 import {
   kvKeyFor,
   kvStore,
@@ -14,16 +13,20 @@ import {
   type SessionError,
   type SessionOptions,
 } from '../src/session'
+import { logIn, sessionApp, users } from './helpers/app'
 import { harness, type Harness } from './helpers/harness'
-import { json, setCookie, setCookies } from './helpers/http'
-import { clearKV, countingKV, faultyKV, type KVFaults } from './helpers/kv'
+import { setCookie, setCookies } from './helpers/http'
+import {
+  clearKV,
+  countingKV,
+  expectWriteRefused,
+  faultyKV,
+  type KVFaults,
+  storedKeys,
+  tooManyRequests,
+} from './helpers/kv'
 
-const ORIGIN = 'http://example.com'
 const ID = /^[A-Za-z0-9_-]{43}$/
-
-/** KV's answer to more than one write per second to a key. */
-const tooManyRequests = (): Error =>
-  Object.assign(new Error('KV PUT failed: 429 Too Many Requests'), { status: 429 })
 
 /** Every console.warn line, parsed when it is JSON. */
 function warnings(): { lines: unknown[]; raw: string[] } {
@@ -49,11 +52,6 @@ afterEach(() => {
   vi.restoreAllMocks()
 })
 
-/** Names of every stored session record. */
-async function storedKeys(): Promise<string[]> {
-  return (await env.SESSIONS.list({ prefix: 'session:' })).keys.map((k) => k.name)
-}
-
 /** A harness whose store is the real KV behind a fail-on-command wrapper. */
 function faultyHarness(options: SessionOptions = {}): Harness & { faults: KVFaults } {
   const faulty = faultyKV(env.SESSIONS)
@@ -66,7 +64,7 @@ describe('a KV read that throws', () => {
     const log = warnings()
     const h = faultyHarness()
     await h.run((s) => s.set('n', 1))
-    const id = h.jar.cookies.get('sessionid')
+    const id = h.cookies.get('sessionid')
     expect(id).toMatch(ID)
 
     h.faults.read = true
@@ -79,7 +77,7 @@ describe('a KV read that throws', () => {
     expect(res.status).toBe(200)
     expect(body).toEqual({ n: null, keys: [], unavailable: true, empty: true })
     expect(setCookies(res)).toEqual([])
-    expect(h.jar.cookies.get('sessionid')).toBe(id)
+    expect(h.cookies.get('sessionid')).toBe(id)
     expect(log.lines).toContainEqual(
       expect.objectContaining({ event: 'session.store_read_failed' }),
     )
@@ -99,7 +97,7 @@ describe('a KV read that throws', () => {
     warnings()
     const h = faultyHarness()
     await h.run((s) => s.set('n', 1))
-    const id = h.jar.cookies.get('sessionid') as string
+    const id = h.cookies.get('sessionid') as string
     const before = await env.SESSIONS.get(await kvKeyFor(id))
 
     h.faults.read = true
@@ -116,7 +114,7 @@ describe('a KV read that throws', () => {
     expect(body).toEqual({ thrown: 'STORE_UNAVAILABLE', status: 503 })
     expect(setCookies(res)).toEqual([])
     expect(await env.SESSIONS.get(await kvKeyFor(id))).toBe(before)
-    expect(await storedKeys()).toHaveLength(1)
+    expect(await storedKeys(env.SESSIONS)).toHaveLength(1)
   })
 
   it.each([
@@ -146,32 +144,6 @@ describe('a KV read that throws', () => {
     expect(setCookies(res)).toEqual([])
     expect(String(body)).not.toMatch(/simulated|KV get|\bat \S+ \(/)
   })
-
-  it.each([
-    ['GET', '/session', 'application/json'],
-    ['GET', '/whoami', 'application/json'],
-    ['GET', '/session-hit/', 'text/html'],
-  ])('the demo answers %s %s with 503, Retry-After and no stack', async (method, path, type) => {
-    warnings()
-    const faulty = faultyKV(env.SESSIONS)
-    const app = createApp()
-    const login = await app.request(`${ORIGIN}/login`, json('POST', { username: 'amy' }), env)
-    const cookie = `sessionid=${setCookie(login, 'sessionid')?.value}`
-    faulty.faults.read = true
-    const res = await app.request(
-      `${ORIGIN}${path}`,
-      { method, headers: { Cookie: cookie } },
-      { SESSIONS: faulty.namespace },
-    )
-    expect(res.status).toBe(503)
-    expect(res.headers.get('Retry-After')).toBe('1')
-    expect(res.headers.get('Content-Type')).toContain(type)
-    expect(setCookies(res)).toEqual([])
-    const text = await res.text()
-    expect(text).not.toMatch(/simulated|KV get|\bat \S+ \(|Error:/)
-    if (type === 'application/json')
-      expect(JSON.parse(text)).toMatchObject({ code: 'STORE_UNAVAILABLE' })
-  })
 })
 
 describe('a KV write that throws', () => {
@@ -181,7 +153,7 @@ describe('a KV write that throws', () => {
   ])('%s: 503 without Set-Cookie; the stored session is unchanged', async (_label, error) => {
     const h = faultyHarness()
     await h.run((s) => s.set('n', 1))
-    const id = h.jar.cookies.get('sessionid') as string
+    const id = h.cookies.get('sessionid') as string
     const key = await kvKeyFor(id)
     const before = await env.SESSIONS.get(key)
 
@@ -206,7 +178,7 @@ describe('a KV write that throws', () => {
     expect(res.headers.get('Retry-After')).toBe('1')
     expect(setCookies(res)).toEqual([])
     expect(res.headers.get('X-Handler')).toBeNull()
-    expect(h.jar.cookies.get('sessionid')).toBe(id)
+    expect(h.cookies.get('sessionid')).toBe(id)
     expect((caught as SessionError).code).toBe('STORE_UNAVAILABLE')
     expect(String(((caught as SessionError).cause as Error).message)).toContain(
       _label.startsWith('a 429') ? '429' : 'simulated',
@@ -224,13 +196,13 @@ describe('a KV write that throws', () => {
     expect(res.status).toBe(503)
     expect(res.headers.get('Retry-After')).toBe('1')
     expect(setCookies(res)).toEqual([])
-    expect(await storedKeys()).toEqual([])
+    expect(await storedKeys(env.SESSIONS)).toEqual([])
   })
 
   it('cycleKey() whose write fails keeps the old id working and deletes nothing', async () => {
     const h = faultyHarness()
     await h.run((s) => s.set('user', 'amy'))
-    const id = h.jar.cookies.get('sessionid') as string
+    const id = h.cookies.get('sessionid') as string
     h.faults.write = true
     const { res } = await h.run(async (s) => {
       await s.cycleKey()
@@ -239,40 +211,35 @@ describe('a KV write that throws', () => {
     h.faults.write = false
     expect(res.status).toBe(503)
     expect(setCookies(res)).toEqual([])
-    expect(await storedKeys()).toEqual([await kvKeyFor(id)])
+    expect(await storedKeys(env.SESSIONS)).toEqual([await kvKeyFor(id)])
     expect((await h.run(async (s) => s.get('user'))).body).toBe('amy')
-    expect(h.jar.cookies.get('sessionid')).toBe(id)
+    expect(h.cookies.get('sessionid')).toBe(id)
   })
 
   it.each([
-    ['POST', '/session', { probe: 1 }],
-    ['POST', '/login', { username: 'bea' }],
-    ['POST', '/session/cycle', {}],
-    ['POST', '/session/expiry', { seconds: 600 }],
-  ])('the demo answers %s %s with 503 and keeps the session', async (method, path, body) => {
-    const faulty = faultyKV(env.SESSIONS, { error: tooManyRequests })
-    const app = createApp()
-    const login = await app.request(`${ORIGIN}/login`, json('POST', { username: 'amy' }), env)
-    const id = setCookie(login, 'sessionid')?.value as string
-    const before = await env.SESSIONS.get(await kvKeyFor(id))
-    faulty.faults.write = true
-    const init = json(method, body)
-    // The same deployment (its USERS binding included), with a faulty SESSIONS namespace.
-    const res = await app.request(
-      `${ORIGIN}${path}`,
-      {
-        ...init,
-        headers: { ...(init.headers as Record<string, string>), Cookie: `sessionid=${id}` },
-      },
-      { ...env, SESSIONS: faulty.namespace },
-    )
-    expect(res.status).toBe(503)
-    expect(res.headers.get('Retry-After')).toBe('1')
-    expect(setCookies(res)).toEqual([])
-    expect(await res.json()).toMatchObject({ code: 'STORE_UNAVAILABLE' })
-    expect(await storedKeys()).toEqual([await kvKeyFor(id)])
-    expect(await env.SESSIONS.get(await kvKeyFor(id))).toBe(before)
-  })
+    ['set()', 'POST', '/session', { probe: 1 }],
+    ['login()', 'POST', '/login', { user: 'bea' }],
+    ['cycleKey()', 'POST', '/cycle', undefined],
+    ['setExpiry()', 'POST', '/expiry', { seconds: 600 }],
+  ])(
+    'a 429 on the write of %s (%s %s) answers 503 without Set-Cookie and keeps the stored session',
+    async (_call, method, path, body) => {
+      const faulty = faultyKV(env.SESSIONS, { error: tooManyRequests })
+      const client = sessionApp().browser()
+      const id = await logIn(client, 'amy')
+      const before = await env.SESSIONS.get(await kvKeyFor(id))
+      faulty.faults.write = true
+      const res = await sessionApp()
+        .browserWith(id, { env: { ...env, SESSIONS: faulty.namespace } })
+        .request(path, {
+          method,
+          ...(body === undefined
+            ? {}
+            : { headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) }),
+        })
+      await expectWriteRefused(res, id, before)
+    },
+  )
 })
 
 describe('corrupt stored records', () => {
@@ -335,17 +302,13 @@ describe('corrupt stored records', () => {
     '%s: an empty session, a security event, never a 500',
     async (_label, text, reason) => {
       const log = warnings()
-      const app = createApp()
+      const app = sessionApp()
       const id = `${'_'.repeat(10)}corrupt${'A'.repeat(26)}`
       expect(id).toMatch(ID)
       const key = await kvKeyFor(id)
       await env.SESSIONS.put(key, text)
 
-      const res = await app.request(
-        `${ORIGIN}/session`,
-        { headers: { Cookie: `sessionid=${id}` } },
-        env,
-      )
+      const res = await app.send('/session', {}, { cookie: `sessionid=${id}` })
       expect(res.status).toBe(200)
       expect(((await res.json()) as { data: unknown }).data).toEqual({})
       // The id is not adopted: the cookie is deleted, nothing is written under it.
@@ -360,13 +323,14 @@ describe('corrupt stored records', () => {
       expect(log.raw.join('\n')).not.toContain(id)
 
       // A write with that cookie starts a session under a fresh id; the record is not reused.
-      const write = await app.request(
-        `${ORIGIN}/session`,
+      const write = await app.send(
+        '/session',
         {
-          ...json('POST', { b: 2 }),
-          headers: { 'Content-Type': 'application/json', Cookie: `sessionid=${id}` },
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ b: 2 }),
         },
-        env,
+        { cookie: `sessionid=${id}` },
       )
       expect(write.status).toBe(200)
       expect(((await write.json()) as { data: unknown }).data).toEqual({ b: 2 })
@@ -379,14 +343,9 @@ describe('corrupt stored records', () => {
 
   it('an expired but well-formed record is no security event', async () => {
     const log = warnings()
-    const app = createApp()
     const id = 'B'.repeat(43)
     await env.SESSIONS.put(await kvKeyFor(id), record({ expiresAt: Date.now() - 1000 }))
-    const res = await app.request(
-      `${ORIGIN}/session`,
-      { headers: { Cookie: `sessionid=${id}` } },
-      env,
-    )
+    const res = await sessionApp().send('/session', {}, { cookie: `sessionid=${id}` })
     expect(res.status).toBe(200)
     expect(((await res.json()) as { data: unknown }).data).toEqual({})
     expect(log.raw).toEqual([])
@@ -398,38 +357,39 @@ describe('corrupt stored records', () => {
     ['an expiry.at at the end of the range of Date', { expiry: { at: 8.64e15 } }],
   ])('%s is honoured, not corrupt', async (_label, fields) => {
     const log = warnings()
-    const app = createApp()
     const id = 'D'.repeat(43)
     await env.SESSIONS.put(await kvKeyFor(id), record(fields))
-    const res = await app.request(
-      `${ORIGIN}/session`,
-      { headers: { Cookie: `sessionid=${id}` } },
-      env,
-    )
+    const res = await sessionApp().send('/session', {}, { cookie: `sessionid=${id}` })
     expect(res.status).toBe(200)
     expect(((await res.json()) as { data: unknown }).data).toEqual({ a: 1 })
     expect(log.raw).toEqual([])
   })
 
   it('a well-formed record planted under the key is read (the control case)', async () => {
-    const app = createApp()
     const id = 'C'.repeat(43)
     await env.SESSIONS.put(await kvKeyFor(id), record({}))
-    const res = await app.request(
-      `${ORIGIN}/session`,
-      { headers: { Cookie: `sessionid=${id}` } },
-      env,
-    )
+    const res = await sessionApp().send('/session', {}, { cookie: `sessionid=${id}` })
     expect(((await res.json()) as { data: unknown }).data).toEqual({ a: 1 })
   })
 })
 
-describe('a KV delete that fails during flush()', () => {
-  /** Delays every delete after the first until `open()` is called: the retry is then observably in flight. */
-  function gated(namespace: KVNamespace): { namespace: KVNamespace; open(): void } {
+describe('a KV delete that fails while a session ends', () => {
+  /**
+   * Delays every delete after the first until `open()` is called: the retry is then
+   * observably in flight, and `reached` resolves once it waits at the gate.
+   */
+  function gated(namespace: KVNamespace): {
+    namespace: KVNamespace
+    reached: Promise<void>
+    open(): void
+  } {
     let open: () => void = () => undefined
+    let arrived: () => void = () => undefined
     const gate = new Promise<void>((resolve) => {
       open = resolve
+    })
+    const reached = new Promise<void>((resolve) => {
+      arrived = resolve
     })
     let calls = 0
     const wrapped = new Proxy(namespace, {
@@ -437,31 +397,40 @@ describe('a KV delete that fails during flush()', () => {
         const value = Reflect.get(target, prop, receiver) as unknown
         if (typeof value !== 'function') return value
         return async (...args: unknown[]) => {
-          if (prop === 'delete' && ++calls > 1) await gate
+          if (prop === 'delete' && ++calls > 1) {
+            arrived()
+            await gate
+          }
           return (value as (...a: unknown[]) => unknown).apply(target, args)
         }
       },
     })
-    return { namespace: wrapped, open: () => open() }
+    return { namespace: wrapped, reached, open: () => open() }
   }
 
-  /** Logs in through the demo and returns the id and its KV key. */
-  async function loggedIn(app: ReturnType<typeof createApp>): Promise<{ id: string; key: string }> {
-    const res = await app.request(`${ORIGIN}/login`, json('POST', { username: 'cleo' }), env)
-    const id = setCookie(res, 'sessionid')?.value as string
+  /** The app's users: a session whose user's verifier changed is logged out when it is read. */
+  const people = users()
+  const app = sessionApp({}, { users: people })
+
+  /** A stored session of `user` (logged in), or an anonymous one holding the one key `only`; its id and KV key. */
+  async function stored(user: string | null): Promise<{ id: string; key: string }> {
+    const client = app.browser()
+    if (user === null) await client.post('/session', { json: { only: 1 } })
+    const id = user === null ? client.sessionCookie! : await logIn(client, user)
     return { id, key: await kvKeyFor(id) }
   }
 
   it.each([
-    ['POST /logout', 'POST', '/logout'],
-    ['POST /session/flush', 'POST', '/session/flush'],
-    ['DELETE of the last key', 'DELETE', '/session/data/username'],
+    ['POST /logout (flush())', 'POST', '/logout', false],
+    ['POST /clear (clear() of a logged-in session)', 'POST', '/clear', false],
+    ["a read that finds the user's verifier changed", 'GET', '/whoami', true],
   ])(
     '%s clears the cookie at once and retries the delete through waitUntil',
-    async (_label, method, path) => {
+    async (_label, method, path, renew) => {
       const log = warnings()
-      const app = createApp()
-      const { id, key } = await loggedIn(app)
+      const user = `cleo-${crypto.randomUUID()}`
+      const { id, key } = await stored(user)
+      if (renew) people.renew(user)
 
       // The first delete fails, the retry succeeds (once it is let through).
       const faulty = faultyKV(env.SESSIONS)
@@ -475,11 +444,9 @@ describe('a KV delete that fails during flush()', () => {
       const ctx = createExecutionContext()
       const waitUntil = vi.spyOn(ctx, 'waitUntil')
 
-      const res = await app.fetch(
-        new Request(`${ORIGIN}${path}`, { method, headers: { Cookie: `sessionid=${id}` } }),
-        { SESSIONS: counting.namespace },
-        ctx,
-      )
+      const res = await app
+        .browserWith(id, { env: { SESSIONS: counting.namespace }, executionCtx: ctx })
+        .request(path, { method })
       expect(res.status).toBe(200)
       const cleared = setCookie(res, 'sessionid')
       expect(cleared?.value).toBe('')
@@ -487,7 +454,8 @@ describe('a KV delete that fails during flush()', () => {
       expect(waitUntil).toHaveBeenCalledTimes(1)
       // The retry is in flight (its revocation marker first, then the delete, held at the
       // gate): the record is still there.
-      await vi.waitFor(() => expect(counting.counts.deletes).toBe(2))
+      await gate.reached
+      expect(counting.counts.deletes).toBe(2)
       expect(await env.SESSIONS.get(key)).not.toBeNull()
 
       gate.open()
@@ -500,17 +468,42 @@ describe('a KV delete that fails during flush()', () => {
     },
   )
 
+  it('DELETE of the last key: a failed delete is tried again before the answer, not through waitUntil', async () => {
+    const log = warnings()
+    const { id, key } = await stored(null)
+    const faulty = faultyKV(env.SESSIONS)
+    faulty.faults.delete = true
+    faulty.faults.error = () => {
+      faulty.faults.delete = false
+      return new Error('KV DELETE failed: simulated outage')
+    }
+    const counting = countingKV(faulty.namespace)
+    const ctx = createExecutionContext()
+    const waitUntil = vi.spyOn(ctx, 'waitUntil')
+    const res = await app
+      .browserWith(id, { env: { SESSIONS: counting.namespace }, executionCtx: ctx })
+      .delete('/session/only')
+    expect(res.status).toBe(200)
+    const cleared = setCookie(res, 'sessionid')
+    expect([cleared?.value, cleared?.attrs['max-age']]).toEqual(['', '0'])
+    // The emptied session's delete failed; ending it whole deleted it, within the request.
+    expect(counting.counts.deletes).toBe(2)
+    expect(waitUntil).not.toHaveBeenCalled()
+    expect(await env.SESSIONS.get(key)).toBeNull()
+    expect(log.lines).toContainEqual(
+      expect.objectContaining({ event: 'session.store_delete_failed' }),
+    )
+    expect(log.raw.join('\n')).not.toContain(id)
+  })
+
   it('a retry that fails too is logged; the cookie is still cleared and the response is not an error', async () => {
     const log = warnings()
-    const app = createApp()
-    const { id, key } = await loggedIn(app)
+    const { id, key } = await stored('cleo')
     const faulty = faultyKV(env.SESSIONS, { delete: true })
     const ctx = createExecutionContext()
-    const res = await app.fetch(
-      new Request(`${ORIGIN}/logout`, { method: 'POST', headers: { Cookie: `sessionid=${id}` } }),
-      { SESSIONS: faulty.namespace },
-      ctx,
-    )
+    const res = await app
+      .browserWith(id, { env: { SESSIONS: faulty.namespace }, executionCtx: ctx })
+      .post('/logout')
     await waitOnExecutionContext(ctx)
     expect(res.status).toBe(200)
     expect(setCookie(res, 'sessionid')?.value).toBe('')
@@ -523,8 +516,7 @@ describe('a KV delete that fails during flush()', () => {
 
   it("POST /login over an old session retries the old record's delete through waitUntil", async () => {
     warnings()
-    const app = createApp()
-    const { id, key } = await loggedIn(app)
+    const { id, key } = await stored('cleo')
     const faulty = faultyKV(env.SESSIONS, { delete: true })
     faulty.faults.error = () => {
       faulty.faults.delete = false
@@ -532,15 +524,11 @@ describe('a KV delete that fails during flush()', () => {
     }
     const ctx = createExecutionContext()
     const waitUntil = vi.spyOn(ctx, 'waitUntil')
-    const init = json('POST', { username: 'cleo' })
-    const res = await app.fetch(
-      new Request(`${ORIGIN}/login`, {
-        ...init,
-        headers: { ...(init.headers as Record<string, string>), Cookie: `sessionid=${id}` },
-      }),
-      { SESSIONS: faulty.namespace },
-      ctx,
-    )
+    const client = app.browserWith(id, {
+      env: { SESSIONS: faulty.namespace },
+      executionCtx: ctx,
+    })
+    const res = await client.post('/login', { json: { user: 'cleo' } })
     expect(res.status).toBe(200)
     const next = setCookie(res, 'sessionid')?.value
     expect(next).toMatch(ID)
@@ -548,6 +536,6 @@ describe('a KV delete that fails during flush()', () => {
     expect(waitUntil).toHaveBeenCalledTimes(1)
     await waitOnExecutionContext(ctx)
     expect(await env.SESSIONS.get(key)).toBeNull()
-    expect(await storedKeys()).toEqual([await kvKeyFor(next as string)])
+    expect(await storedKeys(env.SESSIONS)).toEqual([await kvKeyFor(next as string)])
   })
 })

@@ -54,10 +54,10 @@ async function storedThenLimited(refuse: number): Promise<{
 }> {
   const h = harness({ store: kvStore({ namespace: env.SESSIONS }) })
   await h.run(async (s) => s.set('k', 1))
-  const token = h.jar.cookies.get('sessionid')!
+  const token = h.cookies.get('sessionid')!
   const kv = limitedKV(refuse)
   const limited = harness({ store: kvStore({ namespace: kv.namespace, rateLimitRetries: FAST }) })
-  limited.jar.cookies.set('sessionid', token)
+  limited.cookies.set('sessionid', token)
   return { token, kv, limited }
 }
 
@@ -71,7 +71,7 @@ describe('kvStore(): a write KV refuses with 429', () => {
     const h = harness({ store: kvStore({ namespace: kv.namespace, rateLimitRetries: FAST }) })
     const { res } = await h.run(async (s) => s.set('counter', 1))
     expect(res.status).toBe(200)
-    const token = h.jar.cookies.get('sessionid')!
+    const token = h.cookies.get('sessionid')!
     expect(kv.refused()).toBe(2)
     expect(kv.puts).toHaveLength(3)
     expect(JSON.parse((await env.SESSIONS.get(await kvKeyFor(token)))!).data).toEqual({

@@ -9,14 +9,14 @@ import {
   SessionError,
   type SessionEnv,
 } from '../src/session'
-import { Jar } from './helpers/http'
+import { createTestClient, type TestClient } from '../src/session/testing'
 
 const BASE = 'http://example.com'
 
 /** An app with a login route, a protected area and a JSON API behind loginRequired(). */
 function app(options: Parameters<typeof loginRequired>[0] = {}): {
   request: (path: string, init?: RequestInit) => Promise<Response>
-  jar: Jar
+  client: TestClient
 } {
   const a = new Hono<SessionEnv>()
   a.use(session())
@@ -30,15 +30,8 @@ function app(options: Parameters<typeof loginRequired>[0] = {}): {
   })
   a.use('/account/*', loginRequired(options))
   a.get('/account/*', async (c) => c.text(`hello ${await c.get('session').getUser()}`))
-  const jar = new Jar()
-  return {
-    jar,
-    async request(path, init = {}) {
-      const res = await a.request(BASE + path, jar.init(init), env)
-      jar.update(res)
-      return res
-    },
-  }
+  const client = createTestClient(a, { env, url: BASE })
+  return { client, request: (path, init = {}) => client.request(path, init) }
 }
 
 describe('loginRequired()', () => {

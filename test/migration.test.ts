@@ -21,9 +21,7 @@ import {
   createTestClient,
   type TestClient,
 } from '../src/session/testing'
-import { device, deviceWith } from './helpers/demo'
-import { namedStub, rowOf, splitToken, storedSessionCount } from './helpers/do'
-import { json } from './helpers/http'
+import { rowOf, splitToken, storedSessionCount } from './helpers/do'
 import { countingKV } from './helpers/kv'
 import { storedRecords } from './helpers/harness'
 
@@ -205,21 +203,5 @@ describe('durableObjectStore({ migrateFromKV })', () => {
         message: expect.stringContaining('"migrateFromKV"'),
       }),
     )
-  })
-})
-
-describe('the demo switched from SESSION_STORE=kv to do', () => {
-  it('keeps a logged-in user logged in, with the same data', async () => {
-    const onKv = device({ ...env, SESSION_STORE: 'kv' })
-    await onKv.login('raju')
-    await onKv.call('/session', json('POST', { color: 'green' }))
-    const onDo = deviceWith({ ...env, SESSION_STORE: 'do' }, onKv.token!)
-    expect(await onDo.whoami()).toBe('raju')
-    const { body } = await onDo.call<{ data: Record<string, unknown> }>('/session')
-    expect(body.data).toEqual({ username: 'raju', color: 'green' })
-    expect(onDo.token).not.toBe(onKv.token)
-    expect((await rowOf(onDo.token!))?.user).toBe('raju')
-    expect(await namedStub('user:raju').count()).toBe(1)
-    expect(await env.SESSIONS.get(await kvKeyFor(onKv.token!))).toBeNull()
   })
 })

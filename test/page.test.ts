@@ -2,8 +2,9 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createApp } from '../src/app'
 import { cookieStore, MAX_COOKIE_AGE, type SessionOptions } from '../src/session'
 import { receivedCookies } from '../src/routes/page'
+import { type CookieJar, createTestClient } from '../src/session/testing'
 import { MAX_BODY_BYTES } from '../src/routes/session-api'
-import { Jar, json, setCookie, UNICODE_SPACES } from './helpers/http'
+import { json, setCookie, UNICODE_SPACES } from './helpers/http'
 import { SERVER_STORES, type StoreUnderTest } from './helpers/stores'
 
 const BASE = 'http://localhost:8787'
@@ -53,7 +54,7 @@ describe.each(SERVER_STORES)('on the $name store', (store: StoreUnderTest) => {
    * rows that expired by the real clock, and must not race the expiries a test sets.
    */
   function browser(options: SessionOptions = {}): {
-    jar: Jar
+    cookies: CookieJar
     clock: { now: number }
     get(path: string, init?: RequestInit): Promise<Response>
     post(
@@ -64,14 +65,10 @@ describe.each(SERVER_STORES)('on the $name store', (store: StoreUnderTest) => {
   } {
     const clock = { now: Math.ceil(Date.now() / 1000) * 1000 + 60_000 }
     const app = createApp({ now: () => clock.now, ...options })
-    const jar = new Jar()
-    const send = async (path: string, init: RequestInit): Promise<Response> => {
-      const res = await app.request(BASE + path, jar.init(init), store.bindings)
-      jar.update(res)
-      return res
-    }
+    const client = createTestClient(app, { env: store.bindings, url: BASE })
+    const send = (path: string, init: RequestInit): Promise<Response> => client.request(path, init)
     return {
-      jar,
+      cookies: client.cookies,
       clock,
       get: (path, init = {}) => send(path, init),
       post: (path, fields = {}, headers = {}) =>
@@ -149,8 +146,8 @@ describe.each(SERVER_STORES)('on the $name store', (store: StoreUnderTest) => {
     it('shows every cookie received, HttpOnly ones included, escaped', async () => {
       const b = browser()
       await b.get('/set-cook/') // user=Raju, HttpOnly
-      b.jar.cookies.set('evil', '<script>alert(1)</script>')
-      b.jar.cookies.set('q"uote', 'a&b')
+      b.cookies.set('evil', '<script>alert(1)</script>')
+      b.cookies.set('q"uote', 'a&b')
       const body = await (await b.get('/')).text()
       expect(body).toMatch(/<code>user<\/code><\/td><td class="v">Raju<\/td>/)
       expect(body).toContain('&lt;script&gt;alert(1)&lt;/script&gt;')
@@ -167,7 +164,7 @@ describe.each(SERVER_STORES)('on the $name store', (store: StoreUnderTest) => {
       expect(body).toContain('&quot;&lt;b&gt;\\&quot;hi\\&quot;&lt;/b&gt;&quot;')
       expect(body).not.toContain('<b>"hi"</b>')
       // The session cookie's value is shown as received.
-      expect(body).toContain(b.jar.cookies.get('sessionid'))
+      expect(body).toContain(b.cookies.get('sessionid'))
       expect(body).toContain('<td id="browser-close">no</td>')
     })
 
@@ -189,7 +186,7 @@ describe.each(SERVER_STORES)('on the $name store', (store: StoreUnderTest) => {
     it('answers 503 with a readable page when the store cannot be read', async () => {
       const warn = vi.spyOn(console, 'warn').mockImplementation(() => {})
       const b = browser({ store: store.faulty({ read: true }) })
-      b.jar.cookies.set('sessionid', store.unknownToken())
+      b.cookies.set('sessionid', store.unknownToken())
       const res = await b.get('/')
       expect(warn).toHaveBeenCalledExactlyOnceWith(
         expect.stringContaining('"event":"session.store_read_failed"'),
@@ -404,9 +401,9 @@ describe.each(SERVER_STORES)('on the $name store', (store: StoreUnderTest) => {
     it('cycle moves the data to a new key and retires the old record', async () => {
       const b = browser()
       await submit(b, '/form/set', { key: 'k', value: 'v' })
-      const before = b.jar.cookies.get('sessionid')!
+      const before = b.cookies.get('sessionid')!
       await submit(b, '/form/cycle')
-      const after = b.jar.cookies.get('sessionid')!
+      const after = b.cookies.get('sessionid')!
       expect(after).not.toBe(before)
       expect(await store.data(before)).toBeNull()
       // The data moved, with the flash messages waiting to be shown.
@@ -425,7 +422,7 @@ describe.each(SERVER_STORES)('on the $name store', (store: StoreUnderTest) => {
       const b = browser()
       await submit(b, '/form/set', { key: 'k', value: 'v' })
       await b.get('/')
-      const flushed = b.jar.cookies.get('sessionid')!
+      const flushed = b.cookies.get('sessionid')!
       const res = await submit(b, '/form/flush')
       // The flushed record is gone at once; the flash message travels in a new session
       // that holds nothing else, under a new id.
@@ -436,7 +433,7 @@ describe.each(SERVER_STORES)('on the $name store', (store: StoreUnderTest) => {
       expect(body).toContain('<li class="success">Session flushed</li>')
       expect(body).toContain('The session is empty')
       expect(setCookie(shown, 'sessionid')?.attrs['max-age']).toBe('0')
-      expect(b.jar.cookies.has('sessionid')).toBe(false)
+      expect(b.cookies.get('sessionid')).toBeUndefined()
       expect(await sessionCount()).toBe(0)
     })
   })
@@ -445,9 +442,9 @@ describe.each(SERVER_STORES)('on the $name store', (store: StoreUnderTest) => {
     it('logs in with a new key, shows the name escaped, and logs out', async () => {
       const b = browser()
       await submit(b, '/form/set', { key: 'cart', value: '3 items' })
-      const anonymous = b.jar.cookies.get('sessionid')!
+      const anonymous = b.cookies.get('sessionid')!
       await submit(b, '/form/login', { username: '<Raju & co>' })
-      const loggedIn = b.jar.cookies.get('sessionid')!
+      const loggedIn = b.cookies.get('sessionid')!
       expect(loggedIn).not.toBe(anonymous)
       expect(await store.data(anonymous)).toBeNull()
       let body = await (await b.get('/')).text()
@@ -567,7 +564,7 @@ describe.each(SERVER_STORES)('on the $name store', (store: StoreUnderTest) => {
       await submit(b, '/form/logout')
       const shown = await b.get('/')
       expect(flashes(await shown.text())).toEqual([['success', 'Logged out']])
-      expect(b.jar.cookies.has('sessionid')).toBe(false)
+      expect(b.cookies.get('sessionid')).toBeUndefined()
       expect(await sessionCount()).toBe(0)
     })
   })

@@ -1,39 +1,40 @@
 /**
  * A logout racing a request already in flight, on the KV store (issue 13, item 3): the
  * in-flight request loaded the session before the logout and saves after it. Without the
- * revocation marker its `put` brought the whole record back, `username` included, with a
+ * revocation marker its `put` brought the whole record back, its user included, with a
  * fresh TTL and a Set-Cookie for the logged-out id. Every order of the two requests' KV
  * calls must end logged out, within one location.
  */
 import { env } from 'cloudflare:test'
 import { beforeEach, describe, expect, it } from 'vitest'
-import { createApp } from '../src/app'
 import { KV_REVOCATION_TTL, kvKeyFor, kvRevokedKeyFor } from '../src/session'
-import { json, setCookie } from './helpers/http'
+import { logIn, sessionApp } from './helpers/app'
+import { setCookie } from './helpers/http'
 import { clearKV, holdingKV } from './helpers/kv'
 
-const ORIGIN = 'http://localhost'
-const app = createApp()
+// session()'s defaults: the KV store bound as SESSIONS, read from each request's bindings.
+const app = sessionApp()
 
 beforeEach(async () => {
   await clearKV(env.SESSIONS)
 })
 
-/** Logs in as `username` and stores `hits: 1`; resolves the cookie. */
-async function loggedIn(username: string): Promise<string> {
-  const login = await app.request(`${ORIGIN}/login`, json('POST', { username }), env)
-  const cookie = `sessionid=${setCookie(login, 'sessionid')?.value}`
-  await app.request(`${ORIGIN}/session-hit/`, { headers: { Cookie: cookie } }, env)
-  return cookie
+/** Logs in as `user` and stores `hits: 1`; resolves the session cookie. */
+async function loggedIn(user: string): Promise<string> {
+  const client = app.browser()
+  const token = await logIn(client, user)
+  expect((await client.get('/hit')).status).toBe(200)
+  return token
 }
 
-const whoami = async (cookie: string): Promise<unknown> =>
-  (await app.request(`${ORIGIN}/whoami`, { headers: { Cookie: cookie } }, env)).json()
+/** The user a request with `token` finds, through a fresh browser. */
+const whoami = async (token: string): Promise<unknown> =>
+  (await app.browserWith(token).get('/whoami')).json()
 
 /** The two requests of the race, each on its own scripted view of the same real KV. */
 function race(
-  cookie: string,
-  path: 'GET /session-hit/' | 'POST /session' = 'GET /session-hit/',
+  token: string,
+  path: 'GET /hit' | 'POST /session' = 'GET /hit',
 ): {
   inFlight: ReturnType<typeof holdingKV>
   logout: ReturnType<typeof holdingKV>
@@ -42,61 +43,43 @@ function race(
 } {
   const inFlight = holdingKV(env.SESSIONS)
   const logout = holdingKV(env.SESSIONS)
+  const over = (kv: ReturnType<typeof holdingKV>) =>
+    app.browserWith(token, { env: { ...env, SESSIONS: kv.namespace } })
   return {
     inFlight,
     logout,
-    // GET /session-hit/ reads the session and writes it back, as any page view that writes;
+    // GET /hit reads the session and writes it back, as any page view that writes;
     // POST /session (JSON) sets a key.
     startInFlight: async () =>
       path === 'POST /session'
-        ? app.request(
-            `${ORIGIN}/session`,
-            {
-              ...json('POST', { color: 'blue' }),
-              headers: { Cookie: cookie, 'Content-Type': 'application/json' },
-            },
-            { ...env, SESSIONS: inFlight.namespace },
-          )
-        : app.request(
-            `${ORIGIN}/session-hit/`,
-            { headers: { Cookie: cookie } },
-            { ...env, SESSIONS: inFlight.namespace },
-          ),
-    startLogout: async () =>
-      app.request(
-        `${ORIGIN}/logout`,
-        { method: 'POST', headers: { Cookie: cookie } },
-        { ...env, SESSIONS: logout.namespace },
-      ),
+        ? over(inFlight).post('/session', { json: { color: 'blue' } })
+        : over(inFlight).get('/hit'),
+    startLogout: async () => over(logout).post('/logout'),
   }
 }
 
 /** What must hold after every order: no record, no session for the old id. */
-async function expectLoggedOut(cookie: string): Promise<void> {
-  const id = cookie.slice('sessionid='.length)
-  expect(await env.SESSIONS.get(await kvKeyFor(id))).toBeNull()
-  expect(await whoami(cookie)).toEqual({ username: null })
+async function expectLoggedOut(token: string): Promise<void> {
+  expect(await env.SESSIONS.get(await kvKeyFor(token))).toBeNull()
+  expect(await whoami(token)).toEqual({ user: null })
 }
 
-/** A refused in-flight save: 409 saying why (a page, or JSON on the JSON routes), and no Set-Cookie at all. */
+/** A refused in-flight save: 409 SESSION_INTERRUPTED, and no Set-Cookie at all. */
 async function expectRefused(res: Response): Promise<void> {
   expect(res.status).toBe(409)
   expect(res.headers.getSetCookie()).toEqual([])
-  if (res.headers.get('Content-Type')?.startsWith('application/json')) {
-    expect(await res.json()).toMatchObject({ code: 'SESSION_INTERRUPTED' })
-  } else {
-    expect(await res.text()).toContain(
-      'The session was ended by another request while this one ran',
-    )
-  }
+  expect(await res.json()).toMatchObject({
+    code: 'SESSION_INTERRUPTED',
+    error: expect.stringContaining('The session was ended by another request while this one ran'),
+  })
 }
 
 describe('a logout racing an in-flight write (KV, one location)', () => {
-  it.each(['GET /session-hit/', 'POST /session'] as const)(
+  it.each(['GET /hit', 'POST /session'] as const)(
     "the issue's scenario (%s): the write lands after the logout finished, and is undone and refused",
     async (path) => {
-      const cookie = await loggedIn('raju')
-      const r = race(cookie, path)
+      const token = await loggedIn('raju')
+      const r = race(token, path)
       const write = r.inFlight.hold('put', 'session:')
       const inFlight = r.startInFlight()
       await write.reached // loaded, about to write
@@ -107,7 +90,7 @@ describe('a logout racing an in-flight write (KV, one location)', () => {
 
       write.release()
       await expectRefused(await inFlight)
-      await expectLoggedOut(cookie)
+      await expectLoggedOut(token)
     },
   )
 
@@ -120,8 +103,8 @@ describe('a logout racing an in-flight write (KV, one location)', () => {
   ] as const)(
     '%s ends logged out, the in-flight write refused',
     async (order, inFlightHolds, logoutHolds) => {
-      const cookie = await loggedIn('raju')
-      const r = race(cookie)
+      const token = await loggedIn('raju')
+      const r = race(token)
       const hold = (kv: ReturnType<typeof holdingKV>, spec: string) => {
         const [op, prefix] = spec.split(' ') as ['get' | 'put' | 'delete', string]
         return kv.hold(op, prefix)
@@ -153,47 +136,44 @@ describe('a logout racing an in-flight write (KV, one location)', () => {
         await expectRefused(await inFlight)
       }
       expect((await logout).status).toBe(200)
-      await expectLoggedOut(cookie)
+      await expectLoggedOut(token)
     },
   )
 
   it('W C M D: a write that finished before the logout began is simply logged out after', async () => {
-    const cookie = await loggedIn('raju')
-    const r = race(cookie)
+    const token = await loggedIn('raju')
+    const r = race(token)
     const res = await r.startInFlight()
     expect(res.status).toBe(200)
     expect((await r.startLogout()).status).toBe(200)
-    await expectLoggedOut(cookie)
+    await expectLoggedOut(token)
   })
 
-  it.each(['GET /session-hit/', 'POST /session'] as const)(
+  it.each(['GET /hit', 'POST /session'] as const)(
     'a cycleKey() that answered first (%s in flight): the old id stays dead, the write refused',
     async (path) => {
-      const cookie = await loggedIn('raju')
-      const r = race(cookie, path)
+      const token = await loggedIn('raju')
+      const r = race(token, path)
       const write = r.inFlight.hold('put', 'session:')
       const inFlight = r.startInFlight()
       await write.reached
-      const cycled = await app.request(
-        `${ORIGIN}/session/cycle`,
-        { method: 'POST', headers: { Cookie: cookie } },
-        env,
-      )
+      const cycler = app.browserWith(token)
+      const cycled = await cycler.post('/cycle')
       expect(cycled.status).toBe(200)
       write.release()
       await expectRefused(await inFlight)
-      await expectLoggedOut(cookie)
+      await expectLoggedOut(token)
       // The cycled session, under its new id, is untouched.
-      const fresh = `sessionid=${setCookie(cycled, 'sessionid')?.value}`
-      expect(await whoami(fresh)).toEqual({ username: 'raju' })
+      expect(cycler.sessionCookie).not.toBe(token)
+      expect(await whoami(cycler.sessionCookie!)).toEqual({ user: 'raju' })
     },
   )
 
   it('leaves a revocation marker with a short TTL, holding nothing of the session', async () => {
-    const cookie = await loggedIn('raju')
+    const token = await loggedIn('raju')
     const before = Math.floor(Date.now() / 1000)
-    await app.request(`${ORIGIN}/logout`, { method: 'POST', headers: { Cookie: cookie } }, env)
-    const key = await kvRevokedKeyFor(cookie.slice('sessionid='.length))
+    expect((await app.browserWith(token).post('/logout')).status).toBe(200)
+    const key = await kvRevokedKeyFor(token)
     expect(await env.SESSIONS.get(key)).toBe('1')
     const [entry] = (await env.SESSIONS.list({ prefix: key })).keys
     expect(entry?.expiration).toBeGreaterThanOrEqual(before + KV_REVOCATION_TTL - 1)
@@ -203,25 +183,17 @@ describe('a logout racing an in-flight write (KV, one location)', () => {
   })
 
   it('a login racing the logout of the session it replaces is refused too, and leaves no new session', async () => {
-    const cookie = await loggedIn('raju')
+    const token = await loggedIn('raju')
     const login = holdingKV(env.SESSIONS)
     const check = login.hold('get', 'revoked:') // the new record is written; the old one's marker not yet read
-    const inFlight = app.request(
-      `${ORIGIN}/login`,
-      {
-        ...json('POST', { username: 'raju' }),
-        headers: { Cookie: cookie, 'Content-Type': 'application/json' },
-      },
-      { ...env, SESSIONS: login.namespace },
-    )
+    const inFlight = app
+      .browserWith(token, { env: { ...env, SESSIONS: login.namespace } })
+      .post('/login', { json: { user: 'raju' } })
     await check.reached
-    expect(
-      (await app.request(`${ORIGIN}/logout`, { method: 'POST', headers: { Cookie: cookie } }, env))
-        .status,
-    ).toBe(200)
+    expect((await app.browserWith(token).post('/logout')).status).toBe(200)
     check.release()
     await expectRefused(await inFlight)
-    await expectLoggedOut(cookie)
+    await expectLoggedOut(token)
     // The new record was removed again: nothing but revocation markers is left.
     expect((await env.SESSIONS.list({ prefix: 'session:' })).keys).toEqual([])
   })

@@ -63,7 +63,7 @@ describe('rolling: sliding expiry', () => {
   it('writes once past the threshold, extending the KV TTL and the cookie Max-Age together', async () => {
     const h = rollingHarness({ rolling: true, maxAge: 3600 })
     await h.run(async (s) => s.set('n', 1))
-    const id = h.jar.cookies.get('sessionid')
+    const id = h.cookies.get('sessionid')
     h.counted.reset()
     h.puts.length = 0
 

@@ -1,7 +1,8 @@
 import { SELF } from 'cloudflare:test'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { createApp } from '../src/app'
-import { Jar, json, setCookie } from './helpers/http'
+import { type CookieJar, createTestClient } from '../src/session/testing'
+import { json, setCookie } from './helpers/http'
 import { SERVER_STORES, type StoreUnderTest } from './helpers/stores'
 
 const BASE = 'http://localhost:8787'
@@ -26,16 +27,15 @@ describe.each(SERVER_STORES)('on the $name store', (store) => {
   })
 
   /** A simulated browser against the demo worker. */
-  function browser(): { jar: Jar; get(path: string, init?: RequestInit): Promise<Response> } {
-    const jar = new Jar()
-    return {
-      jar,
-      async get(path, init = {}) {
-        const res = await send(BASE + path, jar.init(init))
-        jar.update(res)
-        return res
-      },
-    }
+  function browser(): {
+    cookies: CookieJar
+    send(path: string, init?: RequestInit): Promise<Response>
+  } {
+    const client =
+      store.name === 'kv'
+        ? createTestClient(SELF, { url: BASE })
+        : createTestClient(app, { env: store.bindings, url: BASE })
+    return { cookies: client.cookies, send: (path, init = {}) => client.request(path, init) }
   }
 
   const sessionCount = (): Promise<number> => store.count()
@@ -43,13 +43,13 @@ describe.each(SERVER_STORES)('on the $name store', (store) => {
   describe.each([[''], ['/']])('tutorial routes (trailing slash: %j)', (slash) => {
     it('GET /test then /check: the test cookie works and is deleted', async () => {
       const b = browser()
-      const test = await b.get(`/test${slash}`)
+      const test = await b.send(`/test${slash}`)
       expect(test.status).toBe(200)
       expect(test.headers.get('Content-Type')).toMatch(/^text\/html/)
       expect(await test.text()).toBe('<h1>We are Testing Cookies..!! </h1>')
       expect(setCookie(test, 'testcookie')?.value).toBe('worked')
 
-      const check = await b.get(`/check${slash}`)
+      const check = await b.send(`/check${slash}`)
       expect(check.status).toBe(200)
       expect(await check.text()).toBe('<h1>Cookies are Deleted...!!</h1>')
       expect(setCookie(check, 'testcookie')?.attrs['max-age']).toBe('0')
@@ -65,21 +65,21 @@ describe.each(SERVER_STORES)('on the $name store', (store) => {
 
     it('GET /set-cook, /get-cook, /del-cook', async () => {
       const b = browser()
-      const set = await b.get(`/set-cook${slash}`)
+      const set = await b.send(`/set-cook${slash}`)
       expect(await set.text()).toBe('<h1>Say Hey Cookie Set..!!</h1>')
       const cookie = setCookie(set, 'user')
       expect(cookie?.value).toBe('Raju')
       expect(cookie?.attrs).not.toHaveProperty('max-age') // temporary
 
-      const get = await b.get(`/get-cook${slash}`)
+      const get = await b.send(`/get-cook${slash}`)
       expect(get.status).toBe(200)
       expect(await get.text()).toBe('Raju Hey Get Cookie Success')
 
-      const del = await b.get(`/del-cook${slash}`)
+      const del = await b.send(`/del-cook${slash}`)
       expect(await del.text()).toBe('<h1>Say Hey Cookie Deleted..!!</h1>')
       expect(setCookie(del, 'user')?.attrs).toMatchObject({ 'max-age': '0', path: '/' })
 
-      const after = await b.get(`/get-cook${slash}`)
+      const after = await b.send(`/get-cook${slash}`)
       expect(after.status).toBe(400)
       expect(await after.text()).toContain('No "user" cookie')
     })
@@ -87,7 +87,7 @@ describe.each(SERVER_STORES)('on the $name store', (store) => {
     it('GET /hit counts in a temporary cookie', async () => {
       const b = browser()
       for (const n of [1, 2, 3]) {
-        const res = await b.get(`/hit${slash}`)
+        const res = await b.send(`/hit${slash}`)
         expect(await res.text()).toContain(`Visit number ${n}`)
         const cookie = setCookie(res, 'hit')
         expect(cookie?.value).toBe(String(n))
@@ -97,8 +97,8 @@ describe.each(SERVER_STORES)('on the $name store', (store) => {
 
     it('GET /hit/persistent counts in a cookie with Max-Age=120', async () => {
       const b = browser()
-      await b.get(`/hit${slash}`)
-      const res = await b.get(`/hit/persistent${slash}`)
+      await b.send(`/hit${slash}`)
+      const res = await b.send(`/hit/persistent${slash}`)
       expect(await res.text()).toContain('Visit number 2')
       expect(setCookie(res, 'hit')?.attrs['max-age']).toBe('120')
     })
@@ -106,10 +106,10 @@ describe.each(SERVER_STORES)('on the $name store', (store) => {
     it('GET /session-hit counts in the session, kept in the store', async () => {
       const b = browser()
       for (const n of [1, 2, 3]) {
-        const res = await b.get(`/session-hit${slash}`)
+        const res = await b.send(`/session-hit${slash}`)
         expect(await res.text()).toContain(`Visit number ${n}`)
       }
-      const id = b.jar.cookies.get('sessionid')
+      const id = b.cookies.get('sessionid')
       expect(id).toBeDefined()
       expect(await store.data(id ?? '')).toEqual({ hits: 3 })
       expect(await sessionCount()).toBe(1)
@@ -146,17 +146,17 @@ describe.each(SERVER_STORES)('on the $name store', (store) => {
 
     it('POST /session sets keys, DELETE /session/data/:name deletes one', async () => {
       const b = browser()
-      const set = await b.get('/session', json('POST', { a: 1, b: { nested: [true, null] } }))
+      const set = await b.send('/session', json('POST', { a: 1, b: { nested: [true, null] } }))
       expect(set.status).toBe(200)
       expect(((await set.json()) as { data: unknown }).data).toEqual({
         a: 1,
         b: { nested: [true, null] },
       })
-      const del = await b.get('/session/data/a', { method: 'DELETE' })
+      const del = await b.send('/session/data/a', { method: 'DELETE' })
       expect(((await del.json()) as { data: unknown }).data).toEqual({
         b: { nested: [true, null] },
       })
-      const get = await b.get('/session')
+      const get = await b.send('/session')
       expect(((await get.json()) as { data: unknown }).data).toEqual({
         b: { nested: [true, null] },
       })
@@ -181,14 +181,14 @@ describe.each(SERVER_STORES)('on the $name store', (store) => {
 
     it('POST /session/expiry sets and resets the expiry', async () => {
       const b = browser()
-      await b.get('/session', json('POST', { a: 1 }))
-      const short = await b.get('/session/expiry', json('POST', { seconds: 30 }))
+      await b.send('/session', json('POST', { a: 1 }))
+      const short = await b.send('/session/expiry', json('POST', { seconds: 30 }))
       expect(await short.json()).toMatchObject({ expiryAge: 30, expireAtBrowserClose: false })
       expect(setCookie(short, 'sessionid')?.attrs['max-age']).toBe('30')
-      const close = await b.get('/session/expiry', json('POST', { seconds: 0 }))
+      const close = await b.send('/session/expiry', json('POST', { seconds: 0 }))
       expect(await close.json()).toMatchObject({ expireAtBrowserClose: true })
       expect(setCookie(close, 'sessionid')?.attrs).not.toHaveProperty('max-age')
-      const reset = await b.get('/session/expiry', json('POST', { seconds: null }))
+      const reset = await b.send('/session/expiry', json('POST', { seconds: null }))
       expect(await reset.json()).toMatchObject({ expiryAge: 1209600, expireAtBrowserClose: false })
     })
 
@@ -202,20 +202,20 @@ describe.each(SERVER_STORES)('on the $name store', (store) => {
 
     it('POST /session/cycle moves the data to a new key', async () => {
       const b = browser()
-      await b.get('/session', json('POST', { a: 1 }))
-      const old = b.jar.cookies.get('sessionid')
-      const res = await b.get('/session/cycle', { method: 'POST' })
+      await b.send('/session', json('POST', { a: 1 }))
+      const old = b.cookies.get('sessionid')
+      const res = await b.send('/session/cycle', { method: 'POST' })
       expect(((await res.json()) as { data: unknown }).data).toEqual({ a: 1 })
-      expect(b.jar.cookies.get('sessionid')).not.toBe(old)
+      expect(b.cookies.get('sessionid')).not.toBe(old)
       const replay = await send(`${BASE}/session`, { headers: { Cookie: `sessionid=${old}` } })
       expect(((await replay.json()) as { data: unknown }).data).toEqual({})
     })
 
     it('POST /session/flush answers the new empty session and removes the record', async () => {
       const b = browser()
-      await b.get('/session', json('POST', { a: 1 }))
+      await b.send('/session', json('POST', { a: 1 }))
       expect(await sessionCount()).toBe(1)
-      const res = await b.get('/session/flush', { method: 'POST' })
+      const res = await b.send('/session/flush', { method: 'POST' })
       expect(await res.json()).toMatchObject({ data: {}, expiryAge: 1209600 })
       expect(setCookie(res, 'sessionid')?.attrs['max-age']).toBe('0')
       expect(await sessionCount()).toBe(0)
@@ -249,9 +249,11 @@ describe.each(SERVER_STORES)('on the $name store', (store) => {
       const body =
         '{"max":9007199254740992,"min":-9007199254740992,"one":1.0,"hundred":1E2,"tenth":0.1,"zero":-0,' +
         '"small":1.5e-7,"tiny":5e-324,"huge":1.7976931348623157e308,"text":"12345678901234567890","quoted":"a\\"1e400"}'
-      const res = await b.get('/session', json('POST', body))
+      const res = await b.send('/session', json('POST', body))
       expect(res.status).toBe(200)
-      const { data } = (await (await b.get('/session')).json()) as { data: Record<string, unknown> }
+      const { data } = (await (await b.send('/session')).json()) as {
+        data: Record<string, unknown>
+      }
       expect(data).toEqual({
         max: 9007199254740992,
         min: -9007199254740992,
@@ -271,25 +273,25 @@ describe.each(SERVER_STORES)('on the $name store', (store) => {
   describe('login, whoami, logout', () => {
     it('logs in with a new key, remembers the user, and logs out', async () => {
       const b = browser()
-      await b.get('/session', json('POST', { cart: ['book'] }))
-      const before = b.jar.cookies.get('sessionid')
+      await b.send('/session', json('POST', { cart: ['book'] }))
+      const before = b.cookies.get('sessionid')
 
-      const login = await b.get('/login', json('POST', { username: 'raju' }))
+      const login = await b.send('/login', json('POST', { username: 'raju' }))
       expect(login.status).toBe(200)
       expect(((await login.json()) as { data: unknown }).data).toEqual({
         cart: ['book'],
         username: 'raju',
       })
-      expect(b.jar.cookies.get('sessionid')).not.toBe(before)
+      expect(b.cookies.get('sessionid')).not.toBe(before)
 
-      expect(await (await b.get('/whoami')).json()).toEqual({ username: 'raju' })
+      expect(await (await b.send('/whoami')).json()).toEqual({ username: 'raju' })
       // The pre-login id (planted or not) is dead.
       const planted = await send(`${BASE}/whoami`, { headers: { Cookie: `sessionid=${before}` } })
       expect(await planted.json()).toEqual({ username: null })
 
-      const logout = await b.get('/logout', { method: 'POST' })
+      const logout = await b.send('/logout', { method: 'POST' })
       expect(await logout.json()).toMatchObject({ data: {} })
-      expect(await (await b.get('/whoami')).json()).toEqual({ username: null })
+      expect(await (await b.send('/whoami')).json()).toEqual({ username: null })
       expect(await sessionCount()).toBe(0)
     })
 

@@ -1,24 +1,23 @@
 /**
- * The per-user cap of the Durable Object store (maxSessionsPerUser, the demo's
- * MAX_SESSIONS_PER_USER): a login beyond it ends the user's least recently seen session,
- * the oldest created among equals.
+ * The per-user cap of the Durable Object store (`maxSessionsPerUser`): a login beyond it
+ * ends the user's least recently seen session, the oldest created among equals.
  */
 import { env } from 'cloudflare:test'
 import { beforeEach, describe, expect, it } from 'vitest'
-import { createApp } from '../src/app'
+import type { SessionOptions } from '../src/session'
 import { durableObjectStore } from '../src/session/durable-object'
-import { sessionCap } from '../src/routes/store'
-import { device } from './helpers/demo'
+import { logIn, sessionApp } from './helpers/app'
 import { clearObjects } from './helpers/do'
-import { json } from './helpers/http'
 
-const capped = (cap: string): Record<string, unknown> => ({
-  ...env,
-  SESSION_STORE: 'do',
-  MAX_SESSIONS_PER_USER: cap,
-})
 let users = 0
 const newUser = (): string => `cap-${++users}-${crypto.randomUUID().slice(0, 8)}`
+
+/** The Durable Object store with at most `cap` sessions per user, and `options` for `session()`. */
+const capped = (cap: number | null, options: SessionOptions = {}) =>
+  sessionApp({
+    ...options,
+    store: durableObjectStore({ namespace: env.SESSION_OBJECTS, maxSessionsPerUser: cap }),
+  })
 
 beforeEach(async () => {
   await clearObjects()
@@ -36,75 +35,51 @@ describe('durableObjectStore({ maxSessionsPerUser })', () => {
 
   it('ends the least recently seen session at a login beyond the cap', async () => {
     const clock = { now: Date.now() }
-    const app = createApp({ now: () => clock.now })
+    const app = capped(2, { now: () => clock.now })
     const user = newUser()
-    const [a, b, c] = [
-      device(capped('2'), { app }),
-      device(capped('2'), { app }),
-      device(capped('2'), { app }),
-    ]
-    await a.login(user)
+    const [a, b, c] = [app.browser(), app.browser(), app.browser()]
+    await logIn(a, user)
     clock.now += 1_000
-    await b.login(user)
+    await logIn(b, user)
     clock.now += 400_000 // past lastSeenInterval: a's read marks it seen, so b is now the least recent
-    await a.call('/session')
-    await c.login(user)
-    expect([await a.whoami(), await b.whoami(), await c.whoami()]).toEqual([user, null, user])
+    await a.get('/session')
+    await logIn(c, user)
+    expect([await a.user(), await b.user(), await c.user()]).toEqual([user, null, user])
   })
 
   it('ends the oldest created among sessions seen at the same time', async () => {
     const clock = { now: Date.now() }
-    const app = createApp({ now: () => clock.now })
+    const app = capped(2, { now: () => clock.now })
     const user = newUser()
-    const [a, b, c] = [
-      device(capped('2'), { app }),
-      device(capped('2'), { app }),
-      device(capped('2'), { app }),
-    ]
-    await b.login(user)
+    const [a, b, c] = [app.browser(), app.browser(), app.browser()]
+    await logIn(b, user)
     clock.now += 1_000
-    await a.login(user)
+    await logIn(a, user)
     clock.now += 400_000 // both read at this instant: the same last seen, b created first
-    await a.call('/session')
-    await b.call('/session')
-    await c.login(user)
-    expect([await a.whoami(), await b.whoami(), await c.whoami()]).toEqual([user, null, user])
+    await a.get('/session')
+    await b.get('/session')
+    await logIn(c, user)
+    expect([await a.user(), await b.user(), await c.user()]).toEqual([user, null, user])
   })
 
   it('counts a session once through cycleKey() and a re-login: the cap is reached by new devices only', async () => {
+    const app = capped(2)
     const user = newUser()
-    const [a, b] = [device(capped('2')), device(capped('2'))]
-    await a.login(user)
-    await b.login(user)
-    await a.call('/session/cycle', json('POST', {}))
-    await a.login(user)
-    expect([await a.whoami(), await b.whoami()]).toEqual([user, user])
-    const { body } = await a.call<{ sessions: unknown[] }>('/sessions')
-    expect(body.sessions).toHaveLength(2)
+    const [a, b] = [app.browser(), app.browser()]
+    await logIn(a, user)
+    await logIn(b, user)
+    await a.post('/cycle')
+    await logIn(a, user)
+    expect([await a.user(), await b.user()]).toEqual([user, user])
+    const res = await a.get('/sessions')
+    expect(((await res.json()) as { sessions: unknown[] }).sessions).toHaveLength(2)
   })
 
   it('has no cap by default', async () => {
+    const app = sessionApp({ store: durableObjectStore({ namespace: env.SESSION_OBJECTS }) })
     const user = newUser()
-    const ds = Array.from({ length: 6 }, () => device({ ...env, SESSION_STORE: 'do' }))
-    for (const d of ds) await d.login(user)
-    expect(await Promise.all(ds.map((d) => d.whoami()))).toEqual(ds.map(() => user))
+    const browsers = Array.from({ length: 6 }, () => app.browser())
+    for (const b of browsers) await logIn(b, user)
+    expect(await Promise.all(browsers.map((b) => b.user()))).toEqual(browsers.map(() => user))
   })
-})
-
-describe('MAX_SESSIONS_PER_USER (the demo)', () => {
-  it.each([
-    [undefined, null],
-    ['', null],
-    ['5', 5],
-    [' 2 ', 2],
-  ])('%j is the cap %j', (value, cap) => {
-    expect(sessionCap(value)).toBe(cap)
-  })
-
-  it.each([['0'], ['-1'], ['two'], ['1.5']])(
-    '%j is refused with INVALID_OPTION naming the variable',
-    (value) => {
-      expect(() => sessionCap(value)).toThrow(/MAX_SESSIONS_PER_USER/)
-    },
-  )
 })

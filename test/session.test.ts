@@ -24,7 +24,7 @@ const TWO_WEEKS = new Date(T0 + 1209600_000).toUTCString()
 
 /** The id the jar holds for the session cookie. */
 const idOf = (h: ReturnType<typeof harness>, name = 'sessionid'): string => {
-  const id = h.jar.cookies.get(name)
+  const id = h.cookies.get(name)
   if (!id) throw new Error('no session cookie in the jar')
   return id
 }
@@ -403,7 +403,7 @@ describe('session.flush()', () => {
     })
 
     // The old cookie, replayed, gets nothing.
-    h.jar.cookies.set('sessionid', oldId)
+    h.cookies.set('sessionid', oldId)
     const { body: replay } = await h.run(async (s) => s.get('user'))
     expect(replay).toBeNull()
   })
@@ -428,7 +428,7 @@ describe('session.flush() and clear() on an id that is not stored', () => {
     '%s() reads once and deletes nothing',
     async (method) => {
       const h = harness()
-      h.jar.cookies.set('sessionid', 'B'.repeat(43))
+      h.cookies.set('sessionid', 'B'.repeat(43))
       const { res } = await h.run(async (s) => s[method]())
       expect(h.kv.counts).toMatchObject({ reads: 1, writes: 0, deletes: 0 })
       expect(setCookie(res, 'sessionid')?.attrs['max-age']).toBe('0')
@@ -452,7 +452,7 @@ describe('session.cycleKey()', () => {
     const { body } = await h.run(async (s) => s.get('cart'))
     expect(body).toEqual([1, 2])
 
-    h.jar.cookies.set('sessionid', oldId)
+    h.cookies.set('sessionid', oldId)
     const { body: replay, res: replayRes } = await h.run(async (s) => s.get('cart'))
     expect(replay).toBeNull()
     expect(setCookie(replayRes, 'sessionid')?.attrs['max-age']).toBe('0')
@@ -704,12 +704,12 @@ describe('session() middleware', () => {
   it('never adopts a forged id: a read deletes the stale cookie, a write gets a fresh id', async () => {
     const h = harness()
     const forged = 'A'.repeat(43)
-    h.jar.cookies.set('sessionid', forged)
+    h.cookies.set('sessionid', forged)
     const { res } = await h.run(async (s) => s.get('a'))
     expect(setCookie(res, 'sessionid')?.attrs['max-age']).toBe('0')
     expect(h.kv.counts).toMatchObject({ reads: 1, writes: 0, deletes: 0 })
 
-    h.jar.cookies.set('sessionid', forged)
+    h.cookies.set('sessionid', forged)
     const { res: w } = await h.run(async (s) => s.set('a', 1))
     const fresh = setCookie(w, 'sessionid')?.value
     expect(fresh).toMatch(/^[A-Za-z0-9_-]{43}$/)

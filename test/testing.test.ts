@@ -1,14 +1,14 @@
 /**
  * `edge-session/testing` (issue 20, item 1): the test client, force-login, the client's
  * session and logout, on the KV, cookie and Durable Object stores, through `app.request()`
- * and through the demo worker (`SELF`); and the helpers that clear a store between tests.
+ * and through a fetcher; and the helpers that clear a store between tests. (The client on
+ * the demo worker, `SELF`, is in demo-testing.test.ts.)
  */
 import {
   env,
   listDurableObjectIds,
   runDurableObjectAlarm,
   runInDurableObject,
-  SELF,
 } from 'cloudflare:test'
 import { Hono } from 'hono'
 import { csrf } from 'hono/csrf'
@@ -27,8 +27,6 @@ import {
   createTestClient,
   CookieJar,
 } from '../src/session/testing'
-import { selectStore } from '../src/routes/store'
-import { demoAuthHash, USER_KEY_PREFIX } from '../src/routes/users'
 import { namedStub, rowsIn, storedSessionCount } from './helpers/do'
 import { storedRecords } from './helpers/harness'
 
@@ -40,6 +38,8 @@ type Bindings = {
 type AppEnv = SessionEnv<{ color?: string }> & { Bindings: Bindings }
 
 const SECRET = 'edge-session testing secret, at least 32 bytes'
+/** Where the app keeps its users' verifiers in USERS: `user:<name>`. */
+const USER_KEY_PREFIX = 'user:'
 const DO_HELPERS = { listDurableObjectIds, runInDurableObject }
 
 /** The stores an adopter's app may use, as the app's own session options. */
@@ -151,22 +151,22 @@ describe('the test client and unsafe methods', () => {
   })
 })
 
-describe('the test client over a fetcher (SELF, the demo worker)', () => {
-  const demoOptions = { authHash: demoAuthHash, store: selectStore() }
-
-  it("force-logs in on the demo's own options and the worker sees the user", async () => {
-    await env.USERS.put(`${USER_KEY_PREFIX}raju`, 'raju-verifier')
-    const client = createTestClient(SELF, {
+describe('the test client over a fetcher ({ fetch }, as SELF or a service binding is)', () => {
+  it("force-logs in on the app's own options and the app behind the fetcher sees the user", async () => {
+    const options = withAuthHash({})
+    const app = appWith(options)
+    const fetcher = { fetch: async (request: Request) => app.fetch(request, env) }
+    const client = createTestClient(fetcher, {
       env,
-      session: demoOptions,
+      session: options,
       url: 'http://localhost:8787',
     })
-    await client.forceLogin('raju')
-    expect(await (await client.get('/whoami')).json()).toEqual({ username: 'raju' })
+    await client.forceLogin('ada')
+    expect(await (await client.get('/me')).json()).toEqual({ user: 'ada', color: null })
     expect(await env.SESSIONS.get(await kvKeyFor(client.sessionCookie!))).not.toBeNull()
-    // The demo's guard refuses cross-site posts: the client's own Origin is same-site.
-    const res = await client.post('/session', { json: { color: 'blue' } })
-    expect(res.status).toBe(200)
+    // The app's CSRF guard refuses cross-site form posts: the client's own Origin is same-site.
+    const res = await client.post('/color', { form: { color: 'blue' } })
+    expect(res.status).toBe(204)
     expect(await client.session()).toEqual({ color: 'blue' })
   })
 })

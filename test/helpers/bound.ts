@@ -88,12 +88,12 @@ export async function withoutBoundCookie(
   h: Harness,
   step: Parameters<Harness['run']>[0],
 ): ReturnType<Harness['run']> {
-  const saved = new Map(h.jar.cookies)
-  h.jar.cookies.delete(BOUND)
+  const saved = Object.entries(h.cookies.all())
+  h.cookies.clear(BOUND)
   try {
     return await h.run(step)
   } finally {
-    h.jar.cookies.clear()
-    for (const [name, value] of saved) h.jar.cookies.set(name, value)
+    h.cookies.clear()
+    for (const [name, value] of saved) h.cookies.set(name, value)
   }
 }

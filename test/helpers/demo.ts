@@ -1,10 +1,14 @@
 /**
- * A browser-like client of the demo app (`createApp()`), for suites that run it on a
- * chosen store through the bindings (`SESSION_STORE`), with a `User-Agent` and the
- * `request.cf` a device would have (the pool gives none unless the Request carries it).
+ * A browser-like client of the demo app (`createApp()`), for the demo's own suites: the
+ * shipped test client on the demo with chosen bindings (`SESSION_STORE` picks the store),
+ * with a `User-Agent` and the `request.cf` a device would have.
  */
+import { SELF } from 'cloudflare:test'
 import { createApp } from '../../src/app'
-import { Jar, json } from './http'
+import { type CookieJar, createTestClient, type TestClient } from '../../src/session/testing'
+import { withCf, type Location } from './cf'
+import { type Target, target } from './hostile'
+import { json } from './http'
 
 export const BASE = 'http://localhost:8787'
 
@@ -13,12 +17,14 @@ export interface DeviceOptions {
   /** The app to talk to; a new `createApp()` when absent. */
   app?: ReturnType<typeof createApp>
   userAgent?: string
-  cf?: { country?: string; colo?: string }
+  cf?: Location
 }
 
-/** One browser: its cookie jar, raw requests, and JSON requests. */
+/** One browser: the test client, raw requests, and JSON requests. */
 export interface Device {
-  jar: Jar
+  client: TestClient
+  /** The client's cookie jar. */
+  cookies: CookieJar
   /** The session cookie's value, or `undefined`. */
   readonly token: string | undefined
   send(path: string, init?: RequestInit): Promise<Response>
@@ -36,34 +42,29 @@ export interface Device {
 /** A device talking to the demo app with `bindings` (e.g. `{ ...env, SESSION_STORE: 'do' }`). */
 export function device(bindings: Record<string, unknown>, options: DeviceOptions = {}): Device {
   const app = options.app ?? createApp()
-  const jar = new Jar()
-  const send = async (path: string, init: RequestInit = {}): Promise<Response> => {
-    const headers = new Headers(jar.init(init).headers)
-    if (options.userAgent !== undefined) headers.set('User-Agent', options.userAgent)
-    const request = new Request(BASE + path, {
-      ...init,
-      headers,
-      ...(options.cf === undefined ? {} : { cf: options.cf }),
-    } as RequestInit)
-    const res = await app.request(request, undefined, bindings)
-    jar.update(res)
-    return res
-  }
+  const client = createTestClient(withCf(app, options.cf), {
+    env: bindings,
+    url: BASE,
+    ...(options.userAgent === undefined ? {} : { headers: { 'User-Agent': options.userAgent } }),
+  })
+  const send = (path: string, init: RequestInit = {}): Promise<Response> =>
+    client.request(path, init)
   const call = async <T>(path: string, init?: RequestInit): Promise<{ res: Response; body: T }> => {
     const res = await send(path, init)
     return { res, body: (await res.json()) as T }
   }
   return {
-    jar,
+    client,
+    cookies: client.cookies,
     get token() {
-      return jar.cookies.get('sessionid')
+      return client.cookies.get('sessionid')
     },
     send,
     call,
     async login(user) {
       const { res } = await call('/login', json('POST', { username: user }))
       if (res.status !== 200) throw new Error(`POST /login answered ${res.status}`)
-      const token = jar.cookies.get('sessionid')
+      const token = client.cookies.get('sessionid')
       if (token === undefined) throw new Error('POST /login set no session cookie')
       return token
     },
@@ -82,6 +83,21 @@ export function deviceWith(
   options: DeviceOptions = {},
 ): Device {
   const d = device(bindings, options)
-  d.jar.cookies.set('sessionid', token)
+  d.cookies.set('sessionid', token)
   return d
+}
+
+/**
+ * The demo worker as deployed (`SELF`, on `http://example.com`) as the hostile-input suites
+ * attack it: its login keeps the user's name in the session's data itself.
+ */
+export function demoTarget(): Target {
+  return target(
+    (path, init = {}, cookie) => {
+      const headers = new Headers(init.headers)
+      if (cookie !== undefined) headers.set('Cookie', cookie)
+      return SELF.fetch(`http://example.com${path}`, { ...init, headers })
+    },
+    { login: (username) => ({ username }), keepName: false },
+  )
 }

@@ -154,9 +154,12 @@ export function stubOf(token: string): DurableObjectStub<SessionObject> {
   return env.SESSION_OBJECTS.get(env.SESSION_OBJECTS.idFromString(splitToken(token).object))
 }
 
-/** The stub of a named object (`user:raju`, `anon:3`). */
-export function namedStub(name: string): DurableObjectStub<SessionObject> {
-  return env.SESSION_OBJECTS.get(env.SESSION_OBJECTS.idFromName(name))
+/** The stub of a named object (`user:raju`, `anon:3`), of the demo's namespace unless given. */
+export function namedStub(
+  name: string,
+  namespace: DurableObjectNamespace<SessionObject> = env.SESSION_OBJECTS,
+): DurableObjectStub<SessionObject> {
+  return namespace.get(namespace.idFromName(name))
 }
 
 /** Every row of an object's `sessions` table, read in the object through SQLite. */
@@ -174,9 +177,11 @@ export async function rowOf(token: string): Promise<SessionRow | null> {
   return (await rowsIn(stubOf(token))).find((row) => row.hash === hash) ?? null
 }
 
-/** Every object this test file's storage holds (its DO storage is isolated per file). */
-export async function allObjects(): Promise<DurableObjectStub<SessionObject>[]> {
-  return (await listDurableObjectIds(env.SESSION_OBJECTS)).map((id) => env.SESSION_OBJECTS.get(id))
+/** Every object of a namespace this test file's storage holds (its DO storage is isolated per file). */
+export async function allObjects(
+  namespace: DurableObjectNamespace<SessionObject> = env.SESSION_OBJECTS,
+): Promise<DurableObjectStub<SessionObject>[]> {
+  return (await listDurableObjectIds(namespace)).map((id) => namespace.get(id))
 }
 
 /** How many session rows all objects hold, live or expired (the DO store's "sessions stored"). */
@@ -189,9 +194,11 @@ export async function storedSessionCount(): Promise<number> {
  * Empties every object and deletes its alarm. Storage and alarms are not reset between
  * the tests of a file, and an alarm left behind really fires during a later test.
  */
-export async function clearObjects(): Promise<void> {
+export async function clearObjects(
+  namespace: DurableObjectNamespace<SessionObject> = env.SESSION_OBJECTS,
+): Promise<void> {
   await Promise.all(
-    (await allObjects()).map((stub) =>
+    (await allObjects(namespace)).map((stub) =>
       runInDurableObject(stub, async (_instance, state) => {
         for (const table of ['sessions', 'moved', 'verifiers'])
           state.storage.sql.exec(`DELETE FROM ${table}`)

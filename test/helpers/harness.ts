@@ -1,7 +1,7 @@
 /**
  * A tiny Hono app around the session middleware, for tests of the library itself:
  * each request runs the function the test hands it, against real KV (wrapped in a
- * counter) and a clock the test controls.
+ * counter) and a clock the test controls, sent by the shipped test client.
  */
 import { env } from 'cloudflare:test'
 import { Hono, type Context } from 'hono'
@@ -12,8 +12,8 @@ import {
   type SessionEnv,
   type SessionOptions,
 } from '../../src/session'
+import { createTestClient, type CookieJar, type TestClient } from '../../src/session/testing'
 import { countingKV, type CountingKV } from './kv'
-import { Jar } from './http'
 
 /** What a test's handler may do with the session. */
 export type Step = (s: Session, c: Context<SessionEnv>) => unknown | Promise<unknown>
@@ -21,12 +21,15 @@ export type Step = (s: Session, c: Context<SessionEnv>) => unknown | Promise<unk
 /** A fixed starting instant for the fake clock. */
 export const T0 = Date.parse('2026-01-01T00:00:00Z')
 
-/** The harness: app, clock, KV counter and a cookie jar for one simulated browser. */
+/** The harness: app, clock, KV counter and the test client of one simulated browser. */
 export interface Harness {
   app: Hono<SessionEnv>
   clock: { now: number }
   kv: CountingKV
-  jar: Jar
+  /** The browser: the shipped test client, sending no `Origin` of its own. */
+  client: TestClient
+  /** Its cookie jar. */
+  cookies: CookieJar
   /** Runs `step` in a request (with the jar's cookies), updates the jar, returns the response and JSON body. */
   run(
     step: Step,
@@ -38,6 +41,8 @@ export interface Harness {
  * Builds a harness; `options` go to `session()` (store and clock are the harness's unless
  * given). `start` is the clock's first reading: a Durable Object store's alarm deletes rows
  * that expired by the REAL clock, so tests on it start near `Date.now()`, not at {@link T0}.
+ * The jar keeps time by the real clock: a cookie the fake clock has outlived is still
+ * sent, so a test sees what the server does with it.
  */
 export function harness(
   options: SessionOptions = {},
@@ -54,17 +59,17 @@ export function harness(
     const result = await current.step(c.get('session'), c)
     return c.json((result ?? null) as object, current.status as 200)
   })
-  const jar = new Jar()
+  const client = createTestClient(app, { env, url: 'http://example.com', origin: false })
   return {
     app,
     clock,
     kv,
-    jar,
+    client,
+    cookies: client.cookies,
     async run(step, init = {}) {
       current = { step, status: init.status ?? 200 }
       const { url = 'http://example.com/', status: _status, ...rest } = init
-      const res = await app.request(url, jar.init(rest), env)
-      jar.update(res)
+      const res = await client.request(url, rest)
       const text = await res.text()
       let body: unknown = text
       try {

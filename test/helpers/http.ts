@@ -1,5 +1,6 @@
 /**
- * Small HTTP helpers for tests: read Set-Cookie headers, keep a cookie jar.
+ * Small HTTP helpers for tests: read Set-Cookie headers, build JSON requests. (A browser's
+ * cookie jar is the shipped test kit's: `createTestClient()` and `CookieJar`.)
  */
 
 import { expect } from 'vitest'
@@ -33,35 +34,6 @@ export function setCookie(res: Response, name: string): SetCookie | undefined {
   const found = setCookies(res).filter((c) => c.name === name)
   if (found.length > 1) throw new Error(`${found.length} Set-Cookie headers for ${name}`)
   return found[0]
-}
-
-/** A minimal browser-like cookie jar (names only; no paths or domains). */
-export class Jar {
-  readonly cookies = new Map<string, string>()
-
-  /** Applies a response's Set-Cookie headers: deletions (Max-Age<=0) remove. */
-  update(res: Response): this {
-    for (const c of setCookies(res)) {
-      const maxAge = c.attrs['max-age']
-      if (maxAge !== undefined && Number(maxAge) <= 0) this.cookies.delete(c.name)
-      else this.cookies.set(c.name, c.value)
-    }
-    return this
-  }
-
-  /** The Cookie header to send, or undefined when the jar is empty. */
-  header(): string | undefined {
-    if (this.cookies.size === 0) return undefined
-    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ')
-  }
-
-  /** Request init with this jar's Cookie header merged in. */
-  init(init: RequestInit = {}): RequestInit {
-    const headers = new Headers(init.headers)
-    const cookie = this.header()
-    if (cookie) headers.set('Cookie', cookie)
-    return { ...init, headers }
-  }
 }
 
 /** A JSON request init. */

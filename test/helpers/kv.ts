@@ -2,6 +2,10 @@
  * Wrappers around the real KV binding (never a mock): one counts operations, one
  * fails on command. Both forward everything else to miniflare's local KV.
  */
+import { env } from 'cloudflare:test'
+import { expect } from 'vitest'
+import { kvKeyFor } from '../../src/session'
+import { setCookies } from './http'
 
 /** Operation counts seen by a {@link countingKV}. */
 export interface KVCounts {
@@ -73,6 +77,33 @@ export function faultyKV(
     },
   })
   return { namespace: wrapped, faults }
+}
+
+/** KV's answer to more than one write per second to a key (a {@link KVFaults} `error`). */
+export const tooManyRequests = (): Error =>
+  Object.assign(new Error('KV PUT failed: 429 Too Many Requests'), { status: 429 })
+
+/** Names of every session record in a namespace (`session:` keys). */
+export async function storedKeys(namespace: KVNamespace): Promise<string[]> {
+  return (await namespace.list({ prefix: 'session:' })).keys.map((k) => k.name)
+}
+
+/**
+ * Asserts a write the store refused, as a JSON app answers it: 503 `STORE_UNAVAILABLE`
+ * with `Retry-After: 1` and no Set-Cookie, and the session `id` still the only one stored,
+ * exactly as `before` (its record's text).
+ */
+export async function expectWriteRefused(
+  res: Response,
+  id: string,
+  before: string | null,
+): Promise<void> {
+  expect(res.status).toBe(503)
+  expect(res.headers.get('Retry-After')).toBe('1')
+  expect(setCookies(res)).toEqual([])
+  expect(await res.json()).toMatchObject({ code: 'STORE_UNAVAILABLE' })
+  expect(await storedKeys(env.SESSIONS)).toEqual([await kvKeyFor(id)])
+  expect(await env.SESSIONS.get(await kvKeyFor(id))).toBe(before)
 }
 
 /**

@@ -1,9 +1,13 @@
 /**
- * A real WebSocket client of the demo's `GET /live` (the 101 the user's Durable Object
- * made, through the app in workerd): the frames it received, and its close.
+ * A real WebSocket client of an app's `GET /live` (the 101 the user's Durable Object
+ * made, through the app in workerd): the frames it received, and its close. Waiting is
+ * on events (a frame, the close); a time limit only turns a wait that never ends into a
+ * failure.
  */
 import { expect } from 'vitest'
-import type { Device } from './demo'
+
+/** Sends a request as a browser of the app (the test client's `request`). */
+export type Send = (path: string, init?: RequestInit) => Promise<Response>
 
 /** One open socket, as a test watches it. */
 export interface LiveSocket {
@@ -17,16 +21,14 @@ export interface LiveSocket {
     match: (frame: Record<string, unknown>) => boolean,
     ms?: number,
   ): Promise<Record<string, unknown>>
-  /** Sends `ping` and resolves whether a pong came back within `ms`. */
-  pongs(ms?: number): Promise<boolean>
 }
 
-/** Opens `/live` for `d`, expecting the 101, and accepts the client end. */
+/** Opens `/live` through `send`, expecting the 101, and accepts the client end. */
 export async function openLive(
-  d: Device,
+  send: Send,
   headers: Record<string, string> = {},
 ): Promise<LiveSocket> {
-  const res = await d.send('/live', { headers: { Upgrade: 'websocket', ...headers } })
+  const res = await send('/live', { headers: { Upgrade: 'websocket', ...headers } })
   expect(res.status).toBe(101)
   const ws = res.webSocket
   if (ws === null) throw new Error('a 101 without a webSocket')
@@ -61,24 +63,7 @@ export async function openLive(
         },
       })
     })
-  return {
-    ws,
-    frames,
-    closed,
-    next,
-    async pongs(ms = 300) {
-      const pong = next((f) => f['type'] === 'pong', ms).then(
-        () => true,
-        () => false,
-      )
-      try {
-        ws.send('ping')
-      } catch {
-        return false
-      }
-      return pong
-    },
-  }
+  return { ws, frames, closed, next }
 }
 
 /** Resolves `promise`'s value, or rejects when it takes longer than `ms`. */
