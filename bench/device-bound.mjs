@@ -6,7 +6,7 @@
  * bound cookie's HMAC). `npm run build && node bench/device-bound.mjs`; docs/performance.md
  * quotes it. Not part of `npm test`.
  */
-import { createSigner } from '../dist/cookies/signing.js'
+import { timestampSigner } from '../dist/cookies/signing.js'
 import { parseProof, verifyProof } from '../dist/device-bound/proof.js'
 import {
   boundCookieValid,
@@ -15,7 +15,7 @@ import {
   newChallenge,
 } from '../dist/device-bound/tokens.js'
 
-const signer = createSigner({ secret: 'bench secret of at least thirty-two bytes' })
+const signer = timestampSigner({ secret: 'bench secret of at least thirty-two bytes' })
 const id = 'AAAAAAAAAAAAAAAAAAAAAA'
 const enc = new TextEncoder()
 const b64 = (bytes) => Buffer.from(bytes).toString('base64url')

@@ -8,8 +8,6 @@ import { Hono } from 'hono'
 import { beforeEach, describe, expect, it } from 'vitest'
 import {
   deleteCookie,
-  generateSessionId,
-  kvKeyFor,
   session,
   setCookie,
   SessionError,
@@ -17,6 +15,8 @@ import {
   type Session,
   type SessionOptions,
 } from '../src/session'
+import { generateSessionId } from '../src/session/store'
+import { kvKeyFor } from '../src/session/stores/kv'
 import { sessionApp } from './helpers/app'
 import { harness } from './helpers/harness'
 import { setCookie as responseCookie, setCookies } from './helpers/http'

@@ -5,13 +5,9 @@
  */
 import { env } from 'cloudflare:test'
 import { beforeEach, describe, expect, it } from 'vitest'
-import {
-  cookieStore,
-  kvKeyFor,
-  type SessionError,
-  type SessionOptions,
-  type SessionStore,
-} from '../src/session'
+import { cookieStore, type SessionError, type SessionOptions } from '../src/session'
+import { kvKeyFor } from '../src/session/stores/kv'
+import type { SessionStore } from '../src/session/store'
 import { durableObjectStore } from '../src/session/durable-object'
 import { sha256Hex } from '../src/session/foundation/id'
 import { logIn, type SessionApp, sessionApp, users } from './helpers/app'
@@ -53,7 +49,7 @@ describe.each(stores)('login() on the %s store', (_name, store) => {
     const anonymous = h.cookies.get('sessionid')
     await h.run(async (s) => s.login('ada'))
     expect(h.cookies.get('sessionid')).not.toBe(anonymous)
-    expect((await h.run(async (s) => [await s.getUser(), await s.toJSON()])).body).toEqual([
+    expect((await h.run(async (s) => [await s.getUser(), await s.toObject()])).body).toEqual([
       'ada',
       { cart: [1] },
     ])
@@ -69,7 +65,7 @@ describe.each(stores)('login() on the %s store', (_name, store) => {
       await s.set('secret', 'ada only')
     })
     await h.run(async (s) => s.login('bob'))
-    expect((await h.run(async (s) => [await s.getUser(), await s.toJSON()])).body).toEqual([
+    expect((await h.run(async (s) => [await s.getUser(), await s.toObject()])).body).toEqual([
       'bob',
       {},
     ])

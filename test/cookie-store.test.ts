@@ -1,16 +1,9 @@
 import { env } from 'cloudflare:test'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import {
-  cookieStore,
-  kvStore,
-  SessionError,
-  type SessionRecord,
-  type SessionStore,
-  type SessionWrite,
-  type StoreContext,
-} from '../src/session'
+import { cookieStore, kvStore, SessionError } from '../src/session'
+import type { SessionRecord, SessionStore, SessionWrite, StoreContext } from '../src/session/store'
 import { encodeRecord } from '../src/session/stores/record'
-import { type CookieJar, createTestClient } from '../src/session/testing'
+import { type CookieJar, testClient } from '../src/session/testing'
 import { sessionApp } from './helpers/app'
 import { json, setCookie } from './helpers/http'
 import { clearKV, countingKV, type CountingKV } from './helpers/kv'
@@ -336,7 +329,7 @@ function browser(kind: Kind): Browser {
     kind === 'kv' ? kvStore({ namespace: kv.namespace }) : cookieStore({ secret: SECRET })
   const { app } = sessionApp({ store, now: () => clock.now })
   // The jar keeps time by the real clock: a cookie the fake clock has outlived is replayed as is.
-  const client = createTestClient(app, {
+  const client = testClient(app, {
     env: { ...env, SESSIONS: kv.namespace },
     url: 'http://example.com',
   })

@@ -3,13 +3,12 @@ import { describe, expect, it } from 'vitest'
 import {
   deleteCookie,
   getCookie,
-  MAX_COOKIE_AGE,
-  MAX_COOKIE_BYTES,
-  readRawCookie,
   SessionError,
   setCookie,
   type CookieOptions,
 } from '../src/session'
+import { MAX_COOKIE_AGE, MAX_COOKIE_BYTES } from '../src/session/foundation/cookie-grammar'
+import { readRawCookie } from '../src/session/cookies/helpers'
 import { setCookie as readSetCookie, UNICODE_SPACES } from './helpers/http'
 
 /**

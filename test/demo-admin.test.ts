@@ -50,7 +50,7 @@ describe("the demo's admin routes", () => {
     const [a, b] = [device(DO), device(DO)]
     await a.login(user)
     await b.login(user)
-    const [newest] = await userSessions({ namespace: env.SESSION_OBJECTS }).list(user)
+    const [newest] = await userSessions({ namespace: env.SESSION_OBJECTS }).listSessions(user)
     const one = await adminCall(DO, 'POST', `/admin/users/${user}/revoke`, {
       body: JSON.stringify({ handle: newest!.handle }),
     })

@@ -8,7 +8,7 @@
 import { env } from 'cloudflare:test'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createApp } from '../src/app'
-import { kvKeyFor } from '../src/session'
+import { kvKeyFor } from '../src/session/stores/kv'
 import { demoTarget } from './helpers/demo'
 import { expectNoAdoption } from './helpers/hostile'
 import { json, setCookie, setCookies } from './helpers/http'

@@ -8,7 +8,7 @@
 import { env } from 'cloudflare:test'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { createApp } from '../src/app'
-import { DEFAULT_SESSION_LIST_LIMIT } from '../src/session'
+import { DEFAULT_SESSION_LIST_LIMIT } from '../src/session/stores/list-page'
 import { device, deviceWith, type Device } from './helpers/demo'
 import { clearObjects, namedStub, rowsIn } from './helpers/do'
 import { json, setCookie } from './helpers/http'

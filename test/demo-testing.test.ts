@@ -7,8 +7,8 @@ import { env, SELF } from 'cloudflare:test'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { selectStore } from '../src/routes/store'
 import { demoAuthHash, USER_KEY_PREFIX } from '../src/routes/users'
-import { kvKeyFor } from '../src/session'
-import { clearKvSessions, createTestClient } from '../src/session/testing'
+import { kvKeyFor } from '../src/session/stores/kv'
+import { clearKvSessions, testClient } from '../src/session/testing'
 
 beforeEach(async () => {
   await clearKvSessions(env.SESSIONS)
@@ -19,7 +19,7 @@ describe('the test client over a fetcher (SELF, the demo worker)', () => {
 
   it("force-logs in on the demo's own options and the worker sees the user", async () => {
     await env.USERS.put(`${USER_KEY_PREFIX}raju`, 'raju-verifier')
-    const client = createTestClient(SELF, {
+    const client = testClient(SELF, {
       env,
       session: demoOptions,
       url: 'http://localhost:8787',

@@ -5,7 +5,8 @@
  */
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
-import { cookieStore, deviceBound, kvKeyFor } from '../src/session'
+import { cookieStore, deviceBound } from '../src/session'
+import { kvKeyFor } from '../src/session/stores/kv'
 import { durableObjectStore } from '../src/session/durable-object'
 import {
   bindSession,

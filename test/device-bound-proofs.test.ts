@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { decodeRecord, encodeRecord, mergeDevice } from '../src/session/stores/record'
-import type { SessionDevice, SessionRecord } from '../src/session'
+import type { SessionDevice, SessionRecord } from '../src/session/store'
 import {
   bindSession,
   BOUND,

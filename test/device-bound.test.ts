@@ -5,13 +5,8 @@
  */
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
-import {
-  cookieStore,
-  deviceBound,
-  SessionError,
-  type Session,
-  type SessionStore,
-} from '../src/session'
+import { cookieStore, deviceBound, SessionError, type Session } from '../src/session'
+import type { SessionStore } from '../src/session/store'
 import { durableObjectStore } from '../src/session/durable-object'
 import {
   bindSession,
@@ -120,7 +115,7 @@ describe.each(STORES)('session({ deviceBound }) on the %s store', (_name, store)
     h.kv.reset()
     const stolen = await withoutBoundCookie(h, async (s) => ({
       user: await s.getUser(),
-      data: await s.toJSON(),
+      data: await s.toObject(),
       bound: await s.isDeviceBound(),
     }))
     expect(stolen.body).toEqual({ user: null, data: {}, bound: false })
@@ -128,7 +123,7 @@ describe.each(STORES)('session({ deviceBound }) on the %s store', (_name, store)
     // Nothing beyond the session's own load: one KV read, no write, no delete.
     if (_name === 'KV') expect(h.kv.counts).toMatchObject({ reads: 1, writes: 0, deletes: 0 })
     expect(
-      (await h.run(async (s) => ({ user: await s.getUser(), data: await s.toJSON() }))).body,
+      (await h.run(async (s) => ({ user: await s.getUser(), data: await s.toObject() }))).body,
     ).toEqual({ user: 'alice', data: { secret: 'owner data' } })
   })
 
@@ -157,7 +152,7 @@ describe.each(STORES)('session({ deviceBound }) on the %s store', (_name, store)
         (
           await h.run(async (s) => ({
             user: await s.getUser(),
-            data: await s.toJSON(),
+            data: await s.toObject(),
             bound: await s.isDeviceBound(),
           }))
         ).body,

@@ -6,7 +6,15 @@
  */
 import { env } from 'cloudflare:test'
 import { beforeEach, describe, expect, it } from 'vitest'
-import { deviceName, exactTime, relativeTime } from '../src/routes/page/devices'
+import { deviceName as shown, exactTime, relativeTime } from '../src/routes/page/devices'
+import { describeDevice } from '../src/session/foundation/device'
+
+/** The demo's name for a session whose stored `User-Agent` is `agent`, as the library describes its device. */
+const deviceName = (agent: string | null): string =>
+  shown(
+    describeDevice({ get: (name) => (name.toLowerCase() === 'user-agent' ? agent : null) }),
+    agent,
+  )
 import { device } from './helpers/demo'
 import { clearObjects } from './helpers/do'
 

@@ -6,7 +6,7 @@
  */
 import { env } from 'cloudflare:test'
 import { beforeEach, describe, expect, it } from 'vitest'
-import { generateSessionId } from '../src/session'
+import { generateSessionId } from '../src/session/store'
 import { durableObjectStore } from '../src/session/durable-object'
 import type { TestClient } from '../src/session/testing'
 import { logIn, sessionApp } from './helpers/app'

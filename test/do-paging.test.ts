@@ -5,7 +5,8 @@
  */
 import { env } from 'cloudflare:test'
 import { beforeEach, describe, expect, it } from 'vitest'
-import { DEFAULT_SESSION_LIST_LIMIT, SessionError, type SessionInfo } from '../src/session'
+import { SessionError, type SessionInfo } from '../src/session'
+import { DEFAULT_SESSION_LIST_LIMIT } from '../src/session/stores/list-page'
 import { durableObjectStore } from '../src/session/durable-object'
 import type { TestClient } from '../src/session/testing'
 import { sessionApp } from './helpers/app'

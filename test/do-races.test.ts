@@ -8,13 +8,8 @@
 import { env } from 'cloudflare:test'
 import { Hono } from 'hono'
 import { beforeEach, describe, expect, it } from 'vitest'
-import {
-  session,
-  SessionError,
-  type Session,
-  type SessionEnv,
-  type SessionRecord,
-} from '../src/session'
+import { session, SessionError, type Session, type SessionEnv } from '../src/session'
+import type { SessionRecord } from '../src/session/store'
 import { durableObjectStore } from '../src/session/durable-object'
 import { DEFAULT_RETENTION, type Recording } from '../src/session/stores/durable-object/object'
 import type { SessionRow } from '../src/session/stores/durable-object/schema'
@@ -109,7 +104,7 @@ async function record(
 }
 
 const data = async (token: string): Promise<unknown> =>
-  (await send(token, async (s) => s.toJSON())).body
+  (await send(token, async (s) => s.toObject())).body
 
 let users = 0
 const newUser = (): string => {

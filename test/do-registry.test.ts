@@ -13,8 +13,8 @@ import {
   type Session,
   type SessionInfo,
   type SessionOptions,
-  type SessionStore,
 } from '../src/session'
+import type { SessionStore } from '../src/session/store'
 import { durableObjectStore, type DurableObjectStoreOptions } from '../src/session/durable-object'
 import { sha256Hex } from '../src/session/foundation/id'
 import type { TestClient } from '../src/session/testing'

@@ -6,7 +6,7 @@
  */
 import { env, runInDurableObject } from 'cloudflare:test'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { generateSessionId } from '../src/session'
+import { generateSessionId } from '../src/session/store'
 import { durableObjectStore, type SessionObject } from '../src/session/durable-object'
 import { SCHEMA_VERSION } from '../src/session/stores/durable-object/schema'
 import { sha256Hex } from '../src/session/foundation/id'
@@ -84,7 +84,7 @@ describe('a write to an existing session', () => {
     const copied = await h.run(async (s) => {
       await s.set('copy', await s.get('a'))
       await s.delete('c')
-      return s.toJSON()
+      return s.toObject()
     })
     expect(copied.res.status).toBe(200)
     expect(await dataOf(b)).toEqual({ a: { b: 1 }, copy: { b: 1 } })

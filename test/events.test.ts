@@ -16,7 +16,7 @@ import {
   session,
 } from '../src/session'
 import { durableObjectStore, userSessions } from '../src/session/durable-object'
-import { createTestClient } from '../src/session/testing'
+import { testClient } from '../src/session/testing'
 
 const MAC_CHROME =
   'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/147.0.0.0 Safari/537.36'
@@ -80,7 +80,7 @@ function setup(
   })
   /** A browser with its own cookie jar; every request's hook has run when it resolves. */
   const browser = (userAgent = MAC_CHROME, cf: Record<string, string> = {}) => {
-    const client = createTestClient(app, {
+    const client = testClient(app, {
       env,
       session: sessionOptions,
       url: 'https://example.com',
@@ -207,7 +207,7 @@ describe('onEvent and the trail: revocations say who', () => {
       namespace: env.SESSION_OBJECTS,
       onEvent: (e) => void told.push(e),
     })
-    expect(await admin.revokeAll(user, { actor: 'ops-ada' })).toBe(1)
+    expect(await admin.revokeAllSessions(user, { actor: 'ops-ada' })).toBe(1)
     expect(told).toHaveLength(1)
     expect(told[0]).toMatchObject({
       type: 'revoked',

@@ -7,20 +7,14 @@
 import { env } from 'cloudflare:test'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { Hono } from 'hono'
-import {
-  cookieStore,
-  freshAuth,
-  kvKeyFor,
-  session,
-  SessionError,
-  type SessionEnv,
-  type SessionStore,
-} from '../src/session'
+import { cookieStore, freshAuth, session, SessionError, type SessionEnv } from '../src/session'
+import { kvKeyFor } from '../src/session/stores/kv'
+import type { SessionStore } from '../src/session/store'
 import { durableObjectStore } from '../src/session/durable-object'
 import { decodeRecord, encodeRecord } from '../src/session/stores/record'
 import { clearObjects } from './helpers/do'
 import { harness } from './helpers/harness'
-import { createTestClient } from '../src/session/testing'
+import { testClient } from '../src/session/testing'
 import { clearKV } from './helpers/kv'
 
 const SECRET = 'edge-session fresh-auth test secret, 32 bytes or more'
@@ -146,7 +140,7 @@ describe('freshAuth({ maxAge }) middleware', () => {
 
   it('lets a request through within maxAge, refuses it past (403), and one with no user (401)', async () => {
     const clock = { now: Date.now() }
-    const client = createTestClient(app(clock), { env })
+    const client = testClient(app(clock), { env })
     const post = (path: string): Promise<Response> => client.post(path)
     expect((await post('/sensitive')).status).toBe(401)
     await post('/login')

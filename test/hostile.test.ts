@@ -7,14 +7,9 @@
 import { env } from 'cloudflare:test'
 import { Hono } from 'hono'
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
-import {
-  createSigner,
-  generateSessionId,
-  getCookie,
-  getSignedCookie,
-  kvKeyFor,
-  setSignedCookie,
-} from '../src/session'
+import { timestampSigner, getCookie, getSignedCookie, setSignedCookie } from '../src/session'
+import { generateSessionId } from '../src/session/store'
+import { kvKeyFor } from '../src/session/stores/kv'
 import { sessionApp } from './helpers/app'
 import { expectNoAdoption, ID, issuedId, target } from './helpers/hostile'
 import { setCookie, UNICODE_SPACES } from './helpers/http'
@@ -185,7 +180,7 @@ describe('Unicode whitespace around a cookie name: another cookie, never trimmed
   // which browsers apply no prefix rule) with a longer path, so browsers send it first.
   // RFC 6265 §5.2 trims only SP and HTAB; String.prototype.trim() strips these too.
   // The library's readers of a signed cookie (salt "hostile") and of a plain one.
-  const signer = createSigner({ secret: 'edge-session hostile test secret, 32+ bytes long' })
+  const signer = timestampSigner({ secret: 'edge-session hostile test secret, 32+ bytes long' })
   const readers = new Hono()
   readers.get('/signed/set', async (c) => {
     await setSignedCookie(c, 'signed', c.req.query('value') ?? '', { signer, salt: 'hostile' })

@@ -5,14 +5,8 @@
  */
 import { env } from 'cloudflare:test'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import {
-  generateSessionId,
-  isSessionId,
-  KV_KEY_PREFIX,
-  KV_MIN_TTL,
-  kvKeyFor,
-  kvRevokedKeyFor,
-} from '../src/session'
+import { generateSessionId, isSessionId } from '../src/session/store'
+import { KV_KEY_PREFIX, KV_MIN_TTL, kvKeyFor, kvRevokedKeyFor } from '../src/session/stores/kv'
 import { fromBase64Url } from '../src/session/foundation/bytes'
 import { sha256Hex } from '../src/session/foundation/id'
 import { logIn, sessionApp } from './helpers/app'

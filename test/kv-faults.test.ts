@@ -6,13 +6,13 @@
 import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import {
-  kvKeyFor,
   kvStore,
   setCookie as setAnyCookie,
   type Session,
   type SessionError,
   type SessionOptions,
 } from '../src/session'
+import { kvKeyFor } from '../src/session/stores/kv'
 import { logIn, sessionApp, users } from './helpers/app'
 import { harness, type Harness } from './helpers/harness'
 import { setCookie, setCookies } from './helpers/http'

@@ -5,7 +5,7 @@
  */
 import { env } from 'cloudflare:test'
 import { beforeEach, describe, expect, it } from 'vitest'
-import { generateSessionId } from '../src/session'
+import { generateSessionId } from '../src/session/store'
 import { sessionApp } from './helpers/app'
 import { expectSetCookies, setCookies, type SetCookieExpectation } from './helpers/http'
 import { clearKV, countingKV, type KVCounts } from './helpers/kv'
@@ -195,7 +195,7 @@ describe('KV operations per request (issues 5 and 13)', () => {
     await h.run(async (s) => s.set('hits', 1))
     h.kv.reset()
     const { res, body } = await h.run(async (s) => [
-      await s.toJSON(),
+      await s.toObject(),
       await s.getExpiryAge(),
       (await s.getExpiryDate()).getTime() > 0,
       await s.getExpireAtBrowserClose(),

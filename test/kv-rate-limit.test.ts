@@ -6,7 +6,8 @@
  */
 import { env } from 'cloudflare:test'
 import { beforeEach, describe, expect, it } from 'vitest'
-import { kvKeyFor, kvStore, SessionError, type KVStoreOptions } from '../src/session'
+import { kvStore, SessionError, type KVStoreOptions } from '../src/session'
+import { kvKeyFor } from '../src/session/stores/kv'
 import { captureConsole } from './helpers/console'
 import { harness } from './helpers/harness'
 import { clearKV } from './helpers/kv'

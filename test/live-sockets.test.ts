@@ -9,13 +9,9 @@
  */
 import { env, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test'
 import { beforeEach, describe, expect, it } from 'vitest'
-import {
-  cookieStore,
-  kvStore,
-  SESSION_ENDED_CLOSE_CODE,
-  type SessionOptions,
-  type SessionStore,
-} from '../src/session'
+import { cookieStore, kvStore, type SessionOptions } from '../src/session'
+import { SESSION_ENDED_CLOSE_CODE } from '../src/session/durable-object'
+import type { SessionStore } from '../src/session/store'
 import {
   type DurableObjectStoreOptions,
   durableObjectStore,
@@ -309,15 +305,15 @@ describe("every revocation closes the ended sessions' sockets with 4401, before 
     await expectOpen(second.live)
   })
 
-  it('the admin calls (userSessions().revoke() and revokeAll())', async () => {
+  it('the admin calls (userSessions().revokeSession() and revokeAllSessions())', async () => {
     const user = newUser()
     const a = await online(user)
     const b = await online(user)
     const admin = userSessions({ namespace: OBJECTS })
-    expect(await admin.revoke(user, a.handle)).toBe(true)
+    expect(await admin.revokeSession(user, a.handle)).toBe(true)
     await expectEnded(a.live, 'revoked')
     await expectOpen(b.live)
-    expect(await admin.revokeAll(user)).toBe(1)
+    expect(await admin.revokeAllSessions(user)).toBe(1)
     await expectEnded(b.live, 'revoked')
   })
 })

@@ -7,18 +7,15 @@ import { env } from 'cloudflare:test'
 import { Hono } from 'hono'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import {
-  addMessage,
   cookieStore,
-  createMessages,
-  getMessages,
+  flashMessages,
   kvStore,
   Message,
-  MESSAGE_LEVELS,
   messages,
-  MESSAGES_KEY,
   type SessionError,
   type SessionOptions,
 } from '../src/session'
+import { MESSAGE_LEVELS, MESSAGES_KEY } from '../src/session/messages'
 import { harness, storedRecords } from './helpers/harness'
 import { setCookie } from './helpers/http'
 import { clearKV, faultyKV } from './helpers/kv'
@@ -51,12 +48,12 @@ describe.each<[Kind]>([['kv'], ['cookie']])('messages on the %s store', (kind) =
     expect(body).toBe(true)
     expect(setCookie(res, 'sessionid')?.value).toMatch(/./) // kept in the session
 
-    const { body: read } = await h.run(async (_s, c) => plain(await getMessages(c)))
+    const { body: read } = await h.run(async (_s, c) => plain(await messages.get(c)))
     expect(read).toEqual([
       { level: 25, message: 'Key color set', extraTags: '', levelTag: 'success', tags: 'success' },
     ])
 
-    const { res: again, body: none } = await h.run(async (_s, c) => plain(await getMessages(c)))
+    const { res: again, body: none } = await h.run(async (_s, c) => plain(await messages.get(c)))
     expect(none).toEqual([])
     // The session held only the message: read, it is empty, and its cookie goes.
     expect(setCookie(again, 'sessionid')).toBeUndefined()
@@ -71,14 +68,14 @@ describe.each<[Kind]>([['kv'], ['cookie']])('messages on the %s store', (kind) =
       await messages.warning(c, 'second', { extraTags: 'sticky' })
     })
     const { body } = await h.run(async (s, c) => {
-      const read = (await getMessages(c)).map(String)
+      const read = (await messages.get(c)).map(String)
       // Django iterates queued messages too, and stores what is added after iterating.
       await messages.error(c, 'third')
       return { read, color: await s.get('color') }
     })
     expect(body).toEqual({ read: ['first', 'second'], color: 'blue' })
     const { body: next } = await h.run(async (s, c) => ({
-      read: plain(await getMessages(c)),
+      read: plain(await messages.get(c)),
       keys: await s.keys(),
     }))
     expect(next).toEqual({
@@ -98,7 +95,7 @@ describe("message levels and tags (Django's constants)", () => {
   ] as const)('%s is level %d with tag %s', async (name, level) => {
     expect(MESSAGE_LEVELS[name]).toBe(level)
     const h = harness()
-    const flash = createMessages({ level: 'debug' })
+    const flash = flashMessages({ level: 'debug' })
     await h.run(async (_s, c) => flash[name](c, `a ${name} message`))
     const { body } = await h.run(async (_s, c) => plain(await flash.get(c)))
     expect(body).toEqual([
@@ -131,14 +128,14 @@ describe("message levels and tags (Django's constants)", () => {
     // The level is the request's: the next request starts from the configured one.
     const { body: next } = await h.run(async (_s, c) => [
       messages.getLevel(c),
-      (await getMessages(c)).map(String),
+      (await messages.get(c)).map(String),
     ])
     expect(next).toEqual([20, ['now recorded']])
   })
 
   it('puts extra tags before the level tag, and has no level tag for a custom level', async () => {
     const h = harness()
-    const flash = createMessages({ tags: { 40: 'danger', 35: 'notice' } })
+    const flash = flashMessages({ tags: { 40: 'danger', 35: 'notice' } })
     await h.run(async (_s, c) => {
       await flash.add(c, 'warning', 'w', { extraTags: 'sticky wide' })
       await flash.add(c, 33, 'custom')
@@ -159,7 +156,7 @@ describe("message levels and tags (Django's constants)", () => {
   it("drops an empty message, as Django's add()", async () => {
     const h = harness()
     const { body } = await h.run(async (s, c) => [
-      await addMessage(c, 'info', ''),
+      await messages.add(c, 'info', ''),
       await s.isEmpty(),
     ])
     expect(body).toEqual([false, true])
@@ -170,7 +167,7 @@ describe('messages: what they cost (counting KV)', () => {
   it('a request that only reads messages, when there are none, writes nothing', async () => {
     const h = harness()
     // No session at all: no KV operation, no cookie.
-    const { res: anonymous, body } = await h.run(async (_s, c) => (await getMessages(c)).length)
+    const { res: anonymous, body } = await h.run(async (_s, c) => (await messages.get(c)).length)
     expect(body).toBe(0)
     expect(h.kv.counts).toEqual({ reads: 0, writes: 0, deletes: 0, lists: 0 })
     expect(anonymous.headers.getSetCookie()).toEqual([])
@@ -178,7 +175,7 @@ describe('messages: what they cost (counting KV)', () => {
     // A stored session without messages: its one read, and nothing else.
     await h.run(async (s) => s.set('a', 1))
     h.kv.reset()
-    const { res } = await h.run(async (_s, c) => getMessages(c))
+    const { res } = await h.run(async (_s, c) => messages.get(c))
     expect(h.kv.counts).toEqual({ reads: 1, writes: 0, deletes: 0, lists: 0 })
     expect(res.headers.getSetCookie()).toEqual([])
   })
@@ -190,7 +187,7 @@ describe('messages: what they cost (counting KV)', () => {
     const { res } = await h.run(() => 'untouched')
     expect(h.kv.counts).toEqual({ reads: 0, writes: 0, deletes: 0, lists: 0 })
     expect(res.headers.getSetCookie()).toEqual([])
-    expect((await h.run(async (_s, c) => (await getMessages(c)).map(String))).body).toEqual([
+    expect((await h.run(async (_s, c) => (await messages.get(c)).map(String))).body).toEqual([
       'waiting',
     ])
   })
@@ -215,8 +212,8 @@ describe('messages: what they cost (counting KV)', () => {
   it('are not consumed by a 5xx response, which saves nothing (Django skips the save on 500)', async () => {
     const h = harness()
     await h.run(async (_s, c) => messages.info(c, 'survives'))
-    await h.run(async (_s, c) => getMessages(c), { status: 500 })
-    expect((await h.run(async (_s, c) => (await getMessages(c)).map(String))).body).toEqual([
+    await h.run(async (_s, c) => messages.get(c), { status: 500 })
+    expect((await h.run(async (_s, c) => (await messages.get(c)).map(String))).body).toEqual([
       'survives',
     ])
   })
@@ -226,7 +223,7 @@ describe('messages: inputs and failures', () => {
   it('takes the session itself as well as the context', async () => {
     const h = harness()
     await h.run(async (s) => messages.info(s, 'via the session'))
-    expect((await h.run(async (s) => (await getMessages(s)).map(String))).body).toEqual([
+    expect((await h.run(async (s) => (await messages.get(s)).map(String))).body).toEqual([
       'via the session',
     ])
   })
@@ -242,11 +239,11 @@ describe('messages: inputs and failures', () => {
         { level: 25 },
       ]),
     )
-    expect((await h.run(async (s) => (await getMessages(s)).map(String))).body).toEqual(['ok'])
+    expect((await h.run(async (s) => (await messages.get(s)).map(String))).body).toEqual(['ok'])
   })
 
-  /** addMessage() as plain JavaScript calls it: any arguments. */
-  const untyped = addMessage as (...args: unknown[]) => Promise<boolean>
+  /** messages.add() as plain JavaScript calls it: any arguments. */
+  const untyped = messages.add as (...args: unknown[]) => Promise<boolean>
 
   it.each([
     ['an unknown level name', ['loud', 'x']],
@@ -265,8 +262,8 @@ describe('messages: inputs and failures', () => {
     [{ level: 'loud' as 'info' }],
     [{ level: 1.5 }],
     [{ tags: { x: 'y' } as unknown as Record<number, string> }],
-  ])('createMessages(%j) throws INVALID_OPTION', (options) => {
-    expect(() => createMessages(options)).toThrowError(
+  ])('flashMessages(%j) throws INVALID_OPTION', (options) => {
+    expect(() => flashMessages(options)).toThrowError(
       expect.objectContaining({ code: 'INVALID_OPTION' }) as Error,
     )
   })
@@ -286,7 +283,7 @@ describe('messages: inputs and failures', () => {
     await h.run(async (_s, c) => messages.info(c, 'kept for later'))
     kv.faults.read = true
     const { res, body } = await h.run(async (_s, c) => ({
-      read: (await getMessages(c)).length,
+      read: (await messages.get(c)).length,
       add: await messages.info(c, 'x').then(String, (e: SessionError) => e.code),
     }))
     expect(body).toEqual({ read: 0, add: 'STORE_UNAVAILABLE' })
@@ -295,7 +292,7 @@ describe('messages: inputs and failures', () => {
       expect.stringContaining('"event":"session.store_read_failed"'),
     )
     kv.faults.read = false
-    expect((await h.run(async (_s, c) => (await getMessages(c)).map(String))).body).toEqual([
+    expect((await h.run(async (_s, c) => (await messages.get(c)).map(String))).body).toEqual([
       'kept for later',
     ])
   })

@@ -6,19 +6,13 @@
 import { env, listDurableObjectIds, runInDurableObject } from 'cloudflare:test'
 import { Hono } from 'hono'
 import { beforeEach, describe, expect, it } from 'vitest'
-import {
-  kvKeyFor,
-  kvRevokedKeyFor,
-  kvStore,
-  session,
-  type SessionEnv,
-  type SessionOptions,
-} from '../src/session'
+import { kvStore, session, type SessionEnv, type SessionOptions } from '../src/session'
+import { kvKeyFor, kvRevokedKeyFor } from '../src/session/stores/kv'
 import { durableObjectStore } from '../src/session/durable-object'
 import {
   clearDurableObjectSessions,
   clearKvSessions,
-  createTestClient,
+  testClient,
   type TestClient,
 } from '../src/session/testing'
 import { rowOf, splitToken, storedSessionCount } from './helpers/do'
@@ -42,7 +36,7 @@ function appWith(options: SessionOptions): Hono<SessionEnv> {
   const app = new Hono<SessionEnv>()
   app.use(session(options))
   app.get('/me', async (c) =>
-    c.json({ user: await c.get('session').getUser(), data: await c.get('session').toJSON() }),
+    c.json({ user: await c.get('session').getUser(), data: await c.get('session').toObject() }),
   )
   app.get('/boom', async (c) => {
     await c.get('session').getUser()
@@ -54,7 +48,7 @@ function appWith(options: SessionOptions): Hono<SessionEnv> {
 /** A browser on `store`, carrying `token` as its session cookie when given. */
 function browser(store: 'kv' | 'do', token?: string, kv?: KVNamespace): TestClient {
   const options = optionsFor(store, kv)
-  const client = createTestClient(appWith(options), { env, session: options })
+  const client = testClient(appWith(options), { env, session: options })
   if (token !== undefined) client.cookies.set('sessionid', token)
   return client
 }
@@ -188,7 +182,7 @@ describe('durableObjectStore({ migrateFromKV })', () => {
     const options: SessionOptions = {
       store: durableObjectStore({ namespace: env.SESSION_OBJECTS }),
     }
-    const client = createTestClient(appWith(options), { env, session: options })
+    const client = testClient(appWith(options), { env, session: options })
     client.cookies.set('sessionid', kvId)
     expect(await client.user()).toBeNull()
     expect(await env.SESSIONS.get(await kvKeyFor(kvId))).not.toBeNull()

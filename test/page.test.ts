@@ -1,8 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createApp } from '../src/app'
-import { cookieStore, MAX_COOKIE_AGE, type SessionOptions } from '../src/session'
+import { cookieStore, type SessionOptions } from '../src/session'
+import { MAX_COOKIE_AGE } from '../src/session/foundation/cookie-grammar'
 import { receivedCookies } from '../src/routes/page'
-import { type CookieJar, createTestClient } from '../src/session/testing'
+import { type CookieJar, testClient } from '../src/session/testing'
 import { MAX_BODY_BYTES } from '../src/routes/session-api'
 import { json, setCookie, UNICODE_SPACES } from './helpers/http'
 import { SERVER_STORES, type StoreUnderTest } from './helpers/stores'
@@ -65,7 +66,7 @@ describe.each(SERVER_STORES)('on the $name store', (store: StoreUnderTest) => {
   } {
     const clock = { now: Math.ceil(Date.now() / 1000) * 1000 + 60_000 }
     const app = createApp({ now: () => clock.now, ...options })
-    const client = createTestClient(app, { env: store.bindings, url: BASE })
+    const client = testClient(app, { env: store.bindings, url: BASE })
     const send = (path: string, init: RequestInit): Promise<Response> => client.request(path, init)
     return {
       cookies: client.cookies,

@@ -7,7 +7,7 @@
  */
 import { env } from 'cloudflare:test'
 import { beforeEach, describe, expect, it } from 'vitest'
-import { KV_REVOCATION_TTL, kvKeyFor, kvRevokedKeyFor } from '../src/session'
+import { KV_REVOCATION_TTL, kvKeyFor, kvRevokedKeyFor } from '../src/session/stores/kv'
 import { logIn, sessionApp } from './helpers/app'
 import { setCookie } from './helpers/http'
 import { clearKV, holdingKV } from './helpers/kv'

@@ -1,7 +1,7 @@
 import { SELF } from 'cloudflare:test'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { createApp } from '../src/app'
-import { type CookieJar, createTestClient } from '../src/session/testing'
+import { type CookieJar, testClient } from '../src/session/testing'
 import { json, setCookie } from './helpers/http'
 import { SERVER_STORES, type StoreUnderTest } from './helpers/stores'
 
@@ -33,8 +33,8 @@ describe.each(SERVER_STORES)('on the $name store', (store) => {
   } {
     const client =
       store.name === 'kv'
-        ? createTestClient(SELF, { url: BASE })
-        : createTestClient(app, { env: store.bindings, url: BASE })
+        ? testClient(SELF, { url: BASE })
+        : testClient(app, { env: store.bindings, url: BASE })
     return { cookies: client.cookies, send: (path, init = {}) => client.request(path, init) }
   }
 

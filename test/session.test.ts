@@ -3,13 +3,13 @@ import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { Hono } from 'hono'
 import {
   cookieStore,
-  kvKeyFor,
   kvStore,
   session,
   SessionError,
   type Session,
   type SessionEnv,
 } from '../src/session'
+import { kvKeyFor } from '../src/session/stores/kv'
 import { MAX_DEPTH } from '../src/session/stores/record'
 import { harness, storedRecords, T0 } from './helpers/harness'
 import { setCookie } from './helpers/http'

@@ -2,15 +2,15 @@ import { Hono, type Context } from 'hono'
 import { describe, expect, it } from 'vitest'
 import {
   BadSignatureError,
-  createSigner,
+  timestampSigner,
   getSignedCookie,
-  MAX_COOKIE_BYTES,
   SessionError,
   setSignedCookie,
   SignatureExpiredError,
   type GetSignedCookieOptions,
   type Signer,
 } from '../src/session'
+import { MAX_COOKIE_BYTES } from '../src/session/foundation/cookie-grammar'
 import { setCookie as readSetCookie } from './helpers/http'
 
 const SECRET = 'edge-session test secret number one, 32+ bytes'
@@ -20,7 +20,7 @@ const T0 = 1767225600
 
 const clock = { s: T0 }
 const signerOf = (secret: string, fallbacks: string[] = []): Signer =>
-  createSigner({ secret, fallbacks, now: () => clock.s * 1000 })
+  timestampSigner({ secret, fallbacks, now: () => clock.s * 1000 })
 const current = signerOf(SECRET)
 
 /** Outcome of a handler, as JSON: its result, or the error it threw. */

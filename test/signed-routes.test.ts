@@ -1,7 +1,7 @@
 import { env, SELF } from 'cloudflare:test'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createApp } from '../src/app'
-import { createSigner } from '../src/session'
+import { timestampSigner } from '../src/session'
 import { DEV_SECRET, isLocalhost, parseFallbacks } from '../src/routes/store'
 import { captureConsole } from './helpers/console'
 import { setCookie } from './helpers/http'
@@ -54,7 +54,7 @@ async function forge(
   value: string,
   options: { secret?: string; purpose?: string; salt?: string; timestamp?: number } = {},
 ): Promise<string> {
-  const signer = createSigner({ secret: options.secret ?? DEV_SECRET })
+  const signer = timestampSigner({ secret: options.secret ?? DEV_SECRET })
   const signed = await signer.sign(value, {
     purpose: options.purpose ?? 'cookie:signed',
     salt: options.salt ?? 'demo',
@@ -366,11 +366,11 @@ describe('the demo secrets', () => {
   it.each([
     [
       { SESSION_SECRET: 'too short' },
-      'createSigner(): SESSION_SECRET must be at least 32 bytes (it is 9)',
+      'timestampSigner(): SESSION_SECRET must be at least 32 bytes (it is 9)',
     ],
     [
       { SESSION_SECRET: NEW, SESSION_SECRET_FALLBACKS: 'too short' },
-      'createSigner(): SESSION_SECRET_FALLBACKS entry 0 must be at least 32 bytes (it is 9); if a secret holds a comma, write SESSION_SECRET_FALLBACKS as a JSON array of strings: ["…", "…"]',
+      'timestampSigner(): SESSION_SECRET_FALLBACKS entry 0 must be at least 32 bytes (it is 9); if a secret holds a comma, write SESSION_SECRET_FALLBACKS as a JSON array of strings: ["…", "…"]',
     ],
   ])('answer 500 for a secret under 32 bytes, and log why: %j', async (bindings, logged) => {
     const errors = captureConsole('error')

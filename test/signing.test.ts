@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import {
   BadSignatureError,
-  createSigner,
+  timestampSigner,
   SessionError,
   SignatureExpiredError,
   type Signer,
@@ -19,7 +19,7 @@ function clocked(
   at = T0,
 ): { signer: Signer; clock: { s: number } } {
   const clock = { s: at }
-  return { signer: createSigner({ ...options, now: () => clock.s * 1000 }), clock }
+  return { signer: timestampSigner({ ...options, now: () => clock.s * 1000 }), clock }
 }
 
 /** The error `promise` rejects with (fails the test if it resolves). */
@@ -301,7 +301,7 @@ describe('secret rotation', () => {
   })
 })
 
-describe('createSigner()', () => {
+describe('timestampSigner()', () => {
   it.each([
     [{ secret: 'x'.repeat(31) }, 'option "secret" must be at least 32 bytes (it is 31)'],
     [{ secret: '' }, 'option "secret" must be at least 32 bytes (it is 0)'],
@@ -317,7 +317,7 @@ describe('createSigner()', () => {
   ])('refuses %j, naming the option', (options, message) => {
     let error: unknown
     try {
-      createSigner(options)
+      timestampSigner(options)
     } catch (e) {
       error = e
     }
@@ -330,14 +330,14 @@ describe('createSigner()', () => {
     ['x'.repeat(32), 'exactly 32 ASCII bytes'],
     ['€'.repeat(11), '11 characters, 33 UTF-8 bytes'],
   ])('accepts %j (%s)', (secret) => {
-    expect(() => createSigner({ secret })).not.toThrow()
+    expect(() => timestampSigner({ secret })).not.toThrow()
   })
 
   it('imports each secret once for the isolate, however many signers and calls', async () => {
     const importKey = vi.spyOn(crypto.subtle, 'importKey')
     const fresh = `a secret no other test uses: ${crypto.randomUUID()}`
     for (let i = 0; i < 5; i++) {
-      const signer = createSigner({ secret: fresh })
+      const signer = timestampSigner({ secret: fresh })
       await signer.unsign(await signer.sign(`v${i}`))
     }
     expect(importKey.mock.calls.filter((call) => call[0] === 'raw')).toHaveLength(1)

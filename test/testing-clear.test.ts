@@ -13,7 +13,7 @@ import { Hono } from 'hono'
 import { describe, expect, it } from 'vitest'
 import { cookieStore, kvStore, session, type SessionEnv, type SessionOptions } from '../src/session'
 import { durableObjectStore } from '../src/session/durable-object'
-import { clearSessions, createTestClient } from '../src/session/testing'
+import { clearSessions, testClient } from '../src/session/testing'
 import { namedStub, storedSessionCount } from './helpers/do'
 
 type AppEnv = SessionEnv & { Bindings: Cloudflare.Env }
@@ -33,11 +33,11 @@ function appWith(options: SessionOptions<AppEnv>): Hono<AppEnv> {
 /** Leaves one anonymous and one logged-in session (and a logout's marker) on the options' store. */
 async function fill(options: SessionOptions<AppEnv>): Promise<void> {
   const app = appWith(options)
-  await createTestClient(app, { env, session: options }).post('/')
-  const client = createTestClient(app, { env, session: options })
+  await testClient(app, { env, session: options }).post('/')
+  const client = testClient(app, { env, session: options })
   await client.forceLogin('ada')
   await client.logout()
-  await createTestClient(app, { env, session: options }).forceLogin('ada')
+  await testClient(app, { env, session: options }).forceLogin('ada')
 }
 
 const kvKeys = async (namespace: KVNamespace, prefix = ''): Promise<string[]> =>

@@ -10,7 +10,7 @@ import { csrf } from 'hono/csrf'
 import { beforeEach, describe, expect, it } from 'vitest'
 import {
   cookieStore,
-  createMessages,
+  flashMessages,
   loginRequired,
   messages,
   safeRedirectPath,
@@ -19,7 +19,7 @@ import {
   type SessionOptions,
 } from '../src/session'
 import { durableObjectStore } from '../src/session/durable-object'
-import { clearSessions, createTestClient, type TestResponse } from '../src/session/testing'
+import { clearSessions, testClient, type TestResponse } from '../src/session/testing'
 
 type AppEnv = SessionEnv & { Bindings: Cloudflare.Env }
 
@@ -68,7 +68,7 @@ beforeEach(async () => {
 
 describe.each(STORES)('client.messages() on the %s store', (_, options) => {
   it('reads the waiting messages as the next page would, and consumes them', async () => {
-    const client = createTestClient(loginApp(options), { env, session: options })
+    const client = testClient(loginApp(options), { env, session: options })
     const res = await client.post('/login', { form: { name: 'ada' } })
     expect(res.status).toBe(303)
     const read = await client.messages()
@@ -82,13 +82,13 @@ describe.each(STORES)('client.messages() on the %s store', (_, options) => {
   })
 
   it('returns none, and writes nothing, for a client without a session', async () => {
-    const client = createTestClient(loginApp(options), { env, session: options })
+    const client = testClient(loginApp(options), { env, session: options })
     expect(await client.messages()).toEqual([])
     expect(client.sessionCookie).toBeUndefined()
   })
 
   it('reads the messages a page did not, and leaves none for it once read', async () => {
-    const client = createTestClient(loginApp(options), { env, session: options })
+    const client = testClient(loginApp(options), { env, session: options })
     await client.post('/login', { form: { name: 'ada' } })
     await client.post('/logout')
     // The logout flushed the session: its message is the only one in the new one.
@@ -97,16 +97,16 @@ describe.each(STORES)('client.messages() on the %s store', (_, options) => {
   })
 
   it("uses the app's own messages API, with its tags", async () => {
-    const client = createTestClient(loginApp(options), { env, session: options })
+    const client = testClient(loginApp(options), { env, session: options })
     await client.post('/login', { form: { name: 'ada' } })
-    const flash = createMessages({ tags: { 25: 'ok' } })
+    const flash = flashMessages({ tags: { 25: 'ok' } })
     expect((await client.messages(flash)).map((m) => m.tags)).toEqual(['ok'])
   })
 })
 
 describe.each(STORES)('requests with { follow: true } on the %s store', (_, options) => {
   it('goes through a 303 with the cookie the redirect set, as a GET without the body', async () => {
-    const client = createTestClient(loginApp(options), { env, session: options })
+    const client = testClient(loginApp(options), { env, session: options })
     const res = await client.post('/login', { form: { name: 'ada' } }, { follow: true })
     expect(res.status).toBe(200)
     expect(res.redirectChain).toEqual([{ url: '/account/', status: 303 }])
@@ -116,7 +116,7 @@ describe.each(STORES)('requests with { follow: true } on the %s store', (_, opti
   })
 
   it('goes through a chain: the login page, then the page asked for', async () => {
-    const client = createTestClient(loginApp(options), { env, session: options })
+    const client = testClient(loginApp(options), { env, session: options })
     const res = await client.get('/account/', { follow: true })
     expect(res.redirectChain).toEqual([{ url: '/login?next=%2Faccount%2F', status: 302 }])
     expect(await res.text()).toBe('login')
@@ -131,7 +131,7 @@ describe.each(STORES)('requests with { follow: true } on the %s store', (_, opti
 })
 
 describe('requests with { follow: true }: where they stop', () => {
-  const client = () => createTestClient(loginApp({}), { env, url: 'https://app.example' })
+  const client = () => testClient(loginApp({}), { env, url: 'https://app.example' })
 
   it('does not follow without the option: the redirect is the response, with no chain', async () => {
     const res = await client().get('/account/')
@@ -155,7 +155,7 @@ describe('requests with { follow: true }: where they stop', () => {
 })
 
 describe('client.assertRedirects()', () => {
-  const client = () => createTestClient(loginApp({}), { env, url: 'https://app.example' })
+  const client = () => testClient(loginApp({}), { env, url: 'https://app.example' })
 
   it('passes for the redirect and Location given, relative or whole', async () => {
     const c = client()

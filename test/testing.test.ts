@@ -13,18 +13,13 @@ import {
 import { Hono } from 'hono'
 import { csrf } from 'hono/csrf'
 import { beforeEach, describe, expect, it } from 'vitest'
-import {
-  cookieStore,
-  kvKeyFor,
-  session,
-  type SessionEnv,
-  type SessionOptions,
-} from '../src/session'
+import { cookieStore, session, type SessionEnv, type SessionOptions } from '../src/session'
+import { kvKeyFor } from '../src/session/stores/kv'
 import { durableObjectStore } from '../src/session/durable-object'
 import {
   clearDurableObjectSessions,
   clearKvSessions,
-  createTestClient,
+  testClient,
   CookieJar,
 } from '../src/session/testing'
 import { namedStub, rowsIn, storedSessionCount } from './helpers/do'
@@ -90,7 +85,7 @@ describe.each(STORES)('the test client on the %s store', (_, base) => {
   const options = withAuthHash(base)
 
   it("forceLogin() logs the client in through the app's own options, bound to the verifier", async () => {
-    const client = createTestClient(appWith(options), { env, session: options })
+    const client = testClient(appWith(options), { env, session: options })
     await client.forceLogin('ada')
     expect(await (await client.get('/me')).json()).toEqual({ user: 'ada', color: null })
     expect(await client.user()).toBe('ada')
@@ -100,13 +95,13 @@ describe.each(STORES)('the test client on the %s store', (_, base) => {
   })
 
   it("forceLogin() rejects with the app's own error for a user authHash does not know", async () => {
-    const client = createTestClient(appWith(options), { env, session: options })
+    const client = testClient(appWith(options), { env, session: options })
     await expect(client.forceLogin('nobody')).rejects.toMatchObject({ code: 'INVALID_VALUE' })
     expect(client.sessionCookie).toBeUndefined()
   })
 
   it('keeps cookies across requests and reads the session the app wrote', async () => {
-    const client = createTestClient(appWith(options), { env, session: options })
+    const client = testClient(appWith(options), { env, session: options })
     expect(await client.session()).toEqual({})
     expect((await client.post('/color', { form: { color: 'blue' } })).status).toBe(204)
     expect(await client.session()).toEqual({ color: 'blue' })
@@ -115,12 +110,12 @@ describe.each(STORES)('the test client on the %s store', (_, base) => {
   })
 
   it('logout() ends the session: its cookie goes and the app sees no user', async () => {
-    const client = createTestClient(appWith(options), { env, session: options })
+    const client = testClient(appWith(options), { env, session: options })
     await client.forceLogin('ada')
     const token = client.sessionCookie
     await client.logout()
     expect(client.sessionCookie).toBeUndefined()
-    const replay = createTestClient(appWith(options), { env, session: options })
+    const replay = testClient(appWith(options), { env, session: options })
     replay.cookies.set('sessionid', token!)
     // The cookie store cannot revoke a copy of its cookie (docs/storage.md); the others can.
     if (base.store === undefined || typeof base.store === 'function')
@@ -130,12 +125,12 @@ describe.each(STORES)('the test client on the %s store', (_, base) => {
 
 describe('the test client and unsafe methods', () => {
   it('sends an Origin of its own, so hono/csrf lets its form posts through', async () => {
-    const client = createTestClient(appWith({}), { env, url: 'https://example.com' })
+    const client = testClient(appWith({}), { env, url: 'https://example.com' })
     expect((await client.post('/color', { form: { color: 'blue' } })).status).toBe(204)
   })
 
   it('sends the Origin it is given, and none with origin: false', async () => {
-    const hostile = createTestClient(appWith({}), { env, origin: 'https://evil.example' })
+    const hostile = testClient(appWith({}), { env, origin: 'https://evil.example' })
     expect((await hostile.post('/color', { form: { color: 'blue' } })).status).toBe(403)
     const seen: (string | null)[] = []
     const echo = {
@@ -144,9 +139,9 @@ describe('the test client and unsafe methods', () => {
         return new Response(null)
       },
     }
-    await createTestClient(echo, { origin: false }).post('/x')
-    await createTestClient(echo, { url: 'https://a.example' }).delete('/x')
-    await createTestClient(echo).get('/x')
+    await testClient(echo, { origin: false }).post('/x')
+    await testClient(echo, { url: 'https://a.example' }).delete('/x')
+    await testClient(echo).get('/x')
     expect(seen).toEqual([null, 'https://a.example', null])
   })
 })
@@ -156,7 +151,7 @@ describe('the test client over a fetcher ({ fetch }, as SELF or a service bindin
     const options = withAuthHash({})
     const app = appWith(options)
     const fetcher = { fetch: async (request: Request) => app.fetch(request, env) }
-    const client = createTestClient(fetcher, {
+    const client = testClient(fetcher, {
       env,
       session: options,
       url: 'http://localhost:8787',
@@ -174,10 +169,10 @@ describe('the test client over a fetcher ({ fetch }, as SELF or a service bindin
 describe('clearKvSessions()', () => {
   it('deletes every session and revocation marker, and nothing else', async () => {
     const options = withAuthHash({})
-    const client = createTestClient(appWith(options), { env, session: options })
+    const client = testClient(appWith(options), { env, session: options })
     await client.forceLogin('ada')
     await client.logout() // leaves a revocation marker
-    await createTestClient(appWith(options), { env, session: options }).forceLogin('ada')
+    await testClient(appWith(options), { env, session: options }).forceLogin('ada')
     expect((await env.SESSIONS.list({ prefix: 'revoked:' })).keys).toHaveLength(1)
     await env.SESSIONS.put('other:key', 'kept')
     expect(await clearKvSessions(env.SESSIONS)).toBe(2)
@@ -190,7 +185,7 @@ describe('clearDurableObjectSessions()', () => {
   it('empties every object of the namespace and removes their alarms', async () => {
     const options = withAuthHash(STORES[2]![1])
     for (const user of ['ada', null]) {
-      const client = createTestClient(appWith(options), { env, session: options })
+      const client = testClient(appWith(options), { env, session: options })
       if (user === null) await client.post('/color', { form: { color: 'green' } })
       else await client.forceLogin(user)
     }

@@ -8,7 +8,6 @@ import { Hono, type MiddlewareHandler } from 'hono'
 import { describe, expectTypeOf, it } from 'vitest'
 import {
   cookieStore,
-  getMessages,
   kvStore,
   loginRequired,
   messages,
@@ -18,7 +17,7 @@ import {
   type SessionEnv,
   type SessionOptions,
 } from '../src/session'
-import { createTestClient } from '../src/session/testing'
+import { testClient } from '../src/session/testing'
 import { durableObjectStore, type SessionObject } from '../src/session/durable-object'
 
 /** Data declared as most adopters first write it: an interface, one key optional. */
@@ -91,9 +90,9 @@ describe('session.set()', () => {
   })
 })
 
-describe('session.toJSON()', () => {
+describe('session.toObject()', () => {
   it('is Partial<Data>: a session holds only what was stored so far', () => {
-    expectTypeOf(s.toJSON()).toEqualTypeOf<Promise<Partial<Prefs>>>()
+    expectTypeOf(s.toObject()).toEqualTypeOf<Promise<Partial<Prefs>>>()
   })
 })
 
@@ -164,7 +163,7 @@ describe('loginRequired() and the test client on a typed app', () => {
 
   it("takes the app's own session options, typed with its bindings", () => {
     const options: SessionOptions<AppEnv> = { authHash: (c, user) => c.env.SESSIONS.get(user) }
-    const client = createTestClient(new Hono<AppEnv>(), { session: options })
+    const client = testClient(new Hono<AppEnv>(), { session: options })
     expectTypeOf(client.session<Prefs>()).toEqualTypeOf<Promise<Partial<Prefs>>>()
     expectTypeOf(client.forceLogin('ada')).toEqualTypeOf<Promise<void>>()
   })
@@ -203,7 +202,7 @@ describe('the Durable Object store with a typed binding (docs/stores.md)', () =>
 describe('flash messages on a typed session', () => {
   it('take a typed session or context, and need no key in Data', () => {
     expectTypeOf(messages.success(s, 'saved')).toEqualTypeOf<Promise<boolean>>()
-    expectTypeOf(getMessages(s)).toEqualTypeOf<Promise<Message[]>>()
+    expectTypeOf(messages.get(s)).toEqualTypeOf<Promise<Message[]>>()
     new Hono<AppEnv>().post('/', async (c) => {
       await messages.info(c, 'saved', { extraTags: 'sticky' })
       // @ts-expect-error "loud" is not a level

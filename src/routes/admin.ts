@@ -52,7 +52,7 @@ export const adminRoutes = new Hono<DemoEnv>({ strict: false })
 adminRoutes.use('/admin/*', adminOnly())
 
 adminRoutes.get('/admin/users/:user/sessions', async (c) => {
-  const sessions = await admin(c).list(c.req.param('user'))
+  const sessions = await admin(c).listSessions(c.req.param('user'))
   return c.json({ sessions: sessions.map(sessionView) })
 })
 
@@ -72,8 +72,8 @@ adminRoutes.post('/admin/users/:user/revoke', async (c) => {
   const sessions = admin(c)
   const revoked =
     typeof handle === 'string'
-      ? Number(await sessions.revoke(user, handle))
-      : await sessions.revokeAll(user)
+      ? Number(await sessions.revokeSession(user, handle))
+      : await sessions.revokeAllSessions(user)
   if (revoked > 0) await notifySessions(c, user)
   return c.json({ revoked })
 })

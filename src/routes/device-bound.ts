@@ -7,13 +7,7 @@
  * middleware per lifetime is made once.
  */
 import type { MiddlewareHandler } from 'hono'
-import {
-  deviceBound,
-  session,
-  SessionError,
-  type DeviceBinding,
-  type SessionOptions,
-} from '../session/index.js'
+import { deviceBound, session, SessionError, type SessionOptions } from '../session/index.js'
 import type { DemoEnv } from './env.js'
 import { demoSecrets, type DemoSecrets } from './store.js'
 
@@ -23,7 +17,7 @@ const secretsOf = ({ secret, fallbacks }: DemoSecrets): string[] => [secret, ...
 const MAX_AGE = 'deviceBound(): option "maxAge"'
 
 /** The device binding of a `DEVICE_BOUND_SECONDS` value; the library's refusal of `maxAge` names the variable. */
-function boundFor(seconds: string): DeviceBinding {
+function boundFor(seconds: string): NonNullable<SessionOptions['deviceBound']> {
   const maxAge = /^\d{1,5}$/.test(seconds) ? Number(seconds) : Number.NaN
   try {
     return deviceBound({ secret: (ctx) => secretsOf(demoSecrets(ctx)), maxAge })

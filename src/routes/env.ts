@@ -39,3 +39,9 @@ export type Bindings = {
 
 /** The demo app's environment. */
 export type DemoEnv = SessionEnv<DemoData> & { Bindings: Bindings }
+
+/** The longest expiry the demo accepts, in seconds: browsers keep a cookie 400 days at most (RFC 6265bis). */
+export const MAX_EXPIRY_SECONDS = 400 * 24 * 60 * 60
+
+/** The sessions `GET /sessions` lists when not told, and the most it lists: `listSessions()`'s own. */
+export const SESSION_PAGE = { default: 100, max: 1000 } as const

@@ -4,9 +4,10 @@
  * Every answer but `/whoami`'s has the shape of `GET /session`. Bodies are parsed so
  * that no number is silently rounded: one a double cannot hold exactly is a 400.
  */
+import { MAX_EXPIRY_SECONDS } from './env.js'
 import { Hono, type Context } from 'hono'
 import { bodyLimit } from './body-limit.js'
-import { MAX_COOKIE_AGE, SessionError, type Session } from '../session/index.js'
+import { SessionError, type Session } from '../session/index.js'
 import type { DemoData, DemoEnv } from './env.js'
 import { sessionsChanged } from './live.js'
 import { ensureUser } from './users.js'
@@ -21,7 +22,7 @@ export interface SessionState {
 
 /** The session's state; a store that could not be read is a 503, not an empty session. */
 export async function sessionState(session: Session<DemoData>): Promise<SessionState> {
-  const data = await session.toJSON()
+  const data = await session.toObject()
   if (session.unavailable)
     throw new SessionError(
       'STORE_UNAVAILABLE',
@@ -238,9 +239,9 @@ sessionApi.post('/session/expiry', async (c) => {
     (typeof seconds !== 'number' ||
       !Number.isFinite(seconds) ||
       seconds < 0 ||
-      seconds > MAX_COOKIE_AGE)
+      seconds > MAX_EXPIRY_SECONDS)
   ) {
-    throw new BadRequest(`"seconds" must be a number from 0 to ${MAX_COOKIE_AGE}, or null.`)
+    throw new BadRequest(`"seconds" must be a number from 0 to ${MAX_EXPIRY_SECONDS}, or null.`)
   }
   await c.get('session').setExpiry(seconds)
   return state(c)

@@ -5,13 +5,8 @@
  * replace the user's verifier, which logs every other session out (every store).
  */
 import { Hono, type Context } from 'hono'
-import {
-  DEFAULT_SESSION_LIST_LIMIT,
-  MAX_SESSION_LIST_LIMIT,
-  SessionError,
-  type SessionInfo,
-} from '../session/index.js'
-import type { DemoEnv } from './env.js'
+import { SessionError, type SessionInfo } from '../session/index.js'
+import { type DemoEnv, SESSION_PAGE } from './env.js'
 import { sessionsChanged } from './live.js'
 import { changePassword } from './users.js'
 
@@ -52,16 +47,11 @@ export async function sensitive<T>(
   return result
 }
 
-/** A session as the JSON routes and the page show it: dates as ISO strings. */
-export interface SessionView {
-  handle: string
-  current: boolean
+/** A session as the JSON routes and the page show it (the library's `SessionInfo`), with dates as ISO strings. */
+export type SessionView = Omit<SessionInfo, 'createdAt' | 'lastSeenAt' | 'expiresAt'> & {
   createdAt: string
   lastSeenAt: string
   expiresAt: string
-  userAgent: string | null
-  country: string | null
-  colo: string | null
 }
 
 /** The view of one session. */
@@ -94,9 +84,8 @@ export async function sessionsPage(
   limitParam?: string,
   afterParam?: string,
 ): Promise<SessionsPage | null> {
-  const limit = limitParam === undefined ? DEFAULT_SESSION_LIST_LIMIT : Number(limitParam)
-  if (!/^\d{1,4}$/.test(limitParam ?? '1') || limit < 1 || limit > MAX_SESSION_LIST_LIMIT)
-    return null
+  const limit = limitParam === undefined ? SESSION_PAGE.default : Number(limitParam)
+  if (!/^\d{1,4}$/.test(limitParam ?? '1') || limit < 1 || limit > SESSION_PAGE.max) return null
   const match = afterParam === undefined ? undefined : CURSOR.exec(afterParam)
   if (match === null) return null
   const after =
@@ -137,7 +126,7 @@ sessions.get('/sessions', async (c) => {
   if (page === null)
     return c.json(
       {
-        error: `"limit" must be 1 to ${MAX_SESSION_LIST_LIMIT}, and "after" the "next" of the previous page.`,
+        error: `"limit" must be 1 to ${SESSION_PAGE.max}, and "after" the "next" of the previous page.`,
       },
       400,
     )

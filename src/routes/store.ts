@@ -16,12 +16,12 @@ import type { Context, MiddlewareHandler } from 'hono'
 import { durableObjectStore } from '../session/durable-object.js'
 import {
   cookieStore,
-  createSigner,
-  resolveOptions,
+  kvStore,
   SessionError,
-  type SessionStore,
   type Signer,
+  timestampSigner,
 } from '../session/index.js'
+import type { SessionStore } from '../session/store.js'
 import type { DemoEnv } from './env.js'
 
 /** The development secret: anyone can read it, so it only ever serves localhost. */
@@ -168,7 +168,7 @@ export function demoSigner(c: Context<DemoEnv>): Signer {
   const key = JSON.stringify([secrets.secret, secrets.fallbacks])
   let signer = signers.get(key)
   if (signer === undefined) {
-    signer = fromBindings(() => createSigner(secrets))
+    signer = fromBindings(() => timestampSigner(secrets))
     signers.set(key, signer)
   }
   return signer
@@ -204,9 +204,14 @@ export interface SelectStoreOptions {
 export function selectStore(
   options: SelectStoreOptions = {},
 ): (c: Context<DemoEnv>) => SessionStore {
-  const kv = resolveOptions(
-    options.kvBinding === undefined ? {} : { kvBinding: options.kvBinding },
-  ).store
+  const binding = options.kvBinding ?? 'SESSIONS'
+  const kv = (c: Context<DemoEnv>): SessionStore => {
+    const namespace = (c.env as Record<string, unknown> | undefined)?.[binding]
+    if (namespace === undefined) {
+      throw new SessionError('MISSING_STORE', `no KV namespace is bound as "${binding}"`)
+    }
+    return kvStore({ namespace: namespace as KVNamespace })
+  }
   return function demoStore(c) {
     const choice = c.env?.SESSION_STORE ?? 'kv'
     if (choice === 'kv' || choice === '') return kv(c)

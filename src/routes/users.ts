@@ -6,7 +6,8 @@
  * out (Django's session auth hash), on every store.
  */
 import type { Context } from 'hono'
-import { generateSessionId, SessionError } from '../session/index.js'
+import { SessionError } from '../session/index.js'
+import { generateSessionId } from '../session/store.js'
 import type { DemoEnv } from './env.js'
 
 /** Prefix of a user's verifier in `USERS`. */

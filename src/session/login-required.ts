@@ -53,14 +53,8 @@ function encodable(value: string): boolean {
  * holds no backslash and no control character, which browsers would read as another host
  * (`//evil.example`, `/\evil.example`, `/\tevil.example`), and no lone surrogate, which
  * no `Location` header can carry.
- *
- * @example
- * ```ts
- * isSafePath('/account?tab=2') // true
- * isSafePath('/\\evil.example') // false
- * ```
  */
-export function isSafePath(value: string): boolean {
+function isSafePath(value: string): boolean {
   return (
     value.startsWith('/') &&
     !value.startsWith('//') &&
@@ -73,7 +67,8 @@ export function isSafePath(value: string): boolean {
 /**
  * The `next` a login handler was given, if it is a path on this site; `fallback`
  * otherwise (missing, absolute, scheme-relative, or another host in disguise). Use it
- * wherever `next` comes from the client, so that the login form is no open redirect.
+ * wherever `next` comes from the client, so that the login form is no open redirect;
+ * with `fallback` `null` it answers whether a path is safe (`null` when it is not).
  *
  * @default fallback '/'
  * @example
@@ -85,10 +80,19 @@ export function isSafePath(value: string): boolean {
  *   return c.redirect(safeRedirectPath(c.req.query('next')), 303)
  * })
  * safeRedirectPath('/account?tab=2') // '/account?tab=2'
+ * safeRedirectPath('/\\evil.example', null) // null
  * safeRedirectPath('//evil.example') // '/'
  * ```
  */
-export function safeRedirectPath(next: string | null | undefined, fallback = '/'): string {
+export function safeRedirectPath(next: string | null | undefined, fallback?: string): string
+export function safeRedirectPath(
+  next: string | null | undefined,
+  fallback: string | null,
+): string | null
+export function safeRedirectPath(
+  next: string | null | undefined,
+  fallback: string | null = '/',
+): string | null {
   return typeof next === 'string' && isSafePath(next) ? next : fallback
 }
 

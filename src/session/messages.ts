@@ -61,7 +61,7 @@ export class Message {
   }
 }
 
-/** Options of {@link createMessages}. */
+/** Options of {@link flashMessages}. */
 export interface MessagesOptions {
   /**
    * The lowest level recorded (Django's `MESSAGE_LEVEL`): lower ones are dropped when
@@ -90,7 +90,7 @@ export type AddAtLevel = (
   options?: AddMessageOptions,
 ) => Promise<boolean>
 
-/** The messages API, made by {@link createMessages}; {@link messages} uses the defaults. */
+/** The messages API, made by {@link flashMessages}; {@link messages} uses the defaults. */
 export interface Messages {
   /**
    * Adds a message for a later request (Django's `add_message()`). Resolves `false`, and
@@ -166,22 +166,22 @@ function storedMessages(value: unknown): StoredMessage[] {
  *
  * @example
  * ```ts
- * const flash = createMessages({ level: 'debug', tags: { 40: 'danger' } })
+ * const flash = flashMessages({ level: 'debug', tags: { 40: 'danger' } })
  * await flash.debug(c, 'recorded now')
  * ```
  */
-export function createMessages(options: MessagesOptions = {}): Messages {
+export function flashMessages(options: MessagesOptions = {}): Messages {
   const configured = levelOf(options.level ?? 'info')
   if (configured === null)
     throw invalidOption(
-      'createMessages()',
+      'flashMessages()',
       'level',
       'must be an integer or one of debug, info, success, warning, error',
     )
   const tags: Record<number, string> = { ...DEFAULT_MESSAGE_TAGS }
   for (const [level, tag] of Object.entries(options.tags ?? {})) {
     if (!Number.isInteger(Number(level)) || typeof tag !== 'string')
-      throw invalidOption('createMessages()', 'tags', 'must map integer levels to strings')
+      throw invalidOption('flashMessages()', 'tags', 'must map integer levels to strings')
     tags[Number(level)] = tag
   }
   // This request's level, set by setLevel(): keyed by the request's Session, so it lives
@@ -267,26 +267,4 @@ export function createMessages(options: MessagesOptions = {}): Messages {
  * })
  * ```
  */
-export const messages: Messages = createMessages()
-
-/**
- * Adds a message with the default settings (Django's `messages.add_message()`); see
- * {@link Messages.add}.
- *
- * @example
- * ```ts
- * await addMessage(c, 'warning', 'Your session ends in five minutes', { extraTags: 'sticky' })
- * ```
- */
-export const addMessage: Messages['add'] = messages.add
-
-/**
- * Reads and removes the stored messages (Django's `messages.get_messages()`); see
- * {@link Messages.get}.
- *
- * @example
- * ```ts
- * for (const m of await getMessages(c)) console.log(m.tags, m.message)
- * ```
- */
-export const getMessages: Messages['get'] = messages.get
+export const messages: Messages = flashMessages()

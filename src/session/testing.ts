@@ -9,11 +9,11 @@
  *
  * @example
  * ```ts
- * import { clearSessions, createTestClient } from 'edge-session/testing'
+ * import { clearSessions, testClient } from 'edge-session/testing'
  * ```
  */
 export {
-  createTestClient,
+  testClient,
   TestClient,
   type TestClientOptions,
   type TestBody,

@@ -4,7 +4,7 @@ import { Hono } from 'hono'
 import {
   BadSignatureError,
   cookieStore,
-  createSigner,
+  timestampSigner,
   getCookie,
   getSignedCookie,
   session,
@@ -19,7 +19,7 @@ type Env = SessionEnv<Cart> & { Bindings: { SESSION_SECRET?: string } }
 
 /** The app, for a secret of at least 32 bytes. */
 export function portableApp(secret: string): Hono<Env> {
-  const signer: Signer = createSigner({ secret })
+  const signer: Signer = timestampSigner({ secret })
   const app = new Hono<Env>()
   app.use(session<Cart>({ store: cookieStore({ secret }), cookieName: 'cart' }))
 

@@ -2,7 +2,7 @@
 // fetch handler (SELF), the sessions in miniflare's local KV.
 import { env, SELF } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
-import { kvKeyFor } from 'edge-session'
+import { sha256Hex } from 'edge-session/store'
 import { modules } from '../src/exports.js'
 
 const cookieOf = (res: Response, name: string): string => {
@@ -29,7 +29,10 @@ describe('the README example (KV store)', () => {
 
     const second = await SELF.fetch('https://example.com/hits', { headers: { Cookie: cookie } })
     expect(await second.text()).toBe('hits: 2')
-    const stored = await env.SESSIONS.get(await kvKeyFor(cookie.slice('sessionid='.length)), 'json')
+    const stored = await env.SESSIONS.get(
+      `session:${await sha256Hex(cookie.slice('sessionid='.length))}`,
+      'json',
+    )
     expect(stored).toMatchObject({ data: { hits: 2 } })
   })
 })

@@ -22,7 +22,7 @@ describe('edge-session on plain Node', () => {
     for (const name of [
       'session',
       'cookieStore',
-      'createSigner',
+      'timestampSigner',
       'setSignedCookie',
       'getSignedCookie',
       'kvStore',
@@ -73,18 +73,15 @@ describe('edge-session on plain Node', () => {
     // Imported by name at run time: its declarations name Workers types (the clear helpers).
     type Client = { post(path: string): Promise<Response>; get(path: string): Promise<Response> }
     const testing = (await import(`${'edge-session'}/testing`)) as {
-      createTestClient(
-        target: { fetch(r: Request): Promise<Response> },
-        options: { url: string },
-      ): Client
+      testClient(target: { fetch(r: Request): Promise<Response> }, options: { url: string }): Client
     }
-    const client = testing.createTestClient({ fetch: (request) => fetch(request) }, { url: base })
+    const client = testing.testClient({ fetch: (request) => fetch(request) }, { url: base })
     await client.post('/cart/apple')
     await client.post('/cart/pear')
     assert.deepEqual(await (await client.get('/cart')).json(), { items: ['apple', 'pear'] })
   })
 
-  it('signs and verifies tokens with createSigner', async () => {
+  it('signs and verifies tokens with timestampSigner', async () => {
     const token = await (await fetch(`${base}/token/reset-42`)).text()
     const ok = await fetch(`${base}/verify?token=${encodeURIComponent(token)}`)
     assert.deepEqual(await ok.json(), { value: 'reset-42', rotated: false })

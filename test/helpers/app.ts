@@ -10,7 +10,7 @@
  * | ------------------------------ | ------------------------------------------------------ |
  * | `GET /untouched`               | nothing: the handler never touches it                  |
  * | `GET /whoami`                  | `getUser()` → `{ user }`                               |
- * | `GET /session`                 | `toJSON()` and the expiry getters → `{ data, … }` (*)  |
+ * | `GET /session`                 | `toObject()` and the expiry getters → `{ data, … }` (*)  |
  * | `POST /session`                | `set()` of each key of a JSON object → `{ data }`      |
  * | `DELETE /session/:key`         | `delete(key)` → `{ data }`                             |
  * | `POST /expiry`                 | `setExpiry(seconds)` of `{ seconds }` → `{ data }`     |
@@ -33,14 +33,9 @@
  */
 import { env } from 'cloudflare:test'
 import { Hono } from 'hono'
-import {
-  generateSessionId,
-  SessionError,
-  session,
-  type SessionEnv,
-  type SessionOptions,
-} from '../../src/session'
-import { createTestClient, type TestClient } from '../../src/session/testing'
+import { SessionError, session, type SessionEnv, type SessionOptions } from '../../src/session'
+import { generateSessionId } from '../../src/session/store'
+import { testClient, type TestClient } from '../../src/session/testing'
 import { type Location, withCf } from './cf'
 
 /** Where the browsers' requests go (and the `Origin` they send on unsafe methods). */
@@ -121,7 +116,7 @@ export function sessionApp(
   const data = async (c: { get(key: 'session'): SessionEnv['Variables']['session'] }) => {
     const s = c.get('session')
     return {
-      data: await s.toJSON(),
+      data: await s.toObject(),
       expiryAge: await s.getExpiryAge(),
       expiryDate: (await s.getExpiryDate()).toISOString(),
       expireAtBrowserClose: await s.getExpireAtBrowserClose(),
@@ -207,7 +202,7 @@ export function sessionApp(
   )
 
   const browser = (device: DeviceOptions = {}): TestClient =>
-    createTestClient(withCf(app, device.cf), {
+    testClient(withCf(app, device.cf), {
       env: device.env ?? env,
       session: resolved,
       url: ORIGIN,

@@ -3,7 +3,8 @@
  * browser takes (log in, register, refresh), and a thief's request with only the session cookie.
  */
 import { expect } from 'vitest'
-import { deviceBound, type SessionStore } from '../../src/session'
+import { deviceBound } from '../../src/session'
+import type { SessionStore } from '../../src/session/store'
 import {
   deviceKey,
   proof,

@@ -5,7 +5,7 @@
  */
 import { SELF } from 'cloudflare:test'
 import { createApp } from '../../src/app'
-import { type CookieJar, createTestClient, type TestClient } from '../../src/session/testing'
+import { type CookieJar, testClient, type TestClient } from '../../src/session/testing'
 import { withCf, type Location } from './cf'
 import { type Target, target } from './hostile'
 import { json } from './http'
@@ -42,7 +42,7 @@ export interface Device {
 /** A device talking to the demo app with `bindings` (e.g. `{ ...env, SESSION_STORE: 'do' }`). */
 export function device(bindings: Record<string, unknown>, options: DeviceOptions = {}): Device {
   const app = options.app ?? createApp()
-  const client = createTestClient(withCf(app, options.cf), {
+  const client = testClient(withCf(app, options.cf), {
     env: bindings,
     url: BASE,
     ...(options.userAgent === undefined ? {} : { headers: { 'User-Agent': options.userAgent } }),

@@ -12,7 +12,7 @@ import {
   type SessionEnv,
   type SessionOptions,
 } from '../../src/session'
-import { createTestClient, type CookieJar, type TestClient } from '../../src/session/testing'
+import { testClient, type CookieJar, type TestClient } from '../../src/session/testing'
 import { countingKV, type CountingKV } from './kv'
 
 /** What a test's handler may do with the session. */
@@ -59,7 +59,7 @@ export function harness(
     const result = await current.step(c.get('session'), c)
     return c.json((result ?? null) as object, current.status as 200)
   })
-  const client = createTestClient(app, { env, url: 'http://example.com', origin: false })
+  const client = testClient(app, { env, url: 'http://example.com', origin: false })
   return {
     app,
     clock,

@@ -1,6 +1,6 @@
 /**
  * Small HTTP helpers for tests: read Set-Cookie headers, build JSON requests. (A browser's
- * cookie jar is the shipped test kit's: `createTestClient()` and `CookieJar`.)
+ * cookie jar is the shipped test kit's: `testClient()` and `CookieJar`.)
  */
 
 import { expect } from 'vitest'

@@ -4,7 +4,7 @@
  */
 import { env } from 'cloudflare:test'
 import { expect } from 'vitest'
-import { kvKeyFor } from '../../src/session'
+import { kvKeyFor } from '../../src/session/stores/kv'
 import { setCookies } from './http'
 
 /** Operation counts seen by a {@link countingKV}. */

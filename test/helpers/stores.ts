@@ -5,13 +5,9 @@
  * the real binding), and a well-formed token of a session that does not exist.
  */
 import { env } from 'cloudflare:test'
-import {
-  generateSessionId,
-  kvKeyFor,
-  kvStore,
-  type SessionData,
-  type SessionStore,
-} from '../../src/session'
+import { kvStore, type SessionData } from '../../src/session'
+import { generateSessionId, type SessionStore } from '../../src/session/store'
+import { kvKeyFor } from '../../src/session/stores/kv'
 import { durableObjectStore } from '../../src/session/durable-object'
 import { decodeRecord } from '../../src/session/stores/record'
 import { clearObjects, instrument, rowOf, storedSessionCount } from './do'

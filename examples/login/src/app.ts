@@ -10,7 +10,6 @@ import { html } from 'hono/html'
 import { HTTPException } from 'hono/http-exception'
 import type { HtmlEscapedString } from 'hono/utils/html'
 import {
-  getMessages,
   loginRequired,
   messages,
   safeRedirectPath,
@@ -42,7 +41,7 @@ async function render(
   status: 200 | 400 = 200,
 ): Promise<Response> {
   const user = await c.get('session').getUser()
-  return c.html(layout(title, user, await getMessages(c), body), status)
+  return c.html(layout(title, user, await messages.get(c), body), status)
 }
 
 /** A text field of a posted form ('' when missing or a file). */

@@ -2,12 +2,11 @@
 // login form with its welcome on the next page, and logout; with edge-session/testing.
 import { env, listDurableObjectIds, runInDurableObject } from 'cloudflare:test'
 import { beforeEach, describe, expect, it } from 'vitest'
-import { clearSessions, createTestClient } from 'edge-session/testing'
+import { clearSessions, testClient } from 'edge-session/testing'
 import { app, sessionOptions } from '../src/app'
 import { createUser } from '../src/users'
 
-const browser = () =>
-  createTestClient(app, { env, session: sessionOptions, url: 'https://example.com' })
+const browser = () => testClient(app, { env, session: sessionOptions, url: 'https://example.com' })
 
 beforeEach(async () => {
   // Storage is isolated per test file, not per test: empty the store the options name.

@@ -4,14 +4,14 @@
  */
 import { env, listDurableObjectIds, runInDurableObject, SELF } from 'cloudflare:test'
 import { beforeEach, describe, expect, it } from 'vitest'
-import { clearSessions, createTestClient, type TestClient } from 'edge-session/testing'
+import { clearSessions, testClient, type TestClient } from 'edge-session/testing'
 import { app, sessionOptions } from '../src/app'
 import { createUser, findUser } from '../src/users'
 
 const URL = 'https://example.com'
 /** A browser on the app, with the app's own session options for forceLogin() and session(). */
 const browser = (): TestClient =>
-  createTestClient(app, {
+  testClient(app, {
     env,
     session: sessionOptions,
     url: URL,
@@ -94,7 +94,7 @@ describe('login', () => {
   })
 
   it('refuses a cross-site login post (CSRF) with 403', async () => {
-    const hostile = createTestClient(app, {
+    const hostile = testClient(app, {
       env,
       session: sessionOptions,
       url: URL,
@@ -177,7 +177,7 @@ describe('changing the password', () => {
 describe('the deployed Worker (SELF)', () => {
   it('serves the same app, and the client logs in through it', async () => {
     await createUser(env.USERS, 'ada', 'correct horse')
-    const client = createTestClient(SELF, { env, session: sessionOptions, url: URL })
+    const client = testClient(SELF, { env, session: sessionOptions, url: URL })
     await client.post('/login', { form: { name: 'ada', password: 'correct horse' } })
     expect(await page(await client.get('/'))).toContain('You are logged in as ada.')
   })

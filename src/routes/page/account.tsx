@@ -59,7 +59,7 @@ const SessionRows: FC<{ sessions: SessionView[]; now: number }> = ({ sessions, n
         <tr data-handle={s.handle} class={s.current ? 'current' : undefined}>
           <td>
             <span class="device-name" title={s.userAgent ?? undefined}>
-              {deviceName(s.userAgent)}
+              {deviceName(s.device, s.userAgent)}
             </span>
             {s.current ? <span class="this-device"> This device</span> : null}
             <br />

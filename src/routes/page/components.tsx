@@ -3,9 +3,10 @@
  * The demo page's markup: `hono/jsx` components for the page and its error pages, with
  * no request handling (that is `routes.ts`) and no session access (that is `render.tsx`).
  */
+import { MAX_EXPIRY_SECONDS } from '../env.js'
 import { raw } from 'hono/html'
 import type { Child, FC } from 'hono/jsx'
-import { MAX_COOKIE_AGE, type Message } from '../../session/index.js'
+import type { Message } from '../../session/index.js'
 import { MAX_USERNAME, type SessionState } from '../session-api.js'
 import { Account, Live, type AccountState } from './account.js'
 
@@ -229,7 +230,7 @@ const Forms: FC = () => (
           name="seconds"
           type="number"
           min="0"
-          max={MAX_COOKIE_AGE}
+          max={MAX_EXPIRY_SECONDS}
           step="1"
           placeholder="seconds"
         />{' '}

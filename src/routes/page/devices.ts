@@ -1,31 +1,29 @@
 /**
  * @module
- * "Your sessions" in words a person recognises: the device from a stored `User-Agent`
- * (the library's `describeDevice()`), and times as "2 minutes ago".
+ * "Your sessions" in words a person recognises: the device the library describes for each
+ * session (`SessionInfo.device`), and times as "2 minutes ago".
  */
-// The library does not export describeDevice() from its entry yet (issue 24 wires it into
-// the session list); until then the demo reaches into the module, which imports nothing
-// else of the library.
-import { describeDevice } from '../../session/foundation/device.js'
+import type { DeviceDetails } from '../../session/store.js'
 
 /** Longest raw `User-Agent` shown when the library recognises neither a browser nor a system. */
 const MAX_RAW = 60
 
 /**
- * The device's label ("Firefox 128 on Linux", "curl 8") from the `User-Agent` stored with a
- * session; "Unknown device" without one. Where the library recognises nothing, the demo
- * shows the string itself, shortened to 60 characters and without control or format
- * characters (the library never does): the end-to-end tests name their browsers that way.
+ * The device's label ("Firefox 128 on Linux", "curl 8"), as the library describes the
+ * session's device; "Unknown device" without a `User-Agent`. Where the library recognises
+ * nothing, the demo shows the stored `User-Agent` itself, shortened to 60 characters and
+ * without control or format characters (the library never does): the end-to-end tests
+ * name their browsers that way.
  *
  * @example
  * ```ts
- * deviceName('Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0') // 'Firefox 128 on Linux'
+ * deviceName(session.device, session.userAgent) // 'Firefox 128 on Linux'
  * ```
  */
-export function deviceName(userAgent: string | null): string {
-  const device = describeDevice({
-    get: (name) => (name.toLowerCase() === 'user-agent' ? userAgent : null),
-  })
+export function deviceName(
+  device: Pick<DeviceDetails, 'browser' | 'os' | 'label'>,
+  userAgent: string | null,
+): string {
   if (device.browser !== null || device.os !== null || userAgent === null) return device.label
   const raw = userAgent
     .slice(0, 1024)

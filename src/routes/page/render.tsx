@@ -7,12 +7,15 @@ import type { Context } from 'hono'
 import { html } from 'hono/html'
 import type { Child } from 'hono/jsx'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
-import { getMessages, SessionError, trimCookieWhitespace } from '../../session/index.js'
+import { messages, SessionError } from '../../session/index.js'
 import type { DemoEnv } from '../env.js'
 import { sessionState } from '../session-api.js'
 import { sessionsPage, type SessionsPage } from '../sessions.js'
 import { Account } from './account.js'
 import { ErrorPage, Page, type ReceivedCookie } from './components.js'
+
+/** Trims the spaces and tabs around a cookie pair (RFC 6265 OWS), as browsers send them. */
+const trimOws = (text: string): string => text.replace(/^[ \t]+|[ \t]+$/g, '')
 
 /**
  * Every pair of a `Cookie` header, in order, without decoding or dropping anything
@@ -31,14 +34,14 @@ export function receivedCookies(header: string | null | undefined): ReceivedCook
   for (const pair of header.split(';')) {
     // Trimmed as cookies are read (SP and HTAB only), so a name with U+2000 around it
     // shows as the other cookie it is.
-    if (trimCookieWhitespace(pair) === '') continue
+    if (trimOws(pair) === '') continue
     const eq = pair.indexOf('=')
     cookies.push(
       eq === -1
-        ? { name: '', value: trimCookieWhitespace(pair) }
+        ? { name: '', value: trimOws(pair) }
         : {
-            name: trimCookieWhitespace(pair.slice(0, eq)),
-            value: trimCookieWhitespace(pair.slice(eq + 1)),
+            name: trimOws(pair.slice(0, eq)),
+            value: trimOws(pair.slice(eq + 1)),
           },
     )
   }
@@ -98,7 +101,7 @@ export async function renderPage(
   confirm = false,
 ): Promise<Response> {
   const session = c.get('session')
-  const flashes = error === undefined ? await getMessages(c) : []
+  const flashes = error === undefined ? await messages.get(c) : []
   const state = await sessionState(session).catch((err: unknown) => {
     if (err instanceof SessionError && err.code === 'STORE_UNAVAILABLE') return null
     throw err

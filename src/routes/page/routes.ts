@@ -4,9 +4,10 @@
  * `303 See Other` back to the page with a flash message saying what happened (shown
  * once), or the page again with a 4xx and the error.
  */
+import { MAX_EXPIRY_SECONDS } from '../env.js'
 import { Hono, type Context } from 'hono'
 import { bodyLimit } from '../body-limit.js'
-import { MAX_COOKIE_AGE, messages, SessionError } from '../../session/index.js'
+import { messages, SessionError } from '../../session/index.js'
 import type { DemoEnv } from '../env.js'
 import {
   confirmUser,
@@ -120,9 +121,9 @@ page.post(FORM_ROUTES.expiry, async (c) => {
   const raw = (await formFields(c)).seconds?.trim() ?? ''
   let seconds: number | null = null
   if (raw !== '') {
-    if (!/^\d{1,9}$/.test(raw) || Number(raw) > MAX_COOKIE_AGE) {
+    if (!/^\d{1,9}$/.test(raw) || Number(raw) > MAX_EXPIRY_SECONDS) {
       throw new BadInput(
-        `The expiry must be a whole number of seconds from 0 to ${MAX_COOKIE_AGE}, or empty for the default.`,
+        `The expiry must be a whole number of seconds from 0 to ${MAX_EXPIRY_SECONDS}, or empty for the default.`,
       )
     }
     seconds = Number(raw)

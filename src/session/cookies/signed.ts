@@ -51,7 +51,7 @@ const purposeOf = (name: string): string => `cookie:${name}`
  *
  * @example
  * ```ts
- * const signer = createSigner({ secret: c.env.SESSION_SECRET })
+ * const signer = timestampSigner({ secret: c.env.SESSION_SECRET })
  * await setSignedCookie(c, 'theme', 'dark', { signer, salt: 'prefs', maxAge: 86400 })
  * ```
  */

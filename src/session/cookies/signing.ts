@@ -25,7 +25,7 @@ import {
 import { resolveSecrets } from './secrets.js'
 import { fromBase64Url, toBase64Url } from '../foundation/bytes.js'
 
-/** Options of {@link createSigner}. */
+/** Options of {@link timestampSigner}. */
 export interface SignerOptions {
   /**
    * The secret that signs (Django's `SECRET_KEY`), at least 32 bytes of UTF-8.
@@ -90,7 +90,7 @@ export interface VerifiedValue {
   rotated: boolean
 }
 
-/** Signs and verifies strings. Make one with {@link createSigner}. */
+/** Signs and verifies strings. Make one with {@link timestampSigner}. */
 export interface Signer {
   /** Signs `value`: `value:timestamp:signature`. */
   sign(value: string, options?: SignOptions): Promise<string>
@@ -199,15 +199,16 @@ function assertText(option: string, text: unknown): asserts text is string {
  *
  * @example
  * ```ts
- * const signer = createSigner({ secret: c.env.SECRET, fallbacks: [c.env.OLD_SECRET] })
+ * const signer = timestampSigner({ secret: c.env.SECRET, fallbacks: [c.env.OLD_SECRET] })
  * const token = await signer.sign('user:42', { purpose: 'unsubscribe' })
  * const id = await signer.unsign(token, { purpose: 'unsubscribe', maxAge: 7 * 86400 })
  * ```
  */
-export function createSigner(options: SignerOptions): Signer {
-  const secrets = resolveSecrets('createSigner()', options.secret, options.fallbacks)
+export function timestampSigner(options: SignerOptions): Signer {
+  const secrets = resolveSecrets('timestampSigner()', options.secret, options.fallbacks)
   const now = options.now ?? Date.now
-  if (typeof now !== 'function') throw invalidOption('createSigner()', 'now', 'must be a function')
+  if (typeof now !== 'function')
+    throw invalidOption('timestampSigner()', 'now', 'must be a function')
   // Warm the cache now, so the first request does not pay for the import.
   for (const secret of secrets) Promise.resolve(hmacKey(secret)).catch(() => {})
   return new TimestampSigner(secrets, now)

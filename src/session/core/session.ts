@@ -170,7 +170,7 @@ export class Session<Data extends object = SessionData> {
    * A plain copy of all data (a null-prototype object). Typed `Partial<Data>`: a session
    * holds only the keys stored so far (a new one holds none), whatever `Data` requires.
    */
-  async toJSON(): Promise<Partial<Data>> {
+  async toObject(): Promise<Partial<Data>> {
     return Object.assign(emptyData(), await this.#s.read()) as Partial<Data>
   }
 

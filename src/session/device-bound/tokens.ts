@@ -8,7 +8,7 @@
  */
 import { BoundedMap } from '../foundation/bounded-map.js'
 import type { Context } from 'hono'
-import { createSigner, type Signer } from '../cookies/signing.js'
+import { timestampSigner, type Signer } from '../cookies/signing.js'
 import { toBase64Url } from '../foundation/bytes.js'
 import { parseDeviceKey } from '../stores/record.js'
 import type { DeviceKey } from '../stores/types.js'
@@ -38,19 +38,19 @@ export function resolveSigner(
   fallbacks: readonly string[],
 ): (c: Context) => Signer {
   if (typeof secret === 'string') {
-    const signer = createSigner({ secret, fallbacks })
+    const signer = timestampSigner({ secret, fallbacks })
     return () => signer
   }
   return (c) => {
     const returned: unknown = secret(c)
-    // Unchecked here: createSigner() refuses a missing or short secret with INVALID_OPTION.
+    // Unchecked here: timestampSigner() refuses a missing or short secret with INVALID_OPTION.
     const secrets = (
       Array.isArray(returned) ? [...returned, ...fallbacks] : [returned, ...fallbacks]
     ) as string[]
     const key = secrets.length === 1 ? (secrets[0] as string) : JSON.stringify(secrets)
     return signers.getOrSet(key, () => {
       const [current, ...older] = secrets
-      return createSigner({ secret: current as string, fallbacks: older })
+      return timestampSigner({ secret: current as string, fallbacks: older })
     })
   }
 }

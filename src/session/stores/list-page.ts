@@ -1,6 +1,6 @@
 /**
  * @module
- * How a user's sessions are paged, for `session.listSessions()` and `userSessions().list()`
+ * How a user's sessions are paged, for `session.listSessions()` and `userSessions().listSessions()`
  * alike: the default and the largest page, and the options checked once into a cursor.
  */
 import { SessionError } from '../foundation/errors.js'
@@ -12,7 +12,7 @@ export const DEFAULT_SESSION_LIST_LIMIT = 100
 /** The most sessions one list call gives. */
 export const MAX_SESSION_LIST_LIMIT = 1000
 
-/** Options of `session.listSessions()` and `userSessions().list()`. */
+/** Options of `session.listSessions()` and `userSessions().listSessions()`. */
 export interface ListSessionsOptions {
   /**
    * At most this many sessions, 1 to {@link MAX_SESSION_LIST_LIMIT}.

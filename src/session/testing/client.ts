@@ -29,7 +29,7 @@ export interface FetcherLike {
   fetch(input: Request): Promise<Response>
 }
 
-/** Options of {@link createTestClient}. */
+/** Options of {@link testClient}. */
 // biome-ignore lint/suspicious/noExplicitAny: Hono's own default environment
 export interface TestClientOptions<E extends Env = any> {
   /**
@@ -123,7 +123,7 @@ const MAX_REDIRECTS = 20
  *
  * @example
  * ```ts
- * const client = createTestClient(app, { env, session: sessionOptions })
+ * const client = testClient(app, { env, session: sessionOptions })
  * await client.forceLogin('ada')
  * const res = await client.get('/account')
  * expect(await client.session()).toEqual({})
@@ -310,7 +310,7 @@ export class TestClient<E extends Env = any> {
 
   /** The client's session data (Django's `client.session`): `{}` without a session. */
   async session<Data extends object = SessionData>(): Promise<Partial<Data>> {
-    return this.withSession<Partial<Data>, Data>((s) => s.toJSON())
+    return this.withSession<Partial<Data>, Data>((s) => s.toObject())
   }
 
   /** The user the client's session is logged in as, or `null`. */
@@ -322,7 +322,7 @@ export class TestClient<E extends Env = any> {
    * The flash messages waiting in the client's session, oldest first, read and removed as
    * the next page's `messages.get(c)` would (Django's `get_messages()`): a second call
    * returns `[]`. `flash` is the app's own messages API when it made one with its own tags
-   * (`createMessages({ tags })`).
+   * (`flashMessages({ tags })`).
    *
    * @example
    * ```ts
@@ -382,13 +382,13 @@ function withBody(init: TestRequestInit, body: TestBody | undefined): TestReques
  * @example
  * ```ts
  * import { env, SELF } from 'cloudflare:test'
- * import { createTestClient } from 'edge-session/testing'
- * const client = createTestClient(app, { env, session: sessionOptions })
- * const viaWorker = createTestClient(SELF, { env, session: sessionOptions, url: 'https://example.com' })
+ * import { testClient } from 'edge-session/testing'
+ * const client = testClient(app, { env, session: sessionOptions })
+ * const viaWorker = testClient(SELF, { env, session: sessionOptions, url: 'https://example.com' })
  * ```
  */
 // biome-ignore lint/suspicious/noExplicitAny: Hono's own default environment
-export function createTestClient<E extends Env = any>(
+export function testClient<E extends Env = any>(
   target: AppLike | FetcherLike,
   options: TestClientOptions<E> = {},
 ): TestClient<E> {

@@ -2,7 +2,7 @@
  * @module
  * How the test kit reaches a client's session without knowing any store's layout: it
  * runs the app's own session options through `session()` in a small Hono app of its
- * own, whose one route hands the session to a step (`login()`, `toJSON()`, `flush()`).
+ * own, whose one route hands the session to a step (`login()`, `toObject()`, `flush()`).
  * The real middleware reads and writes the record, on whatever store the options name;
  * nothing in the app's middleware answers a test-only header or route.
  */

@@ -2,7 +2,7 @@
 import { Hono } from 'hono'
 import {
   cookieStore,
-  createSigner,
+  timestampSigner,
   getSignedCookie,
   session,
   setSignedCookie,
@@ -10,7 +10,7 @@ import {
 } from 'edge-session'
 
 const SECRET = 'a development secret of at least 32 bytes'
-const signer = createSigner({ secret: SECRET })
+const signer = timestampSigner({ secret: SECRET })
 const app = new Hono<SessionEnv<{ hits: number }>>()
 app.use(session({ store: cookieStore({ secret: SECRET }) }))
 app.get('/', async (c) => {

@@ -46,16 +46,16 @@ export interface UserSessions {
    * The user's live sessions, newest first (`current` is always `false`: no request asks):
    * at most `limit` (default 100, at most 1000); the next page is `after` the last.
    */
-  list(user: string, options?: ListSessionsOptions): Promise<SessionInfo[]>
-  /** How many live sessions the user has (what {@link UserSessions.list} pages through). */
-  count(user: string): Promise<number>
+  listSessions(user: string, options?: ListSessionsOptions): Promise<SessionInfo[]>
+  /** How many live sessions the user has (what {@link UserSessions.listSessions} pages through). */
+  countSessions(user: string): Promise<number>
   /**
    * Ends one session of the user (closing its sockets with 4401), recorded in their trail as
    * revoked by an admin (`actor`); resolves whether it existed.
    */
-  revoke(user: string, handle: string, options?: AdminCallOptions): Promise<boolean>
+  revokeSession(user: string, handle: string, options?: AdminCallOptions): Promise<boolean>
   /** Ends every session of the user (closing every socket with 4401), recorded as revoked by an admin; resolves how many. */
-  revokeAll(user: string, options?: AdminCallOptions): Promise<number>
+  revokeAllSessions(user: string, options?: AdminCallOptions): Promise<number>
   /** A page of the user's security trail, newest first (as `session.securityEvents()`). */
   securityEvents(user: string, options?: SecurityEventsOptions): Promise<SessionEvent[]>
   /** Sends `message` to the user's open sockets, or one session's (`handle`); resolves how many received it. */
@@ -72,7 +72,7 @@ export interface UserSessions {
  * export default {
  *   async scheduled(_event, env) {
  *     const admin = userSessions({ namespace: env.SESSION_OBJECTS })
- *     for (const user of await disabledAccounts(env)) await admin.revokeAll(user)
+ *     for (const user of await disabledAccounts(env)) await admin.revokeAllSessions(user)
  *   },
  * }
  * ```
@@ -122,24 +122,24 @@ export function userSessions(options: UserSessionsOptions): UserSessions {
     return namespace.get(namespace.idFromName(userObjectName(user)))
   }
   return {
-    async list(user, options) {
-      const { limit, after } = listPage('userSessions().list()', options)
+    async listSessions(user, options) {
+      const { limit, after } = listPage('userSessions().listSessions()', options)
       return (await stub(user).list(user, now(), null, limit, after)).map((row) =>
         toSessionInfo(row, false),
       )
     },
-    count: async (user) => stub(user).countSessions(user, now()),
-    async revoke(user, handle, call) {
+    countSessions: async (user) => stub(user).countSessions(user, now()),
+    async revokeSession(user, handle, call) {
       if (typeof handle !== 'string')
         throw new SessionError(
           'INVALID_VALUE',
-          'userSessions().revoke(): the handle must be a string',
+          'userSessions().revokeSession(): the handle must be a string',
         )
       const { hashes, events } = await stub(user).revoke(user, handle, acting(call))
       await told(events)
       return hashes.length > 0
     },
-    async revokeAll(user, call) {
+    async revokeAllSessions(user, call) {
       const { count, events } = await stub(user).revokeAll(user, null, acting(call))
       await told(events)
       return count
