@@ -8,9 +8,10 @@ import { env } from 'cloudflare:test'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { generateSessionId } from '../src/session/store'
 import { durableObjectStore } from '../src/session/durable-object'
+import type { Session } from '../src/session'
 import type { TestClient } from '../src/session/testing'
 import { logIn, sessionApp } from './helpers/app'
-import { clearObjects, instrument, stubOf, type ObjectMethod } from './helpers/do'
+import { clearObjects, instrument, namedStub, stubOf, type ObjectMethod } from './helpers/do'
 import { harness, type Step } from './helpers/harness'
 import { expectSetCookies, type SetCookieExpectation } from './helpers/http'
 
@@ -287,6 +288,42 @@ describe('requests to Durable Objects per request (issue 13)', () => {
   })
 })
 
+describe('login throttling: no call beyond the table above (issue 24)', () => {
+  /** `POST /login` of a new browser (with `cookie` as its session cookie) as `user`. */
+  const attempt = (user: string, password: 'wrong' | 'right', cookie?: string) =>
+    app.send(
+      '/login',
+      {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ user, password }),
+      },
+      { cookie: cookie === undefined ? undefined : `sessionid=${cookie}` },
+    )
+
+  it("a failed password check is one call, to the user's object: 1 (loginFailed)", async () => {
+    objects.reset()
+    expect((await attempt('thrott-a', 'wrong')).status).toBe(401)
+    expect(objects.calls.log.map((c) => c.split('@')[0])).toEqual(['loginFailed'])
+  })
+
+  it.each([
+    ['no cookie', 'none', ['create']],
+    ['an anonymous session', 'anonymous', ['load', 'create']],
+    ['a session of the user', 'logged in', ['load', 'create']],
+  ] as const)(
+    'a login refused by a lock, from %s, is refused inside its create call: %j',
+    async (_what, kind, calls) => {
+      const { cookie } = await cookieFor(kind)
+      for (let i = 0; i < 5; i++) await attempt('raju', 'wrong')
+      objects.reset()
+      const res = await attempt('raju', 'right', cookie)
+      expect(res.status).toBe(429)
+      expect(objects.calls.log.map((c) => c.split('@')[0])).toEqual(calls)
+    },
+  )
+})
+
 describe('SQLite rows written per request (what Durable Object storage bills)', () => {
   it('one row for a new session and a save, two for a logout (the row, its trail event); none for a read within lastSeenInterval; two in the shard for a login from anonymous', async () => {
     const store = durableObjectStore({ namespace: env.SESSION_OBJECTS })
@@ -329,5 +366,22 @@ describe('SQLite rows written per request (what Durable Object storage bills)', 
     }
     expect(await written(async (s) => s.cycleKey())).toBe(3)
     expect(await written(async (s) => s.flush())).toBe(3)
+  })
+
+  it('two rows for a failed login (its count, its trail event), three for the one that locks, none for one refused by the lock', async () => {
+    const store = durableObjectStore({ namespace: env.SESSION_OBJECTS })
+    const h = harness({ store }, { start: Date.now() })
+    const stub = namedStub('user:rows-throttle')
+    const written = async (step: Step): Promise<number> => {
+      const before = (await stub.usage()).rowsWritten
+      await h.run(step)
+      return (await stub.usage()).rowsWritten - before
+    }
+    const fail = async (s: Session) => s.loginFailed('rows-throttle').catch(() => null)
+    await h.run(fail) // the first also notes the trail's retention in the object's settings
+    for (let i = 0; i < 3; i++) expect(await written(fail)).toBe(2)
+    expect(await written(fail)).toBe(3) // the count, login-failed, login-throttled
+    expect(await written(fail)).toBe(0)
+    expect(await written(async (s) => s.login('rows-throttle'))).toBe(0)
   })
 })

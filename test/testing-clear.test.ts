@@ -79,6 +79,21 @@ describe('clearSessions()', () => {
     expect(await runDurableObjectAlarm(namedStub('user:ada'))).toBe(false)
   })
 
+  it("forgets the login throttle's failed logins, so a lock does not outlive the test", async () => {
+    const app = new Hono<AppEnv>()
+    app.use(session<AppEnv>(onObjects))
+    app.post('/fail', async (c) => {
+      await c.get('session').loginFailed('locked-ada')
+      return c.body(null, 401)
+    })
+    for (let i = 0; i < 5; i++) await testClient(app, { env, session: onObjects }).post('/fail')
+    const before = await testClient(app, { env, session: onObjects }).post('/fail')
+    expect(before.status).toBe(429)
+    await clearSessions(onObjects, POOL)
+    const after = await testClient(app, { env, session: onObjects }).post('/fail')
+    expect(after.status).toBe(401)
+  })
+
   it('empties both stores while moving from KV (migrateFromKV)', async () => {
     const moving: SessionOptions<AppEnv> = {
       store: (c) =>

@@ -3,8 +3,8 @@
  * HTTP (the demo has its own tests): one JSON route per session operation, the options
  * the test chooses (store, clock, `authHash`), and browsers that are the shipped test
  * client. Errors are answered as an app would write it: a `SessionError` as JSON
- * `{ code, error }` with its status (and `Retry-After: 1` for an unavailable store),
- * anything else as a 500.
+ * `{ code, error }` with its status (and `Retry-After` when the error knows it: an
+ * unavailable store, a throttled login), anything else as a 500.
  *
  * | route                          | what it does with the session                          |
  * | ------------------------------ | ------------------------------------------------------ |
@@ -17,7 +17,8 @@
  * | `POST /cycle`                  | `cycleKey()` → `{ data }`                              |
  * | `POST /clear`                  | `clear()` → `{ data }`                                 |
  * | `GET /hit`                     | reads `hits` and writes it back plus one → `{ hits }`  |
- * | `POST /login`                  | `login(user)` of `{ user }` → `{ user }`               |
+ * | `POST /login`                  | `login(user)` of `{ user }` → `{ user }`; with         |
+ * |                                | `"password": "wrong"`, `loginFailed(user)` → 401       |
  * | `POST /logout`                 | `flush()` → `{ user: null }`                           |
  * | `POST /password`               | the user's verifier renewed, then `updateAuthHash()`   |
  * | `GET /sessions`                | `listSessions()` → `{ sessions }`                      |
@@ -154,7 +155,12 @@ export function sessionApp(
     return c.json({ hits })
   })
   app.post('/login', async (c) => {
-    const { user } = (await body(c)) as { user: string }
+    const { user, password } = (await body(c)) as { user: string; password?: string }
+    // The app's password check, failed: reported, and answered as a wrong password.
+    if (password === 'wrong') {
+      await c.get('session').loginFailed(user)
+      return c.json({ code: 'WRONG_PASSWORD' }, 401)
+    }
     await c.get('session').login(user)
     return c.json({ user })
   })
@@ -196,7 +202,7 @@ export function sessionApp(
       ? c.json(
           { code: error.code, error: error.message },
           error.status,
-          error.code === 'STORE_UNAVAILABLE' ? { 'Retry-After': '1' } : {},
+          error.retryAfter === null ? {} : { 'Retry-After': String(error.retryAfter) },
         )
       : c.json({ error: 'Internal Server Error' }, 500),
   )

@@ -25,6 +25,8 @@ export type ObjectMethod =
   | 'revokeAll'
   | 'count'
   | 'fetch'
+  | 'loginFailed'
+  | 'securityEvents'
 const METHODS: ReadonlySet<string> = new Set<ObjectMethod>([
   'load',
   'create',
@@ -37,6 +39,8 @@ const METHODS: ReadonlySet<string> = new Set<ObjectMethod>([
   'revokeAll',
   'count',
   'fetch',
+  'loginFailed',
+  'securityEvents',
 ])
 
 /** A held call: `reached` resolves once `count` calls are waiting; `release()` lets them all go on. */
@@ -200,7 +204,7 @@ export async function clearObjects(
   await Promise.all(
     (await allObjects(namespace)).map((stub) =>
       runInDurableObject(stub, async (_instance, state) => {
-        for (const table of ['sessions', 'moved', 'verifiers'])
+        for (const table of ['sessions', 'moved', 'verifiers', 'login_failures'])
           state.storage.sql.exec(`DELETE FROM ${table}`)
         await state.storage.deleteAlarm()
       }),

@@ -16,6 +16,7 @@ import type { ListSessionsOptions, SecurityEventsOptions } from '../stores/list-
 import type { SessionData, SessionInfo } from '../stores/types.js'
 import { confirmAuthentication, login, requireFreshAuth, updateAuthHash } from './auth.js'
 import { destroyTokens } from './destroy.js'
+import { loginFailed } from './login-failed.js'
 import {
   countSessions,
   listSessions,
@@ -295,6 +296,27 @@ export class Session<Data extends object = SessionData> {
    */
   async login(user: string): Promise<void> {
     await login(this.#s, user)
+  }
+
+  /**
+   * Reports a failed password check for the user name `user` (Django's `user_login_failed`),
+   * whether or not it exists; the session itself is untouched. The Durable Object store
+   * records `login-failed` in the user's trail and throttles (`durableObjectStore({
+   * loginThrottle })`): after too many failures within its window, this and `login()` for
+   * the name are refused with `SessionError` `LOGIN_THROTTLED` (429, `retryAfter`). On
+   * the KV and cookie stores only `onEvent` hears of it: nothing is throttled.
+   *
+   * @example
+   * ```ts
+   * if (!(await checkPassword(name, password))) {
+   *   await c.get('session').loginFailed(name)
+   *   return c.json({ error: 'Wrong user name or password' }, 401)
+   * }
+   * await c.get('session').login(name)
+   * ```
+   */
+  async loginFailed(user: string): Promise<void> {
+    await loginFailed(this.#s, user)
   }
 
   /** The user the session is bound to by {@link Session.login}, or `null`. */

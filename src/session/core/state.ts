@@ -208,9 +208,14 @@ export class SessionState {
   get testCookie(): TestCookieAction {
     return this.#testCookie
   }
-  /** Whether the end of the request has anything to do (untouched requests skip it). */
+  /** Whether the end of the request has anything to do (untouched requests skip it; events are reported). */
   get pending(): boolean {
-    return this.#accessed || this.#testCookie !== null || this.options.saveEveryRequest
+    return (
+      this.#accessed ||
+      this.#testCookie !== null ||
+      this.options.saveEveryRequest ||
+      this.#recorded.length > 0
+    )
   }
 
   /** This request's clock reading, in ms, fixed at first use. */

@@ -25,6 +25,8 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status'
  * - `REAUTHENTICATION_REQUIRED`: the session's last authentication is older than the
  *   action allows (`requireFreshAuth()`); ask the user to confirm (`confirmAuthentication()`).
  * - `FORBIDDEN_ORIGIN`: a WebSocket upgrade from another origin (or `Origin: null`).
+ * - `LOGIN_THROTTLED`: too many failed logins for the user name (`loginFailed()`, Durable
+ *   Object store): a login or re-authentication is refused (429) for `retryAfter` seconds.
  */
 export type SessionErrorCode =
   | 'INVALID_OPTION'
@@ -41,6 +43,7 @@ export type SessionErrorCode =
   | 'NOT_LOGGED_IN'
   | 'REAUTHENTICATION_REQUIRED'
   | 'FORBIDDEN_ORIGIN'
+  | 'LOGIN_THROTTLED'
 
 const STATUS: Record<SessionErrorCode, ContentfulStatusCode> = {
   INVALID_OPTION: 500,
@@ -57,6 +60,7 @@ const STATUS: Record<SessionErrorCode, ContentfulStatusCode> = {
   NOT_LOGGED_IN: 401,
   REAUTHENTICATION_REQUIRED: 403,
   FORBIDDEN_ORIGIN: 403,
+  LOGIN_THROTTLED: 429,
 }
 
 /**
@@ -78,20 +82,31 @@ const STATUS: Record<SessionErrorCode, ContentfulStatusCode> = {
 export class SessionError extends HTTPException {
   /** The stable code; see {@link SessionErrorCode}. */
   readonly code: SessionErrorCode
+  /**
+   * Seconds to wait before trying again, when that is known: how long a `LOGIN_THROTTLED`
+   * lock has left, `1` for `STORE_UNAVAILABLE`; else `null`. `getResponse()` sends it as
+   * `Retry-After`.
+   */
+  readonly retryAfter: number | null
 
-  constructor(code: SessionErrorCode, message: string, options: { cause?: unknown } = {}) {
+  constructor(
+    code: SessionErrorCode,
+    message: string,
+    options: { cause?: unknown; retryAfter?: number } = {},
+  ) {
     super(STATUS[code], { message, cause: options.cause })
     this.name = 'SessionError'
     this.code = code
+    this.retryAfter = options.retryAfter ?? (code === 'STORE_UNAVAILABLE' ? 1 : null)
   }
 
   /**
    * The response Hono sends when nothing else handles the error: the status, the
-   * message as text, and `Retry-After: 1` when the store is unavailable.
+   * message as text, and `Retry-After` when {@link retryAfter} is known.
    */
   override getResponse(): Response {
     const headers: Record<string, string> = { 'Content-Type': 'text/plain; charset=UTF-8' }
-    if (this.code === 'STORE_UNAVAILABLE') headers['Retry-After'] = '1'
+    if (this.retryAfter !== null) headers['Retry-After'] = String(this.retryAfter)
     return new Response(this.message, { status: this.status, headers })
   }
 }

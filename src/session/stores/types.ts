@@ -256,6 +256,19 @@ export interface SessionStore {
    * then keeps its cookie). Optional: for a store without it the core calls `destroy()`.
    */
   empty?(token: string, write: SessionWrite): Promise<EmptyResult>
+  /**
+   * Records a failed password check for a user name (`session.loginFailed()`), given its
+   * `login-failed` event; resolves the events recorded. A store that throttles logins (the
+   * Durable Object store) counts the failure, records `login-throttled` once when a lock
+   * starts, rejects with `SessionError` `LOGIN_THROTTLED` (nothing recorded) while one
+   * holds, and meanwhile refuses the save of a login or re-authentication of that user
+   * name with the same error. Optional: without it the core hands the event to the app's
+   * `onEvent` hook alone and nothing is throttled (the KV and cookie stores).
+   */
+  loginFailed?(
+    event: Extract<SessionEvent, { type: 'login-failed' }>,
+    context: StoreContext,
+  ): Promise<readonly SessionEvent[]>
   /** The per-user registry, on stores that keep one (Durable Objects); absent elsewhere. */
   readonly registry?: SessionRegistry
   /** Session-bound WebSockets, on stores that hold them (Durable Objects); absent elsewhere. */

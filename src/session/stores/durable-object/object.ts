@@ -19,6 +19,7 @@ import { type ListedRow, migrate, rowDevice, rowLocation, type SessionRow } from
 import { SocketHoldingObject } from './socket-object.js'
 import type { EndReason, SocketPeer } from './sockets.js'
 import { CountingSql } from './sql.js'
+import { provesPassword, Throttle, type ThrottleLimits } from './throttle.js'
 import { Trail, type TrailRetention } from './trail.js'
 
 /** What {@link SessionObject.update} is asked to apply. */
@@ -57,17 +58,20 @@ export type WriteResult =
   | { status: 'gone' }
   | { status: 'too-large' }
   | { status: 'ended' }
+  | { status: 'throttled'; retryAfter: number }
 
 /**
  * What a call records in the user's trail: the request's own events (a login, a logout,
  * a re-authentication; their `handle` is filled with the session's), the SHA-256 of the
  * browser's known-device cookie (a login is `newDevice` unless the user's object knows
- * it), and the retention the store keeps the trail for.
+ * it), the retention the store keeps the trail for, and its login throttle (absent or
+ * `null`: off).
  */
 export interface Recording {
   events: SessionEvent[]
   knownDevice: string | null
   retention: TrailRetention
+  throttle?: ThrottleLimits | null
 }
 
 /** Who ends sessions through {@link SessionObject.revoke} and {@link SessionObject.revokeAll}. */
@@ -124,11 +128,13 @@ export interface Moved {
 export class SessionObject extends SocketHoldingObject {
   readonly #sql: CountingSql
   readonly #trail: Trail
+  readonly #throttle: Throttle
 
   constructor(ctx: DurableObjectState, env: unknown) {
     super(ctx, env)
     this.#sql = new CountingSql(ctx.storage.sql)
     this.#trail = new Trail(this.#sql)
+    this.#throttle = new Throttle(this.#sql)
     void ctx.blockConcurrencyWhile(async () => migrate(ctx.storage))
   }
 
@@ -158,7 +164,9 @@ export class SessionObject extends SocketHoldingObject {
    * stretch: each must still be live (else `gone`, nothing written); the new row is built
    * from the first one as it is now plus the request's changes, keeps its handle, and the
    * old keys are left as forwards to that handle (a logout in flight with one still ends
-   * the session). The user's verifier is noted when the new row brings a new one.
+   * the session). The user's verifier is noted when the new row brings a new one. A login
+   * or re-authentication of a user name whose logins are locked is `throttled`, nothing
+   * written; one that succeeds resets the user's failed logins.
    */
   async create(
     row: SessionRow,
@@ -166,6 +174,11 @@ export class SessionObject extends SocketHoldingObject {
     now: number,
     recording: Recording,
   ): Promise<WriteResult> {
+    const proves = row.user !== null && provesPassword(recording.events)
+    if (proves && recording.throttle) {
+      const retryAfter = this.#throttle.retryAfter(row.user as string, now)
+      if (retryAfter !== null) return { status: 'throttled', retryAfter }
+    }
     const sources = move.from.map((hash) => this.#sql.live(hash, now))
     if (sources.some((source) => source === undefined)) return { status: 'gone' }
     const mine = decodeRecord(row.record)
@@ -199,6 +212,7 @@ export class SessionObject extends SocketHoldingObject {
       const own = this.#knownDevice(row.user, recording, now)
       events.push(...this.#trail.record(forSession(own, row.handle), retention, now))
       if (previous !== verifier) this.#noteVerifier(row.user, verifier)
+      if (proves) this.#throttle.reset(row.user)
       const ending = { actor: null, now, retention }
       events.push(...this.#limit(row.user, row.handle, verifier, move.maxSessions ?? null, ending))
     }
@@ -462,6 +476,25 @@ export class SessionObject extends SocketHoldingObject {
     const handle = actingHash === null ? null : (this.#sql.handleOf(actingHash) ?? null)
     const who = actor === null && handle === null ? null : { user: actor, handle }
     return { by, actor: who, now, retention: this.#retention(retention) }
+  }
+
+  /**
+   * Records the request's failed password check (its `login-failed` event) and counts it
+   * for the user name: the failure that reaches the throttle's limit within its window
+   * starts a lock, recorded once as `login-throttled`. While a lock holds, nothing is
+   * written and `retryAfter` (seconds) says when to try again.
+   */
+  loginFailed(recording: Recording): { events: SessionEvent[]; retryAfter: number | null } {
+    const event = recording.events.find((e) => e.type === 'login-failed')
+    if (event === undefined) return { events: [], retryAfter: null }
+    const failure = this.#throttle.fail(event.user, event.at, recording.throttle ?? null)
+    if (failure.kind === 'locked') return { events: [], retryAfter: failure.retryAfter }
+    const events: SessionEvent[] = [event]
+    if (failure.lockedFor !== null) {
+      events.push({ ...event, type: 'login-throttled', retryAfter: failure.lockedFor })
+    }
+    const retention = this.#retention(recording.retention)
+    return { events: this.#trail.record(events, retention, event.at), retryAfter: null }
   }
 
   /**

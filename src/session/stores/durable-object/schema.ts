@@ -32,6 +32,10 @@
  *     known-device cookie that logged in as the user, with `first_at` and `last_at`;
  *   - `settings` (`WITHOUT ROWID`, keyed by `name`): `retention`, the trail retention the
  *     store last gave, so an admin call without a store keeps the same.
+ * - `login_failures` (version 4, `WITHOUT ROWID`, keyed by `user`): login throttling, one
+ *   row per user name with failures: `failures` (a JSON array of the times, in ms, of the
+ *   failed logins within the window, oldest first, fewer than the limit) and `locked_until`
+ *   (ms; `0` when not locked). Deleted by a successful login or re-authentication.
  */
 
 import {
@@ -49,7 +53,7 @@ import type { SessionInfo } from '../types.js'
 export const userObjectName = (user: string): string => `user:${user}`
 
 /** The schema version this code writes; older databases are migrated up in the constructor. */
-export const SCHEMA_VERSION = 3
+export const SCHEMA_VERSION = 4
 
 /** One session as the object keeps it. */
 export interface SessionRow {
@@ -121,6 +125,11 @@ export function migrate(storage: DurableObjectStorage): void {
         PRIMARY KEY (user, hash)
       ) WITHOUT ROWID`)
       sql.exec('CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID')
+    }
+    if (from < 4) {
+      sql.exec(
+        'CREATE TABLE login_failures (user TEXT PRIMARY KEY, failures TEXT NOT NULL, locked_until INTEGER NOT NULL) WITHOUT ROWID',
+      )
     }
     sql.exec(
       'INSERT INTO meta (id, schema_version) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET schema_version = excluded.schema_version',

@@ -39,6 +39,7 @@ import {
 } from '../types.js'
 import { KvMigration } from './migrate.js'
 import { type Acting, DEFAULT_RETENTION, type Recording, type SessionObject } from './object.js'
+import { DEFAULT_THROTTLE, loginThrottled, type ThrottleLimits } from './throttle.js'
 import type { TrailRetention } from './trail.js'
 import { interrupted, moved, rebase, settle, updateOf } from './writes.js'
 import { toSessionInfo, userObjectName, type SessionRow } from './schema.js'
@@ -85,6 +86,15 @@ export interface DurableObjectStoreOptions {
    * @default { maxEvents: 1000, maxAge: 7776000 } (90 days)
    */
   trail?: { maxEvents?: number; maxAge?: number }
+  /**
+   * Login throttling, per user name (not per IP): after `failures` failed password checks
+   * (`session.loginFailed(user)`) within a sliding window of `window` seconds, logins and
+   * re-authentications of that user name are refused with `SessionError` `LOGIN_THROTTLED`
+   * (429, `Retry-After`) for `window` seconds; a successful login resets the count. `false`
+   * records failures in the trail and locks nothing (docs/security.md weighs the choice).
+   * @default { failures: 5, window: 900 }
+   */
+  loginThrottle?: { failures?: number; window?: number } | false
   /**
    * Moving from the KV store without logging anyone out: the KV namespace the app's
    * sessions were kept in (e.g. `c.env.SESSIONS`). A cookie that still holds a KV session
@@ -138,6 +148,7 @@ interface ResolvedOptions {
   readonly onSecurityEvent: (event: SecurityEvent) => void
   readonly migration: KvMigration | null
   readonly retention: TrailRetention
+  readonly throttle: ThrottleLimits | null
 }
 
 const invalid = (option: string, why: string): SessionError =>
@@ -169,6 +180,7 @@ const durableObjectStores = memoized(16, (options: DurableObjectStoreOptions): S
   const retention = resolveRetention(options.trail)
   return new DurableObjectSessionStore({
     retention,
+    throttle: resolveThrottle(options.loginThrottle),
     namespace,
     shards,
     touchAfterMs: interval * 1000,
@@ -190,6 +202,25 @@ function resolveRetention(trail: DurableObjectStoreOptions['trail']): TrailReten
     throw invalid('trail.maxAge', 'must be a whole number of seconds >= 1')
   }
   return { maxEvents, maxAgeMs: maxAge * 1000 }
+}
+
+/** The login throttle from the `loginThrottle` option, checked; `null` when off. */
+function resolveThrottle(
+  option: DurableObjectStoreOptions['loginThrottle'],
+): ThrottleLimits | null {
+  if (option === false) return null
+  if (option !== undefined && (typeof option !== 'object' || option === null)) {
+    throw invalid('loginThrottle', 'must be { failures, window } or false')
+  }
+  const failures = option?.failures ?? DEFAULT_THROTTLE.failures
+  if (!Number.isSafeInteger(failures) || failures < 1 || failures > 1000) {
+    throw invalid('loginThrottle.failures', 'must be a whole number from 1 to 1000')
+  }
+  const window = option?.window ?? DEFAULT_THROTTLE.windowMs / 1000
+  if (!Number.isSafeInteger(window) || window < 1 || window > 604_800) {
+    throw invalid('loginThrottle.window', 'must be a whole number of seconds from 1 to 604800')
+  }
+  return { failures, windowMs: window * 1000 }
 }
 
 /** `request.cf`, when the runtime gave one. */
@@ -354,6 +385,7 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
       ),
       knownDevice,
       retention: this.#o.retention,
+      throttle: this.#o.throttle,
     }
   }
 
@@ -418,6 +450,17 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
     const update = updateOf(write, write.serialized, write.changes)
     const result = await place.stub.empty(place.hash, update)
     return result.status === 'ok' ? 'kept' : 'ended'
+  }
+
+  /** One call to the user's object: the failure recorded and counted, or `LOGIN_THROTTLED` while a lock holds. */
+  async loginFailed(
+    event: Extract<SessionEvent, { type: 'login-failed' }>,
+    { request }: StoreContext,
+  ): Promise<readonly SessionEvent[]> {
+    const recording = this.#recording([event], request, null)
+    const { events, retryAfter } = await this.#userStub(event.user).loginFailed(recording)
+    if (retryAfter !== null) throw loginThrottled(retryAfter)
+    return events
   }
 
   // ----- the registry -----------------------------------------------------------

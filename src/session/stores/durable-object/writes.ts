@@ -10,6 +10,7 @@ import type { SessionEvent } from '../events.js'
 import type { ExpirySetting, KeyChanges, SessionWrite } from '../types.js'
 import { encodeMerged, mergeRecord } from './merge.js'
 import type { Recording, SessionObject, SessionUpdate, WriteResult } from './object.js'
+import { loginThrottled } from './throttle.js'
 
 /** The expiry a written session carries on with, for the cookie, and the events the write recorded. */
 export interface Settled {
@@ -18,9 +19,10 @@ export interface Settled {
   readonly events: readonly SessionEvent[]
 }
 
-/** The object's answer as the store's: the expiry it kept, or `SESSION_INTERRUPTED` / `PAYLOAD_TOO_LARGE`. */
+/** The object's answer as the store's: the expiry it kept, or `SESSION_INTERRUPTED` / `PAYLOAD_TOO_LARGE` / `LOGIN_THROTTLED`. */
 export function settle(result: WriteResult, maxPayloadBytes: number): Settled {
   if (result.status === 'gone' || result.status === 'ended') throw interrupted()
+  if (result.status === 'throttled') throw loginThrottled(result.retryAfter)
   if (result.status === 'too-large') {
     throw new SessionError(
       'PAYLOAD_TOO_LARGE',
