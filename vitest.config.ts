@@ -29,6 +29,10 @@ for (const stream of [process.stdout, process.stderr]) {
   }) as typeof stream.write
 }
 
+/** A line of the demo's event log: a `SessionEvent` as JSON, its `type` first. */
+const DEMO_EVENT_LINE =
+  /^\{"type":"(login|logout|revoked|reauthenticated|login-failed|login-throttled|device-bound)",/
+
 // Tests run inside workerd (the same build `wrangler dev` uses) against
 // miniflare's real local KV; each test file gets isolated storage.
 export default defineConfig({
@@ -49,6 +53,9 @@ export default defineConfig({
   ],
   test: {
     include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
+    // The demo writes every security event to the log, one JSON line each (its onEvent,
+    // src/routes/events.ts): test/demo-events.test.ts asserts them; elsewhere they are noise.
+    onConsoleLog: (log, type) => !(type === 'stdout' && DEMO_EVENT_LINE.test(log)),
     // Type tests (test/*.test-d.ts) run through tsc as part of `npm test`: a type
     // regression fails the run, not only `npm run typecheck`.
     typecheck: {

@@ -12,6 +12,7 @@ import { sameOriginOnly } from './routes/guard.js'
 import { adminRoutes } from './routes/admin.js'
 import { live, notifyChangedSessions } from './routes/live.js'
 import { errorPage, page } from './routes/page/index.js'
+import { logSessionEvent, securityEvents } from './routes/events.js'
 import { djangoSecurityHeaders } from './routes/security-headers.js'
 import { sessionApi } from './routes/session-api.js'
 import { sessions } from './routes/sessions.js'
@@ -21,7 +22,8 @@ import { tutorial } from './routes/tutorial.js'
 import { demoAuthHash } from './routes/users.js'
 
 /** Paths that answer JSON, errors included. */
-const JSON_ROUTES = /^\/(session|sessions|login|logout|whoami|password|confirm|live|admin)(\/|$)/
+const JSON_ROUTES =
+  /^\/(session|sessions|login|logout|whoami|password|confirm|live|admin|security-events)(\/|$)/
 
 /**
  * Builds the demo app. Options go to the session middleware (tests inject a clock or a
@@ -40,11 +42,13 @@ export function createApp(options: SessionOptions = {}): Hono<DemoEnv> {
   // DEVICE_BOUND=1 adds device binding (DBSC): src/routes/device-bound.ts.
   const withStore =
     options.store === undefined ? { ...options, store: selectStore(options) } : options
-  app.use(demoSession({ authHash: demoAuthHash, ...withStore }))
+  // Every security event is also one JSON line in the worker's log (routes/events.ts).
+  app.use(demoSession({ authHash: demoAuthHash, onEvent: logSessionEvent, ...withStore }))
   app.route('/', tutorial)
   app.route('/', page)
   app.route('/', sessionApi)
   app.route('/', sessions)
+  app.route('/', securityEvents)
   app.route('/', signed)
   app.route('/', live)
   app.route('/', adminRoutes)
@@ -57,11 +61,12 @@ export function createApp(options: SessionOptions = {}): Hono<DemoEnv> {
       err instanceof SessionError &&
       (err.status < 500 || err.code === 'STORE_UNAVAILABLE' || err.code === 'NOT_SUPPORTED')
     ) {
+      // A store outage (1 s) and a throttled login (the lock's time left) say when to retry.
       const headers: Record<string, string> =
-        err.code === 'STORE_UNAVAILABLE' ? { 'Retry-After': '1' } : {}
+        err.retryAfter === null ? {} : { 'Retry-After': String(err.retryAfter) }
       return json
         ? c.json({ error: err.message, code: err.code }, err.status, headers)
-        : errorPage(c, err.status, err.message)
+        : errorPage(c, err.status, err.message, err.retryAfter)
     }
     // A SessionError of 500 is a server fault (no binding, a bad cookie write): its text
     // names internals, so it is logged, never sent.

@@ -20,5 +20,8 @@ declare namespace Cloudflare {
     MAX_SESSIONS_PER_USER?: string
     DEVICE_BOUND?: string
     DEVICE_BOUND_SECONDS?: string
+    RECORD_LOCATION?: string
+    LOGIN_FAILURES?: string
+    LOGIN_FAILURE_WINDOW_SECONDS?: string
   }
 }

@@ -1,13 +1,15 @@
 /**
  * @module
- * The demo's admin routes, on the Durable Object store: a user's sessions, and ending one
- * or all of them (sockets included), authorised by `Authorization: Bearer <ADMIN_TOKEN>`.
+ * The demo's admin routes, on the Durable Object store: a user's sessions, ending one
+ * or all of them (sockets included), and the user's security trail, authorised by
+ * `Authorization: Bearer <ADMIN_TOKEN>`.
  * With `ADMIN_TOKEN` unset or empty the routes do not exist (404).
  */
 import { Hono, type Context, type MiddlewareHandler } from 'hono'
 import { userSessions } from '../session/durable-object.js'
 import { SessionError } from '../session/index.js'
 import type { DemoEnv } from './env.js'
+import { BAD_EVENTS_QUERY, eventsPage, eventsQuery, logSessionEvent } from './events.js'
 import { notifySessions } from './live.js'
 import { sessionView } from './sessions.js'
 
@@ -43,7 +45,7 @@ function admin(c: Context<DemoEnv>): ReturnType<typeof userSessions> {
       'NOT_SUPPORTED',
       'Admin revocation needs the Durable Object store (SESSION_STORE=do).',
     )
-  return userSessions({ namespace: c.env.SESSION_OBJECTS })
+  return userSessions({ namespace: c.env.SESSION_OBJECTS, onEvent: logSessionEvent })
 }
 
 /** The admin routes. */
@@ -76,4 +78,11 @@ adminRoutes.post('/admin/users/:user/revoke', async (c) => {
       : await sessions.revokeAllSessions(user)
   if (revoked > 0) await notifySessions(c, user)
   return c.json({ revoked })
+})
+
+adminRoutes.get('/admin/users/:user/events', async (c) => {
+  const query = eventsQuery(c.req.query('limit'), c.req.query('after'))
+  if (query === null) return c.json({ error: BAD_EVENTS_QUERY }, 400)
+  const events = await admin(c).securityEvents(c.req.param('user'), query)
+  return c.json(eventsPage(events, query.limit))
 })

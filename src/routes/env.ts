@@ -35,6 +35,12 @@ export type Bindings = {
   DEVICE_BOUND?: string
   /** The bound cookie's lifetime in seconds (default 600) when `DEVICE_BOUND=1`. */
   DEVICE_BOUND_SECONDS?: string
+  /** `1` keeps where a session was created (`request.cf` country, region, city, colo) on the Durable Object store. */
+  RECORD_LOCATION?: string
+  /** Failed logins of a user name, within the window, that lock its logins (Durable Object store); default 5, `0` for no lock. */
+  LOGIN_FAILURES?: string
+  /** The login throttle's sliding window and lock, in seconds (default 900). */
+  LOGIN_FAILURE_WINDOW_SECONDS?: string
 }
 
 /** The demo app's environment. */

@@ -258,11 +258,19 @@ sessionApi.post('/session/flush', async (c) => {
 })
 
 sessionApi.post('/login', async (c) => {
-  const { username } = await jsonObject(c)
+  const { username, password } = await jsonObject(c)
   if (!isUsername(username)) {
     throw new BadRequest(
       `"username" must be a non-empty string of at most ${MAX_USERNAME} characters, well-formed Unicode (no lone surrogate).`,
     )
+  }
+  if (password !== undefined && typeof password !== 'string')
+    throw new BadRequest('"password" must be a string.')
+  // The demo has no passwords: "wrong" stands for a failed check, which is reported (and
+  // counted by the login throttle, whose lock answers 429 LOGIN_THROTTLED from here on).
+  if (password === 'wrong') {
+    await c.get('session').loginFailed(username)
+    return c.json({ error: 'Wrong user name or password.' }, 401)
   }
   await logIn(c, username)
   return state(c)

@@ -188,6 +188,47 @@ export function sessionCap(value: string | undefined): number | null {
   return Number(value)
 }
 
+/** The Durable Object store's `loginThrottle`, as the vars set it. */
+type LoginThrottle = { failures?: number; window?: number } | false
+
+/** One object per pair of values: the store is memoised on its options, objects by identity. */
+const throttles = new Map<string, LoginThrottle>()
+
+/** A whole number var from `min` to `max`, `undefined` when unset or empty; else `INVALID_OPTION` naming it. */
+function wholeVar(name: string, value: string | undefined, min: number, max: number) {
+  if (value === undefined || value.trim() === '') return undefined
+  const n = /^\s*\d{1,7}\s*$/.test(value) ? Number(value) : Number.NaN
+  if (!(n >= min && n <= max))
+    throw new SessionError(
+      'INVALID_OPTION',
+      `${name} must be a whole number from ${min} to ${max}, not ${JSON.stringify(value)}`,
+    )
+  return n
+}
+
+/**
+ * `LOGIN_FAILURES` and `LOGIN_FAILURE_WINDOW_SECONDS` as the store's `loginThrottle`: unset
+ * or empty = the library's default (5 failures within 900 s); `LOGIN_FAILURES=0` = no lock
+ * (failures are still recorded). Anything but whole numbers in the library's ranges is a
+ * `SessionError` `INVALID_OPTION` naming the variable.
+ */
+export function loginThrottle(failures?: string, windowSeconds?: string): LoginThrottle {
+  const key = `${failures ?? ''}|${windowSeconds ?? ''}`
+  let throttle = throttles.get(key)
+  if (throttle !== undefined) return throttle
+  const count = wholeVar('LOGIN_FAILURES', failures, 0, 1000)
+  const window = wholeVar('LOGIN_FAILURE_WINDOW_SECONDS', windowSeconds, 1, 604_800)
+  throttle =
+    count === 0
+      ? false
+      : {
+          ...(count === undefined ? {} : { failures: count }),
+          ...(window === undefined ? {} : { window }),
+        }
+  throttles.set(key, throttle)
+  return throttle
+}
+
 /** Options of {@link selectStore}: those of `session()` the choice depends on. */
 export interface SelectStoreOptions {
   /** @default 'SESSIONS' */
@@ -196,8 +237,10 @@ export interface SelectStoreOptions {
 
 /**
  * The demo's store, per request: the cookie store when `SESSION_STORE` is `cookie`, the
- * Durable Object store (binding `SESSION_OBJECTS`, locations recorded for "your
- * sessions", sessions still in `SESSIONS` moved over on first use) when it is `do`, the KV store (exactly `session()`'s default) when it is
+ * Durable Object store (binding `SESSION_OBJECTS`, locations recorded when
+ * `RECORD_LOCATION=1`, logins throttled as `LOGIN_FAILURES` and
+ * `LOGIN_FAILURE_WINDOW_SECONDS` say, sessions still in `SESSIONS` moved over on first
+ * use) when it is `do`, the KV store (exactly `session()`'s default) when it is
  * `kv` or unset. Any other value is a `SessionError` `INVALID_OPTION` (a 500), never a
  * silent fallback.
  */
@@ -219,9 +262,10 @@ export function selectStore(
     if (choice === 'do') {
       return durableObjectStore({
         namespace: c.env.SESSION_OBJECTS,
-        recordLocation: true,
+        recordLocation: c.env.RECORD_LOCATION === '1',
         migrateFromKV: c.env.SESSIONS,
         maxSessionsPerUser: sessionCap(c.env.MAX_SESSIONS_PER_USER),
+        loginThrottle: loginThrottle(c.env.LOGIN_FAILURES, c.env.LOGIN_FAILURE_WINDOW_SECONDS),
       })
     }
     if (choice !== 'cookie')

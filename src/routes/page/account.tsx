@@ -1,12 +1,14 @@
 /**
  * @module
  * The page's account section: "change password" on every store, and "Your sessions"
- * (a devices page: list, log out this device, other devices, everywhere) on the Durable
- * Object store, kept current by the page's socket (`GET /live`).
+ * (a devices page: list, log out this device, other devices, everywhere) and "Security
+ * activity" on the Durable Object store, kept current by the page's socket (`GET /live`).
  */
 import { raw } from 'hono/html'
 import type { FC } from 'hono/jsx'
+import type { EventsPage } from '../events.js'
 import type { SessionsPage, SessionView } from '../sessions.js'
+import { SecurityActivity } from './activity.js'
 import { deviceName, exactTime, relativeTime } from './devices.js'
 
 /** Where the account forms post; each answers `303 See Other` to `/`. */
@@ -22,6 +24,8 @@ export const ACCOUNT_ROUTES = {
 export interface AccountState {
   user: string
   sessions: SessionsPage | null
+  /** The newest events of the user's trail (`null` where the store keeps none). */
+  events: EventsPage | null
   /** The request's clock, for "2 minutes ago". */
   now: number
   /** Whether the last action needed a recent authentication: the confirmation form is offered. */
@@ -146,6 +150,7 @@ export const Account: FC<{ account: AccountState }> = ({ account }) => (
         stays
       </small>
     </form>
+    <SecurityActivity events={account.events} now={account.now} />
   </section>
 )
 

@@ -10,8 +10,10 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import { messages, SessionError } from '../../session/index.js'
 import type { DemoEnv } from '../env.js'
 import { sessionState } from '../session-api.js'
+import { type EventsPage, securityPage } from '../events.js'
 import { sessionsPage, type SessionsPage } from '../sessions.js'
 import { Account } from './account.js'
+import { ACTIVITY_LIMIT } from './activity.js'
 import { ErrorPage, Page, type ReceivedCookie } from './components.js'
 
 /** Trims the spaces and tabs around a cookie pair (RFC 6265 OWS), as browsers send them. */
@@ -59,13 +61,15 @@ function titleFor(status: number): string {
   if (status === 413) return 'Too large'
   if (status === 409) return 'Your session ended meanwhile'
   if (status === 401) return 'Not logged in'
+  if (status === 429) return 'Too many failed logins'
   if (status >= 500) return 'Something went wrong'
   return 'Request refused'
 }
 
 /**
  * A complete HTML error page: a heading for the status, the message (escaped), and a
- * link back to `/`. A 503 carries `Retry-After: 1`.
+ * link back to `/`. A 503 carries `Retry-After: 1`, a refusal that says when to retry
+ * (`retryAfter`, seconds: a throttled login) that.
  *
  * @example
  * ```ts
@@ -76,11 +80,12 @@ export function errorPage(
   c: Context,
   status: ContentfulStatusCode,
   message: string,
+  retryAfter: number | null = null,
 ): Response | Promise<Response> {
   // Headers go with the response, not through c.header(): when the session failed to
   // commit, the middleware has dropped c.res and c.header() would have nothing to set.
   const headers: Record<string, string> = { 'Cache-Control': 'no-store' }
-  if (status === 503) headers['Retry-After'] = '1'
+  if (status === 503 || retryAfter !== null) headers['Retry-After'] = String(retryAfter ?? 1)
   return c.html(
     htmlDocument(<ErrorPage status={status} title={titleFor(status)} message={message} />),
     status,
@@ -120,6 +125,7 @@ export async function renderPage(
       : {
           user: username,
           sessions: await listed(c),
+          events: await activity(c),
           now: Date.now(),
           confirm,
           deviceBound: await session.isDeviceBound(),
@@ -149,6 +155,7 @@ export async function renderAccount(c: Context<DemoEnv>): Promise<Response> {
   const account = {
     user,
     sessions: await listed(c),
+    events: await activity(c),
     now: Date.now(),
     confirm: false,
     deviceBound: await c.get('session').isDeviceBound(),
@@ -160,6 +167,16 @@ export async function renderAccount(c: Context<DemoEnv>): Promise<Response> {
 async function listed(c: Context<DemoEnv>): Promise<SessionsPage | null> {
   try {
     return await sessionsPage(c)
+  } catch (error) {
+    if (error instanceof SessionError && error.code === 'NOT_SUPPORTED') return null
+    throw error
+  }
+}
+
+/** The newest events of the logged-in user's trail, or `null` on a store that keeps none. */
+async function activity(c: Context<DemoEnv>): Promise<EventsPage | null> {
+  try {
+    return await securityPage(c, String(ACTIVITY_LIMIT))
   } catch (error) {
     if (error instanceof SessionError && error.code === 'NOT_SUPPORTED') return null
     throw error
