@@ -102,6 +102,34 @@ describe('Your sessions (Durable Object store)', () => {
   })
 })
 
+describe('Security activity (Durable Object store)', () => {
+  it('shows a login from a second browser as a new device, and this browser logging in again as known', async () => {
+    const laptop = await device(urls.do, 'laptop')
+    const user = `activity-${Date.now()}`
+    await logIn(laptop, user)
+    expect(await submit(laptop, '#form-logout')).toBe(303)
+    await logIn(laptop, user) // the known-device cookie survived the logout
+    const phone = await device(urls.do, 'phone')
+    await logIn(phone, user)
+
+    await laptop.reload()
+    const items = laptop.locator('#security-activity li')
+    const rows = await items.evaluateAll((lis) =>
+      lis.map((li) => [li.getAttribute('data-type'), li.classList.contains('new-device')]),
+    )
+    expect(rows).toEqual([
+      ['login', true], // the phone: a browser that never logged in as this user
+      ['login', false],
+      ['logout', false],
+      ['login', true],
+    ])
+    const newest = await items.first().innerText()
+    expect(newest).toContain('Signed in from a new device')
+    expect(newest).toMatch(/Chrom(e|ium) \d+ on \S/)
+    expect(newest).toContain('just now')
+  })
+})
+
 describe('live sessions (Durable Object store, GET /live)', () => {
   it('"Log out other devices" in one browser shows "Session ended" in the other within a second, without a reload', async () => {
     const first = await device(urls.do, 'first')

@@ -21,7 +21,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const [kv, cookie, objects] = await Promise.all([
     startWorker(),
     startWorker({ vars: { SESSION_STORE: 'cookie' } }),
-    startWorker({ vars: { SESSION_STORE: 'do' } }),
+    // Locations recorded, as "Your sessions" shows them.
+    startWorker({ vars: { SESSION_STORE: 'do', RECORD_LOCATION: '1' } }),
   ])
   project.provide('baseURL', kv.url)
   project.provide('storeURLs', { kv: kv.url, cookie: cookie.url, do: objects.url })
