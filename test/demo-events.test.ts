@@ -5,7 +5,7 @@
  * event log its `onEvent` writes.
  */
 import { env } from 'cloudflare:test'
-import { beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest'
+import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { createApp } from '../src/app'
 import type { EventsPage } from '../src/routes/events'
 import type { SessionsPage } from '../src/routes/sessions'
@@ -254,21 +254,21 @@ describe('RECORD_LOCATION and GET /sessions', () => {
 })
 
 describe("the demo's event log", () => {
+  /** The events `console.log` is given until the test ends (silenced), parsed. */
+  const loggedEvents = (): (() => Record<string, unknown>[]) => {
+    const calls = captureConsole('log')
+    return () => calls.map((call) => JSON.parse(String(call[0])) as Record<string, unknown>)
+  }
+
   it('writes each event the hook receives as one JSON line', async () => {
-    const lines: string[] = []
-    const spy = vi.spyOn(console, 'log').mockImplementation((line: unknown) => {
-      lines.push(String(line))
-    })
-    onTestFinished(() => spy.mockRestore())
+    const lines = loggedEvents()
     const user = newUser()
     const d = device(DO)
     await d.login(user)
     await attempt(device(DO), user, 'wrong')
     await d.send('/logout', { method: 'POST' })
-    await vi.waitFor(() => expect(lines).toHaveLength(3))
-    const logged = lines.map(
-      (line) => JSON.parse(line) as { type: string; user: string; id: string },
-    )
+    await vi.waitFor(() => expect(lines()).toHaveLength(3))
+    const logged = lines()
     expect(logged.map((e) => [e.type, e.user])).toEqual([
       ['login', user],
       ['login-failed', user],
@@ -280,14 +280,9 @@ describe("the demo's event log", () => {
   })
 
   it("writes the admin route's revocations too", async () => {
-    const lines: string[] = []
-    const spy = vi.spyOn(console, 'log').mockImplementation((line: unknown) => {
-      lines.push(String(line))
-    })
-    onTestFinished(() => spy.mockRestore())
     const user = newUser()
     await device(DO).login(user)
-    lines.length = 0
+    const lines = loggedEvents()
     const res = await createApp().request(
       new Request(`${BASE}/admin/users/${user}/revoke`, {
         method: 'POST',
@@ -297,9 +292,7 @@ describe("the demo's event log", () => {
       DO,
     )
     expect(res.status).toBe(200)
-    expect(lines.map((line) => JSON.parse(line) as { type: string; by: string })).toEqual([
-      expect.objectContaining({ type: 'revoked', by: 'admin', user }),
-    ])
+    expect(lines()).toEqual([expect.objectContaining({ type: 'revoked', by: 'admin', user })])
   })
 })
 

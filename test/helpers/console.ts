@@ -6,7 +6,7 @@
 import { onTestFinished, vi } from 'vitest'
 
 /** Silences `console[method]` until the test ends; returns its calls' arguments, one array per call. */
-export function captureConsole(method: 'error' | 'warn'): unknown[][] {
+export function captureConsole(method: 'error' | 'warn' | 'log'): unknown[][] {
   const spy = vi.spyOn(console, method).mockImplementation(() => undefined)
   onTestFinished(() => spy.mockRestore())
   return spy.mock.calls
