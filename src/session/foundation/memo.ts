@@ -3,7 +3,8 @@
  * One memo for factories called per request (`store: (c) => kvStore({ namespace:
  * c.env.SESSIONS })`): the same options give the same object, so a request costs a lookup,
  * not a validation and the caches a new object would start empty. The key is made from
- * every option the caller passed, so an option added later can never be left out of it.
+ * every option the caller passed, nested option objects included, so an option added
+ * later can never be left out of it.
  */
 import { BoundedMap } from './bounded-map.js'
 
@@ -11,9 +12,20 @@ import { BoundedMap } from './bounded-map.js'
 const identities = new WeakMap<object, number>()
 let counter = 0
 
-/** A stable text for one option value: primitives by value, objects and functions by identity. */
+/** Whether `value` is an object literal (its own prototype is `Object.prototype` or none). */
+function isPlain(value: object): boolean {
+  const proto: unknown = Object.getPrototypeOf(value)
+  return proto === Object.prototype || proto === null
+}
+
+/**
+ * A stable text for one option value: primitives, arrays and object literals (`{ every:
+ * 60 }` written inside `store: (c) => …`) by value; bindings, class instances and
+ * functions by identity.
+ */
 function part(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(part).join(',')}]`
+  if (typeof value === 'object' && value !== null && isPlain(value)) return `{${keyOf(value)}}`
   if ((typeof value === 'object' && value !== null) || typeof value === 'function') {
     let id = identities.get(value)
     if (id === undefined) {
