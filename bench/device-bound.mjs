@@ -3,7 +3,7 @@
  * CPU of device binding (DBSC) in Node, on the built package: what every load of a bound
  * session adds (one HMAC verify of the bound cookie), and what a refresh costs beside its
  * store operations (the proof's signature with Web Crypto, the challenge's HMAC, the next
- * bound cookie's HMAC). `npm run build && node bench/device-bound.mjs`; docs/performance.md
+ * bound cookie's HMAC). `npm run build && node bench/device-bound.mjs`; docs/internals/performance.md
  * quotes it. Not part of `npm test`.
  */
 import { timestampSigner } from '../dist/cookies/signing.js'

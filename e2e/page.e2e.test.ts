@@ -369,7 +369,7 @@ describe('the screenshot', () => {
     await submit(page, 'form-set', { key: 'color', value: 'blue' })
     await submit(page, 'form-login', { username: 'Raju' })
     expect(await page.textContent('#whoami')).toBe('Raju')
-    // `E2E_SCREENSHOT=docs/demo-page.png npm run test:e2e` refreshes docs/demo.md's picture.
+    // `E2E_SCREENSHOT=docs/internals/demo-page.png npm run test:e2e` refreshes docs/internals/demo.md's picture.
     const target = process.env.E2E_SCREENSHOT
       ? resolve(process.env.E2E_SCREENSHOT)
       : join(await mkdtemp(join(tmpdir(), 'edge-session-shot-')), 'demo-page.png')

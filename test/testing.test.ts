@@ -117,7 +117,7 @@ describe.each(STORES)('the test client on the %s store', (_, base) => {
     expect(client.sessionCookie).toBeUndefined()
     const replay = testClient(appWith(options), { env, session: options })
     replay.cookies.set('sessionid', token!)
-    // The cookie store cannot revoke a copy of its cookie (docs/storage.md); the others can.
+    // The cookie store cannot revoke a copy of its cookie (docs/internals/storage.md); the others can.
     if (base.store === undefined || typeof base.store === 'function')
       expect(await replay.user()).toBe(null)
   })

@@ -5,7 +5,7 @@
  * Client Hints and `request.cf`. Pure functions of what they are given: no I/O, nothing
  * kept between calls, and nothing from the rest of the library.
  *
- * Hand-written on purpose (docs/package.md has the measurements): bowser 2.15.1 (MIT), the
+ * Hand-written on purpose (docs/internals/package.md has the measurements): bowser 2.15.1 (MIT), the
  * smallest well-kept parser, adds 37.8 KiB minified, 7.9 KiB gzipped, to a Worker, three
  * quarters of what all of `session()` with KV costs (10.5 KiB gzipped); and it takes client
  * hints only as objects the caller parses, uses their brands but not the platform version

@@ -3,7 +3,7 @@
  * `SessionObject`: the Durable Object (SQLite storage backend) that keeps sessions, one
  * object per user and a few shards for anonymous sessions. Its public methods are its RPC
  * surface; each check and the write it guards run in one synchronous stretch of SQL, so
- * no other request can come between them (the invariants are listed in docs/storage.md).
+ * no other request can come between them (the invariants are listed in docs/internals/storage.md).
  */
 import type { EventActor, EventCursor, RevokedBy, SessionEvent } from '../events.js'
 import { decodeRecord, isEmptyRecord } from '../record.js'
