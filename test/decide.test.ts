@@ -20,10 +20,31 @@ const LOADED: CommitFacts = {
   keyByKey: true,
   cookieSent: true,
   offerDevice: false,
+  reissued: false,
 }
 
 const cases: [string, Partial<CommitFacts>, CommitAction][] = [
   ['an unchanged session: nothing', {}, { kind: 'nothing' }],
+  [
+    'rotated at the load, unchanged: only the cookie, with the new token',
+    { reissued: true },
+    { kind: 'reissue', token: 'tok' },
+  ],
+  [
+    'rotated at the load and changed: saved under the new token (its cookie with it)',
+    { reissued: true, modified: true },
+    { kind: 'save', token: 'tok', offer: false },
+  ],
+  [
+    'rotated at the load, a failed request: nothing (the old id stays current)',
+    { reissued: true, failed: true },
+    { kind: 'nothing' },
+  ],
+  [
+    'rotated at the load, then emptied: destroyed, its cookie deleted',
+    { reissued: true, empty: true, keyByKey: false },
+    { kind: 'destroy', deleteCookie: true },
+  ],
   [
     'a changed session: saved under its token',
     { modified: true },

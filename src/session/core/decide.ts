@@ -15,6 +15,8 @@
  * - `save`: write it under its token (changed, rolling, or `saveEveryRequest`);
  * - `save-new`: write it under a new key (new, logged in, cycled, moved from another store),
  *   then end the keys it replaces.
+ * - `reissue`: no store call, only the cookie: the store rotated the session's id at the
+ *   load (`session({ rotation })`), and the cookie carries the new token.
  * `offer` asks for a device binding's registration offer (a newly logged-in session).
  */
 export type CommitAction =
@@ -23,6 +25,7 @@ export type CommitAction =
   | { readonly kind: 'empty'; readonly token: string; readonly deleteCookie: boolean }
   | { readonly kind: 'save'; readonly token: string; readonly offer: boolean }
   | { readonly kind: 'save-new'; readonly replaces: readonly string[]; readonly offer: boolean }
+  | { readonly kind: 'reissue'; readonly token: string }
 
 /** What {@link decide} is told about the session and the response. */
 export interface CommitFacts {
@@ -53,6 +56,8 @@ export interface CommitFacts {
   readonly cookieSent: boolean
   /** Whether a device binding is on and the session is logged in but not bound yet. */
   readonly offerDevice: boolean
+  /** Whether the store gave the session a new token at the load (rotation), for the cookie. */
+  readonly reissued: boolean
 }
 
 const NOTHING: CommitAction = { kind: 'nothing' }
@@ -86,7 +91,10 @@ export function decide(facts: CommitFacts): CommitAction {
   const rolling = token !== null && facts.rollingDue
   // A session the store could not keep under its token (`rekey`, now in `retired`) is saved
   // as a new one, which the cookie then carries, before the old token is destroyed.
-  if (!(facts.modified || facts.saveEveryRequest || rolling || retired.length > 0)) return NOTHING
+  if (!(facts.modified || facts.saveEveryRequest || rolling || retired.length > 0)) {
+    // Rotated at the load, the store holds the session under its new token already.
+    return facts.reissued && token !== null ? { kind: 'reissue', token } : NOTHING
+  }
   const offer = facts.offerDevice
   return token !== null
     ? { kind: 'save', token, offer }

@@ -129,6 +129,8 @@ export class SessionState {
   #accessed = false
   #modified = false
   #unavailable = false
+  /** The store rotated the session's id at the load: the response's cookie carries the new token. */
+  #reissued = false
   /** The store said the session moved to a new key meanwhile: writes are refused with this. */
   #interrupted: SessionError | null = null
   #testCookie: TestCookieAction = null
@@ -183,6 +185,10 @@ export class SessionState {
   /** Whether the store said the session moved meanwhile (writes are refused; the cookie is kept). */
   get interrupted(): boolean {
     return this.#interrupted !== null
+  }
+  /** Whether the store gave the session a new token at the load (rotation): the cookie must carry it. */
+  get reissued(): boolean {
+    return this.#reissued
   }
   /** Whether the commit leaves the session and its cookie alone unless it changed. */
   get frozen(): boolean {
@@ -331,7 +337,7 @@ export class SessionState {
     let record: LoadedRecord | null = null
     if (token !== null) {
       try {
-        record = await this.store().load(token, this.context())
+        record = await this.#loadRecord(token)
       } catch (cause) {
         // Go on without a session, the cookie left alone; a session moved meanwhile only refuses writes.
         if (cause instanceof SessionError && cause.code === 'SESSION_INTERRUPTED')
@@ -339,6 +345,11 @@ export class SessionState {
         else logFailure('session.store_read_failed', cause)
         this.#unavailable ||= this.#interrupted === null
       }
+    }
+    if (record?.token !== undefined && token !== null) {
+      // Rotated: the session carries on under the new token, which the commit's cookie carries.
+      this.#token = token = record.token
+      this.#reissued = true
     }
     // A bound session without its bound cookie reads as none: nothing destroyed, nothing told.
     if (
@@ -379,6 +390,22 @@ export class SessionState {
       // only so that nothing is written under another one).
       if (!this.#unavailable && this.#interrupted === null) this.#token = null
     }
+  }
+
+  /**
+   * The store's record for `token`: through its rotating load when `rotation` is on (the
+   * options checked it can), where a reused old id ends the session and reads as none, its
+   * events noted for the app's hook.
+   */
+  async #loadRecord(token: string): Promise<LoadedRecord | null> {
+    const store = this.store()
+    const policy = this.options.rotation
+    const rotation = store.rotation
+    if (policy === null || rotation?.supported !== true) return store.load(token, this.context())
+    const result = await rotation.load(token, this.context(), policy)
+    if (result === null || !('ended' in result)) return result
+    this.noteEvents(result.ended)
+    return null
   }
 
   /**

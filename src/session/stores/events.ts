@@ -63,7 +63,12 @@ export interface EventFields {
  * - `reauthenticated`: `confirmAuthentication()`;
  * - `login-failed`: the app reported a failed password check (`loginFailed()`);
  * - `login-throttled`: too many failures: logins for the user are refused until `retryAfter` s pass;
- * - `device-bound`: a browser registered a device key for the session (DBSC).
+ * - `device-bound`: a browser registered a device key for the session (DBSC);
+ * - `session-reused`: a session id was used after it had been rotated away and its grace
+ *   had passed (`session({ rotation })`): a copy of the cookie is in someone else's hands,
+ *   and the session was ended. `device` is the request's that showed the old id; `holder`
+ *   the device that holds the session's current id (the one that first presented it, or
+ *   the session's own device).
  */
 export type SessionEvent =
   | (EventFields & { readonly type: 'login'; readonly newDevice: boolean })
@@ -73,6 +78,7 @@ export type SessionEvent =
   | (EventFields & { readonly type: 'login-failed' })
   | (EventFields & { readonly type: 'login-throttled'; readonly retryAfter: number })
   | (EventFields & { readonly type: 'device-bound' })
+  | (EventFields & { readonly type: 'session-reused'; readonly holder: DeviceDetails | null })
 
 /** The event types, for filters and switch statements. */
 export type SessionEventType = SessionEvent['type']

@@ -78,7 +78,56 @@ export interface LoadedRecord extends SessionRecord {
    * that saves nothing (a 5xx) writes nothing anywhere and leaves the old token as it was.
    */
   readonly rekey?: true
+  /**
+   * Set when the store rotated the session's id during this load (`session({ rotation })`,
+   * a store whose {@link SessionStore.rotation} is supported): the session carries on under
+   * this token, which the response's cookie carries from now on; the token the request
+   * came with stays valid for a while (the store's grace rules).
+   */
+  readonly token?: string
 }
+
+/**
+ * What {@link SessionStore.load} resolves when the load itself ended the session: the
+ * token was one the session had been rotated away from and was used after its grace
+ * (theft). The request reads an empty session; `events` (`session-reused`) go to the
+ * app's `onEvent` hook.
+ */
+export interface SessionEnded {
+  readonly ended: readonly SessionEvent[]
+}
+
+/** What a rotating load ({@link SessionRotation.load}) resolves. */
+export type LoadResult = LoadedRecord | SessionEnded | null
+
+/**
+ * Rotation of session ids with reuse detection (`session({ rotation })`), in ms: a load of
+ * a session whose id was issued `everyMs` ago or more issues it a new id; the old id keeps
+ * working until `graceMs` after the new one is first presented, and a use after that ends
+ * the session.
+ */
+export interface RotationPolicy {
+  readonly everyMs: number
+  readonly graceMs: number
+}
+
+/**
+ * Whether a store can rotate session ids with reuse detection: exactly (one place sees
+ * every use of a session, in order), or not, with why, for the `INVALID_OPTION` error
+ * `session({ rotation })` throws.
+ */
+export type SessionRotation =
+  | {
+      readonly supported: true
+      /**
+       * {@link SessionStore.load} with rotation: the record (with a new
+       * {@link LoadedRecord.token} when the store rotated the id, or when the token is an
+       * old id still in its grace), {@link SessionEnded} when the token was an old id used
+       * after its grace (the store ended the session), or `null`.
+       */
+      load(token: string, context: StoreContext, policy: RotationPolicy): Promise<LoadResult>
+    }
+  | { readonly supported: false; readonly why: string }
 
 /** A session's binding to a user (Django keeps `_auth_user_id` and `_auth_user_hash` in the data). */
 export interface SessionAuth {
@@ -231,7 +280,8 @@ export interface SessionStore {
    * corrupt); rejects when the storage itself fails, or with `SessionError`
    * `SESSION_INTERRUPTED` when the token's session moved to a new key in a concurrent
    * request (a store that can tell): the request then reads an empty session, leaves the
-   * client's cookie alone, and its writes are refused with that error.
+   * client's cookie alone, and its writes are refused with that error. (With
+   * `session({ rotation })` the core loads through {@link SessionStore.rotation} instead.)
    */
   load(token: string, context: StoreContext): Promise<LoadedRecord | null>
   /**
@@ -269,6 +319,13 @@ export interface SessionStore {
     event: Extract<SessionEvent, { type: 'login-failed' }>,
     context: StoreContext,
   ): Promise<readonly SessionEvent[]>
+  /**
+   * Whether the store rotates session ids with reuse detection (`session({ rotation })`,
+   * which refuses a store that cannot, naming its `why`), and its rotating load. The
+   * Durable Object store can; KV (eventually consistent across locations, no
+   * compare-and-set) and the cookie store (no server state) cannot. Absent: cannot.
+   */
+  readonly rotation?: SessionRotation
   /** The per-user registry, on stores that keep one (Durable Objects); absent elsewhere. */
   readonly registry?: SessionRegistry
   /** Session-bound WebSockets, on stores that hold them (Durable Objects); absent elsewhere. */

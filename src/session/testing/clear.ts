@@ -82,7 +82,7 @@ export async function clearDurableObjectSessions(
         // bound beside it is left alone, alarm included.
         const tables = state.storage.sql
           .exec<{ name: string }>(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('sessions', 'moved', 'verifiers', 'login_failures')",
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('sessions', 'moved', 'verifiers', 'login_failures', 'rotations')",
           )
           .toArray()
         if (tables.length === 0) return

@@ -14,6 +14,7 @@ export type EndReason =
   | 'expired'
   | 'credentials changed'
   | 'session limit'
+  | 'reused'
 
 /** Whose socket it is: the session's user and handle. */
 export interface SocketPeer {

@@ -26,7 +26,10 @@ import {
   type EmptyResult,
   type DestroyContext,
   type LoadedRecord,
+  type LoadResult,
+  type RotationPolicy,
   type SaveResult,
+  type SessionRotation,
   type RegistryContext,
   type SecurityEvent,
   type SessionInfo,
@@ -115,6 +118,7 @@ const MAX_USER_AGENT = 256
 
 /** A parsed token: the session id, its hash, and its object. */
 interface Place {
+  id: string
   hash: string
   stub: DurableObjectStub<SessionObject>
   object: string
@@ -248,6 +252,10 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
   readonly sockets: SessionSockets = {
     accept: (token, user, request) => this.#accept(token, user, request),
   }
+  readonly rotation: SessionRotation = {
+    supported: true,
+    load: (token, context, policy) => this.#load(token, context, policy),
+  }
 
   constructor(options: ResolvedOptions) {
     this.#o = options
@@ -270,20 +278,39 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
       return null // "not valid for this namespace": forged or foreign
     }
     return {
+      id: match[1] as string,
       hash: await sha256Hex(match[1] as string),
       stub: this.#ns.get(id),
       object: match[2] as string,
     }
   }
 
-  async load(token: string, context: StoreContext): Promise<LoadedRecord | null> {
+  load(token: string, context: StoreContext): Promise<LoadedRecord | null> {
+    return this.#load(token, context, null) as Promise<LoadedRecord | null>
+  }
+
+  /**
+   * A load, rotating the session's id when `policy` says it is due (one call to the object
+   * either way): the record, with the token the session carries on under when it changed.
+   */
+  async #load(
+    token: string,
+    context: StoreContext,
+    policy: RotationPolicy | null,
+  ): Promise<LoadResult> {
     if (this.#migration?.isKvToken(token)) return this.#migration.read(token, context)
     const { now } = context
     const place = await this.#place(token)
     if (place === null) return null
-    const text = await place.stub.load(place.hash, now, this.#o.touchAfterMs)
-    if (text === null) return null
-    if (typeof text !== 'string') throw moved()
+    const rotation =
+      policy === null ? null : { id: place.id, ...policy, headers: deviceHeaders(context.request) }
+    const answer = await place.stub.load(place.hash, now, this.#o.touchAfterMs, rotation)
+    if (answer === null) return null
+    if (typeof answer !== 'string') {
+      if ('moved' in answer) throw moved()
+      if ('reused' in answer) return { ended: answer.events }
+    }
+    const text = typeof answer === 'string' ? answer : answer.record
     const record = decodeRecord(text)
     if (typeof record === 'string') {
       this.#o.onSecurityEvent({
@@ -293,7 +320,9 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
       })
       return null
     }
-    return record
+    return typeof answer === 'string'
+      ? record
+      : { ...record, token: `${answer.successor}.${place.object}` }
   }
 
   async save(token: string | null, write: SessionWrite): Promise<SaveResult> {
@@ -544,6 +573,27 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
   async securityEvents(user: string, { now, limit, after }: TrailContext): Promise<SessionEvent[]> {
     return this.#userStub(user).securityEvents(user, now, limit, after)
   }
+}
+
+/** The headers `describeDevice()` reads, for the object to describe the device when it records a reuse. */
+const DEVICE_HEADERS = [
+  'User-Agent',
+  'Sec-CH-UA',
+  'Sec-CH-UA-Full-Version-List',
+  'Sec-CH-UA-Platform',
+  'Sec-CH-UA-Platform-Version',
+  'Sec-CH-UA-Mobile',
+  'Sec-CH-UA-Model',
+] as const
+
+/** The request's device headers, each at most 1 KiB (a rotating load sends them to the object). */
+function deviceHeaders(request: Request): Record<string, string> {
+  const headers: Record<string, string> = {}
+  for (const name of DEVICE_HEADERS) {
+    const value = request.headers.get(name)
+    if (value !== null) headers[name] = value.slice(0, 1024)
+  }
+  return headers
 }
 
 /** A shard number in `[0, shards)`, uniformly. */
