@@ -12,6 +12,7 @@ const LOADED: CommitFacts = {
   retired: [],
   modified: false,
   frozen: false,
+  skipped: false,
   empty: false,
   age: 3600,
   failed: false,
@@ -25,6 +26,16 @@ const LOADED: CommitFacts = {
 
 const cases: [string, Partial<CommitFacts>, CommitAction][] = [
   ['an unchanged session: nothing', {}, { kind: 'nothing' }],
+  [
+    'a bound session whose refresh Chrome skipped, changed: nothing',
+    { token: null, frozen: true, skipped: true, modified: true, cookieSent: true },
+    { kind: 'nothing' },
+  ],
+  [
+    'a bound session whose refresh Chrome skipped, emptied (a logout): nothing',
+    { token: null, frozen: true, skipped: true, modified: true, empty: true, keyByKey: false },
+    { kind: 'nothing' },
+  ],
   [
     'rotated at the load, unchanged: only the cookie, with the new token',
     { reissued: true },

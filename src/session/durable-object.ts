@@ -24,4 +24,4 @@ export {
   type DurableObjectStoreOptions,
   durableObjectStore,
 } from './stores/durable-object/store.js'
-export { SESSION_ENDED_CLOSE_CODE } from './stores/types.js'
+export { DEVICE_BOUND_EXPIRED_CLOSE_CODE, SESSION_ENDED_CLOSE_CODE } from './stores/types.js'

@@ -108,6 +108,7 @@ function facts(state: SessionState): CommitFacts {
     retired: state.retired,
     modified: state.modified,
     frozen: state.frozen,
+    skipped: state.skipped,
     empty: state.isEmpty(),
     age: expiryAge(state.expiry, o, now, state.createdAt ?? now),
     // A SessionError from the handler: the library refused part of the request (e.g. a

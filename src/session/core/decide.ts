@@ -7,8 +7,8 @@
 
 /**
  * What the commit does to the store:
- * - `nothing`: no store call (untouched, unchanged, refused, or a bound session without
- *   its bound cookie);
+ * - `nothing`: no store call (untouched, unchanged, refused, a bound session without its
+ *   bound cookie, or one whose refresh Chrome skipped, whatever the handler changed);
  * - `destroy`: end the session under every key it has (emptied whole, flushed, expired);
  * - `empty`: end a session emptied key by key, unless a concurrent write left it non-empty
  *   (a merging store); the cookie goes only if it ended;
@@ -37,6 +37,8 @@ export interface CommitFacts {
   readonly modified: boolean
   /** Whether a bound session was used without its bound cookie (left alone unless changed). */
   readonly frozen: boolean
+  /** Whether it came so because Chrome skipped the refresh (`Secure-Session-Skipped`): left alone, changed or not. */
+  readonly skipped: boolean
   /** Whether the session holds nothing a session keeps (no data, custom expiry or user). */
   readonly empty: boolean
   /** Seconds until it expires if saved now (`<= 0`: already past a fixed date or its absolute lifetime). */
@@ -73,7 +75,7 @@ const NOTHING: CommitAction = { kind: 'nothing' }
  */
 export function decide(facts: CommitFacts): CommitAction {
   const { token, retired } = facts
-  if (facts.frozen && !facts.modified) return NOTHING
+  if (facts.skipped || (facts.frozen && !facts.modified)) return NOTHING
   const expired = !facts.empty && facts.age <= 0
   if (facts.empty || expired) {
     // An emptied (or already expired) session leaves nothing behind, and the cookie the

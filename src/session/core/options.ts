@@ -190,6 +190,18 @@ export interface BindingState {
 }
 
 /**
+ * What a request may do with a session bound to a device key: use it until its bound
+ * cookie expires (`until`, ms); not at all (no valid bound cookie: it reads as none, left
+ * alone unless changed); or not now, with nothing it does saved (Chrome skipped the
+ * refresh: `Secure-Session-Skipped`).
+ * @internal
+ */
+export type Admission =
+  | { readonly kind: 'bound'; readonly until: number }
+  | { readonly kind: 'refused' }
+  | { readonly kind: 'skipped' }
+
+/**
  * The hook a device binding plugs into, so that the core calls it during a load and a
  * commit without knowing it (`deviceBound()` makes one).
  * @internal
@@ -199,8 +211,8 @@ export interface DeviceBinding {
   readonly paths: readonly string[]
   /** Answers the binding's own routes (before any handler); `undefined` for other requests. */
   route(state: BindingState): Promise<Response> | undefined
-  /** Whether this request may use a loaded session bound to `device` (it carries a valid bound cookie). */
-  admits(state: BindingState, device: SessionDevice): Promise<boolean>
+  /** Whether this request may use a loaded session bound to `device` (it carries a valid bound cookie), and until when. */
+  admits(state: BindingState, device: SessionDevice): Promise<Admission>
   /** The device of a newly logged-in session: an id, no key yet. */
   newDevice(): SessionDevice
   /** For the response saving a session with a new device: writes the registration offer and the first bound cookie. */

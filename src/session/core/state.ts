@@ -113,6 +113,10 @@ export class SessionState {
   #device: SessionDevice | null = null
   /** The commit leaves the session and its cookie alone unless it is changed ({@link freeze}). */
   #frozen = false
+  /** A bound session whose refresh Chrome skipped: the commit writes nothing at all. */
+  #skipped = false
+  /** When the bound cookie the request carried expires (ms), for a bound session; else `null`. */
+  #boundUntil: number | null = null
   /** `expiresAt` of the record as loaded, for sliding expiry. */
   #loadedExpiresAt: number | null = null
   #changes: OwnChanges = NO_CHANGES
@@ -189,6 +193,14 @@ export class SessionState {
   /** Whether the store gave the session a new token at the load (rotation): the cookie must carry it. */
   get reissued(): boolean {
     return this.#reissued
+  }
+  /** Whether the request came without its bound session's cookie because Chrome skipped the refresh: nothing is saved. */
+  get skipped(): boolean {
+    return this.#skipped
+  }
+  /** When the bound cookie of a bound session expires (ms), or `null` (not bound). */
+  get boundUntil(): number | null {
+    return this.#boundUntil
   }
   /** Whether the commit leaves the session and its cookie alone unless it changed. */
   get frozen(): boolean {
@@ -352,13 +364,17 @@ export class SessionState {
       this.#reissued = true
     }
     // A bound session without its bound cookie reads as none: nothing destroyed, nothing told.
-    if (
-      record?.device?.jwk &&
-      !this.#frozen &&
-      (await this.options.deviceBound?.admits(this, record.device)) === false
-    ) {
-      record = null
-      this.#frozen = true
+    const binding = this.options.deviceBound
+    if (record?.device?.jwk && !this.#frozen && binding !== null) {
+      const admission = await binding.admits(this, record.device)
+      if (admission.kind === 'bound') this.#boundUntil = admission.until
+      else {
+        record = null
+        this.#frozen = true
+        // Chrome skipped the refresh: nothing this request does is saved, so it never
+        // ends or replaces the session (docs/device-bound.md).
+        this.#skipped = admission.kind === 'skipped'
+      }
     }
     if (record?.rekey === true && token !== null) {
       // The store cannot keep the session under this token: it is saved as a new one at the

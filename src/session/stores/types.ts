@@ -340,12 +340,26 @@ export interface SessionSockets {
   /**
    * Accepts the WebSocket upgrade `request` for `user`'s session stored under `token`;
    * resolves the `101` response, or `null` when no such live session of that user exists.
+   * With `until` (ms: a device-bound session's bound cookie expiry) the socket is closed
+   * then with {@link DEVICE_BOUND_EXPIRED_CLOSE_CODE}.
    */
-  accept(token: string, user: string, request: Request): Promise<Response | null>
+  accept(
+    token: string,
+    user: string,
+    request: Request,
+    until?: number | null,
+  ): Promise<Response | null>
 }
 
 /** The close code of a socket whose session ended (logout, revocation, expiry): 4401. */
 export const SESSION_ENDED_CLOSE_CODE = 4401
+
+/**
+ * The close code of a socket opened on a device-bound session when the bound cookie it was
+ * opened with expired: 4408. The session lives on; a client reconnects (the owner's browser
+ * has refreshed its bound cookie by then; a copied cookie jar cannot).
+ */
+export const DEVICE_BOUND_EXPIRED_CLOSE_CODE = 4408
 
 /** What {@link SessionRegistry.list} is told beside the request. */
 export interface RegistryContext extends StoreContext {

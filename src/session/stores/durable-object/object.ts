@@ -704,8 +704,8 @@ export class SessionObject extends SocketHoldingObject {
   }
 
   /**
-   * Ends every expired session and forgets expired forwards, then wakes again at the next
-   * expiry. Alarms run at least once, maybe twice: running it again ends nothing more and
+   * Ends every expired session, forgets expired forwards and old ids, and closes the
+   * sockets whose bound cookie expired (4408), then wakes again at the next expiry. Alarms run at least once, maybe twice: running it again ends nothing more and
    * schedules the same.
    */
   override async alarm(): Promise<void> {
@@ -726,7 +726,11 @@ export class SessionObject extends SocketHoldingObject {
       this.#sql.query<{ next: number | null }>(
         'SELECT min(e) AS next FROM (SELECT min(expires_at) AS e FROM sessions UNION ALL SELECT min(expires_at) FROM moved)',
       )[0]?.next ?? null
-    if (next !== null) await this.ctx.storage.setAlarm(Math.max(next, now + SWEEP_INTERVAL_MS))
+    // Sockets of device-bound sessions close when their bound cookie expires, on time.
+    const socket = this.closeExpiredSockets(now)
+    const sweep = next === null ? null : Math.max(next, now + SWEEP_INTERVAL_MS)
+    const at = socket === null ? sweep : sweep === null ? socket : Math.min(sweep, socket)
+    if (at !== null) await this.ctx.storage.setAlarm(at)
   }
 
   /**

@@ -8,12 +8,16 @@
 import { DurableObject } from 'cloudflare:workers'
 import {
   acceptSocket,
+  closeBoundExpired,
+  closeExpiredSockets,
   closeSessionSockets,
   closeSocket,
+  deadlineOf,
   openSockets,
   peerOf,
   sendToSockets,
   SESSION_HASH_HEADER,
+  SOCKET_UNTIL_HEADER,
   type EndReason,
   type SocketPeer,
 } from './sockets.js'
@@ -35,9 +39,17 @@ export abstract class SocketHoldingObject extends DurableObject<unknown> {
     const hash = request.headers.get(SESSION_HASH_HEADER)
     if (request.headers.get('Upgrade')?.toLowerCase() !== 'websocket' || hash === null)
       return new Response(null, { status: 426 })
-    const peer = this.socketSession(hash, Date.now())
+    const now = Date.now()
+    const peer = this.socketSession(hash, now)
     if (peer === null) return new Response(null, { status: 401 })
-    const { client, server } = acceptSocket(this.ctx, peer)
+    const until = Number(request.headers.get(SOCKET_UNTIL_HEADER) ?? Number.NaN)
+    const deadline = Number.isSafeInteger(until) ? until : null
+    const { client, server } = acceptSocket(this.ctx, peer, deadline)
+    // The alarm closes it then; exactly then, not at the sweep's next minute.
+    if (deadline !== null) {
+      const alarm = await this.ctx.storage.getAlarm()
+      if (alarm === null || alarm > deadline) await this.ctx.storage.setAlarm(deadline)
+    }
     await this.onSocketOpen(server, peer)
     return new Response(null, { status: 101, webSocket: client })
   }
@@ -55,8 +67,14 @@ export abstract class SocketHoldingObject extends DurableObject<unknown> {
   /** A message: to {@link onSocketMessage} while its session lives, else dropped and the socket closed (4401). */
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
     const peer = peerOf(ws)
-    if (peer === null || !this.sessionLives(peer, Date.now())) {
+    const now = Date.now()
+    if (peer === null || !this.sessionLives(peer, now)) {
       closeSocket(ws, 'session ended')
+      return
+    }
+    const until = deadlineOf(ws)
+    if (until !== null && until <= now) {
+      closeBoundExpired(ws)
       return
     }
     await this.onSocketMessage(ws, message, peer)
@@ -69,6 +87,14 @@ export abstract class SocketHoldingObject extends DurableObject<unknown> {
     } catch {
       // Already closed.
     }
+  }
+
+  /**
+   * Closes the sockets of device-bound sessions whose bound cookie expired by `now` (4408:
+   * reconnect); resolves when the next one is due, or `null`, for the alarm.
+   */
+  protected closeExpiredSockets(now: number): number | null {
+    return closeExpiredSockets(this.ctx, now)
   }
 
   /**

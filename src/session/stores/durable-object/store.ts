@@ -46,7 +46,7 @@ import { DEFAULT_THROTTLE, loginThrottled, type ThrottleLimits } from './throttl
 import type { TrailRetention } from './trail.js'
 import { interrupted, moved, rebase, settle, updateOf } from './writes.js'
 import { toSessionInfo, userObjectName, type SessionRow } from './schema.js'
-import { SESSION_HASH_HEADER } from './sockets.js'
+import { SESSION_HASH_HEADER, SOCKET_UNTIL_HEADER } from './sockets.js'
 
 /** Options of {@link durableObjectStore}. */
 export interface DurableObjectStoreOptions {
@@ -250,7 +250,7 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
   #anonymousObjects: Set<string> | undefined
   readonly registry: SessionRegistry = this
   readonly sockets: SessionSockets = {
-    accept: (token, user, request) => this.#accept(token, user, request),
+    accept: (token, user, request, until) => this.#accept(token, user, request, until ?? null),
   }
   readonly rotation: SessionRotation = {
     supported: true,
@@ -522,14 +522,20 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
   }
 
   /** Hands the upgrade to the user's object, naming the session by its hash; `null` unless it holds that session live. */
-  async #accept(token: string, user: string, request: Request): Promise<Response | null> {
+  async #accept(
+    token: string,
+    user: string,
+    request: Request,
+    until: number | null,
+  ): Promise<Response | null> {
     const place = await this.#place(token)
     if (place === null || place.object !== this.#userObject(user).toString()) return null
-    const response = await place.stub.fetch(
-      new Request(request.url, {
-        headers: { Upgrade: 'websocket', [SESSION_HASH_HEADER]: place.hash },
-      }),
-    )
+    const headers: Record<string, string> = {
+      Upgrade: 'websocket',
+      [SESSION_HASH_HEADER]: place.hash,
+    }
+    if (until !== null) headers[SOCKET_UNTIL_HEADER] = String(until)
+    const response = await place.stub.fetch(new Request(request.url, { headers }))
     // Re-made: a stub's response has immutable headers, and the app's middleware may add some.
     return response.status === 101 && response.webSocket !== null
       ? new Response(null, { status: 101, webSocket: response.webSocket })
