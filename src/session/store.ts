@@ -15,9 +15,9 @@ export type {
   DeviceKey,
   EmptyResult,
   ExpirySetting,
+  ImpersonationStart,
   KeyChanges,
   LoadedRecord,
-  LoadResult,
   RegistryContext,
   RotationPolicy,
   SaveResult,
@@ -25,7 +25,7 @@ export type {
   SessionAuth,
   SessionCursor,
   SessionDevice,
-  SessionEnded,
+  SessionImpersonation,
   SessionLifetime,
   SessionRecord,
   SessionRegistry,
@@ -36,7 +36,14 @@ export type {
   StoreContext,
   TrailContext,
 } from './stores/types.js'
-export type { EventActor, EventCursor, EventFields, SessionEventType } from './stores/events.js'
+export type {
+  EventActor,
+  EventCursor,
+  EventFields,
+  ImpersonationEnd,
+  ImpersonationFields,
+  SessionEventType,
+} from './stores/events.js'
 export { type CorruptReason, decodeRecord, encodeRecord } from './stores/record.js'
 export { generateSessionId, isSessionId, sha256Hex } from './foundation/id.js'
 export type { KVNamespaceLike } from './stores/kv.js'

@@ -38,6 +38,10 @@ export function eventWords(event: EventView): string {
       return 'Session bound to its device'
     case 'session-reused':
       return 'Session ended: its cookie was used from another device'
+    case 'impersonation-started':
+      return `${event.impersonator} started acting as ${event.target}: ${event.reason}`
+    case 'impersonation-ended':
+      return `${event.impersonator} stopped acting as ${event.target} (${event.how})`
   }
 }
 

@@ -110,6 +110,8 @@ export class SessionState {
   /** When the session was created (`null` until a new one is first saved). */
   #createdAt: number | null = null
   #auth: SessionAuth | null = null
+  /** The operator acting as the user, when the session is an impersonation. */
+  #impersonator: string | null = null
   #device: SessionDevice | null = null
   /** The commit leaves the session and its cookie alone unless it is changed ({@link freeze}). */
   #frozen = false
@@ -126,6 +128,12 @@ export class SessionState {
   #total = 0
   /** Keys whose records must end once the new state is safely written, each with its event. */
   #retired: Leaving[] = []
+  /**
+   * The token of a session the store asked to move to a new key (a load marked `rekey`),
+   * while it moves as it is: `null` once the request asks for a new key (`cycleKey()`,
+   * `login()`) or empties the session, which must not be forwarded to.
+   */
+  #movingAsIs: string | null = null
   /** Events of this request for the next save to record (a login, a re-authentication, a device key). */
   #pending: SessionEvent[] = []
   /** Events the store recorded during this request, for the app's `onEvent` hook. */
@@ -157,6 +165,10 @@ export class SessionState {
   /** The user binding, or `null`. */
   get auth(): SessionAuth | null {
     return this.#auth
+  }
+  /** The operator acting as the user (an impersonation), or `null`. */
+  get impersonator(): string | null {
+    return this.#impersonator
   }
   /** The device binding, or `null`. */
   get device(): SessionDevice | null {
@@ -210,7 +222,12 @@ export class SessionState {
   get loadStarted(): boolean {
     return this.#loading !== null
   }
+  /** The token this session moves from as it is ({@link LoadedRecord.rekey}, no new key asked for), or `null`. */
+  get movingAsIs(): string | null {
+    return this.#movingAsIs
+  }
   /** Tokens to end once the session is saved (or with it, when it ends). */
+
   get retired(): readonly string[] {
     return this.#retired.map((leaving) => leaving.token)
   }
@@ -358,11 +375,6 @@ export class SessionState {
         this.#unavailable ||= this.#interrupted === null
       }
     }
-    if (record?.token !== undefined && token !== null) {
-      // Rotated: the session carries on under the new token, which the commit's cookie carries.
-      this.#token = token = record.token
-      this.#reissued = true
-    }
     // A bound session without its bound cookie reads as none: nothing destroyed, nothing told.
     const binding = this.options.deviceBound
     if (record?.device?.jwk && !this.#frozen && binding !== null) {
@@ -376,10 +388,18 @@ export class SessionState {
         this.#skipped = admission.kind === 'skipped'
       }
     }
+    if (record?.events !== undefined) this.noteEvents(record.events)
+    // The store handed the session back under a new key (an impersonation that ended): the
+    // cookie carries it from this response on.
+    const handedBack = record?.token !== undefined && record.rotated !== true
+    if (record?.token !== undefined) this.#token = token = record.token
+    // Rotated: the store holds the session under the new token; only the cookie changes.
+    if (record?.rotated === true) this.#reissued = true
     if (record?.rekey === true && token !== null) {
       // The store cannot keep the session under this token: it is saved as a new one at the
       // end of the request, and this token goes once that save succeeded (commit.ts).
       this.#retired.push({ token, event: null })
+      this.#movingAsIs = token
       this.#token = token = null
     }
     if (record !== null) {
@@ -390,7 +410,10 @@ export class SessionState {
         const event = this.#event({ type: 'revoked', by: 'password' } as const, record.auth.user)
         this.#retired.push({ token, event })
       }
-      if (verdict !== 'ok') record = null
+      if (verdict !== 'ok') {
+        record = null
+        this.#movingAsIs = null
+      }
     }
     if (this.#data !== null) return // cleared or flushed while loading
     if (record !== null) {
@@ -398,8 +421,10 @@ export class SessionState {
       this.#expiry = record.expiry
       this.#createdAt = record.createdAt
       this.#auth = record.auth
+      this.#impersonator = record.impersonator ?? null
       this.#device = record.device ?? null
       this.#loadedExpiresAt = record.expiresAt
+      if (handedBack) this.#modified = true
     } else {
       this.#data = emptyData()
       // Unknown, expired or unreadable: never adopt the id (a store failure keeps it
@@ -410,18 +435,15 @@ export class SessionState {
 
   /**
    * The store's record for `token`: through its rotating load when `rotation` is on (the
-   * options checked it can), where a reused old id ends the session and reads as none, its
-   * events noted for the app's hook.
+   * options checked it can; a reused old id ends the session and reads as expired, with
+   * its `session-reused` event).
    */
-  async #loadRecord(token: string): Promise<LoadedRecord | null> {
+  #loadRecord(token: string): Promise<LoadedRecord | null> {
     const store = this.store()
     const policy = this.options.rotation
     const rotation = store.rotation
     if (policy === null || rotation?.supported !== true) return store.load(token, this.context())
-    const result = await rotation.load(token, this.context(), policy)
-    if (result === null || !('ended' in result)) return result
-    this.noteEvents(result.ended)
-    return null
+    return rotation.load(token, this.context(), policy)
   }
 
   /**
@@ -537,12 +559,14 @@ export class SessionState {
       this.#retired.push({ token: this.#token, event })
       this.#token = null
     }
+    this.#movingAsIs = null
     this.#data = emptyData()
     this.#sizes = null
     this.#total = 0
     this.#expiry = null
     this.#createdAt = null
     this.#auth = null
+    this.#impersonator = null
     this.#device = null
     this.#changes = WHOLE
     this.#modified = true
@@ -564,6 +588,7 @@ export class SessionState {
   forgetRevoked(): void {
     this.#token = null
     this.empty()
+    this.#impersonator = null
   }
 
   // ----- keys and users ----------------------------------------------------------------
@@ -573,6 +598,7 @@ export class SessionState {
    * new one is saved, at the end of the request.
    */
   moveToNewKey(): void {
+    this.#movingAsIs = null
     if (this.#token !== null) {
       this.#retired.push({ token: this.#token, event: null })
       this.#carriesOn = true
@@ -606,6 +632,31 @@ export class SessionState {
   reauthenticate(auth: SessionAuth): void {
     this.rebind(auth)
     this.#pending.push(this.#event({ type: 'reauthenticated' }, auth.user))
+  }
+
+  /**
+   * The session became `token`'s, holding `record` (`impersonate()`, `stopImpersonating()`):
+   * the data, expiry, user and device are that session's, `impersonator` names the operator
+   * acting as its user (`null`: the user's own), and the response's cookie carries `token`.
+   * Nothing this request changed before is saved.
+   */
+  switchTo(token: string, record: SessionRecord, impersonator: string | null): void {
+    this.#token = token
+    this.#data = record.data
+    this.#expiry = record.expiry
+    this.#expiryChanged = false
+    this.#createdAt = record.createdAt
+    this.#auth = record.auth
+    this.#impersonator = impersonator
+    this.#device = record.device ?? null
+    this.#loadedExpiresAt = record.expiresAt
+    this.#sizes = null
+    this.#total = 0
+    this.#changes = NO_CHANGES
+    this.#retired = []
+    this.#pending = []
+    this.#carriesOn = false
+    this.#modified = true
   }
 
   /** Binds the session to `device` (the device binding's refresh, or the commit's offer). */

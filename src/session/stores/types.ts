@@ -79,26 +79,31 @@ export interface LoadedRecord extends SessionRecord {
    */
   readonly rekey?: true
   /**
-   * Set when the store rotated the session's id during this load (`session({ rotation })`,
-   * a store whose {@link SessionStore.rotation} is supported): the session carries on under
-   * this token, which the response's cookie carries from now on; the token the request
-   * came with stays valid for a while (the store's grace rules).
+   * The operator acting as the user, when the session is an impersonation
+   * (`session.impersonate()`, {@link SessionImpersonation}); absent otherwise.
+   */
+  readonly impersonator?: string
+  /**
+   * Set when the store moved the session to a new token during the load: an impersonation
+   * that ended (stopped elsewhere, its time limit, revoked by the user) hands the operator
+   * back their own session under a new key, or the store rotated the session's id
+   * (`session({ rotation })`, {@link SessionStore.rotation}; then {@link rotated} is set).
+   * The core adopts it and the response's cookie carries it.
    */
   readonly token?: string
+  /**
+   * Set with {@link token} when the new token is a rotation: the store holds the session
+   * under it already, so the response only sets the cookie (no save); the token the request
+   * came with stays valid for a while (the store's grace rules).
+   */
+  readonly rotated?: true
+  /**
+   * Security events the load itself recorded (an impersonation that ended, a rotated id
+   * reused: `session-reused`), for the app's `onEvent` hook. A record with nothing to go
+   * back to is answered expired, with them.
+   */
+  readonly events?: readonly SessionEvent[]
 }
-
-/**
- * What {@link SessionStore.load} resolves when the load itself ended the session: the
- * token was one the session had been rotated away from and was used after its grace
- * (theft). The request reads an empty session; `events` (`session-reused`) go to the
- * app's `onEvent` hook.
- */
-export interface SessionEnded {
-  readonly ended: readonly SessionEvent[]
-}
-
-/** What a rotating load ({@link SessionRotation.load}) resolves. */
-export type LoadResult = LoadedRecord | SessionEnded | null
 
 /**
  * Rotation of session ids with reuse detection (`session({ rotation })`), in ms: a load of
@@ -122,10 +127,15 @@ export type SessionRotation =
       /**
        * {@link SessionStore.load} with rotation: the record (with a new
        * {@link LoadedRecord.token} when the store rotated the id, or when the token is an
-       * old id still in its grace), {@link SessionEnded} when the token was an old id used
-       * after its grace (the store ended the session), or `null`.
+       * old id still in its grace), an expired record with the `session-reused` event
+       * ({@link LoadedRecord.events}) when the token was an old id used after its grace
+       * (the store ended the session), or `null`.
        */
-      load(token: string, context: StoreContext, policy: RotationPolicy): Promise<LoadResult>
+      load(
+        token: string,
+        context: StoreContext,
+        policy: RotationPolicy,
+      ): Promise<LoadedRecord | null>
     }
   | { readonly supported: false; readonly why: string }
 
@@ -202,6 +212,14 @@ export interface SessionWrite extends StoreContext {
    * not move itself ({@link SaveResult.moved}) once the save resolved.
    */
   readonly replaces: readonly string[]
+  /**
+   * The one token of {@link SessionWrite.replaces} whose session this save carries on as it
+   * is (a load marked {@link LoadedRecord.rekey}, in a request that asked for no new key:
+   * no `cycleKey()`, `login()` or logout), or `null`/absent. Only then may a store let the
+   * old token lead to the new session (the Durable Object store's forward from a KV id);
+   * a request that changed the session's privileges must leave the old token nothing.
+   */
+  readonly movingAsIs?: string | null
   /** The largest serialised session allowed, for stores that merge and must check the result. */
   readonly maxPayloadBytes: number
   /** What `expiresAt` is computed from, for stores that merge the expiry. */
@@ -330,6 +348,53 @@ export interface SessionStore {
   readonly registry?: SessionRegistry
   /** Session-bound WebSockets, on stores that hold them (Durable Objects); absent elsewhere. */
   readonly sockets?: SessionSockets
+  /** Impersonation (`session.impersonate()`), on stores that can (Durable Objects); absent elsewhere. */
+  readonly impersonation?: SessionImpersonation
+}
+
+/** What {@link SessionImpersonation.start} is told: who acts as whom, why, and the new session. */
+export interface ImpersonationStart {
+  /** The operator, whose session (the token given) is kept to return to. */
+  readonly impersonator: string
+  /** The user acted as. */
+  readonly target: string
+  /** Why, as the operator gave it (recorded in both trails). */
+  readonly reason: string
+  /** When the impersonation ends by itself, in ms since the epoch. */
+  readonly endsAt: number
+  /** The impersonation's own session: the target's user binding, empty data. */
+  readonly record: SessionRecord
+  /** `record` as validated JSON. */
+  readonly serialized: string
+}
+
+/**
+ * Acting as another user, keeping the operator's own session to return to. The
+ * impersonation is a session of the target's of its own (listed in their sessions, ended
+ * like any of them); the operator's session stays as it is, under its handle, while the
+ * cookie carries the impersonation's token. Ending it hands the operator's session back
+ * under a new key (only hashes are stored, so the old token is not kept anywhere).
+ */
+export interface SessionImpersonation {
+  /**
+   * Starts acting as `start.target` from the operator's session `token`; resolves the
+   * impersonation's token and the events recorded (`impersonation-started`, in both
+   * trails). Rejects with `SESSION_INTERRUPTED` when the operator's session is not live.
+   */
+  start(
+    token: string,
+    start: ImpersonationStart,
+    context: StoreContext,
+  ): Promise<{ token: string; events: readonly SessionEvent[] }>
+  /**
+   * Ends the impersonation `token` names; resolves the operator's session under a new
+   * token (`null` when it ended meanwhile: logged out) and the events recorded
+   * (`impersonation-ended`, `how: 'stopped'`, in both trails).
+   */
+  stop(
+    token: string,
+    context: StoreContext,
+  ): Promise<{ token: string | null; record: LoadedRecord | null; events: readonly SessionEvent[] }>
 }
 
 /**
@@ -402,6 +467,8 @@ export interface SessionInfo {
   country: string | null
   /** `request.cf.colo` at creation, when the store records locations; else `null`. */
   colo: string | null
+  /** The operator acting as the user in this session (an impersonation); absent for the user's own. */
+  impersonator?: string
 }
 
 /**

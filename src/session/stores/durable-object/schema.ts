@@ -18,7 +18,8 @@
  * - `moved` (version 2, `WITHOUT ROWID`, keyed by `hash`): a key a session left by a move
  *   in this object (`cycleKey()`, `updateAuthHash()`), with the `handle` it kept and the
  *   `expires_at` of the row it was: a logout still in flight with the old key ends the
- *   session under its new key. Swept by the alarm.
+ *   session under its new key. Swept by the alarm. A `kv:` + SHA-256 hash row (handle
+ *   `kv:<handle>`) says a KV id moved here (`migrateFromKV`): a second move is refused.
  * - `verifiers` (version 2, `WITHOUT ROWID`, keyed by `user`): the verifier hash the latest
  *   login or verifier change in this object bound (`hash`); `list()` logs out only rows
  *   bound to another one.
@@ -47,6 +48,14 @@
  *     (`presented_device`, JSON), the `grace_ms` the rotation was made with, and
  *     `expires_at` (the session's expiry at the rotation). Removed with the session
  *     (`#endSessions()`), or by the alarm once expired.
+ * - `impersonations` (version 6, `WITHOUT ROWID`, keyed by `handle`), in the target's
+ *   object: one row per impersonation session (`session.impersonate()`), beside its
+ *   `sessions` row of the same `handle`: `hash` (its current key), `impersonator`, `target`,
+ *   `reason`, the operator's session to return to (`admin_object`, the object's id;
+ *   `admin_hash`; `admin_handle`), `started_at`, `ends_at` (the time limit), `ended` (how
+ *   it ended, `NULL` while it lasts) and `keep_until` (ms): an ended row stays until the
+ *   operator's next request with it (which hands their session back and deletes it) or
+ *   `keep_until`, when the alarm deletes it.
  */
 
 import {
@@ -64,7 +73,7 @@ import type { SessionInfo } from '../types.js'
 export const userObjectName = (user: string): string => `user:${user}`
 
 /** The schema version this code writes; older databases are migrated up in the constructor. */
-export const SCHEMA_VERSION = 5
+export const SCHEMA_VERSION = 6
 
 /** One session as the object keeps it. */
 export interface SessionRow {
@@ -161,6 +170,14 @@ export function migrate(storage: DurableObjectStorage): void {
         expires_at INTEGER NOT NULL
       ) WITHOUT ROWID`)
     }
+    if (from < 6) {
+      sql.exec(`CREATE TABLE IF NOT EXISTS impersonations (
+        handle TEXT PRIMARY KEY, hash TEXT NOT NULL, impersonator TEXT NOT NULL,
+        target TEXT NOT NULL, reason TEXT NOT NULL, admin_object TEXT NOT NULL,
+        admin_hash TEXT NOT NULL, admin_handle TEXT NOT NULL, started_at INTEGER NOT NULL,
+        ends_at INTEGER NOT NULL, ended TEXT, keep_until INTEGER NOT NULL
+      ) WITHOUT ROWID`)
+    }
     sql.exec(
       'INSERT INTO meta (id, schema_version) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET schema_version = excluded.schema_version',
       SCHEMA_VERSION,
@@ -202,8 +219,12 @@ export function toSessionInfo(row: ListedRow, current: boolean): SessionInfo {
     userAgent: row.user_agent,
     country: row.country,
     colo: row.colo,
+    ...(row.impersonator ? { impersonator: row.impersonator } : {}),
   }
 }
 
-/** One row of `SessionObject.list()`: everything but the record and the user. */
-export type ListedRow = Omit<SessionRow, 'record' | 'user'>
+/**
+ * One row of `SessionObject.list()`: everything but the record and the user, and the
+ * operator acting as the user when the session is an impersonation.
+ */
+export type ListedRow = Omit<SessionRow, 'record' | 'user'> & { impersonator?: string | null }

@@ -16,6 +16,7 @@
 import { toBase64Url } from '../../foundation/bytes.js'
 import { invalidOption, type SessionError } from '../../foundation/errors.js'
 import { generateSessionId, sha256Hex } from '../../foundation/id.js'
+import { logFailure } from '../../foundation/log.js'
 import { memoized } from '../../foundation/memo.js'
 import { describeDevice, describeLocation } from '../../foundation/device.js'
 import type { SessionEvent } from '../events.js'
@@ -24,9 +25,10 @@ import { decodeRecord } from '../record.js'
 import {
   logSecurityEvent,
   type EmptyResult,
+  type ImpersonationStart,
+  type SessionImpersonation,
   type DestroyContext,
   type LoadedRecord,
-  type LoadResult,
   type RotationPolicy,
   type SaveResult,
   type SessionRotation,
@@ -40,8 +42,16 @@ import {
   type StoreContext,
   type TrailContext,
 } from '../types.js'
+import { endedEvent, type ImpersonationLink, startedEvent } from './impersonations.js'
 import { KvMigration } from './migrate.js'
-import { type Acting, DEFAULT_RETENTION, type Recording, type SessionObject } from './object.js'
+import {
+  type Acting,
+  DEFAULT_RETENTION,
+  type Impersonated,
+  type Recording,
+  type Returning,
+  type SessionObject,
+} from './object.js'
 import { DEFAULT_THROTTLE, loginThrottled, type ThrottleLimits } from './throttle.js'
 import type { TrailRetention } from './trail.js'
 import { interrupted, moved, rebase, settle, updateOf } from './writes.js'
@@ -101,11 +111,13 @@ export interface DurableObjectStoreOptions {
   /**
    * Moving from the KV store without logging anyone out: the KV namespace the app's
    * sessions were kept in (e.g. `c.env.SESSIONS`). A cookie that still holds a KV session
-   * id is read from it once; a live session is moved into its object (the user's, or an
-   * anonymous shard), the response carries the new cookie, and the KV record is deleted
-   * (with a revocation marker). A session KV no longer holds, an expired one, or one a
-   * logout or revocation marked is not revived. Drop the option once the app's longest
-   * session lifetime has passed since the switch.
+   * id is read from it once; a live session is moved into its object (the user's, or the
+   * anonymous shard the id picks), the response carries the new cookie, and the KV record
+   * is deleted, leaving a forward to the new session: requests still carrying the KV id
+   * reach the moved session, and a second move of it is refused, so no copy is made. A
+   * session KV no longer holds, an expired one, or one a logout or revocation marked is not
+   * revived. Drop the option once the app's longest session lifetime has passed since the
+   * switch.
    * @default undefined (a KV session id is not a token of this store: no session)
    */
   migrateFromKV?: KVNamespaceLike
@@ -256,6 +268,10 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
     supported: true,
     load: (token, context, policy) => this.#load(token, context, policy),
   }
+  readonly impersonation: SessionImpersonation = {
+    start: (token, start, context) => this.#impersonate(token, start, context),
+    stop: (token, context) => this.#stopImpersonating(token, context),
+  }
 
   constructor(options: ResolvedOptions) {
     this.#o = options
@@ -286,31 +302,55 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
   }
 
   load(token: string, context: StoreContext): Promise<LoadedRecord | null> {
-    return this.#load(token, context, null) as Promise<LoadedRecord | null>
+    return this.#loadAny(token, context, null)
+  }
+
+  /** A load of any token of this store, a KV id being migrated included. */
+  async #loadAny(
+    token: string,
+    context: StoreContext,
+    policy: RotationPolicy | null,
+  ): Promise<LoadedRecord | null> {
+    if (this.#migration?.isKvToken(token)) {
+      const read = await this.#migration.read(token, context)
+      if (read === null || 'record' in read) return read?.record ?? null
+      // Moved already (a parallel first request after the switch): the moved session.
+      return this.#load(read.forward, context, policy)
+    }
+    return this.#load(token, context, policy)
   }
 
   /**
-   * A load, rotating the session's id when `policy` says it is due (one call to the object
-   * either way): the record, with the token the session carries on under when it changed.
+   * One call to the token's object: the record, the impersonation's, the operator's session
+   * handed back, or, with a rotation `policy`, the session under its successor id (rotated
+   * now, or an old id in its grace) or the reuse that ended it (expired, with its event).
    */
   async #load(
     token: string,
     context: StoreContext,
     policy: RotationPolicy | null,
-  ): Promise<LoadResult> {
-    if (this.#migration?.isKvToken(token)) return this.#migration.read(token, context)
+  ): Promise<LoadedRecord | null> {
     const { now } = context
     const place = await this.#place(token)
     if (place === null) return null
     const rotation =
       policy === null ? null : { id: place.id, ...policy, headers: deviceHeaders(context.request) }
-    const answer = await place.stub.load(place.hash, now, this.#o.touchAfterMs, rotation)
-    if (answer === null) return null
-    if (typeof answer !== 'string') {
-      if ('moved' in answer) throw moved()
-      if ('reused' in answer) return { ended: answer.events }
+    const loaded = await place.stub.load(place.hash, now, this.#o.touchAfterMs, rotation)
+    if (loaded === null) return null
+    if (typeof loaded === 'string') return this.#decode(loaded, place)
+    if ('returnTo' in loaded) return this.#returnTo(loaded, context)
+    if ('impersonation' in loaded) return this.#impersonated(loaded, place, context)
+    if ('successor' in loaded) {
+      const record = this.#decode(loaded.record, place)
+      const successor = `${loaded.successor}.${place.object}`
+      return record === null ? null : { ...record, token: successor, rotated: true }
     }
-    const text = typeof answer === 'string' ? answer : answer.record
+    if ('reused' in loaded) return loggedOut(now, loaded.events)
+    throw moved()
+  }
+
+  /** A stored record, or `null` (reported) when it is corrupt. */
+  #decode(text: string, place: Place): LoadedRecord | null {
     const record = decodeRecord(text)
     if (typeof record === 'string') {
       this.#o.onSecurityEvent({
@@ -320,27 +360,182 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
       })
       return null
     }
-    return typeof answer === 'string'
-      ? record
-      : { ...record, token: `${answer.successor}.${place.object}` }
+    return record
+  }
+
+  // ----- impersonation --------------------------------------------------------------
+
+  /** The stub of the object a hex id names. */
+  #stubOf(object: string): DurableObjectStub<SessionObject> {
+    return this.#ns.get(this.#ns.idFromString(object))
+  }
+
+  /**
+   * Starts an impersonation: the operator's object checks their session and records the
+   * start in their trail, then the target's object adds the impersonation session (outside
+   * the cap) and records it in the target's trail. Two calls.
+   */
+  async #impersonate(
+    token: string,
+    start: ImpersonationStart,
+    { now, request }: StoreContext,
+  ): Promise<{ token: string; events: readonly SessionEvent[] }> {
+    const place = await this.#place(token)
+    if (place === null || place.object !== this.#userObject(start.impersonator).toString())
+      throw interrupted()
+    const objectId = this.#userObject(start.target)
+    const id = generateSessionId()
+    const hash = await sha256Hex(id)
+    const columns = this.#device(request, start.target)
+    const row: SessionRow = {
+      hash,
+      handle: toBase64Url(crypto.getRandomValues(new Uint8Array(16))),
+      user: start.target,
+      record: start.serialized,
+      created_at: now,
+      last_seen_at: now,
+      expires_at: start.record.expiresAt,
+      ...columns,
+    }
+    const partial: ImpersonationLink = {
+      handle: row.handle,
+      impersonator: start.impersonator,
+      target: start.target,
+      reason: start.reason,
+      adminObject: place.object,
+      adminHash: place.hash,
+      adminHandle: '',
+      endsAt: start.endsAt,
+    }
+    const device = describeDevice(request.headers)
+    const location = this.#o.recordLocation ? describeLocation(cfOf(request)) : null
+    const at = { at: now, device, location }
+    const begun = await place.stub.beginImpersonating(
+      place.hash,
+      start.impersonator,
+      now,
+      startedEvent(partial, { user: start.impersonator, handle: null, actor: null, ...at }),
+      this.#o.retention,
+    )
+    if (begun === null) throw interrupted()
+    const link = { ...partial, adminHandle: begun.handle }
+    const actor = { user: start.impersonator, handle: begun.handle }
+    const events = await this.#ns
+      .get(objectId)
+      .startImpersonation(
+        row,
+        link,
+        startedEvent(link, { user: start.target, handle: row.handle, actor, ...at }),
+        this.#o.retention,
+      )
+    return { token: `${id}.${objectId.toString()}`, events: [...begun.events, ...events] }
+  }
+
+  /** Stops the impersonation `token` names: its object ends it, then the operator's session is handed back. */
+  async #stopImpersonating(
+    token: string,
+    context: StoreContext,
+  ): Promise<{
+    token: string | null
+    record: LoadedRecord | null
+    events: readonly SessionEvent[]
+  }> {
+    const place = await this.#place(token)
+    if (place === null) return { token: null, record: null, events: [] }
+    const ended = await place.stub.endImpersonation(place.hash, context.now, 'stopped', null)
+    if (ended === null) return { token: null, record: null, events: [] }
+    const back = await this.#handBack(ended, context)
+    return { token: back.token, record: back.record, events: back.events }
+  }
+
+  /**
+   * The operator's session of an impersonation that ended, under a new key in their object
+   * (which records the end in their trail); `null` record when it had ended too.
+   */
+  async #handBack(
+    ended: Returning,
+    { now }: StoreContext,
+  ): Promise<{ token: string | null; record: LoadedRecord | null; events: SessionEvent[] }> {
+    const link = ended.returnTo
+    const id = generateSessionId()
+    const hash = await sha256Hex(id)
+    const actor =
+      ended.how === 'stopped' ? { user: link.impersonator, handle: link.adminHandle } : null
+    const event = endedEvent(link, ended.how, {
+      user: link.impersonator,
+      handle: link.adminHandle,
+      at: now,
+      device: null,
+      location: null,
+      actor,
+    })
+    const stub = this.#stubOf(link.adminObject)
+    const back = await stub.endImpersonating(link.adminHash, hash, now, event)
+    const events = [...ended.events, ...back.events]
+    const record = back.record === null ? null : decodeRecord(back.record)
+    if (record === null || typeof record === 'string') return { token: null, record: null, events }
+    return { token: `${id}.${link.adminObject}`, record, events }
+  }
+
+  /** A load of an impersonation that ended: the operator's own session, under a new token (or expired, when it ended too). */
+  async #returnTo(ended: Returning, context: StoreContext): Promise<LoadedRecord> {
+    const back = await this.#handBack(ended, context)
+    if (back.token === null || back.record === null) return loggedOut(context.now, back.events)
+    return { ...back.record, token: back.token, events: back.events }
+  }
+
+  /**
+   * A load of an impersonation that lasts: valid only while its operator's session is live
+   * (a second call, to the operator's object); otherwise it ends here, `admin-session-ended`.
+   */
+  async #impersonated(
+    loaded: Impersonated,
+    place: Place,
+    context: StoreContext,
+  ): Promise<LoadedRecord | null> {
+    const link = loaded.impersonation
+    const admin = await this.#stubOf(link.adminObject).load(
+      link.adminHash,
+      context.now,
+      this.#o.touchAfterMs,
+    )
+    if (typeof admin === 'string') {
+      const record = this.#decode(loaded.record, place)
+      return record === null ? null : { ...record, impersonator: link.impersonator }
+    }
+    const ended = await place.stub.endImpersonation(
+      place.hash,
+      context.now,
+      'admin-session-ended',
+      null,
+    )
+    if (ended === null) return null
+    const back = await this.#handBack(ended, context)
+    return loggedOut(context.now, back.events)
   }
 
   async save(token: string | null, write: SessionWrite): Promise<SaveResult> {
-    if (token !== null) return this.#update(token, write)
+    if (token !== null) return this.#update(await this.#forwarded(token, write.now), write)
     const { record, serialized, now, request, replaces, lifetime, maxPayloadBytes } = write
     const user = record.auth?.user ?? null
     const replaced = (await Promise.all(replaces.map((t) => this.#place(t)))).filter(
       (p): p is Place => p !== null,
     )
+    // A KV session moving as it is: its object is decided by the KV id (the user's, or the
+    // shard the id's hash picks), so parallel first requests all reach one object, which
+    // refuses every move of the id but the first.
+    const moving = write.movingAsIs ?? null
+    const kvToken = moving !== null && this.#migration?.isKvToken(moving) ? moving : null
+    const kvHash = kvToken === null ? null : await sha256Hex(kvToken)
     // A logged-in session goes to its user's object, an anonymous one to a random shard;
     // but a cycled anonymous session stays in its shard, so that the session it replaces
     // is moved in the insert's own stretch, at no extra call.
     const shard = user === null ? this.#sameShard(replaced) : null
+    const anonymous =
+      kvHash === null ? randomShard(this.#o.shards) : hashShard(kvHash, this.#o.shards)
     const objectId =
       shard?.stub.id ??
-      this.#ns.idFromName(
-        user !== null ? userObjectName(user) : `anon:${randomShard(this.#o.shards)}`,
-      )
+      this.#ns.idFromName(user !== null ? userObjectName(user) : `anon:${anonymous}`)
     const object = objectId.toString()
     const stub = shard?.stub ?? this.#ns.get(objectId)
     const id = generateSessionId()
@@ -371,10 +566,12 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
         lifetime,
         maxPayloadBytes,
         maxSessions: this.#o.maxSessions,
+        fromKv: kvHash === null ? null : kvMoveKey(kvHash),
       },
       now,
       this.#recording(write.events, request, write.knownDevice),
     )
+    if (result.status === 'moved' && kvToken !== null) return this.#movedAlready(kvToken, write)
     const { events, ...created } = settle(result, maxPayloadBytes)
     let settled = created
     for (const p of elsewhere) {
@@ -396,9 +593,44 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
       }
     }
     // Every replaced session of this store moved here (forwards, or taken); a KV session
-    // being migrated did not: the core destroys that one.
+    // moving as it is leaves a forward to the new token; one that did not (a login in the
+    // same request) is destroyed by the core, as a logout.
+    const newToken = `${id}.${object}`
     const moved = replaces.filter((t) => TOKEN.test(t))
-    return { token: `${id}.${object}`, ...settled, moved, events }
+    if (kvToken !== null && (await this.#forwardKv(kvToken, newToken, now))) moved.push(kvToken)
+    return { token: newToken, ...settled, moved, events }
+  }
+
+  /** Leaves the KV id `kvToken` as a forward to `to`; `false` (logged) when KV refused the write. */
+  async #forwardKv(kvToken: string, to: string, now: number): Promise<boolean> {
+    try {
+      await this.#migration?.forward(kvToken, to, now)
+      return true
+    } catch (error) {
+      // The core then destroys the KV id as a logout: this response still sets the new cookie.
+      logFailure('session.kv_forward_failed', error)
+      return false
+    }
+  }
+
+  /**
+   * A move of `kvToken` another request made first (parallel first requests after the
+   * switch): this request's changes go to the moved session, whose cookie it answers, once
+   * that request left its forward; until then `SESSION_INTERRUPTED`, and nothing written.
+   */
+  async #movedAlready(kvToken: string, write: SessionWrite): Promise<SaveResult> {
+    const to = await this.#migration?.forwardOf(kvToken, write.now)
+    if (to === null || to === undefined) throw interrupted()
+    const saved = await this.#update(to, write)
+    return { ...saved, moved: [kvToken] }
+  }
+
+  /** The token a KV id's session moved to (`SESSION_INTERRUPTED` when none); any other token as is. */
+  async #forwarded(token: string, now: number): Promise<string> {
+    if (!this.#migration?.isKvToken(token)) return token
+    const to = await this.#migration.forwardOf(token, now)
+    if (to === null) throw interrupted()
+    return to
   }
 
   /** What a call records in the trail: the request's events, located when locations are recorded. */
@@ -461,7 +693,14 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
   }
 
   async destroy(token: string, context: DestroyContext): Promise<readonly SessionEvent[]> {
-    if (this.#migration?.isKvToken(token)) return this.#migration.destroy(token, context)
+    if (this.#migration?.isKvToken(token)) {
+      // A logout in flight with a KV id that moved ends the moved session too.
+      const to = await this.#migration.forwardOf(token, context.now)
+      if (to === null) return this.#migration.destroy(token, context)
+      const events = await this.destroy(to, context)
+      await this.#migration.destroy(token, { ...context, events: [] })
+      return events
+    }
     const place = await this.#place(token)
     if (place === null) return []
     const recording = this.#recording(context.events, context.request, null)
@@ -471,6 +710,8 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
   /** Emptied key by key: an update that removes the row only if nothing is left once merged. */
   async empty(token: string, write: SessionWrite): Promise<EmptyResult> {
     if (this.#migration?.isKvToken(token)) {
+      const to = await this.#migration.forwardOf(token, write.now)
+      if (to !== null) return this.empty(to, write)
       await this.#migration.destroy(token, { ...write, events: [] })
       return 'ended'
     }
@@ -528,7 +769,11 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
     request: Request,
     until: number | null,
   ): Promise<Response | null> {
-    const place = await this.#place(token)
+    const place = await this.#place(
+      this.#migration?.isKvToken(token)
+        ? ((await this.#migration.forwardOf(token, Date.now())) ?? '')
+        : token,
+    )
     if (place === null || place.object !== this.#userObject(user).toString()) return null
     const headers: Record<string, string> = {
       Upgrade: 'websocket',
@@ -579,6 +824,21 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
   async securityEvents(user: string, { now, limit, after }: TrailContext): Promise<SessionEvent[]> {
     return this.#userStub(user).securityEvents(user, now, limit, after)
   }
+}
+
+/** The shard a KV id moves to when anonymous: the same for every request carrying it. */
+function hashShard(hash: string, shards: number): number {
+  return Number.parseInt(hash.slice(0, 8), 16) % shards
+}
+
+/** The key under which a session's object remembers that a KV id (by its hash) moved there. */
+function kvMoveKey(hash: string): string {
+  return `kv:${hash}`
+}
+
+/** What a load answers when the session ended and there is nothing to go back to: expired, with the events recorded. */
+function loggedOut(now: number, events: readonly SessionEvent[]): LoadedRecord {
+  return { data: {}, expiry: null, expiresAt: 0, createdAt: now, auth: null, events }
 }
 
 /** The headers `describeDevice()` reads, for the object to describe the device when it records a reuse. */
