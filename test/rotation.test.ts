@@ -397,6 +397,23 @@ describe('session({ rotation }): a copied cookie is caught', () => {
     expect(await tables(user)).toEqual({ sessions: 1, rotations: 1 })
   })
 
+  it('tells both holders why they were logged out: session.endedBy() is "reused"', async () => {
+    const r = rotating()
+    const { owner, thief, user } = await stolen(r)
+    const laptop = r.app.browser()
+    await logIn(laptop, user)
+    pass(EVERY)
+    expect(await who(owner)).toBe(user)
+    expect(await who(owner)).toBe(user)
+    pass(GRACE)
+    const endedBy = async (b: TestClient): Promise<unknown> => (await b.get('/ended-by')).json()
+    expect(await endedBy(thief)).toEqual({ endedBy: 'reused', user: null })
+    expect(await endedBy(owner)).toEqual({ endedBy: 'reused', user: null })
+    expect(await endedBy(laptop)).toEqual({ endedBy: null, user })
+    await laptop.post('/logout')
+    expect(await endedBy(laptop)).toEqual({ endedBy: null, user: null })
+  })
+
   it('answers the stale id as anonymous, never an error, on a route that writes', async () => {
     const r = rotating()
     const { owner, thief, user } = await stolen(r)

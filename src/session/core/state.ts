@@ -143,6 +143,8 @@ export class SessionState {
   #unavailable = false
   /** The store rotated the session's id at the load: the response's cookie carries the new token. */
   #reissued = false
+  /** Why the store says the cookie's session ended (a rotated id reused), or `null`. */
+  #endedBy: 'reused' | null = null
   /** The store said the session moved to a new key meanwhile: writes are refused with this. */
   #interrupted: SessionError | null = null
   #testCookie: TestCookieAction = null
@@ -201,6 +203,10 @@ export class SessionState {
   /** Whether the store said the session moved meanwhile (writes are refused; the cookie is kept). */
   get interrupted(): boolean {
     return this.#interrupted !== null
+  }
+  /** Why the store says the cookie's session ended, or `null`. */
+  get endedBy(): 'reused' | null {
+    return this.#endedBy
   }
   /** Whether the store gave the session a new token at the load (rotation): the cookie must carry it. */
   get reissued(): boolean {
@@ -389,6 +395,7 @@ export class SessionState {
       }
     }
     if (record?.events !== undefined) this.noteEvents(record.events)
+    if (record?.endedBy !== undefined) this.#endedBy = record.endedBy
     // The store handed the session back under a new key (an impersonation that ended): the
     // cookie carries it from this response on.
     const handedBack = record?.token !== undefined && record.rotated !== true

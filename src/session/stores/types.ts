@@ -98,6 +98,12 @@ export interface LoadedRecord extends SessionRecord {
    */
   readonly rotated?: true
   /**
+   * Set on an expired record when the store knows why the token's session ended:
+   * `'reused'`, a rotated id used after its grace ended it as theft (on this load, or an
+   * earlier one for any id of that session). `session.endedBy()` answers it.
+   */
+  readonly endedBy?: 'reused'
+  /**
    * Security events the load itself recorded (an impersonation that ended, a rotated id
    * reused: `session-reused`), for the app's `onEvent` hook. A record with nothing to go
    * back to is answered expired, with them.

@@ -251,6 +251,8 @@ export class SessionObject extends SocketHoldingObject {
     if (row === undefined) {
       const old = rotation === null ? undefined : this.#rotations.from(hash)
       if (old !== undefined && rotation !== null) return this.#loadOld(old, now, rotation)
+      if (rotation !== null && this.#rotations.reused(hash, now))
+        return { reused: true, events: [] }
       if (
         this.#sql.query('SELECT 1 FROM moved WHERE hash = ? AND expires_at > ?', hash, now).length
       )
@@ -325,6 +327,8 @@ export class SessionObject extends SocketHoldingObject {
     now: number,
     rotation: LoadRotation,
   ): SessionEvent[] {
+    const until = Math.max(old.expires_at, now + FORWARD_TTL_MS)
+    this.#rotations.markReused(old.handle, until)
     this.#endSessions([old.handle], 'reused', null)
     if (live.user === null) return []
     const event: SessionEvent = {
@@ -933,7 +937,7 @@ export class SessionObject extends SocketHoldingObject {
     this.#rotations.sweep(now)
     const stored =
       this.#sql.query<{ next: number | null }>(
-        'SELECT min(e) AS next FROM (SELECT min(expires_at) AS e FROM sessions UNION ALL SELECT min(expires_at) FROM moved)',
+        'SELECT min(e) AS next FROM (SELECT min(expires_at) AS e FROM sessions UNION ALL SELECT min(expires_at) FROM moved UNION ALL SELECT min(expires_at) FROM reused)',
       )[0]?.next ?? null
     const limit = this.#impersonations.nextEnd()
     const next = stored === null || limit === null ? (stored ?? limit) : Math.min(stored, limit)

@@ -145,6 +145,29 @@ export class Rotations {
     this.#sql.run('UPDATE sessions SET predecessor = NULL WHERE hash = ?', hash)
   }
 
+  /**
+   * Remembers every id of the session `handle` (its current ones and its old ones) as ended
+   * by a reuse, until `until`: before the session is ended, which forgets its old ids.
+   */
+  markReused(handle: string, until: number): void {
+    this.#sql.run(
+      `INSERT OR REPLACE INTO reused (hash, expires_at)
+       SELECT hash, ? FROM sessions WHERE handle = ? UNION SELECT hash, ? FROM rotations WHERE handle = ?`,
+      until,
+      handle,
+      until,
+      handle,
+    )
+  }
+
+  /** Whether `hash` is an id of a session a reuse ended. */
+  reused(hash: string, now: number): boolean {
+    return (
+      this.#sql.query('SELECT 1 FROM reused WHERE hash = ? AND expires_at > ?', hash, now).length >
+      0
+    )
+  }
+
   /** Forgets the old ids of the sessions `handles` (a JSON array) names: they ended. */
   forget(handles: string): void {
     this.#sql.run('DELETE FROM rotations WHERE handle IN (SELECT value FROM json_each(?))', handles)
@@ -153,5 +176,6 @@ export class Rotations {
   /** Forgets old ids whose session would have expired by now anyway. */
   sweep(now: number): void {
     this.#sql.run('DELETE FROM rotations WHERE expires_at <= ?', now)
+    this.#sql.run('DELETE FROM reused WHERE expires_at <= ?', now)
   }
 }

@@ -47,7 +47,10 @@
  *     `NULL` until the successor is first presented) and the device that presented it
  *     (`presented_device`, JSON), the `grace_ms` the rotation was made with, and
  *     `expires_at` (the session's expiry at the rotation). Removed with the session
- *     (`#endSessions()`), or by the alarm once expired.
+ *     (`#endSessions()`), or by the alarm once expired;
+ *   - `reused` (`WITHOUT ROWID`, keyed by `hash`): every id of a session ended because one
+ *     was reused, until `expires_at` (the session's expiry then), so that the other holder's
+ *     next request learns why (`session.endedBy()`). Swept by the alarm.
  * - `impersonations` (version 6, `WITHOUT ROWID`, keyed by `handle`), in the target's
  *   object: one row per impersonation session (`session.impersonate()`), beside its
  *   `sessions` row of the same `handle`: `hash` (its current key), `impersonator`, `target`,
@@ -169,6 +172,9 @@ export function migrate(storage: DurableObjectStorage): void {
         grace_ms INTEGER NOT NULL,
         expires_at INTEGER NOT NULL
       ) WITHOUT ROWID`)
+      sql.exec(
+        'CREATE TABLE reused (hash TEXT PRIMARY KEY, expires_at INTEGER NOT NULL) WITHOUT ROWID',
+      )
     }
     if (from < 6) {
       sql.exec(`CREATE TABLE IF NOT EXISTS impersonations (

@@ -345,7 +345,7 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
       const successor = `${loaded.successor}.${place.object}`
       return record === null ? null : { ...record, token: successor, rotated: true }
     }
-    if ('reused' in loaded) return loggedOut(now, loaded.events)
+    if ('reused' in loaded) return { ...loggedOut(now, loaded.events), endedBy: 'reused' }
     throw moved()
   }
 
