@@ -140,6 +140,26 @@ describe('session({ rotation }): when an id rotates', () => {
     expect(r.objects.calls.byMethod).toEqual({ load: 1 })
   })
 
+  it('writes SQLite rows only at the rotation and at the first use of the new id, none after', async () => {
+    const r = rotating()
+    const owner = r.app.browser()
+    const user = newUser()
+    await logIn(owner, user)
+    const stub = namedStub(`user:${user}`, OBJECTS)
+    const written = async (request: () => Promise<unknown>): Promise<number> => {
+      const before = (await stub.usage()).rowsWritten
+      await request()
+      return (await stub.usage()).rowsWritten - before
+    }
+    pass(EVERY)
+    const rotation = await written(() => who(owner))
+    const presented = await written(() => who(owner))
+    const after = await written(() => who(owner))
+    // The row moved to the new hash (a delete and an insert of its key) and the old id noted;
+    // then the old id's grace started and the row's predecessor cleared.
+    expect({ rotation, presented, after }).toEqual({ rotation: 3, presented: 2, after: 0 })
+  })
+
   it('keeps the data, the handle, the expiry and the creation time across a rotation', async () => {
     const r = rotating()
     const owner = r.app.browser()
