@@ -64,6 +64,8 @@ const FOREIGN = {
 }
 
 /** Modules of the package that a Worker using only session() with KV must not bundle. */
+/** What `session()` on KV may add to a Worker over Hono, gzipped minified (docs/internals/package.md). */
+const SESSION_KV_BUDGET = 20 * 1024
 const NOT_IN_SESSION_KV = [
   'dist/stores/cookie.js',
   'dist/cookies/signing.js',
@@ -268,6 +270,17 @@ await main(async () => {
     }
     const sessionKv = rows.find((row) => row.entry === 'session-kv')
     const all = rows.find((row) => row.entry === 'session-all')
+    const honoOnly = rows.find((row) => row.entry === 'hono-only')
+    // The budget docs/internals/package.md states: what session() on KV adds to a Worker
+    // over Hono alone, minified and gzipped (what a deploy uploads and bills by).
+    const added = sessionKv.min.gzip - honoOnly.min.gzip
+    if (added > SESSION_KV_BUDGET)
+      throw new Error(
+        `session() on KV adds ${kib(added)} gzipped minified over Hono; the budget is ${kib(SESSION_KV_BUDGET)}`,
+      )
+    console.log(
+      `session() on KV adds ${kib(added)} gzipped minified over Hono (budget ${kib(SESSION_KV_BUDGET)})`,
+    )
     const leaked = NOT_IN_SESSION_KV.filter((module) => sessionKv.modules.includes(module))
     if (leaked.length > 0)
       throw new Error(`session-kv bundles code it does not import: ${leaked.join(', ')}`)

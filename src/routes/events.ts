@@ -27,6 +27,11 @@ export interface EventView {
   newDevice?: boolean
   /** `login-throttled` only: how long the lock lasts, in seconds. */
   retryAfter?: number
+  /** Impersonation events only: who acted as whom, why, and (`impersonation-ended`) how it ended. */
+  impersonator?: string
+  target?: string
+  reason?: string
+  how?: Extract<SessionEvent, { type: 'impersonation-ended' }>['how']
 }
 
 /** The view of one event. */
@@ -45,6 +50,12 @@ export function eventView(event: SessionEvent): EventView {
   if (event.actor !== null) view.actor = event.actor
   if (event.type === 'login') view.newDevice = event.newDevice
   if (event.type === 'login-throttled') view.retryAfter = event.retryAfter
+  if (event.type === 'impersonation-started' || event.type === 'impersonation-ended') {
+    view.impersonator = event.impersonator
+    view.target = event.target
+    view.reason = event.reason
+  }
+  if (event.type === 'impersonation-ended') view.how = event.how
   return view
 }
 

@@ -25,3 +25,7 @@ export {
   durableObjectStore,
 } from './stores/durable-object/store.js'
 export { SESSION_ENDED_CLOSE_CODE } from './stores/types.js'
+export {
+  DEFAULT_IMPERSONATION_MAX_AGE,
+  type ImpersonateOptions,
+} from './core/impersonation.js'

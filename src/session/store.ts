@@ -15,6 +15,7 @@ export type {
   DeviceKey,
   EmptyResult,
   ExpirySetting,
+  ImpersonationStart,
   KeyChanges,
   LoadedRecord,
   RegistryContext,
@@ -23,6 +24,7 @@ export type {
   SessionAuth,
   SessionCursor,
   SessionDevice,
+  SessionImpersonation,
   SessionLifetime,
   SessionRecord,
   SessionRegistry,
@@ -32,7 +34,14 @@ export type {
   StoreContext,
   TrailContext,
 } from './stores/types.js'
-export type { EventActor, EventCursor, EventFields, SessionEventType } from './stores/events.js'
+export type {
+  EventActor,
+  EventCursor,
+  EventFields,
+  ImpersonationEnd,
+  ImpersonationFields,
+  SessionEventType,
+} from './stores/events.js'
 export { type CorruptReason, decodeRecord, encodeRecord } from './stores/record.js'
 export { generateSessionId, isSessionId, sha256Hex } from './foundation/id.js'
 export type { KVNamespaceLike } from './stores/kv.js'

@@ -26,6 +26,11 @@
  * | `POST /sessions/revoke-others` | `revokeOtherSessions()` → `{ revoked }`                |
  * | `POST /sessions/revoke-all`    | `revokeAllSessions()` → `{ revoked }`                  |
  * | `GET /live`                    | `acceptWebSocket()`                                    |
+ * | `POST /impersonate`            | `impersonate(user, { reason, maxAge })` of the body    |
+ * | `POST /impersonate/stop`       | `stopImpersonating()` → `{ stopped }`                  |
+ * | `GET /impersonator`            | `{ user, impersonator }`                               |
+ * | `POST /confirm`                | `confirmAuthentication()` → `{ user }`                 |
+ * | `POST /fresh`                  | `requireFreshAuth(600)` → `{ user }`                   |
  * | `GET /test-cookie`             | `setTestCookie()`                                      |
  * | `GET /test-cookie/check`       | `testCookieWorked()`, then `deleteTestCookie()`        |
  *
@@ -171,7 +176,9 @@ export function sessionApp(
   app.post('/password', async (c) => {
     const s = c.get('session')
     const user = await s.getUser()
-    if (user !== null) people?.renew(user)
+    // As an app must: an operator acting as the user does not change their password
+    // (updateAuthHash() then refuses with IMPERSONATING).
+    if (user !== null && (await s.impersonator()) === null) people?.renew(user)
     await s.updateAuthHash()
     return c.json({ user })
   })
@@ -186,6 +193,31 @@ export function sessionApp(
     c.json({ revoked: await c.get('session').revokeAllSessions() }),
   )
   app.get('/live', (c) => c.get('session').acceptWebSocket())
+  app.post('/impersonate', async (c) => {
+    const { user, reason, maxAge } = (await body(c)) as {
+      user: string
+      reason: string
+      maxAge?: number
+    }
+    const s = c.get('session')
+    await s.impersonate(user, maxAge === undefined ? { reason } : { reason, maxAge })
+    return c.json({ user: await s.getUser(), impersonator: await s.impersonator() })
+  })
+  app.post('/impersonate/stop', async (c) =>
+    c.json({ stopped: await c.get('session').stopImpersonating() }),
+  )
+  app.get('/impersonator', async (c) => {
+    const s = c.get('session')
+    return c.json({ user: await s.getUser(), impersonator: await s.impersonator() })
+  })
+  app.post('/confirm', async (c) => {
+    await c.get('session').confirmAuthentication()
+    return c.json({ user: await c.get('session').getUser() })
+  })
+  app.post('/fresh', async (c) => {
+    await c.get('session').requireFreshAuth(600)
+    return c.json({ user: await c.get('session').getUser() })
+  })
   app.get('/test-cookie', (c) => {
     c.get('session').setTestCookie()
     return c.text('set')

@@ -36,6 +36,10 @@ export function eventWords(event: EventView): string {
       return `Logins locked for ${Math.ceil((event.retryAfter ?? 0) / 60)} min after failed logins`
     case 'device-bound':
       return 'Session bound to its device'
+    case 'impersonation-started':
+      return `${event.impersonator} started acting as ${event.target}: ${event.reason}`
+    case 'impersonation-ended':
+      return `${event.impersonator} stopped acting as ${event.target} (${event.how})`
   }
 }
 

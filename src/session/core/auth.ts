@@ -8,6 +8,18 @@ import { SessionError } from '../foundation/errors.js'
 import { currentHash } from './auth-hash.js'
 import type { SessionState } from './state.js'
 
+/**
+ * Refuses, with `IMPERSONATING` (403), what must stay the user's own (re-authentication,
+ * ending sessions, a password change, a login) while an operator acts as them.
+ */
+export function refuseImpersonation(state: SessionState, call: string): void {
+  if (state.impersonator !== null)
+    throw new SessionError(
+      'IMPERSONATING',
+      `${call}: refused while ${state.impersonator} is acting as this user; it must be the user's own`,
+    )
+}
+
 /** Longest user id `login()` accepts, in UTF-16 code units. */
 export const MAX_USER_ID = 256
 
@@ -24,6 +36,7 @@ export async function login(state: SessionState, user: string): Promise<void> {
     )
   }
   await state.write()
+  refuseImpersonation(state, 'login()')
   const hash = await currentHash(state, user)
   if (state.options.authHash !== null && hash === null) {
     throw new SessionError('INVALID_VALUE', 'login(): authHash() gave no verifier for this user')
@@ -41,6 +54,7 @@ export async function updateAuthHash(state: SessionState): Promise<void> {
   const auth = state.auth
   if (auth === null)
     throw new SessionError('NOT_LOGGED_IN', 'updateAuthHash(): the session is not logged in')
+  refuseImpersonation(state, 'updateAuthHash()')
   if (state.options.authHash === null)
     throw new SessionError('INVALID_OPTION', 'updateAuthHash(): session() has no "authHash" option')
   const hash = await currentHash(state, auth.user)
@@ -61,6 +75,7 @@ export async function confirmAuthentication(state: SessionState): Promise<void> 
   const auth = state.auth
   if (auth === null)
     throw new SessionError('NOT_LOGGED_IN', 'confirmAuthentication(): the session is not logged in')
+  refuseImpersonation(state, 'confirmAuthentication()')
   state.reauthenticate({ ...auth, at: state.now() })
 }
 
@@ -79,6 +94,7 @@ export async function requireFreshAuth(state: SessionState, maxAge: number): Pro
   const auth = state.auth
   if (auth === null)
     throw new SessionError('NOT_LOGGED_IN', 'requireFreshAuth(): the session is not logged in')
+  refuseImpersonation(state, 'requireFreshAuth()')
   const at = auth.at ?? state.createdAt ?? 0
   if (state.now() - at > maxAge * 1000) {
     throw new SessionError(

@@ -4,6 +4,7 @@
  * that keep a per-user registry (Durable Objects). Elsewhere each call is `NOT_SUPPORTED`.
  */
 import { SessionError } from '../foundation/errors.js'
+import { refuseImpersonation } from './auth.js'
 import type { SessionState } from './state.js'
 import type { SessionEvent } from '../stores/events.js'
 import {
@@ -58,6 +59,7 @@ export async function revokeSession(state: SessionState, handle: string): Promis
   if (typeof handle !== 'string')
     throw new SessionError('INVALID_VALUE', 'revokeSession(): the handle must be a string')
   const { registry, user } = await scope(state, 'revokeSession()')
+  refuseImpersonation(state, 'revokeSession()')
   const own = state.ownToken()
   const { revoked, current, events } = await registry.revoke(user, handle, own, state.context())
   state.noteEvents(events)
@@ -68,6 +70,7 @@ export async function revokeSession(state: SessionState, handle: string): Promis
 /** Revokes every session of the user but this one ("log out other devices"); resolves how many. */
 export async function revokeOtherSessions(state: SessionState): Promise<number> {
   const { registry, user } = await scope(state, 'revokeOtherSessions()')
+  refuseImpersonation(state, 'revokeOtherSessions()')
   const own = state.ownToken()
   const { count, events } = await registry.revokeAll(user, own, own, state.context())
   state.noteEvents(events)
@@ -77,6 +80,7 @@ export async function revokeOtherSessions(state: SessionState): Promise<number> 
 /** Revokes every session of the user, this one included ("log out everywhere"); resolves how many. */
 export async function revokeAllSessions(state: SessionState): Promise<number> {
   const { registry, user } = await scope(state, 'revokeAllSessions()')
+  refuseImpersonation(state, 'revokeAllSessions()')
   const own = state.ownToken()
   const { count, events } = await registry.revokeAll(user, null, own, state.context())
   state.noteEvents(events)

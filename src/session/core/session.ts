@@ -16,6 +16,7 @@ import type { ListSessionsOptions, SecurityEventsOptions } from '../stores/list-
 import type { SessionData, SessionInfo } from '../stores/types.js'
 import { confirmAuthentication, login, requireFreshAuth, updateAuthHash } from './auth.js'
 import { destroyTokens } from './destroy.js'
+import { type ImpersonateOptions, impersonate, stopImpersonating } from './impersonation.js'
 import { loginFailed } from './login-failed.js'
 import {
   countSessions,
@@ -208,6 +209,8 @@ export class Session<Data extends object = SessionData> {
     // read, never a billed delete). If the read fails, the delete is still attempted:
     // logging out must revoke.
     await this.#s.read()
+    // Logging out of an impersonation ends it, then the operator's own session.
+    if (this.#s.impersonator !== null) await stopImpersonating(this.#s)
     await destroyTokens(this.#s, this.#s.flush())
   }
 
@@ -351,6 +354,48 @@ export class Session<Data extends object = SessionData> {
   /** Throws `REAUTHENTICATION_REQUIRED` (403) if the last `login()`/`confirmAuthentication()` is over `maxAge` s old. */
   async requireFreshAuth(maxAge: number): Promise<void> {
     await requireFreshAuth(this.#s, maxAge)
+  }
+
+  /**
+   * Acts as `user` (support staff seeing the app as the user sees it): from this response
+   * on, the session is one of `user`'s, listed in their sessions with `impersonator`, until
+   * `stopImpersonating()`, its time limit (`maxAge`, default 1800 s), the operator's own
+   * session ending, or the user ending it; then the next request is the operator's own
+   * session again (the same handle, a new key). Needs a `reason` (recorded with the start
+   * and the end in both users' trails) and a fresh authentication (`freshness`, default
+   * 600 s: else `REAUTHENTICATION_REQUIRED`). It does not count against `maxSessionsPerUser`.
+   * While it lasts, what must stay the user's own is refused with `IMPERSONATING` (403):
+   * `requireFreshAuth()`, `confirmAuthentication()`, `updateAuthHash()`, `login()`, and the
+   * revocations. Durable Objects only: elsewhere `NOT_SUPPORTED`. Who may impersonate is the
+   * app's decision: check it before calling.
+   *
+   * @example
+   * ```ts
+   * if (!admins.has(await s.getUser())) return c.json({ error: 'Forbidden' }, 403)
+   * await s.impersonate(username, { reason: 'ticket #4521' })
+   * ```
+   */
+  async impersonate(user: string, options: ImpersonateOptions): Promise<void> {
+    await impersonate(this.#s, user, options)
+  }
+
+  /**
+   * Ends the impersonation this session is: the operator's own session again, under its
+   * handle (or none, logged out, when it ended meanwhile). Resolves whether it was one.
+   * @example `if (await s.stopImpersonating()) return c.redirect('/admin')`
+   */
+  async stopImpersonating(): Promise<boolean> {
+    return stopImpersonating(this.#s)
+  }
+
+  /**
+   * The operator acting as the user when the session is an impersonation, else `null`:
+   * show a banner, refuse what must stay the user's own.
+   * @example `const by = await s.impersonator() // 'ada' while Ada acts as this user`
+   */
+  async impersonator(): Promise<string | null> {
+    await this.#s.read()
+    return this.#s.impersonator
   }
 
   /** Accepts a WebSocket for this logged-in session (501 / 403 Origin / 401 refused first); see `core/sockets.ts`. */

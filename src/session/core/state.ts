@@ -110,6 +110,8 @@ export class SessionState {
   /** When the session was created (`null` until a new one is first saved). */
   #createdAt: number | null = null
   #auth: SessionAuth | null = null
+  /** The operator acting as the user, when the session is an impersonation. */
+  #impersonator: string | null = null
   #device: SessionDevice | null = null
   /** The commit leaves the session and its cookie alone unless it is changed ({@link freeze}). */
   #frozen = false
@@ -157,6 +159,10 @@ export class SessionState {
   /** The user binding, or `null`. */
   get auth(): SessionAuth | null {
     return this.#auth
+  }
+  /** The operator acting as the user (an impersonation), or `null`. */
+  get impersonator(): string | null {
+    return this.#impersonator
   }
   /** The device binding, or `null`. */
   get device(): SessionDevice | null {
@@ -360,6 +366,11 @@ export class SessionState {
       record = null
       this.#frozen = true
     }
+    if (record?.events !== undefined) this.noteEvents(record.events)
+    // The store handed the session back under a new key (an impersonation that ended): the
+    // cookie carries it from this response on.
+    const handedBack = record?.token !== undefined
+    if (record?.token !== undefined) this.#token = token = record.token
     if (record?.rekey === true && token !== null) {
       // The store cannot keep the session under this token: it is saved as a new one at the
       // end of the request, and this token goes once that save succeeded (commit.ts).
@@ -386,8 +397,10 @@ export class SessionState {
       this.#expiry = record.expiry
       this.#createdAt = record.createdAt
       this.#auth = record.auth
+      this.#impersonator = record.impersonator ?? null
       this.#device = record.device ?? null
       this.#loadedExpiresAt = record.expiresAt
+      if (handedBack) this.#modified = true
     } else {
       this.#data = emptyData()
       // Unknown, expired or unreadable: never adopt the id (a store failure keeps it
@@ -516,6 +529,7 @@ export class SessionState {
     this.#expiry = null
     this.#createdAt = null
     this.#auth = null
+    this.#impersonator = null
     this.#device = null
     this.#changes = WHOLE
     this.#modified = true
@@ -537,6 +551,7 @@ export class SessionState {
   forgetRevoked(): void {
     this.#token = null
     this.empty()
+    this.#impersonator = null
   }
 
   // ----- keys and users ----------------------------------------------------------------
@@ -580,6 +595,31 @@ export class SessionState {
   reauthenticate(auth: SessionAuth): void {
     this.rebind(auth)
     this.#pending.push(this.#event({ type: 'reauthenticated' }, auth.user))
+  }
+
+  /**
+   * The session became `token`'s, holding `record` (`impersonate()`, `stopImpersonating()`):
+   * the data, expiry, user and device are that session's, `impersonator` names the operator
+   * acting as its user (`null`: the user's own), and the response's cookie carries `token`.
+   * Nothing this request changed before is saved.
+   */
+  switchTo(token: string, record: SessionRecord, impersonator: string | null): void {
+    this.#token = token
+    this.#data = record.data
+    this.#expiry = record.expiry
+    this.#expiryChanged = false
+    this.#createdAt = record.createdAt
+    this.#auth = record.auth
+    this.#impersonator = impersonator
+    this.#device = record.device ?? null
+    this.#loadedExpiresAt = record.expiresAt
+    this.#sizes = null
+    this.#total = 0
+    this.#changes = NO_CHANGES
+    this.#retired = []
+    this.#pending = []
+    this.#carriesOn = false
+    this.#modified = true
   }
 
   /** Binds the session to `device` (the device binding's refresh, or the commit's offer). */

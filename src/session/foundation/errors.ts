@@ -29,6 +29,8 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status'
  * - `FORBIDDEN_ORIGIN`: a WebSocket upgrade from another origin (or `Origin: null`).
  * - `LOGIN_THROTTLED`: too many failed logins for the user name (`loginFailed()`, Durable
  *   Object store): a login or re-authentication is refused (429) for `retryAfter` seconds.
+ * - `IMPERSONATING`: the session is an impersonation (`impersonate()`), and the action must
+ *   stay the user's own (re-authentication, ending sessions, a password change): 403.
  */
 export type SessionErrorCode =
   | 'INVALID_OPTION'
@@ -47,6 +49,7 @@ export type SessionErrorCode =
   | 'FORBIDDEN_ORIGIN'
   | 'LOGIN_THROTTLED'
   | 'TOO_MANY_SOCKETS'
+  | 'IMPERSONATING'
 
 const STATUS: Record<SessionErrorCode, ContentfulStatusCode> = {
   INVALID_OPTION: 500,
@@ -65,6 +68,7 @@ const STATUS: Record<SessionErrorCode, ContentfulStatusCode> = {
   FORBIDDEN_ORIGIN: 403,
   LOGIN_THROTTLED: 429,
   TOO_MANY_SOCKETS: 429,
+  IMPERSONATING: 403,
 }
 
 /**

@@ -63,7 +63,10 @@ export interface EventFields {
  * - `reauthenticated`: `confirmAuthentication()`;
  * - `login-failed`: the app reported a failed password check (`loginFailed()`);
  * - `login-throttled`: too many failures: logins for the user are refused until `retryAfter` s pass;
- * - `device-bound`: a browser registered a device key for the session (DBSC).
+ * - `device-bound`: a browser registered a device key for the session (DBSC);
+ * - `impersonation-started`, `impersonation-ended`: an operator began or stopped acting as
+ *   the user (`session.impersonate()`), written to both users' trails: `user` is the
+ *   trail's owner, `handle` that user's session (the impersonation, or the operator's own).
  */
 export type SessionEvent =
   | (EventFields & { readonly type: 'login'; readonly newDevice: boolean })
@@ -73,6 +76,37 @@ export type SessionEvent =
   | (EventFields & { readonly type: 'login-failed' })
   | (EventFields & { readonly type: 'login-throttled'; readonly retryAfter: number })
   | (EventFields & { readonly type: 'device-bound' })
+  | (EventFields & ImpersonationFields & { readonly type: 'impersonation-started' })
+  | (EventFields &
+      ImpersonationFields & {
+        readonly type: 'impersonation-ended'
+        readonly how: ImpersonationEnd
+      })
+
+/**
+ * How an impersonation ended: `stopped` (`stopImpersonating()`), `expired` (its time limit),
+ * `revoked` (the user ended it from "your sessions", an operator, or the user's password
+ * changed), `admin-session-ended` (the operator's own session ended: revoked, logged out,
+ * a password change, expired), `logged-out` (`flush()` while impersonating).
+ */
+export type ImpersonationEnd =
+  | 'stopped'
+  | 'expired'
+  | 'revoked'
+  | 'admin-session-ended'
+  | 'logged-out'
+
+/** What both impersonation events say beside the common fields. */
+export interface ImpersonationFields {
+  /** The operator acting as the user. */
+  readonly impersonator: string
+  /** The user acted as. */
+  readonly target: string
+  /** Why, as the operator gave it. */
+  readonly reason: string
+  /** When the impersonation's time limit ends it, in ms since the epoch. */
+  readonly endsAt: number
+}
 
 /** The event types, for filters and switch statements. */
 export type SessionEventType = SessionEvent['type']

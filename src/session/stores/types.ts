@@ -78,6 +78,23 @@ export interface LoadedRecord extends SessionRecord {
    * that saves nothing (a 5xx) writes nothing anywhere and leaves the old token as it was.
    */
   readonly rekey?: true
+  /**
+   * The operator acting as the user, when the session is an impersonation
+   * (`session.impersonate()`, {@link SessionImpersonation}); absent otherwise.
+   */
+  readonly impersonator?: string
+  /**
+   * Set when the store moved the session to a new token during the load: an impersonation
+   * that ended (stopped elsewhere, its time limit, revoked by the user) hands the operator
+   * back their own session under a new key. The core adopts it and the response's cookie
+   * carries it.
+   */
+  readonly token?: string
+  /**
+   * Security events the load itself recorded (an impersonation that ended), for the app's
+   * `onEvent` hook. A record with nothing to go back to is answered expired, with them.
+   */
+  readonly events?: readonly SessionEvent[]
 }
 
 /** A session's binding to a user (Django keeps `_auth_user_id` and `_auth_user_hash` in the data). */
@@ -281,6 +298,53 @@ export interface SessionStore {
   readonly registry?: SessionRegistry
   /** Session-bound WebSockets, on stores that hold them (Durable Objects); absent elsewhere. */
   readonly sockets?: SessionSockets
+  /** Impersonation (`session.impersonate()`), on stores that can (Durable Objects); absent elsewhere. */
+  readonly impersonation?: SessionImpersonation
+}
+
+/** What {@link SessionImpersonation.start} is told: who acts as whom, why, and the new session. */
+export interface ImpersonationStart {
+  /** The operator, whose session (the token given) is kept to return to. */
+  readonly impersonator: string
+  /** The user acted as. */
+  readonly target: string
+  /** Why, as the operator gave it (recorded in both trails). */
+  readonly reason: string
+  /** When the impersonation ends by itself, in ms since the epoch. */
+  readonly endsAt: number
+  /** The impersonation's own session: the target's user binding, empty data. */
+  readonly record: SessionRecord
+  /** `record` as validated JSON. */
+  readonly serialized: string
+}
+
+/**
+ * Acting as another user, keeping the operator's own session to return to. The
+ * impersonation is a session of the target's of its own (listed in their sessions, ended
+ * like any of them); the operator's session stays as it is, under its handle, while the
+ * cookie carries the impersonation's token. Ending it hands the operator's session back
+ * under a new key (only hashes are stored, so the old token is not kept anywhere).
+ */
+export interface SessionImpersonation {
+  /**
+   * Starts acting as `start.target` from the operator's session `token`; resolves the
+   * impersonation's token and the events recorded (`impersonation-started`, in both
+   * trails). Rejects with `SESSION_INTERRUPTED` when the operator's session is not live.
+   */
+  start(
+    token: string,
+    start: ImpersonationStart,
+    context: StoreContext,
+  ): Promise<{ token: string; events: readonly SessionEvent[] }>
+  /**
+   * Ends the impersonation `token` names; resolves the operator's session under a new
+   * token (`null` when it ended meanwhile: logged out) and the events recorded
+   * (`impersonation-ended`, `how: 'stopped'`, in both trails).
+   */
+  stop(
+    token: string,
+    context: StoreContext,
+  ): Promise<{ token: string | null; record: LoadedRecord | null; events: readonly SessionEvent[] }>
 }
 
 /**
@@ -339,6 +403,8 @@ export interface SessionInfo {
   country: string | null
   /** `request.cf.colo` at creation, when the store records locations; else `null`. */
   colo: string | null
+  /** The operator acting as the user in this session (an impersonation); absent for the user's own. */
+  impersonator?: string
 }
 
 /**

@@ -59,7 +59,7 @@ export interface DurableObjectTestHelpers {
 
 /**
  * Deletes every session of a Durable Object store (with the forwards and verifiers kept
- * beside them, and the failed logins the login throttle counts), in every object of the namespace this test file created, and their
+ * beside them, the failed logins the login throttle counts, and impersonations), in every object of the namespace this test file created, and their
  * pending alarms (which the pool does not reset between tests, and which would fire
  * during a later one). Resolves how many objects it emptied. Only in the vitest pool: it
  * runs code inside each object, which only the pool's helpers can.
@@ -82,7 +82,7 @@ export async function clearDurableObjectSessions(
         // bound beside it is left alone, alarm included.
         const tables = state.storage.sql
           .exec<{ name: string }>(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('sessions', 'moved', 'verifiers', 'login_failures')",
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('sessions', 'moved', 'verifiers', 'login_failures', 'impersonations')",
           )
           .toArray()
         if (tables.length === 0) return

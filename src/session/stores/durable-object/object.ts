@@ -5,7 +5,13 @@
  * surface; each check and the write it guards run in one synchronous stretch of SQL, so
  * no other request can come between them (the invariants are listed in docs/internals/storage.md).
  */
-import type { EventActor, EventCursor, RevokedBy, SessionEvent } from '../events.js'
+import type {
+  EventActor,
+  EventCursor,
+  ImpersonationEnd,
+  RevokedBy,
+  SessionEvent,
+} from '../events.js'
 import { decodeRecord, isEmptyRecord } from '../record.js'
 import type {
   ExpirySetting,
@@ -14,6 +20,7 @@ import type {
   SessionLifetime,
   SessionRecord,
 } from '../types.js'
+import { endedEvent, type ImpersonationLink, Impersonations } from './impersonations.js'
 import { encodeMerged, mergeRecord } from './merge.js'
 import { type ListedRow, migrate, rowDevice, rowLocation, type SessionRow } from './schema.js'
 import { SocketHoldingObject } from './socket-object.js'
@@ -123,6 +130,23 @@ export interface Moved {
   moved: true
 }
 
+/** What {@link SessionObject.load} answers for an impersonation that lasts: its record and link. */
+export interface Impersonated {
+  record: string
+  impersonation: ImpersonationLink
+}
+
+/**
+ * What {@link SessionObject.load} and {@link SessionObject.endImpersonation} answer for an
+ * impersonation that ended: the operator's session to hand back, how it ended, and the
+ * events this call recorded.
+ */
+export interface Returning {
+  returnTo: ImpersonationLink
+  how: ImpersonationEnd
+  events: SessionEvent[]
+}
+
 /**
  * The Durable Object class to re-export from the worker's entry module and bind with
  * `new_sqlite_classes` (see the README). Talk to it through `durableObjectStore()`.
@@ -136,34 +160,192 @@ export class SessionObject extends SocketHoldingObject {
   readonly #sql: CountingSql
   readonly #trail: Trail
   readonly #throttle: Throttle
+  readonly #impersonations: Impersonations
 
   constructor(ctx: DurableObjectState, env: unknown) {
     super(ctx, env)
     this.#sql = new CountingSql(ctx.storage.sql)
     this.#trail = new Trail(this.#sql)
     this.#throttle = new Throttle(this.#sql)
+    this.#impersonations = new Impersonations(this.#sql)
     void ctx.blockConcurrencyWhile(async () => migrate(ctx.storage))
   }
 
   /**
    * The record of a live session, `{ moved: true }` when the key's session moved to a new
    * key in the last {@link FORWARD_TTL_MS} (a request with it is in flight across a key
-   * change), or `null`; marks it seen when `touchAfterMs` have passed.
+   * change), or `null`; marks it seen when `touchAfterMs` have passed. An impersonation
+   * answers its link beside the record while it lasts ({@link Impersonated}), and the
+   * operator's session to return to once it ended ({@link Returning}): past its time limit,
+   * it ends here.
    */
-  load(hash: string, now: number, touchAfterMs: number): string | Moved | null {
-    const row = this.#sql.query<Pick<SessionRow, 'record' | 'last_seen_at'>>(
-      'SELECT record, last_seen_at FROM sessions WHERE hash = ? AND expires_at > ?',
+  load(
+    hash: string,
+    now: number,
+    touchAfterMs: number,
+  ): string | Moved | Impersonated | Returning | null {
+    const row = this.#sql.query<
+      Pick<SessionRow, 'record' | 'last_seen_at' | 'handle'> & { ends_at: number | null }
+    >(
+      `SELECT s.record, s.last_seen_at, s.handle, i.ends_at FROM sessions s
+       LEFT JOIN impersonations i ON i.handle = s.handle AND i.ended IS NULL
+       WHERE s.hash = ? AND s.expires_at > ?`,
       hash,
       now,
     )[0]
-    if (row === undefined)
-      return this.#sql.query('SELECT 1 FROM moved WHERE hash = ? AND expires_at > ?', hash, now)
-        .length > 0
-        ? { moved: true }
-        : null
+    if (row === undefined) {
+      if (
+        this.#sql.query('SELECT 1 FROM moved WHERE hash = ? AND expires_at > ?', hash, now).length
+      )
+        return { moved: true }
+      return this.#returning(hash, now)
+    }
+    if (row.ends_at !== null && row.ends_at <= now) return this.#returning(hash, now)
     if (now - row.last_seen_at >= touchAfterMs)
       this.#sql.run('UPDATE sessions SET last_seen_at = ? WHERE hash = ?', now, hash)
-    return row.record
+    const impersonation = row.ends_at === null ? undefined : this.#impersonations.active(row.handle)
+    return impersonation === undefined ? row.record : { record: row.record, impersonation }
+  }
+
+  // ----- impersonation (impersonations.ts) ----------------------------------------------
+
+  /**
+   * The operator's side of a start: their session `hash` must be live, theirs (`user`), and
+   * not an impersonation itself; records `event` (`impersonation-started`) with its handle.
+   * Resolves the handle and the events, or `null`.
+   */
+  beginImpersonating(
+    hash: string,
+    user: string,
+    now: number,
+    event: SessionEvent,
+    retention: TrailRetention,
+  ): { handle: string; events: SessionEvent[] } | null {
+    const row = this.#sql.query<{ handle: string }>(
+      'SELECT handle FROM sessions WHERE hash = ? AND user = ? AND expires_at > ?',
+      hash,
+      user,
+      now,
+    )[0]
+    if (row === undefined || this.#impersonations.active(row.handle) !== undefined) return null
+    const own = { ...event, handle: row.handle, actor: { user, handle: row.handle } }
+    return {
+      handle: row.handle,
+      events: this.#trail.record([own], this.#retention(retention), now),
+    }
+  }
+
+  /**
+   * The target's side of a start: adds the impersonation session `row` (not counted against
+   * the user's cap, ending none of their sessions) and its `link`, and records `event`
+   * (`impersonation-started`) in the user's trail. The row stays listed until it ends.
+   */
+  async startImpersonation(
+    row: SessionRow,
+    link: ImpersonationLink,
+    event: SessionEvent,
+    retention: TrailRetention,
+  ): Promise<SessionEvent[]> {
+    const now = row.created_at
+    this.#sql.insert(row)
+    this.#impersonations.add(link, row.hash, now, row.expires_at)
+    const events = this.#trail.record([event], this.#retention(retention), now)
+    await this.#wakeBy(Math.min(row.expires_at, link.endsAt), row.handle)
+    return events
+  }
+
+  /**
+   * Ends the impersonation session `hash` names (`how`: stopped, or its operator's session
+   * ended), recorded in the user's trail with `actor`, and answers the operator's session to
+   * return to; one that ended already (revoked, past its limit) answers the same, as it
+   * ended. `null` when `hash` is no impersonation.
+   */
+  endImpersonation(
+    hash: string,
+    now: number,
+    how: Extract<ImpersonationEnd, 'stopped' | 'admin-session-ended' | 'logged-out'>,
+    actor: EventActor | null,
+  ): Returning | null {
+    const handle = this.#sql.query<{ handle: string }>(
+      'SELECT handle FROM sessions WHERE hash = ? AND expires_at > ?',
+      hash,
+      now,
+    )[0]?.handle
+    const link = handle === undefined ? undefined : this.#impersonations.active(handle)
+    if (link === undefined || link.endsAt <= now) return this.#returning(hash, now)
+    this.#impersonations.end([link.handle], how)
+    const place = { user: link.target, handle: link.handle, at: now, device: null }
+    const events = this.#trail.record(
+      [endedEvent(link, how, { ...place, location: null, actor })],
+      this.#retention(null),
+      now,
+    )
+    this.#endSessions([link.handle], 'logged out', null)
+    this.#consume(hash, link, now)
+    return { returnTo: link, how, events }
+  }
+
+  /**
+   * The operator's side of an end: their session `hash`, when live, goes on under the key
+   * `newHash` (the cookie had left the old one); `event` (`impersonation-ended`) is recorded
+   * with its handle either way. Resolves the session's record, or `null` when it had ended.
+   */
+  endImpersonating(
+    hash: string,
+    newHash: string,
+    now: number,
+    event: SessionEvent,
+  ): { record: string | null; events: SessionEvent[] } {
+    const row = this.#sql.live(hash, now)
+    if (row !== undefined)
+      this.#sql.run(
+        'UPDATE sessions SET hash = ?, last_seen_at = ? WHERE hash = ?',
+        newHash,
+        now,
+        hash,
+      )
+    const own = row === undefined ? event : { ...event, handle: row.handle }
+    const events = this.#trail.record([own], this.#retention(null), now)
+    return { record: row?.record ?? null, events }
+  }
+
+  /**
+   * The key `hash` of an impersonation that ended (or ends now, past its limit or expired):
+   * the operator's session to hand back, once. Its row goes and a forward is left, so a
+   * request in flight with the key reads as moved rather than logged out.
+   */
+  #returning(hash: string, now: number): Returning | null {
+    const found = this.#impersonations.byHash(hash)
+    if (found === undefined) return null
+    const { link } = found
+    let how = found.ended
+    let events: SessionEvent[] = []
+    if (how === null) {
+      how = 'expired'
+      this.#impersonations.end([link.handle], how)
+      const place = { user: link.target, handle: link.handle, at: now, device: null }
+      events = this.#trail.record(
+        [endedEvent(link, how, { ...place, location: null, actor: null })],
+        this.#retention(null),
+        now,
+      )
+      this.#endSessions([link.handle], 'expired', null)
+    }
+    this.#consume(hash, link, now)
+    return { returnTo: link, how, events }
+  }
+
+  /** Forgets an ended impersonation, leaving a forward of its key for requests in flight. */
+  #consume(hash: string, link: ImpersonationLink, now: number): void {
+    this.#impersonations.remove(link.handle)
+    this.#forward(hash, link.handle, now + FORWARD_TTL_MS)
+  }
+
+  /** Ends impersonations past their time limit (before the user's sessions are listed, and by the alarm). */
+  #endOverdue(now: number): SessionEvent[] {
+    const overdue = this.#impersonations.overdue(now)
+    if (overdue.length === 0) return []
+    return this.#endSessions(overdue, 'expired', null, now).events
   }
 
   /**
@@ -226,6 +408,8 @@ export class SessionObject extends SocketHoldingObject {
       this.#sql.run('UPDATE moved SET handle = ? WHERE handle = ?', row.handle, old.handle)
       this.#forward(hash, row.handle, Math.min(old.expires_at, now + FORWARD_TTL_MS))
     }
+    // An impersonation moving to a new key stays one, and never counts against the cap.
+    const impersonation = source !== undefined && this.#impersonations.rekey(row.handle, row.hash)
     const verifier = mine.auth?.hash ?? null
     const previous =
       stored === null || typeof stored === 'string' ? undefined : (stored.auth?.hash ?? null)
@@ -237,7 +421,10 @@ export class SessionObject extends SocketHoldingObject {
       if (previous !== verifier) this.#noteVerifier(row.user, verifier)
       if (proves) this.#throttle.reset(row.user)
       const ending = { actor: null, now, retention }
-      events.push(...this.#limit(row.user, row.handle, verifier, move.maxSessions ?? null, ending))
+      if (!impersonation)
+        events.push(
+          ...this.#limit(row.user, row.handle, verifier, move.maxSessions ?? null, ending),
+        )
     }
     await this.#wakeBy(row.expires_at, row.handle)
     return { status: 'ok', expiry, expiresAt: row.expires_at, events }
@@ -430,8 +617,10 @@ export class SessionObject extends SocketHoldingObject {
     if (verifier !== null) {
       this.#endStale(user, verifier, { actor: null, now, retention: this.#retention(null) })
     }
+    this.#endOverdue(now)
     return this.#sql.query<ListedRow>(
-      `SELECT hash, handle, created_at, last_seen_at, expires_at, user_agent, country, colo, device, region, city
+      `SELECT hash, handle, created_at, last_seen_at, expires_at, user_agent, country, colo, device, region, city,
+       (SELECT impersonator FROM impersonations i WHERE i.handle = sessions.handle) AS impersonator
        FROM sessions WHERE user = ? AND expires_at > ? AND (? IS NULL OR created_at < ? OR (created_at = ? AND handle > ?))
        ORDER BY created_at DESC, handle LIMIT ?`,
       user,
@@ -591,11 +780,15 @@ export class SessionObject extends SocketHoldingObject {
         'expired',
         null,
       )
+    this.#endOverdue(now)
+    this.#impersonations.sweep(now)
     this.#sql.run('DELETE FROM moved WHERE expires_at <= ?', now)
-    const next =
+    const stored =
       this.#sql.query<{ next: number | null }>(
         'SELECT min(e) AS next FROM (SELECT min(expires_at) AS e FROM sessions UNION ALL SELECT min(expires_at) FROM moved)',
       )[0]?.next ?? null
+    const limit = this.#impersonations.nextEnd()
+    const next = stored === null || limit === null ? (stored ?? limit) : Math.min(stored, limit)
     const sweep = next === null ? null : Math.max(next, now + SWEEP_INTERVAL_MS)
     const watched = this.#socketExpiry()
     const at = watched === null ? sweep : Math.min(watched, sweep ?? watched)
@@ -637,6 +830,7 @@ export class SessionObject extends SocketHoldingObject {
     handles: readonly string[],
     reason: EndReason,
     ending: Ending | null,
+    now: number = ending?.now ?? Date.now(),
   ): { removed: number; events: SessionEvent[] } {
     const list = JSON.stringify(handles)
     const ended =
@@ -658,7 +852,8 @@ export class SessionObject extends SocketHoldingObject {
       list,
     )
     this.endSockets(handles, reason)
-    if (ending === null || ended.length === 0) return { removed, events: [] }
+    const stopped = this.#impersonationsEnded(handles, reason, ending, now)
+    if (ending === null || ended.length === 0) return { removed, events: stopped }
     const revoked: SessionEvent[] = ended.map((row) => ({
       type: 'revoked',
       by: ending.by,
@@ -670,7 +865,37 @@ export class SessionObject extends SocketHoldingObject {
       location: rowLocation(row),
       actor: ending.actor,
     }))
-    return { removed, events: this.#trail.record(revoked, ending.retention, ending.now) }
+    const recorded = this.#trail.record(revoked, ending.retention, ending.now)
+    return { removed, events: [...recorded, ...stopped] }
+  }
+
+  /**
+   * The impersonations among `handles` that lasted until now end with their sessions
+   * (revoked by the user or an operator, a password change, expired, logged out): each is
+   * marked ended, for its operator's next request to find, and recorded in the trail.
+   */
+  #impersonationsEnded(
+    handles: readonly string[],
+    reason: EndReason,
+    ending: Ending | null,
+    now: number,
+  ): SessionEvent[] {
+    const how: ImpersonationEnd =
+      ending !== null ? 'revoked' : reason === 'expired' ? 'expired' : 'logged-out'
+    const links = this.#impersonations.end(handles, how)
+    if (links.length === 0) return []
+    const actor = ending?.actor ?? null
+    const events = links.map((link) =>
+      endedEvent(link, how, {
+        user: link.target,
+        handle: link.handle,
+        at: now,
+        device: null,
+        location: null,
+        actor,
+      }),
+    )
+    return this.#trail.record(events, ending?.retention ?? this.#retention(null), now)
   }
 
   /**
@@ -691,6 +916,7 @@ export class SessionObject extends SocketHoldingObject {
     if (maxSessions === null) return stale
     const others = this.#sql.query<{ handle: string }>(
       `SELECT handle FROM sessions WHERE user = ? AND handle != ? AND expires_at > ?
+       AND handle NOT IN (SELECT handle FROM impersonations)
        GROUP BY handle ORDER BY max(last_seen_at), min(created_at), handle`,
       user,
       handle,

@@ -37,6 +37,14 @@
  *   row per user name with failures: `failures` (a JSON array of the times, in ms, of the
  *   failed logins within the window, oldest first, fewer than the limit) and `locked_until`
  *   (ms; `0` when not locked). Deleted by a successful login or re-authentication.
+ * - `impersonations` (version 6, `WITHOUT ROWID`, keyed by `handle`), in the target's
+ *   object: one row per impersonation session (`session.impersonate()`), beside its
+ *   `sessions` row of the same `handle`: `hash` (its current key), `impersonator`, `target`,
+ *   `reason`, the operator's session to return to (`admin_object`, the object's id;
+ *   `admin_hash`; `admin_handle`), `started_at`, `ends_at` (the time limit), `ended` (how
+ *   it ended, `NULL` while it lasts) and `keep_until` (ms): an ended row stays until the
+ *   operator's next request with it (which hands their session back and deletes it) or
+ *   `keep_until`, when the alarm deletes it.
  */
 
 import {
@@ -54,7 +62,7 @@ import type { SessionInfo } from '../types.js'
 export const userObjectName = (user: string): string => `user:${user}`
 
 /** The schema version this code writes; older databases are migrated up in the constructor. */
-export const SCHEMA_VERSION = 4
+export const SCHEMA_VERSION = 6
 
 /** One session as the object keeps it. */
 export interface SessionRow {
@@ -132,6 +140,14 @@ export function migrate(storage: DurableObjectStorage): void {
         'CREATE TABLE login_failures (user TEXT PRIMARY KEY, failures TEXT NOT NULL, locked_until INTEGER NOT NULL) WITHOUT ROWID',
       )
     }
+    if (from < 6) {
+      sql.exec(`CREATE TABLE IF NOT EXISTS impersonations (
+        handle TEXT PRIMARY KEY, hash TEXT NOT NULL, impersonator TEXT NOT NULL,
+        target TEXT NOT NULL, reason TEXT NOT NULL, admin_object TEXT NOT NULL,
+        admin_hash TEXT NOT NULL, admin_handle TEXT NOT NULL, started_at INTEGER NOT NULL,
+        ends_at INTEGER NOT NULL, ended TEXT, keep_until INTEGER NOT NULL
+      ) WITHOUT ROWID`)
+    }
     sql.exec(
       'INSERT INTO meta (id, schema_version) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET schema_version = excluded.schema_version',
       SCHEMA_VERSION,
@@ -173,8 +189,12 @@ export function toSessionInfo(row: ListedRow, current: boolean): SessionInfo {
     userAgent: row.user_agent,
     country: row.country,
     colo: row.colo,
+    ...(row.impersonator ? { impersonator: row.impersonator } : {}),
   }
 }
 
-/** One row of `SessionObject.list()`: everything but the record and the user. */
-export type ListedRow = Omit<SessionRow, 'record' | 'user'>
+/**
+ * One row of `SessionObject.list()`: everything but the record and the user, and the
+ * operator acting as the user when the session is an impersonation.
+ */
+export type ListedRow = Omit<SessionRow, 'record' | 'user'> & { impersonator?: string | null }

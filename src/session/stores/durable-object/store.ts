@@ -25,6 +25,8 @@ import { decodeRecord } from '../record.js'
 import {
   logSecurityEvent,
   type EmptyResult,
+  type ImpersonationStart,
+  type SessionImpersonation,
   type DestroyContext,
   type LoadedRecord,
   type SaveResult,
@@ -38,8 +40,16 @@ import {
   type StoreContext,
   type TrailContext,
 } from '../types.js'
+import { endedEvent, type ImpersonationLink, startedEvent } from './impersonations.js'
 import { KvMigration } from './migrate.js'
-import { type Acting, DEFAULT_RETENTION, type Recording, type SessionObject } from './object.js'
+import {
+  type Acting,
+  DEFAULT_RETENTION,
+  type Impersonated,
+  type Recording,
+  type Returning,
+  type SessionObject,
+} from './object.js'
 import { DEFAULT_THROTTLE, loginThrottled, type ThrottleLimits } from './throttle.js'
 import type { TrailRetention } from './trail.js'
 import { interrupted, moved, rebase, settle, updateOf } from './writes.js'
@@ -264,6 +274,10 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
   readonly sockets: SessionSockets = {
     accept: (token, user, request) => this.#accept(token, user, request),
   }
+  readonly impersonation: SessionImpersonation = {
+    start: (token, start, context) => this.#impersonate(token, start, context),
+    stop: (token, context) => this.#stopImpersonating(token, context),
+  }
 
   constructor(options: ResolvedOptions) {
     this.#o = options
@@ -302,12 +316,20 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
     return this.#load(token, context)
   }
 
-  async #load(token: string, { now }: StoreContext): Promise<LoadedRecord | null> {
+  async #load(token: string, context: StoreContext): Promise<LoadedRecord | null> {
+    const { now } = context
     const place = await this.#place(token)
     if (place === null) return null
-    const text = await place.stub.load(place.hash, now, this.#o.touchAfterMs)
-    if (text === null) return null
-    if (typeof text !== 'string') throw moved()
+    const loaded = await place.stub.load(place.hash, now, this.#o.touchAfterMs)
+    if (loaded === null) return null
+    if (typeof loaded === 'string') return this.#decode(loaded, place)
+    if ('returnTo' in loaded) return this.#returnTo(loaded, context)
+    if ('impersonation' in loaded) return this.#impersonated(loaded, place, context)
+    throw moved()
+  }
+
+  /** A stored record, or `null` (reported) when it is corrupt. */
+  #decode(text: string, place: Place): LoadedRecord | null {
     const record = decodeRecord(text)
     if (typeof record === 'string') {
       this.#o.onSecurityEvent({
@@ -318,6 +340,157 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
       return null
     }
     return record
+  }
+
+  // ----- impersonation --------------------------------------------------------------
+
+  /** The stub of the object a hex id names. */
+  #stubOf(object: string): DurableObjectStub<SessionObject> {
+    return this.#ns.get(this.#ns.idFromString(object))
+  }
+
+  /**
+   * Starts an impersonation: the operator's object checks their session and records the
+   * start in their trail, then the target's object adds the impersonation session (outside
+   * the cap) and records it in the target's trail. Two calls.
+   */
+  async #impersonate(
+    token: string,
+    start: ImpersonationStart,
+    { now, request }: StoreContext,
+  ): Promise<{ token: string; events: readonly SessionEvent[] }> {
+    const place = await this.#place(token)
+    if (place === null || place.object !== this.#userObject(start.impersonator).toString())
+      throw interrupted()
+    const objectId = this.#userObject(start.target)
+    const id = generateSessionId()
+    const hash = await sha256Hex(id)
+    const columns = this.#device(request, start.target)
+    const row: SessionRow = {
+      hash,
+      handle: toBase64Url(crypto.getRandomValues(new Uint8Array(16))),
+      user: start.target,
+      record: start.serialized,
+      created_at: now,
+      last_seen_at: now,
+      expires_at: start.record.expiresAt,
+      ...columns,
+    }
+    const partial: ImpersonationLink = {
+      handle: row.handle,
+      impersonator: start.impersonator,
+      target: start.target,
+      reason: start.reason,
+      adminObject: place.object,
+      adminHash: place.hash,
+      adminHandle: '',
+      endsAt: start.endsAt,
+    }
+    const device = describeDevice(request.headers)
+    const location = this.#o.recordLocation ? describeLocation(cfOf(request)) : null
+    const at = { at: now, device, location }
+    const begun = await place.stub.beginImpersonating(
+      place.hash,
+      start.impersonator,
+      now,
+      startedEvent(partial, { user: start.impersonator, handle: null, actor: null, ...at }),
+      this.#o.retention,
+    )
+    if (begun === null) throw interrupted()
+    const link = { ...partial, adminHandle: begun.handle }
+    const actor = { user: start.impersonator, handle: begun.handle }
+    const events = await this.#ns
+      .get(objectId)
+      .startImpersonation(
+        row,
+        link,
+        startedEvent(link, { user: start.target, handle: row.handle, actor, ...at }),
+        this.#o.retention,
+      )
+    return { token: `${id}.${objectId.toString()}`, events: [...begun.events, ...events] }
+  }
+
+  /** Stops the impersonation `token` names: its object ends it, then the operator's session is handed back. */
+  async #stopImpersonating(
+    token: string,
+    context: StoreContext,
+  ): Promise<{
+    token: string | null
+    record: LoadedRecord | null
+    events: readonly SessionEvent[]
+  }> {
+    const place = await this.#place(token)
+    if (place === null) return { token: null, record: null, events: [] }
+    const ended = await place.stub.endImpersonation(place.hash, context.now, 'stopped', null)
+    if (ended === null) return { token: null, record: null, events: [] }
+    const back = await this.#handBack(ended, context)
+    return { token: back.token, record: back.record, events: back.events }
+  }
+
+  /**
+   * The operator's session of an impersonation that ended, under a new key in their object
+   * (which records the end in their trail); `null` record when it had ended too.
+   */
+  async #handBack(
+    ended: Returning,
+    { now }: StoreContext,
+  ): Promise<{ token: string | null; record: LoadedRecord | null; events: SessionEvent[] }> {
+    const link = ended.returnTo
+    const id = generateSessionId()
+    const hash = await sha256Hex(id)
+    const actor =
+      ended.how === 'stopped' ? { user: link.impersonator, handle: link.adminHandle } : null
+    const event = endedEvent(link, ended.how, {
+      user: link.impersonator,
+      handle: link.adminHandle,
+      at: now,
+      device: null,
+      location: null,
+      actor,
+    })
+    const stub = this.#stubOf(link.adminObject)
+    const back = await stub.endImpersonating(link.adminHash, hash, now, event)
+    const events = [...ended.events, ...back.events]
+    const record = back.record === null ? null : decodeRecord(back.record)
+    if (record === null || typeof record === 'string') return { token: null, record: null, events }
+    return { token: `${id}.${link.adminObject}`, record, events }
+  }
+
+  /** A load of an impersonation that ended: the operator's own session, under a new token (or expired, when it ended too). */
+  async #returnTo(ended: Returning, context: StoreContext): Promise<LoadedRecord> {
+    const back = await this.#handBack(ended, context)
+    if (back.token === null || back.record === null) return loggedOut(context.now, back.events)
+    return { ...back.record, token: back.token, events: back.events }
+  }
+
+  /**
+   * A load of an impersonation that lasts: valid only while its operator's session is live
+   * (a second call, to the operator's object); otherwise it ends here, `admin-session-ended`.
+   */
+  async #impersonated(
+    loaded: Impersonated,
+    place: Place,
+    context: StoreContext,
+  ): Promise<LoadedRecord | null> {
+    const link = loaded.impersonation
+    const admin = await this.#stubOf(link.adminObject).load(
+      link.adminHash,
+      context.now,
+      this.#o.touchAfterMs,
+    )
+    if (typeof admin === 'string') {
+      const record = this.#decode(loaded.record, place)
+      return record === null ? null : { ...record, impersonator: link.impersonator }
+    }
+    const ended = await place.stub.endImpersonation(
+      place.hash,
+      context.now,
+      'admin-session-ended',
+      null,
+    )
+    if (ended === null) return null
+    const back = await this.#handBack(ended, context)
+    return loggedOut(context.now, back.events)
   }
 
   async save(token: string | null, write: SessionWrite): Promise<SaveResult> {
@@ -643,6 +816,11 @@ function hashShard(hash: string, shards: number): number {
 /** The key under which a session's object remembers that a KV id (by its hash) moved there. */
 function kvMoveKey(hash: string): string {
   return `kv:${hash}`
+}
+
+/** What a load answers when the session ended and there is nothing to go back to: expired, with the events recorded. */
+function loggedOut(now: number, events: readonly SessionEvent[]): LoadedRecord {
+  return { data: {}, expiry: null, expiresAt: 0, createdAt: now, auth: null, events }
 }
 
 /** A shard number in `[0, shards)`, uniformly. */
