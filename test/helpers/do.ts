@@ -204,7 +204,14 @@ export async function clearObjects(
   await Promise.all(
     (await allObjects(namespace)).map((stub) =>
       runInDurableObject(stub, async (_instance, state) => {
-        for (const table of ['sessions', 'moved', 'verifiers', 'login_failures', 'rotations', 'reused'])
+        for (const table of [
+          'sessions',
+          'moved',
+          'verifiers',
+          'login_failures',
+          'rotations',
+          'reused',
+        ])
           state.storage.sql.exec(`DELETE FROM ${table}`)
         await state.storage.deleteAlarm()
       }),
