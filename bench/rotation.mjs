@@ -22,7 +22,10 @@ const id = generateSessionId()
 const secret = newSecret()
 const rows = [
   ['a rotation: secret, successor HMAC, its SHA-256', await time(5000, () => newSuccessor(id))],
-  ['an old id current or in grace: the successor HMAC', await time(5000, () => successorOf(secret, id))],
+  [
+    'an old id current or in grace: the successor HMAC',
+    await time(5000, () => successorOf(secret, id)),
+  ],
 ]
 console.log(`Node ${process.version}, ${process.arch}`)
 for (const [what, us] of rows) console.log(`${what.padEnd(52)} ${us.toFixed(1)} µs`)
