@@ -24,6 +24,7 @@ import {
   userSessions,
 } from '../src/session/durable-object'
 import { sha256Hex } from '../src/session/foundation/id'
+import { migrate, SCHEMA_VERSION } from '../src/session/stores/durable-object/schema'
 import type { TestClient } from '../src/session/testing'
 import { logIn, type SessionApp, sessionApp, users } from './helpers/app'
 import { clearObjects, type InstrumentedNamespace, instrument, namedStub } from './helpers/do'
@@ -612,5 +613,44 @@ describe('SessionObject rotation table', () => {
     expect(stored).toContain(await sha256Hex(newId!))
     expect(stored).not.toContain(oldId)
     expect(stored).not.toContain(newId)
+  })
+})
+
+describe('schema version 5', () => {
+  it('adds the rotation columns and tables to a database of version 4, keeping its rows', async () => {
+    const stub = namedStub(`user:${newUser()}`, OBJECTS)
+    const after = await runInDurableObject(stub, (_instance, state) => {
+      const sql = state.storage.sql
+      sql.exec('DROP TABLE rotations')
+      sql.exec('DROP TABLE reused')
+      sql.exec('ALTER TABLE sessions DROP COLUMN issued_at')
+      sql.exec('ALTER TABLE sessions DROP COLUMN predecessor')
+      sql.exec('UPDATE meta SET schema_version = 4')
+      sql.exec(
+        "INSERT INTO sessions (hash, handle, user, record, created_at, last_seen_at, expires_at) VALUES ('h', 'k', 'u', '{}', 1, 1, 2)",
+      )
+      migrate(state.storage)
+      const names = (query: string): string[] =>
+        sql
+          .exec<{ name: string }>(query)
+          .toArray()
+          .map((row) => row.name)
+      return {
+        version: sql.exec<{ v: number }>('SELECT schema_version AS v FROM meta').one().v,
+        tables: names(
+          "SELECT name FROM sqlite_master WHERE name IN ('rotations', 'reused') ORDER BY name",
+        ),
+        columns: names("SELECT name FROM pragma_table_info('sessions')").filter((name) =>
+          ['issued_at', 'predecessor'].includes(name),
+        ),
+        kept: sql.exec('SELECT handle, issued_at FROM sessions').toArray(),
+      }
+    })
+    expect(after).toEqual({
+      version: SCHEMA_VERSION,
+      tables: ['reused', 'rotations'],
+      columns: ['issued_at', 'predecessor'],
+      kept: [{ handle: 'k', issued_at: null }],
+    })
   })
 })

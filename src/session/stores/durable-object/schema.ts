@@ -159,9 +159,17 @@ export function migrate(storage: DurableObjectStorage): void {
       )
     }
     if (from < 5) {
-      sql.exec('ALTER TABLE sessions ADD COLUMN issued_at INTEGER')
-      sql.exec('ALTER TABLE sessions ADD COLUMN predecessor TEXT')
-      sql.exec(`CREATE TABLE rotations (
+      // Each part only when missing, so a database a test (or a failed deploy) left between
+      // versions still migrates.
+      const columns = sql
+        .exec<{ name: string }>("SELECT name FROM pragma_table_info('sessions')")
+        .toArray()
+        .map((column) => column.name)
+      if (!columns.includes('issued_at'))
+        sql.exec('ALTER TABLE sessions ADD COLUMN issued_at INTEGER')
+      if (!columns.includes('predecessor'))
+        sql.exec('ALTER TABLE sessions ADD COLUMN predecessor TEXT')
+      sql.exec(`CREATE TABLE IF NOT EXISTS rotations (
         hash TEXT PRIMARY KEY,
         handle TEXT NOT NULL,
         successor TEXT NOT NULL,
@@ -173,7 +181,7 @@ export function migrate(storage: DurableObjectStorage): void {
         expires_at INTEGER NOT NULL
       ) WITHOUT ROWID`)
       sql.exec(
-        'CREATE TABLE reused (hash TEXT PRIMARY KEY, expires_at INTEGER NOT NULL) WITHOUT ROWID',
+        'CREATE TABLE IF NOT EXISTS reused (hash TEXT PRIMARY KEY, expires_at INTEGER NOT NULL) WITHOUT ROWID',
       )
     }
     if (from < 6) {
