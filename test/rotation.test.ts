@@ -39,6 +39,9 @@ const OWNER =
   'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/147.0.0.0 Safari/537.36'
 const THIEF = 'Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0'
 
+/** The reason the restart test aborts the object with (vitest.config.ts drops workerd's line about it). */
+const RESTART = 'edge-session test: the object restarts'
+
 let clock = Date.now()
 /** Moves the app's clock on by `seconds`. */
 const pass = (seconds: number): void => {
@@ -289,6 +292,23 @@ describe('session({ rotation }): one browser is never taken for a thief', () => 
     expect(await tables(user)).toEqual({ sessions: 0, rotations: 0 })
   })
 
+  it('ends the old ids with the key at cycleKey(): they read as no session, and no reuse is recorded', async () => {
+    const r = rotating()
+    const owner = r.app.browser()
+    const user = newUser()
+    const old = await logIn(owner, user)
+    pass(EVERY)
+    expect(await who(owner)).toBe(user)
+    expect((await owner.post('/cycle')).status).toBe(200)
+    expect(await who(owner)).toBe(user)
+    expect(await who(copyOf(r, old, OWNER))).toBeNull()
+    pass(GRACE)
+    expect(await who(copyOf(r, old, OWNER))).toBeNull()
+    expect(await who(owner)).toBe(user)
+    await settled()
+    expect(r.events.filter((e) => e.type === 'session-reused')).toEqual([])
+  })
+
   it('keeps two tabs of one browser logged in across several rotations', async () => {
     const r = rotating()
     const owner = r.app.browser()
@@ -501,7 +521,7 @@ describe('session({ rotation }): across a restart of the object', () => {
     const stub = namedStub(`user:${user}`, OBJECTS)
     await expect(
       runInDurableObject(stub, (_instance, state) => {
-        state.abort('restart')
+        state.abort(RESTART)
       }),
     ).rejects.toThrow()
     // Still current after the restart (never presented): the same successor.
@@ -511,7 +531,7 @@ describe('session({ rotation }): across a restart of the object', () => {
     expect(await who(owner)).toBe(user) // and presents it
     await expect(
       runInDurableObject(stub, (_instance, state) => {
-        state.abort('restart')
+        state.abort(RESTART)
       }),
     ).rejects.toThrow()
     pass(GRACE)

@@ -568,7 +568,8 @@ export class SessionObject extends SocketHoldingObject {
     for (const [i, hash] of move.from.entries()) {
       const old = sources[i]!
       this.#sql.run('UPDATE moved SET handle = ? WHERE handle = ?', row.handle, old.handle)
-      this.#sql.run('UPDATE rotations SET handle = ? WHERE handle = ?', row.handle, old.handle)
+      // A key change ends the session's old ids as it ends its key: they read as unknown.
+      this.#rotations.forget(JSON.stringify([old.handle]))
       const until = Math.min(old.expires_at, now + FORWARD_TTL_MS)
       this.#forward(old.hash, row.handle, until)
       if (old.hash !== hash) this.#forward(hash, row.handle, until)
