@@ -41,6 +41,10 @@ export type Bindings = {
   LOGIN_FAILURES?: string
   /** The login throttle's sliding window and lock, in seconds (default 900). */
   LOGIN_FAILURE_WINDOW_SECONDS?: string
+  /** User names (comma-separated) that may act as another user (`POST /impersonate`, `SESSION_STORE=do`). */
+  ADMIN_USERS?: string
+  /** An impersonation's time limit, in seconds (default 1800). */
+  IMPERSONATION_SECONDS?: string
 }
 
 /** The demo app's environment. */
