@@ -14,7 +14,7 @@
  * - `POST /__wipe`: deletes every key (to turn a valid cookie into an unknown one).
  */
 import type { SessionObject } from '../src/session/durable-object'
-import { countingKV, type CountingKV } from '../test/helpers/kv'
+import { countingKV, type CountingKV } from '../test/helpers/kv-wrappers'
 import { variants, type BenchBindings } from './variants'
 
 // The Durable Object store's class, exported from the worker's entry as it must be.

@@ -287,6 +287,7 @@ describe("the demo's event log", () => {
       new Request(`${BASE}/admin/users/${user}/revoke`, {
         method: 'POST',
         headers: { Authorization: `Bearer ${TOKEN}` },
+        body: JSON.stringify({ all: true }),
       }),
       undefined,
       DO,

@@ -3,7 +3,8 @@
  * The demo's admin routes, on the Durable Object store: a user's sessions, ending one
  * or all of them (sockets included), and the user's security trail, authorised by
  * `Authorization: Bearer <ADMIN_TOKEN>`.
- * With `ADMIN_TOKEN` unset or empty the routes do not exist (404).
+ * With `ADMIN_TOKEN` unset, empty, blank or under 32 characters the routes do not exist
+ * (404; a weak one is logged as a warning).
  */
 import { Hono, type Context, type MiddlewareHandler } from 'hono'
 import { userSessions } from '../session/durable-object.js'
@@ -11,6 +12,7 @@ import { SessionError } from '../session/index.js'
 import type { DemoEnv } from './env.js'
 import { BAD_EVENTS_QUERY, eventsPage, eventsQuery, logSessionEvent } from './events.js'
 import { notifySessions } from './live.js'
+import { isUsername } from './session-api.js'
 import { sessionView } from './sessions.js'
 
 /** Compares two strings in time that depends on neither: both are hashed, then compared whole. */
@@ -23,11 +25,36 @@ async function sameSecret(given: string, expected: string): Promise<boolean> {
   return diff === 0
 }
 
-/** 404 without `ADMIN_TOKEN`; 401 without the right bearer token. */
+/** The shortest `ADMIN_TOKEN` that opens the admin routes: 32 characters, about 190 bits when random. */
+export const MIN_ADMIN_TOKEN_LENGTH = 32
+
+/**
+ * The admin token, or `null` when the routes stay closed: unset, empty, blank or shorter
+ * than {@link MIN_ADMIN_TOKEN_LENGTH} (a weak one is also logged, as a warning line, so an
+ * operator who set one learns why the routes answer 404).
+ */
+function adminToken(c: Context<DemoEnv>): string | null {
+  const token = c.env?.ADMIN_TOKEN ?? ''
+  if (token === '') return null
+  if (token.trim().length < MIN_ADMIN_TOKEN_LENGTH) {
+    // The library's log line format (foundation/log.ts); never the token itself.
+    console.warn(
+      JSON.stringify({
+        event: 'demo.admin_token_weak',
+        reason: `ADMIN_TOKEN must hold at least ${MIN_ADMIN_TOKEN_LENGTH} characters that are not blank; the admin routes stay closed (404)`,
+        length: token.length,
+      }),
+    )
+    return null
+  }
+  return token
+}
+
+/** 404 without a strong `ADMIN_TOKEN`; 401 without the right bearer token. */
 function adminOnly(): MiddlewareHandler<DemoEnv> {
   return async function adminGuard(c, next) {
-    const expected = c.env?.ADMIN_TOKEN ?? ''
-    if (expected === '') return c.json({ error: 'Not Found' }, 404)
+    const expected = adminToken(c)
+    if (expected === null) return c.json({ error: 'Not Found' }, 404)
     const header = c.req.header('Authorization') ?? ''
     const given = /^Bearer (.+)$/.exec(header)?.[1] ?? ''
     if (!(await sameSecret(given, expected)))
@@ -48,41 +75,100 @@ function admin(c: Context<DemoEnv>): ReturnType<typeof userSessions> {
   return userSessions({ namespace: c.env.SESSION_OBJECTS, onEvent: logSessionEvent })
 }
 
-/** The admin routes. */
+const BAD_USER = '"user" must be a user name a login accepts (1 to 150 characters, not all blank).'
+const BAD_REVOKE =
+  'The body must be JSON {"handle": "…"} (one session) or {"all": true} (every session).'
+
+/** A user id the admin routes accept: exactly what a login accepts ({@link isUsername}). */
+function userId(value: unknown): string | null {
+  return isUsername(value) ? value : null
+}
+
+/** What a revoke asks for: one session, or all of them (only when said), or why not. */
+type RevokeAsk = { handle: string } | { all: true } | { error: string }
+
+/** Reads a revoke body: `{"handle"}` or `{"all": true}`; an empty or blank body ends nothing. */
+function revokeAsk(body: Record<string, unknown>): RevokeAsk {
+  const { handle, all } = body
+  if (handle !== undefined && all !== undefined) return { error: BAD_REVOKE }
+  if (handle !== undefined)
+    return typeof handle === 'string' && handle !== ''
+      ? { handle }
+      : { error: '"handle" must be a non-empty string.' }
+  return all === true ? { all: true } : { error: BAD_REVOKE }
+}
+
+/** The request's JSON object body, or `null` when it is not one (empty, blank, not JSON, not an object). */
+async function jsonObject(c: Context<DemoEnv>): Promise<Record<string, unknown> | null> {
+  const text = await c.req.text()
+  if (text.trim() === '') return null
+  try {
+    const value: unknown = JSON.parse(text)
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : null
+  } catch {
+    return null
+  }
+}
+
+/** Ends what `ask` names of `user`'s sessions; answers `{"revoked": n}`. */
+async function revoke(c: Context<DemoEnv>, user: string, ask: RevokeAsk): Promise<Response> {
+  if ('error' in ask) return c.json({ error: ask.error }, 400)
+  const sessions = admin(c)
+  const revoked =
+    'handle' in ask
+      ? Number(await sessions.revokeSession(user, ask.handle))
+      : await sessions.revokeAllSessions(user)
+  if (revoked > 0) await notifySessions(c, user)
+  return c.json({ revoked })
+}
+
+/** Answers the user's sessions. */
+async function sessionsOf(c: Context<DemoEnv>, user: string): Promise<Response> {
+  const sessions = await admin(c).listSessions(user)
+  return c.json({ sessions: sessions.map(sessionView) })
+}
+
+/** Answers a page of the user's trail. */
+async function eventsOf(c: Context<DemoEnv>, user: string): Promise<Response> {
+  const query = eventsQuery(c.req.query('limit'), c.req.query('after'))
+  if (query === null) return c.json({ error: BAD_EVENTS_QUERY }, 400)
+  const events = await admin(c).securityEvents(user, query)
+  return c.json(eventsPage(events, query.limit))
+}
+
+/**
+ * The admin routes. Each takes the user in the path (`/admin/users/:user/…`, for ordinary
+ * ids) or, for any id a login accepts (`.`, `..` and `%2E` included, which URL parsing
+ * removes from a path), in the query (`?user=`) or the JSON body (`"user"`).
+ */
 export const adminRoutes = new Hono<DemoEnv>({ strict: false })
 
 adminRoutes.use('/admin/*', adminOnly())
 
-adminRoutes.get('/admin/users/:user/sessions', async (c) => {
-  const sessions = await admin(c).listSessions(c.req.param('user'))
-  return c.json({ sessions: sessions.map(sessionView) })
+adminRoutes.get('/admin/users/:user/sessions', (c) => sessionsOf(c, c.req.param('user')))
+
+adminRoutes.get('/admin/sessions', (c) => {
+  const user = userId(c.req.query('user'))
+  return user === null ? c.json({ error: BAD_USER }, 400) : sessionsOf(c, user)
 })
 
 adminRoutes.post('/admin/users/:user/revoke', async (c) => {
-  const user = c.req.param('user')
-  const text = await c.req.text()
-  let handle: unknown
-  if (text.trim() !== '') {
-    try {
-      handle = (JSON.parse(text) as { handle?: unknown } | null)?.handle
-    } catch {
-      return c.json({ error: 'The body must be empty, or JSON {"handle": "…"}.' }, 400)
-    }
-    if (typeof handle !== 'string' || handle === '')
-      return c.json({ error: '"handle" must be a non-empty string.' }, 400)
-  }
-  const sessions = admin(c)
-  const revoked =
-    typeof handle === 'string'
-      ? Number(await sessions.revokeSession(user, handle))
-      : await sessions.revokeAllSessions(user)
-  if (revoked > 0) await notifySessions(c, user)
-  return c.json({ revoked })
+  const body = await jsonObject(c)
+  return revoke(c, c.req.param('user'), body === null ? { error: BAD_REVOKE } : revokeAsk(body))
 })
 
-adminRoutes.get('/admin/users/:user/events', async (c) => {
-  const query = eventsQuery(c.req.query('limit'), c.req.query('after'))
-  if (query === null) return c.json({ error: BAD_EVENTS_QUERY }, 400)
-  const events = await admin(c).securityEvents(c.req.param('user'), query)
-  return c.json(eventsPage(events, query.limit))
+adminRoutes.post('/admin/revoke', async (c) => {
+  const body = await jsonObject(c)
+  if (body === null) return c.json({ error: BAD_REVOKE }, 400)
+  const user = userId(body['user'])
+  return user === null ? c.json({ error: BAD_USER }, 400) : revoke(c, user, revokeAsk(body))
+})
+
+adminRoutes.get('/admin/users/:user/events', (c) => eventsOf(c, c.req.param('user')))
+
+adminRoutes.get('/admin/events', (c) => {
+  const user = userId(c.req.query('user'))
+  return user === null ? c.json({ error: BAD_USER }, 400) : eventsOf(c, user)
 })

@@ -25,7 +25,7 @@ export type Bindings = {
   SESSION_SECRET?: string
   /** Previous secrets, a JSON array of strings (or one secret without a comma): they still verify while being rotated out. */
   SESSION_SECRET_FALLBACKS?: string
-  /** A secret: `Authorization: Bearer <ADMIN_TOKEN>` opens the admin routes (routes/admin.ts); unset or empty, they are 404. */
+  /** A secret: `Authorization: Bearer <ADMIN_TOKEN>` opens the admin routes (routes/admin.ts); unset, blank or under 32 characters, they are 404. */
   ADMIN_TOKEN?: string
   /** Seconds since the last authentication within which revocations and "change password" are allowed (default 600). */
   FRESH_AUTH_SECONDS?: string

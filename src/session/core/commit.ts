@@ -163,6 +163,7 @@ function storeWrite(
     serialized: encodeRecord(record, o.maxPayloadBytes),
     changes: state.keyChanges(),
     replaces: [...state.retired],
+    movingAsIs: state.movingAsIs,
     maxPayloadBytes: o.maxPayloadBytes,
     lifetime: { maxAge: o.maxAge, absoluteMaxAge: o.absoluteMaxAge },
     events: state.pendingEvents,

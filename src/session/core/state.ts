@@ -124,6 +124,12 @@ export class SessionState {
   #total = 0
   /** Keys whose records must end once the new state is safely written, each with its event. */
   #retired: Leaving[] = []
+  /**
+   * The token of a session the store asked to move to a new key (a load marked `rekey`),
+   * while it moves as it is: `null` once the request asks for a new key (`cycleKey()`,
+   * `login()`) or empties the session, which must not be forwarded to.
+   */
+  #movingAsIs: string | null = null
   /** Events of this request for the next save to record (a login, a re-authentication, a device key). */
   #pending: SessionEvent[] = []
   /** Events the store recorded during this request, for the app's `onEvent` hook. */
@@ -198,7 +204,12 @@ export class SessionState {
   get loadStarted(): boolean {
     return this.#loading !== null
   }
+  /** The token this session moves from as it is ({@link LoadedRecord.rekey}, no new key asked for), or `null`. */
+  get movingAsIs(): string | null {
+    return this.#movingAsIs
+  }
   /** Tokens to end once the session is saved (or with it, when it ends). */
+
   get retired(): readonly string[] {
     return this.#retired.map((leaving) => leaving.token)
   }
@@ -364,6 +375,7 @@ export class SessionState {
       // The store cannot keep the session under this token: it is saved as a new one at the
       // end of the request, and this token goes once that save succeeded (commit.ts).
       this.#retired.push({ token, event: null })
+      this.#movingAsIs = token
       this.#token = token = null
     }
     if (record !== null) {
@@ -374,7 +386,10 @@ export class SessionState {
         const event = this.#event({ type: 'revoked', by: 'password' } as const, record.auth.user)
         this.#retired.push({ token, event })
       }
-      if (verdict !== 'ok') record = null
+      if (verdict !== 'ok') {
+        record = null
+        this.#movingAsIs = null
+      }
     }
     if (this.#data !== null) return // cleared or flushed while loading
     if (record !== null) {
@@ -507,6 +522,7 @@ export class SessionState {
       this.#retired.push({ token: this.#token, event })
       this.#token = null
     }
+    this.#movingAsIs = null
     this.#data = emptyData()
     this.#sizes = null
     this.#total = 0
@@ -545,6 +561,7 @@ export class SessionState {
    * new one is saved, at the end of the request.
    */
   moveToNewKey(): void {
+    this.#movingAsIs = null
     if (this.#token !== null) {
       this.#retired.push({ token: this.#token, event: null })
       this.#carriesOn = true

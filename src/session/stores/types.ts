@@ -170,6 +170,14 @@ export interface SessionWrite extends StoreContext {
    * not move itself ({@link SaveResult.moved}) once the save resolved.
    */
   readonly replaces: readonly string[]
+  /**
+   * The one token of {@link SessionWrite.replaces} whose session this save carries on as it
+   * is (a load marked {@link LoadedRecord.rekey}, in a request that asked for no new key:
+   * no `cycleKey()`, `login()` or logout), or `null`/absent. Only then may a store let the
+   * old token lead to the new session (the Durable Object store's forward from a KV id);
+   * a request that changed the session's privileges must leave the old token nothing.
+   */
+  readonly movingAsIs?: string | null
   /** The largest serialised session allowed, for stores that merge and must check the result. */
   readonly maxPayloadBytes: number
   /** What `expiresAt` is computed from, for stores that merge the expiry. */

@@ -52,6 +52,12 @@ export interface SessionMove {
   maxPayloadBytes: number
   /** The most sessions the user may have: beyond it the least recently seen end. `null`: no cap. */
   maxSessions?: number | null
+  /**
+   * The key of a KV session this one moves as it is (`kv:` and the SHA-256 of its id): the
+   * first move of it is remembered for {@link FORWARD_TTL_MS}, and any other is `moved`,
+   * nothing written, so parallel first requests after the switch make one session.
+   */
+  fromKv?: string | null
 }
 
 /**
@@ -63,6 +69,7 @@ export interface SessionMove {
 export type WriteResult =
   | { status: 'ok'; expiry: ExpirySetting; expiresAt: number; events: SessionEvent[] }
   | { status: 'gone' }
+  | { status: 'moved' }
   | { status: 'too-large' }
   | { status: 'ended' }
   | { status: 'throttled'; retryAfter: number }
@@ -356,6 +363,13 @@ export class SessionObject extends SocketHoldingObject {
     now: number,
     recording: Recording,
   ): Promise<WriteResult> {
+    const fromKv = move.fromKv ?? null
+    if (
+      fromKv !== null &&
+      this.#sql.query('SELECT 1 FROM moved WHERE hash = ? AND expires_at > ?', fromKv, now).length >
+        0
+    )
+      return { status: 'moved' }
     const proves = row.user !== null && provesPassword(recording.events)
     if (proves && recording.throttle) {
       const retryAfter = this.#throttle.retryAfter(row.user as string, now)
@@ -380,6 +394,15 @@ export class SessionObject extends SocketHoldingObject {
       expiry = merged.expiry
     }
     this.#sql.insert(row)
+    // Not a forward of this session's (its handle is not one): it outlives the session, so a
+    // request that read the KV record before the move cannot move it again after a logout.
+    if (fromKv !== null)
+      this.#sql.run(
+        'INSERT OR REPLACE INTO moved (hash, handle, expires_at) VALUES (?, ?, ?)',
+        fromKv,
+        `kv:${row.handle}`,
+        now + FORWARD_TTL_MS,
+      )
     for (const [i, hash] of move.from.entries()) {
       const old = sources[i]!
       this.#sql.run('UPDATE moved SET handle = ? WHERE handle = ?', row.handle, old.handle)

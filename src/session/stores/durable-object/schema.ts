@@ -18,7 +18,8 @@
  * - `moved` (version 2, `WITHOUT ROWID`, keyed by `hash`): a key a session left by a move
  *   in this object (`cycleKey()`, `updateAuthHash()`), with the `handle` it kept and the
  *   `expires_at` of the row it was: a logout still in flight with the old key ends the
- *   session under its new key. Swept by the alarm.
+ *   session under its new key. Swept by the alarm. A `kv:` + SHA-256 hash row (handle
+ *   `kv:<handle>`) says a KV id moved here (`migrateFromKV`): a second move is refused.
  * - `verifiers` (version 2, `WITHOUT ROWID`, keyed by `user`): the verifier hash the latest
  *   login or verifier change in this object bound (`hash`); `list()` logs out only rows
  *   bound to another one.

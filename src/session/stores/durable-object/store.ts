@@ -16,6 +16,7 @@
 import { toBase64Url } from '../../foundation/bytes.js'
 import { invalidOption, type SessionError } from '../../foundation/errors.js'
 import { generateSessionId, sha256Hex } from '../../foundation/id.js'
+import { logFailure } from '../../foundation/log.js'
 import { memoized } from '../../foundation/memo.js'
 import { describeDevice, describeLocation } from '../../foundation/device.js'
 import type { SessionEvent } from '../events.js'
@@ -108,11 +109,13 @@ export interface DurableObjectStoreOptions {
   /**
    * Moving from the KV store without logging anyone out: the KV namespace the app's
    * sessions were kept in (e.g. `c.env.SESSIONS`). A cookie that still holds a KV session
-   * id is read from it once; a live session is moved into its object (the user's, or an
-   * anonymous shard), the response carries the new cookie, and the KV record is deleted
-   * (with a revocation marker). A session KV no longer holds, an expired one, or one a
-   * logout or revocation marked is not revived. Drop the option once the app's longest
-   * session lifetime has passed since the switch.
+   * id is read from it once; a live session is moved into its object (the user's, or the
+   * anonymous shard the id picks), the response carries the new cookie, and the KV record
+   * is deleted, leaving a forward to the new session: requests still carrying the KV id
+   * reach the moved session, and a second move of it is refused, so no copy is made. A
+   * session KV no longer holds, an expired one, or one a logout or revocation marked is not
+   * revived. Drop the option once the app's longest session lifetime has passed since the
+   * switch.
    * @default undefined (a KV session id is not a token of this store: no session)
    */
   migrateFromKV?: KVNamespaceLike
@@ -291,7 +294,16 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
   }
 
   async load(token: string, context: StoreContext): Promise<LoadedRecord | null> {
-    if (this.#migration?.isKvToken(token)) return this.#migration.read(token, context)
+    if (this.#migration?.isKvToken(token)) {
+      const read = await this.#migration.read(token, context)
+      if (read === null || 'record' in read) return read?.record ?? null
+      // Moved already (a parallel first request after the switch): the moved session.
+      return this.#load(read.forward, context)
+    }
+    return this.#load(token, context)
+  }
+
+  async #load(token: string, context: StoreContext): Promise<LoadedRecord | null> {
     const { now } = context
     const place = await this.#place(token)
     if (place === null) return null
@@ -469,21 +481,27 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
   }
 
   async save(token: string | null, write: SessionWrite): Promise<SaveResult> {
-    if (token !== null) return this.#update(token, write)
+    if (token !== null) return this.#update(await this.#forwarded(token, write.now), write)
     const { record, serialized, now, request, replaces, lifetime, maxPayloadBytes } = write
     const user = record.auth?.user ?? null
     const replaced = (await Promise.all(replaces.map((t) => this.#place(t)))).filter(
       (p): p is Place => p !== null,
     )
+    // A KV session moving as it is: its object is decided by the KV id (the user's, or the
+    // shard the id's hash picks), so parallel first requests all reach one object, which
+    // refuses every move of the id but the first.
+    const moving = write.movingAsIs ?? null
+    const kvToken = moving !== null && this.#migration?.isKvToken(moving) ? moving : null
+    const kvHash = kvToken === null ? null : await sha256Hex(kvToken)
     // A logged-in session goes to its user's object, an anonymous one to a random shard;
     // but a cycled anonymous session stays in its shard, so that the session it replaces
     // is moved in the insert's own stretch, at no extra call.
     const shard = user === null ? this.#sameShard(replaced) : null
+    const anonymous =
+      kvHash === null ? randomShard(this.#o.shards) : hashShard(kvHash, this.#o.shards)
     const objectId =
       shard?.stub.id ??
-      this.#ns.idFromName(
-        user !== null ? userObjectName(user) : `anon:${randomShard(this.#o.shards)}`,
-      )
+      this.#ns.idFromName(user !== null ? userObjectName(user) : `anon:${anonymous}`)
     const object = objectId.toString()
     const stub = shard?.stub ?? this.#ns.get(objectId)
     const id = generateSessionId()
@@ -514,10 +532,12 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
         lifetime,
         maxPayloadBytes,
         maxSessions: this.#o.maxSessions,
+        fromKv: kvHash === null ? null : kvMoveKey(kvHash),
       },
       now,
       this.#recording(write.events, request, write.knownDevice),
     )
+    if (result.status === 'moved' && kvToken !== null) return this.#movedAlready(kvToken, write)
     const { events, ...created } = settle(result, maxPayloadBytes)
     let settled = created
     for (const p of elsewhere) {
@@ -539,9 +559,44 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
       }
     }
     // Every replaced session of this store moved here (forwards, or taken); a KV session
-    // being migrated did not: the core destroys that one.
+    // moving as it is leaves a forward to the new token; one that did not (a login in the
+    // same request) is destroyed by the core, as a logout.
+    const newToken = `${id}.${object}`
     const moved = replaces.filter((t) => TOKEN.test(t))
-    return { token: `${id}.${object}`, ...settled, moved, events }
+    if (kvToken !== null && (await this.#forwardKv(kvToken, newToken, now))) moved.push(kvToken)
+    return { token: newToken, ...settled, moved, events }
+  }
+
+  /** Leaves the KV id `kvToken` as a forward to `to`; `false` (logged) when KV refused the write. */
+  async #forwardKv(kvToken: string, to: string, now: number): Promise<boolean> {
+    try {
+      await this.#migration?.forward(kvToken, to, now)
+      return true
+    } catch (error) {
+      // The core then destroys the KV id as a logout: this response still sets the new cookie.
+      logFailure('session.kv_forward_failed', error)
+      return false
+    }
+  }
+
+  /**
+   * A move of `kvToken` another request made first (parallel first requests after the
+   * switch): this request's changes go to the moved session, whose cookie it answers, once
+   * that request left its forward; until then `SESSION_INTERRUPTED`, and nothing written.
+   */
+  async #movedAlready(kvToken: string, write: SessionWrite): Promise<SaveResult> {
+    const to = await this.#migration?.forwardOf(kvToken, write.now)
+    if (to === null || to === undefined) throw interrupted()
+    const saved = await this.#update(to, write)
+    return { ...saved, moved: [kvToken] }
+  }
+
+  /** The token a KV id's session moved to (`SESSION_INTERRUPTED` when none); any other token as is. */
+  async #forwarded(token: string, now: number): Promise<string> {
+    if (!this.#migration?.isKvToken(token)) return token
+    const to = await this.#migration.forwardOf(token, now)
+    if (to === null) throw interrupted()
+    return to
   }
 
   /** What a call records in the trail: the request's events, located when locations are recorded. */
@@ -604,7 +659,14 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
   }
 
   async destroy(token: string, context: DestroyContext): Promise<readonly SessionEvent[]> {
-    if (this.#migration?.isKvToken(token)) return this.#migration.destroy(token, context)
+    if (this.#migration?.isKvToken(token)) {
+      // A logout in flight with a KV id that moved ends the moved session too.
+      const to = await this.#migration.forwardOf(token, context.now)
+      if (to === null) return this.#migration.destroy(token, context)
+      const events = await this.destroy(to, context)
+      await this.#migration.destroy(token, { ...context, events: [] })
+      return events
+    }
     const place = await this.#place(token)
     if (place === null) return []
     const recording = this.#recording(context.events, context.request, null)
@@ -614,6 +676,8 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
   /** Emptied key by key: an update that removes the row only if nothing is left once merged. */
   async empty(token: string, write: SessionWrite): Promise<EmptyResult> {
     if (this.#migration?.isKvToken(token)) {
+      const to = await this.#migration.forwardOf(token, write.now)
+      if (to !== null) return this.empty(to, write)
       await this.#migration.destroy(token, { ...write, events: [] })
       return 'ended'
     }
@@ -666,7 +730,11 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
 
   /** Hands the upgrade to the user's object, naming the session by its hash; `null` unless it holds that session live. */
   async #accept(token: string, user: string, request: Request): Promise<Response | null> {
-    const place = await this.#place(token)
+    const place = await this.#place(
+      this.#migration?.isKvToken(token)
+        ? ((await this.#migration.forwardOf(token, Date.now())) ?? '')
+        : token,
+    )
     if (place === null || place.object !== this.#userObject(user).toString()) return null
     const response = await place.stub.fetch(
       new Request(request.url, {
@@ -716,6 +784,16 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
   async securityEvents(user: string, { now, limit, after }: TrailContext): Promise<SessionEvent[]> {
     return this.#userStub(user).securityEvents(user, now, limit, after)
   }
+}
+
+/** The shard a KV id moves to when anonymous: the same for every request carrying it. */
+function hashShard(hash: string, shards: number): number {
+  return Number.parseInt(hash.slice(0, 8), 16) % shards
+}
+
+/** The key under which a session's object remembers that a KV id (by its hash) moved there. */
+function kvMoveKey(hash: string): string {
+  return `kv:${hash}`
 }
 
 /** What a load answers when the session ended and there is nothing to go back to: expired, with the events recorded. */

@@ -21,7 +21,8 @@ export interface Settled {
 
 /** The object's answer as the store's: the expiry it kept, or `SESSION_INTERRUPTED` / `PAYLOAD_TOO_LARGE` / `LOGIN_THROTTLED`. */
 export function settle(result: WriteResult, maxPayloadBytes: number): Settled {
-  if (result.status === 'gone' || result.status === 'ended') throw interrupted()
+  if (result.status === 'gone' || result.status === 'ended' || result.status === 'moved')
+    throw interrupted()
   if (result.status === 'throttled') throw loginThrottled(result.retryAfter)
   if (result.status === 'too-large') {
     throw new SessionError(
