@@ -22,7 +22,7 @@ import {
 } from '../src/session/durable-object'
 import type { TestClient } from '../src/session/testing'
 import { logIn, sessionApp, type SessionApp, users } from './helpers/app'
-import { clearObjects, namedStub } from './helpers/do'
+import { clearObjects, instrument, namedStub } from './helpers/do'
 
 let n = 0
 const newUser = (what: string): string => `${what}-${++n}-${crypto.randomUUID().slice(0, 8)}`
@@ -375,6 +375,34 @@ describe('session.impersonate()', () => {
     expect(res.status).toBe(501)
     expect((await json<{ code: string }>(res)).code).toBe('NOT_SUPPORTED')
     expect(await admin.post('/impersonate/stop').then((r) => r.json())).toEqual({ stopped: false })
+  })
+
+  it('costs two object calls per request while it lasts; four to start, five to stop', async () => {
+    const objects = instrument()
+    const { app } = clockedApp({ namespace: objects.namespace })
+    const { admin, targetName } = await pair(app)
+    objects.reset()
+    await impersonate(admin, targetName)
+    // The operator's session read, their object (check and trail), the target's (the session),
+    // and the commit's save, which sets the cookie.
+    expect(objects.calls.byMethod).toEqual({
+      load: 1,
+      beginImpersonating: 1,
+      startImpersonation: 1,
+      update: 1,
+    })
+    objects.reset()
+    expect((await admin.get('/whoami')).status).toBe(200)
+    // The impersonation's load, and the operator's session's.
+    expect(objects.calls.byMethod).toEqual({ load: 2 })
+    objects.reset()
+    await admin.post('/impersonate/stop')
+    expect(objects.calls.byMethod).toEqual({
+      load: 2,
+      endImpersonation: 1,
+      endImpersonating: 1,
+      update: 1,
+    })
   })
 
   it('keeps its rows in the target object only while they matter', async () => {
