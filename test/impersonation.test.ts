@@ -23,6 +23,7 @@ import {
 import type { TestClient } from '../src/session/testing'
 import { logIn, sessionApp, type SessionApp, users } from './helpers/app'
 import { clearObjects, instrument, namedStub } from './helpers/do'
+import { openLive } from './helpers/sockets'
 
 let n = 0
 const newUser = (what: string): string => `${what}-${++n}-${crypto.randomUUID().slice(0, 8)}`
@@ -403,6 +404,22 @@ describe('session.impersonate()', () => {
       endImpersonating: 1,
       update: 1,
     })
+  })
+
+  it("closes the impersonation's sockets (4401) when the user ends it, and at the stop", async () => {
+    const { app } = clockedApp()
+    const { admin, target, targetName } = await pair(app)
+    const live = async () =>
+      openLive((path, init) => admin.request(path, init), { Origin: 'http://localhost' })
+    await impersonate(admin, targetName)
+    const first = await live()
+    const row = (await list(target)).find((s) => s.impersonator !== undefined)
+    await target.delete(`/sessions/${row?.handle}`)
+    expect(await first.closed).toEqual({ code: 4401, reason: 'revoked' })
+    await impersonate(admin, targetName)
+    const second = await live()
+    await admin.post('/impersonate/stop')
+    expect(await second.closed).toEqual({ code: 4401, reason: 'logged out' })
   })
 
   it('keeps its rows in the target object only while they matter', async () => {
