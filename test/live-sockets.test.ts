@@ -317,3 +317,130 @@ describe("every revocation closes the ended sessions' sockets with 4401, before 
     await expectEnded(b.live, 'revoked')
   })
 })
+
+/** The session row of `handle` in `user`'s object: its expiry, and the object's alarm. */
+async function expiryAndAlarm(
+  user: string,
+  handle: string,
+): Promise<{ expiresAt: number; alarm: number | null }> {
+  return runInDurableObject(namedStub(`user:${user}`, OBJECTS), async (_o, state) => {
+    const row = state.storage.sql
+      .exec<{ at: number }>('SELECT max(expires_at) AS at FROM sessions WHERE handle = ?', handle)
+      .one()
+    return { expiresAt: row.at, alarm: await state.storage.getAlarm() }
+  })
+}
+
+describe('sockets bounded (issue 26, item 4)', () => {
+  it('refuses an upgrade past maxSocketsPerSession with 429 TOO_MANY_SOCKETS, keeping the open ones', async () => {
+    const capped = liveApp({ maxSocketsPerSession: 3 })
+    const user = newUser()
+    const b = capped.browser()
+    await logIn(b, user)
+    const open3 = [await open(b), await open(b), await open(b)]
+    const res = await b.get('/live', { headers: { Upgrade: 'websocket' } })
+    expect(res.status).toBe(429)
+    expect(await res.json()).toMatchObject({ code: 'TOO_MANY_SOCKETS' })
+    expect(res.webSocket).toBeNull()
+    for (const live of open3) await expectOpen(live)
+    // The cap is per session: the user's other session opens its own.
+    const other = capped.browser()
+    await logIn(other, user)
+    await expectOpen(await open(other))
+    // A socket that closes frees its place.
+    open3[0]!.ws.close(1000)
+    await within(open3[0]!.closed, 1_000, 'the close')
+    await expectOpen(await open(b))
+    expect((await b.get('/live', { headers: { Upgrade: 'websocket' } })).status).toBe(429)
+  })
+
+  it('allows 16 sockets per session by default, the 17th is refused', async () => {
+    const user = newUser()
+    const b = app.browser()
+    await logIn(b, user)
+    for (let i = 0; i < 16; i++) await open(b)
+    const res = await b.get('/live', { headers: { Upgrade: 'websocket' } })
+    expect(res.status).toBe(429)
+    expect(await res.json()).toMatchObject({ code: 'TOO_MANY_SOCKETS' })
+  })
+
+  it.each([[0], [1.5], [1001], [Number.NaN]])(
+    'refuses maxSocketsPerSession: %s at construction',
+    (value) => {
+      expect(() => durableObjectStore({ namespace: OBJECTS, maxSocketsPerSession: value })).toThrow(
+        expect.objectContaining({
+          code: 'INVALID_OPTION',
+          message: expect.stringContaining('"maxSocketsPerSession"'),
+        }),
+      )
+    },
+  )
+
+  it("schedules the object's alarm at the expiry of a session that holds a socket, not at the next sweep", async () => {
+    const clock = { now: Date.now() }
+    const timed = liveApp({}, { now: () => clock.now })
+    const user = newUser()
+    const b = timed.browser()
+    await logIn(b, user)
+    await b.post('/expiry', { json: { seconds: 30 } })
+    const { sessions } = (await (await b.get('/sessions')).json()) as {
+      sessions: { handle: string }[]
+    }
+    const handle = sessions[0]!.handle
+    const before = await expiryAndAlarm(user, handle)
+    // Without a socket the alarm waits for the sweep (60 s at the soonest).
+    expect(before.alarm).toBeGreaterThanOrEqual(before.expiresAt + 29_000)
+    const live = await open(b)
+    const after = await expiryAndAlarm(user, handle)
+    expect(after.alarm).toBe(after.expiresAt)
+    // Run early (before the expiry) it ends nothing and stays at the expiry.
+    expect(await runDurableObjectAlarm(namedStub(`user:${user}`, OBJECTS))).toBe(true)
+    expect((await expiryAndAlarm(user, handle)).alarm).toBe(after.expiresAt)
+    await expectOpen(live)
+    // A later expiry moves it with the session.
+    clock.now += 1_000
+    await b.post('/expiry', { json: { seconds: 20 } })
+    const moved = await expiryAndAlarm(user, handle)
+    expect(moved.expiresAt).toBeLessThan(after.expiresAt)
+    expect(moved.alarm).toBe(moved.expiresAt)
+  })
+
+  it('closes a socket within a second of its session expiring, by the alarm (4401 "expired")', async () => {
+    const user = newUser()
+    const b = app.browser()
+    await logIn(b, user)
+    await b.post('/expiry', { json: { seconds: 3 } })
+    const live = await open(b)
+    const first = await live.next((f) => f['type'] === 'open')
+    const { expiresAt, alarm } = await expiryAndAlarm(user, first['handle'] as string)
+    expect(alarm).toBe(expiresAt)
+    // Nothing is run by hand: the object's own alarm fires at the expiry.
+    const end = live.next((f) => f['type'] === 'end', 5_000)
+    const closed = await within(live.closed, 5_000, 'the close at expiry')
+    const closedAt = Date.now()
+    expect(closed).toEqual({ code: SESSION_ENDED_CLOSE_CODE, reason: 'expired' })
+    expect(await end).toMatchObject({ reason: 'expired', user })
+    expect(closedAt).toBeGreaterThanOrEqual(expiresAt)
+    expect(closedAt - expiresAt).toBeLessThan(1_000)
+  })
+
+  it('sends nothing to the sockets of a session that expired and was not swept yet', async () => {
+    const user = newUser()
+    const a = await online(user)
+    const b = await online(user)
+    await runInDurableObject(
+      namedStub(`user:${user}`, OBJECTS),
+      (_o, state) =>
+        void state.storage.sql.exec(
+          'UPDATE sessions SET expires_at = ? WHERE handle = ?',
+          Date.now() - 1,
+          a.handle,
+        ),
+    )
+    const admin = userSessions({ namespace: OBJECTS })
+    const got = b.live.next((f) => f['type'] === 'pushed', 1_000)
+    expect(await admin.send(user, JSON.stringify({ type: 'pushed' }))).toBe(1)
+    expect(await got).toMatchObject({ type: 'pushed' })
+    expect(a.live.frames.filter((f) => f['type'] === 'pushed')).toEqual([])
+  })
+})

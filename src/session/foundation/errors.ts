@@ -17,6 +17,8 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status'
  * - `INVALID_COOKIE`: a cookie could not be written as asked (bad name, value or attribute).
  * - `BAD_SIGNATURE`: a signed value is malformed or its signature does not verify (`BadSignatureError`).
  * - `SIGNATURE_EXPIRED`: a signed value verified but is older than `maxAge` (`SignatureExpiredError`).
+ * - `TOO_MANY_SOCKETS`: a session already holds `maxSocketsPerSession` open WebSockets; the
+ *   upgrade is refused (429) and the open ones are kept.
  * - `SESSION_INTERRUPTED`: the session was destroyed (logged out, cycled, revoked) by a
  *   concurrent request while this one ran, so this request's save was refused rather than
  *   bring it back (Django's `SessionInterrupted`; Django answers 400, we answer 409).
@@ -46,6 +48,7 @@ export type SessionErrorCode =
   | 'REAUTHENTICATION_REQUIRED'
   | 'FORBIDDEN_ORIGIN'
   | 'LOGIN_THROTTLED'
+  | 'TOO_MANY_SOCKETS'
   | 'IMPERSONATING'
 
 const STATUS: Record<SessionErrorCode, ContentfulStatusCode> = {
@@ -64,6 +67,7 @@ const STATUS: Record<SessionErrorCode, ContentfulStatusCode> = {
   REAUTHENTICATION_REQUIRED: 403,
   FORBIDDEN_ORIGIN: 403,
   LOGIN_THROTTLED: 429,
+  TOO_MANY_SOCKETS: 429,
   IMPERSONATING: 403,
 }
 

@@ -24,7 +24,7 @@ import { endedEvent, type ImpersonationLink, Impersonations } from './impersonat
 import { encodeMerged, mergeRecord } from './merge.js'
 import { type ListedRow, migrate, rowDevice, rowLocation, type SessionRow } from './schema.js'
 import { SocketHoldingObject } from './socket-object.js'
-import type { EndReason, SocketPeer } from './sockets.js'
+import { type EndReason, openSockets, socketHandles, type SocketPeer } from './sockets.js'
 import { CountingSql } from './sql.js'
 import { provesPassword, Throttle, type ThrottleLimits } from './throttle.js'
 import { Trail, type TrailRetention } from './trail.js'
@@ -250,7 +250,7 @@ export class SessionObject extends SocketHoldingObject {
     this.#sql.insert(row)
     this.#impersonations.add(link, row.hash, now, row.expires_at)
     const events = this.#trail.record([event], this.#retention(retention), now)
-    await this.#wakeBy(Math.min(row.expires_at, link.endsAt))
+    await this.#wakeBy(Math.min(row.expires_at, link.endsAt), row.handle)
     return events
   }
 
@@ -426,7 +426,7 @@ export class SessionObject extends SocketHoldingObject {
           ...this.#limit(row.user, row.handle, verifier, move.maxSessions ?? null, ending),
         )
     }
-    await this.#wakeBy(row.expires_at)
+    await this.#wakeBy(row.expires_at, row.handle)
     return { status: 'ok', expiry, expiresAt: row.expires_at, events }
   }
 
@@ -490,7 +490,7 @@ export class SessionObject extends SocketHoldingObject {
   async update(hash: string, update: SessionUpdate, recording: Recording): Promise<WriteResult> {
     const merge = this.#merge(hash, update)
     if ('status' in merge) return merge
-    const written = await this.#write(hash, merge.merged, update)
+    const written = await this.#write(hash, merge, update)
     if (written.status !== 'ok' || merge.user === null) return written
     const retention = this.#retention(recording.retention)
     const events = this.#trail.record(
@@ -509,7 +509,7 @@ export class SessionObject extends SocketHoldingObject {
   async empty(hash: string, update: SessionUpdate): Promise<WriteResult> {
     const merge = this.#merge(hash, update)
     if ('status' in merge) return merge
-    if (!isEmptyRecord(merge.merged)) return this.#write(hash, merge.merged, update)
+    if (!isEmptyRecord(merge.merged)) return this.#write(hash, merge, update)
     this.#endSessions([merge.handle], 'logged out', null)
     return { status: 'ended' }
   }
@@ -533,7 +533,11 @@ export class SessionObject extends SocketHoldingObject {
   }
 
   /** Writes a merged session back to its row. */
-  async #write(hash: string, merged: SessionRecord, update: SessionUpdate): Promise<WriteResult> {
+  async #write(
+    hash: string,
+    { merged, handle }: { merged: SessionRecord; handle: string },
+    update: SessionUpdate,
+  ): Promise<WriteResult> {
     const record = encodeMerged(merged, update.maxPayloadBytes)
     if (record === 'too-large') return { status: 'too-large' }
     this.#sql.run(
@@ -543,7 +547,7 @@ export class SessionObject extends SocketHoldingObject {
       update.now,
       hash,
     )
-    await this.#wakeBy(merged.expiresAt)
+    await this.#wakeBy(merged.expiresAt, handle)
     return { status: 'ok', expiry: merged.expiry, expiresAt: merged.expiresAt, events: [] }
   }
 
@@ -734,6 +738,14 @@ export class SessionObject extends SocketHoldingObject {
     )
   }
 
+  protected async socketOpened({ handle }: SocketPeer): Promise<void> {
+    const row = this.#sql.query<{ at: number | null }>(
+      'SELECT max(expires_at) AS at FROM sessions WHERE handle = ?',
+      handle,
+    )[0]
+    if (row?.at !== null && row?.at !== undefined) await this.#wakeAt(row.at)
+  }
+
   protected sessionLives({ user, handle }: SocketPeer, now: number): boolean {
     return (
       this.#sql.query(
@@ -751,9 +763,10 @@ export class SessionObject extends SocketHoldingObject {
   }
 
   /**
-   * Ends every expired session and forgets expired forwards, then wakes again at the next
-   * expiry. Alarms run at least once, maybe twice: running it again ends nothing more and
-   * schedules the same.
+   * Ends every expired session (closing its sockets) and forgets expired forwards, then
+   * wakes again: at the next expiry of a session that holds sockets, so they close when it
+   * expires, else at the next expiry but not sooner than a sweep interval. Alarms run at
+   * least once, maybe twice: running it again ends nothing more and schedules the same.
    */
   override async alarm(): Promise<void> {
     const now = Date.now()
@@ -776,7 +789,22 @@ export class SessionObject extends SocketHoldingObject {
       )[0]?.next ?? null
     const limit = this.#impersonations.nextEnd()
     const next = stored === null || limit === null ? (stored ?? limit) : Math.min(stored, limit)
-    if (next !== null) await this.ctx.storage.setAlarm(Math.max(next, now + SWEEP_INTERVAL_MS))
+    const sweep = next === null ? null : Math.max(next, now + SWEEP_INTERVAL_MS)
+    const watched = this.#socketExpiry()
+    const at = watched === null ? sweep : Math.min(watched, sweep ?? watched)
+    if (at !== null) await this.ctx.storage.setAlarm(at)
+  }
+
+  /** The earliest expiry of a session that holds open sockets, or `null`. */
+  #socketExpiry(): number | null {
+    const handles = socketHandles(this.ctx)
+    if (handles.length === 0) return null
+    return (
+      this.#sql.query<{ at: number | null }>(
+        'SELECT min(expires_at) AS at FROM sessions WHERE handle IN (SELECT value FROM json_each(?))',
+        JSON.stringify(handles),
+      )[0]?.at ?? null
+    )
   }
 
   /**
@@ -929,10 +957,18 @@ export class SessionObject extends SocketHoldingObject {
       this.#sql.run('INSERT OR REPLACE INTO verifiers (user, hash) VALUES (?, ?)', user, verifier)
   }
 
-  /** Makes sure the alarm runs by `expiresAt` (a storage call: the input gate stays closed). */
-  async #wakeBy(expiresAt: number): Promise<void> {
-    // Not sooner than a sweep interval from now, as the alarm re-schedules itself.
-    const at = Math.max(expiresAt, Date.now() + SWEEP_INTERVAL_MS)
+  /**
+   * Makes sure the alarm runs by `expiresAt`, the new expiry of session `handle`: at it
+   * exactly when the session holds sockets (they close when it expires), else not sooner
+   * than a sweep interval from now, as the alarm re-schedules itself.
+   */
+  async #wakeBy(expiresAt: number, handle: string): Promise<void> {
+    const exact = openSockets(this.ctx, handle) > 0
+    await this.#wakeAt(exact ? expiresAt : Math.max(expiresAt, Date.now() + SWEEP_INTERVAL_MS))
+  }
+
+  /** Makes sure the alarm runs by `at` (a storage call: the input gate stays closed). */
+  async #wakeAt(at: number): Promise<void> {
     const alarm = await this.ctx.storage.getAlarm()
     if (alarm === null || alarm > at) await this.ctx.storage.setAlarm(at)
   }

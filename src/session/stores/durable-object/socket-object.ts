@@ -10,6 +10,8 @@ import {
   acceptSocket,
   closeSessionSockets,
   closeSocket,
+  DEFAULT_MAX_SOCKETS,
+  MAX_SOCKETS_HEADER,
   openSockets,
   peerOf,
   sendToSockets,
@@ -30,21 +32,38 @@ export abstract class SocketHoldingObject extends DurableObject<unknown> {
   /** Whether the session a socket belongs to still lives at `now`. */
   protected abstract sessionLives(peer: SocketPeer, now: number): boolean
 
-  /** Accepts the store's upgrade for the live, logged-in session its {@link SESSION_HASH_HEADER} names; else 401. */
+  /** A socket of `peer`'s session was accepted: the object wakes at that session's expiry to close it. */
+  protected abstract socketOpened(peer: SocketPeer): Promise<void>
+
+  /**
+   * Accepts the store's upgrade for the live, logged-in session its {@link SESSION_HASH_HEADER}
+   * names; else 401. A session that already holds the most sockets the store allows
+   * ({@link MAX_SOCKETS_HEADER}) is refused with 429 and its open sockets are kept: a client
+   * that reconnects in a loop is stopped without closing the tabs the person uses.
+   */
   override async fetch(request: Request): Promise<Response> {
     const hash = request.headers.get(SESSION_HASH_HEADER)
     if (request.headers.get('Upgrade')?.toLowerCase() !== 'websocket' || hash === null)
       return new Response(null, { status: 426 })
     const peer = this.socketSession(hash, Date.now())
     if (peer === null) return new Response(null, { status: 401 })
+    const max = Number(request.headers.get(MAX_SOCKETS_HEADER) ?? DEFAULT_MAX_SOCKETS)
+    // Counted and accepted in one synchronous stretch: no other upgrade comes between.
+    if (openSockets(this.ctx, peer.handle) >= max)
+      return Response.json({ code: 'TOO_MANY_SOCKETS' }, { status: 429 })
     const { client, server } = acceptSocket(this.ctx, peer)
+    await this.socketOpened(peer)
     await this.onSocketOpen(server, peer)
     return new Response(null, { status: 101, webSocket: client })
   }
 
-  /** Sends `message` to the user's open sockets, one session's (`handle`) or all; resolves how many. */
+  /**
+   * Sends `message` to the user's open sockets, one session's (`handle`) or all, but never
+   * to a session that expired and was not swept yet; resolves how many received it.
+   */
   send(message: string | ArrayBuffer, handle: string | null = null): number {
-    return sendToSockets(this.ctx, message, handle)
+    const now = Date.now()
+    return sendToSockets(this.ctx, message, handle, (peer) => this.sessionLives(peer, now))
   }
 
   /** How many sockets this object holds open, for one session (`handle`) or all. */

@@ -24,6 +24,12 @@ export interface SocketPeer {
 /** The header the store's upgrade request names the session's hash in (never the id). */
 export const SESSION_HASH_HEADER = 'X-Edge-Session-Hash'
 
+/** The header the store's upgrade request gives its `maxSocketsPerSession` in. */
+export const MAX_SOCKETS_HEADER = 'X-Edge-Session-Max-Sockets'
+
+/** The most open sockets one session may hold when the store says nothing else. */
+export const DEFAULT_MAX_SOCKETS = 16
+
 /** The tag of a session's sockets. */
 const tagOf = (handle: string): string => `session:${handle}`
 
@@ -84,15 +90,25 @@ export function closeSocket(ws: WebSocket, reason: string): boolean {
   }
 }
 
-/** Sends `message` to the open sockets of one session (`handle`), or of every session (`null`); resolves how many. */
+/**
+ * Sends `message` to the open sockets of one session (`handle`), or of every session
+ * (`null`), skipping those whose session `lives` says ended (expired, not yet swept);
+ * resolves how many.
+ */
 export function sendToSockets(
   ctx: DurableObjectState,
   message: string | ArrayBuffer,
   handle: string | null,
+  lives: (peer: SocketPeer) => boolean,
 ): number {
   let sent = 0
+  const alive = new Map<string, boolean>()
   for (const ws of handle === null ? ctx.getWebSockets() : ctx.getWebSockets(tagOf(handle))) {
     if (ws.readyState !== OPEN) continue
+    const peer = peerOf(ws)
+    if (peer === null) continue
+    const live = alive.get(peer.handle) ?? alive.set(peer.handle, lives(peer)).get(peer.handle)
+    if (live !== true) continue
     try {
       ws.send(message)
       sent++
@@ -101,6 +117,16 @@ export function sendToSockets(
     }
   }
   return sent
+}
+
+/** The handles of the sessions that hold open sockets. */
+export function socketHandles(ctx: DurableObjectState): string[] {
+  const handles = new Set<string>()
+  for (const ws of ctx.getWebSockets()) {
+    const peer = ws.readyState === OPEN ? peerOf(ws) : null
+    if (peer !== null) handles.add(peer.handle)
+  }
+  return [...handles]
 }
 
 /** How many sockets are held and open, for one session or all. */

@@ -14,7 +14,7 @@
  * not make is refused by `idFromString()` before any request.
  */
 import { toBase64Url } from '../../foundation/bytes.js'
-import { invalidOption, type SessionError } from '../../foundation/errors.js'
+import { invalidOption, SessionError } from '../../foundation/errors.js'
 import { generateSessionId, sha256Hex } from '../../foundation/id.js'
 import { logFailure } from '../../foundation/log.js'
 import { memoized } from '../../foundation/memo.js'
@@ -54,7 +54,7 @@ import { DEFAULT_THROTTLE, loginThrottled, type ThrottleLimits } from './throttl
 import type { TrailRetention } from './trail.js'
 import { interrupted, moved, rebase, settle, updateOf } from './writes.js'
 import { toSessionInfo, userObjectName, type SessionRow } from './schema.js'
-import { SESSION_HASH_HEADER } from './sockets.js'
+import { DEFAULT_MAX_SOCKETS, MAX_SOCKETS_HEADER, SESSION_HASH_HEADER } from './sockets.js'
 
 /** Options of {@link durableObjectStore}. */
 export interface DurableObjectStoreOptions {
@@ -119,6 +119,13 @@ export interface DurableObjectStoreOptions {
    * @default undefined (a KV session id is not a token of this store: no session)
    */
   migrateFromKV?: KVNamespaceLike
+  /**
+   * The most WebSockets one session may hold open at once (`session.acceptWebSocket()`).
+   * An upgrade past it is refused with `SessionError` `TOO_MANY_SOCKETS` (429) and the open
+   * ones stay: a client reconnecting in a loop cannot close the person's other tabs.
+   * @default 16
+   */
+  maxSocketsPerSession?: number
 }
 
 /** `<43 base64url>.<64 hex>` */
@@ -162,6 +169,7 @@ interface ResolvedOptions {
   readonly migration: KvMigration | null
   readonly retention: TrailRetention
   readonly throttle: ThrottleLimits | null
+  readonly maxSockets: number
 }
 
 const invalid = (option: string, why: string): SessionError =>
@@ -189,6 +197,10 @@ const durableObjectStores = memoized(16, (options: DurableObjectStoreOptions): S
   if (from !== undefined && !isNamespace(from)) {
     throw invalid('migrateFromKV', 'must be a KV namespace binding')
   }
+  const maxSockets = options.maxSocketsPerSession ?? DEFAULT_MAX_SOCKETS
+  if (!Number.isSafeInteger(maxSockets) || maxSockets < 1 || maxSockets > 1000) {
+    throw invalid('maxSocketsPerSession', 'must be a whole number from 1 to 1000')
+  }
   const onSecurityEvent = options.onSecurityEvent ?? logSecurityEvent
   const retention = resolveRetention(options.trail)
   return new DurableObjectSessionStore({
@@ -199,6 +211,7 @@ const durableObjectStores = memoized(16, (options: DurableObjectStoreOptions): S
     touchAfterMs: interval * 1000,
     recordLocation: options.recordLocation ?? false,
     maxSessions: cap,
+    maxSockets,
     onSecurityEvent,
     migration: from === undefined ? null : new KvMigration(from, onSecurityEvent),
   })
@@ -738,9 +751,18 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
     if (place === null || place.object !== this.#userObject(user).toString()) return null
     const response = await place.stub.fetch(
       new Request(request.url, {
-        headers: { Upgrade: 'websocket', [SESSION_HASH_HEADER]: place.hash },
+        headers: {
+          Upgrade: 'websocket',
+          [SESSION_HASH_HEADER]: place.hash,
+          [MAX_SOCKETS_HEADER]: String(this.#o.maxSockets),
+        },
       }),
     )
+    if (response.status === 429)
+      throw new SessionError(
+        'TOO_MANY_SOCKETS',
+        `acceptWebSocket(): this session already holds ${this.#o.maxSockets} open WebSockets (maxSocketsPerSession)`,
+      )
     // Re-made: a stub's response has immutable headers, and the app's middleware may add some.
     return response.status === 101 && response.webSocket !== null
       ? new Response(null, { status: 101, webSocket: response.webSocket })
