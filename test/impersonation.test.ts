@@ -6,7 +6,13 @@
  * ending (admin API, password change), or the user ending it. Both trails and onEvent
  * hear of it; the KV and cookie stores refuse it.
  */
-import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test'
+import {
+  createExecutionContext,
+  env,
+  runDurableObjectAlarm,
+  runInDurableObject,
+  waitOnExecutionContext,
+} from 'cloudflare:test'
 import { beforeEach, describe, expect, it } from 'vitest'
 import {
   cookieStore,
@@ -420,6 +426,22 @@ describe('session.impersonate()', () => {
     const second = await live()
     await admin.post('/impersonate/stop')
     expect(await second.closed).toEqual({ code: 4401, reason: 'logged out' })
+  })
+
+  it("the target's object's alarm ends it past its limit; the operator's next request is theirs again", async () => {
+    const { app } = clockedApp()
+    const { admin, adminName, targetName } = await pair(app)
+    await impersonate(admin, targetName)
+    const stub = namedStub(`user:${targetName}`)
+    // Past its limit by the real clock, which the alarm reads.
+    await runInDurableObject(stub, (_instance, state) => {
+      state.storage.sql.exec('UPDATE impersonations SET ends_at = ?', Date.now() - 1)
+    })
+    expect(await runDurableObjectAlarm(stub)).toBe(true)
+    expect(await stub.count()).toBe(1)
+    const ended = (await trail(targetName)).find((e) => e.type === 'impersonation-ended')
+    expect(ended).toMatchObject({ how: 'expired', impersonator: adminName })
+    expect(await whoami(admin)).toEqual({ user: adminName, impersonator: null })
   })
 
   it('keeps its rows in the target object only while they matter', async () => {
