@@ -81,6 +81,7 @@ export async function startImpersonating(
   return { ok: true, username, impersonator: admin }
 }
 
+/** A refusal of {@link startImpersonating}, for the route to answer. */
 const refused = (
   status: 400 | 403 | 404,
   code: string,

@@ -40,6 +40,7 @@ type Row = {
   keep_until: number
 }
 
+/** A row as its link. */
 const toLink = (row: Row): ImpersonationLink => ({
   handle: row.handle,
   impersonator: row.impersonator,
