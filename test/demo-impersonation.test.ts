@@ -10,6 +10,7 @@ import { env } from 'cloudflare:test'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { createApp } from '../src/app'
 import { device, type Device } from './helpers/demo'
+import { captureConsole } from './helpers/console'
 import { clearObjects } from './helpers/do'
 import { json } from './helpers/http'
 
@@ -94,6 +95,20 @@ describe('POST /impersonate', () => {
     expect(body).toMatchObject({ code: 'REAUTHENTICATION_REQUIRED' })
     expect((await a.call('/confirm', json('POST', { username: admin }))).res.status).toBe(200)
     expect((await impersonate(a, target)).res.status).toBe(200)
+  })
+
+  it('answers 500, impersonating nobody, when IMPERSONATION_SECONDS is not 1 to 86400', async () => {
+    const errors = captureConsole('error')
+    for (const value of ['abc', '0', '86401', '1.5']) {
+      const { admin, target, browser } = setup({ IMPERSONATION_SECONDS: value })
+      const a = browser()
+      await a.login(admin)
+      await browser().login(target)
+      expect((await impersonate(a, target)).res.status).toBe(500)
+      expect(await a.whoami()).toBe(admin)
+    }
+    expect(String(errors[0]?.[0])).toContain('IMPERSONATION_SECONDS must be a whole number')
+    expect(errors.length).toBe(4)
   })
 
   it('answers 501 on the KV store', async () => {
