@@ -31,7 +31,7 @@ for (const stream of [process.stdout, process.stderr]) {
 
 /** A line of the demo's event log: a `SessionEvent` as JSON, its `type` first. */
 const DEMO_EVENT_LINE =
-  /^\{"type":"(login|logout|revoked|reauthenticated|login-failed|login-throttled|device-bound)",/
+  /^\{"type":"(login|logout|revoked|reauthenticated|login-failed|login-throttled|device-bound|session-reused)",/
 
 // Tests run inside workerd (the same build `wrangler dev` uses) against
 // miniflare's real local KV; each test file gets isolated storage.

@@ -12,6 +12,7 @@ const LOADED: CommitFacts = {
   retired: [],
   modified: false,
   frozen: false,
+  skipped: false,
   empty: false,
   age: 3600,
   failed: false,
@@ -20,10 +21,41 @@ const LOADED: CommitFacts = {
   keyByKey: true,
   cookieSent: true,
   offerDevice: false,
+  reissued: false,
 }
 
 const cases: [string, Partial<CommitFacts>, CommitAction][] = [
   ['an unchanged session: nothing', {}, { kind: 'nothing' }],
+  [
+    'a bound session whose refresh Chrome skipped, changed: nothing',
+    { token: null, frozen: true, skipped: true, modified: true, cookieSent: true },
+    { kind: 'nothing' },
+  ],
+  [
+    'a bound session whose refresh Chrome skipped, emptied (a logout): nothing',
+    { token: null, frozen: true, skipped: true, modified: true, empty: true, keyByKey: false },
+    { kind: 'nothing' },
+  ],
+  [
+    'rotated at the load, unchanged: only the cookie, with the new token',
+    { reissued: true },
+    { kind: 'reissue', token: 'tok' },
+  ],
+  [
+    'rotated at the load and changed: saved under the new token (its cookie with it)',
+    { reissued: true, modified: true },
+    { kind: 'save', token: 'tok', offer: false },
+  ],
+  [
+    'rotated at the load, a failed request: nothing (the old id stays current)',
+    { reissued: true, failed: true },
+    { kind: 'nothing' },
+  ],
+  [
+    'rotated at the load, then emptied: destroyed, its cookie deleted',
+    { reissued: true, empty: true, keyByKey: false },
+    { kind: 'destroy', deleteCookie: true },
+  ],
   [
     'a changed session: saved under its token',
     { modified: true },

@@ -45,6 +45,10 @@ export type Bindings = {
   ADMIN_USERS?: string
   /** An impersonation's time limit, in seconds (default 1800). */
   IMPERSONATION_SECONDS?: string
+  /** Rotate a logged-in session's id every this many seconds (`SESSION_STORE=do` only; unset: never). */
+  ROTATE_SECONDS?: string
+  /** How long an old id keeps working after its successor is first presented, in seconds (default 60). */
+  ROTATE_GRACE_SECONDS?: string
 }
 
 /** The demo app's environment. */

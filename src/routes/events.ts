@@ -32,6 +32,8 @@ export interface EventView {
   target?: string
   reason?: string
   how?: Extract<SessionEvent, { type: 'impersonation-ended' }>['how']
+  /** `session-reused` only: the device that held the session's current cookie (`device` showed the old one). */
+  holder?: { browser: string | null; os: string | null; label: string } | null
 }
 
 /** The view of one event. */
@@ -56,6 +58,11 @@ export function eventView(event: SessionEvent): EventView {
     view.reason = event.reason
   }
   if (event.type === 'impersonation-ended') view.how = event.how
+  if (event.type === 'session-reused') {
+    const { holder } = event
+    view.holder =
+      holder === null ? null : { browser: holder.browser, os: holder.os, label: holder.label }
+  }
   return view
 }
 

@@ -24,7 +24,7 @@ export {
   type DurableObjectStoreOptions,
   durableObjectStore,
 } from './stores/durable-object/store.js'
-export { SESSION_ENDED_CLOSE_CODE } from './stores/types.js'
+export { DEVICE_BOUND_EXPIRED_CLOSE_CODE, SESSION_ENDED_CLOSE_CODE } from './stores/types.js'
 export {
   DEFAULT_IMPERSONATION_MAX_AGE,
   type ImpersonateOptions,

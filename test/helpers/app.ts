@@ -10,6 +10,7 @@
  * | ------------------------------ | ------------------------------------------------------ |
  * | `GET /untouched`               | nothing: the handler never touches it                  |
  * | `GET /whoami`                  | `getUser()` → `{ user }`                               |
+ * | `GET /ended-by`                | `endedBy()` and `getUser()` → `{ endedBy, user }`      |
  * | `GET /session`                 | `toObject()` and the expiry getters → `{ data, … }` (*)  |
  * | `POST /session`                | `set()` of each key of a JSON object → `{ data }`      |
  * | `DELETE /session/:key`         | `delete(key)` → `{ data }`                             |
@@ -131,6 +132,9 @@ export function sessionApp(
 
   app.get('/untouched', (c) => c.text('untouched'))
   app.get('/whoami', async (c) => c.json({ user: await c.get('session').getUser() }))
+  app.get('/ended-by', async (c) =>
+    c.json({ endedBy: await c.get('session').endedBy(), user: await c.get('session').getUser() }),
+  )
   app.get('/session', async (c) => c.json(await data(c)))
   app.post('/session', async (c) => {
     const values = await body(c)

@@ -212,7 +212,14 @@ export async function clearObjects(
   await Promise.all(
     (await allObjects(namespace)).map((stub) =>
       runInDurableObject(stub, async (_instance, state) => {
-        for (const table of ['sessions', 'moved', 'verifiers', 'login_failures'])
+        for (const table of [
+          'sessions',
+          'moved',
+          'verifiers',
+          'login_failures',
+          'rotations',
+          'reused',
+        ])
           state.storage.sql.exec(`DELETE FROM ${table}`)
         await state.storage.deleteAlarm()
       }),

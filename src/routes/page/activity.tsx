@@ -36,6 +36,8 @@ export function eventWords(event: EventView): string {
       return `Logins locked for ${Math.ceil((event.retryAfter ?? 0) / 60)} min after failed logins`
     case 'device-bound':
       return 'Session bound to its device'
+    case 'session-reused':
+      return 'Session ended: its cookie was used from another device'
     case 'impersonation-started':
       return `${event.impersonator} started acting as ${event.target}: ${event.reason}`
     case 'impersonation-ended':

@@ -290,18 +290,52 @@ const Impersonate: FC = () => (
   </form>
 )
 
+/** What the page tells beside the session: a session ended by a reused cookie, and rotation's setting. */
+export interface Notices {
+  /** The cookie's session was ended because the cookie was used from another device. */
+  reused: boolean
+  /** `ROTATE_SECONDS`: on, unset, or set on a store that cannot rotate. */
+  rotation: 'on' | 'off' | 'needs-do'
+}
+
+/** The notices above the page's tables. */
+const NoticeList: FC<{ notices: Notices }> = ({ notices }) => (
+  <>
+    {notices.reused ? (
+      <p class="alert" role="alert" id="session-reused">
+        This session was ended because its cookie was used from another device.
+      </p>
+    ) : null}
+    {notices.rotation === 'needs-do' ? (
+      <p class="note" id="rotation-needs-do">
+        <code>ROTATE_SECONDS</code> is ignored: rotating session ids needs the Durable Object store
+        (<code>SESSION_STORE=do</code>).
+      </p>
+    ) : null}
+    {notices.rotation === 'on' ? (
+      <p class="note" id="rotation-on">
+        <small>
+          Session ids rotate (<code>ROTATE_SECONDS</code>): a copy of this cookie used from another
+          browser logs both out.
+        </small>
+      </p>
+    ) : null}
+  </>
+)
+
 export const Page: FC<{
   cookies: ReceivedCookie[]
   state: SessionState
   username: string | null
   account: AccountState | null
   messages: Message[]
+  notices: Notices
   error?: string
   /** The admin acting as `username`, or `null`. */
   impersonator?: string | null
   /** Whether the user may act as another (in `ADMIN_USERS`, on the Durable Object store). */
   admin?: boolean
-}> = ({ cookies, state, username, account, messages, error, impersonator, admin }) => (
+}> = ({ cookies, state, username, account, messages, notices, error, impersonator, admin }) => (
   <Layout title="edge-session demo">
     <h1>edge-session demo</h1>
     {impersonator && username !== null ? <Acting username={username} /> : null}
@@ -318,6 +352,7 @@ export const Page: FC<{
       )}
     </p>
     <Flashes messages={messages} />
+    <NoticeList notices={notices} />
     {error === undefined ? null : (
       <p class="alert" role="alert" id="error">
         <strong>That did not work:</strong> {error}

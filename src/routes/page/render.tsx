@@ -15,7 +15,8 @@ import { type EventsPage, securityPage } from '../events.js'
 import { sessionsPage, type SessionsPage } from '../sessions.js'
 import { Account } from './account.js'
 import { ACTIVITY_LIMIT } from './activity.js'
-import { ErrorPage, Page, type ReceivedCookie } from './components.js'
+import { ErrorPage, type Notices, Page, type ReceivedCookie } from './components.js'
+import { rotationSetting } from '../rotation.js'
 
 /** Trims the spaces and tabs around a cookie pair (RFC 6265 OWS), as browsers send them. */
 const trimOws = (text: string): string => text.replace(/^[ \t]+|[ \t]+$/g, '')
@@ -120,6 +121,10 @@ export async function renderPage(
     )
   }
   const username = await session.getUser()
+  const notices: Notices = {
+    reused: (await session.endedBy()) === 'reused',
+    rotation: rotationSetting(c.env).kind,
+  }
   const account =
     username === null
       ? null
@@ -143,6 +148,7 @@ export async function renderPage(
         username={username}
         account={account}
         messages={flashes}
+        notices={notices}
         error={error}
         impersonator={impersonator}
         admin={admin}

@@ -108,6 +108,7 @@ function facts(state: SessionState): CommitFacts {
     retired: state.retired,
     modified: state.modified,
     frozen: state.frozen,
+    skipped: state.skipped,
     empty: state.isEmpty(),
     age: expiryAge(state.expiry, o, now, state.createdAt ?? now),
     // A SessionError from the handler: the library refused part of the request (e.g. a
@@ -120,6 +121,7 @@ function facts(state: SessionState): CommitFacts {
     keyByKey: state.changes.kind !== 'whole',
     cookieSent: state.sentCookie !== undefined,
     offerDevice: o.deviceBound !== null && state.auth !== null && state.device === null,
+    reissued: state.reissued,
   }
 }
 
@@ -141,6 +143,8 @@ async function run(state: SessionState, action: CommitAction): Promise<Deferred 
     case 'save':
     case 'save-new':
       return save(state, action)
+    case 'reissue':
+      return sessionCookie(state, action.token, state.expiry, state.loadedExpiresAt ?? state.now())
   }
 }
 
@@ -211,7 +215,7 @@ async function save(
   action: Extract<CommitAction, { kind: 'save' | 'save-new' }>,
 ): Promise<Deferred> {
   const token = action.kind === 'save' ? action.token : null
-  const { c, options: o } = state
+  const o = state.options
   const now = state.now()
   const createdAt = state.createdAt ?? now
   const age = expiryAge(state.expiry, o, now, createdAt)
@@ -248,15 +252,30 @@ async function save(
   )
 
   // The expiry the store kept: a merging store may have kept one a concurrent request set.
+  const cookie = sessionCookie(state, saved.token, saved.expiry, saved.expiresAt)
+  return () => {
+    cookie()
+    device?.write()
+    offerWrite?.()
+  }
+}
+
+/** The session cookie carrying `token`, for a session with `expiry` that ends at `expiresAt`. */
+function sessionCookie(
+  state: SessionState,
+  token: string,
+  expiry: SessionRecord['expiry'],
+  expiresAt: number,
+): Deferred {
+  const { c, options: o } = state
+  const now = state.now()
   const options = cookieOptions(o)
-  if (!expiresAtBrowserClose(saved.expiry, o)) {
-    options.maxAge = Math.max(0, Math.floor((saved.expiresAt - now) / 1000))
+  if (!expiresAtBrowserClose(expiry, o)) {
+    options.maxAge = Math.max(0, Math.floor((expiresAt - now) / 1000))
     options.now = now // Expires from the session's clock, as the record's expiresAt
   }
   return () => {
-    setCookie(c, o.cookieName, saved.token, options)
-    device?.write()
-    offerWrite?.()
+    setCookie(c, o.cookieName, token, options)
     privateCache(c)
   }
 }

@@ -7,14 +7,16 @@
 
 /**
  * What the commit does to the store:
- * - `nothing`: no store call (untouched, unchanged, refused, or a bound session without
- *   its bound cookie);
+ * - `nothing`: no store call (untouched, unchanged, refused, a bound session without its
+ *   bound cookie, or one whose refresh Chrome skipped, whatever the handler changed);
  * - `destroy`: end the session under every key it has (emptied whole, flushed, expired);
  * - `empty`: end a session emptied key by key, unless a concurrent write left it non-empty
  *   (a merging store); the cookie goes only if it ended;
  * - `save`: write it under its token (changed, rolling, or `saveEveryRequest`);
  * - `save-new`: write it under a new key (new, logged in, cycled, moved from another store),
  *   then end the keys it replaces.
+ * - `reissue`: no store call, only the cookie: the store rotated the session's id at the
+ *   load (`session({ rotation })`), and the cookie carries the new token.
  * `offer` asks for a device binding's registration offer (a newly logged-in session).
  */
 export type CommitAction =
@@ -23,6 +25,7 @@ export type CommitAction =
   | { readonly kind: 'empty'; readonly token: string; readonly deleteCookie: boolean }
   | { readonly kind: 'save'; readonly token: string; readonly offer: boolean }
   | { readonly kind: 'save-new'; readonly replaces: readonly string[]; readonly offer: boolean }
+  | { readonly kind: 'reissue'; readonly token: string }
 
 /** What {@link decide} is told about the session and the response. */
 export interface CommitFacts {
@@ -34,6 +37,8 @@ export interface CommitFacts {
   readonly modified: boolean
   /** Whether a bound session was used without its bound cookie (left alone unless changed). */
   readonly frozen: boolean
+  /** Whether it came so because Chrome skipped the refresh (`Secure-Session-Skipped`): left alone, changed or not. */
+  readonly skipped: boolean
   /** Whether the session holds nothing a session keeps (no data, custom expiry or user). */
   readonly empty: boolean
   /** Seconds until it expires if saved now (`<= 0`: already past a fixed date or its absolute lifetime). */
@@ -53,6 +58,8 @@ export interface CommitFacts {
   readonly cookieSent: boolean
   /** Whether a device binding is on and the session is logged in but not bound yet. */
   readonly offerDevice: boolean
+  /** Whether the store gave the session a new token at the load (rotation), for the cookie. */
+  readonly reissued: boolean
 }
 
 const NOTHING: CommitAction = { kind: 'nothing' }
@@ -68,7 +75,7 @@ const NOTHING: CommitAction = { kind: 'nothing' }
  */
 export function decide(facts: CommitFacts): CommitAction {
   const { token, retired } = facts
-  if (facts.frozen && !facts.modified) return NOTHING
+  if (facts.skipped || (facts.frozen && !facts.modified)) return NOTHING
   const expired = !facts.empty && facts.age <= 0
   if (facts.empty || expired) {
     // An emptied (or already expired) session leaves nothing behind, and the cookie the
@@ -86,7 +93,10 @@ export function decide(facts: CommitFacts): CommitAction {
   const rolling = token !== null && facts.rollingDue
   // A session the store could not keep under its token (`rekey`, now in `retired`) is saved
   // as a new one, which the cookie then carries, before the old token is destroyed.
-  if (!(facts.modified || facts.saveEveryRequest || rolling || retired.length > 0)) return NOTHING
+  if (!(facts.modified || facts.saveEveryRequest || rolling || retired.length > 0)) {
+    // Rotated at the load, the store holds the session under its new token already.
+    return facts.reissued && token !== null ? { kind: 'reissue', token } : NOTHING
+  }
   const offer = facts.offerDevice
   return token !== null
     ? { kind: 'save', token, offer }

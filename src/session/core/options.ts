@@ -11,9 +11,15 @@ import {
   type SameSite,
 } from '../foundation/cookie-grammar.js'
 import { invalidOption, SessionError } from '../foundation/errors.js'
-import { isNamespace, kvStore } from '../stores/kv.js'
+import { isNamespace, KV_ROTATION, kvStore } from '../stores/kv.js'
 import type { SessionEvent } from '../stores/events.js'
-import type { SessionAuth, SessionData, SessionDevice, SessionStore } from '../stores/types.js'
+import type {
+  RotationPolicy,
+  SessionAuth,
+  SessionData,
+  SessionDevice,
+  SessionStore,
+} from '../stores/types.js'
 
 /** Sliding expiry: how eagerly an unmodified session is re-saved to extend its life. */
 export interface RollingOptions {
@@ -145,6 +151,17 @@ export interface SessionOptions<E extends Env = any> {
    * @default undefined (off)
    */
   deviceBound?: DeviceBinding
+  /**
+   * Rotating session ids with reuse detection (the Durable Object store only: KV and the
+   * cookie store are refused with `INVALID_OPTION`). The first request `every` seconds
+   * after a logged-in session's id was issued gets a new id for the same session (data,
+   * user, expiry, sockets kept); the old id keeps working until `grace` seconds after the
+   * new one is first presented (other tabs, requests in flight, retries, a lost response),
+   * and its use after that ends the whole session as theft (`session-reused` event,
+   * docs/security.md). A session bound to a device key (DBSC) is not rotated.
+   * @default undefined (off); `grace` defaults to 60
+   */
+  rotation?: { every: number; grace?: number }
 }
 
 /**
@@ -173,6 +190,18 @@ export interface BindingState {
 }
 
 /**
+ * What a request may do with a session bound to a device key: use it until its bound
+ * cookie expires (`until`, ms); not at all (no valid bound cookie: it reads as none, left
+ * alone unless changed); or not now, with nothing it does saved (Chrome skipped the
+ * refresh: `Secure-Session-Skipped`).
+ * @internal
+ */
+export type Admission =
+  | { readonly kind: 'bound'; readonly until: number }
+  | { readonly kind: 'refused' }
+  | { readonly kind: 'skipped' }
+
+/**
  * The hook a device binding plugs into, so that the core calls it during a load and a
  * commit without knowing it (`deviceBound()` makes one).
  * @internal
@@ -182,8 +211,8 @@ export interface DeviceBinding {
   readonly paths: readonly string[]
   /** Answers the binding's own routes (before any handler); `undefined` for other requests. */
   route(state: BindingState): Promise<Response> | undefined
-  /** Whether this request may use a loaded session bound to `device` (it carries a valid bound cookie). */
-  admits(state: BindingState, device: SessionDevice): Promise<boolean>
+  /** Whether this request may use a loaded session bound to `device` (it carries a valid bound cookie), and until when. */
+  admits(state: BindingState, device: SessionDevice): Promise<Admission>
   /** The device of a newly logged-in session: an id, no key yet. */
   newDevice(): SessionDevice
   /** For the response saving a session with a new device: writes the registration offer and the first bound cookie. */
@@ -215,7 +244,12 @@ export interface ResolvedSessionOptions {
   /** The known-device cookie's name, or `null` for none. */
   deviceCookie: string | null
   onEvent: ((event: SessionEvent, c: Context) => void | Promise<void>) | null
+  /** `rotation`, in ms, or `null` (off). */
+  rotation: RotationPolicy | null
 }
+
+/** `rotation.grace` when unset, in seconds. */
+export const DEFAULT_ROTATION_GRACE = 60
 
 const invalid = (option: string, why: string): SessionError =>
   invalidOption('session()', option, why)
@@ -320,8 +354,18 @@ export function resolveOptions(options: SessionOptions = {}): ResolvedSessionOpt
     throw invalid('onEvent', 'must be a function (event, c) => void')
   }
 
+  const rotation = resolveRotation(options.rotation)
   const kvBinding = options.kvBinding ?? 'SESSIONS'
-  const store = resolveStore(options.store, kvBinding)
+  const resolved = resolveStore(options.store, kvBinding)
+  // A store given as an object (or the default, KV) is checked now; one made per request at
+  // its first request, since only then is it known.
+  if (rotation !== null && typeof options.store !== 'function') {
+    rotatingStore(options.store === undefined ? { rotation: KV_ROTATION } : options.store)
+  }
+  const store =
+    rotation === null || typeof options.store !== 'function'
+      ? resolved
+      : (c: Context) => rotatingStore(resolved(c))
 
   return {
     store,
@@ -344,7 +388,36 @@ export function resolveOptions(options: SessionOptions = {}): ResolvedSessionOpt
     deviceBound,
     deviceCookie,
     onEvent,
+    rotation,
   }
+}
+
+/** The `rotation` option, checked, in ms; `null` when off. */
+function resolveRotation(option: SessionOptions['rotation']): RotationPolicy | null {
+  if (option === undefined) return null
+  if (typeof option !== 'object' || option === null)
+    throw invalid('rotation', 'must be { every, grace? } in seconds')
+  const { every, grace = DEFAULT_ROTATION_GRACE } = option
+  if (!Number.isSafeInteger(every) || every < 1)
+    throw invalid('rotation.every', 'must be a whole number of seconds >= 1')
+  if (!Number.isSafeInteger(grace) || grace < 0 || grace > 3600)
+    throw invalid('rotation.grace', 'must be a whole number of seconds from 0 to 3600')
+  return { everyMs: every * 1000, graceMs: grace * 1000 }
+}
+
+/**
+ * `store`, when it can rotate session ids; else `INVALID_OPTION` with the store's reason
+ * (KV: eventually consistent, no compare-and-set; the cookie store: no server state).
+ */
+function rotatingStore<S extends Pick<SessionStore, 'rotation'>>(store: S): S {
+  const rotation = store.rotation
+  if (rotation?.supported === true) return store
+  throw invalid(
+    'rotation',
+    rotation?.supported === false
+      ? rotation.why
+      : 'needs a store that can rotate session ids (the Durable Object store)',
+  )
 }
 
 function resolveStore(

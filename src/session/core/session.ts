@@ -329,6 +329,18 @@ export class Session<Data extends object = SessionData> {
   }
 
   /**
+   * Why the session this request's cookie named has ended, when the store knows it:
+   * `'reused'` when its cookie was used from another device after a rotation
+   * (`session({ rotation })`: the session was ended as theft, on this request or an earlier
+   * one), else `null`. For a page that tells the user why they were logged out.
+   * @example `if ((await c.get('session').endedBy()) === 'reused') warn('Your cookie was used elsewhere')`
+   */
+  async endedBy(): Promise<'reused' | null> {
+    await this.#s.read()
+    return this.#s.endedBy
+  }
+
+  /**
    * Whether this browser registered a key for the session (`session({ deviceBound })`, DBSC).
    * @example `if (await c.get('session').isDeviceBound()) showBadge()`
    */

@@ -22,7 +22,8 @@ function sameOrigin(request: Request): boolean {
  * session cookie is the only credential. Refuses with `SessionError`, in this order:
  * `NOT_SUPPORTED` (501) on a store without sockets, `FORBIDDEN_ORIGIN` (403), `NOT_LOGGED_IN`
  * (401) for an anonymous, unknown or logged-out session. A request that is not an
- * upgrade is answered 426.
+ * upgrade is answered 426. On a device-bound session the socket lives until the bound
+ * cookie it was opened with expires (closed with 4408: reconnect).
  */
 export async function acceptWebSocket(state: SessionState): Promise<Response> {
   const sockets = state.store().sockets
@@ -48,7 +49,9 @@ export async function acceptWebSocket(state: SessionState): Promise<Response> {
   const user = state.auth?.user
   const token = state.token
   const accepted =
-    user === undefined || token === null ? null : await sockets.accept(token, user, request)
+    user === undefined || token === null
+      ? null
+      : await sockets.accept(token, user, request, state.boundUntil)
   if (accepted === null)
     throw new SessionError('NOT_LOGGED_IN', 'acceptWebSocket(): the session is not logged in')
   return accepted

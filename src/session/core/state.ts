@@ -115,6 +115,10 @@ export class SessionState {
   #device: SessionDevice | null = null
   /** The commit leaves the session and its cookie alone unless it is changed ({@link freeze}). */
   #frozen = false
+  /** A bound session whose refresh Chrome skipped: the commit writes nothing at all. */
+  #skipped = false
+  /** When the bound cookie the request carried expires (ms), for a bound session; else `null`. */
+  #boundUntil: number | null = null
   /** `expiresAt` of the record as loaded, for sliding expiry. */
   #loadedExpiresAt: number | null = null
   #changes: OwnChanges = NO_CHANGES
@@ -137,6 +141,10 @@ export class SessionState {
   #accessed = false
   #modified = false
   #unavailable = false
+  /** The store rotated the session's id at the load: the response's cookie carries the new token. */
+  #reissued = false
+  /** Why the store says the cookie's session ended (a rotated id reused), or `null`. */
+  #endedBy: 'reused' | null = null
   /** The store said the session moved to a new key meanwhile: writes are refused with this. */
   #interrupted: SessionError | null = null
   #testCookie: TestCookieAction = null
@@ -195,6 +203,22 @@ export class SessionState {
   /** Whether the store said the session moved meanwhile (writes are refused; the cookie is kept). */
   get interrupted(): boolean {
     return this.#interrupted !== null
+  }
+  /** Why the store says the cookie's session ended, or `null`. */
+  get endedBy(): 'reused' | null {
+    return this.#endedBy
+  }
+  /** Whether the store gave the session a new token at the load (rotation): the cookie must carry it. */
+  get reissued(): boolean {
+    return this.#reissued
+  }
+  /** Whether the request came without its bound session's cookie because Chrome skipped the refresh: nothing is saved. */
+  get skipped(): boolean {
+    return this.#skipped
+  }
+  /** When the bound cookie of a bound session expires (ms), or `null` (not bound). */
+  get boundUntil(): number | null {
+    return this.#boundUntil
   }
   /** Whether the commit leaves the session and its cookie alone unless it changed. */
   get frozen(): boolean {
@@ -348,7 +372,7 @@ export class SessionState {
     let record: LoadedRecord | null = null
     if (token !== null) {
       try {
-        record = await this.store().load(token, this.context())
+        record = await this.#loadRecord(token)
       } catch (cause) {
         // Go on without a session, the cookie left alone; a session moved meanwhile only refuses writes.
         if (cause instanceof SessionError && cause.code === 'SESSION_INTERRUPTED')
@@ -358,19 +382,26 @@ export class SessionState {
       }
     }
     // A bound session without its bound cookie reads as none: nothing destroyed, nothing told.
-    if (
-      record?.device?.jwk &&
-      !this.#frozen &&
-      (await this.options.deviceBound?.admits(this, record.device)) === false
-    ) {
-      record = null
-      this.#frozen = true
+    const binding = this.options.deviceBound
+    if (record?.device?.jwk && !this.#frozen && binding !== null) {
+      const admission = await binding.admits(this, record.device)
+      if (admission.kind === 'bound') this.#boundUntil = admission.until
+      else {
+        record = null
+        this.#frozen = true
+        // Chrome skipped the refresh: nothing this request does is saved, so it never
+        // ends or replaces the session (docs/device-bound.md).
+        this.#skipped = admission.kind === 'skipped'
+      }
     }
     if (record?.events !== undefined) this.noteEvents(record.events)
+    if (record?.endedBy !== undefined) this.#endedBy = record.endedBy
     // The store handed the session back under a new key (an impersonation that ended): the
     // cookie carries it from this response on.
-    const handedBack = record?.token !== undefined
+    const handedBack = record?.token !== undefined && record.rotated !== true
     if (record?.token !== undefined) this.#token = token = record.token
+    // Rotated: the store holds the session under the new token; only the cookie changes.
+    if (record?.rotated === true) this.#reissued = true
     if (record?.rekey === true && token !== null) {
       // The store cannot keep the session under this token: it is saved as a new one at the
       // end of the request, and this token goes once that save succeeded (commit.ts).
@@ -407,6 +438,19 @@ export class SessionState {
       // only so that nothing is written under another one).
       if (!this.#unavailable && this.#interrupted === null) this.#token = null
     }
+  }
+
+  /**
+   * The store's record for `token`: through its rotating load when `rotation` is on (the
+   * options checked it can; a reused old id ends the session and reads as expired, with
+   * its `session-reused` event).
+   */
+  #loadRecord(token: string): Promise<LoadedRecord | null> {
+    const store = this.store()
+    const policy = this.options.rotation
+    const rotation = store.rotation
+    if (policy === null || rotation?.supported !== true) return store.load(token, this.context())
+    return rotation.load(token, this.context(), policy)
   }
 
   /**

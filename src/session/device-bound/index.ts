@@ -10,7 +10,7 @@ import { COOKIE_NAME } from '../foundation/cookie-grammar.js'
 import { invalidOption, type SessionError } from '../foundation/errors.js'
 import type { DeviceBinding } from '../core/options.js'
 import {
-  hasBoundCookie,
+  admission,
   registrationHeader,
   setBoundCookie,
   type ResolvedDeviceBound,
@@ -110,7 +110,7 @@ export function deviceBound(options: DeviceBoundOptions): DeviceBinding {
       if (c.req.path === refreshPath) return refresh(o, state)
       return undefined
     },
-    admits: (state, device) => hasBoundCookie(o, state, device),
+    admits: (state, device) => admission(o, state, device),
     newDevice: () => ({ id: newDeviceId(), alg: null, jwk: null, seen: 0 }),
     async offer(state, device) {
       const header = await registrationHeader(o, state, device)

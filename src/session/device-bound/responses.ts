@@ -8,10 +8,11 @@
 import type { Context } from 'hono'
 import { readRawCookie, setCookie, type CookieOptions } from '../cookies/helpers.js'
 import type { Signer } from '../cookies/signing.js'
-import type { BindingState } from '../core/options.js'
+import type { Admission, BindingState } from '../core/options.js'
 import type { SessionDevice } from '../stores/types.js'
 import { sfString } from './proof.js'
 import {
+  boundCookieExpiry,
   boundCookieValid,
   boundCookieValue,
   keyCookieValue,
@@ -42,6 +43,27 @@ export function hasBoundCookie(
 ): Promise<boolean> {
   const value = readRawCookie(state.c.req.raw.headers.get('Cookie'), boundCookieName(o, state))
   return boundCookieValid(o.signer(state.c), device.id, value, state.now())
+}
+
+/**
+ * What a request may do with a session bound to `device` (the `admits` hook): use it until
+ * its bound cookie expires; not at all (no valid bound cookie); or not now, without
+ * anything changing, when Chrome says it skipped the refresh (`Secure-Session-Skipped`).
+ */
+export async function admission(
+  o: ResolvedDeviceBound,
+  state: BindingState,
+  device: SessionDevice,
+): Promise<Admission> {
+  const value = readRawCookie(state.c.req.raw.headers.get('Cookie'), boundCookieName(o, state))
+  const until = await boundCookieExpiry(o.signer(state.c), device.id, value, state.now())
+  if (until !== null) return { kind: 'bound', until }
+  // The newest draft: Chrome could not refresh (unreachable, server_error, quota_exceeded)
+  // and sends the request without the bound cookie. Anyone can send the header, so it
+  // grants nothing; it only keeps the request from changing the session.
+  return state.c.req.raw.headers.has('Secure-Session-Skipped')
+    ? { kind: 'skipped' }
+    : { kind: 'refused' }
 }
 
 /** The bound cookie's attributes as the instructions JSON names them (Max-Age and Expires aside). */

@@ -137,7 +137,8 @@ async function challenge(
  * `POST refreshPath`: `Sec-Secure-Session-Id` names the session. Without a proof, a 403
  * challenge (no store operation). With a `Secure-Session-Response` signed by the
  * registered key over a recent challenge for this session not used before: the next
- * bound cookie and the instructions (one load and one save). A session that ended
+ * bound cookie and the instructions (one load and one save). A proof that carries a key
+ * (`jwk`) is refused with 400, as the newest draft requires. A session that ended
  * (logged out, revoked, expired, another verifier) answers `{"continue": false}`.
  */
 export async function refresh(o: ResolvedDeviceBound, state: BindingState): Promise<Response> {
@@ -150,6 +151,10 @@ export async function refresh(o: ResolvedDeviceBound, state: BindingState): Prom
   const header = c.req.header('Secure-Session-Response')
   if (header === undefined) return challenge(o, state, id)
   const proof = parseProof(readStringHeader(header))
+  // The newest draft: only a registration proof carries the key; a refresh proof that
+  // brings one is refused, whoever signed it.
+  if (proof?.jwk !== null && proof?.jwk !== undefined)
+    return refuse(c, 400, 'A refresh proof must not carry a key (jwk).')
   const issued = proof !== null ? await issuedFor(o, state, id, proof) : null
   if (proof === null || issued === null) return challenge(o, state, id)
 

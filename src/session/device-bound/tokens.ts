@@ -78,15 +78,27 @@ export async function boundCookieValid(
   value: string | undefined,
   nowMs: number,
 ): Promise<boolean> {
-  if (value === undefined || value.length > 128 || value.includes(':')) return false
+  return (await boundCookieExpiry(signer, id, value, nowMs)) !== null
+}
+
+/** When a valid bound cookie for device `id` expires, in ms; `null` for one that is not valid at `nowMs`. */
+export async function boundCookieExpiry(
+  signer: Signer,
+  id: string,
+  value: string | undefined,
+  nowMs: number,
+): Promise<number | null> {
+  if (value === undefined || value.length > 128 || value.includes(':')) return null
   try {
     const expires = await signer.unsign(value.replaceAll('.', ':'), {
       purpose: COOKIE_PURPOSE,
       salt: id,
     })
-    return /^\d{1,12}$/.test(expires) && Number(expires) * 1000 > nowMs
+    if (!/^\d{1,12}$/.test(expires)) return null
+    const at = Number(expires) * 1000
+    return at > nowMs ? at : null
   } catch {
-    return false
+    return null
   }
 }
 

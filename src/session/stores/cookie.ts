@@ -31,6 +31,7 @@ import type {
   DestroyContext,
   SaveResult,
   SessionRecord,
+  SessionRotation,
   SessionStore,
   SessionWrite,
   StoreContext,
@@ -142,6 +143,10 @@ const cookieStores = memoized(16, (options: CookieStoreOptions): SessionStore =>
 })
 
 class CookieSessionStore implements SessionStore {
+  readonly rotation: SessionRotation = {
+    supported: false,
+    why: 'cookieStore() cannot rotate session ids: it keeps no server state, so a replaced cookie cannot be told from the current one; use durableObjectStore()',
+  }
   readonly #secrets: readonly string[]
 
   constructor(secrets: readonly string[]) {

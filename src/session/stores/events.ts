@@ -66,7 +66,12 @@ export interface EventFields {
  * - `device-bound`: a browser registered a device key for the session (DBSC);
  * - `impersonation-started`, `impersonation-ended`: an operator began or stopped acting as
  *   the user (`session.impersonate()`), written to both users' trails: `user` is the
- *   trail's owner, `handle` that user's session (the impersonation, or the operator's own).
+ *   trail's owner, `handle` that user's session (the impersonation, or the operator's own);
+ * - `session-reused`: a session id was used after it had been rotated away and its grace
+ *   had passed (`session({ rotation })`): a copy of the cookie is in someone else's hands,
+ *   and the session was ended. `device` is the request's that showed the old id; `holder`
+ *   the device that holds the session's current id (the one that first presented it, or
+ *   the session's own device).
  */
 export type SessionEvent =
   | (EventFields & { readonly type: 'login'; readonly newDevice: boolean })
@@ -76,6 +81,7 @@ export type SessionEvent =
   | (EventFields & { readonly type: 'login-failed' })
   | (EventFields & { readonly type: 'login-throttled'; readonly retryAfter: number })
   | (EventFields & { readonly type: 'device-bound' })
+  | (EventFields & { readonly type: 'session-reused'; readonly holder: DeviceDetails | null })
   | (EventFields & ImpersonationFields & { readonly type: 'impersonation-started' })
   | (EventFields &
       ImpersonationFields & {

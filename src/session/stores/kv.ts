@@ -42,6 +42,7 @@ import {
   type SaveResult,
   type SecurityEvent,
   type SessionRecord,
+  type SessionRotation,
   type SessionStore,
   type SessionWrite,
 } from './types.js'
@@ -144,7 +145,14 @@ export function isNamespace(value: unknown): value is KVNamespaceLike {
   )
 }
 
+/** Why the KV store refuses `session({ rotation })`. */
+export const KV_ROTATION: SessionRotation = {
+  supported: false,
+  why: 'kvStore() cannot rotate session ids: KV is eventually consistent across locations and has no compare-and-set, so two locations could each issue a successor, or miss a reuse; use durableObjectStore()',
+}
+
 class KVSessionStore implements SessionStore {
+  readonly rotation = KV_ROTATION
   // A few recent id -> hash pairs, so load(), save() and destroy() of one request share
   // one SHA-256 even while other requests interleave in the isolate.
   readonly #hashes = new BoundedMap<string, Promise<string>>(KEY_CACHE_SIZE)

@@ -86,16 +86,64 @@ export interface LoadedRecord extends SessionRecord {
   /**
    * Set when the store moved the session to a new token during the load: an impersonation
    * that ended (stopped elsewhere, its time limit, revoked by the user) hands the operator
-   * back their own session under a new key. The core adopts it and the response's cookie
-   * carries it.
+   * back their own session under a new key, or the store rotated the session's id
+   * (`session({ rotation })`, {@link SessionStore.rotation}; then {@link rotated} is set).
+   * The core adopts it and the response's cookie carries it.
    */
   readonly token?: string
   /**
-   * Security events the load itself recorded (an impersonation that ended), for the app's
-   * `onEvent` hook. A record with nothing to go back to is answered expired, with them.
+   * Set with {@link token} when the new token is a rotation: the store holds the session
+   * under it already, so the response only sets the cookie (no save); the token the request
+   * came with stays valid for a while (the store's grace rules).
+   */
+  readonly rotated?: true
+  /**
+   * Set on an expired record when the store knows why the token's session ended:
+   * `'reused'`, a rotated id used after its grace ended it as theft (on this load, or an
+   * earlier one for any id of that session). `session.endedBy()` answers it.
+   */
+  readonly endedBy?: 'reused'
+  /**
+   * Security events the load itself recorded (an impersonation that ended, a rotated id
+   * reused: `session-reused`), for the app's `onEvent` hook. A record with nothing to go
+   * back to is answered expired, with them.
    */
   readonly events?: readonly SessionEvent[]
 }
+
+/**
+ * Rotation of session ids with reuse detection (`session({ rotation })`), in ms: a load of
+ * a session whose id was issued `everyMs` ago or more issues it a new id; the old id keeps
+ * working until `graceMs` after the new one is first presented, and a use after that ends
+ * the session.
+ */
+export interface RotationPolicy {
+  readonly everyMs: number
+  readonly graceMs: number
+}
+
+/**
+ * Whether a store can rotate session ids with reuse detection: exactly (one place sees
+ * every use of a session, in order), or not, with why, for the `INVALID_OPTION` error
+ * `session({ rotation })` throws.
+ */
+export type SessionRotation =
+  | {
+      readonly supported: true
+      /**
+       * {@link SessionStore.load} with rotation: the record (with a new
+       * {@link LoadedRecord.token} when the store rotated the id, or when the token is an
+       * old id still in its grace), an expired record with the `session-reused` event
+       * ({@link LoadedRecord.events}) when the token was an old id used after its grace
+       * (the store ended the session), or `null`.
+       */
+      load(
+        token: string,
+        context: StoreContext,
+        policy: RotationPolicy,
+      ): Promise<LoadedRecord | null>
+    }
+  | { readonly supported: false; readonly why: string }
 
 /** A session's binding to a user (Django keeps `_auth_user_id` and `_auth_user_hash` in the data). */
 export interface SessionAuth {
@@ -256,7 +304,8 @@ export interface SessionStore {
    * corrupt); rejects when the storage itself fails, or with `SessionError`
    * `SESSION_INTERRUPTED` when the token's session moved to a new key in a concurrent
    * request (a store that can tell): the request then reads an empty session, leaves the
-   * client's cookie alone, and its writes are refused with that error.
+   * client's cookie alone, and its writes are refused with that error. (With
+   * `session({ rotation })` the core loads through {@link SessionStore.rotation} instead.)
    */
   load(token: string, context: StoreContext): Promise<LoadedRecord | null>
   /**
@@ -294,6 +343,13 @@ export interface SessionStore {
     event: Extract<SessionEvent, { type: 'login-failed' }>,
     context: StoreContext,
   ): Promise<readonly SessionEvent[]>
+  /**
+   * Whether the store rotates session ids with reuse detection (`session({ rotation })`,
+   * which refuses a store that cannot, naming its `why`), and its rotating load. The
+   * Durable Object store can; KV (eventually consistent across locations, no
+   * compare-and-set) and the cookie store (no server state) cannot. Absent: cannot.
+   */
+  readonly rotation?: SessionRotation
   /** The per-user registry, on stores that keep one (Durable Objects); absent elsewhere. */
   readonly registry?: SessionRegistry
   /** Session-bound WebSockets, on stores that hold them (Durable Objects); absent elsewhere. */
@@ -355,12 +411,26 @@ export interface SessionSockets {
   /**
    * Accepts the WebSocket upgrade `request` for `user`'s session stored under `token`;
    * resolves the `101` response, or `null` when no such live session of that user exists.
+   * With `until` (ms: a device-bound session's bound cookie expiry) the socket is closed
+   * then with {@link DEVICE_BOUND_EXPIRED_CLOSE_CODE}.
    */
-  accept(token: string, user: string, request: Request): Promise<Response | null>
+  accept(
+    token: string,
+    user: string,
+    request: Request,
+    until?: number | null,
+  ): Promise<Response | null>
 }
 
 /** The close code of a socket whose session ended (logout, revocation, expiry): 4401. */
 export const SESSION_ENDED_CLOSE_CODE = 4401
+
+/**
+ * The close code of a socket opened on a device-bound session when the bound cookie it was
+ * opened with expired: 4408. The session lives on; a client reconnects (the owner's browser
+ * has refreshed its bound cookie by then; a copied cookie jar cannot).
+ */
+export const DEVICE_BOUND_EXPIRED_CLOSE_CODE = 4408
 
 /** What {@link SessionRegistry.list} is told beside the request. */
 export interface RegistryContext extends StoreContext {

@@ -82,7 +82,7 @@ export async function clearDurableObjectSessions(
         // bound beside it is left alone, alarm included.
         const tables = state.storage.sql
           .exec<{ name: string }>(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('sessions', 'moved', 'verifiers', 'login_failures', 'impersonations')",
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('sessions', 'moved', 'verifiers', 'login_failures', 'rotations', 'reused', 'impersonations')",
           )
           .toArray()
         if (tables.length === 0) return

@@ -5,6 +5,7 @@
  * surface; each check and the write it guards run in one synchronous stretch of SQL, so
  * no other request can come between them (the invariants are listed in docs/internals/storage.md).
  */
+import { type DeviceDetails, describeDevice } from '../../foundation/device.js'
 import type {
   EventActor,
   EventCursor,
@@ -23,6 +24,14 @@ import type {
 import { endedEvent, type ImpersonationLink, Impersonations } from './impersonations.js'
 import { encodeMerged, mergeRecord } from './merge.js'
 import { type ListedRow, migrate, rowDevice, rowLocation, type SessionRow } from './schema.js'
+import {
+  type LoadRotation,
+  newSuccessor,
+  type RotationRow,
+  Rotations,
+  standingOf,
+  successorOf,
+} from './rotation.js'
 import { SocketHoldingObject } from './socket-object.js'
 import { type EndReason, openSockets, socketHandles, type SocketPeer } from './sockets.js'
 import { CountingSql } from './sql.js'
@@ -130,6 +139,50 @@ export interface Moved {
   moved: true
 }
 
+/** What {@link SessionObject.load} answers when it rotated the session (or the id was an old one in grace): the record, and the id that carries on. */
+export interface Rotated {
+  record: string
+  successor: string
+}
+
+/** What {@link SessionObject.load} answers for an old id used after its grace: the session was ended, and what was recorded. */
+export interface Reused {
+  reused: true
+  events: SessionEvent[]
+}
+
+/** Every answer of {@link SessionObject.load}. */
+export type LoadAnswer = string | Moved | Impersonated | Returning | Rotated | Reused | null
+
+/** The columns a load reads of a session row. */
+type LoadedRow = Pick<
+  SessionRow,
+  'record' | 'last_seen_at' | 'handle' | 'user' | 'created_at' | 'expires_at'
+> & { issued_at: number | null; predecessor: string | null }
+
+/** Whether a logged-in session's id is `everyMs` old: a session bound to a device key is not rotated (docs/device-bound.md). */
+function rotationDue(row: LoadedRow, now: number, everyMs: number): boolean {
+  if (row.user === null || now - (row.issued_at ?? row.created_at) < everyMs) return false
+  const record = decodeRecord(row.record)
+  return typeof record !== 'string' && !record.device?.jwk
+}
+
+/** The earlier of two instants, either may be `null`. */
+const earliest = (a: number | null, b: number | null): number | null =>
+  a === null ? b : b === null ? a : Math.min(a, b)
+
+/** The request's device headers, as `describeDevice()` reads them. */
+const headersOf = (rotation: LoadRotation): Headers => new Headers(rotation.headers)
+
+/** A device recorded as JSON. */
+function parseDevice(text: string): DeviceDetails | null {
+  try {
+    return JSON.parse(text) as DeviceDetails
+  } catch {
+    return null
+  }
+}
+
 /** What {@link SessionObject.load} answers for an impersonation that lasts: its record and link. */
 export interface Impersonated {
   record: string
@@ -160,6 +213,7 @@ export class SessionObject extends SocketHoldingObject {
   readonly #sql: CountingSql
   readonly #trail: Trail
   readonly #throttle: Throttle
+  readonly #rotations: Rotations
   readonly #impersonations: Impersonations
 
   constructor(ctx: DurableObjectState, env: unknown) {
@@ -167,6 +221,7 @@ export class SessionObject extends SocketHoldingObject {
     this.#sql = new CountingSql(ctx.storage.sql)
     this.#trail = new Trail(this.#sql)
     this.#throttle = new Throttle(this.#sql)
+    this.#rotations = new Rotations(this.#sql)
     this.#impersonations = new Impersonations(this.#sql)
     void ctx.blockConcurrencyWhile(async () => migrate(ctx.storage))
   }
@@ -177,23 +232,31 @@ export class SessionObject extends SocketHoldingObject {
    * change), or `null`; marks it seen when `touchAfterMs` have passed. An impersonation
    * answers its link beside the record while it lasts ({@link Impersonated}), and the
    * operator's session to return to once it ended ({@link Returning}): past its time limit,
-   * it ends here.
+   * it ends here. With `rotation` (`rotation.ts`): a logged-in session (not an
+   * impersonation) whose id was issued `everyMs` ago or more moves to a successor id,
+   * answered with the record (`{ record, successor }`); an old id answers the same while
+   * its successor was never presented or presented within the grace, and ends the whole
+   * session when used after that (`{ reused: true, events }`).
    */
-  load(
+  async load(
     hash: string,
     now: number,
     touchAfterMs: number,
-  ): string | Moved | Impersonated | Returning | null {
-    const row = this.#sql.query<
-      Pick<SessionRow, 'record' | 'last_seen_at' | 'handle'> & { ends_at: number | null }
-    >(
-      `SELECT s.record, s.last_seen_at, s.handle, i.ends_at FROM sessions s
+    rotation: LoadRotation | null = null,
+  ): Promise<LoadAnswer> {
+    const row = this.#sql.query<LoadedRow & { ends_at: number | null }>(
+      `SELECT s.record, s.last_seen_at, s.handle, s.user, s.created_at, s.issued_at, s.predecessor,
+       s.expires_at, i.ends_at FROM sessions s
        LEFT JOIN impersonations i ON i.handle = s.handle AND i.ended IS NULL
        WHERE s.hash = ? AND s.expires_at > ?`,
       hash,
       now,
     )[0]
     if (row === undefined) {
+      const old = rotation === null ? undefined : this.#rotations.from(hash)
+      if (old !== undefined && rotation !== null) return this.#loadOld(old, now, rotation)
+      if (rotation !== null && this.#rotations.reused(hash, now))
+        return { reused: true, events: [] }
       if (
         this.#sql.query('SELECT 1 FROM moved WHERE hash = ? AND expires_at > ?', hash, now).length
       )
@@ -201,10 +264,109 @@ export class SessionObject extends SocketHoldingObject {
       return this.#returning(hash, now)
     }
     if (row.ends_at !== null && row.ends_at <= now) return this.#returning(hash, now)
+    if (row.predecessor !== null) {
+      const device = rotation === null ? null : JSON.stringify(describeDevice(headersOf(rotation)))
+      this.#rotations.presented(hash, row.predecessor, now, device)
+    }
     if (now - row.last_seen_at >= touchAfterMs)
       this.#sql.run('UPDATE sessions SET last_seen_at = ? WHERE hash = ?', now, hash)
     const impersonation = row.ends_at === null ? undefined : this.#impersonations.active(row.handle)
-    return impersonation === undefined ? row.record : { record: row.record, impersonation }
+    // An impersonation is time-limited and keyed by its hash: it is not rotated.
+    if (impersonation !== undefined) return { record: row.record, impersonation }
+    if (rotation === null || !rotationDue(row, now, rotation.everyMs)) return row.record
+    return this.#rotate(hash, row, now, rotation)
+  }
+
+  /**
+   * Rotates the session `hash` names to a successor id. The successor is derived before
+   * the write (Web Crypto is async); the write then checks again, so a request that
+   * rotated the same id meanwhile wins and this one answers its successor.
+   */
+  async #rotate(
+    hash: string,
+    row: LoadedRow,
+    now: number,
+    rotation: LoadRotation,
+  ): Promise<LoadAnswer> {
+    const successor = await newSuccessor(rotation.id)
+    const context = {
+      handle: row.handle,
+      expiresAt: row.expires_at,
+      graceMs: rotation.graceMs,
+      now,
+    }
+    if (this.#rotations.rotate(hash, successor, context)) {
+      const current = this.#sql.live(successor.hash, now)
+      return current === undefined ? null : { record: current.record, successor: successor.id }
+    }
+    const old = this.#rotations.from(hash)
+    return old === undefined ? null : this.#loadOld(old, now, rotation)
+  }
+
+  /** A load of an id its session was rotated away from: the record and the same successor, or the reuse that ends it. */
+  async #loadOld(old: RotationRow, now: number, rotation: LoadRotation): Promise<LoadAnswer> {
+    const live = this.#sql.query<
+      Pick<SessionRow, 'record' | 'user' | 'device' | 'user_agent' | 'country' | 'region' | 'city'>
+    >(
+      `SELECT record, user, device, user_agent, country, region, city FROM sessions
+       WHERE handle = ? AND expires_at > ? LIMIT 1`,
+      old.handle,
+      now,
+    )[0]
+    if (live === undefined) return null
+    if (standingOf(old, now) !== 'stale') {
+      return { record: live.record, successor: await successorOf(old.secret, rotation.id) }
+    }
+    return { reused: true, events: this.#reused(old, live, now, rotation) }
+  }
+
+  /**
+   * An old id used after its grace: the whole session ends (every id, its sockets closed
+   * with 4401 "reused"), and `session-reused` is recorded in the user's trail with the
+   * device that holds the session now and the request's.
+   */
+  #reused(
+    old: RotationRow,
+    live: Pick<SessionRow, 'user' | 'device' | 'user_agent' | 'country' | 'region' | 'city'>,
+    now: number,
+    rotation: LoadRotation,
+  ): SessionEvent[] {
+    const until = Math.max(old.expires_at, now + FORWARD_TTL_MS)
+    this.#rotations.markReused(old.handle, until)
+    this.#endSessions([old.handle], 'reused', null)
+    if (live.user === null) return []
+    const event: SessionEvent = {
+      type: 'session-reused',
+      id: null,
+      at: now,
+      user: live.user,
+      handle: old.handle,
+      device: describeDevice(headersOf(rotation)),
+      location: null,
+      actor: null,
+      holder: old.presented_device === null ? rowDevice(live) : parseDevice(old.presented_device),
+    }
+    return this.#trail.record([event], this.#retention(null), now)
+  }
+
+  /**
+   * The live row `hash` names: its own, or, for an id its session was rotated away from
+   * and not stale yet, the session's current row (a write of a request that loaded the
+   * old id before the rotation lands on the session, not on nothing).
+   */
+  #resolve(
+    hash: string,
+    now: number,
+  ): (Pick<SessionRow, 'handle' | 'record' | 'expires_at'> & { hash: string }) | undefined {
+    const own = this.#sql.live(hash, now)
+    if (own !== undefined) return { ...own, hash }
+    const old = this.#rotations.from(hash)
+    if (old === undefined || standingOf(old, now) === 'stale') return undefined
+    return this.#sql.query<Pick<SessionRow, 'hash' | 'handle' | 'record' | 'expires_at'>>(
+      'SELECT hash, handle, record, expires_at FROM sessions WHERE handle = ? AND expires_at > ? LIMIT 1',
+      old.handle,
+      now,
+    )[0]
   }
 
   // ----- impersonation (impersonations.ts) ----------------------------------------------
@@ -375,7 +537,7 @@ export class SessionObject extends SocketHoldingObject {
       const retryAfter = this.#throttle.retryAfter(row.user as string, now)
       if (retryAfter !== null) return { status: 'throttled', retryAfter }
     }
-    const sources = move.from.map((hash) => this.#sql.live(hash, now))
+    const sources = move.from.map((hash) => this.#resolve(hash, now))
     if (sources.some((source) => source === undefined)) return { status: 'gone' }
     const mine = decodeRecord(row.record)
     if (typeof mine === 'string') return { status: 'gone' }
@@ -406,7 +568,10 @@ export class SessionObject extends SocketHoldingObject {
     for (const [i, hash] of move.from.entries()) {
       const old = sources[i]!
       this.#sql.run('UPDATE moved SET handle = ? WHERE handle = ?', row.handle, old.handle)
-      this.#forward(hash, row.handle, Math.min(old.expires_at, now + FORWARD_TTL_MS))
+      this.#sql.run('UPDATE rotations SET handle = ? WHERE handle = ?', row.handle, old.handle)
+      const until = Math.min(old.expires_at, now + FORWARD_TTL_MS)
+      this.#forward(old.hash, row.handle, until)
+      if (old.hash !== hash) this.#forward(hash, row.handle, until)
     }
     // An impersonation moving to a new key stays one, and never counts against the cap.
     const impersonation = source !== undefined && this.#impersonations.rekey(row.handle, row.hash)
@@ -490,7 +655,7 @@ export class SessionObject extends SocketHoldingObject {
   async update(hash: string, update: SessionUpdate, recording: Recording): Promise<WriteResult> {
     const merge = this.#merge(hash, update)
     if ('status' in merge) return merge
-    const written = await this.#write(hash, merge, update)
+    const written = await this.#write(merge.hash, merge, update)
     if (written.status !== 'ok' || merge.user === null) return written
     const retention = this.#retention(recording.retention)
     const events = this.#trail.record(
@@ -509,7 +674,7 @@ export class SessionObject extends SocketHoldingObject {
   async empty(hash: string, update: SessionUpdate): Promise<WriteResult> {
     const merge = this.#merge(hash, update)
     if ('status' in merge) return merge
-    if (!isEmptyRecord(merge.merged)) return this.#write(hash, merge, update)
+    if (!isEmptyRecord(merge.merged)) return this.#write(merge.hash, merge, update)
     this.#endSessions([merge.handle], 'logged out', null)
     return { status: 'ended' }
   }
@@ -518,8 +683,10 @@ export class SessionObject extends SocketHoldingObject {
   #merge(
     hash: string,
     update: SessionUpdate,
-  ): { merged: SessionRecord; handle: string; user: string | null } | { status: 'gone' } {
-    const row = this.#sql.live(hash, update.now)
+  ):
+    | { merged: SessionRecord; handle: string; user: string | null; hash: string }
+    | { status: 'gone' } {
+    const row = this.#resolve(hash, update.now)
     if (row === undefined) return { status: 'gone' }
     const stored = decodeRecord(row.record)
     const mine = decodeRecord(update.record)
@@ -529,6 +696,7 @@ export class SessionObject extends SocketHoldingObject {
       merged: mergeRecord({ stored, mine, changes, lifetime, now }, stored),
       handle: row.handle,
       user: stored.auth?.user ?? null,
+      hash: row.hash,
     }
   }
 
@@ -580,7 +748,7 @@ export class SessionObject extends SocketHoldingObject {
    * request's events for it (a logout); resolves whether one was live, and the events.
    */
   destroy(hash: string, recording: Recording): { ended: boolean; events: SessionEvent[] } {
-    const handle = this.#sql.handleOf(hash)
+    const handle = this.#sql.handleOf(hash) ?? this.#rotations.from(hash)?.handle
     if (handle === undefined) return { ended: false, events: [] }
     const user = this.#sql.query<{ user: string | null }>(
       'SELECT user FROM sessions WHERE handle = ? LIMIT 1',
@@ -763,9 +931,10 @@ export class SessionObject extends SocketHoldingObject {
   }
 
   /**
-   * Ends every expired session (closing its sockets) and forgets expired forwards, then
-   * wakes again: at the next expiry of a session that holds sockets, so they close when it
-   * expires, else at the next expiry but not sooner than a sweep interval. Alarms run at
+   * Ends every expired session (closing its sockets), forgets expired forwards and old ids,
+   * and closes the sockets whose bound cookie expired (4408), then wakes again: at the next
+   * expiry of a session that holds sockets, or of a socket's bound cookie, so they close on
+   * time, else at the next expiry but not sooner than a sweep interval. Alarms run at
    * least once, maybe twice: running it again ends nothing more and schedules the same.
    */
   override async alarm(): Promise<void> {
@@ -783,14 +952,17 @@ export class SessionObject extends SocketHoldingObject {
     this.#endOverdue(now)
     this.#impersonations.sweep(now)
     this.#sql.run('DELETE FROM moved WHERE expires_at <= ?', now)
+    this.#rotations.sweep(now)
     const stored =
       this.#sql.query<{ next: number | null }>(
-        'SELECT min(e) AS next FROM (SELECT min(expires_at) AS e FROM sessions UNION ALL SELECT min(expires_at) FROM moved)',
+        'SELECT min(e) AS next FROM (SELECT min(expires_at) AS e FROM sessions UNION ALL SELECT min(expires_at) FROM moved UNION ALL SELECT min(expires_at) FROM reused)',
       )[0]?.next ?? null
     const limit = this.#impersonations.nextEnd()
     const next = stored === null || limit === null ? (stored ?? limit) : Math.min(stored, limit)
     const sweep = next === null ? null : Math.max(next, now + SWEEP_INTERVAL_MS)
-    const watched = this.#socketExpiry()
+    // Sockets of device-bound sessions close when their bound cookie expires, on time.
+    const bound = this.closeExpiredSockets(now)
+    const watched = earliest(this.#socketExpiry(), bound)
     const at = watched === null ? sweep : Math.min(watched, sweep ?? watched)
     if (at !== null) await this.ctx.storage.setAlarm(at)
   }
@@ -847,6 +1019,7 @@ export class SessionObject extends SocketHoldingObject {
             list,
           )
     this.#sql.run('DELETE FROM moved WHERE handle IN (SELECT value FROM json_each(?))', list)
+    this.#rotations.forget(list)
     const removed = this.#sql.run(
       'DELETE FROM sessions WHERE handle IN (SELECT value FROM json_each(?))',
       list,

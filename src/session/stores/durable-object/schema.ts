@@ -37,6 +37,20 @@
  *   row per user name with failures: `failures` (a JSON array of the times, in ms, of the
  *   failed logins within the window, oldest first, fewer than the limit) and `locked_until`
  *   (ms; `0` when not locked). Deleted by a successful login or re-authentication.
+ * - version 5, rotation of session ids (`session({ rotation })`, `rotation.ts`):
+ *   - `sessions` gains `issued_at` (ms: when the row's id was issued by a rotation; `NULL`:
+ *     at `created_at`) and `predecessor` (the hash of the id it was rotated from, until this
+ *     id is first presented);
+ *   - `rotations` (`WITHOUT ROWID`, keyed by `hash`): an id a session was rotated away
+ *     from, with the session's `handle`, its `successor`'s hash, the per-rotation `secret`
+ *     the successor id is derived from with the old id, `issued_at`, `presented_at` (ms,
+ *     `NULL` until the successor is first presented) and the device that presented it
+ *     (`presented_device`, JSON), the `grace_ms` the rotation was made with, and
+ *     `expires_at` (the session's expiry at the rotation). Removed with the session
+ *     (`#endSessions()`), or by the alarm once expired;
+ *   - `reused` (`WITHOUT ROWID`, keyed by `hash`): every id of a session ended because one
+ *     was reused, until `expires_at` (the session's expiry then), so that the other holder's
+ *     next request learns why (`session.endedBy()`). Swept by the alarm.
  * - `impersonations` (version 6, `WITHOUT ROWID`, keyed by `handle`), in the target's
  *   object: one row per impersonation session (`session.impersonate()`), beside its
  *   `sessions` row of the same `handle`: `hash` (its current key), `impersonator`, `target`,
@@ -80,6 +94,10 @@ export interface SessionRow {
   device: string | null
   region: string | null
   city: string | null
+  /** When the row's id was issued by a rotation, or `null` (at `created_at`): schema 5. */
+  issued_at?: number | null
+  /** The hash of the id this one was rotated from, until this one is first presented: schema 5. */
+  predecessor?: string | null
 }
 
 /** Brings the database up to {@link SCHEMA_VERSION}, in one transaction; safe to run every start. */
@@ -138,6 +156,24 @@ export function migrate(storage: DurableObjectStorage): void {
     if (from < 4) {
       sql.exec(
         'CREATE TABLE login_failures (user TEXT PRIMARY KEY, failures TEXT NOT NULL, locked_until INTEGER NOT NULL) WITHOUT ROWID',
+      )
+    }
+    if (from < 5) {
+      sql.exec('ALTER TABLE sessions ADD COLUMN issued_at INTEGER')
+      sql.exec('ALTER TABLE sessions ADD COLUMN predecessor TEXT')
+      sql.exec(`CREATE TABLE rotations (
+        hash TEXT PRIMARY KEY,
+        handle TEXT NOT NULL,
+        successor TEXT NOT NULL,
+        secret TEXT NOT NULL,
+        issued_at INTEGER NOT NULL,
+        presented_at INTEGER,
+        presented_device TEXT,
+        grace_ms INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+      ) WITHOUT ROWID`)
+      sql.exec(
+        'CREATE TABLE reused (hash TEXT PRIMARY KEY, expires_at INTEGER NOT NULL) WITHOUT ROWID',
       )
     }
     if (from < 6) {

@@ -8,14 +8,18 @@
 import { DurableObject } from 'cloudflare:workers'
 import {
   acceptSocket,
+  closeBoundExpired,
+  closeExpiredSockets,
   closeSessionSockets,
   closeSocket,
+  deadlineOf,
   DEFAULT_MAX_SOCKETS,
   MAX_SOCKETS_HEADER,
   openSockets,
   peerOf,
   sendToSockets,
   SESSION_HASH_HEADER,
+  SOCKET_UNTIL_HEADER,
   type EndReason,
   type SocketPeer,
 } from './sockets.js'
@@ -45,13 +49,21 @@ export abstract class SocketHoldingObject extends DurableObject<unknown> {
     const hash = request.headers.get(SESSION_HASH_HEADER)
     if (request.headers.get('Upgrade')?.toLowerCase() !== 'websocket' || hash === null)
       return new Response(null, { status: 426 })
-    const peer = this.socketSession(hash, Date.now())
+    const now = Date.now()
+    const peer = this.socketSession(hash, now)
     if (peer === null) return new Response(null, { status: 401 })
     const max = Number(request.headers.get(MAX_SOCKETS_HEADER) ?? DEFAULT_MAX_SOCKETS)
     // Counted and accepted in one synchronous stretch: no other upgrade comes between.
     if (openSockets(this.ctx, peer.handle) >= max)
       return Response.json({ code: 'TOO_MANY_SOCKETS' }, { status: 429 })
-    const { client, server } = acceptSocket(this.ctx, peer)
+    const until = Number(request.headers.get(SOCKET_UNTIL_HEADER) ?? Number.NaN)
+    const deadline = Number.isSafeInteger(until) ? until : null
+    const { client, server } = acceptSocket(this.ctx, peer, deadline)
+    // The alarm closes it then; exactly then, not at the sweep's next minute.
+    if (deadline !== null) {
+      const alarm = await this.ctx.storage.getAlarm()
+      if (alarm === null || alarm > deadline) await this.ctx.storage.setAlarm(deadline)
+    }
     await this.socketOpened(peer)
     await this.onSocketOpen(server, peer)
     return new Response(null, { status: 101, webSocket: client })
@@ -74,8 +86,14 @@ export abstract class SocketHoldingObject extends DurableObject<unknown> {
   /** A message: to {@link onSocketMessage} while its session lives, else dropped and the socket closed (4401). */
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
     const peer = peerOf(ws)
-    if (peer === null || !this.sessionLives(peer, Date.now())) {
+    const now = Date.now()
+    if (peer === null || !this.sessionLives(peer, now)) {
       closeSocket(ws, 'session ended')
+      return
+    }
+    const until = deadlineOf(ws)
+    if (until !== null && until <= now) {
+      closeBoundExpired(ws)
       return
     }
     await this.onSocketMessage(ws, message, peer)
@@ -88,6 +106,14 @@ export abstract class SocketHoldingObject extends DurableObject<unknown> {
     } catch {
       // Already closed.
     }
+  }
+
+  /**
+   * Closes the sockets of device-bound sessions whose bound cookie expired by `now` (4408:
+   * reconnect); resolves when the next one is due, or `null`, for the alarm.
+   */
+  protected closeExpiredSockets(now: number): number | null {
+    return closeExpiredSockets(this.ctx, now)
   }
 
   /**

@@ -5,7 +5,7 @@
  * `{ user, handle }` as its attachment (so it survives the object's eviction). Idle
  * sockets cost the object no duration; a message wakes it.
  */
-import { SESSION_ENDED_CLOSE_CODE } from '../types.js'
+import { DEVICE_BOUND_EXPIRED_CLOSE_CODE, SESSION_ENDED_CLOSE_CODE } from '../types.js'
 
 /** Why a session's sockets were closed: the close frame's reason. */
 export type EndReason =
@@ -14,6 +14,7 @@ export type EndReason =
   | 'expired'
   | 'credentials changed'
   | 'session limit'
+  | 'reused'
 
 /** Whose socket it is: the session's user and handle. */
 export interface SocketPeer {
@@ -23,6 +24,9 @@ export interface SocketPeer {
 
 /** The header the store's upgrade request names the session's hash in (never the id). */
 export const SESSION_HASH_HEADER = 'X-Edge-Session-Hash'
+
+/** The header naming when a socket of a device-bound session must close (ms): its bound cookie's expiry. */
+export const SOCKET_UNTIL_HEADER = 'X-Edge-Session-Until'
 
 /** The header the store's upgrade request gives its `maxSocketsPerSession` in. */
 export const MAX_SOCKETS_HEADER = 'X-Edge-Session-Max-Sockets'
@@ -40,11 +44,44 @@ const OPEN = 1
 export function acceptSocket(
   ctx: DurableObjectState,
   peer: SocketPeer,
+  until: number | null = null,
 ): { client: WebSocket; server: WebSocket } {
   const { 0: client, 1: server } = new WebSocketPair()
   ctx.acceptWebSocket(server, [tagOf(peer.handle)])
-  server.serializeAttachment({ user: peer.user, handle: peer.handle })
+  server.serializeAttachment({ user: peer.user, handle: peer.handle, until })
   return { client, server }
+}
+
+/** When a held socket must close (a device-bound session's bound cookie expiry, ms), or `null`. */
+export function deadlineOf(ws: WebSocket): number | null {
+  const attachment: unknown = ws.deserializeAttachment()
+  if (typeof attachment !== 'object' || attachment === null) return null
+  const { until } = attachment as Record<string, unknown>
+  return typeof until === 'number' ? until : null
+}
+
+/**
+ * Closes the open sockets whose deadline passed at `now` with 4408 ("bound cookie
+ * expired": reconnect); resolves the earliest deadline of those left open, or `null`.
+ */
+export function closeExpiredSockets(ctx: DurableObjectState, now: number): number | null {
+  let next: number | null = null
+  for (const ws of ctx.getWebSockets()) {
+    const until = deadlineOf(ws)
+    if (until === null || ws.readyState !== OPEN) continue
+    if (until <= now) closeBoundExpired(ws)
+    else next = next === null ? until : Math.min(next, until)
+  }
+  return next
+}
+
+/** Closes one socket whose bound cookie expired (4408). */
+export function closeBoundExpired(ws: WebSocket): void {
+  try {
+    ws.close(DEVICE_BOUND_EXPIRED_CLOSE_CODE, 'bound cookie expired')
+  } catch {
+    // Closed already.
+  }
 }
 
 /** The session a held socket belongs to, or `null` for one without a readable attachment. */

@@ -29,7 +29,9 @@ import {
   type SessionImpersonation,
   type DestroyContext,
   type LoadedRecord,
+  type RotationPolicy,
   type SaveResult,
+  type SessionRotation,
   type RegistryContext,
   type SecurityEvent,
   type SessionInfo,
@@ -54,7 +56,12 @@ import { DEFAULT_THROTTLE, loginThrottled, type ThrottleLimits } from './throttl
 import type { TrailRetention } from './trail.js'
 import { interrupted, moved, rebase, settle, updateOf } from './writes.js'
 import { toSessionInfo, userObjectName, type SessionRow } from './schema.js'
-import { DEFAULT_MAX_SOCKETS, MAX_SOCKETS_HEADER, SESSION_HASH_HEADER } from './sockets.js'
+import {
+  DEFAULT_MAX_SOCKETS,
+  MAX_SOCKETS_HEADER,
+  SESSION_HASH_HEADER,
+  SOCKET_UNTIL_HEADER,
+} from './sockets.js'
 
 /** Options of {@link durableObjectStore}. */
 export interface DurableObjectStoreOptions {
@@ -135,6 +142,7 @@ const MAX_USER_AGENT = 256
 
 /** A parsed token: the session id, its hash, and its object. */
 interface Place {
+  id: string
   hash: string
   stub: DurableObjectStub<SessionObject>
   object: string
@@ -272,7 +280,11 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
   #anonymousObjects: Set<string> | undefined
   readonly registry: SessionRegistry = this
   readonly sockets: SessionSockets = {
-    accept: (token, user, request) => this.#accept(token, user, request),
+    accept: (token, user, request, until) => this.#accept(token, user, request, until ?? null),
+  }
+  readonly rotation: SessionRotation = {
+    supported: true,
+    load: (token, context, policy) => this.#load(token, context, policy),
   }
   readonly impersonation: SessionImpersonation = {
     start: (token, start, context) => this.#impersonate(token, start, context),
@@ -300,31 +312,58 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
       return null // "not valid for this namespace": forged or foreign
     }
     return {
+      id: match[1] as string,
       hash: await sha256Hex(match[1] as string),
       stub: this.#ns.get(id),
       object: match[2] as string,
     }
   }
 
-  async load(token: string, context: StoreContext): Promise<LoadedRecord | null> {
+  load(token: string, context: StoreContext): Promise<LoadedRecord | null> {
+    return this.#loadAny(token, context, null)
+  }
+
+  /** A load of any token of this store, a KV id being migrated included. */
+  async #loadAny(
+    token: string,
+    context: StoreContext,
+    policy: RotationPolicy | null,
+  ): Promise<LoadedRecord | null> {
     if (this.#migration?.isKvToken(token)) {
       const read = await this.#migration.read(token, context)
       if (read === null || 'record' in read) return read?.record ?? null
       // Moved already (a parallel first request after the switch): the moved session.
-      return this.#load(read.forward, context)
+      return this.#load(read.forward, context, policy)
     }
-    return this.#load(token, context)
+    return this.#load(token, context, policy)
   }
 
-  async #load(token: string, context: StoreContext): Promise<LoadedRecord | null> {
+  /**
+   * One call to the token's object: the record, the impersonation's, the operator's session
+   * handed back, or, with a rotation `policy`, the session under its successor id (rotated
+   * now, or an old id in its grace) or the reuse that ended it (expired, with its event).
+   */
+  async #load(
+    token: string,
+    context: StoreContext,
+    policy: RotationPolicy | null,
+  ): Promise<LoadedRecord | null> {
     const { now } = context
     const place = await this.#place(token)
     if (place === null) return null
-    const loaded = await place.stub.load(place.hash, now, this.#o.touchAfterMs)
+    const rotation =
+      policy === null ? null : { id: place.id, ...policy, headers: deviceHeaders(context.request) }
+    const loaded = await place.stub.load(place.hash, now, this.#o.touchAfterMs, rotation)
     if (loaded === null) return null
     if (typeof loaded === 'string') return this.#decode(loaded, place)
     if ('returnTo' in loaded) return this.#returnTo(loaded, context)
     if ('impersonation' in loaded) return this.#impersonated(loaded, place, context)
+    if ('successor' in loaded) {
+      const record = this.#decode(loaded.record, place)
+      const successor = `${loaded.successor}.${place.object}`
+      return record === null ? null : { ...record, token: successor, rotated: true }
+    }
+    if ('reused' in loaded) return { ...loggedOut(now, loaded.events), endedBy: 'reused' }
     throw moved()
   }
 
@@ -742,22 +781,25 @@ class DurableObjectSessionStore implements SessionStore, SessionRegistry {
   }
 
   /** Hands the upgrade to the user's object, naming the session by its hash; `null` unless it holds that session live. */
-  async #accept(token: string, user: string, request: Request): Promise<Response | null> {
+  async #accept(
+    token: string,
+    user: string,
+    request: Request,
+    until: number | null,
+  ): Promise<Response | null> {
     const place = await this.#place(
       this.#migration?.isKvToken(token)
         ? ((await this.#migration.forwardOf(token, Date.now())) ?? '')
         : token,
     )
     if (place === null || place.object !== this.#userObject(user).toString()) return null
-    const response = await place.stub.fetch(
-      new Request(request.url, {
-        headers: {
-          Upgrade: 'websocket',
-          [SESSION_HASH_HEADER]: place.hash,
-          [MAX_SOCKETS_HEADER]: String(this.#o.maxSockets),
-        },
-      }),
-    )
+    const headers: Record<string, string> = {
+      Upgrade: 'websocket',
+      [SESSION_HASH_HEADER]: place.hash,
+      [MAX_SOCKETS_HEADER]: String(this.#o.maxSockets),
+    }
+    if (until !== null) headers[SOCKET_UNTIL_HEADER] = String(until)
+    const response = await place.stub.fetch(new Request(request.url, { headers }))
     if (response.status === 429)
       throw new SessionError(
         'TOO_MANY_SOCKETS',
@@ -821,6 +863,27 @@ function kvMoveKey(hash: string): string {
 /** What a load answers when the session ended and there is nothing to go back to: expired, with the events recorded. */
 function loggedOut(now: number, events: readonly SessionEvent[]): LoadedRecord {
   return { data: {}, expiry: null, expiresAt: 0, createdAt: now, auth: null, events }
+}
+
+/** The headers `describeDevice()` reads, for the object to describe the device when it records a reuse. */
+const DEVICE_HEADERS = [
+  'User-Agent',
+  'Sec-CH-UA',
+  'Sec-CH-UA-Full-Version-List',
+  'Sec-CH-UA-Platform',
+  'Sec-CH-UA-Platform-Version',
+  'Sec-CH-UA-Mobile',
+  'Sec-CH-UA-Model',
+] as const
+
+/** The request's device headers, each at most 1 KiB (a rotating load sends them to the object). */
+function deviceHeaders(request: Request): Record<string, string> {
+  const headers: Record<string, string> = {}
+  for (const name of DEVICE_HEADERS) {
+    const value = request.headers.get(name)
+    if (value !== null) headers[name] = value.slice(0, 1024)
+  }
+  return headers
 }
 
 /** A shard number in `[0, shards)`, uniformly. */
