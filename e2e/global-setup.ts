@@ -21,8 +21,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const [kv, cookie, objects] = await Promise.all([
     startWorker(),
     startWorker({ vars: { SESSION_STORE: 'cookie' } }),
-    // Locations recorded, as "Your sessions" shows them.
-    startWorker({ vars: { SESSION_STORE: 'do', RECORD_LOCATION: '1' } }),
+    // Locations recorded, as "Your sessions" shows them; e2e-admin may impersonate.
+    startWorker({ vars: { SESSION_STORE: 'do', RECORD_LOCATION: '1', ADMIN_USERS: 'e2e-admin' } }),
   ])
   project.provide('baseURL', kv.url)
   project.provide('storeURLs', { kv: kv.url, cookie: cookie.url, do: objects.url })

@@ -11,6 +11,7 @@ import type { DemoEnv } from './routes/env.js'
 import { sameOriginOnly } from './routes/guard.js'
 import { adminRoutes } from './routes/admin.js'
 import { live, notifyChangedSessions } from './routes/live.js'
+import { impersonation } from './routes/impersonation.js'
 import { errorPage, page } from './routes/page/index.js'
 import { logSessionEvent, securityEvents } from './routes/events.js'
 import { djangoSecurityHeaders } from './routes/security-headers.js'
@@ -23,7 +24,7 @@ import { demoAuthHash } from './routes/users.js'
 
 /** Paths that answer JSON, errors included. */
 const JSON_ROUTES =
-  /^\/(session|sessions|login|logout|whoami|password|confirm|live|admin|security-events)(\/|$)/
+  /^\/(session|sessions|login|logout|whoami|password|confirm|live|admin|security-events|impersonate)(\/|$)/
 
 /**
  * Builds the demo app. Options go to the session middleware (tests inject a clock or a
@@ -52,6 +53,7 @@ export function createApp(options: SessionOptions = {}): Hono<DemoEnv> {
   app.route('/', signed)
   app.route('/', live)
   app.route('/', adminRoutes)
+  app.route('/', impersonation)
 
   app.onError((err, c) => {
     const json = JSON_ROUTES.test(c.req.path)

@@ -6,7 +6,13 @@
  * ending (admin API, password change), or the user ending it. Both trails and onEvent
  * hear of it; the KV and cookie stores refuse it.
  */
-import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test'
+import {
+  createExecutionContext,
+  env,
+  runDurableObjectAlarm,
+  runInDurableObject,
+  waitOnExecutionContext,
+} from 'cloudflare:test'
 import { beforeEach, describe, expect, it } from 'vitest'
 import {
   cookieStore,
@@ -22,7 +28,8 @@ import {
 } from '../src/session/durable-object'
 import type { TestClient } from '../src/session/testing'
 import { logIn, sessionApp, type SessionApp, users } from './helpers/app'
-import { clearObjects, namedStub } from './helpers/do'
+import { clearObjects, instrument, namedStub } from './helpers/do'
+import { openLive } from './helpers/sockets'
 
 let n = 0
 const newUser = (what: string): string => `${what}-${++n}-${crypto.randomUUID().slice(0, 8)}`
@@ -375,6 +382,66 @@ describe('session.impersonate()', () => {
     expect(res.status).toBe(501)
     expect((await json<{ code: string }>(res)).code).toBe('NOT_SUPPORTED')
     expect(await admin.post('/impersonate/stop').then((r) => r.json())).toEqual({ stopped: false })
+  })
+
+  it('costs two object calls per request while it lasts; four to start, five to stop', async () => {
+    const objects = instrument()
+    const { app } = clockedApp({ namespace: objects.namespace })
+    const { admin, targetName } = await pair(app)
+    objects.reset()
+    await impersonate(admin, targetName)
+    // The operator's session read, their object (check and trail), the target's (the session),
+    // and the commit's save, which sets the cookie.
+    expect(objects.calls.byMethod).toEqual({
+      load: 1,
+      beginImpersonating: 1,
+      startImpersonation: 1,
+      update: 1,
+    })
+    objects.reset()
+    expect((await admin.get('/whoami')).status).toBe(200)
+    // The impersonation's load, and the operator's session's.
+    expect(objects.calls.byMethod).toEqual({ load: 2 })
+    objects.reset()
+    await admin.post('/impersonate/stop')
+    expect(objects.calls.byMethod).toEqual({
+      load: 2,
+      endImpersonation: 1,
+      endImpersonating: 1,
+      update: 1,
+    })
+  })
+
+  it("closes the impersonation's sockets (4401) when the user ends it, and at the stop", async () => {
+    const { app } = clockedApp()
+    const { admin, target, targetName } = await pair(app)
+    const live = async () =>
+      openLive((path, init) => admin.request(path, init), { Origin: 'http://localhost' })
+    await impersonate(admin, targetName)
+    const first = await live()
+    const row = (await list(target)).find((s) => s.impersonator !== undefined)
+    await target.delete(`/sessions/${row?.handle}`)
+    expect(await first.closed).toEqual({ code: 4401, reason: 'revoked' })
+    await impersonate(admin, targetName)
+    const second = await live()
+    await admin.post('/impersonate/stop')
+    expect(await second.closed).toEqual({ code: 4401, reason: 'logged out' })
+  })
+
+  it("the target's object's alarm ends it past its limit; the operator's next request is theirs again", async () => {
+    const { app } = clockedApp()
+    const { admin, adminName, targetName } = await pair(app)
+    await impersonate(admin, targetName)
+    const stub = namedStub(`user:${targetName}`)
+    // Past its limit by the real clock, which the alarm reads.
+    await runInDurableObject(stub, (_instance, state) => {
+      state.storage.sql.exec('UPDATE impersonations SET ends_at = ?', Date.now() - 1)
+    })
+    expect(await runDurableObjectAlarm(stub)).toBe(true)
+    expect(await stub.count()).toBe(1)
+    const ended = (await trail(targetName)).find((e) => e.type === 'impersonation-ended')
+    expect(ended).toMatchObject({ how: 'expired', impersonator: adminName })
+    expect(await whoami(admin)).toEqual({ user: adminName, impersonator: null })
   })
 
   it('keeps its rows in the target object only while they matter', async () => {

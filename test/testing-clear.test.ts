@@ -11,8 +11,15 @@ import {
 } from 'cloudflare:test'
 import { Hono } from 'hono'
 import { describe, expect, it } from 'vitest'
-import { cookieStore, kvStore, session, type SessionEnv, type SessionOptions } from '../src/session'
-import { durableObjectStore } from '../src/session/durable-object'
+import {
+  cookieStore,
+  kvStore,
+  type SessionEvent,
+  session,
+  type SessionEnv,
+  type SessionOptions,
+} from '../src/session'
+import { durableObjectStore, userSessions } from '../src/session/durable-object'
 import { clearSessions, testClient } from '../src/session/testing'
 import { namedStub, storedSessionCount } from './helpers/do'
 
@@ -77,6 +84,35 @@ describe('clearSessions()', () => {
     expect(cleared.durableObjects['SESSION_OBJECTS']).toBeGreaterThanOrEqual(2)
     expect(await storedSessionCount()).toBe(0)
     expect(await runDurableObjectAlarm(namedStub('user:ada'))).toBe(false)
+  })
+
+  it('empties the security trails and known devices too, so the next login is a new device', async () => {
+    const events: SessionEvent[] = []
+    const options: SessionOptions<AppEnv> = {
+      ...onObjects,
+      onEvent: (event) => void events.push(event),
+    }
+    const app = appWith(options)
+    const trail = () => userSessions({ namespace: env.SESSION_OBJECTS }).securityEvents('ada')
+    const loginFrom = async (client: ReturnType<typeof testClient>) => {
+      await client.forceLogin('ada')
+      await client.logout()
+    }
+    const browser = testClient(app, { env, session: options })
+    await loginFrom(browser)
+    await loginFrom(browser)
+    expect((await trail()).map((event) => event.type)).toEqual([
+      'logout',
+      'login',
+      'logout',
+      'login',
+    ])
+    await clearSessions(options, POOL)
+    expect(await trail()).toEqual([])
+    events.length = 0
+    await loginFrom(browser) // the same browser, its device cookie kept
+    const logins = events.filter((event) => event.type === 'login')
+    expect(logins.map((event) => event.newDevice)).toEqual([true])
   })
 
   it("forgets the login throttle's failed logins, so a lock does not outlive the test", async () => {

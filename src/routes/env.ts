@@ -41,6 +41,10 @@ export type Bindings = {
   LOGIN_FAILURES?: string
   /** The login throttle's sliding window and lock, in seconds (default 900). */
   LOGIN_FAILURE_WINDOW_SECONDS?: string
+  /** User names (comma-separated) that may act as another user (`POST /impersonate`, `SESSION_STORE=do`). */
+  ADMIN_USERS?: string
+  /** An impersonation's time limit, in seconds (default 1800). */
+  IMPERSONATION_SECONDS?: string
   /** Rotate a logged-in session's id every this many seconds (`SESSION_STORE=do` only; unset: never). */
   ROTATE_SECONDS?: string
   /** How long an old id keeps working after its successor is first presented, in seconds (default 60). */

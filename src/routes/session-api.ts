@@ -185,6 +185,10 @@ export async function confirmUser(c: Context<DemoEnv>, username: unknown): Promi
   const user = await session.getUser()
   if (user === null)
     throw new SessionError('NOT_LOGGED_IN', 'Nobody is logged in: there is no one to confirm.')
+  // An admin acting as the user can never confirm as them (the library refuses it too).
+  const by = await session.impersonator()
+  if (by !== null)
+    throw new SessionError('IMPERSONATING', `${by} is acting as ${user}: only ${user} can confirm.`)
   if (username !== user)
     throw new SessionError(
       'REAUTHENTICATION_REQUIRED',
@@ -284,7 +288,9 @@ sessionApi.get('/whoami', async (c) => {
       'STORE_UNAVAILABLE',
       'The session store is unavailable; try again shortly.',
     )
-  return c.json({ username })
+  // While an admin acts as the user (POST /impersonate), who it is.
+  const impersonator = await session.impersonator()
+  return c.json(impersonator === null ? { username } : { username, impersonator })
 })
 
 sessionApi.post('/logout', async (c) => {

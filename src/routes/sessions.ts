@@ -19,15 +19,18 @@ const DEFAULT_FRESH_AUTH_SECONDS = 600
  * a whole number of seconds); `NOT_LOGGED_IN` (401) without a user.
  */
 async function requireFresh(c: Context<DemoEnv>): Promise<void> {
+  await c.get('session').requireFreshAuth(freshAuthSeconds(c))
+}
+
+/** `FRESH_AUTH_SECONDS` (default 600), or `INVALID_OPTION` for a value that is not a whole number of seconds. */
+export function freshAuthSeconds(c: Context<DemoEnv>): number {
   const value = c.env?.FRESH_AUTH_SECONDS ?? ''
   if (value.trim() !== '' && !/^\s*\d{1,9}\s*$/.test(value))
     throw new SessionError(
       'INVALID_OPTION',
       `FRESH_AUTH_SECONDS must be a whole number of seconds, not ${JSON.stringify(value)}`,
     )
-  await c
-    .get('session')
-    .requireFreshAuth(value.trim() === '' ? DEFAULT_FRESH_AUTH_SECONDS : Number(value))
+  return value.trim() === '' ? DEFAULT_FRESH_AUTH_SECONDS : Number(value)
 }
 
 /**

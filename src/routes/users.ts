@@ -49,3 +49,9 @@ export async function changePassword(c: Context<DemoEnv>, user: string): Promise
     )
   await users.put(USER_KEY_PREFIX + user, newVerifier())
 }
+
+/** Whether `user` exists (has logged in once); every name does without a `USERS` binding. */
+export async function userExists(c: Context<DemoEnv>, user: string): Promise<boolean> {
+  const users = c.env?.USERS
+  return users === undefined || (await users.get(USER_KEY_PREFIX + user, 'text')) !== null
+}

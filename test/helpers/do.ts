@@ -27,6 +27,10 @@ export type ObjectMethod =
   | 'fetch'
   | 'loginFailed'
   | 'securityEvents'
+  | 'beginImpersonating'
+  | 'startImpersonation'
+  | 'endImpersonation'
+  | 'endImpersonating'
 const METHODS: ReadonlySet<string> = new Set<ObjectMethod>([
   'load',
   'create',
@@ -41,6 +45,10 @@ const METHODS: ReadonlySet<string> = new Set<ObjectMethod>([
   'fetch',
   'loginFailed',
   'securityEvents',
+  'beginImpersonating',
+  'startImpersonation',
+  'endImpersonation',
+  'endImpersonating',
 ])
 
 /** A held call: `reached` resolves once `count` calls are waiting; `release()` lets them all go on. */

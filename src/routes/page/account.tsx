@@ -66,6 +66,9 @@ const SessionRows: FC<{ sessions: SessionView[]; now: number }> = ({ sessions, n
               {deviceName(s.device, s.userAgent)}
             </span>
             {s.current ? <span class="this-device"> This device</span> : null}
+            {s.impersonator ? (
+              <span class="impersonator"> {s.impersonator} acting as you (an admin)</span>
+            ) : null}
             <br />
             <small>
               expires <Ago iso={s.expiresAt} now={now} />

@@ -22,6 +22,8 @@ export const FORM_ROUTES = {
   flush: '/form/flush',
   login: '/form/login',
   logout: '/form/logout',
+  impersonate: '/form/impersonate',
+  stopImpersonating: '/form/impersonate/stop',
 } as const
 
 /** One `name=value` pair of a `Cookie` header, exactly as sent. */
@@ -60,6 +62,7 @@ th{background:#f3f5f7;font-weight:600}th:first-child,td:first-child{width:14rem}
 .empty{color:#5b6670;font-style:italic}
 .alert{border:2px solid #b3261e;background:#fdecea;padding:.6rem .9rem;border-radius:4px}
 .alert strong{color:#b3261e}
+.acting{border:2px solid #8a5a00;background:#fff4d6;padding:.6rem .9rem;border-radius:4px}
 .messages{list-style:none;padding:0;margin:.75rem 0}.messages li{padding:.5rem .9rem;border-radius:4px;margin:.25rem 0;border:1px solid #9db4c9;background:#eef4fa}
 .messages li.success{border-color:#7fb38a;background:#edf7ef}.messages li.warning{border-color:#d9b45a;background:#fdf6e3}.messages li.error{border-color:#b3261e;background:#fdecea}
 form{margin:.4rem 0;padding:.6rem .8rem;border:1px solid #d6dbe0;border-radius:4px;background:#fafbfc}
@@ -262,6 +265,31 @@ const Forms: FC = () => (
   </>
 )
 
+/** The banner while an admin acts as the user (`POST /impersonate`), with the form that stops it. */
+const Acting: FC<{ username: string }> = ({ username }) => (
+  <form method="post" action={FORM_ROUTES.stopImpersonating} class="acting" id="impersonating">
+    You are acting as <strong>{username}</strong> —{' '}
+    <button type="submit" id="stop-impersonating">
+      stop
+    </button>
+  </form>
+)
+
+/** An admin's form to act as another user (`ADMIN_USERS`, `SESSION_STORE=do`). */
+const Impersonate: FC = () => (
+  <form method="post" action={FORM_ROUTES.impersonate} id="form-impersonate">
+    <strong>Act as a user</strong>{' '}
+    <label>
+      Username <input name="username" required />
+    </label>{' '}
+    <label>
+      Reason <input name="reason" required maxlength={500} />
+    </label>{' '}
+    <button type="submit">Act as</button>{' '}
+    <small>recorded in both accounts' security activity; needs a recent authentication</small>
+  </form>
+)
+
 /** What the page tells beside the session: a session ended by a reused cookie, and rotation's setting. */
 export interface Notices {
   /** The cookie's session was ended because the cookie was used from another device. */
@@ -303,9 +331,14 @@ export const Page: FC<{
   messages: Message[]
   notices: Notices
   error?: string
-}> = ({ cookies, state, username, account, messages, notices, error }) => (
+  /** The admin acting as `username`, or `null`. */
+  impersonator?: string | null
+  /** Whether the user may act as another (in `ADMIN_USERS`, on the Durable Object store). */
+  admin?: boolean
+}> = ({ cookies, state, username, account, messages, notices, error, impersonator, admin }) => (
   <Layout title="edge-session demo">
     <h1>edge-session demo</h1>
+    {impersonator && username !== null ? <Acting username={username} /> : null}
     {account?.sessions ? <Live /> : null}
     <p>
       Django's cookie and session tutorial on Cloudflare Workers: every link below is a step of it,
@@ -341,6 +374,7 @@ export const Page: FC<{
     <h2>Change the session</h2>
     <Forms />
     {account === null ? null : <Account account={account} />}
+    {admin && !impersonator ? <Impersonate /> : null}
   </Layout>
 )
 

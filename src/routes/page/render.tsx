@@ -9,6 +9,7 @@ import type { Child } from 'hono/jsx'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import { messages, SessionError } from '../../session/index.js'
 import type { DemoEnv } from '../env.js'
+import { adminUsers } from '../impersonation.js'
 import { sessionState } from '../session-api.js'
 import { type EventsPage, securityPage } from '../events.js'
 import { sessionsPage, type SessionsPage } from '../sessions.js'
@@ -135,6 +136,8 @@ export async function renderPage(
           confirm,
           deviceBound: await session.isDeviceBound(),
         }
+  const impersonator = username === null ? null : await session.impersonator()
+  const admin = username !== null && c.env?.SESSION_STORE === 'do' && adminUsers(c).has(username)
   const cookies = receivedCookies(c.req.header('Cookie'))
   // The page shows this browser's cookies and session: never let a cache keep it.
   return c.html(
@@ -147,6 +150,8 @@ export async function renderPage(
         messages={flashes}
         notices={notices}
         error={error}
+        impersonator={impersonator}
+        admin={admin}
       />,
     ),
     status,

@@ -18,6 +18,7 @@ import {
   MAX_USERNAME,
 } from '../session-api.js'
 import { changeOwnPassword, sensitive } from '../sessions.js'
+import { startImpersonating, stopImpersonating } from '../impersonation.js'
 import { sessionsChanged } from '../live.js'
 import { ACCOUNT_ROUTES } from './account.js'
 import { FORM_ROUTES, MAX_KEY_LENGTH } from './components.js'
@@ -84,6 +85,9 @@ page.onError((err, c) => {
   // An action that needs a recent authentication: the page again, offering the confirmation.
   if (err instanceof SessionError && err.code === 'REAUTHENTICATION_REQUIRED')
     return renderPage(c, 403, err.message, true)
+  // What must stay the user's own, tried by an admin acting as them: the page, and why not.
+  if (err instanceof SessionError && err.code === 'IMPERSONATING')
+    return renderPage(c, 403, err.message)
   throw err
 })
 
@@ -192,6 +196,20 @@ page.post(ACCOUNT_ROUTES.revokeAll, async (c) => {
   await sensitive(c, () => c.get('session').revokeAllSessions(), { revocation: true })
   sessionsChanged(c, user)
   return backToPage(c, 'Logged out everywhere')
+})
+
+page.post(FORM_ROUTES.impersonate, async (c) => {
+  const { username, reason } = await formFields(c)
+  const started = await startImpersonating(c, username, reason)
+  if (!started.ok) return renderPage(c, started.status, started.error)
+  return backToPage(c, `You are acting as ${started.username}`)
+})
+
+page.post(FORM_ROUTES.stopImpersonating, async (c) => {
+  const stopped = await stopImpersonating(c)
+  return stopped
+    ? backToPage(c, 'Back on your own session')
+    : backToPage(c, 'You were not acting as anyone', 'info')
 })
 
 page.post(ACCOUNT_ROUTES.confirm, async (c) => {

@@ -58,9 +58,10 @@ export interface DurableObjectTestHelpers {
 }
 
 /**
- * Deletes every session of a Durable Object store (with the forwards and verifiers kept
- * beside them, the failed logins the login throttle counts, and impersonations), in every object of the namespace this test file created, and their
- * pending alarms (which the pool does not reset between tests, and which would fire
+ * Empties every table of the session objects this test file created: the sessions, the
+ * forwards and verifiers kept beside them, rotations, impersonations, the failed logins the
+ * throttle counts, the security trails and known devices (so each test starts with new
+ * devices and empty trails); and deletes their pending alarms (which the pool does not reset between tests, and which would fire
  * during a later one). Resolves how many objects it emptied. Only in the vitest pool: it
  * runs code inside each object, which only the pool's helpers can.
  *
@@ -82,7 +83,7 @@ export async function clearDurableObjectSessions(
         // bound beside it is left alone, alarm included.
         const tables = state.storage.sql
           .exec<{ name: string }>(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('sessions', 'moved', 'verifiers', 'login_failures', 'rotations', 'reused', 'impersonations')",
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('sessions', 'moved', 'verifiers', 'login_failures', 'rotations', 'reused', 'impersonations', 'events', 'known_devices')",
           )
           .toArray()
         if (tables.length === 0) return

@@ -40,6 +40,7 @@ type Row = {
   keep_until: number
 }
 
+/** A row as its link. */
 const toLink = (row: Row): ImpersonationLink => ({
   handle: row.handle,
   impersonator: row.impersonator,
@@ -134,11 +135,11 @@ export class Impersonations {
     this.#sql.run('DELETE FROM impersonations WHERE ended IS NOT NULL AND keep_until <= ?', now)
   }
 
-  /** The next time limit of an impersonation that lasts, for the alarm; `null` when none. */
+  /** When the alarm has work here next (a time limit, an ended row to delete); `null` when never. */
   nextEnd(): number | null {
     return (
       this.#sql.query<{ next: number | null }>(
-        'SELECT min(ends_at) AS next FROM impersonations WHERE ended IS NULL',
+        'SELECT min(CASE WHEN ended IS NULL THEN ends_at ELSE keep_until END) AS next FROM impersonations',
       )[0]?.next ?? null
     )
   }
