@@ -20,7 +20,7 @@ import {
   type SessionOptions,
 } from '../src/session'
 import { durableObjectStore, userSessions } from '../src/session/durable-object'
-import { clearSessions, testClient } from '../src/session/testing'
+import { clearSessions, type TestClient, testClient } from '../src/session/testing'
 import { namedStub, storedSessionCount } from './helpers/do'
 
 type AppEnv = SessionEnv & { Bindings: Cloudflare.Env }
@@ -94,7 +94,7 @@ describe('clearSessions()', () => {
     }
     const app = appWith(options)
     const trail = () => userSessions({ namespace: env.SESSION_OBJECTS }).securityEvents('ada')
-    const loginFrom = async (client: ReturnType<typeof testClient>) => {
+    const loginFrom = async (client: TestClient<AppEnv>) => {
       await client.forceLogin('ada')
       await client.logout()
     }
