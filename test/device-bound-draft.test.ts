@@ -7,7 +7,7 @@
  */
 import { env, runInDurableObject } from 'cloudflare:test'
 import { beforeEach, describe, expect, it } from 'vitest'
-import { deviceBound } from '../src/session'
+import { cookieStore, deviceBound } from '../src/session'
 import { DEVICE_BOUND_EXPIRED_CLOSE_CODE, durableObjectStore } from '../src/session/durable-object'
 import type { SessionStore } from '../src/session/store'
 import {
@@ -50,11 +50,17 @@ describe('POST refreshPath, newest draft', () => {
   })
 })
 
-describe('a request with Secure-Session-Skipped', () => {
+const STORES: [name: string, store: () => SessionStore | undefined][] = [
+  ['KV', () => undefined],
+  ['cookie', () => cookieStore({ secret: SECRET })],
+  ['Durable Objects', store],
+]
+
+describe.each(STORES)('a request with Secure-Session-Skipped, on the %s store', (_name, make) => {
   const SKIPPED = { 'Secure-Session-Skipped': 'unreachable;session_identifier="x"' }
 
   it('reads as anonymous and never ends or replaces the session, whatever the handler does', async () => {
-    const h = boundHarness(store())
+    const h = boundHarness(make())
     await bindSession(h)
     const cookie = h.cookies.get('sessionid')
     const read = await withoutBoundCookie(h, (s) => s.getUser())
@@ -77,7 +83,7 @@ describe('a request with Secure-Session-Skipped', () => {
   })
 
   it('grants nothing: the header does not stand in for the bound cookie', async () => {
-    const h = boundHarness(store())
+    const h = boundHarness(make())
     await bindSession(h)
     h.cookies.clear(BOUND)
     expect(await who(h, SKIPPED)).toBeNull()
