@@ -18,8 +18,6 @@ export type RevokedBy =
   | 'cap'
   /** The user's credentials changed (`authHash`): every session bound to the old verifier ends. */
   | 'password'
-  /** Its cookie was used after it had been replaced: a copy is in someone else's hands. */
-  | 'reuse'
 
 /** Who acted, when someone other than the session itself did. */
 export interface EventActor {
