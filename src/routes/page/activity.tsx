@@ -16,7 +16,6 @@ const REVOKED: Record<NonNullable<EventView['by']>, string> = {
   admin: 'Session ended by an administrator',
   cap: 'Session ended: too many sessions at once',
   password: 'Session ended: your password changed',
-  reuse: 'Session ended: its cookie was used after it had been replaced',
 }
 
 /** What happened, in words. */
