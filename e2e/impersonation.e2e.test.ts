@@ -7,6 +7,7 @@
 import type { Page } from 'playwright-core'
 import { describe, expect, inject, it } from 'vitest'
 import { useBrowser } from './browser'
+import { logIn, submit } from './forms'
 
 const urls = inject('storeURLs')
 
@@ -18,22 +19,6 @@ async function device(name: string): Promise<Page> {
   const page = await context.newPage()
   await page.goto('/')
   return page
-}
-
-/** Submits the form `selector` names and waits for the page it leads to; resolves the POST's status. */
-async function submit(page: Page, selector: string): Promise<number> {
-  const [post] = await Promise.all([
-    page.waitForRequest((request) => request.method() === 'POST'),
-    page.waitForEvent('load'),
-    page.click(`${selector} button[type="submit"]`),
-  ])
-  return (await post.response())?.status() ?? 0
-}
-
-async function logIn(page: Page, name: string): Promise<void> {
-  await page.fill('#form-login [name="username"]', name)
-  expect(await submit(page, '#form-login')).toBe(303)
-  expect(await page.textContent('#whoami')).toBe(name)
 }
 
 describe('impersonation (Durable Object store)', () => {

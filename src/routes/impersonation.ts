@@ -14,6 +14,7 @@ import { sessionsChanged } from './live.js'
 import { isUsername, MAX_BODY_BYTES } from './session-api.js'
 import { freshAuthSeconds } from './sessions.js'
 import { userExists } from './users.js'
+import { wholeNumberVar } from './vars.js'
 
 /** The longest reason the demo accepts (the library's own limit). */
 const MAX_REASON = 500
@@ -26,15 +27,10 @@ export function adminUsers(c: Context<DemoEnv>): ReadonlySet<string> {
 
 /** `IMPERSONATION_SECONDS` (default 1800, the library's), or `INVALID_OPTION` for a value that is not 1 to 86400. */
 function impersonationSeconds(c: Context<DemoEnv>): number {
-  const value = (c.env?.IMPERSONATION_SECONDS ?? '').trim()
-  if (value === '') return DEFAULT_IMPERSONATION_MAX_AGE
-  const seconds = /^\d{1,5}$/.test(value) ? Number(value) : 0
-  if (seconds < 1 || seconds > 86_400)
-    throw new SessionError(
-      'INVALID_OPTION',
-      `IMPERSONATION_SECONDS must be a whole number of seconds from 1 to 86400, not ${JSON.stringify(value)}`,
-    )
-  return seconds
+  return (
+    wholeNumberVar('IMPERSONATION_SECONDS', c.env?.IMPERSONATION_SECONDS, 1, 86_400) ??
+    DEFAULT_IMPERSONATION_MAX_AGE
+  )
 }
 
 /** What a start answered: who acts as whom, or the refusal to send. */

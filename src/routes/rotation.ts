@@ -5,8 +5,8 @@
  * On KV and the cookie store, which cannot rotate exactly, `ROTATE_SECONDS` is ignored and
  * the page says why, rather than the library's `INVALID_OPTION` answering every request 500.
  */
-import { SessionError } from '../session/index.js'
 import type { Bindings } from './env.js'
+import { wholeNumberVar } from './vars.js'
 
 /** What the vars ask for: rotation with its option, off, or asked for on a store that cannot. */
 export type RotationSetting =
@@ -19,18 +19,6 @@ const NEEDS_DO: RotationSetting = { kind: 'needs-do' }
 
 /** One setting per pair of values, so the session middleware made for it is made once. */
 const settings = new Map<string, RotationSetting>()
-
-/** A whole number var from `min` to `max`, `undefined` when unset or empty; else `INVALID_OPTION` naming it. */
-function seconds(name: string, value: string | undefined, min: number, max: number) {
-  if (value === undefined || value.trim() === '') return undefined
-  const n = /^\s*\d{1,7}\s*$/.test(value) ? Number(value) : Number.NaN
-  if (!(n >= min && n <= max))
-    throw new SessionError(
-      'INVALID_OPTION',
-      `${name} must be a whole number from ${min} to ${max}, not ${JSON.stringify(value)}`,
-    )
-  return n
-}
 
 /**
  * The rotation the vars ask for. A value that is not a whole number in the library's
@@ -50,9 +38,9 @@ export function rotationSetting(
   const key = `${every}|${env.ROTATE_GRACE_SECONDS ?? ''}`
   let setting = settings.get(key)
   if (setting === undefined) {
-    const grace = seconds('ROTATE_GRACE_SECONDS', env.ROTATE_GRACE_SECONDS, 0, 3600)
+    const grace = wholeNumberVar('ROTATE_GRACE_SECONDS', env.ROTATE_GRACE_SECONDS, 0, 3600)
     const rotation = {
-      every: seconds('ROTATE_SECONDS', every, 1, 31_536_000) as number,
+      every: wholeNumberVar('ROTATE_SECONDS', every, 1, 31_536_000) as number,
       ...(grace === undefined ? {} : { grace }),
     }
     setting = { kind: 'on', rotation }

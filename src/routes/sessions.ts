@@ -5,10 +5,11 @@
  * replace the user's verifier, which logs every other session out (every store).
  */
 import { Hono, type Context } from 'hono'
-import { SessionError, type SessionInfo } from '../session/index.js'
+import type { SessionInfo } from '../session/index.js'
 import { type DemoEnv, SESSION_PAGE } from './env.js'
 import { sessionsChanged } from './live.js'
 import { changePassword } from './users.js'
+import { wholeNumberVar } from './vars.js'
 
 /** `FRESH_AUTH_SECONDS`' default: ten minutes. */
 const DEFAULT_FRESH_AUTH_SECONDS = 600
@@ -24,13 +25,10 @@ async function requireFresh(c: Context<DemoEnv>): Promise<void> {
 
 /** `FRESH_AUTH_SECONDS` (default 600), or `INVALID_OPTION` for a value that is not a whole number of seconds. */
 export function freshAuthSeconds(c: Context<DemoEnv>): number {
-  const value = c.env?.FRESH_AUTH_SECONDS ?? ''
-  if (value.trim() !== '' && !/^\s*\d{1,9}\s*$/.test(value))
-    throw new SessionError(
-      'INVALID_OPTION',
-      `FRESH_AUTH_SECONDS must be a whole number of seconds, not ${JSON.stringify(value)}`,
-    )
-  return value.trim() === '' ? DEFAULT_FRESH_AUTH_SECONDS : Number(value)
+  return (
+    wholeNumberVar('FRESH_AUTH_SECONDS', c.env?.FRESH_AUTH_SECONDS, 0, 999_999_999) ??
+    DEFAULT_FRESH_AUTH_SECONDS
+  )
 }
 
 /**

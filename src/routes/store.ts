@@ -23,6 +23,7 @@ import {
 } from '../session/index.js'
 import type { SessionStore } from '../session/store.js'
 import type { DemoEnv } from './env.js'
+import { wholeNumberVar } from './vars.js'
 
 /** The development secret: anyone can read it, so it only ever serves localhost. */
 export const DEV_SECRET = 'edge-session development secret: localhost only, never deployed'
@@ -174,18 +175,9 @@ export function demoSigner(c: Context<DemoEnv>): Signer {
   return signer
 }
 
-/**
- * `MAX_SESSIONS_PER_USER` as the store's cap: unset or empty = none; anything but a whole
- * number >= 1 is a `SessionError` `INVALID_OPTION` naming the variable.
- */
+/** `MAX_SESSIONS_PER_USER` as the store's cap: unset or empty = none; else a whole number from 1. */
 export function sessionCap(value: string | undefined): number | null {
-  if (value === undefined || value.trim() === '') return null
-  if (!/^\s*[1-9]\d{0,5}\s*$/.test(value))
-    throw new SessionError(
-      'INVALID_OPTION',
-      `MAX_SESSIONS_PER_USER must be a whole number from 1 to 999999, not ${JSON.stringify(value)}`,
-    )
-  return Number(value)
+  return wholeNumberVar('MAX_SESSIONS_PER_USER', value, 1, 999_999) ?? null
 }
 
 /** The Durable Object store's `loginThrottle`, as the vars set it. */
@@ -193,18 +185,6 @@ type LoginThrottle = { failures?: number; window?: number } | false
 
 /** One object per pair of values: the store is memoised on its options, objects by identity. */
 const throttles = new Map<string, LoginThrottle>()
-
-/** A whole number var from `min` to `max`, `undefined` when unset or empty; else `INVALID_OPTION` naming it. */
-function wholeVar(name: string, value: string | undefined, min: number, max: number) {
-  if (value === undefined || value.trim() === '') return undefined
-  const n = /^\s*\d{1,7}\s*$/.test(value) ? Number(value) : Number.NaN
-  if (!(n >= min && n <= max))
-    throw new SessionError(
-      'INVALID_OPTION',
-      `${name} must be a whole number from ${min} to ${max}, not ${JSON.stringify(value)}`,
-    )
-  return n
-}
 
 /**
  * `LOGIN_FAILURES` and `LOGIN_FAILURE_WINDOW_SECONDS` as the store's `loginThrottle`: unset
@@ -216,8 +196,8 @@ export function loginThrottle(failures?: string, windowSeconds?: string): LoginT
   const key = `${failures ?? ''}|${windowSeconds ?? ''}`
   let throttle = throttles.get(key)
   if (throttle !== undefined) return throttle
-  const count = wholeVar('LOGIN_FAILURES', failures, 0, 1000)
-  const window = wholeVar('LOGIN_FAILURE_WINDOW_SECONDS', windowSeconds, 1, 604_800)
+  const count = wholeNumberVar('LOGIN_FAILURES', failures, 0, 1000)
+  const window = wholeNumberVar('LOGIN_FAILURE_WINDOW_SECONDS', windowSeconds, 1, 604_800)
   throttle =
     count === 0
       ? false
