@@ -15,7 +15,7 @@ import {
   type SessionError,
   type SessionOptions,
 } from '../src/session'
-import { MESSAGE_LEVELS, MESSAGES_KEY } from '../src/session/messages'
+import { MESSAGE_LEVELS, MESSAGES_KEY } from '../src/session/features/messages'
 import { harness, storedRecords } from './helpers/harness'
 import { setCookie } from './helpers/http'
 import { clearKV, faultyKV } from './helpers/kv'

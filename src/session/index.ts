@@ -35,12 +35,12 @@ export {
   type Messages,
   type MessagesOptions,
   messages,
-} from './messages.js'
+} from './features/messages.js'
 export {
   type LoginRequiredOptions,
   loginRequired,
   safeRedirectPath,
   wantsJson,
-} from './login-required.js'
-export { type FreshAuthOptions, freshAuth } from './fresh-auth.js'
+} from './features/login-required.js'
+export { type FreshAuthOptions, freshAuth } from './features/fresh-auth.js'
 export { type DeviceBoundOptions, deviceBound } from './device-bound/index.js'

@@ -8,7 +8,7 @@
  */
 import type { Env } from 'hono'
 import type { SessionOptions } from '../core/options.js'
-import { messages as defaultMessages, type Message, type Messages } from '../messages.js'
+import { messages as defaultMessages, type Message, type Messages } from '../features/messages.js'
 import type { SessionData } from '../stores/types.js'
 import { CookieJar } from './jar.js'
 import { TestAssertionError } from './assertion.js'

@@ -7,8 +7,8 @@
  * public API (`getUser()`), like flash messages.
  */
 import type { Context, Env, MiddlewareHandler } from 'hono'
-import { sessionOf } from './core/session.js'
-import { invalidOption, type SessionError } from './foundation/errors.js'
+import { sessionOf } from '../core/session.js'
+import { invalidOption, type SessionError } from '../foundation/errors.js'
 
 /** Options of {@link loginRequired}. */
 export interface LoginRequiredOptions {

@@ -7,8 +7,8 @@
  * request that neither adds nor reads one costs nothing.
  */
 import type { Context } from 'hono'
-import { invalidOption, SessionError } from './foundation/errors.js'
-import { Session, sessionOf } from './core/session.js'
+import { invalidOption, SessionError } from '../foundation/errors.js'
+import { Session, sessionOf } from '../core/session.js'
 
 /** Django's message levels (`django.contrib.messages.constants`). */
 export const MESSAGE_LEVELS = { debug: 10, info: 20, success: 25, warning: 30, error: 40 } as const

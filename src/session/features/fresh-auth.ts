@@ -5,8 +5,8 @@
  * Built on the session's public API (`requireFreshAuth()`).
  */
 import type { MiddlewareHandler } from 'hono'
-import { invalidOption } from './foundation/errors.js'
-import { sessionOf } from './core/session.js'
+import { invalidOption } from '../foundation/errors.js'
+import { sessionOf } from '../core/session.js'
 
 /** Options of {@link freshAuth}. */
 export interface FreshAuthOptions {
