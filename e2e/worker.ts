@@ -83,6 +83,9 @@ function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
+/** The worker's log lines worth showing: store faults and uncaught errors. */
+const FAULT = /"event":"session\.store_|Uncaught|Error:/
+
 /**
  * Starts `wrangler dev` for the demo worker on a free port with its own inspector port
  * (so it never collides with another `wrangler dev` on the machine) and a new, empty
@@ -148,13 +151,22 @@ export async function startWorker(options: StartOptions = {}): Promise<DevWorker
     },
   )
   let output = ''
+  // The worker's faults (the library's JSON log lines for store failures, uncaught errors),
+  // printed when it stops: a suite that saw a 5xx can then say why.
+  const faults: string[] = []
   const keep = (chunk: Buffer): void => {
     output = (output + chunk.toString()).slice(-8000)
+    for (const line of chunk.toString().split('\n'))
+      if (FAULT.test(line) && faults.length < 50) faults.push(line.trim())
   }
   child.stdout?.on('data', keep)
   child.stderr?.on('data', keep)
 
   const stop = async (): Promise<void> => {
+    if (faults.length > 0)
+      console.error(
+        `wrangler dev on ${url} logged ${faults.length} fault(s):\n${faults.join('\n')}`,
+      )
     signalGroup(child, 'SIGTERM')
     if (!(await exited(child, 5000))) {
       signalGroup(child, 'SIGKILL')
