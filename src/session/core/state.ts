@@ -233,7 +233,6 @@ export class SessionState {
     return this.#movingAsIs
   }
   /** Tokens to end once the session is saved (or with it, when it ends). */
-
   get retired(): readonly string[] {
     return this.#retired.map((leaving) => leaving.token)
   }
