@@ -157,17 +157,15 @@ export interface EventPlace {
   readonly actor: EventActor | null
 }
 
+/** What both impersonation events say of `link`: who acts as whom, why, and until when. */
+function linkFields(link: ImpersonationLink) {
+  const { impersonator, target, reason, endsAt } = link
+  return { impersonator, target, reason, endsAt }
+}
+
 /** An `impersonation-started` event of `link`, for the trail of `place.user`. */
 export function startedEvent(link: ImpersonationLink, place: EventPlace): SessionEvent {
-  return {
-    type: 'impersonation-started',
-    id: null,
-    ...place,
-    impersonator: link.impersonator,
-    target: link.target,
-    reason: link.reason,
-    endsAt: link.endsAt,
-  }
+  return { type: 'impersonation-started', id: null, ...place, ...linkFields(link) }
 }
 
 /** An `impersonation-ended` event of `link`, ended `how`, for the trail of `place.user`. */
@@ -176,14 +174,5 @@ export function endedEvent(
   how: ImpersonationEnd,
   place: EventPlace,
 ): SessionEvent {
-  return {
-    type: 'impersonation-ended',
-    id: null,
-    ...place,
-    impersonator: link.impersonator,
-    target: link.target,
-    reason: link.reason,
-    endsAt: link.endsAt,
-    how,
-  }
+  return { type: 'impersonation-ended', id: null, ...place, ...linkFields(link), how }
 }
